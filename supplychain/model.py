@@ -1,0 +1,382 @@
+"""Frozen value types shared by every stage of the pipeline (inputs → resolve → enrich → policy → report)."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Generic, TypeAlias, TypeVar
+
+from packaging.requirements import Requirement
+from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import Version
+
+from supplychain.urls import SafeUrl
+
+T_co = TypeVar("T_co", covariant=True)
+
+JSON: TypeAlias = "bool | int | float | str | list[JSON] | dict[str, JSON] | None"
+
+
+def normalize(name: str) -> NormalizedName:
+    """PEP 503 normalisation; every name crossing a stage boundary goes through this."""
+    return canonicalize_name(name)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, order=True)
+class PackageRef:
+    """One version of one project: the unit every fact and finding is about."""
+
+    name: NormalizedName
+    version: Version
+
+    def __post_init__(self) -> None:
+        if canonicalize_name(self.name) != self.name:
+            raise ValueError(f"package name {self.name!r} is not PEP 503-normalised")
+        if not isinstance(self.version, Version):
+            raise TypeError("PackageRef.version must be a packaging Version")
+
+    @classmethod
+    def of(cls, name: str, version: str | Version) -> PackageRef:
+        return cls(
+            name=normalize(name),
+            version=version if isinstance(version, Version) else Version(version),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.name}=={self.version}"
+
+
+class OriginKind(enum.StrEnum):
+    """How a distribution reaches the environment; anything but INDEX bypasses index controls."""
+
+    INDEX = "index"
+    URL = "url"
+    VCS = "vcs"
+    PATH = "path"
+    EDITABLE = "editable"
+    UNKNOWN = "unknown"
+
+
+class ArtifactKind(enum.StrEnum):
+    WHEEL = "wheel"
+    SDIST = "sdist"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Origin:
+    """Where a distribution came from; ``url`` masks credentials when printed."""
+
+    kind: OriginKind
+    url: SafeUrl | None = None
+    hashes: tuple[str, ...] = ()  # "sha256:<hex>", sorted
+    artifact: ArtifactKind | None = None
+    commit: str | None = None  # VCS revision when known
+
+    def __post_init__(self) -> None:
+        if tuple(sorted(set(self.hashes))) != self.hashes:
+            raise ValueError("Origin.hashes must be sorted and unique")
+        for digest in self.hashes:
+            algorithm, _, value = digest.partition(":")
+            if not algorithm or not value:
+                raise ValueError(f"hash {digest!r} is not of the form 'algorithm:hex'")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, order=True)
+class Location:
+    """A place in a user's file, for error messages and SARIF regions."""
+
+    file: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        return self.file if self.line is None else f"{self.file}:{self.line}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeclaredRequirement:
+    """A requirement as a user wrote it (requirements file, pyproject), with where it was written."""
+
+    requirement: Requirement
+    location: Location
+    origin: Origin | None = None  # set for direct URL, VCS, path and editable requirements
+    hashes: tuple[str, ...] = ()
+    editable: bool = False
+
+    @property
+    def name(self) -> NormalizedName:
+        return normalize(self.requirement.name)
+
+    @property
+    def pinned_version(self) -> Version | None:
+        """The version when the specifier is exactly one ``==``/``===`` without wildcard."""
+        specs = list(self.requirement.specifier)
+        if len(specs) == 1 and specs[0].operator in {"==", "==="} and "*" not in specs[0].version:
+            return Version(specs[0].version)
+        return None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequirementSet:
+    """An input that still needs resolution: top-level requirements, constraints and indexes."""
+
+    kind: str  # INPUTS registry id
+    path: str
+    requirements: tuple[DeclaredRequirement, ...]
+    constraints: tuple[DeclaredRequirement, ...] = ()
+    index_urls: tuple[SafeUrl, ...] = ()  # first is the primary index; empty = default (PyPI)
+    find_links: tuple[SafeUrl, ...] = ()
+    no_index: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LockedDependency:
+    """An edge recorded by a lock file: the dependency's name plus the conditions it applies under."""
+
+    name: NormalizedName
+    specifier: str = ""
+    marker: str | None = None
+    extras: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LockedPackage:
+    """One pinned package of a lock file or installed environment, never re-resolved."""
+
+    ref: PackageRef
+    origin: Origin
+    dependencies: tuple[LockedDependency, ...] | None  # None: the lock does not record edges
+    location: Location | None = None
+    marker: str | None = None  # pylock/pdm-style environment marker on the package itself
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LockedSet:
+    """A fully pinned input: lock files, installed environments, or ``--no-deps`` pins."""
+
+    kind: str
+    path: str
+    packages: tuple[LockedPackage, ...]
+    roots: tuple[
+        DeclaredRequirement, ...
+    ]  # the direct requirements (empty: every package is direct)
+    index_urls: tuple[SafeUrl, ...] = ()
+
+
+InputSet: TypeAlias = RequirementSet | LockedSet
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ResolvedPackage:
+    """A node of the dependency graph."""
+
+    ref: PackageRef
+    origin: Origin
+    unresolved: str | None = None  # why its dependencies could not be learned, e.g. a dynamic sdist
+    declared_at: Location | None = None  # where the user declared it (direct requirements)
+
+
+# --- Signals: a fact with its provenance, or why it is not known ------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Known(Generic[T_co]):
+    """A fact learned from ``source`` at ``fetched_at``."""
+
+    value: T_co
+    source: str
+    fetched_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Unknown:
+    """A fact that could not be learned; ``reason`` is shown to the user, never replaced by a default."""
+
+    reason: str
+    source: str
+
+
+Signal: TypeAlias = Known[T_co] | Unknown
+
+
+class Role(enum.StrEnum):
+    OWNER = "Owner"
+    MAINTAINER = "Maintainer"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, order=True)
+class Maintainer:
+    user: str
+    role: Role
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Yank:
+    yanked: bool
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Publisher:
+    """A PEP 740 publisher identity, e.g. ``github:pytorch/pytorch`` with its workflow."""
+
+    kind: str  # "GitHub", "GitLab", "Google", ...
+    repository: str | None = None
+    workflow: str | None = None
+    environment: str | None = None
+
+    @property
+    def identity(self) -> str:
+        """``kind:repository`` in lower case, the key trust entries use."""
+        return f"{self.kind.lower()}:{(self.repository or '').lower()}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Provenance:
+    """What the Integrity API said about this version's files."""
+
+    attested: bool
+    publishers: tuple[Publisher, ...] = ()
+    files_checked: int = 0
+
+
+class Severity(enum.IntEnum):
+    """Advisory severity, ordered so policies compare with ``>=``. UNKNOWN ranks as HIGH in policy."""
+
+    NONE = 0
+    LOW = 1
+    MEDIUM = 2
+    HIGH = 3
+    CRITICAL = 4
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+class AdvisoryKind(enum.StrEnum):
+    VULNERABILITY = "vulnerability"
+    MALICIOUS = "malicious"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Advisory:
+    """One advisory group after alias merging; ``id`` is the preferred id of the group."""
+
+    id: str
+    aliases: tuple[str, ...]
+    kind: AdvisoryKind
+    severity: Severity | None  # None: the records give no severity
+    summary: str
+    fixed_in: tuple[Version, ...]  # sorted ascending
+    source: str
+    cvss_score: float | None = None
+    withdrawn: bool = False
+    published: datetime | None = None
+    url: str | None = None
+    problems: tuple[str, ...] = ()  # e.g. non-PEP 440 range events that could not be evaluated
+
+    @property
+    def ids(self) -> frozenset[str]:
+        return frozenset((self.id, *self.aliases))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InternalUsage:
+    environments: int
+    teams: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PackageFacts:
+    """Every signal about one package version. Each field is Known or Unknown, never a default."""
+
+    ref: PackageRef
+    maintainers: Signal[tuple[Maintainer, ...]]
+    organization: Signal[str | None]  # Known(None): PyPI says no organisation
+    downloads_30d: Signal[int]
+    popularity_rank: Signal[int | None]  # Known(None): not in the top-packages dataset
+    first_release: Signal[datetime]
+    release_count: Signal[int]
+    upload_time: Signal[datetime]
+    latest_release: Signal[datetime]
+    latest_version: Signal[str]
+    yanked: Signal[Yank]
+    project_status: Signal[str]  # PEP 792: active | archived | quarantined | deprecated
+    has_wheel: Signal[bool]
+    provenance: Signal[Provenance]
+    source_repository: Signal[str | None]
+    license: Signal[str | None]
+    summary: Signal[str | None]
+    index: Signal[str]  # the (redacted) index URL that served it
+    on_public_index: Signal[bool]
+    advisories: Signal[tuple[Advisory, ...]]
+    internal_usage: Signal[InternalUsage]
+
+    @classmethod
+    def unknown(cls, ref: PackageRef, reason: str = "not collected") -> PackageFacts:
+        """All facts Unknown: the starting point sources fill in."""
+        missing = Unknown(reason=reason, source="supplychain")
+        return cls(ref=ref, **dict.fromkeys(FACT_NAMES, missing))
+
+
+FACT_NAMES: tuple[str, ...] = (
+    "maintainers",
+    "organization",
+    "downloads_30d",
+    "popularity_rank",
+    "first_release",
+    "release_count",
+    "upload_time",
+    "latest_release",
+    "latest_version",
+    "yanked",
+    "project_status",
+    "has_wheel",
+    "provenance",
+    "source_repository",
+    "license",
+    "summary",
+    "index",
+    "on_public_index",
+    "advisories",
+    "internal_usage",
+)
+
+
+# --- Policy outcome ---------------------------------------------------------------------------
+
+
+class Action(enum.StrEnum):
+    OFF = "off"
+    WARN = "warn"
+    FAIL = "fail"
+
+
+class Verdict(enum.StrEnum):
+    PASSED = "passed"
+    FAILED = "failed"
+    INCOMPLETE = "incomplete"  # a fail-closed policy needed data that was unavailable (exit 3)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Finding:
+    """One rule firing on one package (or on the environment when ``package`` is None)."""
+
+    rule: str
+    action: Action
+    package: PackageRef | None
+    message: str
+    evidence: Mapping[str, JSON] = field(default_factory=dict)
+    remediation: str | None = None
+    suppressed_by: str | None = None  # allowlist / exemption entry that downgraded it
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PackageScore:
+    """Triage score 0-100 with each rule's contribution; never decides the verdict."""
+
+    ref: PackageRef
+    score: int
+    contributions: tuple[tuple[str, int], ...]

@@ -1,0 +1,53 @@
+"""The outcome of one audit: everything every renderer reads, and nothing a renderer computes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from packaging.utils import NormalizedName
+
+from supplychain.model import Finding, PackageFacts, PackageScore, Verdict
+from supplychain.resolve.graph import DependencyGraph
+
+SCHEMA_VERSION = "1.0"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UnknownFact:
+    """A fact that stayed unknown, with the rules that needed it."""
+
+    package: str  # "name==version"
+    fact: str
+    reason: str
+    source: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PolicySummary:
+    name: str  # "sl3" or the path of a user policy
+    level: str  # the built-in level it extends ("sl1".."sl5")
+    rules: Mapping[str, Mapping[str, object]]  # rule id -> {"action": ..., thresholds...}
+    fail_closed: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuditResult:
+    schema_version: str
+    generated_at: datetime
+    python_version: str
+    platform: str
+    inputs: tuple[str, ...]  # input paths, as given
+    graph: DependencyGraph
+    facts: Mapping[NormalizedName, PackageFacts]
+    findings: tuple[Finding, ...]  # sorted: fail first, then rule, then package
+    scores: Mapping[NormalizedName, PackageScore]
+    policy: PolicySummary
+    verdict: Verdict
+    unknowns: tuple[UnknownFact, ...]
+    data_freshness: Mapping[str, datetime | None]  # dataset name -> as-of date
+    warnings: tuple[str, ...] = ()
+    expired_entries: tuple[str, ...] = ()  # allowlist / exemption entries that expired
+    unused_entries: tuple[str, ...] = ()
+    declared_at: Mapping[NormalizedName, str] = field(default_factory=dict)  # "file:line"

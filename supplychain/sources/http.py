@@ -1,0 +1,301 @@
+"""The only network door: one async httpx client with a disk cache, retries, limits and ``--offline``.
+
+Every httpx exception is mapped here, once, to a :class:`~supplychain.errors.FetchError`;
+sources turn those into ``Unknown(reason)``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import email.utils
+import hashlib
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import stamina
+
+from supplychain.errors import (
+    FetchError,
+    HttpStatusError,
+    MalformedResponse,
+    OfflineMiss,
+    ResponseTooLarge,
+)
+from supplychain.urls import SafeUrl, redact
+
+USER_AGENT = "supplychain/0.1 (+https://pypi.org/project/supplychain/)"
+_RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+_MAX_REDIRECTS = 5
+_MAX_RETRY_AFTER = 60.0  # seconds; a server asking for longer gets Unknown, not a stalled audit
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HttpSettings:
+    """Limits of the network door; defaults suit PyPI, tests shrink them."""
+
+    offline: bool = False
+    cache_dir: Path | None = None  # None: no persistent cache
+    timeout: float = 30.0
+    max_bytes: int = 64 * 1024 * 1024
+    per_host: int = 16
+    attempts: int = 4
+    retry_timeout: float = 60.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FetchedResponse:
+    """A response body read within limits; ``url`` is redacted and safe to print."""
+
+    url: str
+    status: int
+    headers: Mapping[str, str]
+    content: bytes
+    from_cache: bool
+
+    def json(self) -> Any:
+        try:
+            return json.loads(self.content)
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise MalformedResponse(f"{self.url}: response is not valid JSON ({error})") from None
+
+
+class _RetryableStatus(Exception):
+    def __init__(self, status: int, retry_after: float | None) -> None:
+        super().__init__(status)
+        self.status = status
+        self.retry_after = retry_after
+
+
+class _OfflineTransport(httpx.AsyncBaseTransport):
+    """Underneath the cache in ``--offline`` mode: any cache miss ends here."""
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("offline", request=request)
+
+
+@dataclass(slots=True)
+class Http:
+    """One shared client: per-host concurrency, redirects within a host, size limit, retries."""
+
+    client: httpx.AsyncClient
+    settings: HttpSettings
+    _semaphores: dict[str, asyncio.Semaphore] = field(default_factory=dict)
+    requests_sent: int = 0
+
+    async def get(
+        self, url: SafeUrl | str, *, accept: str | None = None, max_bytes: int | None = None
+    ) -> FetchedResponse:
+        """GET with retries; raises FetchError (HttpStatusError for a final 4xx/5xx)."""
+        raw = url.reveal() if isinstance(url, SafeUrl) else url
+        headers = {"Accept": accept} if accept else {}
+        return await self._with_retries("GET", raw, headers, None, max_bytes)
+
+    async def get_json(self, url: SafeUrl | str, *, accept: str = "application/json") -> Any:
+        return (await self.get(url, accept=accept)).json()
+
+    async def post_json(self, url: SafeUrl | str, body: object) -> Any:
+        """POST a JSON body (OSV querybatch); never cached, refused offline."""
+        raw = url.reveal() if isinstance(url, SafeUrl) else url
+        if self.settings.offline:
+            raise OfflineMiss(f"{redact(raw)}: not fetched (--offline)")
+        payload = json.dumps(body, sort_keys=True).encode()
+        headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        return (await self._with_retries("POST", raw, headers, payload, None)).json()
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+    async def _with_retries(
+        self,
+        method: str,
+        raw: str,
+        headers: dict[str, str],
+        body: bytes | None,
+        max_bytes: int | None,
+    ) -> FetchedResponse:
+        host = httpx.URL(raw).host
+        semaphore = self._semaphores.setdefault(host, asyncio.Semaphore(self.settings.per_host))
+        try:
+            async for attempt in stamina.retry_context(
+                on=_backoff,
+                attempts=self.settings.attempts,
+                timeout=self.settings.retry_timeout,
+                wait_initial=0.2,
+                wait_max=10.0,
+            ):
+                with attempt:
+                    async with semaphore:
+                        return await self._send(method, raw, headers, body, max_bytes)
+        except _RetryableStatus as error:
+            raise HttpStatusError(
+                f"{redact(raw)}: HTTP {error.status} after {self.settings.attempts} attempts",
+                status=error.status,
+            ) from None
+        except httpx.TimeoutException:
+            raise FetchError(f"{redact(raw)}: timed out") from None
+        except httpx.TransportError as error:
+            raise _transport_error(raw, error, offline=self.settings.offline) from None
+        raise AssertionError("stamina.retry_context ended without an attempt")  # pragma: no cover
+
+    async def _send(
+        self,
+        method: str,
+        raw: str,
+        headers: dict[str, str],
+        body: bytes | None,
+        max_bytes: int | None,
+    ) -> FetchedResponse:
+        limit = max_bytes or self.settings.max_bytes
+        current = raw
+        for _ in range(_MAX_REDIRECTS + 1):
+            request = self.client.build_request(method, current, headers=headers, content=body)
+            request.extensions["caching"] = _cache_config(request, offline=self.settings.offline)
+            self.requests_sent += 1
+            response = await self.client.send(request, stream=True)
+            try:
+                if response.is_redirect:
+                    current = _follow(current, response)
+                    continue
+                content = await _read_limited(response, limit, current)
+            finally:
+                await response.aclose()
+            status = response.status_code
+            if status in _RETRY_STATUSES:
+                raise _RetryableStatus(status, _retry_after(response.headers.get("Retry-After")))
+            if status >= 400:
+                raise HttpStatusError(f"{redact(current)}: HTTP {status}", status=status)
+            caching = response.extensions.get("caching") or {}
+            return FetchedResponse(
+                url=redact(current),
+                status=status,
+                headers=dict(response.headers),
+                content=content,
+                from_cache=bool(caching.get("from_cache", False)),
+            )
+        raise FetchError(f"{redact(raw)}: more than {_MAX_REDIRECTS} redirects")
+
+
+def _cache_config(request: httpx.Request, *, offline: bool) -> dict[str, object]:
+    """Key entries on method, full URL (credentials hashed in, never printed) and Accept.
+
+    The explicit key lets ``--offline`` read entries written online, stale or not.
+    """
+    identity = "\n".join([request.method, str(request.url), request.headers.get("Accept", "")])
+    userinfo = request.url.userinfo
+    if userinfo:
+        identity += "\n" + hashlib.sha256(userinfo).hexdigest()
+    key = hashlib.sha256(identity.encode()).hexdigest()
+    if offline:
+        return {"key": key, "rfc": False}
+    return {"key": key}
+
+
+def _follow(current: str, response: httpx.Response) -> str:
+    location = response.headers.get("Location")
+    if not location:
+        raise FetchError(f"{redact(current)}: redirect without a Location")
+    target = httpx.URL(current).join(location)
+    if target.host != httpx.URL(current).host or target.scheme != httpx.URL(current).scheme:
+        raise FetchError(
+            f"{redact(current)}: redirect to another host ({target.scheme}://{target.host}) refused"
+        )
+    return str(target)
+
+
+async def _read_limited(response: httpx.Response, limit: int, url: str) -> bytes:
+    declared = response.headers.get("Content-Length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise ResponseTooLarge(f"{redact(url)}: response of {declared} bytes exceeds {limit}")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size > limit:
+            raise ResponseTooLarge(f"{redact(url)}: response exceeds {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    if value.strip().isdigit():
+        return float(value.strip())
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
+
+
+def _backoff(error: Exception) -> bool | float:
+    """stamina hook: retry 429/5xx (honouring Retry-After) and transient transport errors."""
+    if isinstance(error, _RetryableStatus):
+        if error.retry_after is not None:
+            if error.retry_after > _MAX_RETRY_AFTER:
+                return False
+            return error.retry_after
+        return True
+    if isinstance(error, httpx.ConnectError) and str(error) == "offline":
+        return False
+    return isinstance(
+        error, httpx.TimeoutException | httpx.NetworkError | httpx.RemoteProtocolError
+    )
+
+
+def _transport_error(raw: str, error: httpx.TransportError, *, offline: bool) -> FetchError:
+    if offline and str(error) == "offline":
+        return OfflineMiss(f"{redact(raw)}: not in the cache (--offline)")
+    detail = type(error).__name__
+    text = str(error)
+    if (
+        "Name or service not known" in text
+        or "nodename nor servname" in text
+        or "getaddrinfo" in text
+    ):
+        detail = "DNS lookup failed"
+    elif isinstance(error, httpx.ConnectError):
+        detail = "connection failed"
+    elif isinstance(error, httpx.RemoteProtocolError):
+        detail = "connection closed mid-response (truncated body)"
+    return FetchError(f"{redact(raw)}: {detail}")
+
+
+def build_http(settings: HttpSettings, transport: httpx.AsyncBaseTransport | None = None) -> Http:
+    """The one place clients are built; tests pass a MockTransport or point endpoints at loopback."""
+    base: httpx.AsyncBaseTransport
+    if settings.offline:
+        base = _OfflineTransport()
+    else:
+        base = transport or httpx.AsyncHTTPTransport(
+            limits=httpx.Limits(max_connections=64, max_keepalive_connections=32), http2=False
+        )
+    if settings.cache_dir is not None:
+        base = _cached(base, settings.cache_dir)
+    client = httpx.AsyncClient(
+        transport=base,
+        timeout=httpx.Timeout(settings.timeout, connect=min(10.0, settings.timeout)),
+        headers={"User-Agent": USER_AGENT},
+        follow_redirects=False,
+        trust_env=True,  # netrc credentials for private indexes
+    )
+    return Http(client=client, settings=settings)
+
+
+def _cached(base: httpx.AsyncBaseTransport, cache_dir: Path) -> httpx.AsyncBaseTransport:
+    from hishel import AsyncSqliteStorage
+    from hishel.httpx import AsyncCacheTransport
+
+    cache_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    database = cache_dir / "http-cache.sqlite"
+    if not database.exists():
+        database.touch(mode=0o600)
+    os.chmod(database, 0o600)
+    storage = AsyncSqliteStorage(database_path=database, default_ttl=None, max_size=None)
+    return AsyncCacheTransport(next_transport=base, storage=storage, rfc=True)

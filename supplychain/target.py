@@ -1,0 +1,164 @@
+"""The environment an audit is for: Python version and platform, as markers and wheel tags."""
+
+from __future__ import annotations
+
+import platform as _platform
+import re
+import sys
+from dataclasses import dataclass
+from functools import cached_property
+
+from packaging import tags
+from packaging.markers import Marker
+from packaging.tags import Tag
+from packaging.version import InvalidVersion, Version
+
+from supplychain.errors import UsageError
+
+# uv's spellings (``uv pip compile --python-platform``) → (sys_platform, platform_system, os_name, machine)
+_OS_ALIASES: dict[str, tuple[str, str, str]] = {
+    "linux": ("linux", "Linux", "posix"),
+    "windows": ("win32", "Windows", "nt"),
+    "macos": ("darwin", "Darwin", "posix"),
+}
+_MANYLINUX = re.compile(r"^(x86_64|aarch64|i686|ppc64le|s390x|armv7l)-manylinux_?(\d+)_(\d+)$")
+_MANYLINUX_LEGACY = {"manylinux2014": (2, 17), "manylinux2010": (2, 12), "manylinux1": (2, 5)}
+_TRIPLES: dict[str, tuple[str, str]] = {
+    "x86_64-unknown-linux-gnu": ("linux", "x86_64"),
+    "aarch64-unknown-linux-gnu": ("linux", "aarch64"),
+    "x86_64-apple-darwin": ("macos", "x86_64"),
+    "aarch64-apple-darwin": ("macos", "arm64"),
+    "x86_64-pc-windows-msvc": ("windows", "AMD64"),
+    "aarch64-pc-windows-msvc": ("windows", "ARM64"),
+}
+_DEFAULT_GLIBC = (2, 28)  # uv's default for x86_64-unknown-linux-gnu is manylinux_2_28 as well
+
+
+@dataclass(frozen=True)  # no slots: cached_property needs __dict__
+class Target:
+    """Python version plus platform; builds the marker environment and the ordered wheel tags."""
+
+    python_version: Version
+    platform: str  # uv spelling, e.g. "x86_64-manylinux_2_28"
+    os: str
+    machine: str
+    glibc: tuple[int, int] | None
+
+    @classmethod
+    def parse(cls, python_version: str | None, platform: str | None) -> Target:
+        """Build from CLI spellings; None means the running interpreter / machine."""
+        try:
+            version = (
+                Version(python_version)
+                if python_version
+                else Version(".".join(str(part) for part in sys.version_info[:3]))
+            )
+        except InvalidVersion:
+            raise UsageError(
+                f"--python-version {python_version!r} is not a Python version"
+            ) from None
+        if len(version.release) == 2:
+            version = Version(f"{version.release[0]}.{version.release[1]}.0")
+        name = platform or _running_platform()
+        os_name, machine, glibc = _parse_platform(name)
+        return cls(version, name, os_name, machine, glibc)
+
+    @property
+    def python_minor(self) -> str:
+        return f"{self.python_version.major}.{self.python_version.minor}"
+
+    @cached_property
+    def marker_environment(self) -> dict[str, str]:
+        sys_platform, system, os_name = _OS_ALIASES[self.os]
+        return {
+            "implementation_name": "cpython",
+            "implementation_version": str(self.python_version),
+            "os_name": os_name,
+            "platform_machine": self.machine,
+            "platform_python_implementation": "CPython",
+            "platform_release": "",
+            "platform_system": system,
+            "platform_version": "",
+            "python_full_version": str(self.python_version),
+            "python_version": self.python_minor,
+            "sys_platform": sys_platform,
+        }
+
+    def evaluate(self, marker: Marker | str | None, extras: frozenset[str] = frozenset()) -> bool:
+        """Does ``marker`` hold for this target, with any of ``extras`` requested?"""
+        if marker is None or marker == "":
+            return True
+        parsed = marker if isinstance(marker, Marker) else Marker(marker)
+        env = dict(self.marker_environment)
+        if not extras:
+            return parsed.evaluate({**env, "extra": ""})
+        return any(parsed.evaluate({**env, "extra": extra}) for extra in sorted(extras))
+
+    @cached_property
+    def tags(self) -> tuple[Tag, ...]:
+        """Supported wheel tags, most preferred first (index = priority)."""
+        py = (self.python_version.major, self.python_version.minor)
+        platforms = list(self._platform_tags())
+        return (
+                *tags.cpython_tags(py, platforms=platforms),
+                *tags.compatible_tags(py, platforms=platforms),
+            )
+
+    @cached_property
+    def tag_priority(self) -> dict[Tag, int]:
+        return {tag: index for index, tag in enumerate(self.tags)}
+
+    def _platform_tags(self) -> list[str]:
+        if self.os == "linux":
+            arch = self.machine
+            glibc = self.glibc or _DEFAULT_GLIBC
+            names = [f"manylinux_{glibc[0]}_{minor}_{arch}" for minor in range(glibc[1], 4, -1)]
+            for legacy, (major, minor) in _MANYLINUX_LEGACY.items():
+                if (major, minor) <= glibc and arch in {"x86_64", "i686"} | (
+                    {"aarch64", "ppc64le", "s390x"} if legacy == "manylinux2014" else set()
+                ):
+                    names.insert(
+                        names.index(f"manylinux_{major}_{minor}_{arch}") + 1, f"{legacy}_{arch}"
+                    )
+            return [*names, f"linux_{arch}"]
+        if self.os == "macos":
+            arch = "arm64" if self.machine == "arm64" else "x86_64"
+            return list(
+                tags.mac_platforms(version=(14, 0) if arch == "arm64" else (10, 16), arch=arch)
+            )
+        return ["win_arm64"] if self.machine == "ARM64" else ["win_amd64"]
+
+
+def _running_platform() -> str:
+    machine = _platform.machine().lower()
+    if sys.platform.startswith("linux"):
+        libc, version = _platform.libc_ver()
+        if libc == "glibc" and version:
+            major, minor = version.split(".")[:2]
+            return f"{machine}-manylinux_{major}_{minor}"
+        return f"{machine}-unknown-linux-gnu"
+    if sys.platform == "darwin":
+        return f"{'aarch64' if machine == 'arm64' else machine}-apple-darwin"
+    return f"{'aarch64' if 'arm' in machine else 'x86_64'}-pc-windows-msvc"
+
+
+def _parse_platform(name: str) -> tuple[str, str, tuple[int, int] | None]:
+    lowered = name.lower()
+    if match := _MANYLINUX.match(lowered):
+        return "linux", match.group(1), (int(match.group(2)), int(match.group(3)))
+    for legacy, glibc in _MANYLINUX_LEGACY.items():
+        if lowered.endswith(f"-{legacy}"):
+            return "linux", lowered.split("-", 1)[0], glibc
+    if lowered in _TRIPLES:
+        os_name, machine = _TRIPLES[lowered]
+        return os_name, machine, _DEFAULT_GLIBC if os_name == "linux" else None
+    if lowered in _OS_ALIASES:
+        return (
+            lowered,
+            {"linux": "x86_64", "macos": "arm64", "windows": "AMD64"}[lowered],
+            (_DEFAULT_GLIBC if lowered == "linux" else None),
+        )
+    known = ", ".join(sorted([*_TRIPLES, *_OS_ALIASES, "x86_64-manylinux_2_28"]))
+    raise UsageError(
+        f"--platform {name!r} is not a platform supplychain knows; try one of: {known}"
+    )

@@ -1,0 +1,1 @@
+"""Test helpers: the loopback replay server and recorded-fixture loading."""
