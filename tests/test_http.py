@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from supplychain.errors import FetchError, HttpStatusError, OfflineMiss, ResponseTooLarge
+from supplychain.errors import FetchError, HttpStatusError, MalformedResponse, OfflineMiss, ResponseTooLarge
 from supplychain.sources.http import HttpSettings, build_http
 from tests.support.server import ReplayServer, Reply
 
@@ -73,3 +73,75 @@ def test_connection_refused_names_the_url_without_credentials() -> None:
     text = raised.value.diagnostics()
     assert "s3cret-token" not in text
     assert "***@127.0.0.1:9" in text
+
+
+def test_truncated_body_is_a_fetch_error_not_partial_data(server: ReplayServer) -> None:
+    server.routes["/t"] = Reply(200, b'{"info": ', {"Content-Length": "400", "Connection": "close"})
+    with pytest.raises(FetchError, match="truncated"):
+        fetch(HttpSettings(), server.url + "/t")
+
+
+def test_slow_response_times_out(server: ReplayServer) -> None:
+    server.routes["/slow"] = Reply(200, b"{}", delay=1.5)
+    with pytest.raises(FetchError, match="timed out"):
+        fetch(HttpSettings(timeout=0.3), server.url + "/slow")
+
+
+def test_redirect_loop_stops(server: ReplayServer) -> None:
+    server.routes["/loop"] = Reply(302, b"", {"Location": "/loop"})
+    with pytest.raises(FetchError, match="more than 5 redirects"):
+        fetch(HttpSettings(), server.url + "/loop")
+
+
+def test_same_host_redirect_is_followed(server: ReplayServer) -> None:
+    server.routes["/old"] = Reply(301, b"", {"Location": "/new"})
+    server.json("/new", {"moved": True})
+    assert fetch(HttpSettings(), server.url + "/old")[0] == b'{"moved": true}'
+
+
+def test_dns_failure_is_reported_as_such() -> None:
+    with pytest.raises(FetchError, match=r"nonexistent\.invalid/simple/: DNS lookup failed"):
+        fetch(HttpSettings(timeout=2), "https://nonexistent.invalid/simple/")
+
+
+def test_malformed_json_is_malformed_response(server: ReplayServer) -> None:
+    server.routes["/bad"] = Reply(200, b"<html>not json</html>")
+
+    async def go() -> object:
+        http = build_http(HttpSettings())
+        try:
+            return await http.get_json(server.url + "/bad")
+        finally:
+            await http.aclose()
+
+    with pytest.raises(MalformedResponse, match="not valid JSON"):
+        asyncio.run(go())
+
+
+def test_cache_is_keyed_by_host_so_one_index_never_answers_for_another(
+    server: ReplayServer, tmp_path: Path
+) -> None:
+    other = ReplayServer().start()
+    try:
+        server.json("/simple/x/", {"from": "first"})
+        other.json("/simple/x/", {"from": "second"})
+        settings = HttpSettings(cache_dir=tmp_path)
+        assert fetch(settings, server.url + "/simple/x/")[0] == b'{"from": "first"}'
+        assert fetch(settings, other.url + "/simple/x/")[0] == b'{"from": "second"}'
+    finally:
+        other.stop()
+
+
+def test_credentials_are_sent_but_keyed_apart(server: ReplayServer, tmp_path: Path) -> None:
+    seen: list[str] = []
+
+    def record_auth(method: str, path: str, body: bytes) -> None:
+        seen.append(path)
+
+    server.handlers.append(record_auth)  # type: ignore[arg-type]
+    server.json("/simple/private/", {"ok": True})
+    base = server.url.replace("http://", "http://alice:tok3n@")
+    settings = HttpSettings(cache_dir=tmp_path)
+    fetch(settings, base + "/simple/private/")
+    fetch(settings, server.url + "/simple/private/")  # no credentials: must not reuse the entry
+    assert seen == ["/simple/private/", "/simple/private/"]

@@ -12,6 +12,7 @@ import email.utils
 import hashlib
 import json
 import os
+import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -253,18 +254,24 @@ def _transport_error(raw: str, error: httpx.TransportError, *, offline: bool) ->
     if offline and str(error) == "offline":
         return OfflineMiss(f"{redact(raw)}: not in the cache (--offline)")
     detail = type(error).__name__
-    text = str(error)
-    if (
-        "Name or service not known" in text
-        or "nodename nor servname" in text
-        or "getaddrinfo" in text
-    ):
+    if _caused_by(error, socket.gaierror):
         detail = "DNS lookup failed"
     elif isinstance(error, httpx.ConnectError):
         detail = "connection failed"
     elif isinstance(error, httpx.RemoteProtocolError):
         detail = "connection closed mid-response (truncated body)"
     return FetchError(f"{redact(raw)}: {detail}")
+
+
+def _caused_by(error: BaseException, kind: type[BaseException]) -> bool:
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, kind):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
 
 
 def build_http(settings: HttpSettings, transport: httpx.AsyncBaseTransport | None = None) -> Http:
