@@ -1,0 +1,74 @@
+"""Every malformed file in the corpus gives exit 2 naming the file (and line), never a traceback."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+CORPUS = Path(__file__).parent / "corpus"
+PINS = Path(__file__).parent / "pins.requirements.txt"
+
+# (file in corpus, command template, regex the error output must match)
+CASES: list[tuple[str, list[str], str]] = [
+    ("bad-marker.requirements.txt", ["tree", "{f}"], r"bad-marker\.requirements\.txt:2"),
+    ("bad-hash.requirements.txt", ["tree", "{f}"], r"bad-hash\.requirements\.txt:2"),
+    ("bad-specifier.requirements.txt", ["tree", "{f}"], r"bad-specifier\.requirements\.txt:1"),
+    ("include-a.requirements.txt", ["tree", "{f}"], r"include-b\.requirements\.txt:1.*cycle|cycle.*include"),
+    ("missing-include.requirements.txt", ["tree", "{f}"], r"missing-include\.requirements\.txt:2"),
+    ("unknown-option.requirements.txt", ["tree", "{f}"], r"unknown-option\.requirements\.txt:2"),
+    ("unset-env.requirements.txt", ["tree", "{f}"], r"unset-env\.requirements\.txt:1"),
+    ("binary.requirements.txt", ["tree", "{f}"], r"binary\.requirements\.txt"),
+    ("truncated-pyproject/pyproject.toml", ["tree", "{f}"], r"pyproject\.toml:\d+"),
+    ("wrong-type-pyproject/pyproject.toml", ["tree", "{f}"], r"pyproject\.toml:3"),
+    ("bad-req-pyproject/pyproject.toml", ["tree", "{f}"], r"pyproject\.toml:5"),
+    ("truncated-uvlock/uv.lock", ["tree", "{f}"], r"uv\.lock:\d+"),
+    ("badversion-uvlock/uv.lock", ["tree", "{f}"], r"uv\.lock:[46]\b"),
+    ("badjson-pipfile/Pipfile.lock", ["tree", "{f}"], r"Pipfile\.lock:4"),
+    ("noname-poetry/poetry.lock", ["tree", "{f}"], r"poetry\.lock:\d+"),
+    ("unknown-base.policy.toml", ["policy", "validate", "{f}"], r"unknown-base\.policy\.toml:1"),
+    ("bad-action.policy.toml", ["policy", "validate", "{f}"], r"(?s)bad-action\.policy\.toml:4.*:5"),
+    ("unknown-rule.policy.toml", ["policy", "validate", "{f}"], r"unknown-rule\.policy\.toml:3"),
+    (
+        "missing-expiry.allowlist.toml",
+        ["audit", str(PINS), "--no-deps", "--offline", "--policy", "sl1", "--allowlist", "{f}"],
+        r"missing-expiry\.allowlist\.toml:\d+.*expires",
+    ),
+    (
+        "expiry-too-far.allowlist.toml",
+        ["audit", str(PINS), "--no-deps", "--offline", "--policy", "sl1", "--allowlist", "{f}"],
+        r"expiry-too-far\.allowlist\.toml:\d+",
+    ),
+    (
+        "no-rule.exemptions.toml",
+        ["audit", str(PINS), "--no-deps", "--offline", "--policy", "sl1", "--exemptions", "{f}"],
+        r"no-rule\.exemptions\.toml:\d+",
+    ),
+    ("bad-osv-shape", ["db", "update", "--from", "{f}"], r"GHSA-aaaa-bbbb-cccc\.json"),
+    ("bad-osv-yaml", ["db", "update", "--from", "{f}"], r"PYSEC-2099-1\.yaml"),
+]
+
+
+@pytest.mark.parametrize(("name", "command", "expected"), CASES, ids=[case[0] for case in CASES])
+def test_malformed_input_exits_2_with_location(
+    name: str, command: list[str], expected: str, tmp_path: Path
+) -> None:
+    path = CORPUS / name
+    args = [part.replace("{f}", str(path)) for part in command]
+    done = subprocess.run(
+        [sys.executable, "-m", "supplychain", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+        env={**os.environ, "SUPPLYCHAIN_OFFLINE": "1"},  # a malformed file must fail before any fetch
+        check=False,
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 2, output
+    assert "Traceback" not in output
+    assert re.search(expected, output), output
