@@ -1,0 +1,116 @@
+"""Choose the reader for a path (by name, then by content) and read it: the one entry point to ``inputs``.
+
+With no path, the project in the working directory is read (a lock file first, since it is what gets
+installed), else the running interpreter's own environment.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import sysconfig
+from pathlib import Path
+
+from supplychain.errors import InputError, UsageError
+from supplychain.inputs import INPUTS, InputOptions, reader
+from supplychain.model import InputSet, Location
+
+# Project files in the order a project directory is read: what is installed beats what is declared.
+PROJECT_FILES: tuple[tuple[str, str], ...] = (
+    ("uv.lock", "uv-lock"),
+    ("pylock.toml", "pylock"),
+    ("poetry.lock", "poetry-lock"),
+    ("pdm.lock", "pdm-lock"),
+    ("Pipfile.lock", "pipfile-lock"),
+    ("pyproject.toml", "pyproject"),
+    ("requirements.txt", "requirements"),
+)
+# File-name patterns → reader id; matched case-sensitively against the name only, first match wins.
+_NAME_PATTERNS: tuple[tuple[str, str], ...] = (
+    *((name, input_id) for name, input_id in PROJECT_FILES if name != "requirements.txt"),
+    ("pylock.*.toml", "pylock"),
+    ("*requirements*.txt", "requirements"),
+    ("*.in", "requirements"),
+)
+
+
+def load_input(path: Path | None, *, input_format: str | None, options: InputOptions) -> InputSet:
+    """Read ``path`` with ``input_format`` or the detected reader; None: the cwd project, else this env."""
+    if input_format is not None and input_format not in INPUTS:
+        raise UsageError(f"--input-format {input_format!r} is not one of: {', '.join(INPUTS)}")
+    if path is None:
+        path, kind = _default_input(Path.cwd(), input_format)
+        return reader(kind).read(path, options)
+    if not path.exists():
+        raise InputError(f"{path} does not exist", location=Location(file=str(path)))
+    if path.is_dir() and input_format not in {None, "installed"}:
+        path = _file_in(path, input_format)
+    return reader(input_format or detect_kind(path)).read(path, options)
+
+
+def detect_kind(path: Path) -> str:
+    """The INPUTS id for an existing ``path``; InputError when no reader recognises it."""
+    if path.is_dir():
+        if _is_environment(path):
+            return "installed"
+        found = _project_file(path)
+        if found is None:
+            raise InputError(
+                f"{path} is a directory with no lock file, pyproject.toml or requirements.txt, "
+                "and is not a virtual environment or site-packages",
+                location=Location(file=str(path)),
+            )
+        return found[1]
+    for pattern, input_id in _NAME_PATTERNS:
+        if fnmatch.fnmatchcase(path.name, pattern) or fnmatch.fnmatchcase(path.name.lower(), pattern):
+            return input_id
+    for input_id in INPUTS:
+        if input_id != "installed" and reader(input_id).detect(path):
+            return input_id
+    raise InputError(
+        f"cannot tell what kind of input {path.name} is; use --input-format one of: {', '.join(INPUTS)}",
+        location=Location(file=str(path)),
+    )
+
+
+def _is_environment(directory: Path) -> bool:
+    """A virtual environment (``pyvenv.cfg``) or a site-packages directory (``*.dist-info`` inside)."""
+    if (directory / "pyvenv.cfg").is_file():
+        return True
+    return any(child.suffix == ".dist-info" and child.is_dir() for child in directory.iterdir())
+
+
+def _project_file(directory: Path) -> tuple[Path, str] | None:
+    for name, input_id in PROJECT_FILES:
+        candidate = directory / name
+        if candidate.is_file():
+            return candidate, input_id
+    pylocks = sorted(directory.glob("pylock.*.toml"))
+    return (pylocks[0], "pylock") if pylocks else None
+
+
+def _file_in(directory: Path, input_format: str | None) -> Path:
+    """A directory given with ``--input-format``: that format's usual file name inside it."""
+    names = [name for name, input_id in PROJECT_FILES if input_id == input_format]
+    for name in names:
+        if (directory / name).is_file():
+            return directory / name
+    if input_format == "pylock" and (pylocks := sorted(directory.glob("pylock.*.toml"))):
+        return pylocks[0]
+    expected = names[0] if names else "a file"
+    raise InputError(
+        f"{directory} is a directory; --input-format {input_format} needs {expected} in it",
+        location=Location(file=str(directory)),
+    )
+
+
+def _default_input(cwd: Path, input_format: str | None) -> tuple[Path, str]:
+    """No path given: the working directory's project files, else the running environment."""
+    if input_format == "installed":
+        return _running_site_packages(), "installed"
+    if input_format is not None:
+        return _file_in(cwd, input_format), input_format
+    return _project_file(cwd) or (_running_site_packages(), "installed")
+
+
+def _running_site_packages() -> Path:
+    return Path(sysconfig.get_paths()["purelib"])

@@ -1,0 +1,343 @@
+"""Read the dependencies a ``pyproject.toml`` declares (PEP 621, PEP 735, Poetry) without any build.
+
+Extras and groups are selected by ``InputOptions``; a reference to the project itself
+(``all = ["me[cuda,dev]"]``) is expanded in place rather than looked up on an index.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+
+from supplychain.errors import InputError, UsageError
+from supplychain.inputs import InputOptions
+from supplychain.inputs.poetry_deps import PoetryReader
+from supplychain.inputs.requirements_txt import read_requirements
+from supplychain.model import DeclaredRequirement, Location, RequirementSet
+from supplychain.tomlfile import load_toml
+from supplychain.urls import SafeUrl
+
+MAX_GROUP_DEPTH = 32
+
+
+class Locator:
+    """Finds the line a key or string was written on, to point errors and findings at it."""
+
+    def __init__(self, text: str, file: str) -> None:
+        self.lines = text.splitlines()
+        self.file = file
+
+    def header(self, *names: str) -> int | None:
+        """Line of the table header ``[a.b]`` (quoted or not), 1-based."""
+        parts = r"\s*\.\s*".join(rf"[\"']?{re.escape(name)}[\"']?" for name in names)
+        pattern = re.compile(rf"^\s*\[\s*{parts}\s*\]\s*(#.*)?$")
+        return next((n for n, line in enumerate(self.lines, 1) if pattern.match(line)), None)
+
+    def key(self, key: str, after: int | None) -> int | None:
+        """Line of ``key =`` (or ``"key" =``, ``a.key =``) at or after line ``after``."""
+        pattern = re.compile(rf"^\s*([\w.\"'-]+\.)?[\"']?{re.escape(key)}[\"']?\s*=")
+        start = after or 1
+        for number in range(start, len(self.lines) + 1):
+            if pattern.match(self.lines[number - 1]):
+                return number
+        return after
+
+    def string(self, value: str, after: int | None) -> int | None:
+        """Line of the quoted string ``value`` at or after ``after`` (else ``after``)."""
+        for quoted in (f'"{value}"', f"'{value}'", value):
+            for number in range(after or 1, len(self.lines) + 1):
+                if quoted in self.lines[number - 1]:
+                    return number
+        return after
+
+    def at(self, line: int | None) -> Location:
+        return Location(file=self.file, line=line)
+
+
+class PyprojectInput:
+    """``pyproject.toml``: the project's dependencies, selected extras and dependency groups."""
+
+    id = "pyproject"
+
+    def detect(self, path: Path) -> bool:
+        if path.name == "pyproject.toml":
+            return path.is_file()
+        if not path.is_file() or path.suffix != ".toml":
+            return False
+        try:
+            head = path.read_bytes()[:65536].decode("utf-8")
+        except (OSError, UnicodeDecodeError):
+            return False
+        return bool(re.search(r"^\s*\[(project|tool\.poetry|dependency-groups)\]", head, re.MULTILINE))
+
+    def read(self, path: Path, options: InputOptions) -> RequirementSet:
+        return read_pyproject(path, extras=options.extras, groups=options.groups)
+
+
+def read_pyproject(
+    path: Path, *, extras: tuple[str, ...] = (), groups: tuple[str, ...] = ()
+) -> RequirementSet:
+    """The requirements ``pyproject.toml`` declares for the base install plus chosen extras and groups."""
+    text, data = _load(path)
+    locator = Locator(text, str(path))
+    project = _table(data, "project", locator, locator.header("project"))
+    poetry = _poetry_table(data, locator)
+    name = project.get("name") or (poetry.get("name") if poetry else None)
+    own_name = canonicalize_name(name) if isinstance(name, str) else None
+    reader = _ProjectReader(
+        path=path, locator=locator, project=project, poetry=poetry, own_name=own_name, data=data
+    )
+    requirements = reader.base()
+    requirements += reader.extras(extras)
+    requirements += reader.groups(groups)
+    return RequirementSet(
+        kind="pyproject",
+        path=str(path),
+        requirements=tuple(requirements),
+        index_urls=reader.index_urls,
+    )
+
+
+def _load(path: Path) -> tuple[str, dict[str, Any]]:
+    """The text (for locating lines) and the parsed document; an error at the end names the last line."""
+    try:
+        data = load_toml(path)  # size, encoding and syntax checks, with the line tomllib reports
+    except InputError as problem:
+        if problem.location is None or problem.location.line is not None:
+            raise
+        if not problem.message.startswith("not valid TOML"):
+            raise
+        last = max(1, len(path.read_text(encoding="utf-8").splitlines()))
+        location = Location(file=str(path), line=last)
+        raise InputError(f"{problem.message} (at the end of the file)", location=location) from None
+    return path.read_text(encoding="utf-8"), data
+
+
+def _table(data: dict[str, Any], key: str, locator: Locator, line: int | None) -> dict[str, Any]:
+    value = data.get(key, {})
+    if not isinstance(value, dict):
+        raise InputError(f"'{key}' must be a table", location=locator.at(locator.key(key, 1)))
+    return value
+
+
+def _poetry_table(data: dict[str, Any], locator: Locator) -> dict[str, Any] | None:
+    tool = _table(data, "tool", locator, None)
+    poetry = tool.get("poetry")
+    if poetry is None:
+        return None
+    if not isinstance(poetry, dict):
+        raise InputError("'tool.poetry' must be a table", location=locator.at(locator.key("poetry", 1)))
+    return poetry
+
+
+class _ProjectReader:
+    """Holds the parsed file while collecting requirements from each of its tables."""
+
+    def __init__(
+        self,
+        *,
+        path: Path,
+        locator: Locator,
+        project: dict[str, Any],
+        poetry: dict[str, Any] | None,
+        own_name: str | None,
+        data: dict[str, Any],
+    ) -> None:
+        self.path = path
+        self.locator = locator
+        self.project = project
+        self.own_name = own_name
+        self.data = data
+        self.project_line = locator.header("project")
+        self.poetry = PoetryReader(path, locator, poetry) if poetry is not None else None
+        self.index_urls: tuple[SafeUrl, ...] = self.poetry.index_urls() if self.poetry else ()
+        self.optional = self._optional_dependencies()
+
+    # --- PEP 621 ---------------------------------------------------------------------------
+
+    def base(self) -> list[DeclaredRequirement]:
+        dynamic = self.project.get("dynamic", [])
+        if "dependencies" in self.project:
+            return self._expand_self(self._strings(self.project["dependencies"], "dependencies"), set())
+        if self.poetry is not None and self.poetry.has_dependencies():
+            return self.poetry.dependencies()
+        if isinstance(dynamic, list) and "dependencies" in dynamic:
+            return self._dynamic_dependencies()
+        return []
+
+    def _strings(
+        self, value: object, key: str, *, header: tuple[str, ...] = ("project",)
+    ) -> list[DeclaredRequirement]:
+        start = self.locator.header(*header) if header else 1
+        key_line = self.locator.key(key, start)
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            raise InputError(
+                f"'{'.'.join((*header, key))}' must be an array of requirement strings",
+                location=self.locator.at(key_line),
+            )
+        declared = []
+        cursor = key_line
+        for item in value:
+            cursor = self.locator.string(item, cursor)
+            declared.append(self._declared(item, self.locator.at(cursor)))
+        return declared
+
+    def _declared(self, text: str, location: Location) -> DeclaredRequirement:
+        try:
+            requirement = Requirement(text)
+        except InvalidRequirement as problem:
+            reason = str(problem).splitlines()[0]
+            raise InputError(f"invalid requirement {text!r}: {reason}", location=location) from None
+        return DeclaredRequirement(requirement=requirement, location=location)
+
+    def _optional_dependencies(self) -> dict[str, list[DeclaredRequirement]]:
+        table = self.project.get("optional-dependencies", {})
+        line = self.locator.header("project", "optional-dependencies") or self.project_line
+        if not isinstance(table, dict):
+            raise InputError(
+                "'project.optional-dependencies' must be a table",
+                location=self.locator.at(self.locator.key("optional-dependencies", line)),
+            )
+        optional: dict[str, list[DeclaredRequirement]] = {
+            canonicalize_name(extra): self._strings(value, extra, header=("project", "optional-dependencies"))
+            if self.locator.header("project", "optional-dependencies")
+            else self._strings(value, extra)
+            for extra, value in table.items()
+        }
+        dynamic = self.project.get("dynamic", [])
+        if isinstance(dynamic, list) and "optional-dependencies" in dynamic and not table:
+            files = self._setuptools_dynamic().get("optional-dependencies", {})
+            if isinstance(files, dict):
+                for extra, spec in files.items():
+                    optional[canonicalize_name(extra)] = self._from_files(
+                        spec, f"optional-dependencies.{extra}"
+                    )
+        if self.poetry is not None and not optional:
+            optional = self.poetry.extras()
+        return optional
+
+    def extras(self, selected: tuple[str, ...]) -> list[DeclaredRequirement]:
+        requirements: list[DeclaredRequirement] = []
+        for extra in selected:
+            key = canonicalize_name(extra)
+            if key not in self.optional:
+                known = ", ".join(sorted(self.optional)) or "none"
+                raise UsageError(f"{self.path} has no extra {extra!r} (known extras: {known})")
+            requirements += self._expand_self(self.optional[key], {key})
+        return requirements
+
+    def _expand_self(self, declared: list[DeclaredRequirement], seen: set[str]) -> list[DeclaredRequirement]:
+        """``me[a,b]`` inside ``me``'s own lists means "also extras a and b" (cycles stop)."""
+        expanded: list[DeclaredRequirement] = []
+        for item in declared:
+            if self.own_name is None or item.name != self.own_name:
+                expanded.append(item)
+                continue
+            for extra in sorted(canonicalize_name(e) for e in item.requirement.extras):
+                if extra in seen or extra not in self.optional:
+                    continue
+                expanded += self._expand_self(self.optional[extra], seen | {extra})
+        return expanded
+
+    # --- dynamic dependencies from setuptools' file: ------------------------------------------
+
+    def _setuptools_dynamic(self) -> dict[str, Any]:
+        tool = self.data.get("tool", {})
+        setuptools = tool.get("setuptools", {}) if isinstance(tool, dict) else {}
+        dynamic = setuptools.get("dynamic", {}) if isinstance(setuptools, dict) else {}
+        return dynamic if isinstance(dynamic, dict) else {}
+
+    def _dynamic_dependencies(self) -> list[DeclaredRequirement]:
+        spec = self._setuptools_dynamic().get("dependencies")
+        if spec is None:
+            raise InputError(
+                "dependencies are dynamic (computed by the build backend); reading them means running it",
+                location=self.locator.at(self.locator.key("dynamic", self.project_line)),
+                hint="point supplychain at a requirements or lock file of this project instead",
+            )
+        return self._from_files(spec, "dependencies")
+
+    def _from_files(self, spec: object, key: str) -> list[DeclaredRequirement]:
+        files = spec.get("file") if isinstance(spec, dict) else None
+        line = self.locator.key(key.rsplit(".", 1)[-1], self.locator.header("tool", "setuptools", "dynamic"))
+        if isinstance(files, str):
+            files = [files]
+        if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
+            raise InputError(
+                f"'tool.setuptools.dynamic.{key}' must be {{file = [...]}} naming requirements files",
+                location=self.locator.at(line),
+            )
+        declared: list[DeclaredRequirement] = []
+        for name in files:
+            declared += read_requirements(self.path.parent / name).requirements
+        return declared
+
+    # --- PEP 735 dependency groups and Poetry groups -------------------------------------------
+
+    def groups(self, selected: tuple[str, ...]) -> list[DeclaredRequirement]:
+        table = self.data.get("dependency-groups", {})
+        if not isinstance(table, dict):
+            raise InputError(
+                "'dependency-groups' must be a table",
+                location=self.locator.at(self.locator.key("dependency-groups", 1)),
+            )
+        pep735: dict[str, tuple[str, object]] = {
+            canonicalize_name(name): (name, value) for name, value in table.items()
+        }
+        poetry_groups = self.poetry.group_names() if self.poetry else {}
+        requirements: list[DeclaredRequirement] = []
+        for group in selected:
+            key = canonicalize_name(group)
+            if key in pep735:
+                requirements += self._expand_self(self._group(key, pep735, ()), set())
+            elif key in poetry_groups and self.poetry is not None:
+                requirements += self.poetry.group(poetry_groups[key])
+            else:
+                known = ", ".join(sorted({*pep735, *poetry_groups})) or "none"
+                raise UsageError(f"{self.path} has no dependency group {group!r} (known groups: {known})")
+        return requirements
+
+    def _group(
+        self, key: str, groups: dict[str, tuple[str, object]], chain: tuple[str, ...]
+    ) -> list[DeclaredRequirement]:
+        name, value = groups[key]
+        header = self.locator.header("dependency-groups")
+        line = self.locator.key(name, header)
+        if key in chain:
+            cycle = " -> ".join((*chain[chain.index(key) :], key))
+            raise InputError(f"dependency group include cycle: {cycle}", location=self.locator.at(line))
+        if len(chain) >= MAX_GROUP_DEPTH or not isinstance(value, list):
+            raise InputError(
+                f"'dependency-groups.{name}' must be an array of requirement strings and "
+                '{include-group = "..."} tables',
+                location=self.locator.at(line),
+            )
+        declared: list[DeclaredRequirement] = []
+        cursor = line
+        for item in value:
+            if isinstance(item, str):
+                cursor = self.locator.string(item, cursor)
+                declared.append(self._declared(item, self.locator.at(cursor)))
+            elif (
+                isinstance(item, dict)
+                and set(item) == {"include-group"}
+                and isinstance(item["include-group"], str)
+            ):
+                included = canonicalize_name(item["include-group"])
+                cursor = self.locator.string(item["include-group"], cursor)
+                if included not in groups:
+                    raise InputError(
+                        f"dependency group {name!r} includes unknown group {item['include-group']!r}",
+                        location=self.locator.at(cursor),
+                    )
+                declared += self._group(included, groups, (*chain, key))
+            else:
+                raise InputError(
+                    f"'dependency-groups.{name}' entries must be strings or {{include-group = \"...\"}}",
+                    location=self.locator.at(cursor),
+                )
+        return declared

@@ -1,0 +1,354 @@
+"""Read pip requirements files (includes, hashes, URLs, editables, index options) without running anything.
+
+Relative local paths are taken relative to the file that names them (as uv does), never the working
+directory, so the same file reads the same wherever the audit runs.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from packaging.requirements import InvalidRequirement, Requirement
+
+from supplychain.endpoints import DEFAULTS
+from supplychain.errors import InputError
+from supplychain.inputs import InputOptions
+from supplychain.inputs.direct import is_url, local_requirement, url_requirement
+from supplychain.model import DeclaredRequirement, Location, Origin, RequirementSet
+from supplychain.urls import SafeUrl
+
+MAX_FILE_BYTES = 8 * 1024 * 1024
+MAX_INCLUDE_DEPTH = 32
+_NAME_PATTERN = re.compile(r"(^|/)[^/]*requirements[^/]*\.txt$|\.in$", re.IGNORECASE)
+_COMMENT = re.compile(r"(^|\s+)#.*$")  # pip's COMMENT_RE: '#' starts a comment only after whitespace
+_ENV_VAR = re.compile(r"\$\{([A-Z0-9_]+)\}")  # pip expands only this form (POSIX names, upper case)
+_HASH = re.compile(r"^(sha256|sha384|sha512):([0-9a-fA-F]+)$")
+_HASH_LENGTHS = {"sha256": 64, "sha384": 96, "sha512": 128}
+_LOOKS_LIKE_REQUIREMENT = re.compile(
+    r"^\s*(-{1,2}[a-zA-Z]|[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[|[<>=!~;@]|$)|[a-z+]+://|\.{0,2}/)"
+)
+
+# option -> (takes a value, the name used in messages)
+_VALUE_OPTIONS = {
+    "-r": "--requirement", "--requirement": "--requirement",
+    "-c": "--constraint", "--constraint": "--constraint",
+    "-e": "--editable", "--editable": "--editable",
+    "-i": "--index-url", "--index-url": "--index-url",
+    "--extra-index-url": "--extra-index-url",
+    "-f": "--find-links", "--find-links": "--find-links",
+    "--trusted-host": "--trusted-host",
+    "--only-binary": "--only-binary", "--no-binary": "--no-binary",
+    "--use-feature": "--use-feature",
+}  # fmt: skip
+_FLAG_OPTIONS = {"--no-index", "--pre", "--prefer-binary", "--require-hashes"}
+_REQUIREMENT_OPTIONS = {"--hash", "--config-settings", "-C", "--global-option"}
+
+
+@dataclass(frozen=True, slots=True)
+class _Line:
+    """A logical line: continuations joined, comments stripped, with the number of its first physical line."""
+
+    text: str
+    number: int
+
+
+@dataclass(slots=True)
+class _Collected:
+    requirements: list[DeclaredRequirement] = field(default_factory=list)
+    constraints: list[DeclaredRequirement] = field(default_factory=list)
+    index_url: SafeUrl | None = None
+    extra_index_urls: list[SafeUrl] = field(default_factory=list)
+    find_links: list[SafeUrl] = field(default_factory=list)
+    no_index: bool = False
+
+
+class RequirementsTxtInput:
+    """``requirements*.txt`` / ``*.in``: top-level requirements still to be resolved."""
+
+    id = "requirements"
+
+    def detect(self, path: Path) -> bool:
+        if not path.is_file():
+            return False
+        return bool(_NAME_PATTERN.search(path.name)) or _sniff(path)
+
+    def read(self, path: Path, options: InputOptions) -> RequirementSet:
+        return read_requirements(path)
+
+
+def read_requirements(path: Path, *, kind: str = "requirements") -> RequirementSet:
+    """Parse ``path`` and every file it includes; markers are kept, not evaluated."""
+    collected = _Collected()
+    _parse_file(path, collected, stack=(), constraint=False, where=None)
+    index_urls: list[SafeUrl] = []
+    if collected.index_url is not None or collected.extra_index_urls:
+        index_urls.append(collected.index_url or SafeUrl(DEFAULTS["index"]))
+        index_urls.extend(url for url in collected.extra_index_urls if url not in index_urls)
+    return RequirementSet(
+        kind=kind,
+        path=str(path),
+        requirements=tuple(collected.requirements),
+        constraints=tuple(collected.constraints),
+        index_urls=tuple(index_urls),
+        find_links=tuple(dict.fromkeys(collected.find_links)),
+        no_index=collected.no_index,
+    )
+
+
+def _sniff(path: Path) -> bool:
+    """A small text file whose first meaningful lines all look like requirement or option lines."""
+    try:
+        head = path.read_bytes()[:16384].decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+    lines = [_COMMENT.sub("", line).strip() for line in head.splitlines()[:50]]
+    meaningful = [line for line in lines if line and not line.endswith("\\")]
+    return bool(meaningful) and all(_LOOKS_LIKE_REQUIREMENT.match(line) for line in meaningful)
+
+
+def _read_text(path: Path, where: Location | None) -> str:
+    location = where or Location(file=str(path))
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise InputError(f"{path} is larger than {MAX_FILE_BYTES} bytes", location=location)
+        data = path.read_bytes()
+    except OSError as problem:
+        what = "cannot read included file" if where else "cannot read"
+        raise InputError(f"{what} {str(path)!r}: {problem.strerror}", location=location) from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError("not UTF-8 text (binary file?)", location=Location(file=str(path))) from None
+    if "\x00" in text:
+        raise InputError("not a text file (contains NUL bytes)", location=Location(file=str(path)))
+    return text
+
+
+def logical_lines(text: str) -> list[_Line]:
+    """Join ``\\`` continuations, then strip comments: pip's join_lines and ignore_comments, in order."""
+    joined: list[tuple[int, str]] = []
+    pending: list[str] = []
+    first = 0
+    for number, physical in enumerate(text.splitlines(), start=1):
+        line = physical
+        if not line.endswith("\\") or _COMMENT.match(line):
+            if _COMMENT.match(line):
+                line = " " + line  # a comment line ends a continuation and is then dropped whole
+            if pending:
+                pending.append(line)
+                joined.append((first, "".join(pending)))
+                pending = []
+            else:
+                joined.append((number, line))
+        else:
+            if not pending:
+                first = number
+            pending.append(line.strip("\\"))
+    if pending:
+        joined.append((first, "".join(pending)))
+    stripped = ((number, _COMMENT.sub("", line).strip()) for number, line in joined)
+    return [_Line(text=line, number=number) for number, line in stripped if line]
+
+
+def _expand(text: str, location: Location) -> str:
+    def replace(match: re.Match[str]) -> str:
+        value = os.environ.get(match.group(1))
+        if value is None:
+            raise InputError(
+                f"environment variable {match.group(1)} is not set (used as ${{{match.group(1)}}})",
+                location=location,
+            )
+        return value
+
+    return _ENV_VAR.sub(replace, text)
+
+
+def _parse_file(
+    path: Path,
+    collected: _Collected,
+    *,
+    stack: tuple[Path, ...],
+    constraint: bool,
+    where: Location | None,
+) -> None:
+    resolved = path.resolve()
+    if resolved in stack:
+        cycle = " -> ".join(p.name for p in (*stack[stack.index(resolved) :], resolved))
+        raise InputError(f"include cycle: {cycle}", location=where)
+    if len(stack) >= MAX_INCLUDE_DEPTH:
+        raise InputError(f"includes nested deeper than {MAX_INCLUDE_DEPTH} files", location=where)
+    text = _read_text(path, where)
+    for line in logical_lines(text):
+        location = Location(file=str(path), line=line.number)
+        content = _expand(line.text, location)
+        if content.startswith("-"):
+            _parse_option_line(
+                path, content, location, collected, stack=(*stack, resolved), constraint=constraint
+            )
+        else:
+            declared = parse_requirement_line(content, location, base=path.parent)
+            (collected.constraints if constraint else collected.requirements).append(declared)
+
+
+def _split_options(content: str, location: Location) -> list[tuple[str, str | None]]:
+    """``--opt value``, ``--opt=value`` and ``-ovalue`` → (canonical option, value)."""
+    try:
+        tokens = shlex.split(content, posix=True)
+    except ValueError as problem:
+        raise InputError(f"cannot split options: {problem}", location=location) from None
+    options: list[tuple[str, str | None]] = []
+    index = 0
+    while index < len(tokens):
+        token = tokens[index]
+        index += 1
+        name, equals, value = token.partition("=") if token.startswith("--") else (token, "", "")
+        if not token.startswith("--") and len(token) > 2 and token[:2] in _VALUE_OPTIONS:
+            name, equals, value = token[:2], "=", token[2:]
+        if name in _FLAG_OPTIONS and not equals:
+            options.append((name, None))
+        elif name in _VALUE_OPTIONS or name in _REQUIREMENT_OPTIONS:
+            if not equals:
+                if index >= len(tokens):
+                    raise InputError(f"option {name} needs a value", location=location)
+                value = tokens[index]
+                index += 1
+            options.append((_VALUE_OPTIONS.get(name, name), value))
+        elif token.startswith("-"):
+            raise InputError(f"unknown option {name!r}", location=location)
+        else:
+            raise InputError(f"unexpected argument {token!r} after an option", location=location)
+    return options
+
+
+def _parse_option_line(
+    path: Path,
+    content: str,
+    location: Location,
+    collected: _Collected,
+    *,
+    stack: tuple[Path, ...],
+    constraint: bool,
+) -> None:
+    if content.startswith(("-e", "--editable")):
+        option, _, rest = content.partition(" ") if " " in content else (content, "", "")
+        if option.startswith("--editable="):
+            rest = option.partition("=")[2]
+        elif option not in {"-e", "--editable"}:
+            rest = option[2:]
+        if not rest.strip():
+            raise InputError("option --editable needs a value", location=location)
+        declared = parse_requirement_line(rest.strip(), location, base=path.parent, editable=True)
+        (collected.constraints if constraint else collected.requirements).append(declared)
+        return
+    for option, value in _split_options(content, location):
+        if option in {"--requirement", "--constraint"}:
+            assert value is not None
+            if is_url(value):
+                raise InputError(
+                    f"{option} {value!r}: remote requirement files are not fetched; download it first",
+                    location=location,
+                )
+            _parse_file(
+                path.parent / value,
+                collected,
+                stack=stack,
+                constraint=constraint or option == "--constraint",
+                where=location,
+            )
+        elif option == "--index-url":
+            collected.index_url = _index_url(value, location, option)
+        elif option == "--extra-index-url":
+            collected.extra_index_urls.append(_index_url(value, location, option))
+        elif option == "--find-links":
+            assert value is not None
+            link = value if is_url(value) else (path.parent / value).resolve().as_uri()
+            collected.find_links.append(SafeUrl(link))
+        elif option == "--no-index":
+            collected.no_index = True
+        elif option in _REQUIREMENT_OPTIONS:
+            raise InputError(
+                f"option {option} belongs after a requirement on the same line", location=location
+            )
+
+
+def _index_url(value: str | None, location: Location, option: str) -> SafeUrl:
+    if not value or not is_url(value):
+        raise InputError(f"{option} {value!r} is not a URL", location=location)
+    return SafeUrl(value)
+
+
+def _split_requirement_options(content: str) -> tuple[str, str]:
+    """pip's break_args_options: the requirement is every token before the first ``-``/``--`` token."""
+    tokens = content.split(" ")
+    for index, token in enumerate(tokens):
+        if token.startswith("-"):
+            return " ".join(tokens[:index]).strip(), " ".join(tokens[index:])
+    return content.strip(), ""
+
+
+def parse_requirement_line(
+    content: str, location: Location, *, base: Path, editable: bool = False
+) -> DeclaredRequirement:
+    """One requirement with its per-line options (``--hash``) into a DeclaredRequirement."""
+    text, option_text = _split_requirement_options(content)
+    hashes: set[str] = set()
+    for option, value in _split_options(option_text, location) if option_text else []:
+        if option == "--hash":
+            hashes.add(_check_hash(value or "", location))
+        elif option not in _REQUIREMENT_OPTIONS:
+            raise InputError(f"option {option} cannot follow a requirement", location=location)
+    if not text:
+        raise InputError("options without a requirement", location=location)
+    requirement, origin = _requirement_and_origin(text, location, base=base, editable=editable)
+    if origin is not None and hashes:
+        origin = Origin(kind=origin.kind, url=origin.url, hashes=tuple(sorted(hashes)), commit=origin.commit)
+    return DeclaredRequirement(
+        requirement=requirement,
+        location=location,
+        origin=origin,
+        hashes=tuple(sorted(hashes)),
+        editable=editable,
+    )
+
+
+def _check_hash(value: str, location: Location) -> str:
+    match = _HASH.match(value)
+    if not match or len(match.group(2)) != _HASH_LENGTHS[match.group(1)]:
+        raise InputError(
+            f"--hash {value!r} is not of the form sha256:<64 hex digits> (sha384/sha512 also accepted)",
+            location=location,
+        )
+    return f"{match.group(1)}:{match.group(2).lower()}"
+
+
+def _requirement_and_origin(
+    text: str, location: Location, *, base: Path, editable: bool
+) -> tuple[Requirement, Origin | None]:
+    if is_url(text) or _looks_like_path(text, base):
+        if is_url(text):
+            return url_requirement(text, location, editable=editable)
+        return local_requirement(text, location, base=base, editable=editable)
+    try:
+        requirement = Requirement(text)
+    except InvalidRequirement as problem:
+        reason = str(problem).splitlines()[0]
+        raise InputError(f"invalid requirement {text!r}: {reason}", location=location) from None
+    if requirement.url is not None:
+        _, origin = url_requirement(requirement.url, location, editable=editable, named=requirement)
+        return requirement, origin
+    if editable:
+        raise InputError(f"--editable needs a local path or VCS URL, not {text!r}", location=location)
+    return requirement, None
+
+
+def _looks_like_path(text: str, base: Path) -> bool:
+    """pip's rule: a path separator, a leading dot, or an archive name that exists beside the file."""
+    head = text.split(";", 1)[0].strip()
+    if "/" in head or "\\" in head or head.startswith("."):
+        return True
+    bare = re.sub(r"\[[^\]]*\]$", "", head)
+    return bare.endswith((".whl", ".tar.gz", ".zip")) and (base / bare).exists()
