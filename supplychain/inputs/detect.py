@@ -31,6 +31,11 @@ _NAME_PATTERNS: tuple[tuple[str, str], ...] = (
     ("*requirements*.txt", "requirements"),
     ("*.in", "requirements"),
 )
+_SNIFF_ORDER: tuple[str, ...] = (
+    "pyproject",
+    "requirements",
+    *(input_id for input_id in INPUTS if input_id not in {"pyproject", "requirements"}),
+)
 
 
 def load_input(path: Path | None, *, input_format: str | None, options: InputOptions) -> InputSet:
@@ -63,8 +68,10 @@ def detect_kind(path: Path) -> str:
     for pattern, input_id in _NAME_PATTERNS:
         if fnmatch.fnmatchcase(path.name, pattern) or fnmatch.fnmatchcase(path.name.lower(), pattern):
             return input_id
-    for input_id in INPUTS:
-        if input_id != "installed" and reader(input_id).detect(path):
+    # Text formats first: their sniffers reject lock files (``[[package]]``, JSON), and asking them
+    # first keeps the lock readers' imports off the common path.
+    for input_id in sorted(set(INPUTS) - {"installed"}, key=_SNIFF_ORDER.index):
+        if reader(input_id).detect(path):
             return input_id
     raise InputError(
         f"cannot tell what kind of input {path.name} is; use --input-format one of: {', '.join(INPUTS)}",

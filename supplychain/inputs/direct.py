@@ -73,11 +73,6 @@ def url_requirement(
     egg_match = _EXTRAS.match(egg) if egg else None
     name = named.name if named else (egg_match.group("body") if egg_match else None)
     extras = (egg_match.group("extras") or "") if egg_match else ""
-    if base.startswith("file:") and named is None and name is None:
-        return local_requirement(
-            url2pathname(urlsplit(base).path), location, base=Path("/"), editable=editable,
-            marker=marker,
-        )  # fmt: skip
     if name is None:
         name = _name_from_filename(unquote(urlsplit(base).path.rsplit("/", 1)[-1]))
     if name is None:
@@ -99,6 +94,28 @@ def url_requirement(
     return requirement, Origin(kind=kind, url=SafeUrl(url), commit=commit)
 
 
+def file_url_path(url: str) -> str:
+    """The local path a ``file:`` URL names (relative when written ``file:./x``)."""
+    return url2pathname(unquote(urlsplit(url).path))
+
+
+def file_url_requirement(
+    text: str, location: Location, *, base: Path, editable: bool
+) -> tuple[Requirement, Origin]:
+    """``file:`` URLs (``file:./pkg``, ``file:///abs/pkg#egg=x``) are local paths, read the same way."""
+    url, marker = text, None
+    if split := _URL_MARKER.search(text):
+        url, marker = text[: split.start()].strip(), text[split.end() :].strip()
+    address, hash_sign, fragment = url.partition("#")
+    return local_requirement(
+        file_url_path(address) + hash_sign + fragment,
+        location,
+        base=base,
+        editable=editable,
+        marker=marker or "",
+    )
+
+
 def local_requirement(
     text: str,
     location: Location,
@@ -116,12 +133,15 @@ def local_requirement(
     if marker is None and ";" in text:
         text, _, rest = text.partition(";")
         marker = rest.strip()
+    marker = marker or None
     text, _, fragment = text.strip().partition("#")
     egg = _fragment_values(fragment).get("egg") if fragment else None
+    egg_match = _EXTRAS.match(egg) if egg else None
     match = _EXTRAS.match(text.strip())
     if match is None:
         raise InputError("empty local path", location=location)
-    extras = extras or match.group("extras") or ""
+    extras = extras or match.group("extras") or (egg_match.group("extras") if egg_match else "") or ""
+    egg = egg_match.group("body") if egg_match else None
     path = (base / Path(match.group("body"))).resolve()
     if not path.exists():
         raise InputError(f"local path {match.group('body')!r} does not exist ({path})", location=location)

@@ -155,7 +155,14 @@ class PoetryReader:
             if marker:
                 terms.append(marker)
         if "platform" in spec:
-            terms.append(f'sys_platform == "{_string(spec, "platform", name, location)}"')
+            platform = _string(spec, "platform", name, location)
+            negated = platform.startswith("!=")
+            value = platform.removeprefix("!=").removeprefix("==").strip()
+            if not value.replace("_", "").isalnum():
+                raise InputError(
+                    f"'platform' of {name!r} is not a platform name: {platform!r}", location=location
+                )
+            terms.append(f'sys_platform {"!=" if negated else "=="} "{value}"')
         if len(terms) <= 1:
             return terms[0] if terms else None
         return " and ".join(f"({term})" for term in terms)

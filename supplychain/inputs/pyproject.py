@@ -307,9 +307,6 @@ class _ProjectReader:
         name, value = groups[key]
         header = self.locator.header("dependency-groups")
         line = self.locator.key(name, header)
-        if key in chain:
-            cycle = " -> ".join((*chain[chain.index(key) :], key))
-            raise InputError(f"dependency group include cycle: {cycle}", location=self.locator.at(line))
         if len(chain) >= MAX_GROUP_DEPTH or not isinstance(value, list):
             raise InputError(
                 f"'dependency-groups.{name}' must be an array of requirement strings and "
@@ -333,6 +330,12 @@ class _ProjectReader:
                     raise InputError(
                         f"dependency group {name!r} includes unknown group {item['include-group']!r}",
                         location=self.locator.at(cursor),
+                    )
+                if included in (*chain, key):
+                    path = (*chain, key)
+                    cycle = " -> ".join((*path[path.index(included) :], included))
+                    raise InputError(
+                        f"dependency group include cycle: {cycle}", location=self.locator.at(cursor)
                     )
                 declared += self._group(included, groups, (*chain, key))
             else:

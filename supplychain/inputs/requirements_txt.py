@@ -17,7 +17,13 @@ from packaging.requirements import InvalidRequirement, Requirement
 from supplychain.endpoints import DEFAULTS
 from supplychain.errors import InputError
 from supplychain.inputs import InputOptions
-from supplychain.inputs.direct import is_url, local_requirement, url_requirement
+from supplychain.inputs.direct import (
+    file_url_path,
+    file_url_requirement,
+    is_url,
+    local_requirement,
+    url_requirement,
+)
 from supplychain.model import DeclaredRequirement, Location, Origin, RequirementSet
 from supplychain.urls import SafeUrl
 
@@ -26,6 +32,7 @@ MAX_INCLUDE_DEPTH = 32
 _NAME_PATTERN = re.compile(r"(^|/)[^/]*requirements[^/]*\.txt$|\.in$", re.IGNORECASE)
 _COMMENT = re.compile(r"(^|\s+)#.*$")  # pip's COMMENT_RE: '#' starts a comment only after whitespace
 _ENV_VAR = re.compile(r"\$\{([A-Z0-9_]+)\}")  # pip expands only this form (POSIX names, upper case)
+_NAMED_URL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[[^\]]*\])?\s*@")
 _HASH = re.compile(r"^(sha256|sha384|sha512):([0-9a-fA-F]+)$")
 _HASH_LENGTHS = {"sha256": 64, "sha384": 96, "sha512": 128}
 _LOOKS_LIKE_REQUIREMENT = re.compile(
@@ -113,9 +120,15 @@ def _sniff(path: Path) -> bool:
 def _read_text(path: Path, where: Location | None) -> str:
     location = where or Location(file=str(path))
     try:
-        if path.stat().st_size > MAX_FILE_BYTES:
+        if (
+            path.exists() and not path.is_file()
+        ):  # a directory, FIFO or device (-r /dev/zero) would hang or mislead
+            what = "a directory" if path.is_dir() else "not a regular file"
+            raise InputError(f"{str(path)!r} is {what}, not a requirements file", location=location)
+        with path.open("rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
+        if len(data) > MAX_FILE_BYTES:
             raise InputError(f"{path} is larger than {MAX_FILE_BYTES} bytes", location=location)
-        data = path.read_bytes()
     except OSError as problem:
         what = "cannot read included file" if where else "cannot read"
         raise InputError(f"{what} {str(path)!r}: {problem.strerror}", location=location) from None
@@ -328,15 +341,27 @@ def _check_hash(value: str, location: Location) -> str:
 def _requirement_and_origin(
     text: str, location: Location, *, base: Path, editable: bool
 ) -> tuple[Requirement, Origin | None]:
-    if is_url(text) or _looks_like_path(text, base):
-        if is_url(text):
-            return url_requirement(text, location, editable=editable)
+    if text.startswith("file:"):
+        return file_url_requirement(text, location, base=base, editable=editable)
+    if is_url(text):
+        return url_requirement(text, location, editable=editable)
+    if _looks_like_path(text, base):
         return local_requirement(text, location, base=base, editable=editable)
     try:
         requirement = Requirement(text)
     except InvalidRequirement as problem:
         reason = str(problem).splitlines()[0]
         raise InputError(f"invalid requirement {text!r}: {reason}", location=location) from None
+    if requirement.url is not None and (requirement.url.startswith("file:") or not is_url(requirement.url)):
+        return local_requirement(
+            file_url_path(requirement.url) if requirement.url.startswith("file:") else requirement.url,
+            location,
+            base=base,
+            editable=editable,
+            marker=str(requirement.marker) if requirement.marker else "",
+            name=requirement.name,
+            extras=f"[{','.join(sorted(requirement.extras))}]" if requirement.extras else "",
+        )
     if requirement.url is not None:
         _, origin = url_requirement(requirement.url, location, editable=editable, named=requirement)
         return requirement, origin
@@ -348,6 +373,8 @@ def _requirement_and_origin(
 def _looks_like_path(text: str, base: Path) -> bool:
     """pip's rule: a path separator, a leading dot, or an archive name that exists beside the file."""
     head = text.split(";", 1)[0].strip()
+    if _NAMED_URL.match(head):
+        return False  # "name @ url": a PEP 508 direct reference, whatever the URL looks like
     if "/" in head or "\\" in head or head.startswith("."):
         return True
     bare = re.sub(r"\[[^\]]*\]$", "", head)
