@@ -31,6 +31,7 @@ _NAME_PATTERNS: tuple[tuple[str, str], ...] = (
     ("*requirements*.txt", "requirements"),
     ("*.in", "requirements"),
 )
+_NOT_INPUTS = frozenset({"MANIFEST.in", "setup.py", "setup.cfg"})  # look like inputs by name, never are
 _SNIFF_ORDER: tuple[str, ...] = (
     "pyproject",
     "requirements",
@@ -47,7 +48,11 @@ def load_input(path: Path | None, *, input_format: str | None, options: InputOpt
         return reader(kind).read(path, options)
     if not path.exists():
         raise InputError(f"{path} does not exist", location=Location(file=str(path)))
-    if path.is_dir() and input_format not in {None, "installed"}:
+    if path.is_dir() and input_format is None and not _is_environment(path):
+        found = _project_file(path)
+        if found is not None:
+            path, input_format = found
+    elif path.is_dir() and input_format != "installed":
         path = _file_in(path, input_format)
     return reader(input_format or detect_kind(path)).read(path, options)
 
@@ -65,6 +70,8 @@ def detect_kind(path: Path) -> str:
                 location=Location(file=str(path)),
             )
         return found[1]
+    if path.name in _NOT_INPUTS:
+        raise _unknown(path)
     for pattern, input_id in _NAME_PATTERNS:
         if fnmatch.fnmatchcase(path.name, pattern) or fnmatch.fnmatchcase(path.name.lower(), pattern):
             return input_id
@@ -73,7 +80,11 @@ def detect_kind(path: Path) -> str:
     for input_id in sorted(set(INPUTS) - {"installed"}, key=_SNIFF_ORDER.index):
         if reader(input_id).detect(path):
             return input_id
-    raise InputError(
+    raise _unknown(path)
+
+
+def _unknown(path: Path) -> InputError:
+    return InputError(
         f"cannot tell what kind of input {path.name} is; use --input-format one of: {', '.join(INPUTS)}",
         location=Location(file=str(path)),
     )

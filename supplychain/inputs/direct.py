@@ -33,6 +33,14 @@ _EXTRAS = re.compile(r"^(?P<body>.+?)(?P<extras>\[[^\]]*\])?$", re.DOTALL)
 _URL_MARKER = re.compile(r"\s*;\s")  # pip: after a URL a marker needs "; " since URLs may hold ';'
 
 
+_USERINFO = re.compile(r"(?<=://)[^/@\s]+@")
+
+
+def redact_text(text: str) -> str:
+    """``text`` with the userinfo of any URL in it masked, for echoing user input in messages."""
+    return _USERINFO.sub("***@", text)
+
+
 def is_url(text: str) -> bool:
     return bool(_URL.match(text))
 
@@ -58,7 +66,7 @@ def _make(name: str, extras: str, url: str, marker: str | None, location: Locati
         return Requirement(text)
     except InvalidRequirement as problem:
         reason = str(problem).splitlines()[0]
-        raise InputError(f"invalid requirement {text!r}: {reason}", location=location) from None
+        raise InputError(f"invalid requirement {redact_text(text)!r}: {reason}", location=location) from None
 
 
 def url_requirement(

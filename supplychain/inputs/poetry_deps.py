@@ -10,7 +10,7 @@ from packaging.utils import canonicalize_name
 
 from supplychain.endpoints import DEFAULTS
 from supplychain.errors import InputError
-from supplychain.inputs.direct import local_requirement, url_requirement
+from supplychain.inputs.direct import local_requirement, redact_text, url_requirement
 from supplychain.inputs.poetry_spec import PoetryConstraintError, python_marker, to_specifier
 from supplychain.model import DeclaredRequirement, Location, Origin
 from supplychain.urls import SafeUrl
@@ -196,4 +196,4 @@ def _requirement(text: str, marker: str | None, location: Location) -> Requireme
         return Requirement(full)
     except InvalidRequirement as problem:
         reason = str(problem).splitlines()[0]
-        raise InputError(f"invalid dependency {full!r}: {reason}", location=location) from None
+        raise InputError(f"invalid dependency {redact_text(full)!r}: {reason}", location=location) from None

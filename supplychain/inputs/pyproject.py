@@ -15,6 +15,7 @@ from packaging.utils import canonicalize_name
 
 from supplychain.errors import InputError, UsageError
 from supplychain.inputs import InputOptions
+from supplychain.inputs.direct import redact_text
 from supplychain.inputs.poetry_deps import PoetryReader
 from supplychain.inputs.requirements_txt import read_requirements
 from supplychain.model import DeclaredRequirement, Location, RequirementSet
@@ -191,7 +192,9 @@ class _ProjectReader:
             requirement = Requirement(text)
         except InvalidRequirement as problem:
             reason = str(problem).splitlines()[0]
-            raise InputError(f"invalid requirement {text!r}: {reason}", location=location) from None
+            raise InputError(
+                f"invalid requirement {redact_text(text)!r}: {reason}", location=location
+            ) from None
         return DeclaredRequirement(requirement=requirement, location=location)
 
     def _optional_dependencies(self) -> dict[str, list[DeclaredRequirement]]:

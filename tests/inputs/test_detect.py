@@ -158,3 +158,18 @@ def test_pyproject_reader_gets_extras_and_groups_from_options(tmp_path: Path) ->
     found = load_input(tmp_path / "pyproject.toml", input_format=None, options=options)
     assert isinstance(found, RequirementSet)
     assert [d.name for d in found.requirements][-1] == "ruff"
+
+
+def test_a_project_directory_is_read_through_its_preferred_file(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text("six\n")
+    found = load_input(tmp_path, input_format=None, options=OPTIONS)
+    assert isinstance(found, RequirementSet)
+    assert (found.kind, found.path) == ("requirements", str(tmp_path / "requirements.txt"))
+
+
+def test_manifest_in_is_not_a_requirements_file(tmp_path: Path) -> None:
+    path = tmp_path / "MANIFEST.in"
+    path.write_text("include README.md\n")
+    with pytest.raises(InputError) as caught:
+        detect_kind(path)
+    assert "cannot tell what kind of input MANIFEST.in is" in caught.value.diagnostics()

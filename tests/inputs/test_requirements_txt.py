@@ -303,3 +303,12 @@ def test_binary_file_is_refused_without_a_line(tmp_path: Path) -> None:
     with pytest.raises(InputError) as caught:
         read_requirements(path)
     assert caught.value.diagnostics() == f"{path}: not UTF-8 text (binary file?)"
+
+
+def test_credentials_in_echoed_input_are_masked(tmp_path: Path) -> None:
+    path = tmp_path / "requirements.txt"
+    path.write_text("foo @ https://bob:hunter2@internal.example/foo-1.0.whl ;; bad\n")
+    with pytest.raises(InputError) as caught:
+        read_requirements(path)
+    assert "hunter2" not in caught.value.diagnostics()
+    assert "https://***@internal.example/foo-1.0.whl" in caught.value.diagnostics()
