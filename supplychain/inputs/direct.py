@@ -151,9 +151,15 @@ def local_requirement(
     extras = extras or match.group("extras") or (egg_match.group("extras") if egg_match else "") or ""
     egg = egg_match.group("body") if egg_match else None
     path = (base / Path(match.group("body"))).resolve()
-    if not path.exists():
+    try:
+        exists, is_dir = path.exists(), path.is_dir()
+    except OSError as problem:  # e.g. a name too long for the file system
+        raise InputError(
+            f"cannot use local path {match.group('body')!r}: {problem.strerror}", location=location
+        ) from None
+    if not exists:
         raise InputError(f"local path {match.group('body')!r} does not exist ({path})", location=location)
-    name = name or egg or (_name_from_directory(path) if path.is_dir() else _name_from_filename(path.name))
+    name = name or egg or (_name_from_directory(path) if is_dir else _name_from_filename(path.name))
     if name is None:
         raise InputError(
             f"cannot learn the project name of {match.group('body')!r}: no '#egg=' fragment and no static "

@@ -380,4 +380,9 @@ def _looks_like_path(text: str, base: Path) -> bool:
     if "/" in head or "\\" in head or head.startswith("."):
         return True
     bare = re.sub(r"\[[^\]]*\]$", "", head)
-    return bare.endswith((".whl", ".tar.gz", ".zip")) and (base / bare).exists()
+    if not bare.endswith((".whl", ".tar.gz", ".zip")):
+        return False
+    try:
+        return (base / bare).exists()
+    except OSError:  # not a usable path (too long, …): it is then parsed, and refused, as a requirement
+        return False

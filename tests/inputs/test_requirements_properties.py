@@ -5,6 +5,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from packaging.markers import Marker
@@ -97,3 +98,17 @@ def test_requirement_shaped_garbage_raises_only_input_error(tokens: list[str]) -
         problem = _problem_reading(path)
     if problem is not None:
         assert problem.diagnostics().startswith(str(path))
+
+
+LINE_PIECES = st.sampled_from(
+    ["six", "attrs==1", "#", "# c", " # c", "x#y", "", " ", "\t", "\\", " \\", "--pre", "y>1", "a ; b", "z"]
+)
+
+
+@given(lines=st.lists(st.lists(LINE_PIECES, max_size=4).map("".join), max_size=10))
+def test_logical_lines_agree_with_pip(lines: list[str]) -> None:
+    """pip's own preprocessing (continuations, then comments) is the reference for line numbers and text."""
+    req_file = pytest.importorskip("pip._internal.req.req_file", reason="pip is the reference implementation")
+    content = "\n".join(lines)
+    ours = [(line.number, line.text) for line in logical_lines(content)]
+    assert ours == list(req_file.preprocess(content))

@@ -312,3 +312,13 @@ def test_credentials_in_echoed_input_are_masked(tmp_path: Path) -> None:
         read_requirements(path)
     assert "hunter2" not in caught.value.diagnostics()
     assert "https://***@internal.example/foo-1.0.whl" in caught.value.diagnostics()
+
+
+def test_a_path_too_long_for_the_file_system_is_an_input_error(tmp_path: Path) -> None:
+    """Found by the property test: an OSError from the file system must not escape as a traceback."""
+    path = tmp_path / "requirements.txt"
+    body = "a" * 300 + "\\b"
+    path.write_text(body + "\n")
+    with pytest.raises(InputError) as caught:
+        read_requirements(path)
+    assert caught.value.diagnostics() == f"{path}:1: cannot use local path {body!r}: File name too long"
