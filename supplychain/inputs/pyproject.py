@@ -18,6 +18,7 @@ from supplychain.inputs import InputOptions
 from supplychain.inputs.direct import redact_text
 from supplychain.inputs.poetry_deps import PoetryReader
 from supplychain.inputs.requirements_txt import read_requirements
+from supplychain.inputs.uv_sources import UvSources
 from supplychain.model import DeclaredRequirement, Location, RequirementSet
 from supplychain.tomlfile import load_toml
 from supplychain.urls import SafeUrl
@@ -95,12 +96,28 @@ def read_pyproject(
     requirements = reader.base()
     requirements += reader.extras(extras)
     requirements += reader.groups(groups)
+    index_urls = reader.index_urls
+    uv = _uv_table(data, locator)
+    if uv is not None:
+        sources = UvSources(path, locator, uv)
+        requirements = sources.apply(requirements)
+        index_urls = index_urls or sources.index_urls()
     return RequirementSet(
         kind="pyproject",
         path=str(path),
         requirements=tuple(requirements),
-        index_urls=reader.index_urls,
+        index_urls=index_urls,
     )
+
+
+def _uv_table(data: dict[str, Any], locator: Locator) -> dict[str, Any] | None:
+    tool = _table(data, "tool", locator, None)
+    uv = tool.get("uv")
+    if uv is None:
+        return None
+    if not isinstance(uv, dict):
+        raise InputError("'tool.uv' must be a table", location=locator.at(locator.key("uv", 1)))
+    return uv
 
 
 def _load(path: Path) -> tuple[str, dict[str, Any]]:
