@@ -103,10 +103,21 @@ class PoetryReader:
                 continue
             own_header = self.locator.header("tool", "poetry", *keys, name)
             location = self.locator.at(own_header or self.locator.key(name, header))
-            alternatives = spec if isinstance(spec, list) else [spec]
-            for alternative in alternatives:
-                declared.append(self._dependency(name, alternative, location))
+            if not isinstance(spec, list):
+                declared.append(self._dependency(name, spec, location))
+                continue
+            cursor = location.line
+            for alternative in spec:  # each alternative is located at its own inline table
+                cursor = self._next_table_line(cursor)
+                declared.append(self._dependency(name, alternative, self.locator.at(cursor)))
+                cursor = None if cursor is None else cursor + 1
         return declared
+
+    def _next_table_line(self, start: int | None) -> int | None:
+        for number in range(start or 1, len(self.locator.lines) + 1):
+            if "{" in self.locator.lines[number - 1]:
+                return number
+        return start
 
     def _dependency(self, name: str, spec: object, location: Location) -> tuple[DeclaredRequirement, bool]:
         if isinstance(spec, str):

@@ -127,6 +127,8 @@ def test_transformer_lens_poetry_alternatives_platforms_and_git() -> None:
         'torch>=1.10; sys_platform == "linux"',
     ]
     assert by_name["sentencepiece"] == ["sentencepiece"]
+    lines = [(d.name, d.location.line) for d in found.requirements if d.name in {"numpy", "torch"}]
+    assert lines == [("numpy", 24), ("numpy", 25), ("numpy", 26), ("torch", 33), ("torch", 34)]
     transformers = next(d for d in found.requirements if d.name == "transformers")
     assert transformers.origin is not None
     assert transformers.origin.kind is OriginKind.VCS

@@ -322,3 +322,33 @@ def test_a_path_too_long_for_the_file_system_is_an_input_error(tmp_path: Path) -
     with pytest.raises(InputError) as caught:
         read_requirements(path)
     assert caught.value.diagnostics() == f"{path}:1: cannot use local path {body!r}: File name too long"
+
+
+def test_named_local_path_and_editable_dot_with_extras(tmp_path: Path) -> None:
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "pyproject.toml").write_text('[project]\nname = "Proj_Name"\n')
+    path = project / "requirements.txt"
+    path.write_text("-e .[dev,test]\nother @ ./sub ; python_version >= '3.10'\n")
+    (project / "sub").mkdir()
+    found = read_requirements(path)
+    editable, named = found.requirements
+    assert (editable.name, editable.editable, editable.requirement.extras) == (
+        "proj-name",
+        True,
+        {"dev", "test"},
+    )
+    assert named.origin is not None
+    assert named.origin.kind is OriginKind.PATH
+    assert str(named.requirement) == f'other @ {(project / "sub").as_uri()} ; python_version >= "3.10"'
+
+
+def test_hashes_on_a_url_requirement_reach_its_origin(tmp_path: Path) -> None:
+    digest = "b" * 64
+    path = tmp_path / "requirements.txt"
+    path.write_text(f"six @ https://example.org/six-1.16.0-py2.py3-none-any.whl --hash=sha256:{digest}\n")
+    (six,) = read_requirements(path).requirements
+    assert six.hashes == (f"sha256:{digest}",)
+    assert six.origin is not None
+    assert six.origin.hashes == (f"sha256:{digest}",)
+    assert six.origin.kind is OriginKind.URL
