@@ -272,7 +272,7 @@ class _ProjectReader:
         return dynamic if isinstance(dynamic, dict) else {}
 
     def _dynamic_dependencies(self) -> list[DeclaredRequirement]:
-        spec = self._setuptools_dynamic().get("dependencies")
+        spec = self._setuptools_dynamic().get("dependencies") or self._hatch_requirements_files()
         if spec is None:
             raise InputError(
                 "dependencies are dynamic (computed by the build backend); reading them means running it",
@@ -280,6 +280,15 @@ class _ProjectReader:
                 hint="point supplychain at a requirements or lock file of this project instead",
             )
         return self._from_files(spec, "dependencies")
+
+    def _hatch_requirements_files(self) -> dict[str, object] | None:
+        """The hatch-requirements-txt plugin: ``[tool.hatch.metadata.hooks.requirements_txt] files``."""
+        tool = self.data.get("tool", {})
+        hatch = tool.get("hatch", {}) if isinstance(tool, dict) else {}
+        metadata = hatch.get("metadata", {}) if isinstance(hatch, dict) else {}
+        hooks = metadata.get("hooks", {}) if isinstance(metadata, dict) else {}
+        plugin = hooks.get("requirements_txt") if isinstance(hooks, dict) else None
+        return {"file": plugin.get("files")} if isinstance(plugin, dict) and "files" in plugin else None
 
     def _from_files(self, spec: object, key: str) -> list[DeclaredRequirement]:
         files = spec.get("file") if isinstance(spec, dict) else None
@@ -305,9 +314,12 @@ class _ProjectReader:
                 "'dependency-groups' must be a table",
                 location=self.locator.at(self.locator.key("dependency-groups", 1)),
             )
-        pep735: dict[str, tuple[str, object]] = {
-            canonicalize_name(name): (name, value) for name, value in table.items()
-        }
+        pep735: dict[str, tuple[str, object, tuple[str, ...]]] = {}
+        for header, groups in self._legacy_groups():  # uv's and PDM's tables from before PEP 735
+            for name, value in groups.items():
+                pep735[canonicalize_name(name)] = (name, value, header)
+        for name, value in table.items():
+            pep735[canonicalize_name(name)] = (name, value, ("dependency-groups",))
         poetry_groups = self.poetry.group_names() if self.poetry else {}
         requirements: list[DeclaredRequirement] = []
         for group in selected:
@@ -321,16 +333,28 @@ class _ProjectReader:
                 raise UsageError(f"{self.path} has no dependency group {group!r} (known groups: {known})")
         return requirements
 
+    def _legacy_groups(self) -> list[tuple[tuple[str, ...], dict[str, object]]]:
+        """``[tool.uv] dev-dependencies`` (group "dev") and ``[tool.pdm.dev-dependencies]``."""
+        tool = self.data.get("tool", {})
+        tool = tool if isinstance(tool, dict) else {}
+        uv, pdm = tool.get("uv", {}), tool.get("pdm", {})
+        found: list[tuple[tuple[str, ...], dict[str, object]]] = []
+        if isinstance(uv, dict) and "dev-dependencies" in uv:
+            found.append((("tool", "uv"), {"dev": uv["dev-dependencies"]}))
+        if isinstance(pdm, dict) and isinstance(pdm.get("dev-dependencies"), dict):
+            found.append((("tool", "pdm", "dev-dependencies"), dict(pdm["dev-dependencies"])))
+        return found
+
     def _group(
-        self, key: str, groups: dict[str, tuple[str, object]], chain: tuple[str, ...]
+        self, key: str, groups: dict[str, tuple[str, object, tuple[str, ...]]], chain: tuple[str, ...]
     ) -> list[DeclaredRequirement]:
-        name, value = groups[key]
-        header = self.locator.header("dependency-groups")
-        line = self.locator.key(name, header)
+        name, value, table = groups[key]
+        header = self.locator.header(*table)
+        line = self.locator.key("dev-dependencies" if table == ("tool", "uv") else name, header)
+        label = "tool.uv.dev-dependencies" if table == ("tool", "uv") else ".".join((*table, name))
         if len(chain) >= MAX_GROUP_DEPTH or not isinstance(value, list):
             raise InputError(
-                f"'dependency-groups.{name}' must be an array of requirement strings and "
-                '{include-group = "..."} tables',
+                f"'{label}' must be an array of requirement strings and {{include-group = \"...\"}} tables",
                 location=self.locator.at(line),
             )
         declared: list[DeclaredRequirement] = []
@@ -360,7 +384,7 @@ class _ProjectReader:
                 declared += self._group(included, groups, (*chain, key))
             else:
                 raise InputError(
-                    f"'dependency-groups.{name}' entries must be strings or {{include-group = \"...\"}}",
+                    f"'{label}' entries must be strings or {{include-group = \"...\"}}",
                     location=self.locator.at(cursor),
                 )
         return declared

@@ -286,3 +286,26 @@ def test_malformed_pyproject_names_file_and_line(
         read_pyproject(path, groups=groups)
     assert caught.value.diagnostics() == f"{path}:{expected}"
     assert caught.value.exit_code == 2
+
+
+def test_legacy_uv_and_pdm_dev_dependencies_are_groups(tmp_path: Path) -> None:
+    path = tmp_path / "pyproject.toml"
+    path.write_text(
+        '[project]\nname = "p"\ndependencies = []\n\n'
+        '[tool.uv]\ndev-dependencies = [\n  "pytest>=8",\n]\n\n'
+        '[tool.pdm.dev-dependencies]\nlint = ["ruff"]\n'
+    )
+    assert _rows(read_pyproject(path, groups=("dev", "lint"))) == [
+        ("pytest>=8", "pyproject.toml", 7),
+        ("ruff", "pyproject.toml", 11),
+    ]
+
+
+def test_hatch_requirements_txt_plugin_supplies_dynamic_dependencies(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text("httpx>=0.27\n")
+    path = tmp_path / "pyproject.toml"
+    path.write_text(
+        '[project]\nname = "p"\ndynamic = ["dependencies"]\n\n'
+        '[tool.hatch.metadata.hooks.requirements_txt]\nfiles = ["requirements.txt"]\n'
+    )
+    assert _rows(read_pyproject(path)) == [("httpx>=0.27", "requirements.txt", 1)]
