@@ -15,7 +15,7 @@ from pathlib import Path
 from packaging.requirements import InvalidRequirement, Requirement
 
 from supplychain.endpoints import DEFAULTS
-from supplychain.errors import InputError
+from supplychain.errors import InputError, UsageError
 from supplychain.inputs import InputOptions
 from supplychain.inputs.direct import (
     file_url_path,
@@ -85,6 +85,11 @@ class RequirementsTxtInput:
         return bool(_NAME_PATTERN.search(path.name)) or _sniff(path)
 
     def read(self, path: Path, options: InputOptions) -> RequirementSet:
+        if options.extras or options.groups:  # silently ignoring them would audit less than asked
+            raise UsageError(
+                "--extra and --group select from a pyproject.toml or lock file; "
+                f"{path} is a requirements file"
+            )
         return read_requirements(path)
 
 

@@ -173,3 +173,14 @@ def test_manifest_in_is_not_a_requirements_file(tmp_path: Path) -> None:
     with pytest.raises(InputError) as caught:
         detect_kind(path)
     assert "cannot tell what kind of input MANIFEST.in is" in caught.value.diagnostics()
+
+
+def test_extras_or_groups_with_a_requirements_file_are_a_usage_error(tmp_path: Path) -> None:
+    path = tmp_path / "requirements.txt"
+    path.write_text("six\n")
+    options = InputOptions(target=OPTIONS.target, extras=("dev",))
+    with pytest.raises(UsageError) as caught:
+        load_input(path, input_format=None, options=options)
+    assert caught.value.diagnostics() == (
+        f"--extra and --group select from a pyproject.toml or lock file; {path} is a requirements file"
+    )
