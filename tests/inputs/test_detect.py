@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 import shutil
 import sysconfig
 from pathlib import Path
@@ -184,3 +185,25 @@ def test_extras_or_groups_with_a_requirements_file_are_a_usage_error(tmp_path: P
     assert caught.value.diagnostics() == (
         f"--extra and --group select from a pyproject.toml or lock file; {path} is a requirements file"
     )
+
+
+def _text_corpus_cases() -> list[tuple[str, str]]:
+    from tests.hostile.test_malformed_corpus import CASES  # the lead's hostile corpus and its expectations
+
+    return [
+        (name, expected)
+        for name, command, expected in CASES
+        if command == ["tree", "{f}"] and ("requirements" in name or "pyproject" in name)
+    ]
+
+
+@pytest.mark.parametrize(("name", "expected"), _text_corpus_cases())
+def test_hostile_corpus_text_inputs_fail_with_the_expected_location(
+    name: str, expected: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    corpus = Path(__file__).parents[1] / "hostile" / "corpus"
+    monkeypatch.chdir(corpus)  # relative paths, as a user would type them
+    monkeypatch.delenv("SUPPLYCHAIN_TEST_UNSET_VARIABLE", raising=False)
+    with pytest.raises(InputError) as caught:
+        load_input(Path(name), input_format=None, options=OPTIONS)
+    assert re.search(expected, caught.value.diagnostics()), caught.value.diagnostics()
