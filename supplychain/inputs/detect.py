@@ -46,7 +46,13 @@ def load_input(path: Path | None, *, input_format: str | None, options: InputOpt
     if path is None:
         path, kind = _default_input(Path.cwd(), input_format)
         return reader(kind).read(path, options)
-    if not path.exists():
+    try:
+        exists = path.exists()
+    except OSError as problem:  # e.g. permission denied on a parent directory
+        raise InputError(
+            f"cannot read {path}: {problem.strerror}", location=Location(file=str(path))
+        ) from None
+    if not exists:
         raise InputError(f"{path} does not exist", location=Location(file=str(path)))
     if path.is_dir() and input_format is None and not _is_environment(path):
         found = _project_file(path)
@@ -94,7 +100,11 @@ def _is_environment(directory: Path) -> bool:
     """A virtual environment (``pyvenv.cfg``) or a site-packages directory (``*.dist-info`` inside)."""
     if (directory / "pyvenv.cfg").is_file():
         return True
-    return any(child.suffix == ".dist-info" and child.is_dir() for child in directory.iterdir())
+    try:
+        return any(child.suffix == ".dist-info" and child.is_dir() for child in directory.iterdir())
+    except OSError as problem:
+        location = Location(file=str(directory))
+        raise InputError(f"cannot list {directory}: {problem.strerror}", location=location) from None
 
 
 def _project_file(directory: Path) -> tuple[Path, str] | None:

@@ -207,3 +207,13 @@ def test_hostile_corpus_text_inputs_fail_with_the_expected_location(
     with pytest.raises(InputError) as caught:
         load_input(Path(name), input_format=None, options=OPTIONS)
     assert re.search(expected, caught.value.diagnostics()), caught.value.diagnostics()
+
+
+def test_an_unlistable_directory_is_an_input_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(self: Path) -> list[Path]:
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "iterdir", refuse)  # root can list anything, so inject the fault
+    with pytest.raises(InputError) as caught:
+        detect_kind(tmp_path)
+    assert caught.value.diagnostics() == f"{tmp_path}: cannot list {tmp_path}: Permission denied"
