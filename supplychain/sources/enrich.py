@@ -1,0 +1,118 @@
+"""The enrich stage: run every fact source concurrently over the graph and merge their patches."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import importlib
+from collections.abc import Mapping, Sequence
+
+from packaging.utils import NormalizedName
+
+from supplychain.model import FACT_NAMES, OriginKind, PackageFacts, PackageRef, ResolvedPackage, Unknown
+from supplychain.resolve.graph import DependencyGraph
+from supplychain.sources import FactPatch, Source, SourceContext
+from supplychain.sources.simple_index import forget_pages
+
+# id -> "module:Class"; imported only when a run asks for the source.
+SOURCES: dict[str, str] = {
+    "pypi": "supplychain.sources.pypi_json:PyPIJsonSource",
+    "simple": "supplychain.sources.simple_index:SimpleIndexSource",
+    "integrity": "supplychain.sources.integrity:IntegritySource",
+    "popularity": "supplychain.sources.popularity:PopularitySource",
+    "osv": "supplychain.sources.osv:OsvSource",
+    "inventory": "supplychain.sources.inventory:InventorySource",
+}
+# Facts each index-bound source speaks for: packages not from an index get Unknown for these instead.
+INDEX_FACTS: dict[str, tuple[str, ...]] = {
+    "pypi": (
+        "maintainers",
+        "organization",
+        "first_release",
+        "release_count",
+        "upload_time",
+        "latest_release",
+        "latest_version",
+        "yanked",
+        "source_repository",
+        "license",
+        "summary",
+    ),
+    "simple": ("project_status", "has_wheel", "index", "on_public_index"),
+    "integrity": ("provenance",),
+    "popularity": ("downloads_30d", "popularity_rank"),
+}
+
+
+class SourceUnavailableError(RuntimeError):
+    """A registered source's module or class does not exist: a wiring bug, never a silent skip."""
+
+
+def load_source(source_id: str) -> Source:
+    """Instantiate the source registered under ``source_id``."""
+    try:
+        target = SOURCES[source_id]
+    except KeyError:
+        raise SourceUnavailableError(
+            f"unknown source {source_id!r} (known: {', '.join(sorted(SOURCES))})"
+        ) from None
+    module_name, _, class_name = target.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as error:
+        if error.name != module_name:
+            raise
+        raise SourceUnavailableError(
+            f"source {source_id!r} is registered as {target} but {module_name} does not exist"
+        ) from None
+    factory = getattr(module, class_name, None)
+    if factory is None:
+        raise SourceUnavailableError(f"source {source_id!r}: {module_name} has no {class_name}")
+    source: Source = factory()
+    return source
+
+
+def _is_indexed(package: ResolvedPackage) -> bool:
+    return package.origin.kind in {OriginKind.INDEX, OriginKind.UNKNOWN}
+
+
+async def collect_facts(
+    graph: DependencyGraph, context: SourceContext, *, sources: Sequence[str] | None = None
+) -> dict[NormalizedName, PackageFacts]:
+    """Every fact for every package; a fact no source could learn stays Unknown with the reason."""
+    chosen = list(SOURCES) if sources is None else list(dict.fromkeys(sources))
+    loaded = [load_source(source_id) for source_id in chosen]  # fail before any network traffic
+    packages = list(graph.packages())
+    facts = {p.ref.name: PackageFacts.unknown(p.ref) for p in packages}
+    off_index = [p for p in packages if not _is_indexed(p)]
+    indexed = [p for p in packages if _is_indexed(p)]
+    context.progress.stage("enrich", total=len(loaded))
+
+    async def run(source_id: str, source: Source) -> dict[PackageRef, FactPatch]:
+        subset = indexed if source_id in INDEX_FACTS else packages
+        patches = await source.collect(subset, context) if subset else {}
+        context.progress.advance("enrich")
+        return patches
+
+    try:
+        results = await asyncio.gather(*(run(i, s) for i, s in zip(chosen, loaded, strict=True)))
+    finally:
+        forget_pages(context.http)
+    for source_id, patches in zip(chosen, results, strict=True):
+        for ref, patch in patches.items():
+            facts[ref.name] = merge(facts[ref.name], patch, source_id)
+        for package in off_index:
+            names = INDEX_FACTS.get(source_id, ())
+            if names:
+                reason = f"not on an index ({package.origin.kind.value})"
+                missing = dict.fromkeys(names, Unknown(reason=reason, source=source_id))
+                facts[package.ref.name] = merge(facts[package.ref.name], missing, source_id)
+    return dict(sorted(facts.items()))
+
+
+def merge(facts: PackageFacts, patch: Mapping[str, object], source_id: str) -> PackageFacts:
+    """Apply one source's patch; a fact name outside the model is a programming error."""
+    unexpected = sorted(set(patch) - set(FACT_NAMES))
+    if unexpected:
+        raise ValueError(f"source {source_id!r} returned unknown facts: {', '.join(unexpected)}")
+    return dataclasses.replace(facts, **patch)  # type: ignore[arg-type]

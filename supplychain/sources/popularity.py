@@ -1,0 +1,94 @@
+"""Popularity source: 30-day downloads from pypistats, else the offline top-packages dataset, and rank."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Protocol
+from urllib.parse import quote
+
+from packaging.utils import NormalizedName
+
+from supplychain.errors import FetchError
+from supplychain.model import Known, PackageRef, ResolvedPackage, Signal, Unknown
+from supplychain.sources import FactPatch, SourceContext
+from supplychain.sources.pypi_json import ShapeError, expect
+
+SOURCE = "popularity"
+
+
+class TopPackagesLike(Protocol):
+    """What this source reads of H4's ``supplychain.datastore.TopPackages``."""
+
+    @property
+    def as_of(self) -> datetime: ...
+    @property
+    def source(self) -> str: ...
+    @property
+    def downloads(self) -> Mapping[NormalizedName, int]: ...
+    @property
+    def ranks(self) -> Mapping[NormalizedName, int]: ...
+
+
+DatasetLoader = Callable[[Path], TopPackagesLike | None]
+
+
+def load_top_packages(data_dir: Path) -> TopPackagesLike | None:
+    """The top-packages dataset from the offline data store, or None when it was never downloaded."""
+    from supplychain.datastore import DataStore  # H4's module; imported when first needed
+
+    return DataStore(data_dir).top_packages()
+
+
+class PopularitySource:
+    """pypistats answers downloads when reachable; the dataset answers rank (and downloads offline)."""
+
+    id = SOURCE
+
+    def __init__(self, dataset: DatasetLoader = load_top_packages) -> None:
+        self._load = dataset
+
+    async def collect(
+        self, packages: Sequence[ResolvedPackage], context: SourceContext
+    ) -> dict[PackageRef, FactPatch]:
+        dataset = self._load(context.config.data_dir)
+        results = await asyncio.gather(*(self._one(p.ref, context, dataset) for p in packages))
+        return {package.ref: patch for package, patch in zip(packages, results, strict=True)}
+
+    async def _one(
+        self, ref: PackageRef, context: SourceContext, dataset: TopPackagesLike | None
+    ) -> FactPatch:
+        now = context.clock.now()
+        label = _dataset_label(dataset)
+        rank: Signal[object]
+        if dataset is None:
+            rank = Unknown(reason="no top-packages dataset (run `supplychain db update`)", source=SOURCE)
+        else:
+            rank = Known(value=dataset.ranks.get(ref.name), source=label, fetched_at=dataset.as_of)
+        downloads: Signal[object]
+        url = f"{context.config.endpoints.pypistats.reveal()}api/packages/{quote(ref.name)}/recent"
+        try:
+            document = await context.http.get_json(url)
+            data = expect(expect(document, dict, "pypistats answer").get("data"), dict, "data")
+            downloads = Known(
+                value=expect(data.get("last_month"), int, "data.last_month"),
+                source="pypistats",
+                fetched_at=now,
+            )
+        except (FetchError, ShapeError) as error:
+            reason = f"pypistats: {error}"
+            if dataset is not None and ref.name in dataset.downloads:
+                downloads = Known(value=dataset.downloads[ref.name], source=label, fetched_at=dataset.as_of)
+            elif dataset is not None:
+                downloads = Unknown(reason=f"{reason}; not among the dataset's top packages", source=SOURCE)
+            else:
+                downloads = Unknown(reason=f"{reason}; no top-packages dataset", source=SOURCE)
+        return {"downloads_30d": downloads, "popularity_rank": rank}
+
+
+def _dataset_label(dataset: TopPackagesLike | None) -> str:
+    if dataset is None:
+        return SOURCE
+    return f"top-pypi-packages ({dataset.source}, as of {dataset.as_of.date().isoformat()})"
