@@ -110,7 +110,7 @@ def age(moment: datetime, now: datetime) -> str:
     return "just now"  # pragma: no cover - the loop always answers for delta >= 1 min
 
 
-def show(value: object, now: datetime) -> str:
+def show(value: object, now: datetime) -> str:  # noqa: PLR0911 - one return per value type
     """A fact value for people: names with roles, dates with their age, yes/no with the reason."""
     match value:
         case datetime():

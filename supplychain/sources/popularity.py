@@ -47,13 +47,13 @@ class PopularitySource:
 
     id = SOURCE
 
-    def __init__(self, dataset: DatasetLoader = load_top_packages) -> None:
+    def __init__(self, dataset: DatasetLoader | None = None) -> None:
         self._load = dataset
 
     async def collect(
         self, packages: Sequence[ResolvedPackage], context: SourceContext
     ) -> dict[PackageRef, FactPatch]:
-        dataset = self._load(context.config.data_dir)
+        dataset = (self._load or load_top_packages)(context.config.data_dir)
         results = await asyncio.gather(*(self._one(p.ref, context, dataset) for p in packages))
         return {package.ref: patch for package, patch in zip(packages, results, strict=True)}
 

@@ -1,0 +1,96 @@
+"""Helpers for the PyPI fact-source tests: recorded fixtures served from loopback, a real dataset subset."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TypeVar
+
+import pytest
+from packaging.utils import NormalizedName
+
+from supplychain.clock import FixedClock
+from supplychain.config import AuditConfig
+from supplychain.endpoints import Endpoints
+from supplychain.model import Origin, OriginKind, PackageRef, ResolvedPackage
+from supplychain.progress import RecordingProgress
+from supplychain.sources import SourceContext
+from supplychain.sources.http import Http, HttpSettings, build_http
+from supplychain.target import Target
+from tests.support.server import ReplayServer
+
+PYPI_FIXTURES = Path(__file__).parents[1] / "fixtures" / "pypi"
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TopPackages:
+    """Same fields as ``supplychain.datastore.TopPackages`` (H4), built from the recorded real subset."""
+
+    as_of: datetime
+    source: str
+    downloads: Mapping[NormalizedName, int]
+    ranks: Mapping[NormalizedName, int]
+
+
+def recorded_top_packages(_data_dir: Path) -> TopPackages:
+    data = json.loads((PYPI_FIXTURES / "top-pypi-packages.subset.json").read_text())
+    as_of = datetime.fromisoformat(data["last_update"]).replace(tzinfo=UTC)
+    rows = data["rows"]
+    return TopPackages(
+        as_of=as_of,
+        source=data["source"],
+        downloads={NormalizedName(r["project"]): r["download_count"] for r in rows},
+        ranks={NormalizedName(r["project"]): r["rank"] for r in rows},
+    )
+
+
+def point_endpoints(monkeypatch: pytest.MonkeyPatch, server: ReplayServer) -> None:
+    """Every endpoint at the replay server, through the documented environment variables."""
+    monkeypatch.setenv("SUPPLYCHAIN_PYPI_URL", server.url + "/")
+    monkeypatch.setenv("SUPPLYCHAIN_INDEX_URL", server.url + "/simple/")
+    monkeypatch.setenv("SUPPLYCHAIN_INTEGRITY_URL", server.url + "/")
+    monkeypatch.setenv("SUPPLYCHAIN_PYPISTATS_URL", server.url + "/pypistats/")
+
+
+def config_for(tmp_path: Path, **overrides: object) -> AuditConfig:
+    values: dict[str, object] = {
+        "input_path": None,
+        "target": Target.parse(None, None),
+        "no_deps": True,
+        "endpoints": Endpoints.load(),
+        "cache_dir": None,
+        "data_dir": tmp_path / "data",
+    }
+    values.update(overrides)
+    return AuditConfig(**values)  # type: ignore[arg-type]
+
+
+def run_with(settings: HttpSettings, job: Callable[[Http], Awaitable[T]]) -> T:
+    async def runner() -> T:
+        http = build_http(settings)
+        try:
+            return await job(http)
+        finally:
+            await http.aclose()
+
+    return asyncio.run(runner())
+
+
+def context_for(http: Http, config: AuditConfig, clock: FixedClock) -> SourceContext:
+    return SourceContext(http=http, config=config, clock=clock, progress=RecordingProgress())
+
+
+def package(
+    name: str, version: str, kind: OriginKind = OriginKind.INDEX, url: str | None = None
+) -> ResolvedPackage:
+    from supplychain.urls import SafeUrl
+
+    return ResolvedPackage(
+        ref=PackageRef.of(name, version),
+        origin=Origin(kind=kind, url=SafeUrl(url) if url else None),
+    )
