@@ -1,0 +1,217 @@
+"""Every network fault on every PyPI fact source ends as Unknown with a reason: no crash, no fake value."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from supplychain.clock import FixedClock
+from supplychain.model import Known, PackageFacts, Provenance, Publisher, Unknown
+from supplychain.resolve.graph import DependencyGraph
+from supplychain.sources.enrich import collect_facts
+from supplychain.sources.http import HttpSettings
+from tests.sources.pypi_support import (
+    PYPI_FIXTURES,
+    config_for,
+    context_for,
+    package,
+    point_endpoints,
+    run_with,
+)
+from tests.support.server import Reply, ReplayServer
+
+# source id -> (path prefix it fetches for six 1.17.0, facts it owns that a fault must turn Unknown)
+TARGETS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "pypi": ("/pypi/six/json", ("maintainers", "organization", "release_count", "yanked", "license")),
+    "simple": ("/simple/six/", ("project_status", "has_wheel")),
+    "integrity": ("/integrity/six/1.17.0/", ("provenance",)),
+    "popularity": ("/pypistats/api/packages/six/recent", ("downloads_30d",)),
+}
+# Hand-made, in the documented shapes (pypistats API docs; PEP 740 provenance object).
+PYPISTATS_SIX = {
+    "data": {"last_day": 1, "last_month": 123456, "last_week": 7},
+    "package": "six",
+    "type": "recent_downloads",
+}
+PROVENANCE = {
+    "version": 1,
+    "attestation_bundles": [
+        {
+            "publisher": {
+                "kind": "GitHub",
+                "repository": "benjaminp/six",
+                "workflow": "publish.yml",
+                "environment": "pypi",
+            },
+            "attestations": [],
+        }
+    ],
+}
+WRONG_SHAPE: dict[str, bytes] = {
+    "pypi": json.dumps({"ownership": "benjaminp", "releases": [], "info": "six"}).encode(),
+    "simple": json.dumps({"meta": {"api-version": "1.1"}, "files": {"six-1.17.0.tar.gz": {}}}).encode(),
+    "integrity": json.dumps({"attestation_bundles": "GitHub"}).encode(),
+    "popularity": json.dumps({"data": {"last_month": "lots"}}).encode(),
+}
+FAULTS = ["persistent-500", "slow", "truncated", "malformed", "wrong-shape", "oversized", "403"]
+
+
+def collect(
+    server: ReplayServer,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    clock: FixedClock,
+    source: str,
+    settings: HttpSettings,
+) -> PackageFacts:
+    server.mount("/", PYPI_FIXTURES)
+    point_endpoints(monkeypatch, server)
+    monkeypatch.setattr("supplychain.sources.popularity.load_top_packages", lambda _dir: None)
+    graph = DependencyGraph()
+    graph.add_package(package("six", "1.17.0"))
+    config = config_for(tmp_path)
+    return run_with(
+        settings, lambda http: collect_facts(graph, context_for(http, config, clock), sources=[source])
+    )["six"]
+
+
+def inject(server: ReplayServer, prefix: str, reply: Callable[[int], Reply | None]) -> list[int]:
+    calls: list[int] = []
+
+    def handler(method: str, path: str, body: bytes) -> Reply | None:
+        if not path.startswith(prefix):
+            return None
+        calls.append(1)
+        return reply(len(calls))
+
+    server.handlers.append(handler)
+    return calls
+
+
+def fault_reply(fault: str, source: str) -> Reply:
+    if fault == "persistent-500":
+        return Reply(500, b"oops")
+    if fault == "403":
+        return Reply(403, b"forbidden")
+    if fault == "slow":
+        return Reply(200, b"{}", delay=1.0)
+    if fault == "truncated":
+        return Reply(200, b'{"info": ', {"Content-Length": "400", "Connection": "close"})
+    if fault == "malformed":
+        return Reply(200, b'{"info": nope', {"Content-Type": "application/json"})
+    if fault == "wrong-shape":
+        return Reply(200, WRONG_SHAPE[source], {"Content-Type": "application/json"})
+    if fault == "oversized":
+        return Reply(200, b"[" + b"0," * 200_000 + b"0]", {"Content-Type": "application/json"})
+    raise AssertionError(fault)
+
+
+EXPECTED_REASON = {
+    "persistent-500": "HTTP 500 after",
+    "403": "HTTP 403",
+    "slow": "timed out",
+    "truncated": "truncated",
+    "malformed": "not valid JSON",
+    "wrong-shape": "",  # checked per source below
+    "oversized": "exceeds",
+}
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+@pytest.mark.parametrize("source", sorted(TARGETS))
+def test_fault_gives_unknown_with_reason(
+    fault: str,
+    source: str,
+    server: ReplayServer,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    clock: FixedClock,
+) -> None:
+    prefix, facts_owned = TARGETS[source]
+    calls = inject(server, prefix, lambda _n: fault_reply(fault, source))
+    settings = HttpSettings(timeout=0.3 if fault == "slow" else 5, max_bytes=300_000)
+    facts = collect(server, monkeypatch, tmp_path, clock, source, settings)
+    assert calls, "the fault was never reached"
+    for name in facts_owned:
+        signal = getattr(facts, name)
+        assert isinstance(signal, Unknown), (name, signal)
+        assert signal.source in {source, "supplychain"} or signal.source.startswith(source)
+        assert EXPECTED_REASON[fault] in signal.reason, (name, signal.reason)
+        assert signal.reason != "not collected"
+    if fault == "persistent-500":
+        assert len(calls) >= 3  # retried (the test profile allows 3 attempts) before giving up per file
+
+
+def test_wrong_shape_reasons_name_the_field(
+    server: ReplayServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, clock: FixedClock
+) -> None:
+    inject(server, "/pypi/six/json", lambda _n: Reply(200, WRONG_SHAPE["pypi"]))
+    facts = collect(server, monkeypatch, tmp_path, clock, "pypi", HttpSettings(timeout=5))
+    assert facts.maintainers == Unknown(reason="PyPI JSON: ownership is str, expected dict", source="pypi")
+    assert facts.release_count == Unknown(reason="PyPI JSON: releases is list, expected dict", source="pypi")
+
+
+def test_absent_ownership_is_unknown_not_zero(
+    server: ReplayServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, clock: FixedClock
+) -> None:
+    document = json.loads((PYPI_FIXTURES / "pypi" / "six" / "json").read_text())
+    del document["ownership"]
+    inject(server, "/pypi/six/json", lambda _n: Reply(200, json.dumps(document).encode()))
+    facts = collect(server, monkeypatch, tmp_path, clock, "pypi", HttpSettings(timeout=5))
+    assert facts.maintainers == Unknown(reason="PyPI JSON: PyPI did not report ownership", source="pypi")
+    assert isinstance(facts.organization, Unknown)
+    assert isinstance(facts.release_count, Known)  # the rest of the document still counts
+
+
+@pytest.mark.parametrize("source", sorted(TARGETS))
+def test_429_with_retry_after_then_success(
+    source: str, server: ReplayServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, clock: FixedClock
+) -> None:
+    prefix, facts_owned = TARGETS[source]
+    success = {"popularity": Reply(200, json.dumps(PYPISTATS_SIX).encode())}.get(source)
+    calls = inject(
+        server, prefix, lambda n: Reply(429, b"slow down", {"Retry-After": "0"}) if n == 1 else success
+    )
+    facts = collect(server, monkeypatch, tmp_path, clock, source, HttpSettings(timeout=5))
+    assert len(calls) >= 2
+    for name in facts_owned:
+        if source == "simple" and name == "project_status":
+            continue  # the recorded page is API 1.1: status is honestly unknown either way
+        assert isinstance(getattr(facts, name), Known), (name, getattr(facts, name))
+    if source == "popularity":
+        assert facts.downloads_30d == Known(value=123456, source="pypistats", fetched_at=clock.now())
+
+
+def test_attested_file_publishers(
+    server: ReplayServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, clock: FixedClock
+) -> None:
+    inject(server, "/integrity/six/1.17.0/", lambda _n: Reply(200, json.dumps(PROVENANCE).encode()))
+    facts = collect(server, monkeypatch, tmp_path, clock, "integrity", HttpSettings(timeout=5))
+    publisher = Publisher(
+        kind="GitHub", repository="benjaminp/six", workflow="publish.yml", environment="pypi"
+    )
+    assert facts.provenance == Known(
+        value=Provenance(attested=True, publishers=(publisher,), files_checked=2),
+        source="integrity",
+        fetched_at=clock.now(),
+    )
+    assert publisher.identity == "github:benjaminp/six"
+
+
+def test_one_file_unattested_means_not_attested(
+    server: ReplayServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, clock: FixedClock
+) -> None:
+    inject(
+        server,
+        "/integrity/six/1.17.0/six-1.17.0-py2.py3-none-any.whl/",
+        lambda _n: Reply(200, json.dumps(PROVENANCE).encode()),
+    )
+    facts = collect(server, monkeypatch, tmp_path, clock, "integrity", HttpSettings(timeout=5))
+    provenance = facts.provenance
+    assert isinstance(provenance, Known)
+    assert provenance.value.attested is False
+    assert provenance.value.files_checked == 2
+    assert [p.repository for p in provenance.value.publishers] == ["benjaminp/six"]
