@@ -1,0 +1,179 @@
+"""Shared edge helpers for the lock-file readers: located errors, typed getters, hashes, roots."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from packaging.markers import InvalidMarker, Marker
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.version import InvalidVersion, Version
+
+from supplychain.errors import InputError
+from supplychain.model import DeclaredRequirement, Location, PackageRef, normalize
+from supplychain.tomlfile import load_toml
+
+_HEX = re.compile(r"^[0-9a-fA-F]+$")
+
+
+def header_lines(text: str, header: str) -> list[int]:
+    """1-based lines of each ``[[header]]`` in order: tomllib keeps no positions, array order does."""
+    wanted = f"[[{header}]]"
+    return [number for number, line in enumerate(text.splitlines(), 1) if line.strip() == wanted]
+
+
+def at(file: str, line: int | None) -> Location:
+    return Location(file=file, line=line)
+
+
+def need_str(entry: Mapping[str, Any], key: str, where: Location, what: str) -> str:
+    value = entry.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise InputError(f"{what} has no {key!r} string", location=where)
+    return value
+
+
+def opt_str(entry: Mapping[str, Any], key: str, where: Location, what: str) -> str | None:
+    value = entry.get(key)
+    if value is not None and not isinstance(value, str):
+        raise InputError(f"{what}: {key!r} must be a string, not {type(value).__name__}", location=where)
+    return value
+
+
+def need_list(entry: Mapping[str, Any], key: str, where: Location, what: str) -> list[Any]:
+    value = entry.get(key, [])
+    if not isinstance(value, list):
+        raise InputError(f"{what}: {key!r} must be an array, not {type(value).__name__}", location=where)
+    return value
+
+
+def need_table(entry: Mapping[str, Any], key: str, where: Location, what: str) -> dict[str, Any]:
+    value = entry.get(key, {})
+    if not isinstance(value, dict):
+        raise InputError(f"{what}: {key!r} must be a table, not {type(value).__name__}", location=where)
+    return value
+
+
+def package_ref(name: str, version: str, where: Location) -> PackageRef:
+    """A validated PackageRef; a version PEP 440 cannot parse is a located input error."""
+    try:
+        return PackageRef.of(name, version)
+    except InvalidVersion:
+        raise InputError(f"package {name!r} has an invalid version {version!r}", location=where) from None
+
+
+def marker(text: str | None, where: Location, what: str) -> str | None:
+    """The marker, normalised by packaging, or None; an unparsable marker is an input error."""
+    if text is None or not text.strip():
+        return None
+    try:
+        return str(Marker(text))
+    except InvalidMarker as problem:
+        raise InputError(f"{what}: invalid marker {text!r}: {problem}", location=where) from None
+
+
+def requirement(text: str, where: Location, what: str) -> Requirement:
+    try:
+        return Requirement(text)
+    except InvalidRequirement as problem:
+        raise InputError(f"{what}: invalid requirement {text!r}: {problem}", location=where) from None
+
+
+def digest(text: object, where: Location, what: str) -> str:
+    """``algorithm:hex`` with a lower-case algorithm; anything else is an input error."""
+    if not isinstance(text, str):
+        raise InputError(f"{what}: a hash must be a string", location=where)
+    algorithm, sep, value = text.partition(":")
+    if not sep:
+        algorithm, sep, value = text.partition("=")
+    if not sep or not algorithm or not _HEX.match(value):
+        raise InputError(f"{what}: hash {text!r} is not 'algorithm:hex'", location=where)
+    return f"{algorithm.lower()}:{value.lower()}"
+
+
+def sorted_hashes(hashes: Iterable[str]) -> tuple[str, ...]:
+    return tuple(sorted(set(hashes)))
+
+
+def and_marker(first: str | None, second: str | None) -> str | None:
+    if not first:
+        return second
+    if not second:
+        return first
+    return f"({first}) and ({second})"
+
+
+def roots_from_pyproject(
+    lock_path: Path, extras: tuple[str, ...], groups: tuple[str, ...]
+) -> tuple[DeclaredRequirement, ...] | None:
+    """The names a sibling pyproject.toml declares (PEP 621, PEP 735, Poetry, PDM); None without one.
+
+    Only names and extras matter: the lock already decided versions, so specifiers are not re-checked.
+    """
+    pyproject = lock_path.parent / "pyproject.toml"
+    if not pyproject.is_file():
+        return None
+    data = load_toml(pyproject)
+    text = pyproject.read_text(encoding="utf-8")
+    file = str(pyproject)
+    found: list[DeclaredRequirement] = []
+
+    def add(spec: str) -> None:
+        try:
+            parsed = Requirement(spec)
+        except InvalidRequirement:
+            return  # the pyproject reader reports these; here only names are wanted
+        line = text.find(spec)
+        location = Location(file=file, line=text.count("\n", 0, line) + 1 if line >= 0 else None)
+        found.append(DeclaredRequirement(requirement=parsed, location=location))
+
+    project = data.get("project", {})
+    if isinstance(project, dict):
+        for spec in _strings(project.get("dependencies")):
+            add(spec)
+        optional = project.get("optional-dependencies", {})
+        if isinstance(optional, dict):
+            for extra in extras:
+                for spec in _strings(optional.get(extra)):
+                    add(spec)
+    dependency_groups = data.get("dependency-groups", {})
+    tool = data.get("tool", {}) if isinstance(data.get("tool"), dict) else {}
+    pdm_dev = tool.get("pdm", {}).get("dev-dependencies", {}) if isinstance(tool.get("pdm"), dict) else {}
+    for table in (dependency_groups, pdm_dev):
+        if isinstance(table, dict):
+            for group in groups:
+                for spec in _strings(table.get(group)):
+                    add(spec)
+    for name in _poetry_names(tool.get("poetry", {}), groups):
+        add(name)
+    return tuple(found)
+
+
+def _poetry_names(poetry: object, groups: tuple[str, ...]) -> list[str]:
+    """Names under Poetry's dependency tables (main, non-optional or selected groups, legacy dev)."""
+    if not isinstance(poetry, dict):
+        return []
+    tables = [poetry.get("dependencies", {}), poetry.get("dev-dependencies", {})]
+    poetry_groups = poetry.get("group", {})
+    if isinstance(poetry_groups, dict):
+        tables += [
+            group.get("dependencies", {})
+            for name, group in poetry_groups.items()
+            if isinstance(group, dict) and (name in groups or not group.get("optional", False))
+        ]
+    return [
+        name for table in tables if isinstance(table, dict) for name in table if normalize(name) != "python"
+    ]
+
+
+def _strings(value: object) -> list[str]:
+    return [item for item in value if isinstance(item, str)] if isinstance(value, list) else []
+
+
+def version_of(value: str, where: Location, what: str) -> Version:
+    try:
+        return Version(value)
+    except InvalidVersion:
+        raise InputError(f"{what}: invalid version {value!r}", location=where) from None

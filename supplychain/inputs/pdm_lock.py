@@ -1,0 +1,154 @@
+"""Read ``pdm.lock`` into a LockedSet: pins, file hashes and the requirement strings PDM records as edges."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from packaging.version import InvalidVersion, Version
+
+from supplychain.errors import InputError
+from supplychain.inputs import InputOptions
+from supplychain.inputs.lockfile import (
+    and_marker,
+    at,
+    digest,
+    header_lines,
+    marker,
+    need_list,
+    need_str,
+    need_table,
+    opt_str,
+    package_ref,
+    requirement,
+    roots_from_pyproject,
+    sorted_hashes,
+)
+from supplychain.model import (
+    Location,
+    LockedDependency,
+    LockedPackage,
+    LockedSet,
+    Origin,
+    OriginKind,
+    normalize,
+)
+from supplychain.tomlfile import load_toml
+from supplychain.urls import SafeUrl
+
+SUPPORTED_MAJOR = 4
+
+
+class PdmLockInput:
+    """``pdm.lock`` (lock_version 4.x); roots from the sibling pyproject.toml, else all are direct."""
+
+    id = "pdm-lock"
+
+    def detect(self, path: Path) -> bool:
+        return path.is_file() and path.name == "pdm.lock"
+
+    def read(self, path: Path, options: InputOptions) -> LockedSet:
+        data = load_toml(path)
+        text = path.read_text(encoding="utf-8")
+        file = str(path)
+        metadata = need_table(data, "metadata", at(file, None), "pdm.lock")
+        version = metadata.get("lock_version")
+        if not _supported(version):
+            raise InputError(
+                f"pdm.lock lock_version {version!r} is not supported (supported: 4.x)",
+                location=at(file, _line(text, "lock_version")),
+            )
+        old_files = need_table(metadata, "files", at(file, None), "[metadata]")
+        lines = header_lines(text, "package")
+        merged: dict[tuple[str, str], tuple[LockedPackage, list[LockedDependency]]] = {}
+        for number, entry in enumerate(need_list(data, "package", at(file, None), "pdm.lock")):
+            where = at(file, lines[number] if number < len(lines) else None)
+            if not isinstance(entry, dict):
+                raise InputError("[[package]] entry is not a table", location=where)
+            raw_name = need_str(entry, "name", where, "[[package]]")
+            what = f"package {raw_name!r}"
+            parsed = requirement(raw_name, where, "[[package]] name")
+            raw_version = need_str(entry, "version", where, what)
+            ref = package_ref(parsed.name, raw_version, where)
+            extras = sorted({*parsed.extras, *(str(e) for e in need_list(entry, "extras", where, what))})
+            edges = [
+                _edge(spec, where, what, extras) for spec in need_list(entry, "dependencies", where, what)
+            ]
+            edges = [edge for edge in edges if edge.name != ref.name]
+            key = (ref.name, str(ref.version))
+            if key in merged:
+                merged[key][1].extend(edges)
+                continue
+            files = need_list(entry, "files", where, what) or old_files.get(f"{raw_name} {raw_version}", [])
+            hashes = [digest(item.get("hash"), where, what) for item in files if isinstance(item, dict)]
+            condition = opt_str(entry, "marker", where, what)
+            package = LockedPackage(
+                ref=ref,
+                origin=_origin(entry, sorted_hashes(hashes), where, what),
+                dependencies=None,
+                location=where,
+                marker=marker(condition, where, what),
+            )
+            merged[key] = (package, edges)
+        packages = tuple(
+            LockedPackage(
+                ref=p.ref,
+                origin=p.origin,
+                location=p.location,
+                marker=p.marker,
+                dependencies=tuple(sorted(edges, key=lambda e: (e.name, e.marker or ""))),
+            )
+            for p, edges in (merged[key] for key in sorted(merged))
+        )
+        roots = roots_from_pyproject(path, options.extras, options.groups) or ()
+        return LockedSet(kind=self.id, path=file, packages=packages, roots=roots)
+
+
+def _supported(version: object) -> bool:
+    if not isinstance(version, str):
+        return False
+    try:
+        return Version(version).major == SUPPORTED_MAJOR
+    except InvalidVersion:
+        return False
+
+
+def _line(text: str, needle: str) -> int | None:
+    index = text.find(needle)
+    return None if index < 0 else text.count("\n", 0, index) + 1
+
+
+def _edge(spec: object, where: Location, what: str, extras: list[str]) -> LockedDependency:
+    """A PDM requirement string; one listed under ``name[extra]`` only holds when that extra is asked for."""
+    if not isinstance(spec, str):
+        raise InputError(f"{what}: a dependency must be a requirement string", location=where)
+    parsed = requirement(spec, where, what)
+    condition = str(parsed.marker) if parsed.marker else None
+    if extras:
+        condition = and_marker(condition, " or ".join(f'extra == "{extra}"' for extra in extras))
+    return LockedDependency(
+        name=normalize(parsed.name),
+        specifier=str(parsed.specifier),
+        marker=condition,
+        extras=tuple(sorted(parsed.extras)),
+    )
+
+
+def _origin(entry: dict[str, Any], hashes: tuple[str, ...], where: Location, what: str) -> Origin:
+    if "git" in entry or "hg" in entry or "svn" in entry or "bzr" in entry:
+        vcs = next(key for key in ("git", "hg", "svn", "bzr") if key in entry)
+        return Origin(
+            kind=OriginKind.VCS,
+            url=SafeUrl(need_str(entry, vcs, where, what)),
+            commit=opt_str(entry, "revision", where, what),
+        )
+    if "path" in entry:
+        editable = entry.get("editable") is True
+        return Origin(
+            kind=OriginKind.EDITABLE if editable else OriginKind.PATH,
+            url=SafeUrl(need_str(entry, "path", where, what)),
+            hashes=hashes,
+        )
+    if "url" in entry:
+        return Origin(kind=OriginKind.URL, url=SafeUrl(need_str(entry, "url", where, what)), hashes=hashes)
+    return Origin(kind=OriginKind.INDEX, hashes=hashes)

@@ -1,0 +1,161 @@
+"""Read ``poetry.lock`` into a LockedSet: pins, file hashes, sources and the recorded dependency edges."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import NormalizedName
+
+from supplychain.errors import InputError
+from supplychain.inputs import InputOptions
+from supplychain.inputs.lockfile import (
+    and_marker,
+    at,
+    digest,
+    header_lines,
+    marker,
+    need_list,
+    need_str,
+    need_table,
+    opt_str,
+    package_ref,
+    roots_from_pyproject,
+    sorted_hashes,
+)
+from supplychain.model import (
+    Location,
+    LockedDependency,
+    LockedPackage,
+    LockedSet,
+    Origin,
+    OriginKind,
+    normalize,
+)
+from supplychain.tomlfile import load_toml
+from supplychain.urls import SafeUrl
+
+SUPPORTED_VERSIONS = ("1.0", "1.1", "2.0", "2.1")
+
+
+class PoetryLockInput:
+    """``poetry.lock``; roots come from the sibling pyproject.toml when there is one, else all are direct."""
+
+    id = "poetry-lock"
+
+    def detect(self, path: Path) -> bool:
+        return path.is_file() and path.name == "poetry.lock"
+
+    def read(self, path: Path, options: InputOptions) -> LockedSet:
+        data = load_toml(path)
+        text = path.read_text(encoding="utf-8")
+        file = str(path)
+        metadata = need_table(data, "metadata", at(file, None), "poetry.lock")
+        version = metadata.get("lock-version")
+        if version not in SUPPORTED_VERSIONS:
+            raise InputError(
+                f"poetry.lock lock-version {version!r} is not supported "
+                f"(supported: {', '.join(SUPPORTED_VERSIONS)})",
+                location=at(file, _line(text, "lock-version")),
+            )
+        old_files = need_table(metadata, "files", at(file, _line(text, "[metadata.files]")), "[metadata]")
+        lines = header_lines(text, "package")
+        packages: list[LockedPackage] = []
+        indexes: set[str] = set()
+        for number, entry in enumerate(need_list(data, "package", at(file, None), "poetry.lock")):
+            where = at(file, lines[number] if number < len(lines) else None)
+            if not isinstance(entry, dict):
+                raise InputError("[[package]] entry is not a table", location=where)
+            name = need_str(entry, "name", where, "[[package]]")
+            what = f"package {name!r}"
+            ref = package_ref(name, need_str(entry, "version", where, what), where)
+            files = need_list(entry, "files", where, what) or old_files.get(name, [])
+            hashes = [digest(item.get("hash"), where, what) for item in files if isinstance(item, dict)]
+            origin = _origin(need_table(entry, "source", where, what), sorted_hashes(hashes), where, what)
+            if origin.kind is OriginKind.INDEX and origin.url is not None:
+                indexes.add(origin.url.reveal())
+            condition = entry.get("markers")
+            packages.append(
+                LockedPackage(
+                    ref=ref,
+                    origin=origin,
+                    dependencies=tuple(_dependencies(entry, where, what)),
+                    location=where,
+                    marker=marker(condition, where, what) if isinstance(condition, str) else None,
+                )
+            )
+        roots = roots_from_pyproject(path, options.extras, options.groups) or ()
+        return LockedSet(
+            kind=self.id,
+            path=file,
+            packages=tuple(packages),
+            roots=roots,
+            index_urls=tuple(SafeUrl(url) for url in sorted(indexes)),
+        )
+
+
+def _line(text: str, needle: str) -> int | None:
+    index = text.find(needle)
+    return None if index < 0 else text.count("\n", 0, index) + 1
+
+
+def _origin(source: dict[str, Any], hashes: tuple[str, ...], where: Location, what: str) -> Origin:
+    kind = source.get("type")
+    if not source or kind in {"legacy", None}:
+        url = opt_str(source, "url", where, f"{what} source")
+        return Origin(kind=OriginKind.INDEX, url=SafeUrl(url) if url else None, hashes=hashes)
+    url = need_str(source, "url", where, f"{what} source")
+    if kind == "git":
+        commit = opt_str(source, "resolved_reference", where, what) or opt_str(
+            source, "reference", where, what
+        )
+        return Origin(kind=OriginKind.VCS, url=SafeUrl(url), commit=commit)
+    if kind == "url":
+        return Origin(kind=OriginKind.URL, url=SafeUrl(url), hashes=hashes)
+    if kind in {"file", "directory"}:
+        develop = source.get("develop") is True
+        return Origin(
+            kind=OriginKind.EDITABLE if develop else OriginKind.PATH, url=SafeUrl(url), hashes=hashes
+        )
+    raise InputError(f"{what}: unknown source type {kind!r}", location=where)
+
+
+def _dependencies(entry: dict[str, Any], where: Location, what: str) -> list[LockedDependency]:
+    """Edges; an optional dependency only holds under ``extra == "<e>"`` for the extras listing it."""
+    extras_of: dict[str, list[str]] = {}
+    for extra, specs in need_table(entry, "extras", where, what).items():
+        for spec in specs if isinstance(specs, list) else []:
+            try:
+                extras_of.setdefault(normalize(Requirement(spec.split(" (")[0]).name), []).append(extra)
+            except (InvalidRequirement, AttributeError):
+                raise InputError(
+                    f"{what}: extras.{extra} has an invalid entry {spec!r}", location=where
+                ) from None
+    edges: list[LockedDependency] = []
+    for name, constraints in need_table(entry, "dependencies", where, what).items():
+        for constraint in constraints if isinstance(constraints, list) else [constraints]:
+            edges.append(_edge(normalize(name), constraint, extras_of, where, what))
+    return sorted(edges, key=lambda e: (e.name, e.marker or ""))
+
+
+def _edge(
+    name: NormalizedName, constraint: object, extras_of: dict[str, list[str]], where: Location, what: str
+) -> LockedDependency:
+    if isinstance(constraint, str):
+        return LockedDependency(name=name, specifier=constraint)
+    if not isinstance(constraint, dict):
+        raise InputError(f"{what}: dependency {name!r} must be a string or table", location=where)
+    condition = marker(opt_str(constraint, "markers", where, what), where, f"{what} dependency {name!r}")
+    if constraint.get("optional") is True:
+        guard = (
+            " or ".join(f'extra == "{extra}"' for extra in sorted(extras_of.get(name, []))) or 'extra == "-"'
+        )
+        condition = and_marker(condition, guard)
+    extras = constraint.get("extras", [])
+    return LockedDependency(
+        name=name,
+        specifier=str(constraint.get("version", "")),
+        marker=condition,
+        extras=tuple(sorted(str(item) for item in extras)) if isinstance(extras, list) else (),
+    )

@@ -1,0 +1,204 @@
+"""Read ``uv.lock`` (uv's universal lock, including workspaces and forks) into a LockedSet."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from packaging.requirements import Requirement
+
+from supplychain.errors import InputError
+from supplychain.inputs import InputOptions
+from supplychain.inputs.lockfile import (
+    and_marker,
+    at,
+    digest,
+    header_lines,
+    marker,
+    need_list,
+    need_str,
+    need_table,
+    opt_str,
+    package_ref,
+    sorted_hashes,
+)
+from supplychain.model import (
+    ArtifactKind,
+    DeclaredRequirement,
+    Location,
+    LockedDependency,
+    LockedPackage,
+    LockedSet,
+    Origin,
+    OriginKind,
+    normalize,
+)
+from supplychain.tomlfile import load_toml
+from supplychain.urls import SafeUrl
+
+SUPPORTED_VERSIONS = (1,)
+_LOCAL = ("editable", "virtual", "directory", "path")
+
+
+class UvLockInput:
+    """``uv.lock``: every package with hashes and index; roots are the workspace members' requirements."""
+
+    id = "uv-lock"
+
+    def detect(self, path: Path) -> bool:
+        return path.is_file() and path.name == "uv.lock"
+
+    def read(self, path: Path, options: InputOptions) -> LockedSet:
+        data = load_toml(path)
+        text = path.read_text(encoding="utf-8")
+        file = str(path)
+        version = data.get("version")
+        if version not in SUPPORTED_VERSIONS:
+            raise InputError(
+                f"uv.lock version {version!r} is not supported (supported: "
+                f"{', '.join(map(str, SUPPORTED_VERSIONS))})",
+                location=at(file, _line_of(text, "version")),
+            )
+        entries = need_list(data, "package", at(file, None), "uv.lock")
+        lines = header_lines(text, "package")
+        packages: list[LockedPackage] = []
+        roots: list[DeclaredRequirement] = []
+        manifest = data.get("manifest", {})
+        members = {normalize(m) for m in manifest.get("members", [])} if isinstance(manifest, dict) else set()
+        indexes: set[str] = set()
+        for number, entry in enumerate(entries):
+            where = at(file, lines[number] if number < len(lines) else None)
+            if not isinstance(entry, dict):
+                raise InputError("[[package]] entry is not a table", location=where)
+            name = need_str(entry, "name", where, "[[package]]")
+            what = f"package {name!r}"
+            source = need_table(entry, "source", where, what)
+            local = next((key for key in _LOCAL if key in source), None)
+            is_member = normalize(name) in members or (
+                local in {"editable", "virtual"} and source[local] == "."
+            )
+            dependencies = _dependencies(entry, where, what)
+            if is_member:
+                roots.extend(_member_roots(entry, where, what, options))
+            raw_version = opt_str(entry, "version", where, what)
+            if raw_version is None:
+                if local is None:
+                    raise InputError(f"{what} has no 'version' string", location=where)
+                continue  # a dynamic-version workspace member: local code, its requirements are the roots
+            origin = _origin(entry, source, where, what)
+            if origin.kind is OriginKind.INDEX and origin.url is not None:
+                indexes.add(origin.url.reveal())
+            packages.append(
+                LockedPackage(
+                    ref=package_ref(name, raw_version, where),
+                    origin=origin,
+                    dependencies=tuple(dependencies),
+                    location=where,
+                )
+            )
+        return LockedSet(
+            kind=self.id,
+            path=file,
+            packages=tuple(packages),
+            roots=tuple(roots),
+            index_urls=tuple(SafeUrl(url) for url in sorted(indexes)),
+        )
+
+
+def _line_of(text: str, key: str) -> int | None:
+    for number, line in enumerate(text.splitlines(), 1):
+        if line.split("=", 1)[0].strip() == key:
+            return number
+    return None
+
+
+def _edge(raw: object, where: Location, what: str, extra: str | None = None) -> LockedDependency:
+    if not isinstance(raw, dict):
+        raise InputError(f"{what}: a dependency must be an inline table", location=where)
+    name = need_str(raw, "name", where, f"{what} dependency")
+    version = opt_str(raw, "version", where, f"{what} dependency {name!r}")
+    extras = raw.get("extra", [])
+    if not isinstance(extras, list) or not all(isinstance(item, str) for item in extras):
+        raise InputError(f"{what} dependency {name!r}: 'extra' must be an array of strings", location=where)
+    condition = marker(opt_str(raw, "marker", where, what), where, f"{what} dependency {name!r}")
+    if extra is not None:
+        condition = and_marker(condition, f'extra == "{extra}"')
+    return LockedDependency(
+        name=normalize(name),
+        specifier=f"=={version}" if version else "",
+        marker=condition,
+        extras=tuple(sorted(extras)),
+    )
+
+
+def _dependencies(entry: dict[str, Any], where: Location, what: str) -> list[LockedDependency]:
+    """Plain dependencies plus optional ones guarded by ``extra == "<name>"`` of this package."""
+    edges = [_edge(raw, where, what) for raw in need_list(entry, "dependencies", where, what)]
+    for extra, raws in sorted(need_table(entry, "optional-dependencies", where, what).items()):
+        if not isinstance(raws, list):
+            raise InputError(f"{what}: optional-dependencies.{extra} must be an array", location=where)
+        edges.extend(_edge(raw, where, what, extra) for raw in raws)
+    return edges
+
+
+def _member_roots(
+    entry: dict[str, Any],
+    where: Location,
+    what: str,
+    options: InputOptions,
+) -> list[DeclaredRequirement]:
+    """A member's requirements for the selected extras and groups (``dev`` is on, as in ``uv sync``)."""
+    selected = [_edge(raw, where, what) for raw in need_list(entry, "dependencies", where, what)]
+    optional = need_table(entry, "optional-dependencies", where, what)
+    for extra in sorted(set(options.extras) & set(optional)):
+        selected.extend(_edge(raw, where, what) for raw in optional[extra])
+    groups = entry.get("dev-dependencies", {})
+    if not isinstance(groups, dict):
+        raise InputError(f"{what}: 'dev-dependencies' must be a table", location=where)
+    for group, raws in sorted(groups.items()):
+        if group == "dev" or group in options.groups:
+            if not isinstance(raws, list):
+                raise InputError(f"{what}: dev-dependencies.{group} must be an array", location=where)
+            selected.extend(_edge(raw, where, what) for raw in raws)
+    return [_declared(dep, where) for dep in selected]
+
+
+def _declared(dep: LockedDependency, where: Location) -> DeclaredRequirement:
+    extras = f"[{','.join(dep.extras)}]" if dep.extras else ""
+    condition = f"; {dep.marker}" if dep.marker else ""
+    return DeclaredRequirement(
+        requirement=Requirement(f"{dep.name}{extras}{dep.specifier}{condition}"), location=where
+    )
+
+
+def _origin(entry: dict[str, Any], source: dict[str, Any], where: Location, what: str) -> Origin:
+    hashes: list[str] = []
+    sdist = need_table(entry, "sdist", where, what)
+    if "hash" in sdist:
+        hashes.append(digest(sdist["hash"], where, f"{what} sdist"))
+    wheels = need_list(entry, "wheels", where, what)
+    for wheel in wheels:
+        if isinstance(wheel, dict) and "hash" in wheel:
+            hashes.append(digest(wheel["hash"], where, f"{what} wheel"))
+    artifact = ArtifactKind.WHEEL if wheels else ArtifactKind.SDIST if sdist else None
+    kind, url, commit = _source(source, where, what)
+    return Origin(kind=kind, url=url, hashes=sorted_hashes(hashes), artifact=artifact, commit=commit)
+
+
+def _source(
+    source: dict[str, Any], where: Location, what: str
+) -> tuple[OriginKind, SafeUrl | None, str | None]:
+    for key, kind in (
+        ("registry", OriginKind.INDEX),
+        ("git", OriginKind.VCS),
+        ("url", OriginKind.URL),
+        ("editable", OriginKind.EDITABLE),
+        ("virtual", OriginKind.PATH),
+        ("directory", OriginKind.PATH),
+        ("path", OriginKind.PATH),
+    ):
+        if key in source:
+            value = need_str(source, key, where, f"{what} source")
+            commit = value.rsplit("#", 1)[1] if kind is OriginKind.VCS and "#" in value else None
+            return kind, SafeUrl(value), commit
+    raise InputError(f"{what}: source {source!r} names no registry, git, url or path", location=where)
