@@ -1,0 +1,482 @@
+"""``supplychain allowlist …``: keep the security team's approvals fast to review and safe to write."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from supplychain.cli import app
+from supplychain.cli.common import (
+    ExcludeNewer,
+    Extra,
+    ExtraIndexUrl,
+    Group,
+    IndexUrl,
+    InputFormat,
+    NoDeps,
+    Offline,
+    PathArg,
+    Platform,
+    PythonVersion,
+    build_config,
+    run_with_http,
+)
+from supplychain.clock import Clock, SystemClock
+from supplychain.config import AuditConfig
+from supplychain.curation import edits
+from supplychain.curation.allowlist_file import Allowlist, read_allowlist
+from supplychain.curation.coverage import imported_approvals
+from supplychain.curation.environment import resolved_packages
+from supplychain.curation.release_facts import ReleaseFetcher
+from supplychain.curation.review import CheckReport, Diff, Review, check, diff, propose
+from supplychain.errors import UsageError
+from supplychain.model import JSON, PackageRef, ResolvedPackage
+from supplychain.sources.http import Http
+
+allowlist_app = typer.Typer(help="Curate the allowlist: approvals, trusted publishers, baselines, imports.")
+app.add_typer(allowlist_app, name="allowlist")
+
+CLOCK: Clock = SystemClock()  # tests replace this with a FixedClock
+
+
+class OutputFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+
+
+AllowlistOpt = Annotated[
+    Path | None,
+    typer.Option("--allowlist", help="The allowlist file (default: allowlist.toml or the config)."),
+]
+FormatOpt = Annotated[OutputFormat, typer.Option("--format", help="text or json.")]
+ExpiresOpt = Annotated[str, typer.Option("--expires", help="Expiry date YYYY-MM-DD, at most one year away.")]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Inputs:
+    """The audit input flags, gathered once so every command passes them the same way."""
+
+    path: Path | None = None
+    input_format: str | None = None
+    python_version: str | None = None
+    platform: str | None = None
+    index_url: str | None = None
+    extra_index_url: list[str] | None = None
+    exclude_newer: str | None = None
+    extra: list[str] | None = None
+    group: list[str] | None = None
+    no_deps: bool = False
+    offline: bool = False
+    allowlist: Path | None = None
+
+    def config(self, path: Path | None = None) -> AuditConfig:
+        return build_config(
+            path=path or self.path,
+            input_format=self.input_format,
+            python_version=self.python_version,
+            platform=self.platform,
+            index_url=self.index_url,
+            extra_index_url=self.extra_index_url,
+            exclude_newer=self.exclude_newer,
+            extra=self.extra,
+            group=self.group,
+            no_deps=self.no_deps,
+            offline=self.offline,
+            allowlist=self.allowlist,
+        )
+
+
+def _today() -> date:
+    return CLOCK.now().date()
+
+
+def _allowlist_path(config: AuditConfig) -> Path:
+    return config.allowlist or Path("allowlist.toml")
+
+
+def _read(path: Path) -> Allowlist:
+    if not path.exists():
+        raise UsageError(f"{path} does not exist; start with `supplychain allowlist init`")
+    return read_allowlist(path, _today())
+
+
+def _day(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"--expires {value!r} is not a date YYYY-MM-DD") from None
+
+
+def _emit(document: dict[str, JSON], text: list[str], output: OutputFormat) -> None:
+    if output is OutputFormat.JSON:
+        typer.echo(json.dumps(document, indent=2, sort_keys=True))
+    else:
+        for line in text:
+            typer.echo(line)
+
+
+async def _packages(config: AuditConfig, http: Http) -> tuple[ResolvedPackage, ...]:
+    return await resolved_packages(config, http)
+
+
+@allowlist_app.command("init")
+def init_command(
+    *,
+    path: PathArg = None,
+    input_format: InputFormat = None,
+    python_version: PythonVersion = None,
+    platform: Platform = None,
+    index_url: IndexUrl = None,
+    extra_index_url: ExtraIndexUrl = None,
+    exclude_newer: ExcludeNewer = None,
+    extra: Extra = None,
+    group: Group = None,
+    no_deps: NoDeps = False,
+    offline: Offline = False,
+    allowlist: AllowlistOpt = None,
+    output: FormatOpt = OutputFormat.TEXT,
+) -> None:
+    """Start green: record today's resolved set as baseline entries (expiring in one year)."""
+    config = _Inputs(
+        path=path,
+        input_format=input_format,
+        python_version=python_version,
+        platform=platform,
+        index_url=index_url,
+        extra_index_url=extra_index_url,
+        exclude_newer=exclude_newer,
+        extra=extra,
+        group=group,
+        no_deps=no_deps,
+        offline=offline,
+        allowlist=allowlist,
+    ).config()
+    packages = run_with_http(config, lambda http: _packages(config, http))
+    target = _allowlist_path(config)
+    before = len(edits.load_or_empty(target, _today()).baselines)
+    written = edits.update(target, _today(), edits.baseline(packages, _today()))
+    added = len(written.baselines) - before
+    _emit(
+        {"allowlist": str(target), "baselines_added": added, "packages": len(packages)},
+        [f"{target}: {added} baseline entries added for {len(packages)} packages"],
+        output,
+    )
+
+
+def _review_lines(review: Review) -> list[str]:
+    base = f" (delta from {review.base})" if review.base is not None else " (full review)"
+    lines = [f"{review.ref}{base}  risk {review.risk}"]
+    if review.unknown:
+        lines.append(f"    ? facts unknown: {review.unknown}")
+    lines += [f"    {'!!' if c.loud else '- '} {c.kind}: {c.detail}" for c in review.changes]
+    return lines
+
+
+@allowlist_app.command("propose")
+def propose_command(
+    *,
+    path: PathArg = None,
+    input_format: InputFormat = None,
+    python_version: PythonVersion = None,
+    platform: Platform = None,
+    index_url: IndexUrl = None,
+    extra_index_url: ExtraIndexUrl = None,
+    exclude_newer: ExcludeNewer = None,
+    extra: Extra = None,
+    group: Group = None,
+    no_deps: NoDeps = False,
+    offline: Offline = False,
+    allowlist: AllowlistOpt = None,
+    output: FormatOpt = OutputFormat.TEXT,
+) -> None:
+    """What needs review now, riskiest first; new versions of approved packages as delta reviews."""
+    config = _Inputs(
+        path=path,
+        input_format=input_format,
+        python_version=python_version,
+        platform=platform,
+        index_url=index_url,
+        extra_index_url=extra_index_url,
+        exclude_newer=exclude_newer,
+        extra=extra,
+        group=group,
+        no_deps=no_deps,
+        offline=offline,
+        allowlist=allowlist,
+    ).config()
+    current = _read(_allowlist_path(config))
+    today = _today()
+    imported = imported_approvals(current, today, _allowlist_path(config).parent)
+
+    async def job(http: Http) -> tuple[Review, ...]:
+        packages = await _packages(config, http)
+        fetch = ReleaseFetcher(http, config.endpoints, CLOCK.now())
+        return await propose(packages, current, imported, today, fetch)
+
+    reviews = run_with_http(config, job)
+    text = [line for review in reviews for line in _review_lines(review)] or ["nothing to review"]
+    _emit({"reviews": [review.json() for review in reviews]}, text, output)
+
+
+@allowlist_app.command("approve")
+def approve_command(
+    *,
+    specs: Annotated[list[str], typer.Argument(help="name==version, one or more.")],
+    reviewer: Annotated[str, typer.Option("--reviewer", help="Who reviewed it.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why it is acceptable.")],
+    expires: ExpiresOpt,
+    criteria: Annotated[
+        list[str] | None, typer.Option("--criteria", help="e.g. safe-to-run; repeatable.")
+    ] = None,
+    waive: Annotated[list[str] | None, typer.Option("--waive", help="Rule id downgraded to warn.")] = None,
+    hashes: Annotated[list[str] | None, typer.Option("--hash", help="sha256:… to pin; repeatable.")] = None,
+    lock: Annotated[Path | None, typer.Option("--input", help="Pin the hashes this input records.")] = None,
+    input_format: InputFormat = None,
+    python_version: PythonVersion = None,
+    platform: Platform = None,
+    no_deps: NoDeps = False,
+    offline: Offline = False,
+    allowlist: AllowlistOpt = None,
+    output: FormatOpt = OutputFormat.TEXT,
+) -> None:
+    """Record a review of exact versions (with their file hashes when an input pins them)."""
+    config = _Inputs(
+        path=lock,
+        input_format=input_format,
+        python_version=python_version,
+        platform=platform,
+        no_deps=no_deps,
+        offline=offline,
+        allowlist=allowlist,
+    ).config()
+    refs = [edits.parse_pin(spec) for spec in specs]
+    pinned: dict[PackageRef, tuple[str, ...]] = {}
+    if lock is not None:
+        packages = run_with_http(config, lambda http: _packages(config, http))
+        pinned = {p.ref: p.origin.hashes for p in packages if p.ref in refs}
+    if hashes:
+        pinned = {ref: tuple(sorted(set(hashes) | set(pinned.get(ref, ())))) for ref in refs}
+    edit = edits.approve(
+        refs,
+        hashes=pinned,
+        reviewer=reviewer,
+        reason=reason,
+        expires=_day(expires),
+        today=_today(),
+        criteria=criteria or (),
+        waive=waive or (),
+    )
+    edits.update(_allowlist_path(config), _today(), edit)
+    _emit({"approved": [str(r) for r in refs]}, [f"approved {', '.join(map(str, refs))}"], output)
+
+
+@allowlist_app.command("trust")
+def trust_command(
+    *,
+    expires: ExpiresOpt,
+    package: Annotated[list[str], typer.Option("--package", help="Package the trust covers; repeatable.")],
+    publisher: Annotated[str | None, typer.Option("--publisher", help="PEP 740 kind:repository.")] = None,
+    organization: Annotated[str | None, typer.Option("--organization", help="PyPI organisation.")] = None,
+    workflow: Annotated[str | None, typer.Option("--workflow", help="Only this workflow file.")] = None,
+    reviewer: Annotated[str | None, typer.Option("--reviewer", help="Default: your login name.")] = None,
+    reason: Annotated[str | None, typer.Option("--reason")] = None,
+    allowlist: AllowlistOpt = None,
+    output: FormatOpt = OutputFormat.TEXT,
+) -> None:
+    """Trust a publisher identity or PyPI organisation for new versions of the named packages."""
+    config = _Inputs(offline=True, allowlist=allowlist).config()
+    who = publisher or f"organization {organization}"
+    edit = edits.trust(
+        publisher=publisher,
+        organization=organization,
+        workflow=workflow,
+        packages=package,
+        reviewer=reviewer or getpass.getuser(),
+        reason=reason or f"trusted publisher {who}",
+        expires=_day(expires),
+        today=_today(),
+    )
+    edits.update(_allowlist_path(config), _today(), edit)
+    _emit(
+        {"trusted": who, "packages": list[JSON](sorted(package))},
+        [f"trusted {who} for {', '.join(sorted(package))}"],
+        output,
+    )
+
+
+def _check_lines(report: CheckReport) -> list[str]:
+    lines = [
+        f"not covered: {c.ref}" + (f" (expired: {'; '.join(c.expired)})" if c.expired else "")
+        for c in report.uncovered
+    ]
+    lines += [f"expired: {label}" for label in report.expired]
+    lines += [f"warning: {label} expires on {day}" for label, day in report.expiring]
+    lines += [f"unused: {label}" for label in report.unused]
+    verdict = "all covered" if report.passed else f"{len(report.uncovered)} not covered"
+    return [*lines, f"{len(report.covered)} covered, {verdict}"]
+
+
+@allowlist_app.command("check")
+def check_command(
+    *,
+    path: PathArg = None,
+    input_format: InputFormat = None,
+    python_version: PythonVersion = None,
+    platform: Platform = None,
+    index_url: IndexUrl = None,
+    extra_index_url: ExtraIndexUrl = None,
+    exclude_newer: ExcludeNewer = None,
+    extra: Extra = None,
+    group: Group = None,
+    no_deps: NoDeps = False,
+    offline: Offline = False,
+    allowlist: AllowlistOpt = None,
+    output: FormatOpt = OutputFormat.TEXT,
+) -> None:
+    """Exit 0 when every package is covered, 1 when not; list expired, expiring and unused entries."""
+    config = _Inputs(
+        path=path,
+        input_format=input_format,
+        python_version=python_version,
+        platform=platform,
+        index_url=index_url,
+        extra_index_url=extra_index_url,
+        exclude_newer=exclude_newer,
+        extra=extra,
+        group=group,
+        no_deps=no_deps,
+        offline=offline,
+        allowlist=allowlist,
+    ).config()
+    current = _read(_allowlist_path(config))
+    today = _today()
+    imported = imported_approvals(current, today, _allowlist_path(config).parent)
+
+    async def job(http: Http) -> CheckReport:
+        packages = await _packages(config, http)
+        return await check(
+            packages, current, imported, today, ReleaseFetcher(http, config.endpoints, CLOCK.now())
+        )
+
+    report = run_with_http(config, job)
+    _emit(report.json(), _check_lines(report), output)
+    raise typer.Exit(0 if report.passed else 1)
+
+
+@allowlist_app.command("diff")
+def diff_command(
+    *,
+    old: Annotated[Path, typer.Argument(help="The input before the change.")],
+    new: Annotated[Path, typer.Argument(help="The input after the change.")],
+    input_format: InputFormat = None,
+    python_version: PythonVersion = None,
+    platform: Platform = None,
+    index_url: IndexUrl = None,
+    extra_index_url: ExtraIndexUrl = None,
+    exclude_newer: ExcludeNewer = None,
+    extra: Extra = None,
+    group: Group = None,
+    no_deps: NoDeps = False,
+    offline: Offline = False,
+    output: FormatOpt = OutputFormat.TEXT,
+) -> None:
+    """Added, removed and bumped packages; for each bump: new maintainers, advisories, dependencies."""
+    flags = _Inputs(
+        input_format=input_format,
+        python_version=python_version,
+        platform=platform,
+        index_url=index_url,
+        extra_index_url=extra_index_url,
+        exclude_newer=exclude_newer,
+        extra=extra,
+        group=group,
+        no_deps=no_deps,
+        offline=offline,
+    )
+    old_config, new_config = flags.config(old), flags.config(new)
+
+    async def job(http: Http) -> Diff:
+        before = await _packages(old_config, http)
+        after = await _packages(new_config, http)
+        return await diff(before, after, ReleaseFetcher(http, new_config.endpoints, CLOCK.now()))
+
+    result = run_with_http(new_config, job)
+    text = [f"added: {r}" for r in result.added] + [f"removed: {r}" for r in result.removed]
+    text += [line for review in result.bumped for line in _review_lines(review)]
+    _emit(result.json(), text or ["no changes"], output)
+
+
+@allowlist_app.command("prune")
+def prune_command(
+    *,
+    path: PathArg = None,
+    input_format: InputFormat = None,
+    python_version: PythonVersion = None,
+    platform: Platform = None,
+    index_url: IndexUrl = None,
+    extra_index_url: ExtraIndexUrl = None,
+    exclude_newer: ExcludeNewer = None,
+    extra: Extra = None,
+    group: Group = None,
+    no_deps: NoDeps = False,
+    offline: Offline = False,
+    allowlist: AllowlistOpt = None,
+    output: FormatOpt = OutputFormat.TEXT,
+) -> None:
+    """Drop expired entries and entries that match nothing in the environment."""
+    config = _Inputs(
+        path=path,
+        input_format=input_format,
+        python_version=python_version,
+        platform=platform,
+        index_url=index_url,
+        extra_index_url=extra_index_url,
+        exclude_newer=exclude_newer,
+        extra=extra,
+        group=group,
+        no_deps=no_deps,
+        offline=offline,
+        allowlist=allowlist,
+    ).config()
+    target = _allowlist_path(config)
+    _read(target)
+    packages = run_with_http(config, lambda http: _packages(config, http))
+    removed: list[str] = []
+    edits.update(target, _today(), edits.prune(packages, _today(), removed))
+    _emit(
+        {"removed": list[JSON](sorted(removed))},
+        [f"removed: {label}" for label in sorted(removed)] or ["nothing to prune"],
+        output,
+    )
+
+
+@allowlist_app.command("import")
+def import_command(
+    *,
+    other: Annotated[Path, typer.Argument(help="Another team's allowlist.toml.")],
+    only_criteria: Annotated[list[str] | None, typer.Option("--only-criteria", help="Repeatable.")] = None,
+    allowlist: AllowlistOpt = None,
+    output: FormatOpt = OutputFormat.TEXT,
+) -> None:
+    """Count another team's approvals (with the given criteria) here; their imports are not followed."""
+    config = _Inputs(offline=True, allowlist=allowlist).config()
+    target = _allowlist_path(config)
+    theirs = read_allowlist(other, _today())  # refuse a malformed file before referencing it
+    base = target.resolve().parent
+    recorded = os.path.relpath(other.resolve(), base)
+    edits.update(target, _today(), edits.add_import(recorded, only_criteria or ()))
+    wanted = set(only_criteria or ())
+    counted = [a for a in theirs.approvals if wanted <= set(a.criteria)]
+    _emit(
+        {"imported": recorded, "approvals": len(counted)},
+        [f"imported {recorded}: {len(counted)} approvals count here"],
+        output,
+    )

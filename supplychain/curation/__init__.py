@@ -1,0 +1,1 @@
+"""Allowlist curation: the security team's approvals, trusted publishers, baselines and imports."""

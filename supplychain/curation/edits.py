@@ -1,0 +1,191 @@
+"""The write side of curation: each command is a pure Allowlist -> Allowlist edit, applied under a lock."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from datetime import date
+from pathlib import Path
+
+from packaging.requirements import InvalidRequirement, Requirement
+
+from supplychain.curation.allowlist_file import (
+    Allowlist,
+    Approval,
+    Baseline,
+    Import,
+    Trust,
+    dumps_allowlist,
+    expiry_problem,
+    one_year_after,
+    read_allowlist,
+)
+from supplychain.curation.atomic import exclusive, write_atomic
+from supplychain.curation.coverage import cover, is_expired, unused_entries
+from supplychain.errors import UsageError
+from supplychain.model import PackageRef, ResolvedPackage, normalize
+
+
+def load_or_empty(path: Path, today: date) -> Allowlist:
+    return read_allowlist(path, today) if path.exists() else Allowlist(path=str(path))
+
+
+def update(path: Path, today: date, edit: Callable[[Allowlist], Allowlist]) -> Allowlist:
+    """Read, edit and atomically rewrite ``path`` while holding its lock; returns what was written."""
+    with exclusive(path):
+        current = load_or_empty(path, today)
+        changed = dataclasses.replace(edit(current), path=str(path)).sorted()
+        write_atomic(path, dumps_allowlist(changed))
+        return changed
+
+
+def check_expiry(expires: date, today: date) -> None:
+    if expires < today:
+        raise UsageError(f"--expires {expires} is in the past")
+    problem = expiry_problem(expires, today)
+    if problem:
+        raise UsageError(f"--expires: {problem}; approvals are renewed, not granted for longer")
+
+
+def baseline(packages: Sequence[ResolvedPackage], today: date) -> Callable[[Allowlist], Allowlist]:
+    """``init``: accept today's set as-is, adding only what no live entry covers yet."""
+
+    def edit(allowlist: Allowlist) -> Allowlist:
+        added = tuple(
+            Baseline(
+                name=p.ref.name,
+                versions=(str(p.ref.version),),
+                hashes=p.origin.hashes,
+                recorded=today,
+                expires=one_year_after(today),
+            )
+            for p in packages
+            if cover(p, allowlist, (), today).covered_by is None
+        )
+        return dataclasses.replace(allowlist, baselines=allowlist.baselines + added)
+
+    return edit
+
+
+def parse_pin(spec: str) -> PackageRef:
+    """``name==version`` exactly; approvals are never ranges."""
+    try:
+        requirement = Requirement(spec)
+    except InvalidRequirement:
+        raise UsageError(f"{spec!r} is not name==version") from None
+    specs = list(requirement.specifier)
+    if len(specs) != 1 or specs[0].operator != "==" or "*" in specs[0].version:
+        raise UsageError(f"{spec!r}: approve exact versions as name==version")
+    return PackageRef.of(requirement.name, specs[0].version)
+
+
+def approve(
+    refs: Sequence[PackageRef],
+    *,
+    hashes: dict[PackageRef, tuple[str, ...]],
+    reviewer: str,
+    reason: str,
+    expires: date,
+    today: date,
+    criteria: Sequence[str] = (),
+    waive: Sequence[str] = (),
+) -> Callable[[Allowlist], Allowlist]:
+    """One approval per package; re-approving the same versions replaces (renews) the old entry."""
+    check_expiry(expires, today)
+    if "malicious" in waive:
+        raise UsageError("the malicious rule can never be waived")
+
+    def edit(allowlist: Allowlist) -> Allowlist:
+        new = tuple(
+            Approval(
+                name=ref.name,
+                versions=(str(ref.version),),
+                hashes=hashes.get(ref, ()),
+                reviewer=reviewer,
+                reason=reason,
+                expires=expires,
+                approved=today,
+                criteria=tuple(sorted(set(criteria))),
+                waive=tuple(sorted(set(waive))),
+            )
+            for ref in refs
+        )
+        keys = {(a.name, a.versions) for a in new}
+        kept = tuple(a for a in allowlist.approvals if (a.name, a.versions) not in keys)
+        return dataclasses.replace(allowlist, approvals=kept + new)
+
+    return edit
+
+
+def trust(
+    *,
+    publisher: str | None,
+    organization: str | None,
+    workflow: str | None,
+    packages: Sequence[str],
+    reviewer: str,
+    reason: str,
+    expires: date,
+    today: date,
+) -> Callable[[Allowlist], Allowlist]:
+    check_expiry(expires, today)
+    if (publisher is None) == (organization is None):
+        raise UsageError("give exactly one of --publisher or --organization")
+    if publisher is not None and ":" not in publisher:
+        raise UsageError(f"--publisher {publisher!r} must be kind:repository, e.g. github:pytorch/pytorch")
+    if not packages:
+        raise UsageError("name the packages this trust covers with --package")
+    entry = Trust(
+        publisher=publisher.lower() if publisher else None,
+        organization=organization,
+        workflow=workflow,
+        packages=tuple(sorted({normalize(p) for p in packages})),
+        reviewer=reviewer,
+        reason=reason,
+        expires=expires,
+        approved=today,
+    )
+
+    def edit(allowlist: Allowlist) -> Allowlist:
+        kept = tuple(
+            t
+            for t in allowlist.trusts
+            if (t.identity, t.workflow, t.packages) != (entry.identity, entry.workflow, entry.packages)
+        )
+        return dataclasses.replace(allowlist, trusts=(*kept, entry))
+
+    return edit
+
+
+def prune(
+    packages: Sequence[ResolvedPackage] | None, today: date, removed: list[str]
+) -> Callable[[Allowlist], Allowlist]:
+    """Drop expired entries, and (when an environment is given) entries matching nothing in it."""
+
+    def edit(allowlist: Allowlist) -> Allowlist:
+        unused = set(unused_entries(allowlist, packages)) if packages is not None else set()
+
+        def keep(label: str, expires: date) -> bool:
+            gone = is_expired(expires, today) or label in unused
+            if gone:
+                removed.append(label)
+            return not gone
+
+        return dataclasses.replace(
+            allowlist,
+            approvals=tuple(a for a in allowlist.approvals if keep(a.label, a.expires)),
+            trusts=tuple(t for t in allowlist.trusts if keep(t.label, t.expires)),
+            baselines=tuple(b for b in allowlist.baselines if keep(b.label, b.expires)),
+        )
+
+    return edit
+
+
+def add_import(path: str, criteria: Sequence[str]) -> Callable[[Allowlist], Allowlist]:
+    entry = Import(path=path, criteria=tuple(sorted(set(criteria))))
+
+    def edit(allowlist: Allowlist) -> Allowlist:
+        kept = tuple(i for i in allowlist.imports if i.path != path)
+        return dataclasses.replace(allowlist, imports=(*kept, entry))
+
+    return edit
