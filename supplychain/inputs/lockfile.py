@@ -71,14 +71,16 @@ def marker(text: str | None, where: Location, what: str) -> str | None:
     try:
         return str(Marker(text))
     except InvalidMarker as problem:
-        raise InputError(f"{what}: invalid marker {text!r}: {problem}", location=where) from None
+        reason = str(problem).splitlines()[0]
+        raise InputError(f"{what}: invalid marker {text!r}: {reason}", location=where) from None
 
 
 def requirement(text: str, where: Location, what: str) -> Requirement:
     try:
         return Requirement(text)
     except InvalidRequirement as problem:
-        raise InputError(f"{what}: invalid requirement {text!r}: {problem}", location=where) from None
+        reason = str(problem).splitlines()[0]
+        raise InputError(f"{what}: invalid requirement {text!r}: {reason}", location=where) from None
 
 
 def digest(text: object, where: Location, what: str) -> str:

@@ -44,7 +44,8 @@ def test_hashes_come_from_sdist_and_wheels_sorted_and_unique() -> None:
         "sha256:0cf3cae568d36aa9576b28dfb35f11328f1cb974ca7647d9475ebb86c75ac6e3",
         "sha256:63bf2ead4c879426ebf22ef2a781eeb4aa3b4ae798a0435506f8687fd5bb9b63",
     )
-    assert urllib3.location is not None and urllib3.location.line == 4408
+    assert urllib3.location is not None
+    assert urllib3.location.line == 4408
 
 
 def test_edges_keep_markers_and_fork_versions_become_exact_specifiers() -> None:
@@ -81,21 +82,32 @@ HEADER = 'version = 1\nrevision = 3\nrequires-python = ">=3.10"\n\n'
     ("body", "message"),
     [
         ("version = 2\n", "uv.lock:1: uv.lock version 2 is not supported (supported: 1)"),
-        (HEADER + "[[package]]\nname = 'a'\nversion = [1]\n", "uv.lock:5: package 'a': 'version' must be a string, not list"),
         (
-            HEADER + "[[package]]\nname = 'a'\nversion = '1'\nsource = { registry = 'https://pypi.org/simple' }\n"
+            HEADER + "[[package]]\nname = 'a'\nversion = [1]\n",
+            "uv.lock:5: package 'a': 'version' must be a string, not list",
+        ),
+        (
+            HEADER
+            + "[[package]]\nname = 'a'\nversion = '1'\nsource = { registry = 'https://pypi.org/simple' }\n"
             "\n[[package]]\nversion = '2'\n",
             "uv.lock:10: [[package]] has no 'name' string",
         ),
         (
-            HEADER + "[[package]]\nname = 'a'\nversion = 'one'\nsource = { registry = 'https://pypi.org/simple' }\n",
+            HEADER
+            + "[[package]]\nname = 'a'\nversion = 'one'\nsource = { registry = 'https://pypi.org/simple' }\n",
             "uv.lock:5: package 'a' has an invalid version 'one'",
         ),
         (
-            HEADER + "[[package]]\nname = 'a'\nversion = '1'\nsource = { registry = 'x' }\ndependencies = [{ name = 'b', marker = 'os_name ==' }]\n",
-            "uv.lock:5: package 'a' dependency 'b': invalid marker 'os_name =='",
+            HEADER
+            + "[[package]]\nname = 'a'\nversion = '1'\nsource = { registry = 'x' }\n"
+            "dependencies = [{ name = 'b', marker = 'os_name ==' }]\n",
+            "uv.lock:5: package 'a' dependency 'b': invalid marker 'os_name ==': "
+            "Expected a marker variable or quoted string",
         ),
-        (HEADER + "[[package]\n", "uv.lock:5: not valid TOML: Expected ']]' at the end of an array declaration"),
+        (
+            HEADER + "[[package]\n",
+            "uv.lock:5: not valid TOML: Expected ']]' at the end of an array declaration",
+        ),
     ],
 )
 def test_malformed_locks_name_file_and_line(tmp_path: Path, body: str, message: str) -> None:
