@@ -129,7 +129,7 @@ def _package(info: Path) -> LockedPackage:
             parsed = Requirement(str(spec).strip())
         except InvalidRequirement as problem:
             raise InputError(
-                f"invalid Requires-Dist {spec!r}: {problem}",
+                f"invalid Requires-Dist {spec!r}: {str(problem).splitlines()[0]}",
                 location=at(file, _header_line(text, "Requires-Dist", str(spec))),
             ) from None
         edges.append(
