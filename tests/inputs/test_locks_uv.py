@@ -10,6 +10,7 @@ from packaging.version import Version
 from supplychain.errors import InputError
 from supplychain.inputs import InputOptions, reader
 from supplychain.model import ArtifactKind, LockedDependency, LockedSet, OriginKind
+from supplychain.resolve.locked import graph_from_locked
 from supplychain.target import Target
 
 LOCKS = Path(__file__).parents[1] / "fixtures" / "inputs" / "locks"
@@ -98,8 +99,7 @@ HEADER = 'version = 1\nrevision = 3\nrequires-python = ">=3.10"\n\n'
             "uv.lock:5: package 'a' has an invalid version 'one'",
         ),
         (
-            HEADER
-            + "[[package]]\nname = 'a'\nversion = '1'\nsource = { registry = 'x' }\n"
+            HEADER + "[[package]]\nname = 'a'\nversion = '1'\nsource = { registry = 'x' }\n"
             "dependencies = [{ name = 'b', marker = 'os_name ==' }]\n",
             "uv.lock:5: package 'a' dependency 'b': invalid marker 'os_name ==': "
             "Expected a marker variable or quoted string",
@@ -119,3 +119,30 @@ def test_malformed_locks_name_file_and_line(tmp_path: Path, body: str, message: 
 
 def test_versions_of_a_real_package_parse_as_pep440() -> None:
     assert all(isinstance(p.ref.version, Version) for p in read(NNSIGHT).packages)
+
+
+WORKSPACE = LOCKS / "handmade" / "uv-workspace" / "uv.lock"
+
+
+def test_workspace_members_are_local_code_and_their_requirements_the_roots() -> None:
+    locked = read(WORKSPACE)
+    members = {p.ref.name: p.origin for p in locked.packages if p.ref.name.startswith("ws-")}
+    assert {name: (o.kind, str(o.url)) for name, o in members.items()} == {
+        "ws-cli": (OriginKind.EDITABLE, "packages/cli"),
+        "ws-core": (OriginKind.EDITABLE, "packages/core"),
+        "ws-root": (OriginKind.EDITABLE, "."),
+    }
+    assert sorted(str(r.requirement) for r in locked.roots) == [
+        'colorama; sys_platform == "win32"',
+        "idna",
+        "iniconfig",  # the root member's dev group, on by default as in `uv sync`
+        'tomli; python_full_version < "3.11"',
+        "ws-cli",
+        "ws-core[certs]",
+    ]
+    linux = graph_from_locked(locked, LINUX_311)
+    assert [p.ref.name for p in linux.packages()] == ["certifi", "idna", "iniconfig", "ws-cli", "ws-core"]
+    assert linux.requested_by("certifi") == ["ws-core"]  # through ws-cli's ws-core[certs]
+    windows_310 = Target.parse("3.10", "windows")
+    windows = graph_from_locked(read(WORKSPACE), windows_310)
+    assert {"colorama", "tomli"} <= {p.ref.name for p in windows.packages()}
