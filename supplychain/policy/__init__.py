@@ -1,1 +1,72 @@
-"""policy stage."""
+"""The policy stage: rules keyed by stable id, evaluated over the graph and facts into findings.
+
+``RULES`` is the registry every output uses: the policy TOML tables, each finding's ``rule``, SARIF
+rule ids and the table in ``policies/README.md`` all use these ids.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from supplychain.model import PackageFacts, ResolvedPackage
+from supplychain.policy.advisories import MaliciousRule, VulnerabilityRule
+from supplychain.policy.age import AbandonedRule, FreshReleaseRule, YoungProjectRule
+from supplychain.policy.allowlisted import NotAllowlistedRule
+from supplychain.policy.base import Environment, Outcome, Rule, RuleSettings
+from supplychain.policy.license import LicenseRule
+from supplychain.policy.maintainers import IndieMaintainedRule, PublishSurfaceRule
+from supplychain.policy.origin import (
+    BuildFromSourceRule,
+    DependencyConfusionRule,
+    NoProvenanceRule,
+    UnpinnedRule,
+    UntrustedSourceRule,
+    YankedRule,
+)
+from supplychain.policy.popularity import LowPopularityRule, LowUseInternalRule
+from supplychain.policy.typosquat import TyposquatRule
+
+
+class DataUnknownRule:
+    """Not evaluated per package: the engine raises it for every fact another rule needed and lacked."""
+
+    id = "data-unknown"
+    rationale = "A check that could not run is not a check that passed; fail-closed levels stop here."
+    help = (
+        "Raised when a fact a rule needs is unknown (source unreachable, offline without cache). "
+        "Fails when the policy is `fail_closed` or the fact is in `fail_facts`; otherwise uses this "
+        "rule's action. Also raised when a dataset is older than `max_data_age_days`."
+    )
+    params: Mapping[str, type] = {"fail_facts": tuple}
+
+    def evaluate(
+        self, package: ResolvedPackage, facts: PackageFacts, settings: RuleSettings, env: Environment
+    ) -> list[Outcome]:
+        return []
+
+
+_ALL: tuple[Rule, ...] = (
+    VulnerabilityRule(),
+    MaliciousRule(),
+    IndieMaintainedRule(),
+    PublishSurfaceRule(),
+    LowPopularityRule(),
+    LowUseInternalRule(),
+    YoungProjectRule(),
+    FreshReleaseRule(),
+    AbandonedRule(),
+    NoProvenanceRule(),
+    UntrustedSourceRule(),
+    DependencyConfusionRule(),
+    TyposquatRule(),
+    BuildFromSourceRule(),
+    UnpinnedRule(),
+    YankedRule(),
+    LicenseRule(),
+    NotAllowlistedRule(),
+    DataUnknownRule(),
+)
+RULES: dict[str, Rule] = {rule.id: rule for rule in _ALL}
+UNWAIVABLE = frozenset({"malicious"})
+
+__all__ = ["RULES", "UNWAIVABLE", "Environment", "Rule", "RuleSettings"]

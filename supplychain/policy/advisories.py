@@ -1,0 +1,120 @@
+"""Rules on advisories: known vulnerabilities (by severity tier) and malicious-package reports."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from supplychain.model import (
+    JSON,
+    Action,
+    Advisory,
+    AdvisoryKind,
+    Known,
+    PackageFacts,
+    ResolvedPackage,
+    Severity,
+)
+from supplychain.policy.base import Environment, Hit, Outcome, RuleSettings, missing
+
+SEVERITIES = ("none", "low", "medium", "high", "critical")
+
+
+def _severity(name: str) -> Severity:
+    return Severity[name.upper()]
+
+
+def _advisory_evidence(advisory: Advisory, fact: Known[object]) -> dict[str, JSON]:
+    return {
+        "advisory": advisory.id,
+        "aliases": list(advisory.aliases),
+        "severity": advisory.severity.label if advisory.severity is not None else None,
+        "fixed_in": [str(v) for v in advisory.fixed_in],
+        "source": fact.source,
+        "fetched_at": fact.fetched_at.isoformat(),
+    }
+
+
+class VulnerabilityRule:
+    id = "vulnerability"
+    rationale = "A published advisory affects this version; attackers read the same advisories."
+    help = (
+        "Fails for a non-withdrawn advisory at or above `min_severity`, warns at or above "
+        "`warn_severity`; an advisory without severity counts as `unknown_severity`. "
+        "Remediation names the lowest fixed version above the current one."
+    )
+    params: Mapping[str, type] = {"min_severity": str, "warn_severity": str, "unknown_severity": str}
+
+    def evaluate(
+        self, package: ResolvedPackage, facts: PackageFacts, settings: RuleSettings, env: Environment
+    ) -> list[Outcome]:
+        signal = facts.advisories
+        if not isinstance(signal, Known):
+            return [missing("advisories", signal)]
+        fail_at = _severity(settings.str("min_severity"))
+        warn_at = _severity(settings.str("warn_severity"))
+        unknown_as = _severity(settings.str("unknown_severity"))
+        outcomes: list[Outcome] = []
+        for advisory in signal.value:
+            if advisory.kind is not AdvisoryKind.VULNERABILITY or advisory.withdrawn:
+                continue
+            severity = advisory.severity if advisory.severity is not None else unknown_as
+            if severity >= fail_at:
+                action = None
+            elif severity >= warn_at:
+                action = Action.WARN
+            else:
+                continue
+            fixed = sorted(v for v in advisory.fixed_in if v > package.ref.version)
+            remediation = f"upgrade {package.ref.name} to {fixed[0]} or later" if fixed else None
+            label = advisory.severity.label if advisory.severity is not None else "unknown"
+            outcomes.append(
+                Hit(
+                    message=f"{advisory.id} ({label}) affects {package.ref}: {advisory.summary}".rstrip(": "),
+                    evidence=_advisory_evidence(advisory, signal),
+                    remediation=remediation or "no fixed version is published; remove or replace it",
+                    action=action,
+                )
+            )
+        return outcomes
+
+
+class MaliciousRule:
+    id = "malicious"
+    rationale = "A malicious-package report names this package: installing it runs an attacker's code."
+    help = (
+        "Fails at every level and cannot be turned off, waived or exempted. Matches OSV `MAL-` "
+        "reports (the name, and the version where the report lists versions) and PEP 792 "
+        "`quarantined` projects."
+    )
+    params: Mapping[str, type] = {}
+
+    def evaluate(
+        self, package: ResolvedPackage, facts: PackageFacts, settings: RuleSettings, env: Environment
+    ) -> list[Outcome]:
+        outcomes: list[Outcome] = []
+        status = facts.project_status
+        if isinstance(status, Known) and status.value == "quarantined":
+            outcomes.append(
+                Hit(
+                    message=f"{package.ref.name} is quarantined on its index (PEP 792)",
+                    evidence={
+                        "project_status": status.value,
+                        "source": status.source,
+                        "fetched_at": status.fetched_at.isoformat(),
+                    },
+                    remediation=f"remove {package.ref.name} and check the machines that installed it",
+                )
+            )
+        signal = facts.advisories
+        if not isinstance(signal, Known):
+            return [*outcomes, missing("advisories", signal)]
+        for advisory in signal.value:
+            if advisory.kind is AdvisoryKind.MALICIOUS and not advisory.withdrawn:
+                outcomes.append(
+                    Hit(
+                        message=f"{advisory.id}: {package.ref} is reported as malicious",
+                        evidence=_advisory_evidence(advisory, signal),
+                        remediation=f"remove {package.ref.name} and check the machines that installed it",
+                    )
+                )
+        return outcomes

@@ -1,0 +1,200 @@
+"""Evaluating a policy: run every enabled rule on every package, apply the allowlist and exemptions, decide.
+
+The verdict (documented in policies/README.md): FAILED when a ``malicious`` finding fails; otherwise
+INCOMPLETE when a ``data-unknown`` finding fails (exit 3: the missing data must be fetched before the
+audit can say anything, and the known failures are still listed); otherwise FAILED when any finding
+fails; otherwise PASSED. Suppressed findings (exempted, or waived to warn) never fail.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+
+from supplychain.model import JSON, Action, Advisory, Finding, Known, PackageFacts, PackageRef, Verdict
+from supplychain.policy import RULES, UNWAIVABLE
+from supplychain.policy.allowlist import Coverage, Exemptions, exemption_for, label
+from supplychain.policy.base import Environment, Hit, Missing
+from supplychain.policy.schema import Policy
+from supplychain.result import UnknownFact
+
+_SEVERITY = {Action.FAIL: 0, Action.WARN: 1, Action.OFF: 2}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Evaluation:
+    findings: tuple[Finding, ...]
+    unknowns: tuple[UnknownFact, ...]
+    verdict: Verdict
+    expired_entries: tuple[str, ...] = ()
+    unused_entries: tuple[str, ...] = ()
+
+
+def _cap(hit: Action | None, configured: Action) -> Action:
+    """A rule's own tier (e.g. a medium advisory only warns) never exceeds the policy's action."""
+    if hit is None:
+        return configured
+    return hit if _SEVERITY[hit] > _SEVERITY[configured] else configured
+
+
+def _advisory(facts: PackageFacts, evidence: Mapping[str, JSON]) -> Advisory | None:
+    if not isinstance(facts.advisories, Known):
+        return None
+    wanted = evidence.get("advisory")
+    return next((a for a in facts.advisories.value if a.id == wanted), None)
+
+
+def evaluate(
+    policy: Policy,
+    env: Environment,
+    *,
+    coverage: Coverage,
+    exemptions: Exemptions | None,
+    today: dt.date,
+    datasets: Mapping[str, dt.datetime | None] | None = None,
+) -> Evaluation:
+    """Findings for the whole environment, sorted fail-first, and the verdict they imply."""
+    findings: list[Finding] = []
+    needed: dict[tuple[str, str], tuple[Missing, PackageRef, set[str]]] = {}
+    used_exemptions: set[str] = set()
+    for package in env.graph.packages():
+        facts = env.facts.get(package.ref.name) or PackageFacts.unknown(package.ref, "no source ran")
+        for rule_id, rule in RULES.items():
+            settings = policy.rules[rule_id]
+            if settings.action is Action.OFF or rule_id == "data-unknown":
+                continue
+            for outcome in rule.evaluate(package, facts, settings, env):
+                if isinstance(outcome, Missing):
+                    key = (str(package.ref), outcome.fact)
+                    needed.setdefault(key, (outcome, package.ref, set()))[2].add(rule_id)
+                    continue
+                finding = _finding(rule_id, outcome, settings.action, package.ref)
+                findings.append(_suppress(finding, facts, coverage, exemptions, today, used_exemptions))
+    findings.extend(_unknown_findings(policy, needed))
+    findings.extend(_stale_datasets(policy, env.now, datasets or {}))
+    findings.sort(
+        key=lambda f: (
+            f.suppressed_by is not None,
+            _SEVERITY[f.action],
+            f.rule,
+            str(f.package or ""),
+            f.message,
+        )
+    )
+    unknowns = tuple(
+        UnknownFact(package=key[0], fact=key[1], reason=m.reason, source=m.source)
+        for key, (m, _, _) in sorted(needed.items())
+    )
+    expired, unused = list(coverage.expired), list(coverage.unused)
+    if exemptions is not None:
+        for entry in exemptions.entries:
+            name = label(exemptions.path, entry.line, f"exempt {entry.name} {entry.rule or entry.advisory}")
+            if entry.expires < today:
+                expired.append(name)
+            elif name not in used_exemptions:
+                unused.append(name)
+    return Evaluation(
+        findings=tuple(findings),
+        unknowns=unknowns,
+        verdict=verdict_of(findings),
+        expired_entries=tuple(sorted(expired)),
+        unused_entries=tuple(sorted(unused)),
+    )
+
+
+def verdict_of(findings: list[Finding] | tuple[Finding, ...]) -> Verdict:
+    failing = [f for f in findings if f.action is Action.FAIL and f.suppressed_by is None]
+    if any(f.rule == "malicious" for f in failing):
+        return Verdict.FAILED
+    if any(f.rule == "data-unknown" for f in failing):
+        return Verdict.INCOMPLETE
+    return Verdict.FAILED if failing else Verdict.PASSED
+
+
+def _finding(rule_id: str, hit: Hit, configured: Action, ref: PackageRef) -> Finding:
+    return Finding(
+        rule=rule_id,
+        action=_cap(hit.action, configured),
+        package=ref,
+        message=hit.message,
+        evidence=dict(hit.evidence),
+        remediation=hit.remediation,
+    )
+
+
+def _suppress(
+    finding: Finding,
+    facts: PackageFacts,
+    coverage: Coverage,
+    exemptions: Exemptions | None,
+    today: dt.date,
+    used: set[str],
+) -> Finding:
+    if finding.rule in UNWAIVABLE or finding.package is None:
+        return finding
+    entry = exemption_for(
+        exemptions, finding.package, finding.rule, _advisory(facts, finding.evidence), today
+    )
+    if entry is not None and exemptions is not None:
+        name = label(exemptions.path, entry.line, f"exempt {entry.name} {entry.rule or entry.advisory}")
+        used.add(name)
+        return replace(finding, suppressed_by=name)
+    waiver = coverage.waivers.get(finding.package.name)
+    if waiver and finding.rule in waiver[1] and finding.action is Action.FAIL:
+        return replace(finding, action=Action.WARN, suppressed_by=waiver[0])
+    return finding
+
+
+def _unknown_findings(
+    policy: Policy, needed: Mapping[tuple[str, str], tuple[Missing, PackageRef, set[str]]]
+) -> list[Finding]:
+    settings = policy.rules["data-unknown"]
+    out: list[Finding] = []
+    for (_, fact), (missing, ref, rules) in sorted(needed.items()):
+        fails = policy.fail_closed or fact in settings.strings("fail_facts")
+        action = Action.FAIL if fails else settings.action
+        if action is Action.OFF:
+            continue
+        out.append(
+            Finding(
+                rule="data-unknown",
+                action=action,
+                package=ref,
+                message=f"{fact} of {ref} is unknown ({missing.reason}); needed by {', '.join(sorted(rules))}",
+                evidence={
+                    "fact": fact,
+                    "reason": missing.reason,
+                    "source": missing.source,
+                    "rules": sorted(rules),
+                },
+                remediation="restore access to the source and rerun (or refresh the offline data)",
+            )
+        )
+    return out
+
+
+def _stale_datasets(
+    policy: Policy, now: dt.datetime, datasets: Mapping[str, dt.datetime | None]
+) -> list[Finding]:
+    settings = policy.rules["data-unknown"]
+    action = Action.FAIL if policy.fail_closed else settings.action
+    if action is Action.OFF:
+        return []
+    out: list[Finding] = []
+    for name, as_of in sorted(datasets.items()):
+        if as_of is None:
+            continue
+        age = (now - as_of).days
+        if age > policy.max_data_age_days:
+            out.append(
+                Finding(
+                    rule="data-unknown",
+                    action=action,
+                    package=None,
+                    message=f"dataset {name} is {age} days old (policy maximum {policy.max_data_age_days})",
+                    evidence={"dataset": name, "as_of": as_of.isoformat()},
+                    remediation="supplychain db update",
+                )
+            )
+    return out

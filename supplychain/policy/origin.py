@@ -1,0 +1,198 @@
+"""Rules on where and how a distribution arrives: index, confusion, builds, pins, hashes, yanks, provenance."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from supplychain.model import Known, OriginKind, PackageFacts, ResolvedPackage
+from supplychain.policy.base import Environment, Hit, Outcome, RuleSettings, evidence, missing
+from supplychain.policy.internal import index_allowed, is_internal, served_by
+from supplychain.resolve.graph import ROOT
+
+
+class UntrustedSourceRule:
+    id = "untrusted-source"
+    rationale = "An artifact from outside the allowed indexes bypasses every control those indexes give."
+    help = (
+        "Fails for a package served by an index not in the policy's `allowed_indexes` (plus the "
+        "configured internal indexes), and for direct URL, VCS, local path or editable installs "
+        "unless `allow_direct` is true."
+    )
+    params: Mapping[str, type] = {"allow_direct": bool}
+
+    def evaluate(
+        self, package: ResolvedPackage, facts: PackageFacts, settings: RuleSettings, env: Environment
+    ) -> list[Outcome]:
+        kind = package.origin.kind
+        if kind in {OriginKind.URL, OriginKind.VCS, OriginKind.PATH, OriginKind.EDITABLE}:
+            if settings.bool("allow_direct"):
+                return []
+            return [
+                Hit(
+                    message=f"{package.ref.name} is installed from a {kind.value} reference, not an index",
+                    evidence={"origin": {"kind": kind.value, "url": str(package.origin.url or "")}},
+                    remediation="publish it to an allowed index and depend on it by version",
+                )
+            ]
+        url = served_by(package, facts)
+        if url is None:
+            signal = facts.index
+            assert not isinstance(signal, Known)
+            return [missing("index", signal)]
+        if index_allowed(url, (*env.allowed_indexes, *env.internal_indexes)):
+            return []
+        return [
+            Hit(
+                message=f"{package.ref.name} comes from {url}, which the policy does not allow",
+                evidence={"index": url},
+                remediation="serve it from an allowed index, or add the index to allowed_indexes",
+            )
+        ]
+
+
+class DependencyConfusionRule:
+    id = "dependency-confusion"
+    rationale = "An internal name that also exists on public PyPI can be swapped for the attacker's copy."
+    help = "Fails for an internal package whose name also exists on public PyPI."
+    params: Mapping[str, type] = {}
+
+    def evaluate(
+        self, package: ResolvedPackage, facts: PackageFacts, settings: RuleSettings, env: Environment
+    ) -> list[Outcome]:
+        if not is_internal(package, facts, env):
+            return []
+        public = facts.on_public_index
+        if not isinstance(public, Known):
+            return [missing("on_public_index", public)]
+        if not public.value:
+            return []
+        return [
+            Hit(
+                message=f"internal package {package.ref.name} also exists on public PyPI",
+                evidence=evidence("on_public_index", public),
+                remediation="pin it to the internal index (uv: [tool.uv.sources] with an explicit "
+                "index) and register the name on PyPI",
+            )
+        ]
+
+
+class BuildFromSourceRule:
+    id = "build-from-source"
+    rationale = "Installing an sdist runs the package's build code on the installing machine."
+    help = "Fails when the version has no wheel, or its dependencies cannot be known without a build."
+    params: Mapping[str, type] = {}
+
+    def evaluate(
+        self, package: ResolvedPackage, facts: PackageFacts, settings: RuleSettings, env: Environment
+    ) -> list[Outcome]:
+        outcomes: list[Outcome] = []
+        if package.unresolved:
+            outcomes.append(
+                Hit(
+                    message=f"{package.ref}: dependencies unknown without a build ({package.unresolved})",
+                    evidence={"unresolved": package.unresolved},
+                    remediation="lock the environment with a tool that records its dependencies",
+                )
+            )
+        wheel = facts.has_wheel
+        if not isinstance(wheel, Known):
+            return [*outcomes, missing("has_wheel", wheel)]
+        if not wheel.value:
+            outcomes.append(
+                Hit(
+                    message=f"{package.ref} has no wheel: installing it runs its build backend",
+                    evidence=evidence("has_wheel", wheel),
+                    remediation="use a version that ships wheels, or build it once on a trusted builder",
+                )
+            )
+        return outcomes
+
+
+class UnpinnedRule:
+    id = "unpinned"
+    rationale = "An unpinned or unhashed requirement installs whatever the index serves on the day."
+    help = (
+        "Fails when a version was chosen by resolution rather than pinned by the input (no lock "
+        "file, no `==`), and, when `require_hashes` is true, when no hash is recorded."
+    )
+    params: Mapping[str, type] = {"require_hashes": bool}
+
+    def evaluate(
+        self, package: ResolvedPackage, facts: PackageFacts, settings: RuleSettings, env: Environment
+    ) -> list[Outcome]:
+        outcomes: list[Outcome] = []
+        if not env.locked:
+            graph = env.graph
+            pinned = graph.is_direct(package.ref.name) and graph.edge(
+                ROOT, package.ref.name
+            ).specifier.startswith("==")
+            if not pinned:
+                outcomes.append(
+                    Hit(
+                        message=f"{package.ref.name} is not pinned by the input; the resolver chose {package.ref.version}",
+                        evidence={"locked": False},
+                        remediation="commit a lock file (uv lock, pip-compile --generate-hashes)",
+                    )
+                )
+        if (
+            settings.bool("require_hashes")
+            and not package.origin.hashes
+            and package.origin.kind is not OriginKind.EDITABLE
+        ):
+            outcomes.append(
+                Hit(
+                    message=f"{package.ref} has no recorded hash",
+                    evidence={"hashes": []},
+                    remediation="record hashes (uv lock records them; pip-compile --generate-hashes)",
+                )
+            )
+        return outcomes
+
+
+class YankedRule:
+    id = "yanked"
+    rationale = "The maintainers withdrew this version, usually because it is broken or unsafe."
+    help = "Fails when this version is yanked (PEP 592)."
+    params: Mapping[str, type] = {}
+
+    def evaluate(
+        self, package: ResolvedPackage, facts: PackageFacts, settings: RuleSettings, env: Environment
+    ) -> list[Outcome]:
+        yank = facts.yanked
+        if not isinstance(yank, Known):
+            return [missing("yanked", yank)]
+        if not yank.value.yanked:
+            return []
+        reason = f": {yank.value.reason}" if yank.value.reason else ""
+        latest = facts.latest_version
+        fix = (
+            f"move to {latest.value}" if isinstance(latest, Known) else "move to a release that is not yanked"
+        )
+        return [
+            Hit(
+                message=f"{package.ref} is yanked{reason}", evidence=evidence("yanked", yank), remediation=fix
+            )
+        ]
+
+
+class NoProvenanceRule:
+    id = "no-provenance"
+    rationale = "Without a PEP 740 attestation nothing ties the file to the source and build that made it."
+    help = "Fails when no file of this version carries a PEP 740 attestation from a Trusted Publisher."
+    params: Mapping[str, type] = {}
+
+    def evaluate(
+        self, package: ResolvedPackage, facts: PackageFacts, settings: RuleSettings, env: Environment
+    ) -> list[Outcome]:
+        prov = facts.provenance
+        if not isinstance(prov, Known):
+            return [missing("provenance", prov)]
+        if prov.value.attested:
+            return []
+        return [
+            Hit(
+                message=f"{package.ref} has no PEP 740 provenance",
+                evidence=evidence("provenance", prov),
+                remediation="ask the project to publish with a Trusted Publisher, or approve it after review",
+            )
+        ]

@@ -1,0 +1,67 @@
+"""Rules on use: public packages few people download, internal tools few teams run."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from supplychain.model import Known, PackageFacts, ResolvedPackage
+from supplychain.policy.base import Environment, Hit, Outcome, RuleSettings, evidence, missing
+from supplychain.policy.internal import is_internal
+
+
+class LowPopularityRule:
+    id = "low-popularity"
+    rationale = "Little-used public code has had few eyes on it and is a cheap target for takeover."
+    help = "Fails when a public package had fewer than `min_downloads` downloads in the last 30 days."
+    params: Mapping[str, type] = {"min_downloads": int}
+
+    def evaluate(
+        self, package: ResolvedPackage, facts: PackageFacts, settings: RuleSettings, env: Environment
+    ) -> list[Outcome]:
+        if is_internal(package, facts, env):
+            return []
+        downloads = facts.downloads_30d
+        if not isinstance(downloads, Known):
+            return [missing("downloads_30d", downloads)]
+        minimum = settings.int("min_downloads")
+        if downloads.value >= minimum:
+            return []
+        return [
+            Hit(
+                message=f"{package.ref.name} had {downloads.value:,} downloads in 30 days "
+                f"(policy minimum {minimum:,})",
+                evidence=evidence("downloads_30d", downloads),
+                remediation="prefer a widely used alternative, or approve it in the allowlist after review",
+            )
+        ]
+
+
+class LowUseInternalRule:
+    id = "low-use-internal"
+    rationale = "An internal tool used by one team has one team's review; its failures surprise the rest."
+    help = (
+        "For internal packages only: fails when fewer than `min_environments` audited environments "
+        "or fewer than `min_teams` teams use it (from the inventory)."
+    )
+    params: Mapping[str, type] = {"min_environments": int, "min_teams": int}
+
+    def evaluate(
+        self, package: ResolvedPackage, facts: PackageFacts, settings: RuleSettings, env: Environment
+    ) -> list[Outcome]:
+        if not is_internal(package, facts, env):
+            return []
+        usage = facts.internal_usage
+        if not isinstance(usage, Known):
+            return [missing("internal_usage", usage)]
+        envs, teams = usage.value.environments, usage.value.teams
+        if envs >= settings.int("min_environments") and teams >= settings.int("min_teams"):
+            return []
+        return [
+            Hit(
+                message=f"internal package {package.ref.name} is used by {envs} environment(s) and "
+                f"{teams} team(s) (policy minimum {settings.int('min_environments')} and "
+                f"{settings.int('min_teams')})",
+                evidence=evidence("internal_usage", usage),
+                remediation="give it a second owning team, or approve it in the allowlist",
+            )
+        ]

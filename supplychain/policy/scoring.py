@@ -1,0 +1,81 @@
+"""Triage scores: a per-package 0-100 risk number with each rule's share, and an environment summary.
+
+Scores rank what a reviewer reads first; the verdict never looks at them (a high average must not hide
+one failing package).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+
+from packaging.utils import NormalizedName
+
+from supplychain.model import Action, Finding, PackageRef, PackageScore
+
+WEIGHTS: dict[str, int] = {
+    "malicious": 100,
+    "vulnerability": 40,
+    "typosquat": 50,
+    "dependency-confusion": 50,
+    "untrusted-source": 30,
+    "yanked": 20,
+    "young-project": 20,
+    "indie-maintained": 15,
+    "low-popularity": 15,
+    "fresh-release": 15,
+    "abandoned": 15,
+    "publish-surface": 10,
+    "low-use-internal": 10,
+    "no-provenance": 10,
+    "build-from-source": 10,
+    "unpinned": 10,
+    "not-allowlisted": 10,
+    "license": 5,
+    "data-unknown": 5,
+}
+_SEVERITY_WEIGHT = {"critical": 60, "high": 40, "medium": 20, "low": 10}
+
+
+def _weight(finding: Finding) -> int:
+    base = WEIGHTS[finding.rule]
+    if finding.rule == "vulnerability":
+        severity = finding.evidence.get("severity")
+        base = _SEVERITY_WEIGHT.get(severity if isinstance(severity, str) else "", 40)
+    return base if finding.action is Action.FAIL and finding.suppressed_by is None else base // 2
+
+
+def score(refs: Iterable[PackageRef], findings: Iterable[Finding]) -> dict[NormalizedName, PackageScore]:
+    """Each rule counts once per package (its largest contribution); the total caps at 100."""
+    shares: dict[NormalizedName, dict[str, int]] = defaultdict(dict)
+    for finding in findings:
+        if finding.package is None or finding.action is Action.OFF:
+            continue
+        rules = shares[finding.package.name]
+        rules[finding.rule] = max(rules.get(finding.rule, 0), _weight(finding))
+    out: dict[NormalizedName, PackageScore] = {}
+    for ref in sorted(refs):
+        rules = shares.get(ref.name, {})
+        contributions = tuple(sorted(rules.items(), key=lambda item: (-item[1], item[0])))
+        out[ref.name] = PackageScore(
+            ref=ref, score=min(100, sum(rules.values())), contributions=contributions
+        )
+    return out
+
+
+def summary(scores: Mapping[NormalizedName, PackageScore], findings: Iterable[Finding]) -> dict[str, int]:
+    """Counts for the environment: packages, failing/warning findings, unknown facts, max and mean score."""
+    items = list(findings)
+    values = [s.score for s in scores.values()]
+    return {
+        "packages": len(values),
+        "fail": sum(f.action is Action.FAIL and f.suppressed_by is None for f in items),
+        "warn": sum(
+            f.action is Action.WARN or (f.action is Action.FAIL and f.suppressed_by is not None)
+            for f in items
+        ),
+        "unknown": sum(f.rule == "data-unknown" for f in items),
+        "suppressed": sum(f.suppressed_by is not None for f in items),
+        "max_score": max(values, default=0),
+        "mean_score": round(sum(values) / len(values)) if values else 0,
+    }

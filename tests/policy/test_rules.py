@@ -1,0 +1,299 @@
+"""Each rule firing and not firing on recorded real package data (tests/policy/recorded.py)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+
+from supplychain.model import Action, InternalUsage, Known, Origin, OriginKind, Provenance, Publisher, Unknown
+from supplychain.policy import RULES
+from supplychain.policy.base import RuleSettings
+from supplychain.urls import SafeUrl
+from tests.conftest import NOW
+from tests.policy.helpers import env_of, hits, missing
+from tests.policy.recorded import (
+    FETCHED,
+    affecting,
+    facts_for,
+    malicious_equests,
+    requests_advisories,
+    top_downloads,
+)
+
+
+def run(
+    rule_id: str,
+    name: str,
+    version: str | None = None,
+    *,
+    params: dict[str, object] | None = None,
+    facts_change: dict[str, object] | None = None,
+    package_change: dict[str, object] | None = None,
+    **env_kwargs: object,
+):
+    package, facts = facts_for(name, version)
+    facts = replace(facts, **(facts_change or {}))
+    package = replace(package, **(package_change or {}))
+    env = env_of([(package, facts)], **env_kwargs)  # type: ignore[arg-type]
+    settings = RuleSettings(
+        action=Action.FAIL,
+        params={k: tuple(v) if isinstance(v, list) else v for k, v in (params or {}).items()},
+    )  # type: ignore[misc]
+    return RULES[rule_id].evaluate(package, facts, settings, env)
+
+
+def k(value: object, source: str = "test") -> Known[object]:
+    return Known(value=value, source=source, fetched_at=FETCHED)
+
+
+VULN = {"min_severity": "medium", "warn_severity": "low", "unknown_severity": "high"}
+
+
+def test_vulnerability_names_lowest_fixed_version_above_current() -> None:
+    advisories = affecting(requests_advisories(), "2.25.1")
+    out = hits(
+        run("vulnerability", "requests", "2.25.1", params=VULN, facts_change={"advisories": k(advisories)})
+    )
+    assert [h.evidence["advisory"] for h in out] == [
+        "PYSEC-2023-74",
+        "PYSEC-2026-1872",
+        "PYSEC-2026-1873",
+        "PYSEC-2026-2275",
+    ]
+    assert out[0].remediation == "upgrade requests to 2.31.0 or later"
+    assert out[2].remediation == "upgrade requests to 2.32.0 or later"
+    assert out[0].evidence["source"] == "test"
+
+
+def test_vulnerability_silent_for_fixed_version_and_below_warn_tier() -> None:
+    assert run("vulnerability", "requests", params=VULN, facts_change={"advisories": k(())}) == []
+    low = {"min_severity": "critical", "warn_severity": "critical", "unknown_severity": "high"}
+    advisories = affecting(requests_advisories(), "2.25.1")
+    assert (
+        run("vulnerability", "requests", "2.25.1", params=low, facts_change={"advisories": k(advisories)})
+        == []
+    )
+    warn = {"min_severity": "critical", "warn_severity": "medium", "unknown_severity": "high"}
+    out = hits(
+        run("vulnerability", "requests", "2.25.1", params=warn, facts_change={"advisories": k(advisories)})
+    )
+    assert {h.action for h in out} == {Action.WARN}
+
+
+def test_vulnerability_unknown_advisories_is_missing_not_pass() -> None:
+    out = run(
+        "vulnerability",
+        "requests",
+        params=VULN,
+        facts_change={"advisories": Unknown(reason="OSV unreachable", source="osv")},
+    )
+    assert missing(out) == ["advisories"]
+
+
+def test_malicious_fires_on_report_and_quarantine() -> None:
+    out = hits(run("malicious", "six", facts_change={"advisories": k((malicious_equests(),))}))
+    assert out[0].message.startswith("MAL-2022-7433:")
+    quarantined = hits(run("malicious", "six", facts_change={"project_status": k("quarantined")}))
+    assert "quarantined" in quarantined[0].message
+    assert run("malicious", "six") == []
+
+
+def test_indie_maintained_six_fires_attrs_and_requests_do_not() -> None:
+    out = hits(run("indie-maintained", "six", params={"min_maintainers": 2}))
+    assert out[0].message.startswith("six has 1 maintainer(s) (gutworth) and no organisation")
+    assert out[0].evidence["maintainers"]["source"] == "pypi"  # type: ignore[index]
+    assert run("indie-maintained", "attrs", params={"min_maintainers": 2}) == []  # organisation "attrs"
+    assert run("indie-maintained", "requests", params={"min_maintainers": 2}) == []  # three owners
+
+
+def test_publish_surface() -> None:
+    assert hits(
+        run("publish-surface", "requests", params={"max_uploaders": 2, "unless_trusted_publisher": False})
+    )
+    assert (
+        run("publish-surface", "requests", params={"max_uploaders": 3, "unless_trusted_publisher": False})
+        == []
+    )
+    attested = k(Provenance(attested=True, publishers=(Publisher(kind="GitHub", repository="psf/requests"),)))
+    assert (
+        run(
+            "publish-surface",
+            "requests",
+            params={"max_uploaders": 2, "unless_trusted_publisher": True},
+            facts_change={"provenance": attested},
+        )
+        == []
+    )
+
+
+def test_low_popularity_uses_recorded_downloads() -> None:
+    assert run("low-popularity", "six", params={"min_downloads": 10_000}) == []  # 934,334,018 in 30 days
+    out = hits(run("low-popularity", "six", params={"min_downloads": 10**10}))
+    assert "934,334,018" in out[0].message
+    unknown = {"downloads_30d": Unknown(reason="pypistats unreachable", source="popularity")}
+    assert missing(run("low-popularity", "six", params={"min_downloads": 1}, facts_change=unknown)) == [
+        "downloads_30d"
+    ]
+
+
+def test_low_use_internal_only_for_internal_packages() -> None:
+    params = {"min_environments": 2, "min_teams": 1}
+    assert run("low-use-internal", "six", params=params) == []
+    usage = k(InternalUsage(environments=1, teams=1))
+    out = hits(
+        run(
+            "low-use-internal",
+            "six",
+            params=params,
+            facts_change={"internal_usage": usage},
+            internal_patterns=("six",),
+        )
+    )
+    assert "used by 1 environment(s)" in out[0].message
+    assert missing(run("low-use-internal", "six", params=params, internal_patterns=("six",))) == [
+        "internal_usage"
+    ]
+
+
+def test_young_project_and_fresh_release() -> None:
+    assert run("young-project", "sigstore", params={"min_age_days": 90}) == []
+    _, facts = facts_for("sigstore")
+    first = facts.first_release
+    assert isinstance(first, Known)
+    out = hits(
+        run("young-project", "sigstore", params={"min_age_days": 90}, now=first.value + timedelta(days=5))
+    )
+    assert "first appeared 5 day(s) ago" in out[0].message
+    upload = facts.upload_time
+    assert isinstance(upload, Known)
+    out = hits(
+        run("fresh-release", "sigstore", params={"min_age_days": 14}, now=upload.value + timedelta(days=2))
+    )
+    assert "uploaded 2 day(s) ago" in out[0].message
+    assert (
+        run("fresh-release", "sigstore", params={"min_age_days": 14}, now=upload.value + timedelta(days=30))
+        == []
+    )
+
+
+def test_abandoned_pycrypto_fires_click_does_not() -> None:
+    params = {"max_days_since_release": 730, "statuses": ["archived", "deprecated"]}
+    out = hits(run("abandoned", "pycrypto", params=params))
+    assert "no release for" in out[0].message  # last upload 2014-06-20
+    assert run("abandoned", "click", params=params, now=NOW) == []
+    archived = hits(run("abandoned", "click", params=params, facts_change={"project_status": k("archived")}))
+    assert archived[0].message == "click is marked archived on its index"
+
+
+def test_no_provenance() -> None:
+    assert hits(run("no-provenance", "six"))  # Integrity API answered 404 for six 1.17.0
+    attested = k(
+        Provenance(
+            attested=True, publishers=(Publisher(kind="GitHub", repository="sigstore/sigstore-python"),)
+        )
+    )
+    assert run("no-provenance", "sigstore", facts_change={"provenance": attested}) == []
+
+
+def test_untrusted_source() -> None:
+    assert run("untrusted-source", "six", params={"allow_direct": False}) == []
+    other = hits(
+        run(
+            "untrusted-source",
+            "six",
+            params={"allow_direct": False},
+            facts_change={"index": k("https://mirror.example/simple/")},
+        )
+    )
+    assert "https://mirror.example/simple/" in other[0].message
+    vcs = Origin(kind=OriginKind.VCS, url=SafeUrl("git+https://github.com/benjaminp/six"))
+    assert hits(
+        run("untrusted-source", "six", params={"allow_direct": False}, package_change={"origin": vcs})
+    )
+    assert run("untrusted-source", "six", params={"allow_direct": True}, package_change={"origin": vcs}) == []
+
+
+def test_dependency_confusion() -> None:
+    internal = {"internal_indexes": ("https://pypi.internal.example/simple/",)}
+    on_internal = {"index": k("https://pypi.internal.example/simple/")}
+    out = hits(run("dependency-confusion", "six", facts_change=on_internal, **internal))
+    assert out[0].message == "internal package six also exists on public PyPI"
+    assert (
+        run(
+            "dependency-confusion",
+            "six",
+            facts_change={**on_internal, "on_public_index": k(False)},
+            **internal,
+        )
+        == []
+    )
+    assert run("dependency-confusion", "six") == []  # public package
+
+
+def test_typosquat_fires_for_equests_like_name_not_for_requests() -> None:
+    package, facts = facts_for("six")
+    top = top_downloads()
+    assert run("typosquat", "requests", params={"min_ratio": 100}, top=top) == []
+    fake = replace(package, ref=replace(package.ref, name="reqeusts"))  # type: ignore[arg-type]
+    env = env_of(
+        [(fake, replace(facts, ref=fake.ref, downloads_30d=Unknown(reason="x", source="t")))], top=top
+    )
+    out = hits(
+        RULES["typosquat"].evaluate(
+            fake, env.facts[fake.ref.name], RuleSettings(action=Action.FAIL, params={"min_ratio": 100}), env
+        )
+    )
+    assert out[0].evidence["target"] == "requests"
+    assert missing(run("typosquat", "six", params={"min_ratio": 100})) == ["top_packages"]
+
+
+def test_build_from_source_pycrypto_is_sdist_only() -> None:
+    out = hits(run("build-from-source", "pycrypto"))
+    assert out[0].message == "pycrypto==2.6.1 has no wheel: installing it runs its build backend"
+    assert run("build-from-source", "six") == []
+
+
+def test_unpinned_and_unhashed() -> None:
+    assert run("unpinned", "six", params={"require_hashes": True}) == []
+    out = hits(
+        run("unpinned", "six", params={"require_hashes": False}, locked=False, specifiers={"six": ">=1"})
+    )
+    assert "not pinned by the input" in out[0].message
+    assert (
+        run("unpinned", "six", params={"require_hashes": False}, locked=False, specifiers={"six": "==1.17.0"})
+        == []
+    )
+    bare = Origin(kind=OriginKind.INDEX)
+    assert hits(run("unpinned", "six", params={"require_hashes": True}, package_change={"origin": bare}))
+
+
+def test_yanked_requests_2_32_0() -> None:
+    out = hits(run("yanked", "requests", "2.32.0"))
+    assert (
+        out[0].message == "requests==2.32.0 is yanked: Yanked due to conflicts with CVE-2024-35195 mitigation"
+    )
+    assert out[0].remediation == "move to 2.34.2"
+    assert run("yanked", "requests", "2.25.1") == []
+
+
+def test_license() -> None:
+    allowed = ("MIT", "Apache-2.0")
+    assert run("license", "six", params={"missing_only": False}, allowed_licenses=allowed) == []
+    out = hits(run("license", "pycrypto", params={"missing_only": False}, allowed_licenses=allowed))
+    assert out[0].message == "pycrypto's licence 'Public domain' is not in the allowed list"
+    assert run("license", "pycrypto", params={"missing_only": True}, allowed_licenses=allowed) == []
+
+
+def test_not_allowlisted() -> None:
+    assert hits(run("not-allowlisted", "six"))
+    assert run("not-allowlisted", "six", covered={"six": "allowlist.toml:3"}) == []
+
+
+@pytest.mark.parametrize("rule_id", sorted(RULES))
+def test_every_rule_has_id_rationale_help(rule_id: str) -> None:
+    rule = RULES[rule_id]
+    assert rule.id == rule_id
+    assert rule.rationale.endswith(".") and "\n" not in rule.rationale
+    assert rule.help
