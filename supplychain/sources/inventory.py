@@ -1,0 +1,55 @@
+"""Inventory source: how many of our environments and teams use an internal package (``internal_usage``)."""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Sequence
+
+from supplychain.config import AuditConfig
+from supplychain.errors import DataUnavailableError, UsageError
+from supplychain.inventory.store import InventoryStore
+from supplychain.model import InternalUsage, Known, PackageRef, ResolvedPackage, Signal, Unknown
+from supplychain.sources import FactPatch, SourceContext
+
+SOURCE = "inventory"
+
+
+def is_internal(package: ResolvedPackage, config: AuditConfig) -> bool:
+    """Served by a configured internal index, or named like a configured internal pattern."""
+    url = package.origin.url
+    if url is not None:
+        served = url.reveal().rstrip("/")
+        if any(served.startswith(index.reveal().rstrip("/")) for index in config.internal_indexes):
+            return True
+    return any(fnmatch.fnmatchcase(package.ref.name, pattern) for pattern in config.internal_patterns)
+
+
+class InventorySource:
+    """Public packages get no answer from here (their popularity comes from PyPI data)."""
+
+    id = SOURCE
+
+    async def collect(
+        self, packages: Sequence[ResolvedPackage], context: SourceContext
+    ) -> dict[PackageRef, FactPatch]:
+        internal = [p for p in packages if is_internal(p, context.config)]
+        if not internal:
+            return {}
+        if not context.config.inventory_db:
+            missing = Unknown(reason="no inventory database configured (inventory-db)", source=SOURCE)
+            return {p.ref: {"internal_usage": missing} for p in internal}
+        now = context.clock.now()
+        try:
+            with InventoryStore(context.config.inventory_db) as store:
+                signals: dict[PackageRef, Signal[object]] = {}
+                for package in internal:
+                    environments, teams = store.usage(package.ref.name)
+                    signals[package.ref] = Known(
+                        value=InternalUsage(environments=environments, teams=teams),
+                        source=SOURCE,
+                        fetched_at=now,
+                    )
+        except (DataUnavailableError, UsageError) as error:
+            reason = Unknown(reason=error.message, source=SOURCE)
+            return {p.ref: {"internal_usage": reason} for p in internal}
+        return {ref: {"internal_usage": signal} for ref, signal in signals.items()}
