@@ -132,3 +132,22 @@ def test_malformed_locks_name_file_and_line(
     with pytest.raises(InputError) as raised:
         read(kind, path)
     assert raised.value.diagnostics().replace(str(tmp_path) + "/", "") == message
+
+
+@pytest.mark.parametrize(
+    ("kind", "path"),
+    [
+        ("uv-lock", LOCKS / "nnsight" / "uv.lock"),
+        ("pylock", LOCKS / "pylock.nnsight.toml"),
+        ("pipfile-lock", PIPFILE),
+        ("pdm-lock", PDM),
+        ("poetry-lock", LOCKS / "transformer-lens" / "poetry.lock"),
+        ("installed", LOCKS / "site-packages"),
+    ],
+)
+def test_each_reader_is_registered_under_its_id_and_recognises_its_file(kind: str, path: Path) -> None:
+    found = reader(kind)
+    assert found.id == kind
+    assert found.detect(path)
+    others = {"uv-lock", "pylock", "pipfile-lock", "pdm-lock", "poetry-lock", "installed"} - {kind}
+    assert not any(reader(other).detect(path) for other in others)

@@ -22,7 +22,7 @@ def read(path: Path, target: Target = LINUX, groups: tuple[str, ...] = ()) -> Lo
 
 
 def test_real_export_selects_packages_by_marker_for_the_target() -> None:
-    linux = read(LOCKS / "nnsight.pylock.toml")
+    linux = read(LOCKS / "pylock.nnsight.toml")
     assert len(linux.packages) == 205
     requests = next(p for p in linux.packages if p.ref.name == "requests")
     assert str(requests.ref.version) == "2.34.2"
@@ -34,7 +34,7 @@ def test_real_export_selects_packages_by_marker_for_the_target() -> None:
     assert requests.dependencies is None  # uv's export records no edges
     assert requests.location is not None
     assert requests.location.line == 2598
-    windows = read(LOCKS / "nnsight.pylock.toml", Target.parse("3.11", "windows"))
+    windows = read(LOCKS / "pylock.nnsight.toml", Target.parse("3.11", "windows"))
     assert "triton" in {p.ref.name for p in linux.packages}
     assert "triton" not in {p.ref.name for p in windows.packages}  # marker: sys_platform == 'linux'
 

@@ -36,7 +36,7 @@ def uv_graph(python: str, platform: str, extras: tuple[str, ...] = ()):  # type:
 def test_uv_lock_graph_equals_uvs_own_export_for_the_target() -> None:
     """uv's ``export --format pylock.toml --all-extras`` of the same lock is the oracle for the set."""
     target = Target.parse("3.11", "x86_64-manylinux_2_28")
-    exported = reader("pylock").read(LOCKS / "nnsight.pylock.toml", InputOptions(target=target))
+    exported = reader("pylock").read(LOCKS / "pylock.nnsight.toml", InputOptions(target=target))
     assert isinstance(exported, LockedSet)
     expected = {(p.ref.name, p.ref.version) for p in exported.packages}
     graph = uv_graph("3.11", "x86_64-manylinux_2_28", extras=("all",))
