@@ -67,7 +67,7 @@ def recorded(
         HttpSettings(timeout=5),
         lambda http: collect_facts(graph, context_for(http, config, clock), sources=INDEX_SOURCES),
     )
-    return {name: value for name, value in facts.items()}
+    return dict(facts)
 
 
 def value(signal: object) -> object:
@@ -247,7 +247,7 @@ def test_non_index_packages_are_not_looked_up(
 
 
 def test_every_registered_source_loads() -> None:
-    """Fails with a clear SourceUnavailableError until every owner's module exists (osv: H4, inventory: H8)."""
+    """Fails with a clear SourceUnavailableError until every owner's module exists (H4 osv, H8 inventory)."""
     for source_id in enrich.SOURCES:
         assert enrich.load_source(source_id).id == source_id
 

@@ -21,7 +21,7 @@ from tests.sources.pypi_support import (
     point_endpoints,
     run_with,
 )
-from tests.support.server import Reply, ReplayServer
+from tests.support.server import ReplayServer, Reply
 
 # source id -> (path prefix it fetches for six 1.17.0, facts it owns that a fault must turn Unknown)
 TARGETS: dict[str, tuple[str, tuple[str, ...]]] = {
