@@ -151,3 +151,61 @@ def test_each_reader_is_registered_under_its_id_and_recognises_its_file(kind: st
     assert found.detect(path)
     others = {"uv-lock", "pylock", "pipfile-lock", "pdm-lock", "poetry-lock", "installed"} - {kind}
     assert not any(reader(other).detect(path) for other in others)
+
+
+PDM_MODERN = """\
+# hand-made in PDM 2.x's lock_version 4.5 layout (inline files, groups, markers, extras entries)
+[metadata]
+groups = ["default", "test"]
+strategy = ["inherit_metadata"]
+lock_version = "4.5"
+content_hash = "sha256:0"
+
+[[package]]
+name = "pytest-cov"
+version = "6.0.0"
+groups = ["test"]
+dependencies = ["coverage[toml]>=7.5", "pytest>=4.6"]
+files = []
+
+[[package]]
+name = "coverage"
+version = "7.6.10"
+groups = ["test"]
+files = []
+
+[[package]]
+name = "coverage"
+version = "7.6.10"
+extras = ["toml"]
+groups = ["test"]
+dependencies = ["coverage==7.6.10", "tomli; python_full_version <= \\"3.11.0a6\\""]
+files = []
+
+[[package]]
+name = "tomli"
+version = "2.2.1"
+groups = ["test"]
+marker = "python_full_version <= \\"3.11.0a6\\""
+files = []
+
+[[package]]
+name = "pytest"
+version = "8.3.4"
+groups = ["test"]
+files = []
+"""
+
+
+def test_pdm_extras_entries_merge_into_the_base_package(tmp_path: Path) -> None:
+    path = tmp_path / "pdm.lock"
+    path.write_text(PDM_MODERN, encoding="utf-8")
+    locked = read("pdm-lock", path)
+    assert [p.ref.name for p in locked.packages] == ["coverage", "pytest", "pytest-cov", "tomli"]
+    coverage = locked.packages[0]
+    assert coverage.dependencies == (
+        LockedDependency(name="tomli", marker='(python_full_version <= "3.11.0a6") and (extra == "toml")'),
+    )
+    old = graph_from_locked(locked, Target.parse("3.10", "x86_64-manylinux_2_28"))
+    assert old.requested_by("tomli") == ["<root>", "coverage"]
+    assert "tomli" not in graph_from_locked(locked, LINUX)  # the package marker excludes it on 3.11
