@@ -13,9 +13,29 @@ from packaging.version import InvalidVersion, Version
 
 from supplychain.errors import InputError
 from supplychain.model import DeclaredRequirement, Location, PackageRef, normalize
-from supplychain.tomlfile import load_toml
+from supplychain.tomlfile import MAX_TOML_BYTES, load_toml, loads_toml
 
 _HEX = re.compile(r"^[0-9a-fA-F]+$")
+
+
+def load_lock(path: Path) -> tuple[str, dict[str, Any]]:
+    """Text and parsed TOML of a lock; a file cut short is located at its last line, not nowhere."""
+    file = str(path)
+    try:
+        if path.stat().st_size > MAX_TOML_BYTES:
+            raise InputError(f"file is larger than {MAX_TOML_BYTES} bytes", location=at(file, None))
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError("not UTF-8 text (binary file?)", location=at(file, None)) from None
+    except OSError as problem:
+        raise InputError(f"cannot read: {problem.strerror}", location=at(file, None)) from None
+    try:
+        return text, loads_toml(text, file)
+    except InputError as problem:
+        if problem.location is None or problem.location.line is not None:
+            raise
+        # tomllib reports "(at end of document)" without a line: the document's last line it is
+        raise InputError(problem.message, location=at(file, text.rstrip("\n").count("\n") + 1)) from None
 
 
 def header_lines(text: str, header: str) -> list[int]:

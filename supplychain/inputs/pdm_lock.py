@@ -14,6 +14,7 @@ from supplychain.inputs.lockfile import (
     at,
     digest,
     header_lines,
+    load_lock,
     marker,
     need_list,
     need_str,
@@ -33,7 +34,6 @@ from supplychain.model import (
     OriginKind,
     normalize,
 )
-from supplychain.tomlfile import load_toml
 from supplychain.urls import SafeUrl
 
 SUPPORTED_MAJOR = 4
@@ -48,8 +48,7 @@ class PdmLockInput:
         return path.is_file() and path.name == "pdm.lock"
 
     def read(self, path: Path, options: InputOptions) -> LockedSet:
-        data = load_toml(path)
-        text = path.read_text(encoding="utf-8")
+        text, data = load_lock(path)
         file = str(path)
         metadata = need_table(data, "metadata", at(file, None), "pdm.lock")
         version = metadata.get("lock_version")

@@ -14,6 +14,7 @@ from supplychain.urls import SafeUrl
 
 SUPPORTED_SPECS = (6,)
 SECTIONS = ("default", "develop")
+MAX_JSON_BYTES = 32 * 1024 * 1024
 
 
 class PipfileLockInput:
@@ -27,6 +28,8 @@ class PipfileLockInput:
     def read(self, path: Path, options: InputOptions) -> LockedSet:
         file = str(path)
         try:
+            if path.stat().st_size > MAX_JSON_BYTES:
+                raise InputError(f"file is larger than {MAX_JSON_BYTES} bytes", location=at(file, None))
             text = path.read_text(encoding="utf-8")
             data = json.loads(text)
         except json.JSONDecodeError as problem:

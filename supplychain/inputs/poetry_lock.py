@@ -15,6 +15,7 @@ from supplychain.inputs.lockfile import (
     at,
     digest,
     header_lines,
+    load_lock,
     marker,
     need_list,
     need_str,
@@ -33,7 +34,6 @@ from supplychain.model import (
     OriginKind,
     normalize,
 )
-from supplychain.tomlfile import load_toml
 from supplychain.urls import SafeUrl
 
 SUPPORTED_VERSIONS = ("1.0", "1.1", "2.0", "2.1")
@@ -48,8 +48,7 @@ class PoetryLockInput:
         return path.is_file() and path.name == "poetry.lock"
 
     def read(self, path: Path, options: InputOptions) -> LockedSet:
-        data = load_toml(path)
-        text = path.read_text(encoding="utf-8")
+        text, data = load_lock(path)
         file = str(path)
         metadata = need_table(data, "metadata", at(file, None), "poetry.lock")
         version = metadata.get("lock-version")

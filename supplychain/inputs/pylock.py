@@ -13,6 +13,7 @@ from supplychain.inputs.lockfile import (
     at,
     digest,
     header_lines,
+    load_lock,
     marker,
     need_list,
     need_str,
@@ -31,7 +32,6 @@ from supplychain.model import (
     OriginKind,
     normalize,
 )
-from supplychain.tomlfile import load_toml
 from supplychain.urls import SafeUrl
 
 SUPPORTED_MAJOR = "1"
@@ -47,8 +47,7 @@ class PylockInput:
         return path.is_file() and name.startswith("pylock.") and name.endswith(".toml")
 
     def read(self, path: Path, options: InputOptions) -> LockedSet:
-        data = load_toml(path)
-        text = path.read_text(encoding="utf-8")
+        text, data = load_lock(path)
         file = str(path)
         version = data.get("lock-version")
         if not isinstance(version, str) or version.split(".")[0] != SUPPORTED_MAJOR:

@@ -14,6 +14,7 @@ from supplychain.inputs.lockfile import (
     at,
     digest,
     header_lines,
+    load_lock,
     marker,
     need_list,
     need_str,
@@ -33,7 +34,6 @@ from supplychain.model import (
     OriginKind,
     normalize,
 )
-from supplychain.tomlfile import load_toml
 from supplychain.urls import SafeUrl
 
 SUPPORTED_VERSIONS = (1,)
@@ -49,8 +49,7 @@ class UvLockInput:
         return path.is_file() and path.name == "uv.lock"
 
     def read(self, path: Path, options: InputOptions) -> LockedSet:
-        data = load_toml(path)
-        text = path.read_text(encoding="utf-8")
+        text, data = load_lock(path)
         file = str(path)
         version = data.get("version")
         if version not in SUPPORTED_VERSIONS:

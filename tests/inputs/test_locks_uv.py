@@ -104,6 +104,7 @@ HEADER = 'version = 1\nrevision = 3\nrequires-python = ">=3.10"\n\n'
             "uv.lock:5: package 'a' dependency 'b': invalid marker 'os_name ==': "
             "Expected a marker variable or quoted string",
         ),
+        (HEADER + "[[package]]\nname = 'a'\ndependencies = [\n", "uv.lock:7: not valid TOML: Invalid value"),
         (
             HEADER + "[[package]\n",
             "uv.lock:5: not valid TOML: Expected ']]' at the end of an array declaration",
