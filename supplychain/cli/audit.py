@@ -1,0 +1,108 @@
+"""``supplychain audit``: run the pipeline, print or write the reports, exit 0/1/2/3."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from supplychain.cli import app
+from supplychain.cli.common import (
+    ExcludeNewer,
+    Extra,
+    ExtraIndexUrl,
+    Group,
+    IndexUrl,
+    InputFormat,
+    NoDeps,
+    Offline,
+    PathArg,
+    Platform,
+    PythonVersion,
+    build_config,
+    run_with_http,
+)
+from supplychain.clock import Clock, SystemClock
+from supplychain.errors import UsageError
+from supplychain.model import Verdict
+
+EXIT_CODES = {Verdict.PASSED: 0, Verdict.FAILED: 1, Verdict.INCOMPLETE: 3}
+# The clock the command uses; tests replace it with a FixedClock.
+clock_factory: type[Clock] | object = SystemClock
+
+
+class StderrProgress:
+    """Warnings go to stderr as they happen; stages and counts stay quiet."""
+
+    def stage(self, name: str, total: int | None = None) -> None:
+        return None
+
+    def advance(self, name: str, amount: int = 1) -> None:
+        return None
+
+    def warn(self, message: str) -> None:
+        sys.stderr.write(f"warning: {message}\n")
+
+
+@app.command()
+def audit(
+    path: PathArg = None,
+    policy: Annotated[
+        str | None, typer.Option("--policy", help="sl1..sl5 or a policy file (default: sl3).")
+    ] = None,
+    allowlist: Annotated[Path | None, typer.Option("--allowlist", help="Allowlist TOML file.")] = None,
+    exemptions: Annotated[Path | None, typer.Option("--exemptions", help="Exemptions TOML file.")] = None,
+    formats: Annotated[
+        list[str] | None,
+        typer.Option("--format", help="Report format (json, sarif, cyclonedx, markdown, html); repeatable."),
+    ] = None,
+    output: Annotated[Path | None, typer.Option("--output", help="Directory for report files.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="Print only the verdict line.")] = False,
+    input_format: InputFormat = None,
+    python_version: PythonVersion = None,
+    platform: Platform = None,
+    index_url: IndexUrl = None,
+    extra_index_url: ExtraIndexUrl = None,
+    exclude_newer: ExcludeNewer = None,
+    extra: Extra = None,
+    group: Group = None,
+    no_deps: NoDeps = False,
+    offline: Offline = False,
+) -> None:
+    """Audit an environment against a policy. Exit 0 passed, 1 failed, 2 bad input, 3 data unavailable."""
+    from supplychain.audit import load_lists, run_audit
+    from supplychain.report.terminal import render_terminal
+
+    config = build_config(
+        path=path, input_format=input_format, python_version=python_version, platform=platform,
+        index_url=index_url, extra_index_url=extra_index_url, exclude_newer=exclude_newer, extra=extra,
+        group=group, no_deps=no_deps, offline=offline, policy=policy, allowlist=allowlist,
+        exemptions=exemptions, formats=formats, output=output,
+    )
+    renderers = _renderers(config.formats)
+    clock: Clock = clock_factory()  # type: ignore[operator]  # a Clock class
+    load_lists(config, clock)  # a malformed policy/allowlist fails before any network traffic
+    result = run_with_http(config, lambda http: run_audit(config, clock, http, StderrProgress()))
+    if len(config.formats) == 1 and output is None:
+        sys.stdout.write(renderers[config.formats[0]].render(result))
+    else:
+        if config.formats:
+            from supplychain.report import write_reports  # type: ignore[attr-defined]  # H7
+
+            for written in write_reports(result, list(config.formats), config.output_dir):
+                sys.stderr.write(f"wrote {written}\n")
+        render_terminal(result, stream=sys.stdout, quiet=quiet)
+    raise typer.Exit(EXIT_CODES[result.verdict])
+
+
+def _renderers(formats: tuple[str, ...]) -> dict[str, typer.Any]:  # type: ignore[name-defined]
+    if not formats:
+        return {}
+    from supplychain.report import RENDERERS  # type: ignore[attr-defined]  # H7
+
+    unknown = sorted(set(formats) - set(RENDERERS))
+    if unknown:
+        raise UsageError(f"--format {', '.join(unknown)}: not one of {', '.join(sorted(RENDERERS))}")
+    return dict(RENDERERS)
