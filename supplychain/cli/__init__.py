@@ -23,6 +23,8 @@ app = typer.Typer(
 def _register_commands() -> None:
     # Imported for their side effect of adding commands to ``app``.
     from supplychain.cli import tree  # noqa: F401
+    from supplychain.cli import audit  # noqa: F401
+    from supplychain.cli import policy  # noqa: F401
 
 
 _register_commands()
