@@ -109,7 +109,8 @@ def _package(info: Path) -> LockedPackage:
     metadata_path = info / "METADATA"
     file = str(metadata_path)
     try:
-        raw = metadata_path.read_bytes()[:MAX_METADATA_BYTES]
+        with metadata_path.open("rb") as handle:
+            raw = handle.read(MAX_METADATA_BYTES)
     except OSError as problem:
         raise InputError(
             f"cannot read installed metadata: {problem.strerror}", location=at(file, None)
