@@ -1,0 +1,130 @@
+"""``supplychain tree``: an input's dependency tree, ``--why`` paths, or the graph as JSON/DOT/GraphML."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.tree import Tree
+
+from supplychain.cli import app
+from supplychain.cli.common import (
+    ExcludeNewer,
+    Extra,
+    ExtraIndexUrl,
+    Group,
+    IndexUrl,
+    InputFormat,
+    NoDeps,
+    Offline,
+    PathArg,
+    Platform,
+    PythonVersion,
+    build_config,
+    run_with_http,
+)
+from supplychain.errors import UsageError
+from supplychain.model import normalize
+from supplychain.progress import NullProgress
+from supplychain.resolve.graph import ROOT, DependencyGraph
+
+
+class TreeFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+    DOT = "dot"
+    GRAPHML = "graphml"
+
+
+@app.command()
+def tree(  # noqa: PLR0917 - typer maps parameters to options
+    path: PathArg = None,
+    why: Annotated[str | None, typer.Option("--why", help="Print every path to NAME.")] = None,
+    output_format: Annotated[TreeFormat, typer.Option("--format")] = TreeFormat.TEXT,
+    depth: Annotated[int | None, typer.Option("--depth", min=1, help="Levels to show.")] = None,
+    input_format: InputFormat = None,
+    python_version: PythonVersion = None,
+    platform: Platform = None,
+    index_url: IndexUrl = None,
+    extra_index_url: ExtraIndexUrl = None,
+    exclude_newer: ExcludeNewer = None,
+    extra: Extra = None,
+    group: Group = None,
+    no_deps: NoDeps = False,
+    offline: Offline = False,
+) -> None:
+    """Print the dependency tree (direct vs transitive, version, origin)."""
+    from supplychain.inputs import InputOptions
+    from supplychain.inputs.detect import load_input
+    from supplychain.report.graph_json import graph_document, graph_dot, graph_graphml
+    from supplychain.resolve import build_graph
+
+    config = build_config(
+        path=path,
+        input_format=input_format,
+        python_version=python_version,
+        platform=platform,
+        index_url=index_url,
+        extra_index_url=extra_index_url,
+        exclude_newer=exclude_newer,
+        extra=extra,
+        group=group,
+        no_deps=no_deps,
+        offline=offline,
+    )
+    options = InputOptions(target=config.target, extras=config.extras, groups=config.groups)
+    inputs = load_input(path, input_format=input_format, options=options)
+    graph = run_with_http(config, lambda http: build_graph(inputs, config, http, NullProgress()))
+    console = Console(soft_wrap=True, highlight=False)
+    if why is not None:
+        paths = graph.why(normalize(why))
+        if normalize(why) not in graph:
+            raise UsageError(f"{why!r} is not in the dependency graph")
+        for route in paths:
+            typer.echo(" -> ".join(route))
+        return
+    if output_format is TreeFormat.JSON:
+        document = graph_document(graph, target=config.target, inputs=[inputs.path])
+        typer.echo(json.dumps(document, indent=2, sort_keys=True))
+    elif output_format is TreeFormat.DOT:
+        typer.echo(graph_dot(graph), nl=False)
+    elif output_format is TreeFormat.GRAPHML:
+        typer.echo(graph_graphml(graph), nl=False)
+    else:
+        console.print(render_tree(graph, title=inputs.path, depth=depth))
+
+
+def render_tree(graph: DependencyGraph, *, title: str, depth: int | None = None) -> Tree:
+    """Each package expanded once; later occurrences point back with ``(see above)``."""
+    root = Tree(f"[bold]{title}[/bold] ({len(graph)} packages)")
+    shown: set[str] = set()
+
+    def add(parent: Tree, name: str, level: int) -> None:
+        package = graph.package(normalize(name))
+        edge = graph.edge(parent_name[id(parent)], name)
+        kind = "direct" if level == 1 else "transitive"
+        label = f"{name} [green]{package.ref.version}[/green] [dim]{kind}, {package.origin.kind.value}"
+        if edge.specifier or edge.marker:
+            label += f", {edge.specifier}{'; ' + edge.marker if edge.marker else ''}"
+        label += "[/dim]"
+        if package.unresolved:
+            label += f" [yellow]({package.unresolved})[/yellow]"
+        children = graph.dependencies(normalize(name))
+        if name in shown and children:
+            parent.add(label + " [dim](see above)[/dim]")
+            return
+        shown.add(name)
+        branch = parent.add(label)
+        parent_name[id(branch)] = name
+        if depth is not None and level >= depth:
+            return
+        for child in children:
+            add(branch, child, level + 1)
+
+    parent_name: dict[int, str] = {id(root): ROOT}
+    for top in sorted(graph.nx.successors(ROOT)):
+        add(root, top, 1)
+    return root

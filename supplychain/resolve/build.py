@@ -1,0 +1,205 @@
+"""Turn any input into the dependency graph: locks as locked, pins as pins, the rest resolved."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Sequence
+
+from packaging.specifiers import SpecifierSet
+from packaging.utils import NormalizedName
+from resolvelib import BaseReporter, ResolutionImpossible, Resolver
+from resolvelib.resolvers import ResolutionTooDeep
+
+from supplychain.config import AuditConfig
+from supplychain.errors import FetchError, InputError, ResolutionError
+from supplychain.model import (
+    ArtifactKind,
+    DeclaredRequirement,
+    InputSet,
+    LockedSet,
+    Origin,
+    OriginKind,
+    PackageRef,
+    RequirementSet,
+    ResolvedPackage,
+    normalize,
+)
+from supplychain.progress import Progress
+from supplychain.resolve.graph import ROOT, DependencyGraph, Edge
+from supplychain.resolve.index import IndexClient, ProjectNotFound
+from supplychain.resolve.provider import Candidate, Provider, Req
+from supplychain.sources.http import Http
+from supplychain.urls import SafeUrl
+
+MAX_ROUNDS = 20_000
+
+
+async def build_graph(
+    inputs: InputSet, config: AuditConfig, http: Http, progress: Progress
+) -> DependencyGraph:
+    """LockedSet → the lock's graph; ``--no-deps`` → the pins; otherwise resolve over the indexes."""
+    if isinstance(inputs, LockedSet):
+        from supplychain.resolve.locked import graph_from_locked
+
+        return graph_from_locked(inputs, config.target)
+    if config.no_deps:
+        return pins_graph(inputs)
+    return await resolve(inputs, config, http, progress)
+
+
+def pins_graph(inputs: RequirementSet) -> DependencyGraph:
+    graph = DependencyGraph()
+    for declared in inputs.requirements:
+        version = declared.pinned_version
+        if declared.origin is None and version is None:
+            raise InputError(
+                f"{declared.requirement} is not pinned with == (required by --no-deps)",
+                location=declared.location,
+            )
+        _add_declared(graph, declared, version)
+    return graph
+
+
+def _add_declared(graph: DependencyGraph, declared: DeclaredRequirement, version: object) -> None:
+    from packaging.version import Version
+
+    origin = declared.origin or Origin(kind=OriginKind.INDEX)
+    unresolved = None
+    if declared.origin is not None:
+        unresolved = f"not fetched: direct reference ({declared.origin.kind.value})"
+    ref = PackageRef(name=declared.name, version=version if isinstance(version, Version) else Version("0"))
+    if declared.name not in graph:
+        graph.add_package(
+            ResolvedPackage(ref=ref, origin=origin, unresolved=unresolved, declared_at=declared.location)
+        )
+    graph.add_edge(ROOT, declared.name, _edge_of(declared))
+
+
+def _edge_of(declared: DeclaredRequirement) -> Edge:
+    requirement = declared.requirement
+    return Edge(
+        specifier=str(requirement.specifier),
+        extras=tuple(sorted(requirement.extras)),
+        marker=str(requirement.marker) if requirement.marker else None,
+    )
+
+
+async def resolve(
+    inputs: RequirementSet, config: AuditConfig, http: Http, progress: Progress
+) -> DependencyGraph:
+    indexes = config.index_urls or inputs.index_urls or (config.endpoints.index,)
+    client = IndexClient(http, indexes, pypi=(config.endpoints.index, config.endpoints.pypi))
+    wanted = [d for d in inputs.requirements if config.target.evaluate(d.requirement.marker)]
+    direct_refs = {d.name: d for d in wanted if d.origin is not None}
+    roots = [_root_req(d) for d in wanted if d.origin is None]
+    constraints: dict[NormalizedName, SpecifierSet] = {}
+    for constraint in inputs.constraints:
+        if config.target.evaluate(constraint.requirement.marker):
+            previous = constraints.get(constraint.name, SpecifierSet())
+            constraints[constraint.name] = previous & constraint.requirement.specifier
+    provider = Provider(
+        client=client,
+        loop=asyncio.get_running_loop(),
+        target=config.target,
+        exclude_newer=config.exclude_newer,
+        constraints=constraints,
+        skip=frozenset(direct_refs),
+        progress=progress,
+    )
+    for req in roots:
+        client.page(req.name)
+    progress.stage("resolve")
+    resolver: Resolver[Req, Candidate, str] = Resolver(provider, BaseReporter())
+    try:
+        result = await asyncio.to_thread(resolver.resolve, roots, MAX_ROUNDS)
+    except ResolutionImpossible as error:
+        raise ResolutionError(explain_conflict(error.causes)) from None
+    except ResolutionTooDeep:
+        raise ResolutionError(f"resolution did not finish within {MAX_ROUNDS} rounds") from None
+    except ProjectNotFound as missing:
+        raise ResolutionError(_missing(missing.name, provider, roots, indexes)) from None
+    except FetchError as error:
+        raise ResolutionError(f"could not read the index: {error.reason}") from None
+    return _graph(result.mapping, provider, wanted, direct_refs)
+
+
+def _root_req(declared: DeclaredRequirement) -> Req:
+    requirement = declared.requirement
+    return Req(
+        name=declared.name,
+        extras=frozenset(normalize(e) for e in requirement.extras),
+        specifier=requirement.specifier,
+        marker=str(requirement.marker) if requirement.marker else None,
+        location=declared.location,
+    )
+
+
+def _missing(name: str, provider: Provider, roots: Sequence[Req], indexes: Sequence[SafeUrl]) -> str:
+    who = sorted(
+        f"{parent[0]} {parent[1]}"
+        for parent, reqs in provider.dependencies.items()
+        if any(r.name == name for r in reqs)
+    )
+    who += [f"the input at {r.location}" for r in roots if r.name == name and r.location]
+    where = ", ".join(str(index) for index in indexes)
+    return f"no project named {name!r} on {where} (required by {', '.join(who) or 'the input'})"
+
+
+def explain_conflict(causes: Iterable[object]) -> str:
+    """Group the failing requirements by project: which specifiers, asked by whom."""
+    by_name: dict[str, list[str]] = {}
+    for cause in causes:
+        requirement = getattr(cause, "requirement", None)
+        if isinstance(requirement, Req):
+            by_name.setdefault(requirement.key, []).append(requirement.describe())
+    lines = ["the requirements cannot be satisfied together:"]
+    for key in sorted(by_name):
+        lines.append(f"  {key}: no version satisfies all of")
+        lines.extend(f"    {text}" for text in sorted(set(by_name[key])))
+    return "\n".join(lines)
+
+
+def _graph(
+    mapping: dict[str, Candidate],
+    provider: Provider,
+    wanted: Sequence[DeclaredRequirement],
+    direct_refs: dict[NormalizedName, DeclaredRequirement],
+) -> DependencyGraph:
+    graph = DependencyGraph()
+    for candidate in sorted(mapping.values(), key=lambda c: c.key):
+        if candidate.name in graph:
+            continue
+        file = candidate.file
+        origin = Origin(
+            kind=OriginKind.INDEX,
+            url=candidate.page.index,
+            hashes=file.hashes,
+            artifact=ArtifactKind.SDIST if file.tags is None else ArtifactKind.WHEEL,
+        )
+        graph.add_package(
+            ResolvedPackage(
+                ref=PackageRef(name=candidate.name, version=candidate.version),
+                origin=origin,
+                unresolved=provider.unresolved.get((candidate.name, candidate.version)),
+                declared_at=next((d.location for d in wanted if d.name == candidate.name), None),
+            )
+        )
+    for declared in direct_refs.values():
+        _add_declared(graph, declared, None)
+    for declared in wanted:
+        if declared.name in graph and declared.origin is None:
+            graph.add_edge(ROOT, declared.name, _edge_of(declared))
+    for candidate in mapping.values():
+        for req in provider.dependencies.get((candidate.key, candidate.version), []):
+            if req.name == candidate.name or req.name not in graph:
+                continue
+            edge = Edge(specifier=str(req.specifier), extras=tuple(sorted(req.extras)), marker=req.marker)
+            if graph.nx.has_edge(candidate.name, req.name):
+                old = graph.edge(candidate.name, req.name)
+                edge = Edge(
+                    specifier=old.specifier or edge.specifier,
+                    extras=tuple(sorted(set(old.extras) | set(edge.extras))),
+                    marker=old.marker or edge.marker,
+                )
+            graph.add_edge(candidate.name, req.name, edge)
+    return graph

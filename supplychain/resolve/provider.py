@@ -1,0 +1,250 @@
+"""The resolvelib provider: candidates from project pages, dependencies from core metadata.
+
+The resolver loop is synchronous and runs in a worker thread; every fetch is a task on the event
+loop, so pages of newly learned dependencies are fetched in parallel while the resolver works.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import SpecifierSet
+from packaging.utils import NormalizedName
+from packaging.version import Version
+from resolvelib import AbstractProvider
+
+from supplychain.model import Location, normalize
+from supplychain.progress import Progress
+from supplychain.resolve.index import CoreMetadata, IndexClient, IndexFile, ProjectPage
+from supplychain.target import Target
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Req:
+    """A requirement inside the resolver, with who asked for it (None = the user)."""
+
+    name: NormalizedName
+    extras: frozenset[str]
+    specifier: SpecifierSet
+    marker: str | None = None
+    parent: str | None = None  # "name version" of the requiring candidate
+    location: Location | None = None
+
+    @property
+    def key(self) -> str:
+        return key_of(self.name, self.extras)
+
+    @property
+    def pinned(self) -> Version | None:
+        specs = list(self.specifier)
+        if len(specs) == 1 and specs[0].operator in {"==", "==="} and "*" not in specs[0].version:
+            return Version(specs[0].version)
+        return None
+
+    def describe(self) -> str:
+        extras = f"[{','.join(sorted(self.extras))}]" if self.extras else ""
+        who = self.parent or (f"the input at {self.location}" if self.location else "the input")
+        return f"{self.name}{extras}{self.specifier or ''} (required by {who})"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Candidate:
+    name: NormalizedName
+    extras: frozenset[str]
+    version: Version
+    file: IndexFile
+    page: ProjectPage = field(compare=False)
+
+    @property
+    def key(self) -> str:
+        return key_of(self.name, self.extras)
+
+
+def _plain(text: str) -> bool:
+    try:
+        Version(text)
+    except ValueError:
+        return False
+    return True
+
+
+def key_of(name: str, extras: frozenset[str]) -> str:
+    return f"{name}[{','.join(sorted(extras))}]" if extras else name
+
+
+class Provider(AbstractProvider[Req, Candidate, str]):
+    def __init__(
+        self,
+        *,
+        client: IndexClient,
+        loop: asyncio.AbstractEventLoop,
+        target: Target,
+        exclude_newer: datetime | None,
+        constraints: Mapping[NormalizedName, SpecifierSet],
+        skip: frozenset[NormalizedName],
+        progress: Progress,
+    ) -> None:
+        self.client = client
+        self.loop = loop
+        self.target = target
+        self.exclude_newer = exclude_newer
+        self.constraints = constraints
+        self.skip = skip  # direct references: nodes of their own, never looked up on an index
+        self.progress = progress
+        self.dependencies: dict[tuple[str, Version], list[Req]] = {}
+        self.unresolved: dict[tuple[NormalizedName, Version], str] = {}
+        self.warned_no_time: set[NormalizedName] = set()
+
+    # --- bridging to the event loop -------------------------------------------------------------
+
+    def _await(self, make: Any) -> Any:
+        async def wait() -> Any:
+            return await make()
+
+        return asyncio.run_coroutine_threadsafe(wait(), self.loop).result()
+
+    def prefetch(self, names: Iterable[NormalizedName]) -> None:
+        for name in names:
+            self.loop.call_soon_threadsafe(self.client.page, name)
+
+    # --- resolvelib API ---------------------------------------------------------------------------
+
+    def identify(self, requirement_or_candidate: Req | Candidate) -> str:
+        return requirement_or_candidate.key
+
+    def get_preference(
+        self,
+        identifier: str,
+        resolutions: Mapping[str, Candidate],
+        candidates: Mapping[str, Iterator[Candidate]],
+        information: Mapping[str, Iterator[Any]],
+        backtrack_causes: Sequence[Any],
+    ) -> tuple[bool, bool, bool, str]:
+        infos = list(information[identifier])
+        pinned = any(info.requirement.pinned is not None for info in infos)
+        direct = any(info.parent is None for info in infos)
+        causes = {cause.requirement.key for cause in backtrack_causes}
+        return (identifier not in causes, not pinned, not direct, identifier)
+
+    def find_matches(
+        self,
+        identifier: str,
+        requirements: Mapping[str, Iterator[Req]],
+        incompatibilities: Mapping[str, Iterator[Candidate]],
+    ) -> list[Candidate]:
+        reqs = list(requirements[identifier])
+        name, extras = reqs[0].name, reqs[0].extras
+        page: ProjectPage = self._await(lambda: self.client.page(name))
+        bad = {c.version for c in incompatibilities[identifier]}
+        pins = {r.pinned for r in reqs if r.pinned is not None}
+        specs = [r.specifier for r in reqs]
+        if name in self.constraints:
+            specs.append(self.constraints[name])
+        by_version = self._best_files(page, pins)
+        found = self._matching(page, extras, by_version, specs, bad, prereleases=None)
+        if not found:  # uv's "if-necessary": pre-releases only when nothing final fits
+            found = self._matching(page, extras, by_version, specs, bad, prereleases=True)
+        if found:
+            best = found[0].file
+            self.loop.call_soon_threadsafe(self.client.metadata, best, found[0].page.index)
+        return found
+
+    def _matching(
+        self,
+        page: ProjectPage,
+        extras: frozenset[str],
+        by_version: Mapping[Version, IndexFile],
+        specs: Sequence[SpecifierSet],
+        bad: set[Version],
+        *,
+        prereleases: bool | None,
+    ) -> list[Candidate]:
+        explicit = any(Version(s.version).is_prerelease for spec in specs for s in spec if _plain(s.version))
+        allow = bool(prereleases) or explicit
+        return [
+            Candidate(name=page.name, extras=extras, version=version, file=file, page=page)
+            for version, file in sorted(by_version.items(), reverse=True)
+            if version not in bad
+            and (allow or not version.is_prerelease)
+            and all(s.contains(version, prereleases=True) for s in specs)
+        ]
+
+    def _best_files(self, page: ProjectPage, pins: set[Version]) -> dict[Version, IndexFile]:
+        """Per version the most specific compatible wheel, else an sdist; yanked only when pinned."""
+        best: dict[Version, tuple[int, IndexFile]] = {}
+        priority = self.target.tag_priority
+        sdist_rank = len(priority) + 1
+        for file in page.files:
+            if file.yanked and file.version not in pins:
+                continue
+            if self.exclude_newer is not None:
+                if file.upload_time is None:
+                    if page.name not in self.warned_no_time:
+                        self.warned_no_time.add(page.name)
+                        self.progress.warn(
+                            f"{page.name}: files without an upload time ignored under --exclude-newer"
+                        )
+                    continue
+                if file.upload_time > self.exclude_newer:
+                    continue
+            if not file.python_ok(self.target.python_version):
+                continue
+            if file.tags is None:
+                rank = sdist_rank
+            else:
+                ranks = [priority[tag] for tag in file.tags if tag in priority]
+                if not ranks:
+                    continue
+                rank = min(ranks)
+            current = best.get(file.version)
+            if current is None or rank < current[0]:
+                best[file.version] = (rank, file)
+        return {version: file for version, (_, file) in best.items()}
+
+    def is_satisfied_by(self, requirement: Req, candidate: Candidate) -> bool:
+        return requirement.specifier.contains(candidate.version, prereleases=True)
+
+    def get_dependencies(self, candidate: Candidate) -> list[Req]:
+        metadata: CoreMetadata = self._await(
+            lambda: self.client.metadata(candidate.file, candidate.page.index)
+        )
+        parent = f"{candidate.key} {candidate.version}"
+        reqs: list[Req] = []
+        if candidate.extras:  # the extra-aware candidate depends on its base at the same version
+            reqs.append(
+                Req(
+                    name=candidate.name,
+                    extras=frozenset(),
+                    specifier=SpecifierSet(f"=={candidate.version}"),
+                    parent=parent,
+                )
+            )
+        if metadata.requires is None:
+            self.unresolved[(candidate.name, candidate.version)] = metadata.reason or "unknown"
+        for line in metadata.requires or ():
+            try:
+                requirement = Requirement(line)
+            except InvalidRequirement:
+                self.progress.warn(f"{parent}: unparseable Requires-Dist {line!r} ignored")
+                continue
+            if not self.target.evaluate(requirement.marker, candidate.extras):
+                continue
+            reqs.append(
+                Req(
+                    name=normalize(requirement.name),
+                    extras=frozenset(normalize(e) for e in requirement.extras),
+                    specifier=requirement.specifier,
+                    marker=str(requirement.marker) if requirement.marker else None,
+                    parent=parent,
+                )
+            )
+        self.dependencies[(candidate.key, candidate.version)] = reqs
+        reqs = [r for r in reqs if r.name not in self.skip]
+        self.prefetch({r.name for r in reqs})
+        self.progress.advance("resolve")
+        return reqs
