@@ -40,13 +40,18 @@ class Change:
 def compare(old: ReleaseFacts, new: ReleaseFacts) -> tuple[Change, ...]:
     """Every difference between two versions' recorded facts, loud ones first, then by kind."""
     changes: list[Change] = []
-    changes += _dependencies(old, new)
+    unknown = [f.ref for f in (old, new) if f.metadata_unknown]
+    if unknown:
+        reasons = "; ".join(f"{f.ref}: {f.metadata_unknown}" for f in (old, new) if f.metadata_unknown)
+        changes.append(Change(kind="unknown", detail=f"dependencies and metadata not comparable ({reasons})"))
+    else:
+        changes += _dependencies(old, new)
     changes += _people(old, new)
     changes += _publishers(old, new)
     changes += _files(old, new)
     changes += _advisories(old, new)
     old_meta, new_meta = dict(old.metadata), dict(new.metadata)
-    for key in sorted(set(old_meta) | set(new_meta)):
+    for key in sorted(set(old_meta) | set(new_meta)) if not unknown else ():
         if key in {"author", "author_email", "maintainer", "maintainer_email"}:
             continue
         if old_meta.get(key) != new_meta.get(key):
@@ -73,7 +78,8 @@ def _dependencies(old: ReleaseFacts, new: ReleaseFacts) -> list[Change]:
 def _people(old: ReleaseFacts, new: ReleaseFacts) -> list[Change]:
     changes = []
     old_meta, new_meta = dict(old.metadata), dict(new.metadata)
-    for key in ("author", "author_email", "maintainer", "maintainer_email"):
+    comparable = not (old.metadata_unknown or new.metadata_unknown)
+    for key in ("author", "author_email", "maintainer", "maintainer_email") if comparable else ():
         if old_meta.get(key) != new_meta.get(key):
             changes.append(
                 Change(kind="people-changed", detail=f"{key}: {old_meta.get(key)!r} -> {new_meta.get(key)!r}")
@@ -136,20 +142,24 @@ def _kind(filename: str) -> str:
     return "wheel" if filename.endswith(".whl") else "sdist"
 
 
+def _is_malicious(advisory_id: str, aliases: tuple[str, ...]) -> bool:
+    return advisory_id.startswith("MAL-") or any(alias.startswith("MAL-") for alias in aliases)
+
+
 def _advisories(old: ReleaseFacts, new: ReleaseFacts) -> list[Change]:
-    before = {advisory_id for advisory_id, _ in old.advisories}
-    changes = []
-    for advisory_id, aliases in new.advisories:
-        if advisory_id not in before:
-            malicious = advisory_id.startswith("MAL-") or any(a.startswith("MAL-") for a in aliases)
-            changes.append(
-                Change(
-                    kind="malicious" if malicious else "advisory-new",
-                    detail=f"{advisory_id} ({', '.join(aliases) or 'no aliases'}) affects {new.ref}",
-                    loud=True,
-                )
-            )
-    fixed = before - {advisory_id for advisory_id, _ in new.advisories}
+    if isinstance(new.advisories, Unknown):
+        return [Change(kind="unknown", detail=f"advisories of {new.ref}: {new.advisories.reason}")]
+    before = {a for a, _ in old.advisories.value} if isinstance(old.advisories, Known) else set()
+    changes = [
+        Change(
+            kind="malicious" if _is_malicious(advisory_id, aliases) else "advisory-new",
+            detail=f"{advisory_id} ({', '.join(aliases) or 'no aliases'}) affects {new.ref}",
+            loud=True,
+        )
+        for advisory_id, aliases in new.advisories.value
+        if advisory_id not in before
+    ]
+    fixed = before - {advisory_id for advisory_id, _ in new.advisories.value}
     changes += [
         Change(kind="advisory-fixed", detail=f"{a} no longer affects {new.ref}") for a in sorted(fixed)
     ]
@@ -160,9 +170,15 @@ def full_review_evidence(new: ReleaseFacts) -> tuple[Change, ...]:
     """For a package never approved: what a first review starts from."""
     changes = [Change(kind="full-review", detail=f"{new.ref} has no approved version to compare with")]
     changes += [Change(kind="dependency", detail=line) for line in new.dependencies().values()]
-    for advisory_id, aliases in new.advisories:
-        malicious = advisory_id.startswith("MAL-") or any(a.startswith("MAL-") for a in aliases)
-        changes.append(Change(kind="malicious" if malicious else "advisory", detail=advisory_id, loud=True))
+    if new.metadata_unknown:
+        changes.append(Change(kind="unknown", detail=f"dependencies and metadata: {new.metadata_unknown}"))
+    if isinstance(new.advisories, Known):
+        changes += [
+            Change(kind="malicious" if _is_malicious(a, aliases) else "advisory", detail=a, loud=True)
+            for a, aliases in new.advisories.value
+        ]
+    else:
+        changes.append(Change(kind="unknown", detail=f"advisories: {new.advisories.reason}"))
     if isinstance(new.publishers, Known):
         detail = ", ".join(new.publishers.value) or "no PEP 740 attestations"
         changes.append(Change(kind="publisher", detail=detail))

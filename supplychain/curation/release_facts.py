@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from datetime import datetime
+from email.parser import HeaderParser
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urljoin
 
 from packaging.requirements import InvalidRequirement, Requirement
+from packaging.version import InvalidVersion, Version
 
 from supplychain.endpoints import Endpoints
 from supplychain.errors import FetchError, HttpStatusError
@@ -36,10 +38,13 @@ class ReleaseFacts:
     upload_time: datetime | None
     yanked: bool
     metadata: tuple[tuple[str, str], ...]  # summary, license, requires_python, author, maintainer, ...
-    advisories: tuple[tuple[str, tuple[str, ...]], ...]  # (id, aliases) from PyPI's vulnerability list
+    advisories: Signal[
+        tuple[tuple[str, tuple[str, ...]], ...]
+    ]  # (id, aliases) from PyPI's vulnerability list
     owners: Signal[tuple[str, ...]]  # PyPI ownership roles "role:user"
     organization: Signal[str | None]
     publishers: Signal[tuple[str, ...]]  # PEP 740 identities "kind:repository" (+ "@workflow")
+    metadata_unknown: str | None = None  # why requires_dist/metadata are empty: not learned, not "none"
 
     @property
     def total_size(self) -> int:
@@ -58,42 +63,28 @@ class ReleaseFacts:
         return dict(sorted(result.items()))
 
 
-_METADATA_KEYS = (
-    "summary",
-    "license",
-    "license_expression",
-    "requires_python",
-    "author",
-    "author_email",
-    "maintainer",
-    "maintainer_email",
-    "home_page",
-)
-
-
 async def fetch_release(
     http: Http, endpoints: Endpoints, ref: PackageRef, *, now: datetime
 ) -> Signal[ReleaseFacts]:
-    """Unknown (with the reason) when PyPI cannot say; never a half-filled default. ``now`` stamps facts."""
-    base = endpoints.pypi.reveal()
+    """Unknown (with the reason) when PyPI cannot say; never a half-filled default. ``now`` stamps facts.
+
+    Files, sizes and ownership come from the project JSON; metadata (dependencies, people) from the
+    PEP 658 metadata file of a wheel, which every index serving wheels offers.
+    """
+    project_url = f"{endpoints.pypi.reveal()}pypi/{quote(ref.name)}/json"
     try:
-        release, project = await asyncio.gather(
-            http.get_json(f"{base}pypi/{quote(ref.name)}/{ref.version}/json"),
-            http.get_json(f"{base}pypi/{quote(ref.name)}/json"),
-        )
+        project = await http.get_json(project_url)
     except FetchError as error:
         return Unknown(reason=error.reason, source=SOURCE)
-    info = release.get("info") if isinstance(release, dict) else None
-    if not isinstance(info, dict):
-        return Unknown(reason="PyPI JSON has no info table", source=SOURCE)
-    files = _files(release.get("urls"))
+    releases = project.get("releases") if isinstance(project, dict) else None
+    entries = _release_files(releases, ref)
+    if entries is None:
+        return Unknown(reason=f"PyPI lists no files for {ref}", source=SOURCE)
+    metadata = await _metadata(http, project_url, entries)
+    files = _files(entries)
     publishers = await _publishers(http, endpoints, ref, [file.filename for file in files], now)
-    upload_times = [
-        _time(u.get("upload_time_iso_8601")) for u in release.get("urls") or [] if isinstance(u, dict)
-    ]
-    known_times = sorted(t for t in upload_times if t is not None)
-    fetched = now
-    ownership = project.get("ownership") if isinstance(project, dict) else None
+    known_times = sorted(t for t in (_time(e.get("upload_time_iso_8601")) for e in entries) if t is not None)
+    ownership = project.get("ownership")
     owners: Signal[tuple[str, ...]]
     organization: Signal[str | None]
     if isinstance(ownership, dict):
@@ -101,30 +92,83 @@ async def fetch_release(
         owners = Known(
             value=tuple(sorted(f"{r.get('role')}:{r.get('user')}" for r in roles if isinstance(r, dict))),
             source=SOURCE,
-            fetched_at=fetched,
+            fetched_at=now,
         )
-        organization = Known(value=ownership.get("organization"), source=SOURCE, fetched_at=fetched)
+        organization = Known(value=ownership.get("organization"), source=SOURCE, fetched_at=now)
     else:
         owners = organization = Unknown(reason="PyPI JSON gives no ownership table", source=SOURCE)
+    latest = str((project.get("info") or {}).get("version", ""))
+    advisories: Signal[tuple[tuple[str, tuple[str, ...]], ...]]
+    if latest == str(ref.version):
+        advisories = Known(value=_advisories(project.get("vulnerabilities")), source=SOURCE, fetched_at=now)
+    else:
+        advisories = Unknown(
+            reason="PyPI's project JSON lists advisories of the latest version only", source=SOURCE
+        )
+    requires, fields = ((), ()) if isinstance(metadata, Unknown) else metadata
     return Known(
         value=ReleaseFacts(
             ref=ref,
-            requires_dist=tuple(sorted(str(r) for r in info.get("requires_dist") or [])),
+            requires_dist=requires,
             files=files,
             upload_time=known_times[0] if known_times else None,
-            yanked=bool(info.get("yanked")),
-            metadata=tuple((key, str(info[key])) for key in _METADATA_KEYS if info.get(key)),
-            advisories=_advisories(release.get("vulnerabilities")),
+            yanked=any(bool(e.get("yanked")) for e in entries),
+            metadata=fields,
+            advisories=advisories,
             owners=owners,
             organization=organization,
             publishers=publishers,
+            metadata_unknown=metadata.reason if isinstance(metadata, Unknown) else None,
         ),
         source=SOURCE,
-        fetched_at=fetched,
+        fetched_at=now,
     )
 
 
-def _files(urls: Any) -> tuple[FileFact, ...]:
+def _release_files(releases: Any, ref: PackageRef) -> list[dict[str, Any]] | None:
+    if not isinstance(releases, dict):
+        return None
+    for version, entries in releases.items():
+        try:
+            same = Version(version) == ref.version
+        except InvalidVersion:
+            continue
+        if same and isinstance(entries, list) and entries:
+            return [e for e in entries if isinstance(e, dict)]
+    return None
+
+
+_HEADERS = {
+    "summary": "Summary",
+    "license": "License",
+    "license_expression": "License-Expression",
+    "requires_python": "Requires-Python",
+    "author": "Author",
+    "author_email": "Author-email",
+    "maintainer": "Maintainer",
+    "maintainer_email": "Maintainer-email",
+}
+
+
+async def _metadata(
+    http: Http, project_url: str, entries: list[dict[str, Any]]
+) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]] | Unknown:
+    """Requires-Dist and the people/licence fields from the first wheel's PEP 658 metadata."""
+    wheels = [e for e in entries if str(e.get("filename", "")).endswith(".whl") and e.get("core-metadata")]
+    if not wheels:
+        return Unknown(reason="no wheel with PEP 658 metadata; sdist metadata is not read", source=SOURCE)
+    url = urljoin(project_url, str(sorted(wheels, key=lambda e: str(e["filename"]))[0]["url"])) + ".metadata"
+    try:
+        response = await http.get(url)
+    except FetchError as error:
+        return Unknown(reason=error.reason, source=SOURCE)
+    message = HeaderParser().parsestr(response.content.decode("utf-8", errors="replace"))
+    requires = tuple(sorted(str(r) for r in message.get_all("Requires-Dist") or []))
+    fields = tuple((key, str(message[header])) for key, header in _HEADERS.items() if message.get(header))
+    return requires, fields
+
+
+def _files(urls: list[dict[str, Any]]) -> tuple[FileFact, ...]:
     files = []
     for entry in urls or []:
         if isinstance(entry, dict) and isinstance(entry.get("filename"), str):

@@ -1,0 +1,135 @@
+"""The issue's scripted walk-through on a real uv.lock, through the CLI, with PyPI replayed locally.
+
+The "before" lock is the real nnsight uv.lock with two packages moved back one real release
+(certifi 2026.10.19.post1 -> 2026.10.18, urllib3 2.8.0 -> 2.7.0; a hand edit, hashes included);
+the real lock is then the "bump". PyPI answers are recorded (tests/fixtures/curation/record.py).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from supplychain.cli import allowlist as allowlist_cli
+from supplychain.cli import app
+from supplychain.clock import FixedClock
+from tests.support.server import ReplayServer
+
+FIXTURES = Path(__file__).parents[1] / "fixtures"
+REAL_LOCK = FIXTURES / "inputs" / "locks" / "nnsight" / "uv.lock"
+REPLAY = FIXTURES / "curation"
+DAY0 = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+AFTER_EXPIRY = datetime(2027, 12, 1, 12, 0, tzinfo=UTC)
+
+
+def _move_back(text: str, name: str, new: str, old: str, old_hashes: dict[str, str]) -> str:
+    """Rewrite one [[package]] block of a uv.lock to an older release (version, file names, hashes)."""
+    start = text.index(f'\n[[package]]\nname = "{name}"\nversion = "{new}"')
+    end = text.index("\n[[package]]", start + 1)
+    block = text[start:end].replace(new, old)
+    for filename, digest in old_hashes.items():
+        block = re.sub(rf'({re.escape(filename)}", hash = "sha256:)[0-9a-f]+', rf"\g<1>{digest}", block)
+    return text[:start] + block + text[end:]
+
+
+def _old_hashes(name: str, version: str) -> dict[str, str]:
+    project = json.loads((REPLAY / "pypi" / name / "json").read_text())
+    return {f["filename"]: f["digests"]["sha256"] for f in project["releases"][version]}
+
+
+@pytest.fixture
+def project(tmp_path: Path, server: ReplayServer, monkeypatch: pytest.MonkeyPatch) -> Path:
+    text = REAL_LOCK.read_text()
+    text = _move_back(text, "certifi", "2026.10.19.post1", "2026.10.18", _old_hashes("certifi", "2026.10.18"))
+    text = _move_back(text, "urllib3", "2.8.0", "2.7.0", _old_hashes("urllib3", "2.7.0"))
+    (tmp_path / "before").mkdir()
+    (tmp_path / "before" / "uv.lock").write_text(text)
+    (tmp_path / "after").mkdir()
+    (tmp_path / "after" / "uv.lock").write_text(REAL_LOCK.read_text())
+    server.mount("/pypi/", REPLAY / "pypi")
+    server.mount("/packages/", REPLAY / "packages")
+    monkeypatch.setenv("SUPPLYCHAIN_PYPI_URL", server.url + "/")
+    monkeypatch.setenv("SUPPLYCHAIN_INTEGRITY_URL", server.url + "/")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def run(clock_at: datetime, monkeypatch: pytest.MonkeyPatch, *args: str) -> tuple[int, str]:
+    monkeypatch.setattr(allowlist_cli, "CLOCK", FixedClock(clock_at))
+    result = CliRunner().invoke(app, ["allowlist", *args])
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.output
+
+
+def test_init_bump_propose_approve_trust_expire(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    code, out = run(DAY0, monkeypatch, "init", "before/uv.lock")
+    assert code == 0, out
+    code, out = run(DAY0, monkeypatch, "check", "before/uv.lock")
+    assert code == 0, out
+
+    code, out = run(DAY0, monkeypatch, "propose", "after/uv.lock", "--format", "json")
+    assert code == 0, out
+    reviews = json.loads(out)["reviews"]
+    assert sorted((r["package"], r["kind"], r["base"]) for r in reviews) == [
+        ("certifi==2026.10.19.post1", "delta", "2026.10.18"),
+        ("urllib3==2.8.0", "delta", "2.7.0"),
+    ]
+    urllib3 = next(r for r in reviews if r["package"] == "urllib3==2.8.0")
+    kinds = {c["kind"] for c in urllib3["changes"]}
+    assert "size" in kinds or "size-jump" in kinds  # recorded file sizes differ between the releases
+
+    code, out = run(
+        DAY0,
+        monkeypatch,
+        "approve",
+        "urllib3==2.8.0",
+        "--reviewer",
+        "alice",
+        "--reason",
+        "delta reviewed",
+        "--expires",
+        "2027-06-01",
+        "--input",
+        "after/uv.lock",
+    )
+    assert code == 0, out
+    code, out = run(DAY0, monkeypatch, "check", "after/uv.lock", "--format", "json")
+    assert code == 1, out
+    report = json.loads(out)
+    assert [c["package"] for c in report["not_covered"]] == ["certifi==2026.10.19.post1"]
+
+    code, out = run(
+        DAY0,
+        monkeypatch,
+        "trust",
+        "--organization",
+        "certifi",
+        "--package",
+        "certifi",
+        "--reviewer",
+        "bob",
+        "--expires",
+        "2027-03-01",
+    )
+    assert code == 0, out
+    code, out = run(DAY0, monkeypatch, "check", "after/uv.lock", "--format", "json")
+    assert code == 0, out
+    covered = {c["package"]: c["by"] for c in json.loads(out)["covered"]}
+    assert covered["certifi==2026.10.19.post1"] == "trust organization:certifi (certifi)"
+    assert covered["urllib3==2.8.0"] == "approve urllib3==2.8.0"
+
+    code, out = run(AFTER_EXPIRY, monkeypatch, "check", "after/uv.lock", "--format", "json")
+    assert code == 1, out
+    report = json.loads(out)
+    assert len(report["not_covered"]) == len(report["not_covered"]) > 70  # every package: all entries expired
+    assert "trust organization:certifi (certifi)" in report["expired_entries"]
+
+    written = (project / "allowlist.toml").read_text()
+    assert written.index('name = "urllib3"') < written.index("[[trust]]") < written.index("[[baseline]]")
+    assert 'hashes = ["sha256:' in written.split("[[trust]]")[0]  # approval pinned the lock's hashes
