@@ -13,8 +13,8 @@ from packaging.utils import NormalizedName
 from packaging.version import InvalidVersion, Version
 
 from supplychain.errors import PolicyError
+from supplychain.policy.loader import parse_toml
 from supplychain.model import Advisory, Known, Location, PackageFacts, PackageRef, ResolvedPackage, normalize
-from supplychain.tomlfile import load_toml
 
 MAX_VALIDITY = dt.timedelta(days=366)
 
@@ -345,10 +345,18 @@ def _bound(reader: _Reader, start: dt.date | None, expires: dt.date | None) -> N
         reader.problem("expires", f"{expires} is more than one year after {start}")
 
 
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as problem:
+        reason = problem.strerror if isinstance(problem, OSError) else "not UTF-8 text"
+        raise PolicyError([(Location(file=str(path)), f"cannot read: {reason}")]) from None
+
+
 def load_allowlist(path: Path, today: dt.date, *, _follow_imports: bool = True) -> Allowlist:
     """Read and validate an allowlist; all problems at once as a PolicyError."""
-    data = load_toml(path, PolicyError)  # type: ignore[arg-type]  # PolicyError is an InputError
-    text = path.read_text(encoding="utf-8")
+    text = _read(path)
+    data = parse_toml(text, str(path))
     where, lines = str(path), _table_lines(text)
     problems: list[tuple[Location, str]] = []
     _header(data, where, {"version", "approve", "trust", "baseline", "import"}, problems)
@@ -441,8 +449,8 @@ def load_allowlist(path: Path, today: dt.date, *, _follow_imports: bool = True) 
 
 def load_exemptions(path: Path, today: dt.date, rule_ids: frozenset[str]) -> Exemptions:
     """Read and validate an exemptions file; ``malicious`` can never be exempted."""
-    data = load_toml(path, PolicyError)  # type: ignore[arg-type]
-    text = path.read_text(encoding="utf-8")
+    text = _read(path)
+    data = parse_toml(text, str(path))
     where, lines = str(path), _table_lines(text)
     problems: list[tuple[Location, str]] = []
     _header(data, where, {"version", "exempt"}, problems)

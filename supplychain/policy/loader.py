@@ -8,7 +8,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from supplychain.errors import PolicyError
+from supplychain.errors import InputError, PolicyError
 from supplychain.model import Action, Location
 from supplychain.policy import RULES
 from supplychain.policy.advisories import SEVERITIES
@@ -78,7 +78,7 @@ def locate(text: str, path: tuple[str, ...]) -> int | None:
 
 
 def _build(text: str, file: str, *, name: str, base: Path | None) -> Policy:
-    data = loads_toml(text, file, PolicyError)  # type: ignore[arg-type]  # PolicyError is an InputError
+    data = parse_toml(text, file)
     problems = _Problems(text, file)
     builtin = base is None
     parent: Policy | None = None
@@ -124,6 +124,14 @@ def _build(text: str, file: str, *, name: str, base: Path | None) -> Policy:
         },
         **_top_kwargs(top),  # type: ignore[arg-type]  # complete: checked above
     )
+
+
+def parse_toml(text: str, file: str) -> dict[str, Any]:
+    """TOML syntax errors as a PolicyError (exit 2) with tomllib's line."""
+    try:
+        return loads_toml(text, file)
+    except InputError as problem:
+        raise PolicyError([(problem.location or Location(file=file), problem.message)]) from None
 
 
 def _top_kwargs(top: dict[str, Param]) -> dict[str, Any]:

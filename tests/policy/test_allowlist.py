@@ -1,0 +1,144 @@
+"""The allowlist and exemptions read side: coverage, expiry, unused entries, aliases, exact errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from supplychain.errors import PolicyError
+from supplychain.model import Known, PackageRef
+from supplychain.policy import RULES
+from supplychain.policy.allowlist import coverage, exemption_for, load_allowlist, load_exemptions
+from tests.policy.recorded import FETCHED, facts_for, requests_advisories
+
+TODAY = dt.date(2026, 11, 26)
+SIX_HASHES = facts_for("six", "1.17.0")[0].origin.hashes
+
+ALLOWLIST = f"""\
+# hand-made allowlist (the CONTRACTS.md format) over recorded packages
+version = 1
+
+[[approve]]
+name = "Six"
+versions = ["1.17.0"]
+hashes = ["{SIX_HASHES[0]}"]
+reviewer = "alice"
+reason = "reviewed the single-file module"
+expires = 2027-06-01
+approved = 2026-06-01
+waive = ["indie-maintained"]
+
+[[approve]]
+name = "idna"
+versions = ["3.9"]
+reviewer = "alice"
+reason = "older review"
+expires = 2027-06-01
+
+[[trust]]
+organization = "attrs"
+packages = ["attrs"]
+reviewer = "bob"
+reason = "the attrs organisation"
+expires = 2027-03-01
+
+[[baseline]]
+name = "requests"
+versions = ["2.25.1"]
+hashes = []
+recorded = 2025-11-01
+expires = 2026-11-01
+reason = "baseline at adoption"
+"""
+
+
+def test_coverage_expiry_unused_and_waivers(tmp_path: Path) -> None:
+    path = tmp_path / "allowlist.toml"
+    path.write_text(ALLOWLIST)
+    allowlist = load_allowlist(path, TODAY)
+    pairs = [facts_for("six", "1.17.0"), facts_for("idna", "3.10"), facts_for("attrs", "25.3.0"),
+             facts_for("requests", "2.25.1")]
+    result = coverage(allowlist, [p for p, _ in pairs], {p.ref.name: f for p, f in pairs}, TODAY)
+    assert dict(result.covered) == {"six": f"{path}:4 (approve six)", "attrs": f"{path}:21 (trust attrs)"}
+    assert result.waivers["six"] == (f"{path}:4 (approve six)", ("indie-maintained",))
+    assert result.expired == (f"{path}:28 (baseline requests)",)  # expired 2026-11-01
+    assert result.unused == (f"{path}:14 (approve idna)",)  # 3.10 installed, 3.9 approved
+
+
+def test_a_hash_mismatch_is_not_covered(tmp_path: Path) -> None:
+    path = tmp_path / "allowlist.toml"
+    path.write_text(ALLOWLIST.replace(SIX_HASHES[0], "sha256:" + "0" * 64))
+    package, facts = facts_for("six", "1.17.0")
+    result = coverage(load_allowlist(path, TODAY), [package], {package.ref.name: facts}, TODAY)
+    assert "six" not in result.covered
+
+
+def test_malformed_allowlist_lists_every_problem(tmp_path: Path) -> None:
+    path = tmp_path / "allowlist.toml"
+    path.write_text('version = 1\n\n[[approve]]\nname = "six"\nversions = ["one"]\nreviewer = "a"\n'
+                    'expires = "2027-01-01"\nwaive = ["malicious"]\n\n[[trust]]\npackages = ["x"]\n'
+                    'reviewer = "b"\nreason = "r"\nexpires = 2027-01-01\nteam = "x"\n')
+    with pytest.raises(PolicyError) as caught:
+        load_allowlist(path, TODAY)
+    assert caught.value.diagnostics().splitlines() == [
+        f"{path}:3: approve[0].expires: must be a TOML date such as 2027-06-01, not '2027-01-01'",
+        f"{path}:3: approve[0].reason: missing",
+        f"{path}:3: approve[0].versions: 'one' is not a valid version",
+        f"{path}:3: approve[0].waive: 'malicious' can never be waived",
+        f"{path}:10: trust[0].publisher: give exactly one of publisher or organization",
+        f"{path}:10: trust[0].team: unknown key (known: expires, organization, packages, publisher, reason, "
+        "reviewer, workflow)",
+    ]
+
+
+def test_approval_longer_than_a_year_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "allowlist.toml"
+    path.write_text('version = 1\n[[approve]]\nname = "six"\nversions = ["1.17.0"]\nreviewer = "a"\n'
+                    'reason = "r"\nexpires = 2028-06-01\napproved = 2026-06-01\n')
+    with pytest.raises(PolicyError) as caught:
+        load_allowlist(path, TODAY)
+    assert caught.value.diagnostics() == f"{path}:2: approve[0].expires: 2028-06-01 is more than one year after 2026-06-01"
+
+
+def test_exemption_by_advisory_alias(tmp_path: Path) -> None:
+    path = tmp_path / "exemptions.toml"
+    path.write_text('version = 1\n[[exempt]]\nname = "Requests"\nadvisory = "CVE-2023-32681"\n'
+                    'reason = "we never follow redirects"\nexpires = 2027-01-01\n')
+    exemptions = load_exemptions(path, TODAY, frozenset(RULES))
+    ref = PackageRef.of("requests", "2.25.1")
+    by_id = {a.id: a for a in requests_advisories()}
+    assert exemption_for(exemptions, ref, "vulnerability", by_id["PYSEC-2023-74"], TODAY) is not None
+    assert exemption_for(exemptions, ref, "vulnerability", by_id["PYSEC-2026-1872"], TODAY) is None
+    assert exemption_for(exemptions, ref, "vulnerability", by_id["PYSEC-2023-74"], dt.date(2027, 1, 2)) is None
+
+
+def test_malformed_exemptions(tmp_path: Path) -> None:
+    path = tmp_path / "exemptions.toml"
+    path.write_text('version = 2\n[[exempt]]\nname = "x"\nrule = "malicious"\nreason = "r"\nexpires = 2027-01-01\n'
+                    '[[exempt]]\nname = "y"\nrule = "vulnerability"\nadvisory = "GHSA-x"\nreason = "r"\n'
+                    'expires = 2027-01-01\n')
+    with pytest.raises(PolicyError) as caught:
+        load_exemptions(path, TODAY, frozenset(RULES))
+    assert caught.value.diagnostics().splitlines() == [
+        f"{path}:1: version must be 1, not 2",
+        f"{path}:2: exempt[0].rule: 'malicious' can never be exempted",
+        f"{path}:7: exempt[1].rule: give exactly one of rule or advisory",
+    ]
+
+
+def test_trust_by_publisher_needs_matching_attestation(tmp_path: Path) -> None:
+    from supplychain.model import Provenance, Publisher
+
+    path = tmp_path / "allowlist.toml"
+    path.write_text('version = 1\n[[trust]]\npublisher = "github:sigstore/sigstore-python"\npackages = ["sigstore"]\n'
+                    'reviewer = "b"\nreason = "r"\nexpires = 2027-03-01\n')
+    allowlist = load_allowlist(path, TODAY)
+    package, facts = facts_for("sigstore", "3.6.0")
+    assert "sigstore" not in coverage(allowlist, [package], {package.ref.name: facts}, TODAY).covered
+    attested = replace(facts, provenance=Known(value=Provenance(attested=True, publishers=(
+        Publisher(kind="GitHub", repository="sigstore/sigstore-python", workflow="release.yml"),)),
+        source="integrity", fetched_at=FETCHED))
+    assert "sigstore" in coverage(allowlist, [package], {package.ref.name: attested}, TODAY).covered

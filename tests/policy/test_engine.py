@@ -1,0 +1,100 @@
+"""The engine: waivers, exemptions, the unwaivable malicious rule, stale data, and the verdict rule."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+from pathlib import Path
+
+from supplychain.model import Action, Finding, Known, PackageRef, Verdict
+from supplychain.policy import RULES
+from supplychain.policy.allowlist import coverage, load_allowlist, load_exemptions
+from supplychain.policy.engine import evaluate, verdict_of
+from supplychain.policy.loader import load_policy
+from supplychain.policy.scoring import score, summary
+from tests.conftest import NOW
+from tests.policy.helpers import env_of
+from tests.policy.recorded import FETCHED, affecting, facts_for, malicious_equests, requests_advisories
+
+TODAY = NOW.date()
+
+
+def _requests_2_25_1() -> list:
+    package, facts = facts_for("requests", "2.25.1")
+    advisories = affecting(requests_advisories(), "2.25.1")
+    return [(package, replace(facts, advisories=Known(value=advisories, source="osv", fetched_at=FETCHED)))]
+
+
+def test_exemption_by_alias_suppresses_one_advisory_and_is_reported_unused_otherwise(tmp_path: Path) -> None:
+    path = tmp_path / "exemptions.toml"
+    path.write_text('version = 1\n[[exempt]]\nname = "requests"\nadvisory = "GHSA-j8r2-6x86-q33q"\nreason = "r"\n'
+                    'expires = 2027-01-01\n[[exempt]]\nname = "numpy"\nrule = "yanked"\nreason = "r"\n'
+                    'expires = 2027-01-01\n[[exempt]]\nname = "requests"\nrule = "yanked"\nreason = "r"\n'
+                    'expires = 2026-01-01\n')
+    exemptions = load_exemptions(path, TODAY, frozenset(RULES))
+    pairs = _requests_2_25_1()
+    result = evaluate(load_policy("sl2"), env_of(pairs), coverage=coverage(None, [], {}, TODAY),
+                      exemptions=exemptions, today=TODAY)
+    vulns = {f.evidence["advisory"]: f for f in result.findings if f.rule == "vulnerability"}
+    assert vulns["PYSEC-2023-74"].suppressed_by == f"{path}:2 (exempt requests GHSA-j8r2-6x86-q33q)"
+    assert vulns["PYSEC-2026-1872"].suppressed_by is None
+    assert result.verdict is Verdict.FAILED  # three other advisories still fail
+    assert result.unused_entries == (f"{path}:7 (exempt numpy yanked)",)
+    assert result.expired_entries == (f"{path}:12 (exempt requests yanked)",)
+
+
+def test_waiver_downgrades_but_never_for_malicious(tmp_path: Path) -> None:
+    path = tmp_path / "allowlist.toml"
+    path.write_text('version = 1\n[[approve]]\nname = "six"\nversions = ["1.17.0"]\nreviewer = "a"\nreason = "r"\n'
+                    'expires = 2027-06-01\napproved = 2026-11-01\nwaive = ["indie-maintained"]\n')
+    package, facts = facts_for("six", "1.17.0")
+    facts = replace(facts, advisories=Known(value=(malicious_equests(),), source="osv", fetched_at=FETCHED))
+    allowlist = load_allowlist(path, TODAY)
+    env = env_of([(package, facts)])
+    cover = coverage(allowlist, [package], {package.ref.name: facts}, TODAY)
+    env = replace(env, covered=cover.covered)
+    result = evaluate(load_policy("sl5"), env, coverage=cover, exemptions=None, today=TODAY)
+    indie = next(f for f in result.findings if f.rule == "indie-maintained")
+    assert indie.action is Action.WARN
+    assert indie.suppressed_by == f"{path}:2 (approve six)"
+    malicious = next(f for f in result.findings if f.rule == "malicious")
+    assert malicious.action is Action.FAIL
+    assert malicious.suppressed_by is None
+    assert result.verdict is Verdict.FAILED
+    assert not any(f.rule == "not-allowlisted" for f in result.findings)  # the approval covers it
+
+
+def test_verdict_rule() -> None:
+    ref = PackageRef.of("six", "1.17.0")
+
+    def f(rule: str, action: Action = Action.FAIL, suppressed: str | None = None) -> Finding:
+        return Finding(rule=rule, action=action, package=ref, message="m", suppressed_by=suppressed)
+
+    assert verdict_of([]) is Verdict.PASSED
+    assert verdict_of([f("yanked", Action.WARN), f("yanked", suppressed="x")]) is Verdict.PASSED
+    assert verdict_of([f("yanked")]) is Verdict.FAILED
+    assert verdict_of([f("data-unknown"), f("no-provenance")]) is Verdict.INCOMPLETE
+    assert verdict_of([f("data-unknown"), f("malicious")]) is Verdict.FAILED
+
+
+def test_stale_dataset_is_data_unknown() -> None:
+    pairs = [facts_for("six", "1.17.0")]
+    old = {"top-pypi-packages": dt.datetime(2026, 4, 1, tzinfo=dt.UTC), "osv": NOW - dt.timedelta(days=1)}
+    result = evaluate(load_policy("sl3"), env_of(pairs), coverage=coverage(None, [], {}, TODAY), exemptions=None,
+                      today=TODAY, datasets=old)
+    stale = [f for f in result.findings if f.rule == "data-unknown" and f.package is None]
+    assert [f.message for f in stale] == ["dataset top-pypi-packages is 239 days old (policy maximum 30)"]
+    assert stale[0].action is Action.WARN
+
+
+def test_score_ranks_but_does_not_decide() -> None:
+    pairs = _requests_2_25_1()
+    result = evaluate(load_policy("sl2"), env_of(pairs), coverage=coverage(None, [], {}, TODAY), exemptions=None,
+                      today=TODAY)
+    scores = score([p.ref for p, _ in pairs], result.findings)
+    requests = scores[pairs[0][0].ref.name]
+    assert requests.contributions[0][0] == "vulnerability"
+    assert 0 < requests.score <= 100
+    counts = summary(scores, result.findings)
+    assert counts["packages"] == 1
+    assert counts["fail"] == 4
