@@ -302,6 +302,7 @@ class PackageFacts:
     upload_time: Signal[datetime]
     latest_release: Signal[datetime]
     latest_version: Signal[str]
+    release_gap_days: Signal[int | None]  # days since the previous release; Known(None): first release
     yanked: Signal[Yank]
     project_status: Signal[str]  # PEP 792: active | archived | quarantined | deprecated
     has_wheel: Signal[bool]
@@ -331,6 +332,7 @@ FACT_NAMES: tuple[str, ...] = (
     "upload_time",
     "latest_release",
     "latest_version",
+    "release_gap_days",
     "yanked",
     "project_status",
     "has_wheel",

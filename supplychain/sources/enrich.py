@@ -33,6 +33,7 @@ INDEX_FACTS: dict[str, tuple[str, ...]] = {
         "upload_time",
         "latest_release",
         "latest_version",
+        "release_gap_days",
         "yanked",
         "source_repository",
         "license",

@@ -23,6 +23,7 @@ FACTS = (
     "upload_time",
     "latest_release",
     "latest_version",
+    "release_gap_days",
     "yanked",
     "source_repository",
     "license",
@@ -99,6 +100,7 @@ class PyPIJsonSource:
         for fact, compute in computers.items():
             patch[fact] = _signal(lambda c=compute: c(document), now)
         patch["upload_time"] = _signal(lambda: _upload_time(document, ref), now)
+        patch["release_gap_days"] = _signal(lambda: _release_gap_days(document, ref), now)
         patch["yanked"] = await self._yanked(document, ref, context, now)
         return patch
 
@@ -178,6 +180,13 @@ def _upload_time(document: Mapping[str, Any], ref: PackageRef) -> datetime:
         if _same_version(version, ref.version):
             return uploaded
     raise ShapeError(f"version {ref.version} has no files on PyPI")
+
+
+def _release_gap_days(document: Mapping[str, Any], ref: PackageRef) -> int | None:
+    """Whole days between this version's first upload and the release uploaded just before it."""
+    uploaded = _upload_time(document, ref)
+    earlier = [first for first, _yanked in _release_times(document).values() if first < uploaded]
+    return None if not earlier else (uploaded - max(earlier)).days
 
 
 def latest_version_of(document: Mapping[str, Any]) -> str:

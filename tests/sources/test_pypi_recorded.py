@@ -87,6 +87,8 @@ def test_popular_package_facts(recorded: dict[str, PackageFacts]) -> None:
         value(facts.upload_time).date().isoformat() == "2020-12-16"  # type: ignore[attr-defined]
     )
     assert value(facts.first_release).year == 2011  # type: ignore[attr-defined]
+    # 2.25.0 on 2020-11-11T20:05Z, 2.25.1 on 2020-12-16T19:38Z: 34 whole days.
+    assert value(facts.release_gap_days) == 34
     assert value(facts.yanked) == Yank(yanked=False)
     assert value(facts.has_wheel) is True
     assert value(facts.source_repository) == "https://github.com/psf/requests"
