@@ -126,6 +126,8 @@ def test_yanked_version_with_its_reason(
     assert value(facts.yanked) == Yank(
         yanked=True, reason="Yanked due to conflicts with CVE-2024-35195 mitigation"
     )
+    # 2.31.0 was uploaded 2023-05-22T15:12Z, 2.32.0 on 2024-05-20T16:08Z: a 364-day gap.
+    assert value(facts.release_gap_days) == 364
 
 
 def test_indie_single_maintainer(recorded: dict[str, PackageFacts]) -> None:
