@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 from packaging.utils import NormalizedName
 
-from supplychain.errors import FetchError
+from supplychain.errors import FetchError, HttpStatusError, MalformedResponse
 from supplychain.model import Known, PackageRef, ResolvedPackage, Signal, Unknown
 from supplychain.sources import FactPatch, SourceContext
 from supplychain.sources.pypi_json import ShapeError, expect
@@ -54,11 +54,17 @@ class PopularitySource:
         self, packages: Sequence[ResolvedPackage], context: SourceContext
     ) -> dict[PackageRef, FactPatch]:
         dataset = (self._load or load_top_packages)(context.config.data_dir)
-        results = await asyncio.gather(*(self._one(p.ref, context, dataset) for p in packages))
-        return {package.ref: patch for package, patch in zip(packages, results, strict=True)}
+        if not packages:
+            return {}
+        # Ask once first: when pypistats is unreachable (blocked egress), the other packages go
+        # straight to the dataset instead of each paying connection retries.
+        down: list[str] = []
+        first = await self._one(packages[0].ref, context, dataset, down)
+        rest = await asyncio.gather(*(self._one(p.ref, context, dataset, down) for p in packages[1:]))
+        return {package.ref: patch for package, patch in zip(packages, [first, *rest], strict=True)}
 
     async def _one(
-        self, ref: PackageRef, context: SourceContext, dataset: TopPackagesLike | None
+        self, ref: PackageRef, context: SourceContext, dataset: TopPackagesLike | None, down: list[str]
     ) -> FactPatch:
         now = context.clock.now()
         label = _dataset_label(dataset)
@@ -70,7 +76,7 @@ class PopularitySource:
         downloads: Signal[object]
         url = f"{context.config.endpoints.pypistats.reveal()}api/packages/{quote(ref.name)}/recent"
         try:
-            document = await context.http.get_json(url)
+            document = await _recent(context, url, down)
             data = expect(expect(document, dict, "pypistats answer").get("data"), dict, "data")
             downloads = Known(
                 value=expect(data.get("last_month"), int, "data.last_month"),
@@ -78,6 +84,8 @@ class PopularitySource:
                 fetched_at=now,
             )
         except (FetchError, ShapeError) as error:
+            if isinstance(error, FetchError) and not isinstance(error, HttpStatusError | MalformedResponse):
+                down[:] = [str(error)]  # a transport failure: the service, not this package
             reason = f"pypistats: {error}"
             if dataset is not None and ref.name in dataset.downloads:
                 downloads = Known(value=dataset.downloads[ref.name], source=label, fetched_at=dataset.as_of)
@@ -86,6 +94,13 @@ class PopularitySource:
             else:
                 downloads = Unknown(reason=f"{reason}; no top-packages dataset", source=SOURCE)
         return {"downloads_30d": downloads, "popularity_rank": rank}
+
+
+async def _recent(context: SourceContext, url: str, down: list[str]) -> object:
+    """pypistats' answer, unless an earlier request found the service unreachable."""
+    if down:
+        raise FetchError(down[0])
+    return await context.http.get_json(url)
 
 
 def _dataset_label(dataset: TopPackagesLike | None) -> str:

@@ -215,3 +215,45 @@ def test_one_file_unattested_means_not_attested(
     assert provenance.value.attested is False
     assert provenance.value.files_checked == 2
     assert [p.repository for p in provenance.value.publishers] == ["benjaminp/six"]
+
+
+def test_unreachable_pypistats_is_asked_once_then_the_dataset_answers(
+    server: ReplayServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, clock: FixedClock
+) -> None:
+    from tests.sources.pypi_support import recorded_top_packages
+
+    monkeypatch.setenv("SUPPLYCHAIN_PYPISTATS_URL", "http://127.0.0.1:9/")  # discard port: refused
+    monkeypatch.setattr("supplychain.sources.popularity.load_top_packages", recorded_top_packages)
+    monkeypatch.setenv("SUPPLYCHAIN_PYPI_URL", server.url + "/")
+    graph = DependencyGraph()
+    for name, version in [
+        ("six", "1.17.0"),
+        ("idna", "3.10"),
+        ("pycrypto", "2.6.1"),
+        ("readychars", "0.0.1"),
+    ]:
+        graph.add_package(package(name, version))
+    attempts: list[str] = []
+    import supplychain.sources.http as door
+
+    real_send = door.Http._send
+
+    async def counting_send(self: door.Http, method: str, raw: str, *args: object) -> object:
+        attempts.append(raw)
+        return await real_send(self, method, raw, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(door.Http, "_send", counting_send)
+    config = config_for(tmp_path)
+    facts = run_with(
+        HttpSettings(timeout=2),
+        lambda http: collect_facts(graph, context_for(http, config, clock), sources=["popularity"]),
+    )
+    assert len(set(attempts)) == 1  # one package probed (with its retries), no more
+    assert isinstance(facts["six"].downloads_30d, Known)
+    assert facts["six"].downloads_30d.source.startswith(
+        "top-pypi-packages (hugovk/top-pypi-packages, as of 2026-04-01"
+    )
+    unknown = facts["readychars"].downloads_30d
+    assert isinstance(unknown, Unknown)
+    assert "connection failed" in unknown.reason
+    assert "not among the dataset's top packages" in unknown.reason
