@@ -1,1 +1,68 @@
-"""report stage."""
+"""The report stage: renderers keyed by a stable id, each reading one AuditResult and evaluating nothing.
+
+``RENDERERS`` maps the ``--format`` ids to renderers; ``write_reports`` writes ``supplychain.<ext>``
+files atomically (temporary file, fsync, rename), so a CI job never uploads half a report.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol
+
+from supplychain.errors import UsageError
+from supplychain.report.cyclonedx import CycloneDxRenderer
+from supplychain.report.html import HtmlRenderer
+from supplychain.report.json_report import JsonRenderer
+from supplychain.report.markdown import MarkdownRenderer
+from supplychain.report.sarif import SarifRenderer
+from supplychain.result import AuditResult
+
+
+class Renderer(Protocol):
+    id: str
+    extension: str
+
+    def render(self, result: AuditResult) -> str:
+        """The whole report as text; the same result always gives the same text."""
+        ...
+
+
+RENDERERS: dict[str, Renderer] = {
+    renderer.id: renderer
+    for renderer in (JsonRenderer(), SarifRenderer(), CycloneDxRenderer(), MarkdownRenderer(), HtmlRenderer())
+}
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write via a temporary file in the same folder, fsync, then rename over ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def write_reports(result: AuditResult, formats: Sequence[str], output_dir: Path) -> list[Path]:
+    """Render each format (all before writing any, so a renderer bug leaves no partial set)."""
+    unknown = sorted(set(formats) - set(RENDERERS))
+    if unknown:
+        raise UsageError(f"--format {', '.join(unknown)}: not one of {', '.join(sorted(RENDERERS))}")
+    rendered = [
+        (output_dir / f"supplychain.{RENDERERS[fmt].extension}", RENDERERS[fmt].render(result))
+        for fmt in dict.fromkeys(formats)
+    ]
+    for path, text in rendered:
+        write_atomic(path, text)
+    return [path for path, _ in rendered]
+
+
+__all__ = ["RENDERERS", "Renderer", "write_atomic", "write_reports"]

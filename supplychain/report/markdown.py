@@ -1,0 +1,72 @@
+"""Markdown short enough for a pull-request comment or a CI job summary: verdict, failures, what to do."""
+
+from __future__ import annotations
+
+from supplychain.model import Action, Finding
+from supplychain.report.common import counts, effective, scrub
+from supplychain.result import AuditResult
+
+MAX_ROWS = 30
+_ICON = {"passed": "✅", "failed": "❌", "incomplete": "⚠️"}
+
+
+def _cell(text: str | None) -> str:
+    """One table cell: no newlines, pipes escaped, long text cut."""
+    flat = " ".join((text or "").split()).replace("|", "\\|")
+    return flat if len(flat) <= 160 else flat[:157] + "..."
+
+
+def _ordered(result: AuditResult) -> list[Finding]:
+    def key(finding: Finding) -> tuple[int, int, str, str]:
+        name = finding.package.name if finding.package else None
+        score = result.scores[name].score if name is not None and name in result.scores else 0
+        return (0 if effective(finding) is Action.FAIL else 1, -score, str(finding.package or ""), finding.rule)
+
+    return sorted((f for f in result.findings if effective(f) is not Action.OFF), key=key)
+
+
+def render_markdown(result: AuditResult) -> str:
+    total = counts(result)
+    verdict = result.verdict.value
+    lines = [
+        f"## {_ICON[verdict]} supplychain: {verdict.upper()}",
+        "",
+        f"Policy **{result.policy.name}** · {total['packages']} packages · **{total['fail']} failing** · "
+        f"{total['warn']} warnings · {total['unknown']} unknown facts · {total['suppressed']} suppressed",
+        "",
+    ]
+    findings = _ordered(result)
+    failing = [f for f in findings if effective(f) is Action.FAIL]
+    shown = failing or findings
+    if shown:
+        lines += ["| | package | rule | problem | what to do |", "|---|---|---|---|---|"]
+        for finding in shown[:MAX_ROWS]:
+            mark = "❌" if effective(finding) is Action.FAIL else "⚠️"
+            lines.append(
+                f"| {mark} | `{finding.package or '(environment)'}` | `{finding.rule}` | "
+                f"{_cell(finding.message)} | {_cell(finding.remediation)} |"
+            )
+        if len(shown) > MAX_ROWS:
+            lines.append(f"\n{len(shown) - MAX_ROWS} more; see the JSON or HTML report for all findings.")
+        if failing and len(findings) > len(failing):
+            lines.append(f"\nPlus {len(findings) - len(failing)} warnings (not listed here).")
+    else:
+        lines.append("No findings.")
+    notes = []
+    if result.verdict.value == "incomplete":
+        notes.append("Data the policy needs was unavailable: restore access or refresh offline data, then rerun.")
+    if result.expired_entries:
+        notes.append(f"{len(result.expired_entries)} expired allowlist/exemption entries: renew or remove them.")
+    if result.unused_entries:
+        notes.append(f"{len(result.unused_entries)} allowlist/exemption entries match nothing.")
+    if notes:
+        lines += ["", *(f"- {note}" for note in notes)]
+    return scrub("\n".join(lines)) + "\n"
+
+
+class MarkdownRenderer:
+    id = "markdown"
+    extension = "md"
+
+    def render(self, result: AuditResult) -> str:
+        return render_markdown(result)
