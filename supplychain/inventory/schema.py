@@ -28,12 +28,14 @@ MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
                 package TEXT NOT NULL,
                 version TEXT NOT NULL,
                 advisory_id TEXT NOT NULL,
-                alias TEXT NOT NULL
+                alias TEXT NOT NULL,
+                since TEXT NOT NULL
             )""",
             # who-uses / usage: by package name (and version), joined to environments by id.
             "CREATE INDEX package_name_version ON package (name, version, environment_id)",
             "CREATE INDEX package_environment ON package (environment_id)",
-            # affected: every id and alias of an advisory group is a row, so one equality lookup.
+            # affected: every id and alias of an advisory group is a row, so one equality lookup;
+            # ``since`` is copied from the package row so the query needs no second join.
             "CREATE INDEX advisory_alias ON advisory (alias, environment_id)",
             "CREATE INDEX environment_name ON environment (name, recorded_at)",
         ),

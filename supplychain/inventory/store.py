@@ -167,10 +167,10 @@ class InventoryStore:
                 ],
             )
             cursor.executemany(
-                "INSERT INTO advisory (environment_id, package, version, advisory_id, alias) "
-                "VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO advisory (environment_id, package, version, advisory_id, alias, since) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
                 [
-                    (env_id, p.name, p.version, advisory_id, alias)
+                    (env_id, p.name, p.version, advisory_id, alias, since.get((p.name, p.version), stamp))
                     for p in environment.packages
                     for advisory_id, aliases in p.advisories
                     for alias in sorted({advisory_id, *aliases})
@@ -207,10 +207,9 @@ class InventoryStore:
         """Every environment holding a version some advisory id or alias ``advisory`` affected."""
         with self.transaction() as cursor:
             cursor.execute(
-                "SELECT DISTINCT e.name, e.team, a.package, a.version, p.since, e.recorded_at, a.advisory_id "
+                "SELECT DISTINCT e.name, e.team, a.package, a.version, a.since, e.recorded_at, a.advisory_id "
                 "FROM advisory a JOIN environment e ON e.id = a.environment_id "
-                "JOIN package p ON p.environment_id = a.environment_id AND p.name = a.package "
-                "AND p.version = a.version WHERE a.alias = ? ORDER BY e.name, a.package, a.version",
+                "WHERE a.alias = ? ORDER BY e.name, a.package, a.version",
                 (advisory,),
             )
             return tuple(

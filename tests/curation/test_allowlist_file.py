@@ -1,4 +1,4 @@
-"""The allowlist file: CONTRACTS.md format round-trips sorted, bad files report every problem, writes are atomic."""
+"""The allowlist file: the CONTRACTS.md format round-trips sorted, every problem reported, atomic writes."""
 
 from __future__ import annotations
 

@@ -18,7 +18,9 @@ _counter = itertools.count()
 def postgres_cluster() -> Iterator[Cluster]:
     """One cluster for the session (initdb takes seconds); each test gets its own database."""
     if postgres_bin() is None:
-        pytest.skip("PostgreSQL is not installed (/usr/lib/postgresql/*/bin/initdb); scripts/test-services installs it")
+        pytest.skip(
+            "PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb); run scripts/test-services"
+        )
     cluster = start_cluster()
     yield cluster
     cluster.stop()

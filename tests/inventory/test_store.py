@@ -9,7 +9,12 @@ import pytest
 
 from supplychain.errors import UsageError
 from supplychain.inventory.schema import LATEST
-from supplychain.inventory.store import EnvironmentRecord, InventoryStore, InventoryUnavailable, RecordedPackage
+from supplychain.inventory.store import (
+    EnvironmentRecord,
+    InventoryStore,
+    InventoryUnavailable,
+    RecordedPackage,
+)
 
 DAY1 = datetime(2026, 10, 1, 9, 0, tzinfo=UTC)
 DAY2 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
@@ -17,20 +22,26 @@ DAY2 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
 PYYAML_ADVISORY = ("GHSA-8q59-q68h-6hv4", ("CVE-2020-14343", "PYSEC-2021-142"))
 
 
-def env(name: str, team: str, when: datetime, *packages: RecordedPackage, verdict: str = "passed") -> EnvironmentRecord:
+def env(
+    name: str, team: str, when: datetime, *packages: RecordedPackage, verdict: str = "passed"
+) -> EnvironmentRecord:
     return EnvironmentRecord(
         name=name, team=team, recorded_at=when, input_path="uv.lock", verdict=verdict, packages=packages
     )
 
 
 def pkg(name: str, version: str, *advisories: tuple[str, tuple[str, ...]]) -> RecordedPackage:
-    return RecordedPackage(name=name, version=version, hashes=(f"sha256:{name}{version}",), advisories=advisories)
+    return RecordedPackage(
+        name=name, version=version, hashes=(f"sha256:{name}{version}",), advisories=advisories
+    )
 
 
 @pytest.fixture
 def store(db_url: str) -> Iterator[InventoryStore]:
     opened = InventoryStore(db_url)
-    opened.record(env("eval-cluster", "alignment", DAY1, pkg("pyyaml", "5.3.1", PYYAML_ADVISORY), pkg("numpy", "2.3.1")))
+    opened.record(
+        env("eval-cluster", "alignment", DAY1, pkg("pyyaml", "5.3.1", PYYAML_ADVISORY), pkg("numpy", "2.3.1"))
+    )
     opened.record(env("train", "pretraining", DAY1, pkg("pyyaml", "6.0.3"), pkg("numpy", "2.3.1")))
     opened.record(env("notebooks", "alignment", DAY2, pkg("numpy", "2.2.6"), pkg("acme-tokenizer", "0.4.0")))
     yield opened
@@ -66,7 +77,11 @@ def test_affected_matches_the_id_and_every_alias(store: InventoryStore, asked: s
 
 
 def test_rerecording_replaces_the_set_and_keeps_since_for_unchanged_versions(store: InventoryStore) -> None:
-    store.record(env("eval-cluster", "alignment", DAY2, pkg("pyyaml", "6.0.3"), pkg("numpy", "2.3.1"), verdict="failed"))
+    store.record(
+        env(
+            "eval-cluster", "alignment", DAY2, pkg("pyyaml", "6.0.3"), pkg("numpy", "2.3.1"), verdict="failed"
+        )
+    )
     assert store.affected("CVE-2020-14343") == ()  # upgraded away from the affected version
     numpy = [u for u in store.who_uses("numpy", "2.3.1") if u.environment == "eval-cluster"]
     assert [(u.since, u.recorded_at) for u in numpy] == [(DAY1.isoformat(), DAY2.isoformat())]
