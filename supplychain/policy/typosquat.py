@@ -125,6 +125,12 @@ def _permutations(name: str) -> Iterator[str]:
             yield "-".join(order)
 
 
+def suspects(index: TyposquatIndex, name: NormalizedName, own_downloads: int, min_ratio: int) -> list[SquatMatch]:
+    """Matches whose popular name has at least ``min_ratio`` times ``own_downloads``."""
+    floor = max(own_downloads, 1) * min_ratio
+    return [m for m in index.matches(name) if index.downloads[m.target] >= floor]
+
+
 @lru_cache(maxsize=4)
 def _index(downloads: tuple[tuple[NormalizedName, int], ...]) -> TyposquatIndex:
     return TyposquatIndex(dict(downloads))
@@ -162,14 +168,12 @@ class TyposquatRule:
         if is_internal(package, facts, env):
             return []
         index = index_for(env.top_downloads)
+        # Not in the top set means fewer downloads than its last entry; unknown counts as none.
         own = facts.downloads_30d.value if isinstance(facts.downloads_30d, Known) else 0
-        floor = max(own, 1) * settings.int("min_ratio")
         mine = _owners(facts)
         hits: list[Outcome] = []
-        for match in index.matches(package.ref.name):
+        for match in suspects(index, package.ref.name, own, settings.int("min_ratio")):
             target_downloads = index.downloads[match.target]
-            if target_downloads < floor:
-                continue
             shared = mine & _owners(env.facts[match.target]) if match.target in env.facts else set()
             if shared:
                 continue
