@@ -1,0 +1,174 @@
+"""``supplychain inventory …`` end to end on a real uv.lock, on both backends, plus the inventory source."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from supplychain.cli import app, main
+from supplychain.cli import inventory as inventory_cli
+from supplychain.cli.common import build_config
+from supplychain.clock import FixedClock
+from supplychain.inventory.store import EnvironmentRecord, InventoryStore, RecordedPackage
+from supplychain.model import InternalUsage, Known, Origin, OriginKind, PackageRef, ResolvedPackage, Unknown
+from supplychain.progress import NullProgress
+from supplychain.sources import SourceContext
+from supplychain.sources.http import HttpSettings, build_http
+from supplychain.sources.inventory import InventorySource
+
+LOCK = Path(__file__).parents[1] / "fixtures" / "inputs" / "locks" / "nnsight" / "uv.lock"
+WHEN = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+
+
+def invoke(monkeypatch: pytest.MonkeyPatch, *args: str) -> tuple[int, str]:
+    monkeypatch.setattr(inventory_cli, "CLOCK", FixedClock(WHEN))
+    result = CliRunner().invoke(app, ["inventory", *args])
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.output
+
+
+def test_record_then_query_a_real_lock(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    code, out = invoke(
+        monkeypatch,
+        "record",
+        str(LOCK),
+        "--env",
+        "eval-cluster",
+        "--team",
+        "alignment",
+        "--offline",
+        "--db",
+        db_url,
+        "--format",
+        "json",
+    )
+    assert code == 0, out
+    recorded = json.loads(out)
+    assert recorded["environment"] == "eval-cluster"
+    assert recorded["packages"] > 70  # nnsight's resolved set for the running target
+
+    code, out = invoke(monkeypatch, "who-uses", "NumPy==2.2.6", "--db", db_url, "--format", "json")
+    assert code == 0, out
+    assert json.loads(out)["uses"] == [
+        {
+            "environment": "eval-cluster",
+            "team": "alignment",
+            "package": "numpy",
+            "version": "2.2.6",
+            "since": WHEN.isoformat(),
+            "recorded_at": WHEN.isoformat(),
+        }
+    ]
+    code, out = invoke(monkeypatch, "usage", "numpy", "--db", db_url)
+    assert (code, out) == (0, "numpy: 1 environments, 1 teams\n")
+    code, out = invoke(monkeypatch, "affected", "GHSA-8q59-q68h-6hv4", "--db", db_url)
+    assert (code, out) == (0, "no recorded environment has GHSA-8q59-q68h-6hv4\n")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["who-uses", "numpy>=1"], "error: 'numpy>=1': give NAME or NAME==VERSION\n"),
+        (
+            ["usage", "numpy", "--db", "mysql://x/y"],
+            "error: --db 'mysql://x/y': use sqlite:///PATH or postgresql://…\n",
+        ),
+    ],
+)
+def test_bad_spec_and_bad_url_exit_2(
+    args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["inventory", *args])
+    assert exited.value.code == 2
+    assert capsys.readouterr().err == message
+
+
+def _internal(name: str) -> ResolvedPackage:
+    return ResolvedPackage(ref=PackageRef.of(name, "0.4.0"), origin=Origin(kind=OriginKind.INDEX))
+
+
+def test_inventory_source_counts_internal_packages_only(db_url: str, tmp_path: Path) -> None:
+    with InventoryStore(db_url) as store:
+        for env, team in (("a", "alignment"), ("b", "alignment"), ("c", "evals")):
+            store.record(
+                EnvironmentRecord(
+                    name=env,
+                    team=team,
+                    recorded_at=WHEN,
+                    input_path="uv.lock",
+                    verdict="passed",
+                    packages=(RecordedPackage(name="acme-tokenizer", version="0.4.0"),),
+                )
+            )
+    (tmp_path / "supplychain.toml").write_text(f'internal-patterns = ["acme-*"]\ninventory-db = "{db_url}"\n')
+    config = build_config(
+        path=None,
+        input_format=None,
+        python_version=None,
+        platform=None,
+        index_url=None,
+        extra_index_url=None,
+        exclude_newer=None,
+        extra=None,
+        group=None,
+        no_deps=False,
+        offline=True,
+        cwd=tmp_path,
+    )
+
+    async def collect() -> dict[PackageRef, object]:
+        http = build_http(HttpSettings(offline=True, cache_dir=None))
+        try:
+            context = SourceContext(http=http, config=config, clock=FixedClock(WHEN), progress=NullProgress())
+            return dict(
+                await InventorySource().collect([_internal("acme-tokenizer"), _internal("numpy")], context)
+            )
+        finally:
+            await http.aclose()
+
+    patches = asyncio.run(collect())
+    assert list(patches) == [PackageRef.of("acme-tokenizer", "0.4.0")]  # numpy is public: not answered here
+    signal = patches[PackageRef.of("acme-tokenizer", "0.4.0")]["internal_usage"]  # type: ignore[index]
+    assert signal == Known(value=InternalUsage(environments=3, teams=2), source="inventory", fetched_at=WHEN)
+
+
+def test_inventory_source_without_database_is_unknown(tmp_path: Path) -> None:
+    (tmp_path / "supplychain.toml").write_text('internal-patterns = ["acme-*"]\n')
+    config = build_config(
+        path=None,
+        input_format=None,
+        python_version=None,
+        platform=None,
+        index_url=None,
+        extra_index_url=None,
+        exclude_newer=None,
+        extra=None,
+        group=None,
+        no_deps=False,
+        offline=True,
+        cwd=tmp_path,
+    )
+
+    async def collect() -> object:
+        http = build_http(HttpSettings(offline=True, cache_dir=None))
+        try:
+            context = SourceContext(http=http, config=config, clock=FixedClock(WHEN), progress=NullProgress())
+            return await InventorySource().collect([_internal("acme-tokenizer")], context)
+        finally:
+            await http.aclose()
+
+    patches = asyncio.run(collect())
+    assert patches == {
+        PackageRef.of("acme-tokenizer", "0.4.0"): {
+            "internal_usage": Unknown(
+                reason="no inventory database configured (inventory-db)", source="inventory"
+            )
+        }
+    }
