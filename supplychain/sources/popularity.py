@@ -84,8 +84,8 @@ class PopularitySource:
                 fetched_at=now,
             )
         except (FetchError, ShapeError) as error:
-            if isinstance(error, FetchError) and not isinstance(error, HttpStatusError | MalformedResponse):
-                down[:] = [str(error)]  # a transport failure: the service, not this package
+            if _service_down(error):
+                down[:] = [str(error)]  # the service is unreachable or throttling us, not this package
             reason = f"pypistats: {error}"
             if dataset is not None and ref.name in dataset.downloads:
                 downloads = Known(value=dataset.downloads[ref.name], source=label, fetched_at=dataset.as_of)
@@ -94,6 +94,13 @@ class PopularitySource:
             else:
                 downloads = Unknown(reason=f"{reason}; no top-packages dataset", source=SOURCE)
         return {"downloads_30d": downloads, "popularity_rank": rank}
+
+
+def _service_down(error: Exception) -> bool:
+    """Transport failures, and 429/503 still there after retries, say nothing about one package."""
+    if isinstance(error, HttpStatusError):
+        return error.status in {429, 503}
+    return isinstance(error, FetchError) and not isinstance(error, MalformedResponse)
 
 
 async def _recent(context: SourceContext, url: str, down: list[str]) -> object:

@@ -257,3 +257,24 @@ def test_unreachable_pypistats_is_asked_once_then_the_dataset_answers(
     assert isinstance(unknown, Unknown)
     assert "connection failed" in unknown.reason
     assert "not among the dataset's top packages" in unknown.reason
+
+
+def test_pypistats_still_throttling_after_retries_is_not_asked_for_every_package(
+    server: ReplayServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, clock: FixedClock
+) -> None:
+    calls = inject(server, "/pypistats/", lambda _n: Reply(429, b"slow down", {"Retry-After": "0"}))
+    point_endpoints(monkeypatch, server)
+    monkeypatch.setattr("supplychain.sources.popularity.load_top_packages", lambda _dir: None)
+    graph = DependencyGraph()
+    for name, version in [("six", "1.17.0"), ("idna", "3.10"), ("attrs", "25.3.0")]:
+        graph.add_package(package(name, version))
+    config = config_for(tmp_path)
+    facts = run_with(
+        HttpSettings(timeout=5),
+        lambda http: collect_facts(graph, context_for(http, config, clock), sources=["popularity"]),
+    )
+    assert len(calls) == 3  # one package's attempts (3 in the test profile), then no more
+    for name in ("six", "idna", "attrs"):
+        signal = facts[name].downloads_30d
+        assert isinstance(signal, Unknown)
+        assert "HTTP 429 after" in signal.reason
