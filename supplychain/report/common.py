@@ -61,7 +61,10 @@ def finding_key(finding: Finding) -> tuple[str, str, str, str]:
 
 
 def freshness_json(result: AuditResult) -> dict[str, JSON]:
-    return {name: None if moment is None else iso(moment) for name, moment in sorted(result.data_freshness.items())}
+    return {
+        name: None if moment is None else iso(moment)
+        for name, moment in sorted(result.data_freshness.items())
+    }
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

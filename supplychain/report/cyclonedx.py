@@ -1,4 +1,4 @@
-"""CycloneDX 1.6 JSON: the resolved environment as an SBOM, with our risk facts as ``supplychain:*`` properties.
+"""CycloneDX 1.6 JSON: the resolved environment as an SBOM, our risk facts as ``supplychain:*`` properties.
 
 Deterministic: the timestamp is the audit's, and the serial number is a UUID derived from the
 document's own content, so the same audit gives a byte-identical file.
@@ -11,7 +11,6 @@ import json
 import uuid
 from decimal import Decimal
 
-from cyclonedx.contrib.license.factories import LicenseFactory
 from cyclonedx.model import HashAlgorithm, HashType, Property
 from cyclonedx.model.bom import Bom, BomMetaData
 from cyclonedx.model.component import Component, ComponentType
@@ -31,6 +30,11 @@ from packaging.utils import NormalizedName
 
 from supplychain.model import Advisory, Known, ResolvedPackage
 from supplychain.report.common import effective, scrub
+
+try:  # cyclonedx-python-lib >= 11.x; the older path still works there but warns
+    from cyclonedx.contrib.license.factories import LicenseFactory
+except ImportError:  # pragma: no cover - older library versions the pin allows
+    from cyclonedx.factory.license import LicenseFactory
 from supplychain.result import AuditResult
 
 _ALGORITHMS = {
@@ -122,7 +126,12 @@ def _vulnerability(advisory: Advisory, refs: list[tuple[str, str]]) -> Vulnerabi
         published=advisory.published,
         ratings=ratings,
         affects=[
-            BomTarget(ref=ref, versions=[BomTargetVersionRange(version=version, status=ImpactAnalysisAffectedStatus.AFFECTED)])
+            BomTarget(
+                ref=ref,
+                versions=[
+                    BomTargetVersionRange(version=version, status=ImpactAnalysisAffectedStatus.AFFECTED)
+                ],
+            )
             for ref, version in sorted(refs)
         ],
         properties=[Property(name="supplychain:kind", value=advisory.kind.value)]

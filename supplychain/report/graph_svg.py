@@ -86,14 +86,14 @@ def graph_svg(result: AuditResult) -> str:
         if parent in where and child in where:
             a, b = where[parent], where[child]
             parts.append(f'<line x1="{a.x}" y1="{a.y}" x2="{b.x}" y2="{b.y}"/>')
-    parts.append("</g><g class=\"nodes\" font-size=\"11\" font-family=\"sans-serif\">")
+    parts.append('</g><g class="nodes" font-size="11" font-family="sans-serif">')
     for node in nodes:
         version = result.graph.package(NormalizedName(node.name)).ref.version
-        label = escape(node.name)
+        label, title = escape(node.name), escape(f"{node.name} {version} ({node.risk})")
         parts.append(
-            f'<g class="node {node.risk}" data-name="{label}"><title>{label} {escape(str(version))} ({node.risk})</title>'
+            f'<g class="node {node.risk}" data-name="{label}"><title>{title}</title>'
             f'<circle cx="{node.x}" cy="{node.y}" r="5" fill="{COLOURS[node.risk]}"/>'
-            f'<text x="{node.x + 8}" y="{node.y + 4}">{label[:24]}</text></g>'
+            f'<text x="{node.x + 8}" y="{node.y + 4}">{escape(node.name[:24])}</text></g>'
         )
     parts.append("</g></svg>")
     return "".join(parts)

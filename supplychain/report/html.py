@@ -26,7 +26,7 @@ def _rows(result: AuditResult) -> list[dict[str, object]]:
     by_package: dict[str, list[dict[str, object]]] = {}
     for finding in sorted(result.findings, key=finding_key):
         if finding.package is not None:
-            entry = dict(finding_json(finding))
+            entry: dict[str, object] = dict(finding_json(finding))
             entry["effective"] = effective(finding).value
             entry["evidence_text"] = json.dumps(entry["evidence"], sort_keys=True, indent=1)
             by_package.setdefault(finding.package.name, []).append(entry)

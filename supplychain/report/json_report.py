@@ -19,41 +19,40 @@ def audit_document(result: AuditResult) -> dict[str, object]:
     target = Target.parse(result.python_version, result.platform)
     document = graph_document(result.graph, target=target, inputs=result.inputs, facts=result.facts)
     findings = sorted(result.findings, key=finding_key)
-    document.update(
-        {
-            "schema": SCHEMA_ID,
-            "schema_version": result.schema_version,
-            "generated_at": iso(result.generated_at),
-            "verdict": result.verdict.value,
-            "findings": [finding_json(f) for f in findings],
-            "scores": {
-                name: {
-                    "version": str(score.ref.version),
-                    "score": score.score,
-                    "contributions": [{"rule": rule, "points": points} for rule, points in score.contributions],
-                }
-                for name, score in sorted(result.scores.items())
-            },
-            "policy": {
-                "name": result.policy.name,
-                "level": result.policy.level,
-                "fail_closed": result.policy.fail_closed,
-                "rules": plain(result.policy.rules),
-            },
-            "unknowns": sorted(
-                (
-                    {"package": u.package, "fact": u.fact, "reason": u.reason, "source": u.source}
-                    for u in result.unknowns
-                ),
-                key=lambda u: (u["package"], u["fact"], u["source"], u["reason"]),
+    extra: dict[str, object] = {
+        "schema": SCHEMA_ID,
+        "schema_version": result.schema_version,
+        "generated_at": iso(result.generated_at),
+        "verdict": result.verdict.value,
+        "findings": [finding_json(f) for f in findings],
+        "scores": {
+            name: {
+                "version": str(score.ref.version),
+                "score": score.score,
+                "contributions": [{"rule": rule, "points": points} for rule, points in score.contributions],
+            }
+            for name, score in sorted(result.scores.items())
+        },
+        "policy": {
+            "name": result.policy.name,
+            "level": result.policy.level,
+            "fail_closed": result.policy.fail_closed,
+            "rules": plain(result.policy.rules),
+        },
+        "unknowns": sorted(
+            (
+                {"package": u.package, "fact": u.fact, "reason": u.reason, "source": u.source}
+                for u in result.unknowns
             ),
-            "data_freshness": freshness_json(result),
-            "warnings": sorted(result.warnings),
-            "expired_entries": sorted(result.expired_entries),
-            "unused_entries": sorted(result.unused_entries),
-            "declared_at": dict(sorted(result.declared_at.items())),
-        }
-    )
+            key=lambda u: (u["package"], u["fact"], u["source"], u["reason"]),
+        ),
+        "data_freshness": freshness_json(result),
+        "warnings": sorted(result.warnings),
+        "expired_entries": sorted(result.expired_entries),
+        "unused_entries": sorted(result.unused_entries),
+        "declared_at": dict(sorted(result.declared_at.items())),
+    }
+    document.update(extra)
     return document
 
 
@@ -70,4 +69,4 @@ class JsonRenderer:
         return dumps(audit_document(result))
 
 
-__all__ = ["SCHEMA_ID", "JSON", "JsonRenderer", "audit_document", "dumps"]
+__all__ = ["JSON", "SCHEMA_ID", "JsonRenderer", "audit_document", "dumps"]

@@ -20,7 +20,12 @@ def _ordered(result: AuditResult) -> list[Finding]:
     def key(finding: Finding) -> tuple[int, int, str, str]:
         name = finding.package.name if finding.package else None
         score = result.scores[name].score if name is not None and name in result.scores else 0
-        return (0 if effective(finding) is Action.FAIL else 1, -score, str(finding.package or ""), finding.rule)
+        return (
+            0 if effective(finding) is Action.FAIL else 1,
+            -score,
+            str(finding.package or ""),
+            finding.rule,
+        )
 
     return sorted((f for f in result.findings if effective(f) is not Action.OFF), key=key)
 
@@ -54,9 +59,13 @@ def render_markdown(result: AuditResult) -> str:
         lines.append("No findings.")
     notes = []
     if result.verdict.value == "incomplete":
-        notes.append("Data the policy needs was unavailable: restore access or refresh offline data, then rerun.")
+        notes.append(
+            "Data the policy needs was unavailable: restore access or refresh offline data, then rerun."
+        )
     if result.expired_entries:
-        notes.append(f"{len(result.expired_entries)} expired allowlist/exemption entries: renew or remove them.")
+        notes.append(
+            f"{len(result.expired_entries)} expired allowlist/exemption entries: renew or remove them."
+        )
     if result.unused_entries:
         notes.append(f"{len(result.unused_entries)} allowlist/exemption entries match nothing.")
     if notes:

@@ -71,7 +71,11 @@ def _result(result: AuditResult, finding: Finding, index: dict[str, int]) -> JSO
         "properties": {
             "action": finding.action.value,
             "evidence": plain(finding.evidence),
-            **({"package": finding.package.name, "version": str(finding.package.version)} if finding.package else {}),
+            **(
+                {"package": finding.package.name, "version": str(finding.package.version)}
+                if finding.package
+                else {}
+            ),
         },
     }
     if finding.suppressed_by is not None:

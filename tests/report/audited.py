@@ -9,6 +9,7 @@ replaces one package's index URL so tests can prove credentials never reach a re
 from __future__ import annotations
 
 import json
+from contextlib import chdir
 from dataclasses import replace
 from functools import cache
 from pathlib import Path
@@ -30,6 +31,7 @@ from supplychain.urls import SafeUrl
 from tests.conftest import NOW
 from tests.policy.recorded import FETCHED, PYPI, affecting, facts_for, requests_advisories, top_downloads
 
+ROOT = Path(__file__).parents[2]
 LOCKS = Path(__file__).parents[1] / "fixtures" / "inputs" / "locks"
 PIPFILE_LOCK = LOCKS / "sam-starter-py" / "Pipfile.lock"  # requests 2.25.1 & co: real advisories apply
 UV_LOCK = LOCKS / "nnsight" / "uv.lock"  # 201 packages with the vllm extra, 6 levels deep
@@ -40,8 +42,12 @@ TARGET = Target.parse("3.12", "x86_64-manylinux_2_28")
 def _with_credentials(graph: DependencyGraph, name: str) -> DependencyGraph:
     """The same graph with ``name`` served by a credential-bearing index (hand-made case)."""
     package = graph.package(NormalizedName(name))
-    origin = Origin(kind=package.origin.kind, url=SafeUrl(CREDENTIAL_URL), hashes=package.origin.hashes,
-                    artifact=package.origin.artifact)
+    origin = Origin(
+        kind=package.origin.kind,
+        url=SafeUrl(CREDENTIAL_URL),
+        hashes=package.origin.hashes,
+        artifact=package.origin.artifact,
+    )
     graph.nx.nodes[name]["package"] = replace(package, origin=origin)
     return graph
 
@@ -64,14 +70,29 @@ def real_audit(kind: str = "pipfile", policy: str = "sl3") -> AuditResult:
     path, reader_id, extras = (
         (PIPFILE_LOCK, "pipfile-lock", ()) if kind == "pipfile" else (UV_LOCK, "uv-lock", ("vllm",))
     )
-    relative = str(path.relative_to(Path(__file__).parents[2]))
-    locked = reader(reader_id).read(Path(relative), InputOptions(target=TARGET, extras=extras))
+    relative = str(path.relative_to(ROOT))
+    with chdir(ROOT):  # paths in the report stay repository-relative, as in a CI checkout
+        locked = reader(reader_id).read(Path(relative), InputOptions(target=TARGET, extras=extras))
     graph = _with_credentials(graph_from_locked(locked, TARGET), "idna")
     facts = {p.ref.name: _facts(p) for p in graph.packages()}
-    config = AuditConfig(input_path=Path(relative), target=TARGET, endpoints=Endpoints.load({}, {}),
-                         cache_dir=None, data_dir=Path("/nonexistent-supplychain-data"), policy=policy)
+    config = AuditConfig(
+        input_path=Path(relative),
+        target=TARGET,
+        endpoints=Endpoints.load({}, {}),
+        cache_dir=None,
+        data_dir=Path("/nonexistent-supplychain-data"),
+        policy=policy,
+    )
     top = {NormalizedName(k): v for k, v in top_downloads().items()}
-    result = decide(config=config, clock=FixedClock(NOW), policy=load_policy(policy), graph=graph, facts=facts,
-                    locked=True, inputs=(relative,), top=(top, None, "top-pypi-packages"),
-                    datasets={"osv": FETCHED, "top-pypi-packages": None})
+    result = decide(
+        config=config,
+        clock=FixedClock(NOW),
+        policy=load_policy(policy),
+        graph=graph,
+        facts=facts,
+        locked=True,
+        inputs=(relative,),
+        top=(top, None, "top-pypi-packages"),
+        datasets={"osv": FETCHED, "top-pypi-packages": None},
+    )
     return replace(result, warnings=(f"index {CREDENTIAL_URL} answered 401 once (hand-made warning)",))

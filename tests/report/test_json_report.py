@@ -45,10 +45,15 @@ def test_json_report_carries_facts_findings_and_scores_of_requests() -> None:
     document = json.loads(RENDERERS["json"].render(real_audit("pipfile")))
     requests = next(p for p in document["packages"] if p["name"] == "requests")
     assert [a["id"] for a in requests["advisories"]] == [
-        "PYSEC-2023-74", "PYSEC-2026-1872", "PYSEC-2026-1873", "PYSEC-2026-2275"
+        "PYSEC-2023-74",
+        "PYSEC-2026-1872",
+        "PYSEC-2026-1873",
+        "PYSEC-2026-2275",
     ]
     assert requests["facts"]["license"] == {
-        "value": "Apache-2.0", "source": "pypi", "fetched_at": "2026-11-27T01:35:00Z"
+        "value": "Apache-2.0",
+        "source": "pypi",
+        "fetched_at": "2026-11-27T01:35:00Z",
     }
     vulns = [f for f in document["findings"] if f["rule"] == "vulnerability"]
     assert {f["evidence"]["advisory"] for f in vulns} == {a["id"] for a in requests["advisories"]}
@@ -70,7 +75,9 @@ def test_every_format_is_byte_identical_across_two_renders_and_hides_credentials
 
 def test_the_credential_url_is_in_the_audit_so_the_redaction_test_means_something() -> None:
     result = real_audit("pipfile")
-    origin = result.graph.package(next(p.ref.name for p in result.graph.packages() if p.ref.name == "idna")).origin
+    origin = result.graph.package(
+        next(p.ref.name for p in result.graph.packages() if p.ref.name == "idna")
+    ).origin
     assert origin.url is not None
     assert "tok3n" in origin.url.reveal()
     assert any("tok3n" in warning for warning in result.warnings)
@@ -80,7 +87,13 @@ def test_write_reports_writes_every_format_atomically(tmp_path: Path) -> None:
     result = real_audit("pipfile")
     written = write_reports(result, sorted(RENDERERS), tmp_path / "reports")
     assert sorted(p.name for p in written) == sorted(
-        ["supplychain.cdx.json", "supplychain.html", "supplychain.json", "supplychain.md", "supplychain.sarif"]
+        [
+            "supplychain.cdx.json",
+            "supplychain.html",
+            "supplychain.json",
+            "supplychain.md",
+            "supplychain.sarif",
+        ]
     )
     assert sorted(p.name for p in (tmp_path / "reports").iterdir()) == sorted(p.name for p in written)
     for path in written:
