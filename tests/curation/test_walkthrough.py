@@ -81,6 +81,13 @@ def test_init_bump_propose_approve_trust_expire(project: Path, monkeypatch: pyte
         ("urllib3==2.8.0", "delta", "2.7.0"),
     ]
     urllib3 = next(r for r in reviews if r["package"] == "urllib3==2.8.0")
+    certifi = next(r for r in reviews if r["package"] == "certifi==2026.10.19.post1")
+    assert {
+        "kind": "files",
+        "detail": "distributions ['sdist', 'wheel'] -> ['wheel']",
+        "loud": False,
+    } in certifi["changes"]  # the recorded 2026.10.19.post1 release ships no sdist
+    assert reviews[0]["package"] == "certifi==2026.10.19.post1"  # riskier change first
     kinds = {c["kind"] for c in urllib3["changes"]}
     assert "size" in kinds or "size-jump" in kinds  # recorded file sizes differ between the releases
 
