@@ -26,6 +26,8 @@ def _register_commands() -> None:
     from supplychain.cli import audit  # noqa: F401
     from supplychain.cli import policy  # noqa: F401
     from supplychain.cli import explain  # noqa: F401
+    from supplychain.cli import allowlist  # noqa: F401
+    from supplychain.cli import inventory  # noqa: F401
 
 
 _register_commands()
