@@ -1,4 +1,4 @@
-"""Typosquat detection measured on real data: recall on malicious imitators, false positives on real near-names.
+"""Typosquat detection on real data: recall on malicious imitators, false positives on real near-names.
 
 Run: ``.venv/bin/python benchmarks/typosquat.py [/work/shared/data]``.
 
@@ -56,7 +56,13 @@ def load_malicious(data: Path) -> dict[NormalizedName, str]:
                 continue
             for affected in record.get("affected", []):
                 name = canonicalize_name(affected["package"]["name"])
-                out[name] = out.get(name, "") + " " + (record.get("summary") or "") + " " + (record.get("details") or "")
+                out[name] = (
+                    out.get(name, "")
+                    + " "
+                    + (record.get("summary") or "")
+                    + " "
+                    + (record.get("details") or "")
+                )
     return out
 
 
@@ -67,8 +73,11 @@ def label_target(name: str, text: str, popular: list[str], top: dict[NormalizedN
     match = process.extractOne(name, popular, scorer=fuzz.ratio, score_cutoff=SIMILAR)
     if match is not None and len(match[0]) >= 5 and match[0] != name:
         return str(match[0])
-    said = re.search(r"typosquat\w*\s+(?:the\s+)?(?:legitimate\s+|popular\s+)?(?:package\s+)?[`'\"]?([A-Za-z0-9._-]+)",
-                     text, re.IGNORECASE)
+    said = re.search(
+        r"typosquat\w*\s+(?:the\s+)?(?:legitimate\s+|popular\s+)?(?:package\s+)?[`'\"]?([A-Za-z0-9._-]+)",
+        text,
+        re.IGNORECASE,
+    )
     if said and canonicalize_name(said.group(1)) in top and canonicalize_name(said.group(1)) != name:
         return canonicalize_name(said.group(1))
     return None
@@ -103,25 +112,36 @@ def main() -> None:
             flagged_at[name] = max(top[m.target] for m in matches) // top[name]
     false_positive = sorted(n for n, ratio in flagged_at.items() if ratio >= MIN_RATIO)
     fpr = len(false_positive) / len(negatives)
-    fpr_product = sum(bool(suspects(index, NormalizedName(n), top[n], MIN_RATIO)) for n in negatives) / len(negatives)
+    fpr_product = sum(bool(suspects(index, NormalizedName(n), top[n], MIN_RATIO)) for n in negatives) / len(
+        negatives
+    )
 
     print(f"corpus: {len(top)} popular names; index built in {build:.2f}s; {per_name * 1000:.1f} ms per name")
-    print(f"malicious PyPI names: {len(malicious)}; labelled imitators of a top-1000 package: {len(positives)}")
+    print(
+        f"malicious PyPI names: {len(malicious)}; labelled imitators of a top-1000 package: {len(positives)}"
+    )
     print(f"recall: {len(found)}/{len(positives)} = {recall:.1%}")
     missed = sorted(set(positives) - found)
     print(f"  missed (first 15): {', '.join(f'{m}~{positives[m]}' for m in missed[:15])}")
     print(f"legitimate near-names (top 1,001-15,000 near a more popular top-1,000 name): {len(negatives)}")
-    print(f"false-positive rate without the 'itself popular' suppression: {len(false_positive)}/{len(negatives)} "
-          f"= {fpr:.1%}")
+    print(
+        "false-positive rate without the 'itself popular' suppression: "
+        f"{len(false_positive)}/{len(negatives)} "
+        f"= {fpr:.1%}"
+    )
     print(f"  flagged (first 15): {', '.join(f'{n}~{negatives[n]}' for n in false_positive[:15])}")
     # Sensitivity: a live imitator has some downloads before it is taken down; assume 1,000 a month.
-    target_downloads = {n: max((top[m.target] for m in suspects(index, NormalizedName(n), 0, 1)), default=0)
-                        for n in positives}
+    target_downloads = {
+        n: max((top[m.target] for m in suspects(index, NormalizedName(n), 0, 1)), default=0)
+        for n in positives
+    }
     for ratio in (10, 100, 1000, 10000):
         share = sum(r >= ratio for r in flagged_at.values()) / len(negatives)
         live = sum(d >= 1000 * ratio for d in target_downloads.values()) / len(positives)
-        print(f"  min_ratio {ratio:>6}: false-positive rate {share:5.1%}; recall {recall:.1%} at 0 downloads, "
-              f"{live:.1%} if each imitator had 1,000")
+        print(
+            f"  min_ratio {ratio:>6}: false-positive rate {share:5.1%}; recall {recall:.1%} at 0 downloads, "
+            f"{live:.1%} if each imitator had 1,000"
+        )
     print(f"false-positive rate as shipped (popular names are never suspects): {fpr_product:.1%}")
 
 

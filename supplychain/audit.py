@@ -110,7 +110,7 @@ async def run_audit(config: AuditConfig, clock: Clock, http: Http, progress: Pro
     """Read the input, resolve it, collect facts, evaluate the policy: the result every renderer reads."""
     from supplychain.inputs import InputOptions
     from supplychain.inputs.detect import load_input
-    from supplychain.resolve import build_graph  # type: ignore[attr-defined]  # H3 adds it
+    from supplychain.resolve import build_graph
     from supplychain.sources import SourceContext
     from supplychain.sources.enrich import collect_facts
 

@@ -32,7 +32,9 @@ def test_policy_diff_lists_what_changes(capsys: pytest.CaptureFixture[str]) -> N
     assert "max_data_age_days: 14 -> 7" in out.splitlines()
 
 
-def test_policy_diff_of_a_user_policy_shows_only_its_override(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_policy_diff_of_a_user_policy_shows_only_its_override(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     ours = tmp_path / "ours.toml"
     ours.write_text('extends = "sl4"\n[rules.indie-maintained]\nmin_maintainers = 3\n')
     code, out, _ = run(["policy", "diff", "sl4", str(ours)], capsys)
@@ -48,11 +50,14 @@ def test_policy_validate_good_and_bad(tmp_path: Path, capsys: pytest.CaptureFixt
     bad.write_text('extends = "sl3"\n\n[rules.indie-maintained]\nmin_maintainers = "two"\n')
     code, out, err = run(["policy", "validate", str(bad)], capsys)
     assert (code, out) == (2, "")
-    assert err == f"error: {bad}:4: rules.indie-maintained.min_maintainers: must be an integer, not a string\n"
+    assert (
+        err == f"error: {bad}:4: rules.indie-maintained.min_maintainers: must be an integer, not a string\n"
+    )
 
 
-def test_audit_with_a_malformed_policy_exits_2_before_any_fetch(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_audit_with_a_malformed_policy_exits_2_before_any_fetch(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "requirements.txt").write_text("six==1.17.0\n")
     bad = tmp_path / "policy.toml"
@@ -62,8 +67,9 @@ def test_audit_with_a_malformed_policy_exits_2_before_any_fetch(tmp_path: Path, 
     assert err == f"error: {bad}:2: fail_closed: must be a boolean, not an integer\n"
 
 
-def test_audit_with_a_malformed_allowlist_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_audit_with_a_malformed_allowlist_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "requirements.txt").write_text("six==1.17.0\n")
     allowlist = tmp_path / "allowlist.toml"
@@ -78,10 +84,14 @@ def test_audit_with_a_malformed_allowlist_exits_2(tmp_path: Path, capsys: pytest
     ]
 
 
-def test_unknown_policy_name_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unknown_policy_name_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "requirements.txt").write_text("six==1.17.0\n")
     code, _, err = run(["audit", "requirements.txt", "--policy", "sl6"], capsys)
     assert code == 2
-    assert err == "error: sl6: no such policy: No such file or directory (built-in levels: sl1, sl2, sl3, sl4, sl5)\n"
+    assert (
+        err == "error: sl6: no such policy: No such file or directory "
+        "(built-in levels: sl1, sl2, sl3, sl4, sl5)\n"
+    )

@@ -26,28 +26,62 @@ SIX, PYCRYPTO = ("six", "1.17.0"), ("pycrypto", "2.6.1")
 
 
 def config(tmp_path: Path, policy: str) -> AuditConfig:
-    return AuditConfig(input_path=None, target=Target.parse("3.12", "x86_64-manylinux_2_28"),
-                       endpoints=Endpoints.load({}, {}), cache_dir=None, data_dir=tmp_path, policy=policy)
+    return AuditConfig(
+        input_path=None,
+        target=Target.parse("3.12", "x86_64-manylinux_2_28"),
+        endpoints=Endpoints.load({}, {}),
+        cache_dir=None,
+        data_dir=tmp_path,
+        policy=policy,
+    )
 
 
-def audit(tmp_path: Path, policy: str, names: tuple[tuple[str, str], ...], *,
-          change: dict[str, object] | None = None) -> AuditResult:
+def audit(
+    tmp_path: Path,
+    policy: str,
+    names: tuple[tuple[str, str], ...],
+    *,
+    change: dict[str, object] | None = None,
+) -> AuditResult:
     pairs: list[tuple[ResolvedPackage, PackageFacts]] = [facts_for(n, v) for n, v in names]
     # The real PyPA advisories affecting requests 2.25.1 (their records give no severity).
-    pairs = [(p, replace(f, advisories=Known(value=affecting(requests_advisories(), str(p.ref.version)),
-                                             source="osv", fetched_at=FETCHED)))
-             if p.ref.name == "requests" else (p, f) for p, f in pairs]
+    pairs = [
+        (
+            p,
+            replace(
+                f,
+                advisories=Known(
+                    value=affecting(requests_advisories(), str(p.ref.version)),
+                    source="osv",
+                    fetched_at=FETCHED,
+                ),
+            ),
+        )
+        if p.ref.name == "requests"
+        else (p, f)
+        for p, f in pairs
+    ]
     if change:
         pairs = [(p, replace(f, **change)) for p, f in pairs]
     top = {NormalizedName(k): v for k, v in top_downloads().items()}
-    return decide(config=config(tmp_path, policy), clock=FixedClock(NOW), policy=load_policy(policy),
-                  graph=graph_of([p for p, _ in pairs]), facts={p.ref.name: f for p, f in pairs}, locked=True,
-                  inputs=("uv.lock",), top=(top, None, "top-pypi-packages"))
+    return decide(
+        config=config(tmp_path, policy),
+        clock=FixedClock(NOW),
+        policy=load_policy(policy),
+        graph=graph_of([p for p, _ in pairs]),
+        facts={p.ref.name: f for p, f in pairs},
+        locked=True,
+        inputs=("uv.lock",),
+        top=(top, None, "top-pypi-packages"),
+    )
 
 
 def failing(result: AuditResult) -> set[tuple[str, str]]:
-    return {(f.rule, f.package.name if f.package else "") for f in result.findings
-            if f.action is Action.FAIL and f.suppressed_by is None}
+    return {
+        (f.rule, f.package.name if f.package else "")
+        for f in result.findings
+        if f.action is Action.FAIL and f.suppressed_by is None
+    }
 
 
 def test_sl1_passes_requests_and_its_dependencies(tmp_path: Path) -> None:
@@ -72,7 +106,9 @@ def test_sl5_fails_an_indie_maintained_package_and_names_it(tmp_path: Path) -> N
     assert result.verdict is Verdict.FAILED
     indie = {name for rule, name in failing(result) if rule == "indie-maintained"}
     assert indie == {"six", "idna"}  # one owner each (gutworth, kjd), no organisation
-    six = next(f for f in result.findings if f.rule == "indie-maintained" and f.package and f.package.name == "six")
+    six = next(
+        f for f in result.findings if f.rule == "indie-maintained" and f.package and f.package.name == "six"
+    )
     assert six.message.startswith("six has 1 maintainer(s) (gutworth)")
     assert result.scores[NormalizedName("six")].score > 0
 
@@ -83,9 +119,28 @@ def test_sl5_fails_an_indie_maintained_package_and_names_it(tmp_path: Path) -> N
         ("sl1", set()),
         ("sl2", {"vulnerability"}),
         ("sl3", {"vulnerability"}),
-        ("sl4", {"vulnerability", "abandoned", "build-from-source", "indie-maintained", "license", "no-provenance"}),
-        ("sl5", {"vulnerability", "build-from-source", "indie-maintained", "license", "no-provenance",
-                 "not-allowlisted"}),
+        (
+            "sl4",
+            {
+                "vulnerability",
+                "abandoned",
+                "build-from-source",
+                "indie-maintained",
+                "license",
+                "no-provenance",
+            },
+        ),
+        (
+            "sl5",
+            {
+                "vulnerability",
+                "build-from-source",
+                "indie-maintained",
+                "license",
+                "no-provenance",
+                "not-allowlisted",
+            },
+        ),
     ],
 )
 def test_each_level_on_the_same_environment(tmp_path: Path, level: str, rules: set[str]) -> None:
@@ -97,11 +152,17 @@ def test_each_level_on_the_same_environment(tmp_path: Path, level: str, rules: s
 
 def test_unreachable_sources_exit_3_at_sl5_and_pass_with_warnings_at_sl2(tmp_path: Path) -> None:
     down = Unknown(reason="https://pypi.org/pypi/requests/json: connection refused", source="pypi")
-    gone = {"maintainers": down, "organization": down, "advisories": Unknown(reason="OSV unreachable", source="osv")}
+    gone = {
+        "maintainers": down,
+        "organization": down,
+        "advisories": Unknown(reason="OSV unreachable", source="osv"),
+    }
     strict = audit(tmp_path, "sl5", REQUESTS_SET[:1], change=gone)
     assert strict.verdict is Verdict.INCOMPLETE
-    assert {(u.package, u.fact) for u in strict.unknowns} >= {("requests==2.25.1", "advisories"),
-                                                              ("requests==2.25.1", "maintainers")}
+    assert {(u.package, u.fact) for u in strict.unknowns} >= {
+        ("requests==2.25.1", "advisories"),
+        ("requests==2.25.1", "maintainers"),
+    }
     unknown = [f for f in strict.findings if f.rule == "data-unknown"]
     assert all(f.action is Action.FAIL for f in unknown)
     assert any("OSV unreachable" in f.message for f in unknown)

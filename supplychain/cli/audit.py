@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -28,9 +28,15 @@ from supplychain.clock import Clock, SystemClock
 from supplychain.errors import UsageError
 from supplychain.model import Verdict
 
+if TYPE_CHECKING:
+    from supplychain.report import Renderer
+
 EXIT_CODES = {Verdict.PASSED: 0, Verdict.FAILED: 1, Verdict.INCOMPLETE: 3}
-# The clock the command uses; tests replace it with a FixedClock.
-clock_factory: type[Clock] | object = SystemClock
+
+
+def clock_factory() -> Clock:
+    """The clock the command uses; tests replace it with a FixedClock."""
+    return SystemClock()
 
 
 class StderrProgress:
@@ -47,7 +53,7 @@ class StderrProgress:
 
 
 @app.command()
-def audit(
+def audit(  # noqa: PLR0917  # typer maps each option to one parameter
     path: PathArg = None,
     policy: Annotated[
         str | None, typer.Option("--policy", help="sl1..sl5 or a policy file (default: sl3).")
@@ -76,20 +82,32 @@ def audit(
     from supplychain.report.terminal import render_terminal
 
     config = build_config(
-        path=path, input_format=input_format, python_version=python_version, platform=platform,
-        index_url=index_url, extra_index_url=extra_index_url, exclude_newer=exclude_newer, extra=extra,
-        group=group, no_deps=no_deps, offline=offline, policy=policy, allowlist=allowlist,
-        exemptions=exemptions, formats=formats, output=output,
+        path=path,
+        input_format=input_format,
+        python_version=python_version,
+        platform=platform,
+        index_url=index_url,
+        extra_index_url=extra_index_url,
+        exclude_newer=exclude_newer,
+        extra=extra,
+        group=group,
+        no_deps=no_deps,
+        offline=offline,
+        policy=policy,
+        allowlist=allowlist,
+        exemptions=exemptions,
+        formats=formats,
+        output=output,
     )
     renderers = _renderers(config.formats)
-    clock: Clock = clock_factory()  # type: ignore[operator]  # a Clock class
+    clock = clock_factory()
     load_lists(config, clock)  # a malformed policy/allowlist fails before any network traffic
     result = run_with_http(config, lambda http: run_audit(config, clock, http, StderrProgress()))
     if len(config.formats) == 1 and output is None:
         sys.stdout.write(renderers[config.formats[0]].render(result))
     else:
         if config.formats:
-            from supplychain.report import write_reports  # type: ignore[attr-defined]  # H7
+            from supplychain.report import write_reports
 
             for written in write_reports(result, list(config.formats), config.output_dir):
                 sys.stderr.write(f"wrote {written}\n")
@@ -97,10 +115,10 @@ def audit(
     raise typer.Exit(EXIT_CODES[result.verdict])
 
 
-def _renderers(formats: tuple[str, ...]) -> dict[str, typer.Any]:  # type: ignore[name-defined]
+def _renderers(formats: tuple[str, ...]) -> dict[str, Renderer]:
     if not formats:
         return {}
-    from supplychain.report import RENDERERS  # type: ignore[attr-defined]  # H7
+    from supplychain.report import RENDERERS
 
     unknown = sorted(set(formats) - set(RENDERERS))
     if unknown:

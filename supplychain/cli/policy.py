@@ -11,8 +11,9 @@ import typer
 from supplychain.cli import app
 from supplychain.policy.loader import load_policy
 
-policy_app = typer.Typer(help="Show, compare and validate policies (sl1..sl5 or a policy file).",
-                         no_args_is_help=True)
+policy_app = typer.Typer(
+    help="Show, compare and validate policies (sl1..sl5 or a policy file).", no_args_is_help=True
+)
 app.add_typer(policy_app, name="policy")
 
 Spec = Annotated[str, typer.Argument(help="A level (sl1..sl5) or a policy file.")]

@@ -50,9 +50,9 @@ class VulnerabilityRule:
         signal = facts.advisories
         if not isinstance(signal, Known):
             return [missing("advisories", signal)]
-        fail_at = _severity(settings.str("min_severity"))
-        warn_at = _severity(settings.str("warn_severity"))
-        unknown_as = _severity(settings.str("unknown_severity"))
+        fail_at = _severity(settings.text("min_severity"))
+        warn_at = _severity(settings.text("warn_severity"))
+        unknown_as = _severity(settings.text("unknown_severity"))
         outcomes: list[Outcome] = []
         for advisory in signal.value:
             if advisory.kind is not AdvisoryKind.VULNERABILITY or advisory.withdrawn:

@@ -26,7 +26,7 @@ class YoungProjectRule:
         if not isinstance(first, Known):
             return [missing("first_release", first)]
         age = (env.now - first.value).days
-        minimum = settings.int("min_age_days")
+        minimum = settings.integer("min_age_days")
         if age >= minimum:
             return []
         return [
@@ -51,7 +51,7 @@ class FreshReleaseRule:
         if not isinstance(upload, Known):
             return [missing("upload_time", upload)]
         age = (env.now - upload.value).days
-        minimum = settings.int("min_age_days")
+        minimum = settings.integer("min_age_days")
         if age >= minimum:
             return []
         return [
@@ -93,11 +93,12 @@ class AbandonedRule:
         if not isinstance(latest, Known):
             return [*outcomes, missing("latest_release", latest)]
         idle = (env.now - latest.value).days
-        maximum = settings.int("max_days_since_release")
+        maximum = settings.integer("max_days_since_release")
         if idle > maximum:
             outcomes.append(
                 Hit(
-                    message=f"{package.ref.name} has had no release for {idle} days (policy maximum {maximum})",
+                    message=f"{package.ref.name} has had no release for {idle} days "
+                    f"(policy maximum {maximum})",
                     evidence=evidence("latest_release", latest),
                     remediation="replace it with a maintained alternative, or own a fork",
                 )

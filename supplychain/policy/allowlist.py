@@ -13,8 +13,8 @@ from packaging.utils import NormalizedName
 from packaging.version import InvalidVersion, Version
 
 from supplychain.errors import PolicyError
-from supplychain.policy.loader import parse_toml
 from supplychain.model import Advisory, Known, Location, PackageFacts, PackageRef, ResolvedPackage, normalize
+from supplychain.policy.loader import parse_toml
 
 MAX_VALIDITY = dt.timedelta(days=366)
 
@@ -234,6 +234,7 @@ class _Reader:
 
     def __init__(
         self,
+        *,
         path: str,
         kind: str,
         index: int,
@@ -327,7 +328,7 @@ def _entries(
         if not isinstance(entry, dict):
             problems.append((Location(file=path, line=line), f"{kind}[{index}] must be a table"))
             continue
-        readers.append(_Reader(path, kind, index, line, entry, problems))
+        readers.append(_Reader(path=path, kind=kind, index=index, line=line, entry=entry, problems=problems))
     return readers
 
 
@@ -353,6 +354,78 @@ def _read(path: Path) -> str:
         raise PolicyError([(Location(file=str(path)), f"cannot read: {reason}")]) from None
 
 
+def _approval(r: _Reader, today: dt.date) -> Approval | None:
+    r.check_keys(
+        {"name", "versions", "hashes", "reviewer", "reason", "expires", "approved", "criteria", "waive"}
+    )
+    name, versions, hashes = r.string("name"), r.versions("versions"), r.hashes()
+    reviewer, reason, expires = r.string("reviewer"), r.string("reason"), r.date("expires")
+    approved = r.date("approved", required=False)
+    _bound(r, approved or today, expires)
+    waive = r.strings("waive")
+    if "malicious" in waive:
+        r.problem("waive", "'malicious' can never be waived")
+    if not (name and reviewer and reason and expires):
+        return None
+    return Approval(
+        name=normalize(name),
+        versions=versions,
+        hashes=hashes,
+        reviewer=reviewer,
+        reason=reason,
+        expires=expires,
+        approved=approved,
+        criteria=r.strings("criteria"),
+        waive=waive,
+        line=r.line,
+    )
+
+
+def _trust(r: _Reader) -> Trust | None:
+    r.check_keys({"publisher", "organization", "workflow", "packages", "reviewer", "reason", "expires"})
+    publisher, org = r.string("publisher", required=False), r.string("organization", required=False)
+    if (publisher is None) == (org is None):
+        r.problem("publisher", "give exactly one of publisher or organization")
+    packages = tuple(normalize(p) for p in r.strings("packages", required=True))
+    reviewer, reason, expires = r.string("reviewer"), r.string("reason"), r.date("expires")
+    if not (reviewer and reason and expires) or (publisher is None) == (org is None):
+        return None
+    return Trust(
+        packages=packages,
+        reviewer=reviewer,
+        reason=reason,
+        expires=expires,
+        publisher=publisher.lower() if publisher else None,
+        organization=org,
+        workflow=r.string("workflow", required=False),
+        line=r.line,
+    )
+
+
+def _baseline(r: _Reader) -> Baseline | None:
+    r.check_keys({"name", "versions", "hashes", "recorded", "expires", "reason"})
+    name, versions, hashes = r.string("name"), r.versions("versions"), r.hashes()
+    recorded, expires, reason = r.date("recorded"), r.date("expires"), r.string("reason")
+    _bound(r, recorded, expires)
+    if not (name and recorded and expires and reason):
+        return None
+    return Baseline(
+        name=normalize(name),
+        versions=versions,
+        hashes=hashes,
+        recorded=recorded,
+        expires=expires,
+        reason=reason,
+        line=r.line,
+    )
+
+
+def _import(r: _Reader) -> Import | None:
+    r.check_keys({"path", "criteria"})
+    import_path = r.string("path")
+    return Import(path=import_path, criteria=r.strings("criteria"), line=r.line) if import_path else None
+
+
 def load_allowlist(path: Path, today: dt.date, *, _follow_imports: bool = True) -> Allowlist:
     """Read and validate an allowlist; all problems at once as a PolicyError."""
     text = _read(path)
@@ -360,75 +433,10 @@ def load_allowlist(path: Path, today: dt.date, *, _follow_imports: bool = True) 
     where, lines = str(path), _table_lines(text)
     problems: list[tuple[Location, str]] = []
     _header(data, where, {"version", "approve", "trust", "baseline", "import"}, problems)
-    approvals, trusts, baselines, imports = [], [], [], []
-    for r in _entries(data, "approve", where, lines, problems):
-        r.check_keys(
-            {"name", "versions", "hashes", "reviewer", "reason", "expires", "approved", "criteria", "waive"}
-        )
-        name, versions, hashes = r.string("name"), r.versions("versions"), r.hashes()
-        reviewer, reason, expires = r.string("reviewer"), r.string("reason"), r.date("expires")
-        approved = r.date("approved", required=False)
-        _bound(r, approved or today, expires)
-        waive = r.strings("waive")
-        if "malicious" in waive:
-            r.problem("waive", "'malicious' can never be waived")
-        if name and reviewer and reason and expires:
-            approvals.append(
-                Approval(
-                    name=normalize(name),
-                    versions=versions,
-                    hashes=hashes,
-                    reviewer=reviewer,
-                    reason=reason,
-                    expires=expires,
-                    approved=approved,
-                    criteria=r.strings("criteria"),
-                    waive=waive,
-                    line=r.line,
-                )
-            )
-    for r in _entries(data, "trust", where, lines, problems):
-        r.check_keys({"publisher", "organization", "workflow", "packages", "reviewer", "reason", "expires"})
-        publisher, org = r.string("publisher", required=False), r.string("organization", required=False)
-        if (publisher is None) == (org is None):
-            r.problem("publisher", "give exactly one of publisher or organization")
-        packages = tuple(normalize(p) for p in r.strings("packages", required=True))
-        reviewer, reason, expires = r.string("reviewer"), r.string("reason"), r.date("expires")
-        if reviewer and reason and expires and (publisher is None) != (org is None):
-            trusts.append(
-                Trust(
-                    packages=packages,
-                    reviewer=reviewer,
-                    reason=reason,
-                    expires=expires,
-                    publisher=publisher.lower() if publisher else None,
-                    organization=org,
-                    workflow=r.string("workflow", required=False),
-                    line=r.line,
-                )
-            )
-    for r in _entries(data, "baseline", where, lines, problems):
-        r.check_keys({"name", "versions", "hashes", "recorded", "expires", "reason"})
-        name, versions, hashes = r.string("name"), r.versions("versions"), r.hashes()
-        recorded, expires, reason = r.date("recorded"), r.date("expires"), r.string("reason")
-        _bound(r, recorded, expires)
-        if name and recorded and expires and reason:
-            baselines.append(
-                Baseline(
-                    name=normalize(name),
-                    versions=versions,
-                    hashes=hashes,
-                    recorded=recorded,
-                    expires=expires,
-                    reason=reason,
-                    line=r.line,
-                )
-            )
-    for r in _entries(data, "import", where, lines, problems):
-        r.check_keys({"path", "criteria"})
-        import_path = r.string("path")
-        if import_path:
-            imports.append(Import(path=import_path, criteria=r.strings("criteria"), line=r.line))
+    approvals = [e for r in _entries(data, "approve", where, lines, problems) if (e := _approval(r, today))]
+    trusts = [t for r in _entries(data, "trust", where, lines, problems) if (t := _trust(r))]
+    baselines = [b for r in _entries(data, "baseline", where, lines, problems) if (b := _baseline(r))]
+    imports = [i for r in _entries(data, "import", where, lines, problems) if (i := _import(r))]
     if problems:
         raise PolicyError(problems)
     imported: list[Approval] = []

@@ -23,17 +23,18 @@ class RuleSettings:
     action: Action
     params: Mapping[str, Param] = field(default_factory=dict)
 
-    def int(self, key: str) -> int:
+    def integer(self, key: str) -> int:
         value = self.params[key]
-        assert isinstance(value, int) and not isinstance(value, bool)
+        assert isinstance(value, int)
+        assert not isinstance(value, bool)
         return value
 
-    def str(self, key: str) -> str:
+    def text(self, key: str) -> str:
         value = self.params[key]
         assert isinstance(value, str)
         return value
 
-    def bool(self, key: str) -> bool:
+    def flag(self, key: str) -> bool:
         value = self.params[key]
         assert isinstance(value, bool)
         return value

@@ -20,9 +20,7 @@ def _value(value: object) -> str:
 
 def _setting(level: str, rule_id: str) -> str:
     settings = load_policy(level).rules[rule_id]
-    params = ", ".join(
-        f"{k}={_value(v)}" for k, v in sorted(settings.params.items())
-    )
+    params = ", ".join(f"{k}={_value(v)}" for k, v in sorted(settings.params.items()))
     return f"{settings.action.value}" + (f" ({params})" if params else "")
 
 

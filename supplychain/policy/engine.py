@@ -70,7 +70,16 @@ def evaluate(
                     needed.setdefault(key, (outcome, package.ref, set()))[2].add(rule_id)
                     continue
                 finding = _finding(rule_id, outcome, settings.action, package.ref)
-                findings.append(_suppress(finding, facts, coverage, exemptions, today, used_exemptions))
+                findings.append(
+                    _suppress(
+                        finding,
+                        facts=facts,
+                        coverage=coverage,
+                        exemptions=exemptions,
+                        today=today,
+                        used=used_exemptions,
+                    )
+                )
     findings.extend(_unknown_findings(policy, needed))
     findings.extend(_stale_datasets(policy, env.now, datasets or {}))
     findings.sort(
@@ -125,6 +134,7 @@ def _finding(rule_id: str, hit: Hit, configured: Action, ref: PackageRef) -> Fin
 
 def _suppress(
     finding: Finding,
+    *,
     facts: PackageFacts,
     coverage: Coverage,
     exemptions: Exemptions | None,
@@ -161,12 +171,13 @@ def _unknown_findings(
                 rule="data-unknown",
                 action=action,
                 package=ref,
-                message=f"{fact} of {ref} is unknown ({missing.reason}); needed by {', '.join(sorted(rules))}",
+                message=f"{fact} of {ref} is unknown ({missing.reason}); "
+                f"needed by {', '.join(sorted(rules))}",
                 evidence={
                     "fact": fact,
                     "reason": missing.reason,
                     "source": missing.source,
-                    "rules": sorted(rules),
+                    "rules": [*map(str, sorted(rules))],
                 },
                 remediation="restore access to the source and rerun (or refresh the offline data)",
             )

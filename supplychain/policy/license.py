@@ -46,7 +46,7 @@ class LicenseRule:
                     remediation="ask the project to declare a licence, or approve it after legal review",
                 )
             ]
-        if settings.bool("missing_only") or license_allowed(value, env.allowed_licenses):
+        if settings.flag("missing_only") or license_allowed(value, env.allowed_licenses):
             return []
         return [
             Hit(

@@ -94,19 +94,8 @@ def _build(text: str, file: str, *, name: str, base: Path | None) -> Policy:
             parent = load_policy(extends)
     elif extends is not None:
         problems.add(("extends",), "built-in levels do not extend")
-    for key in sorted(set(data) - {*TOP_LEVEL, "rules", "extends"}):
-        problems.add((key,), f"unknown key (known: {', '.join(sorted({*TOP_LEVEL, 'extends', 'rules'}))})")
-    top: dict[str, Param] = {}
-    for key, kind in TOP_LEVEL.items():
-        if key not in data:
-            if builtin:
-                problems.add((key,), "missing")
-            continue
-        if not matches(data[key], kind):
-            problems.add((key,), f"must be {type_name(kind)}, not {_tname(data[key])}")
-        else:
-            top[key] = convert(data[key], kind)
-    rules = _rules(data.get("rules", {}), problems, complete=builtin, parent=parent)
+    top = _top_level(data, problems, complete=builtin)
+    rules = _rules(data.get("rules", {}), problems, complete=builtin)
     if problems.items:
         raise PolicyError(problems.items)
     if parent is not None:
@@ -122,8 +111,23 @@ def _build(text: str, file: str, *, name: str, base: Path | None) -> Policy:
             rule_id: RuleSettings(action=action or Action.OFF, params=params)
             for rule_id, (action, params) in sorted(rules.items())
         },
-        **_top_kwargs(top),  # type: ignore[arg-type]  # complete: checked above
+        **_top_kwargs(top),
     )
+
+
+def _top_level(data: dict[str, Any], problems: _Problems, *, complete: bool) -> dict[str, Param]:
+    for key in sorted(set(data) - {*TOP_LEVEL, "rules", "extends"}):
+        problems.add((key,), f"unknown key (known: {', '.join(sorted({*TOP_LEVEL, 'extends', 'rules'}))})")
+    top: dict[str, Param] = {}
+    for key, kind in TOP_LEVEL.items():
+        if key not in data:
+            if complete:
+                problems.add((key,), "missing")
+        elif not matches(data[key], kind):
+            problems.add((key,), f"must be {type_name(kind)}, not {_tname(data[key])}")
+        else:
+            top[key] = convert(data[key], kind)
+    return top
 
 
 def parse_toml(text: str, file: str) -> dict[str, Any]:
@@ -150,7 +154,7 @@ def _tname(value: object) -> str:
 
 
 def _rules(
-    raw: object, problems: _Problems, *, complete: bool, parent: Policy | None
+    raw: object, problems: _Problems, *, complete: bool
 ) -> dict[str, tuple[Action | None, dict[str, Param]]]:
     out: dict[str, tuple[Action | None, dict[str, Param]]] = {}
     if not isinstance(raw, dict):
@@ -158,51 +162,59 @@ def _rules(
         return out
     for rule_id in sorted(set(raw) - set(RULES)):
         problems.add(("rules", rule_id), f"unknown rule (known: {', '.join(sorted(RULES))})")
-    for rule_id, rule in RULES.items():
+    for rule_id in RULES:
         table = raw.get(rule_id)
         if table is None:
             if complete:
                 problems.add(("rules", rule_id), "missing: a built-in level defines every rule")
-            continue
-        if not isinstance(table, dict):
+        elif not isinstance(table, dict):
             problems.add(("rules", rule_id), f"must be a table, not {_tname(table)}")
-            continue
-        action: Action | None = None
-        if "action" in table:
-            value = table["action"]
-            if value not in ACTIONS:
-                problems.add(
-                    ("rules", rule_id, "action"), f"must be one of {', '.join(ACTIONS)}, not {value!r}"
-                )
-            elif rule_id == "malicious" and value != "fail":
-                problems.add(
-                    ("rules", rule_id, "action"),
-                    "malicious packages fail at every level; it cannot be changed",
-                )
-            else:
-                action = Action(value)
-        elif complete:
-            problems.add(("rules", rule_id, "action"), "missing")
-        params: dict[str, Param] = {}
-        for key in sorted(set(table) - {"action", *rule.params}):
-            known = ", ".join(sorted({"action", *rule.params}))
-            problems.add(("rules", rule_id, key), f"unknown key (known: {known})")
-        for key, kind in rule.params.items():
-            if key not in table:
-                if complete:
-                    problems.add(("rules", rule_id, key), "missing")
-                continue
-            value = table[key]
-            if not matches(value, kind):
-                problems.add(("rules", rule_id, key), f"must be {type_name(kind)}, not {_tname(value)}")
-            elif kind is int and value < 0:
-                problems.add(("rules", rule_id, key), f"must not be negative, not {value}")
-            elif (rule_id, key) in _ENUMS and value not in _ENUMS[rule_id, key]:
-                problems.add(
-                    ("rules", rule_id, key),
-                    f"must be one of {', '.join(_ENUMS[rule_id, key])}, not {value!r}",
-                )
-            else:
-                params[key] = convert(value, kind)
-        out[rule_id] = (action, params)
+        else:
+            out[rule_id] = (
+                _action(rule_id, table, problems, complete),
+                _params(rule_id, table, problems, complete),
+            )
     return out
+
+
+def _action(rule_id: str, table: dict[str, Any], problems: _Problems, complete: bool) -> Action | None:
+    if "action" not in table:
+        if complete:
+            problems.add(("rules", rule_id, "action"), "missing")
+        return None
+    value = table["action"]
+    if value not in ACTIONS:
+        problems.add(("rules", rule_id, "action"), f"must be one of {', '.join(ACTIONS)}, not {value!r}")
+    elif rule_id == "malicious" and value != "fail":
+        problems.add(
+            ("rules", rule_id, "action"), "malicious packages fail at every level; it cannot be changed"
+        )
+    else:
+        return Action(value)
+    return None
+
+
+def _params(rule_id: str, table: dict[str, Any], problems: _Problems, complete: bool) -> dict[str, Param]:
+    declared = RULES[rule_id].params
+    params: dict[str, Param] = {}
+    for key in sorted(set(table) - {"action", *declared}):
+        problems.add(
+            ("rules", rule_id, key), f"unknown key (known: {', '.join(sorted({'action', *declared}))})"
+        )
+    for key, kind in declared.items():
+        if key not in table:
+            if complete:
+                problems.add(("rules", rule_id, key), "missing")
+            continue
+        value = table[key]
+        if not matches(value, kind):
+            problems.add(("rules", rule_id, key), f"must be {type_name(kind)}, not {_tname(value)}")
+        elif kind is int and value < 0:
+            problems.add(("rules", rule_id, key), f"must not be negative, not {value}")
+        elif (rule_id, key) in _ENUMS and value not in _ENUMS[rule_id, key]:
+            problems.add(
+                ("rules", rule_id, key), f"must be one of {', '.join(_ENUMS[rule_id, key])}, not {value!r}"
+            )
+        else:
+            params[key] = convert(value, kind)
+    return params

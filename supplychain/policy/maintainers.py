@@ -1,4 +1,4 @@
-"""Rules on who controls a project: too few maintainers (bus factor) or too many uploaders (attack surface)."""
+"""Rules on who controls a project: too few maintainers (bus factor), too many uploaders (attack surface)."""
 
 from __future__ import annotations
 
@@ -29,8 +29,8 @@ class IndieMaintainedRule:
         if not isinstance(people, Known):
             return [*needs, missing("maintainers", people)]
         count = len({m.user.lower() for m in people.value})
-        minimum = settings.int("min_maintainers")
-        if count >= minimum or needs:
+        minimum = settings.integer("min_maintainers")
+        if count >= minimum or not isinstance(org, Known):
             return needs
         names = ", ".join(sorted({m.user for m in people.value})) or "none"
         return [
@@ -60,10 +60,10 @@ class PublishSurfaceRule:
         if not isinstance(people, Known):
             return [missing("maintainers", people)]
         count = len({m.user.lower() for m in people.value})
-        maximum = settings.int("max_uploaders")
+        maximum = settings.integer("max_uploaders")
         if count <= maximum:
             return []
-        if settings.bool("unless_trusted_publisher"):
+        if settings.flag("unless_trusted_publisher"):
             prov = facts.provenance
             if not isinstance(prov, Known):
                 return [missing("provenance", prov)]

@@ -1,4 +1,4 @@
-"""Rules on where and how a distribution arrives: index, confusion, builds, pins, hashes, yanks, provenance."""
+"""Rules on how a distribution arrives: index, confusion, builds, pins, hashes, yanks, provenance."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ class UntrustedSourceRule:
     ) -> list[Outcome]:
         kind = package.origin.kind
         if kind in {OriginKind.URL, OriginKind.VCS, OriginKind.PATH, OriginKind.EDITABLE}:
-            if settings.bool("allow_direct"):
+            if settings.flag("allow_direct"):
                 return []
             return [
                 Hit(
@@ -129,13 +129,14 @@ class UnpinnedRule:
             if not pinned:
                 outcomes.append(
                     Hit(
-                        message=f"{package.ref.name} is not pinned by the input; the resolver chose {package.ref.version}",
+                        message=f"{package.ref.name} is not pinned by the input; "
+                        f"the resolver chose {package.ref.version}",
                         evidence={"locked": False},
                         remediation="commit a lock file (uv lock, pip-compile --generate-hashes)",
                     )
                 )
         if (
-            settings.bool("require_hashes")
+            settings.flag("require_hashes")
             and not package.origin.hashes
             and package.origin.kind is not OriginKind.EDITABLE
         ):

@@ -23,7 +23,7 @@ class LowPopularityRule:
         downloads = facts.downloads_30d
         if not isinstance(downloads, Known):
             return [missing("downloads_30d", downloads)]
-        minimum = settings.int("min_downloads")
+        minimum = settings.integer("min_downloads")
         if downloads.value >= minimum:
             return []
         return [
@@ -54,13 +54,13 @@ class LowUseInternalRule:
         if not isinstance(usage, Known):
             return [missing("internal_usage", usage)]
         envs, teams = usage.value.environments, usage.value.teams
-        if envs >= settings.int("min_environments") and teams >= settings.int("min_teams"):
+        if envs >= settings.integer("min_environments") and teams >= settings.integer("min_teams"):
             return []
         return [
             Hit(
                 message=f"internal package {package.ref.name} is used by {envs} environment(s) and "
-                f"{teams} team(s) (policy minimum {settings.int('min_environments')} and "
-                f"{settings.int('min_teams')})",
+                f"{teams} team(s) (policy minimum {settings.integer('min_environments')} and "
+                f"{settings.integer('min_teams')})",
                 evidence=evidence("internal_usage", usage),
                 remediation="give it a second owning team, or approve it in the allowlist",
             )

@@ -125,7 +125,9 @@ def _permutations(name: str) -> Iterator[str]:
             yield "-".join(order)
 
 
-def suspects(index: TyposquatIndex, name: NormalizedName, own_downloads: int, min_ratio: int) -> list[SquatMatch]:
+def suspects(
+    index: TyposquatIndex, name: NormalizedName, own_downloads: int, min_ratio: int
+) -> list[SquatMatch]:
     """Matches whose popular name has at least ``min_ratio`` times ``own_downloads``."""
     floor = max(own_downloads, 1) * min_ratio
     return [m for m in index.matches(name) if index.downloads[m.target] >= floor]
@@ -172,7 +174,7 @@ class TyposquatRule:
         own = facts.downloads_30d.value if isinstance(facts.downloads_30d, Known) else 0
         mine = _owners(facts)
         hits: list[Outcome] = []
-        for match in suspects(index, package.ref.name, own, settings.int("min_ratio")):
+        for match in suspects(index, package.ref.name, own, settings.integer("min_ratio")):
             target_downloads = index.downloads[match.target]
             shared = mine & _owners(env.facts[match.target]) if match.target in env.facts else set()
             if shared:

@@ -30,14 +30,19 @@ def _ordered(result: AuditResult) -> list[Finding]:
 
     def key(finding: Finding) -> tuple[int, int, str, str]:
         rank = 0 if finding.action is Action.FAIL and finding.suppressed_by is None else 1
-        score = result.scores[finding.package.name].score if finding.package and finding.package.name in result.scores else 0
+        score = (
+            result.scores[finding.package.name].score
+            if finding.package and finding.package.name in result.scores
+            else 0
+        )
         return (rank, -score, str(finding.package or ""), finding.rule)
 
     return sorted(result.findings, key=key)
 
 
-def render_terminal(result: AuditResult, *, stream: IO[str] | None = None, quiet: bool = False,
-                    width: int | None = None) -> None:
+def render_terminal(
+    result: AuditResult, *, stream: IO[str] | None = None, quiet: bool = False, width: int | None = None
+) -> None:
     """Print the summary; colour only when ``stream`` is a TTY (rich's detection); ``quiet``: verdict only."""
     console = Console(file=stream, width=width, highlight=False, soft_wrap=False)
     line = Text(verdict_line(result), style=_STYLE[result.verdict])
@@ -50,7 +55,11 @@ def render_terminal(result: AuditResult, *, stream: IO[str] | None = None, quiet
         for column in ("action", "package", "score", "rule", "message", "remediation"):
             table.add_column(column, overflow="fold")
         for finding in findings[:MAX_ROWS]:
-            action = finding.action.value if finding.suppressed_by is None else f"{finding.action.value} (suppressed)"
+            action = (
+                finding.action.value
+                if finding.suppressed_by is None
+                else f"{finding.action.value} (suppressed)"
+            )
             score = result.scores.get(finding.package.name) if finding.package else None
             table.add_row(
                 Text(action, style="red" if action == "fail" else "yellow"),
@@ -67,12 +76,16 @@ def render_terminal(result: AuditResult, *, stream: IO[str] | None = None, quiet
         console.print(f"Unknown facts ({len(result.unknowns)}):")
         for unknown in result.unknowns[:MAX_ROWS]:
             console.print(f"  {unknown.package} {unknown.fact}: {unknown.reason} [{unknown.source}]")
-    for title, entries in (("Expired allowlist/exemption entries", result.expired_entries),
-                           ("Unused allowlist/exemption entries", result.unused_entries)):
+    for title, entries in (
+        ("Expired allowlist/exemption entries", result.expired_entries),
+        ("Unused allowlist/exemption entries", result.unused_entries),
+    ):
         if entries:
             console.print(f"{title}:")
             for entry in entries:
                 console.print(f"  {entry}")
     if result.verdict is Verdict.INCOMPLETE:
-        console.print("Data the policy needs was unavailable: restore access (or refresh offline data) and rerun.")
+        console.print(
+            "Data the policy needs was unavailable: restore access (or refresh offline data) and rerun."
+        )
     console.print(line)

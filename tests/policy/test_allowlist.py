@@ -59,8 +59,12 @@ def test_coverage_expiry_unused_and_waivers(tmp_path: Path) -> None:
     path = tmp_path / "allowlist.toml"
     path.write_text(ALLOWLIST)
     allowlist = load_allowlist(path, TODAY)
-    pairs = [facts_for("six", "1.17.0"), facts_for("idna", "3.10"), facts_for("attrs", "25.3.0"),
-             facts_for("requests", "2.25.1")]
+    pairs = [
+        facts_for("six", "1.17.0"),
+        facts_for("idna", "3.10"),
+        facts_for("attrs", "25.3.0"),
+        facts_for("requests", "2.25.1"),
+    ]
     result = coverage(allowlist, [p for p, _ in pairs], {p.ref.name: f for p, f in pairs}, TODAY)
     assert dict(result.covered) == {"six": f"{path}:4 (approve six)", "attrs": f"{path}:21 (trust attrs)"}
     assert result.waivers["six"] == (f"{path}:4 (approve six)", ("indie-maintained",))
@@ -78,9 +82,11 @@ def test_a_hash_mismatch_is_not_covered(tmp_path: Path) -> None:
 
 def test_malformed_allowlist_lists_every_problem(tmp_path: Path) -> None:
     path = tmp_path / "allowlist.toml"
-    path.write_text('version = 1\n\n[[approve]]\nname = "six"\nversions = ["one"]\nreviewer = "a"\n'
-                    'expires = "2027-01-01"\nwaive = ["malicious"]\n\n[[trust]]\npackages = ["x"]\n'
-                    'reviewer = "b"\nreason = "r"\nexpires = 2027-01-01\nteam = "x"\n')
+    path.write_text(
+        'version = 1\n\n[[approve]]\nname = "six"\nversions = ["one"]\nreviewer = "a"\n'
+        'expires = "2027-01-01"\nwaive = ["malicious"]\n\n[[trust]]\npackages = ["x"]\n'
+        'reviewer = "b"\nreason = "r"\nexpires = 2027-01-01\nteam = "x"\n'
+    )
     with pytest.raises(PolicyError) as caught:
         load_allowlist(path, TODAY)
     assert caught.value.diagnostics().splitlines() == [
@@ -96,30 +102,41 @@ def test_malformed_allowlist_lists_every_problem(tmp_path: Path) -> None:
 
 def test_approval_longer_than_a_year_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "allowlist.toml"
-    path.write_text('version = 1\n[[approve]]\nname = "six"\nversions = ["1.17.0"]\nreviewer = "a"\n'
-                    'reason = "r"\nexpires = 2028-06-01\napproved = 2026-06-01\n')
+    path.write_text(
+        'version = 1\n[[approve]]\nname = "six"\nversions = ["1.17.0"]\nreviewer = "a"\n'
+        'reason = "r"\nexpires = 2028-06-01\napproved = 2026-06-01\n'
+    )
     with pytest.raises(PolicyError) as caught:
         load_allowlist(path, TODAY)
-    assert caught.value.diagnostics() == f"{path}:2: approve[0].expires: 2028-06-01 is more than one year after 2026-06-01"
+    assert (
+        caught.value.diagnostics()
+        == f"{path}:2: approve[0].expires: 2028-06-01 is more than one year after 2026-06-01"
+    )
 
 
 def test_exemption_by_advisory_alias(tmp_path: Path) -> None:
     path = tmp_path / "exemptions.toml"
-    path.write_text('version = 1\n[[exempt]]\nname = "Requests"\nadvisory = "CVE-2023-32681"\n'
-                    'reason = "we never follow redirects"\nexpires = 2027-01-01\n')
+    path.write_text(
+        'version = 1\n[[exempt]]\nname = "Requests"\nadvisory = "CVE-2023-32681"\n'
+        'reason = "we never follow redirects"\nexpires = 2027-01-01\n'
+    )
     exemptions = load_exemptions(path, TODAY, frozenset(RULES))
     ref = PackageRef.of("requests", "2.25.1")
     by_id = {a.id: a for a in requests_advisories()}
     assert exemption_for(exemptions, ref, "vulnerability", by_id["PYSEC-2023-74"], TODAY) is not None
     assert exemption_for(exemptions, ref, "vulnerability", by_id["PYSEC-2026-1872"], TODAY) is None
-    assert exemption_for(exemptions, ref, "vulnerability", by_id["PYSEC-2023-74"], dt.date(2027, 1, 2)) is None
+    assert (
+        exemption_for(exemptions, ref, "vulnerability", by_id["PYSEC-2023-74"], dt.date(2027, 1, 2)) is None
+    )
 
 
 def test_malformed_exemptions(tmp_path: Path) -> None:
     path = tmp_path / "exemptions.toml"
-    path.write_text('version = 2\n[[exempt]]\nname = "x"\nrule = "malicious"\nreason = "r"\nexpires = 2027-01-01\n'
-                    '[[exempt]]\nname = "y"\nrule = "vulnerability"\nadvisory = "GHSA-x"\nreason = "r"\n'
-                    'expires = 2027-01-01\n')
+    path.write_text(
+        'version = 2\n[[exempt]]\nname = "x"\nrule = "malicious"\nreason = "r"\nexpires = 2027-01-01\n'
+        '[[exempt]]\nname = "y"\nrule = "vulnerability"\nadvisory = "GHSA-x"\nreason = "r"\n'
+        "expires = 2027-01-01\n"
+    )
     with pytest.raises(PolicyError) as caught:
         load_exemptions(path, TODAY, frozenset(RULES))
     assert caught.value.diagnostics().splitlines() == [
@@ -133,12 +150,24 @@ def test_trust_by_publisher_needs_matching_attestation(tmp_path: Path) -> None:
     from supplychain.model import Provenance, Publisher
 
     path = tmp_path / "allowlist.toml"
-    path.write_text('version = 1\n[[trust]]\npublisher = "github:sigstore/sigstore-python"\npackages = ["sigstore"]\n'
-                    'reviewer = "b"\nreason = "r"\nexpires = 2027-03-01\n')
+    path.write_text(
+        'version = 1\n[[trust]]\npublisher = "github:sigstore/sigstore-python"\npackages = ["sigstore"]\n'
+        'reviewer = "b"\nreason = "r"\nexpires = 2027-03-01\n'
+    )
     allowlist = load_allowlist(path, TODAY)
     package, facts = facts_for("sigstore", "3.6.0")
     assert "sigstore" not in coverage(allowlist, [package], {package.ref.name: facts}, TODAY).covered
-    attested = replace(facts, provenance=Known(value=Provenance(attested=True, publishers=(
-        Publisher(kind="GitHub", repository="sigstore/sigstore-python", workflow="release.yml"),)),
-        source="integrity", fetched_at=FETCHED))
+    attested = replace(
+        facts,
+        provenance=Known(
+            value=Provenance(
+                attested=True,
+                publishers=(
+                    Publisher(kind="GitHub", repository="sigstore/sigstore-python", workflow="release.yml"),
+                ),
+            ),
+            source="integrity",
+            fetched_at=FETCHED,
+        ),
+    )
     assert "sigstore" in coverage(allowlist, [package], {package.ref.name: attested}, TODAY).covered

@@ -27,14 +27,21 @@ def _requests_2_25_1() -> list:
 
 def test_exemption_by_alias_suppresses_one_advisory_and_is_reported_unused_otherwise(tmp_path: Path) -> None:
     path = tmp_path / "exemptions.toml"
-    path.write_text('version = 1\n[[exempt]]\nname = "requests"\nadvisory = "GHSA-j8r2-6x86-q33q"\nreason = "r"\n'
-                    'expires = 2027-01-01\n[[exempt]]\nname = "numpy"\nrule = "yanked"\nreason = "r"\n'
-                    'expires = 2027-01-01\n[[exempt]]\nname = "requests"\nrule = "yanked"\nreason = "r"\n'
-                    'expires = 2026-01-01\n')
+    path.write_text(
+        'version = 1\n[[exempt]]\nname = "requests"\nadvisory = "GHSA-j8r2-6x86-q33q"\nreason = "r"\n'
+        'expires = 2027-01-01\n[[exempt]]\nname = "numpy"\nrule = "yanked"\nreason = "r"\n'
+        'expires = 2027-01-01\n[[exempt]]\nname = "requests"\nrule = "yanked"\nreason = "r"\n'
+        "expires = 2026-01-01\n"
+    )
     exemptions = load_exemptions(path, TODAY, frozenset(RULES))
     pairs = _requests_2_25_1()
-    result = evaluate(load_policy("sl2"), env_of(pairs), coverage=coverage(None, [], {}, TODAY),
-                      exemptions=exemptions, today=TODAY)
+    result = evaluate(
+        load_policy("sl2"),
+        env_of(pairs),
+        coverage=coverage(None, [], {}, TODAY),
+        exemptions=exemptions,
+        today=TODAY,
+    )
     vulns = {f.evidence["advisory"]: f for f in result.findings if f.rule == "vulnerability"}
     assert vulns["PYSEC-2023-74"].suppressed_by == f"{path}:2 (exempt requests GHSA-j8r2-6x86-q33q)"
     assert vulns["PYSEC-2026-1872"].suppressed_by is None
@@ -45,8 +52,10 @@ def test_exemption_by_alias_suppresses_one_advisory_and_is_reported_unused_other
 
 def test_waiver_downgrades_but_never_for_malicious(tmp_path: Path) -> None:
     path = tmp_path / "allowlist.toml"
-    path.write_text('version = 1\n[[approve]]\nname = "six"\nversions = ["1.17.0"]\nreviewer = "a"\nreason = "r"\n'
-                    'expires = 2027-06-01\napproved = 2026-11-01\nwaive = ["indie-maintained"]\n')
+    path.write_text(
+        'version = 1\n[[approve]]\nname = "six"\nversions = ["1.17.0"]\nreviewer = "a"\nreason = "r"\n'
+        'expires = 2027-06-01\napproved = 2026-11-01\nwaive = ["indie-maintained"]\n'
+    )
     package, facts = facts_for("six", "1.17.0")
     facts = replace(facts, advisories=Known(value=(malicious_equests(),), source="osv", fetched_at=FETCHED))
     allowlist = load_allowlist(path, TODAY)
@@ -80,8 +89,14 @@ def test_verdict_rule() -> None:
 def test_stale_dataset_is_data_unknown() -> None:
     pairs = [facts_for("six", "1.17.0")]
     old = {"top-pypi-packages": dt.datetime(2026, 4, 1, tzinfo=dt.UTC), "osv": NOW - dt.timedelta(days=1)}
-    result = evaluate(load_policy("sl3"), env_of(pairs), coverage=coverage(None, [], {}, TODAY), exemptions=None,
-                      today=TODAY, datasets=old)
+    result = evaluate(
+        load_policy("sl3"),
+        env_of(pairs),
+        coverage=coverage(None, [], {}, TODAY),
+        exemptions=None,
+        today=TODAY,
+        datasets=old,
+    )
     stale = [f for f in result.findings if f.rule == "data-unknown" and f.package is None]
     assert [f.message for f in stale] == ["dataset top-pypi-packages is 239 days old (policy maximum 30)"]
     assert stale[0].action is Action.WARN
@@ -89,8 +104,13 @@ def test_stale_dataset_is_data_unknown() -> None:
 
 def test_score_ranks_but_does_not_decide() -> None:
     pairs = _requests_2_25_1()
-    result = evaluate(load_policy("sl2"), env_of(pairs), coverage=coverage(None, [], {}, TODAY), exemptions=None,
-                      today=TODAY)
+    result = evaluate(
+        load_policy("sl2"),
+        env_of(pairs),
+        coverage=coverage(None, [], {}, TODAY),
+        exemptions=None,
+        today=TODAY,
+    )
     scores = score([p.ref for p, _ in pairs], result.findings)
     requests = scores[pairs[0][0].ref.name]
     assert requests.contributions[0][0] == "vulnerability"

@@ -33,8 +33,10 @@ def test_levels_get_stricter() -> None:
 
 def test_user_policy_overrides_single_thresholds(tmp_path: Path) -> None:
     path = tmp_path / "ours.toml"
-    path.write_text('extends = "sl4"\nmax_data_age_days = 30\n\n[rules.indie-maintained]\nmin_maintainers = 3\n'
-                    '\n[rules.typosquat]\naction = "warn"\n')
+    path.write_text(
+        'extends = "sl4"\nmax_data_age_days = 30\n\n[rules.indie-maintained]\nmin_maintainers = 3\n'
+        '\n[rules.typosquat]\naction = "warn"\n'
+    )
     policy = load_policy(str(path))
     base = load_policy("sl4")
     assert policy.level == "sl4"
@@ -94,7 +96,10 @@ def test_unknown_base_and_missing_file(tmp_path: Path) -> None:
     path.write_text('extends = "sl9"\n')
     with pytest.raises(PolicyError) as caught:
         load_policy(str(path))
-    assert caught.value.diagnostics() == f"{path}:1: extends: unknown base 'sl9' (known: sl1, sl2, sl3, sl4, sl5)"
+    assert (
+        caught.value.diagnostics()
+        == f"{path}:1: extends: unknown base 'sl9' (known: sl1, sl2, sl3, sl4, sl5)"
+    )
     with pytest.raises(PolicyError) as missing:
         load_policy(str(tmp_path / "nope.toml"))
     assert "no such policy: No such file or directory" in missing.value.diagnostics()

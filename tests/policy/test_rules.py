@@ -295,5 +295,6 @@ def test_not_allowlisted() -> None:
 def test_every_rule_has_id_rationale_help(rule_id: str) -> None:
     rule = RULES[rule_id]
     assert rule.id == rule_id
-    assert rule.rationale.endswith(".") and "\n" not in rule.rationale
+    assert rule.rationale.endswith(".")
+    assert "\n" not in rule.rationale
     assert rule.help
