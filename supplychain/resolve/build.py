@@ -120,6 +120,8 @@ async def resolve(
         raise ResolutionError(_missing(missing.name, provider, roots, indexes)) from None
     except FetchError as error:
         raise ResolutionError(f"could not read the index: {error.reason}") from None
+    finally:
+        client.cancel()
     return _graph(result.mapping, provider, wanted, direct_refs)
 
 

@@ -155,6 +155,14 @@ class IndexClient:
         self._pages: dict[NormalizedName, asyncio.Task[ProjectPage]] = {}
         self._metadata: dict[str, asyncio.Task[CoreMetadata]] = {}
 
+    def cancel(self) -> None:
+        """Stop prefetches nobody will read (the resolution finished or failed)."""
+        for task in (*self._pages.values(), *self._metadata.values()):
+            if not task.done():
+                task.cancel()
+            elif not task.cancelled():
+                task.exception()  # retrieved: a failed prefetch nobody needed is not an error
+
     def page(self, name: NormalizedName) -> asyncio.Task[ProjectPage]:
         """Must be called on the event loop; starts the fetch once."""
         if name not in self._pages:
