@@ -144,3 +144,80 @@ def test_init_bump_propose_approve_trust_expire(project: Path, monkeypatch: pyte
         "sha256:63bf2ead4c879426ebf22ef2a781eeb4aa3b4ae798a0435506f8687fd5bb9b63"
         in written.split("[[trust]]")[0]
     )
+
+
+def test_diff_lists_the_two_bumps_with_evidence(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    code, out = run(DAY0, monkeypatch, "diff", "before/uv.lock", "after/uv.lock", "--format", "json")
+    assert code == 0, out
+    result = json.loads(out)
+    assert (result["added"], result["removed"]) == ([], [])
+    assert [(b["package"], b["base"]) for b in result["bumped"]] == [
+        ("certifi==2026.10.19.post1", "2026.10.18"),
+        ("urllib3==2.8.0", "2.7.0"),
+    ]
+
+
+def test_prune_drops_expired_and_unused_entries(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert run(DAY0, monkeypatch, "init", "before/uv.lock")[0] == 0
+    assert (
+        run(
+            DAY0,
+            monkeypatch,
+            "approve",
+            "urllib3==2.8.0",
+            "--reviewer",
+            "a",
+            "--reason",
+            "r",
+            "--expires",
+            "2027-01-31",
+        )[0]
+        == 0
+    )
+    code, out = run(DAY0, monkeypatch, "check", "after/uv.lock", "--format", "json")
+    unused = json.loads(out)["unused_entries"]
+    assert unused == ["baseline certifi==2026.10.18", "baseline urllib3==2.7.0"]
+    assert json.loads(out)["expiring_soon"] == []
+    code, out = run(
+        datetime(2027, 1, 10, tzinfo=UTC), monkeypatch, "check", "after/uv.lock", "--format", "json"
+    )
+    assert json.loads(out)["expiring_soon"] == [{"entry": "approve urllib3==2.8.0", "expires": "2027-01-31"}]
+    code, out = run(
+        datetime(2027, 2, 1, tzinfo=UTC), monkeypatch, "prune", "after/uv.lock", "--format", "json"
+    )
+    assert code == 0, out
+    assert json.loads(out)["removed"] == [
+        "approve urllib3==2.8.0",
+        "baseline certifi==2026.10.18",
+        "baseline urllib3==2.7.0",
+    ]
+    assert "urllib3" not in (project / "allowlist.toml").read_text().split("[[baseline]]")[0]
+
+
+def test_import_is_explicit_filtered_by_criteria_and_not_transitive(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    other, third = project / "other", project / "third"
+    other.mkdir()
+    third.mkdir()
+    (third / "allowlist.toml").write_text(
+        'version = 1\n[[approve]]\nname = "certifi"\nversions = ["2026.10.19.post1"]\nreviewer = "z"\n'
+        'reason = "r"\nexpires = 2027-06-01\ncriteria = ["safe-to-run"]\n'
+    )
+    (other / "allowlist.toml").write_text(
+        'version = 1\n[[approve]]\nname = "urllib3"\nversions = ["2.8.0"]\nreviewer = "o"\nreason = "r"\n'
+        'expires = 2027-06-01\ncriteria = ["safe-to-deploy", "safe-to-run"]\n'
+        '[[approve]]\nname = "certifi"\nversions = ["2026.10.19.post1"]\nreviewer = "o"\nreason = "r"\n'
+        "expires = 2027-06-01\n"
+        '[[import]]\npath = "../third/allowlist.toml"\n'
+    )
+    assert run(DAY0, monkeypatch, "init", "before/uv.lock")[0] == 0
+    code, out = run(DAY0, monkeypatch, "import", "other/allowlist.toml", "--only-criteria", "safe-to-run")
+    assert (code, out) == (0, "imported other/allowlist.toml: 1 approvals count here\n")
+    code, out = run(DAY0, monkeypatch, "check", "after/uv.lock", "--format", "json")
+    report = json.loads(out)
+    covered = {c["package"]: c["by"] for c in report["covered"]}
+    assert covered["urllib3==2.8.0"] == "approve urllib3==2.8.0 (imported)"
+    # certifi: approved there without the criterion, and by a third team they import: neither counts
+    assert [c["package"] for c in report["not_covered"]] == ["certifi==2026.10.19.post1"]
+    assert code == 1
