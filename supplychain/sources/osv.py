@@ -1,0 +1,161 @@
+"""OSV advisories source: the on-disk database when installed, else OSV's querybatch API."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+
+from supplychain.datastore import DataStore
+from supplychain.errors import AdvisoryDataError, FetchError
+from supplychain.model import Advisory, Known, PackageRef, ResolvedPackage, Signal, Unknown
+from supplychain.sources import FactPatch, SourceContext
+from supplychain.sources.osv_merge import group, merge
+from supplychain.sources.osv_ranges import evaluate, public
+from supplychain.sources.osv_records import OsvRecord, parse_record
+
+SOURCE = "osv"
+BATCH = 1000  # OSV's documented querybatch limit
+NO_DATA = "no advisory data: run `supplychain db update`"
+
+
+def match_records(ref: PackageRef, records: Sequence[OsvRecord], *, source: str) -> tuple[Advisory, ...]:
+    """The advisories among ``records`` that affect ``ref``; withdrawn records never match."""
+    matched: list[OsvRecord] = []
+    problems: dict[str, list[str]] = {}
+    for record in records:
+        if record.withdrawn:
+            continue
+        for entry in record.affected:
+            if entry.ecosystem != "PyPI" or entry.name != ref.name:
+                continue
+            result = evaluate(ref.version, entry)
+            if result.affected:
+                if record not in matched:
+                    matched.append(record)
+                problems.setdefault(record.id, []).extend(f"{record.id}: {p}" for p in result.problems)
+    return advisories_of(matched, name=ref.name, source=source, problems=problems)
+
+
+def advisories_of(
+    records: Sequence[OsvRecord], *, name: str, source: str, problems: Mapping[str, list[str]] | None = None
+) -> tuple[Advisory, ...]:
+    found = problems or {}
+    merged = [
+        merge(members, source=source, name=name, problems=[p for r in members for p in found.get(r.id, [])])
+        for members in group(records)
+    ]
+    return tuple(sorted(merged, key=lambda advisory: advisory.id))
+
+
+class OsvSource:
+    """Gives the ``advisories`` fact; every fault is an Unknown with its reason, never an exception."""
+
+    id = SOURCE
+
+    async def collect(
+        self, packages: Sequence[ResolvedPackage], context: SourceContext
+    ) -> dict[PackageRef, FactPatch]:
+        refs = sorted({package.ref for package in packages}, key=lambda ref: (ref.name, ref.version))
+        if not refs:
+            return {}
+        store = DataStore(context.config.data_dir)
+        try:
+            if store.has_advisories():
+                return self._from_store(store, refs, context.clock.now())
+        except (AdvisoryDataError, OSError, ValueError, KeyError) as error:
+            return _all_unknown(refs, f"advisory database unreadable: {error}")
+        if context.config.offline:
+            return _all_unknown(refs, NO_DATA)
+        return await self._online(refs, context)
+
+    def _from_store(
+        self, store: DataStore, refs: list[PackageRef], now: datetime
+    ) -> dict[PackageRef, FactPatch]:
+        as_of = store.advisories_as_of()
+        source = f"osv-db:{as_of.date().isoformat() if as_of else 'unknown'}"
+        records = store.records_for(ref.name for ref in refs)
+        patches: dict[PackageRef, FactPatch] = {}
+        for ref in refs:
+            value = match_records(ref, records.get(ref.name, []), source=source)
+            patches[ref] = {"advisories": Known(value=value, source=source, fetched_at=now)}
+        return patches
+
+    async def _online(self, refs: list[PackageRef], context: SourceContext) -> dict[PackageRef, FactPatch]:
+        base = context.config.endpoints.osv.reveal()
+        patches: dict[PackageRef, FactPatch] = {}
+        ids_of: dict[PackageRef, list[str]] = {}
+        for start in range(0, len(refs), BATCH):
+            chunk = refs[start : start + BATCH]
+            body = {
+                "queries": [
+                    {"package": {"name": ref.name, "ecosystem": "PyPI"}, "version": str(public(ref.version))}
+                    for ref in chunk
+                ]
+            }
+            try:
+                answer = await context.http.post_json(f"{base}v1/querybatch", body)
+                found = _batch_ids(answer, len(chunk))
+            except (FetchError, _ShapeError) as error:
+                patches.update(_all_unknown(chunk, f"OSV querybatch failed: {_reason(error)}"))
+                continue
+            ids_of.update(zip(chunk, found, strict=True))
+        wanted = sorted({vuln_id for ids in ids_of.values() for vuln_id in ids})
+        fetched = await asyncio.gather(*(self._vuln(base, vuln_id, context) for vuln_id in wanted))
+        records = dict(zip(wanted, fetched, strict=True))
+        now = context.clock.now()
+        for ref, ids in ids_of.items():
+            failures = sorted(str(records[i]) for i in ids if not isinstance(records[i], OsvRecord))
+            if failures:
+                patches[ref] = {"advisories": Unknown(reason="; ".join(failures), source=SOURCE)}
+                continue
+            mine = [r for i in ids if isinstance(r := records[i], OsvRecord) and not r.withdrawn]
+            value = advisories_of(mine, name=ref.name, source="osv.dev")
+            patches[ref] = {"advisories": Known(value=value, source="osv.dev", fetched_at=now)}
+        return patches
+
+    async def _vuln(self, base: str, vuln_id: str, context: SourceContext) -> OsvRecord | str:
+        url = f"{base}v1/vulns/{quote(vuln_id, safe='')}"
+        try:
+            return parse_record(await context.http.get_json(url), url)
+        except (FetchError, AdvisoryDataError) as error:
+            return f"{vuln_id}: {_reason(error)}"
+
+
+class _ShapeError(Exception):
+    pass
+
+
+def _reason(error: Exception) -> str:
+    reason = getattr(error, "reason", None)
+    return reason if isinstance(reason, str) else str(error)
+
+
+def _batch_ids(answer: Any, expected: int) -> list[list[str]]:
+    """One result per query, in order: a short or long answer cannot be attributed, so it fails."""
+    results = answer.get("results") if isinstance(answer, dict) else None
+    if not isinstance(results, list):
+        raise _ShapeError("answer has no 'results' list")
+    if len(results) != expected:
+        raise _ShapeError(f"{len(results)} results for {expected} queries")
+    ids: list[list[str]] = []
+    for result in results:
+        vulns = result.get("vulns", []) if isinstance(result, dict) else None
+        if not isinstance(vulns, list) or not all(
+            isinstance(v, dict) and isinstance(v.get("id"), str) for v in vulns
+        ):
+            raise _ShapeError("a result is not {'vulns': [{'id': ...}]}")
+        if isinstance(result, dict) and result.get("next_page_token"):
+            raise _ShapeError("paginated result (more than one page of vulnerabilities) not followed")
+        ids.append(sorted({v["id"] for v in vulns}))
+    return ids
+
+
+def _all_unknown(refs: Sequence[PackageRef], reason: str) -> dict[PackageRef, FactPatch]:
+    unknown: Signal[object] = Unknown(reason=reason, source=SOURCE)
+    return {ref: {"advisories": unknown} for ref in refs}
+
+
+__all__ = ["NO_DATA", "OsvSource", "advisories_of", "match_records"]
