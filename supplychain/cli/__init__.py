@@ -28,6 +28,7 @@ def _register_commands() -> None:
     from supplychain.cli import explain  # noqa: F401
     from supplychain.cli import allowlist  # noqa: F401
     from supplychain.cli import inventory  # noqa: F401
+    from supplychain.cli import db  # noqa: F401
 
 
 _register_commands()
