@@ -37,7 +37,8 @@ MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
             # affected: every id and alias of an advisory group is a row, so one equality lookup;
             # ``since`` is copied from the package row so the query needs no second join.
             "CREATE INDEX advisory_alias ON advisory (alias, environment_id)",
-            "CREATE INDEX environment_name ON environment (name, recorded_at)",
+            # one row per environment name; concurrent first records meet here (ON CONFLICT).
+            "CREATE UNIQUE INDEX environment_name ON environment (name)",
         ),
     ),
 )

@@ -131,34 +131,34 @@ class InventoryStore:
         """Replace the environment's package set, keeping each unchanged version's ``since``."""
         stamp = environment.recorded_at.isoformat()
         with self.transaction() as cursor:
+            # Insert-or-keep, then treat the row as existing: two CI jobs recording the same new
+            # environment at once serialise on the unique name instead of creating two rows.
+            cursor.execute(
+                "INSERT INTO environment (id, name, team, recorded_at, input_path, verdict) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING",
+                (
+                    secrets.randbits(62),
+                    environment.name,
+                    environment.team,
+                    stamp,
+                    environment.input_path,
+                    environment.verdict,
+                ),
+            )
+            # The UPDATE takes the row lock first, so later statements see the previous writer's rows.
+            cursor.execute(
+                "UPDATE environment SET team = ?, recorded_at = ?, input_path = ?, verdict = ? "
+                "WHERE name = ?",
+                (environment.team, stamp, environment.input_path, environment.verdict, environment.name),
+            )
             cursor.execute("SELECT id FROM environment WHERE name = ?", (environment.name,))
-            rows = cursor.fetchall()
-            since: dict[tuple[str, str], str] = {}
-            if rows:
-                env_id = int(rows[0][0])
-                cursor.execute("SELECT name, version, since FROM package WHERE environment_id = ?", (env_id,))
-                since = {(name, version): first for name, version, first in cursor.fetchall()}
-                cursor.execute("DELETE FROM advisory WHERE environment_id = ?", (env_id,))
-                cursor.execute("DELETE FROM package WHERE environment_id = ?", (env_id,))
-                cursor.execute(
-                    "UPDATE environment SET team = ?, recorded_at = ?, input_path = ?, verdict = ? "
-                    "WHERE id = ?",
-                    (environment.team, stamp, environment.input_path, environment.verdict, env_id),
-                )
-            else:
-                env_id = secrets.randbits(62)
-                cursor.execute(
-                    "INSERT INTO environment (id, name, team, recorded_at, input_path, verdict) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
-                    (
-                        env_id,
-                        environment.name,
-                        environment.team,
-                        stamp,
-                        environment.input_path,
-                        environment.verdict,
-                    ),
-                )
+            env_id = int(cursor.fetchall()[0][0])
+            cursor.execute("SELECT name, version, since FROM package WHERE environment_id = ?", (env_id,))
+            since: dict[tuple[str, str], str] = {
+                (name, version): first for name, version, first in cursor.fetchall()
+            }
+            cursor.execute("DELETE FROM advisory WHERE environment_id = ?", (env_id,))
+            cursor.execute("DELETE FROM package WHERE environment_id = ?", (env_id,))
             cursor.executemany(
                 "INSERT INTO package (environment_id, name, version, hashes, since) VALUES (?, ?, ?, ?, ?)",
                 [

@@ -110,3 +110,31 @@ def test_unreachable_postgres_is_unavailable_with_the_password_masked() -> None:
         InventoryStore("postgresql://ci:hunter2@127.0.0.1:1/inventory")
     assert "hunter2" not in raised.value.diagnostics()
     assert raised.value.exit_code == 3
+
+
+def test_concurrent_first_records_of_one_environment_make_one_row(db_url: str) -> None:
+    """Many CI jobs write to one database: racing first records must not duplicate the environment."""
+    import threading
+
+    InventoryStore(db_url).close()  # migrate once, as a deployment would
+    barrier = threading.Barrier(4)
+    failures: list[BaseException] = []
+
+    def job(index: int) -> None:
+        try:
+            with InventoryStore(db_url) as mine:
+                barrier.wait()
+                mine.record(env("shared-ci", f"team-{index}", DAY1, pkg("numpy", f"2.{index}.0")))
+        except BaseException as problem:
+            failures.append(problem)
+
+    threads = [threading.Thread(target=job, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    with InventoryStore(db_url) as store:
+        uses = store.who_uses("numpy")
+        assert len(uses) == 1  # the last writer's set, one environment row
+        assert store.usage("numpy") == (1, 1)
