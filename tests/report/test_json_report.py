@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from importlib import resources
 from pathlib import Path
 
@@ -111,3 +112,20 @@ def test_renderer_ids_round_trip() -> None:
     assert sorted(RENDERERS) == ["cyclonedx", "html", "json", "markdown", "sarif"]
     for key, renderer in RENDERERS.items():
         assert renderer.id == key
+
+
+def test_written_reports_are_ordinary_files_under_the_umask(tmp_path: Path) -> None:
+    (path,) = write_reports(real_audit("pipfile"), ["markdown"], tmp_path)
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask
+    assert [p.name for p in tmp_path.iterdir()] == ["supplychain.md"]  # no temporary file left behind
+
+
+@pytest.mark.parametrize("fmt", ["json", "sarif", "cyclonedx"])
+def test_two_independent_audits_render_byte_identical(fmt: str) -> None:
+    """Not just two renders of one object: the whole audit (read, graph, policy) runs twice."""
+    first = real_audit.__wrapped__("uv")
+    second = real_audit.__wrapped__("uv")
+    assert first is not second
+    assert RENDERERS[fmt].render(first) == RENDERERS[fmt].render(second)
