@@ -200,3 +200,33 @@ def test_entries_are_sorted_by_name_then_version(tmp_path: Path) -> None:
     order = [text.index(f'"{version}"') for version in ("2.2.6", "2.3.1", "2.10.0", "0.25.0")]
     assert order == sorted(order)
     assert text.index('name = "numpy"') < text.index('name = "zstandard"')
+
+
+def test_concurrent_writers_lose_no_entry(tmp_path: Path) -> None:
+    """Read-modify-write cycles serialise on the lock file, so every approval survives."""
+    import threading
+
+    path = tmp_path / "allowlist.toml"
+
+    def approve(index: int) -> None:
+        edits.update(
+            path,
+            TODAY,
+            edits.approve(
+                [PackageRef.of(f"pkg-{index}", "1.0")],
+                hashes={},
+                reviewer="a",
+                reason="r",
+                expires=date(2027, 6, 1),
+                today=TODAY,
+            ),
+        )
+
+    threads = [threading.Thread(target=approve, args=(i,)) for i in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(a.name for a in read_allowlist(path, TODAY).approvals) == sorted(
+        f"pkg-{i}" for i in range(12)
+    )
