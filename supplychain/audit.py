@@ -77,7 +77,12 @@ def decide(
         top_source=top[2],
         internal_indexes=tuple(str(url) for url in config.internal_indexes),
         internal_patterns=config.internal_patterns,
-        allowed_indexes=(*policy.allowed_indexes, *(str(url) for url in config.allowed_indexes)),
+        # The configured index endpoint (a mirror or proxy the organisation set up) is allowed too.
+        allowed_indexes=(
+            *policy.allowed_indexes,
+            *(str(url) for url in config.allowed_indexes),
+            str(config.endpoints.index),
+        ),
         allowed_licenses=policy.allowed_licenses,
         covered=cover.covered,
     )

@@ -23,12 +23,19 @@ def _severity(name: str) -> Severity:
     return Severity[name.upper()]
 
 
+def _headline(summary: str, limit: int = 100) -> str:
+    """The first line of a summary, cut at ``limit`` characters (details stay in the evidence)."""
+    line = summary.strip().splitlines()[0] if summary.strip() else ""
+    return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
+
+
 def _advisory_evidence(advisory: Advisory, fact: Known[object]) -> dict[str, JSON]:
     return {
         "advisory": advisory.id,
         "aliases": list(advisory.aliases),
         "severity": advisory.severity.label if advisory.severity is not None else None,
         "fixed_in": [str(v) for v in advisory.fixed_in],
+        "summary": advisory.summary,
         "source": fact.source,
         "fetched_at": fact.fetched_at.isoformat(),
     }
@@ -67,9 +74,11 @@ class VulnerabilityRule:
             fixed = sorted(v for v in advisory.fixed_in if v > package.ref.version)
             remediation = f"upgrade {package.ref.name} to {fixed[0]} or later" if fixed else None
             label = advisory.severity.label if advisory.severity is not None else "unknown"
+            headline = _headline(advisory.summary)
             outcomes.append(
                 Hit(
-                    message=f"{advisory.id} ({label}) affects {package.ref}: {advisory.summary}".rstrip(": "),
+                    message=f"{advisory.id} ({label}) affects {package.ref}"
+                    + (f": {headline}" if headline else ""),
                     evidence=_advisory_evidence(advisory, signal),
                     remediation=remediation or "no fixed version is published; remove or replace it",
                     action=action,

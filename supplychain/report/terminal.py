@@ -45,6 +45,8 @@ def render_terminal(
 ) -> None:
     """Print the summary; colour only when ``stream`` is a TTY (rich's detection); ``quiet``: verdict only."""
     console = Console(file=stream, width=width, highlight=False, soft_wrap=False)
+    if width is None and not console.is_terminal:
+        console.width = 160  # logs and pipes: wide enough for the table to stay readable
     line = Text(verdict_line(result), style=_STYLE[result.verdict])
     if quiet:
         console.print(line)
@@ -61,13 +63,13 @@ def render_terminal(
                 else f"{finding.action.value} (suppressed)"
             )
             score = result.scores.get(finding.package.name) if finding.package else None
-            table.add_row(
+            table.add_row(  # Text cells: messages may hold brackets that rich would read as markup
                 Text(action, style="red" if action == "fail" else "yellow"),
-                str(finding.package or "(environment)"),
-                str(score.score) if score else "",
-                finding.rule,
-                finding.message,
-                finding.remediation or "",
+                Text(str(finding.package or "(environment)")),
+                Text(str(score.score) if score else ""),
+                Text(finding.rule),
+                Text(finding.message),
+                Text(finding.remediation or ""),
             )
         console.print(table)
         if len(findings) > MAX_ROWS:
@@ -75,7 +77,7 @@ def render_terminal(
     if result.unknowns:
         console.print(f"Unknown facts ({len(result.unknowns)}):")
         for unknown in result.unknowns[:MAX_ROWS]:
-            console.print(f"  {unknown.package} {unknown.fact}: {unknown.reason} [{unknown.source}]")
+            console.print(Text(f"  {unknown.package} {unknown.fact}: {unknown.reason} [{unknown.source}]"))
     for title, entries in (
         ("Expired allowlist/exemption entries", result.expired_entries),
         ("Unused allowlist/exemption entries", result.unused_entries),
@@ -83,7 +85,7 @@ def render_terminal(
         if entries:
             console.print(f"{title}:")
             for entry in entries:
-                console.print(f"  {entry}")
+                console.print(Text(f"  {entry}"))
     if result.verdict is Verdict.INCOMPLETE:
         console.print(
             "Data the policy needs was unavailable: restore access (or refresh offline data) and rerun."

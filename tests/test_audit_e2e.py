@@ -1,0 +1,103 @@
+"""``supplychain audit`` end to end over loopback: recorded PyPI answers, an OSV emulator with real records.
+
+Exit codes are checked through the console entry point; the clock is fixed at the recording time.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from supplychain.cli import audit as audit_cli
+from supplychain.clock import FixedClock
+from supplychain.datastore import DataStore
+from tests.policy.recorded import FETCHED, POLICY
+from tests.sources.pypi_support import PYPI_FIXTURES, point_endpoints
+from tests.support.osv_api import OsvApi
+from tests.support.server import ReplayServer
+from tests.test_audit_cli import run
+
+PINS = "requests==2.25.1\nurllib3==2.5.0\ncertifi==2025.8.3\nidna==3.10\n"
+
+
+def _records() -> list[dict[str, object]]:
+    records: list[dict[str, object]] = [
+        yaml.load(io.StringIO(p.read_text()), Loader=yaml.BaseLoader)
+        for p in sorted((POLICY / "advisories").glob("*.yaml"))
+    ]
+    records.append(json.loads((POLICY / "malicious" / "MAL-2022-7433.json").read_text()))
+    return records
+
+
+@pytest.fixture
+def project(server: ReplayServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    server.mount("/", PYPI_FIXTURES)
+    OsvApi(_records()).install(server)
+    point_endpoints(monkeypatch, server)
+    monkeypatch.setenv("SUPPLYCHAIN_OSV_URL", server.url + "/")
+    monkeypatch.setattr(audit_cli, "clock_factory", lambda: FixedClock(FETCHED))
+    data_dir = Path(__import__("os").environ["SUPPLYCHAIN_DATA_DIR"])
+    DataStore(data_dir).import_path(PYPI_FIXTURES / "top-pypi-packages.subset.json")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "requirements.txt").write_text(PINS)
+    return tmp_path
+
+
+def test_sl1_passes_requests_and_its_dependencies(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(["audit", "requirements.txt", "--no-deps", "--policy", "sl1"], capsys)
+    assert code == 0, out + err
+    assert out.splitlines()[-1].startswith("PASSED: policy sl1, 4 packages, 0 failing")
+    # GHSA-j8r2-6x86-q33q's record gives no severity: counted as high, it warns at SL1 (and fails at SL2).
+    assert "GHSA-j8r2-6x86-q33q (unknown) affects requests==2.25.1" in out
+
+
+def test_sl2_fails_on_the_advisories_and_names_the_fix(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(["audit", "requirements.txt", "--no-deps", "--policy", "sl2", "--quiet"], capsys)
+    assert code == 1
+    # GHSA-j8r2-6x86-q33q (CVE-2023-32681) is rated high by its record: it fails; the medium ones warn.
+    assert out.startswith("FAILED: policy sl2, 4 packages, 1 failing")
+
+
+def test_sl5_names_the_indie_maintained_package(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (project / "requirements.txt").write_text(PINS + "six==1.17.0\n")
+    # The recorded top-packages snapshot is from 2026-04-01; a user policy accepts data that old.
+    (project / "ours.toml").write_text('extends = "sl5"\nmax_data_age_days = 365\n')
+    code, out, err = run(
+        ["audit", "requirements.txt", "--no-deps", "--policy", "ours.toml", "--format", "json"], capsys
+    )
+    assert code == 1, out + err
+    indie = [f for f in json.loads(out)["findings"] if f["rule"] == "indie-maintained"]
+    assert {(f["package"]["name"], f["action"]) for f in indie} == {("six", "fail"), ("idna", "fail")}
+    six = next(f for f in indie if f["package"]["name"] == "six")
+    assert six["message"].startswith("six has 1 maintainer(s) (gutworth) and no organisation")
+
+
+def test_unreachable_advisories_exit_3_at_sl5_and_warn_at_sl2(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SUPPLYCHAIN_OSV_URL", "http://127.0.0.1:9/")  # discard port: refused
+    code, out, _ = run(["audit", "requirements.txt", "--no-deps", "--policy", "sl5"], capsys)
+    assert code == 3
+    assert "requests==2.25.1 advisories:" in out
+    assert out.splitlines()[-1].startswith("INCOMPLETE: policy sl5")
+    code, out, _ = run(["audit", "requirements.txt", "--no-deps", "--policy", "sl2"], capsys)
+    assert code == 0
+    assert "requests==2.25.1 advisories:" in out
+    assert out.splitlines()[-1].startswith("PASSED: policy sl2")
+
+
+def test_json_format_prints_findings_and_verdict(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(
+        ["audit", "requirements.txt", "--no-deps", "--policy", "sl2", "--format", "json"], capsys
+    )
+    assert code == 1
+    document = json.loads(out)
+    assert document["verdict"] == "failed"
+    rules = {(f["rule"], f["package"]["name"]) for f in document["findings"] if f["action"] == "fail"}
+    assert rules == {("vulnerability", "requests")}
