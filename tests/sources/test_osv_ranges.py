@@ -10,7 +10,10 @@ from supplychain.sources.osv_ranges import evaluate, in_range
 from supplychain.sources.osv_records import OsvAffected, OsvRange
 
 UNIVERSE = sorted(
-    {Version(v) for v in ["0.1", "0.9", "1.0a1", "1.0", "1.0.post1", "1.1.dev0", "1.1", "1.5", "2.0rc1", "2.0", "3.0"]}
+    {
+        Version(v)
+        for v in ["0.1", "0.9", "1.0a1", "1.0", "1.0.post1", "1.1.dev0", "1.1", "1.5", "2.0rc1", "2.0", "3.0"]
+    }
 )
 
 
@@ -25,19 +28,26 @@ def affected(version: str, item: OsvAffected) -> bool:
 
 def test_introduced_zero_fixed() -> None:
     item = entry(("introduced", "0"), ("fixed", "5.4"))
-    assert affected("5.3.1", item) and affected("0.1", item) and affected("5.4b2", item)
-    assert not affected("5.4", item) and not affected("6.0", item)
+    assert affected("5.3.1", item)
+    assert affected("0.1", item)
+    assert affected("5.4b2", item)
+    assert not affected("5.4", item)
+    assert not affected("6.0", item)
 
 
 def test_last_affected_is_inclusive() -> None:
     item = entry(("introduced", "1.0"), ("last_affected", "1.5"))
-    assert affected("1.5", item) and affected("1.0", item)
-    assert not affected("1.5.post1", item) and not affected("0.9", item)
+    assert affected("1.5", item)
+    assert affected("1.0", item)
+    assert not affected("1.5.post1", item)
+    assert not affected("0.9", item)
 
 
 def test_limit_caps_the_range() -> None:
     item = entry(("introduced", "1.0"), ("limit", "1.5"))
-    assert affected("1.4", item) and not affected("1.5", item) and not affected("2.0", item)
+    assert affected("1.4", item)
+    assert not affected("1.5", item)
+    assert not affected("2.0", item)
 
 
 def test_events_out_of_order_and_reintroduced() -> None:
@@ -58,12 +68,14 @@ def test_local_version_compares_on_public_version() -> None:
 def test_non_pep440_event_matches_with_a_problem() -> None:
     result = evaluate(Version("9.9"), entry(("introduced", "0"), ("fixed", "0.2.0-n653x")))
     assert result.affected
-    assert result.problems and "0.2.0-n653x" in result.problems[0]
+    assert result.problems
+    assert "0.2.0-n653x" in result.problems[0]
 
 
 def test_git_only_cannot_decide_and_says_so() -> None:
     result = evaluate(Version("1.0"), entry(("introduced", "abc"), kind="GIT"))
-    assert result.affected and "GIT" in result.problems[0]
+    assert result.affected
+    assert "GIT" in result.problems[0]
 
 
 def test_git_beside_ecosystem_is_ignored() -> None:
@@ -77,11 +89,13 @@ def test_git_beside_ecosystem_is_ignored() -> None:
         versions=(),
         severity=None,
     )
-    assert not affected("1.0", item) and evaluate(Version("1.0"), item).problems == ()
+    assert not affected("1.0", item)
+    assert evaluate(Version("1.0"), item).problems == ()
 
 
 def test_no_ranges_no_versions_matches_every_version() -> None:
-    assert affected("0.0.1", entry()) and affected("99", entry())
+    assert affected("0.0.1", entry())
+    assert affected("99", entry())
 
 
 def brute_force(version: Version, events: list[tuple[str, Version | None]]) -> bool:
@@ -111,7 +125,9 @@ def brute_force(version: Version, events: list[tuple[str, Version | None]]) -> b
 @settings(max_examples=400, deadline=None)
 @given(
     st.lists(
-        st.tuples(st.sampled_from(["introduced", "fixed", "last_affected", "limit"]), st.sampled_from(UNIVERSE)),
+        st.tuples(
+            st.sampled_from(["introduced", "fixed", "last_affected", "limit"]), st.sampled_from(UNIVERSE)
+        ),
         min_size=1,
         max_size=6,
     ),

@@ -13,7 +13,9 @@ OSV = Path(__file__).parent.parent / "fixtures" / "osv"
 
 
 def test_yaml_keeps_versions_and_dates_as_strings() -> None:
-    text = b"id: HANDMADE-1\nmodified: 2026-01-02T03:04:05Z\naffected:\n- package: {name: X, ecosystem: PyPI}\n"
+    text = (
+        b"id: HANDMADE-1\nmodified: 2026-01-02T03:04:05Z\naffected:\n- package: {name: X, ecosystem: PyPI}\n"
+    )
     text += b"  ranges:\n  - type: ECOSYSTEM\n    events:\n    - introduced: 0\n    - fixed: 1.10\n"
     record = load_record(text, "inline.yaml")
     assert record.modified == "2026-01-02T03:04:05Z"
@@ -38,11 +40,14 @@ def test_withdrawn_record_is_recognised() -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        (b"id: X\naffected: [\n", "bad.yaml:"),
+        (b"id: X\naffected: [\n", "bad.yaml:3: invalid YAML"),
         (b'{"id": "X", "affected": [}', "bad.yaml:1: invalid JSON"),
         (b"id: X\naffected: {a: 1}\n", "affected: expected a list"),
-        (b"id: X\naffected:\n- package: {name: a, ecosystem: PyPI}\n  ranges:\n  - events: [{fixed: 1, introduced: 0}]\n",
-         "exactly one of"),
+        (
+            b"id: X\naffected:\n- package: {name: a, ecosystem: PyPI}\n"
+            b"  ranges:\n  - events: [{fixed: 1, introduced: 0}]\n",
+            "exactly one of",
+        ),
         (b"- just a list\n", "record: expected a mapping"),
         (b"summary: no id\n", "id: expected a string"),
     ],
@@ -50,4 +55,5 @@ def test_withdrawn_record_is_recognised() -> None:
 def test_malformed_records_name_the_file(text: bytes, expected: str) -> None:
     with pytest.raises(AdvisoryDataError) as caught:
         load_record(text, "bad.yaml")
-    assert expected in caught.value.message and "bad.yaml" in caught.value.message
+    assert expected in caught.value.message
+    assert "bad.yaml" in caught.value.message

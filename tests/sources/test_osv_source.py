@@ -1,0 +1,181 @@
+"""OsvSource: on-disk DB, online querybatch + vulns replayed from real records, faults → Unknown."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+
+from supplychain.clock import FixedClock
+from supplychain.config import AuditConfig
+from supplychain.datastore import DataStore
+from supplychain.endpoints import Endpoints
+from supplychain.model import Known, Origin, OriginKind, PackageRef, ResolvedPackage, Unknown
+from supplychain.progress import NullProgress
+from supplychain.sources import FactPatch, SourceContext
+from supplychain.sources.http import HttpSettings, build_http
+from supplychain.sources.osv import NO_DATA, OsvSource
+from supplychain.sources.osv_records import load_record
+from supplychain.target import Target
+from tests.support.server import ReplayServer, Reply
+
+OSV = Path(__file__).parent.parent / "fixtures" / "osv"
+PINS = {"pyyaml": "5.3.1", "urllib3": "1.26.4", "requests": "2.33.0", "midi-melady-extraction": "94.6"}
+
+
+def packages() -> list[ResolvedPackage]:
+    return [
+        ResolvedPackage(
+            ref=PackageRef(name=canonicalize_name(name), version=Version(version)),
+            origin=Origin(kind=OriginKind.INDEX),
+        )
+        for name, version in sorted(PINS.items())
+    ]
+
+
+def run(tmp_path: Path, clock: FixedClock, *, offline: bool = False) -> dict[PackageRef, FactPatch]:
+    config = AuditConfig(
+        input_path=None,
+        target=Target.parse(None, None),
+        endpoints=Endpoints.load(),
+        cache_dir=None,
+        data_dir=tmp_path / "data",
+        offline=offline,
+    )
+
+    async def job() -> dict[PackageRef, FactPatch]:
+        http = build_http(HttpSettings(offline=offline, cache_dir=None))
+        try:
+            context = SourceContext(http=http, config=config, clock=clock, progress=NullProgress())
+            return await OsvSource().collect(packages(), context)
+        finally:
+            await http.aclose()
+
+    return asyncio.run(job())
+
+
+def record_files() -> dict[str, bytes]:
+    files = [*(OSV / "records" / "pypa").rglob("*.yaml"), *(OSV / "records" / "malicious").glob("*.json")]
+    return {path.stem: path.read_bytes() for path in files}
+
+
+def install_osv_api(
+    server: ReplayServer, monkeypatch: pytest.MonkeyPatch, *, drop_last: bool = False
+) -> list[str]:
+    """Answer as api.osv.dev would, computed from the real records (see tests/fixtures/osv/README.md)."""
+    monkeypatch.setenv("SUPPLYCHAIN_OSV_URL", server.url + "/")
+    records = {stem: load_record(data, stem) for stem, data in record_files().items()}
+    raw = record_files()
+    queries: list[str] = []
+
+    def handler(method: str, path: str, body: bytes) -> Reply | None:
+        if method == "POST" and path == "/v1/querybatch":
+            results = []
+            for query in json.loads(body)["queries"]:
+                name, version = query["package"]["name"], query["version"]
+                queries.append(f"{name}=={version}")
+                ref = PackageRef(name=canonicalize_name(name), version=Version(version))
+                from supplychain.sources.osv import match_records
+
+                hits = sorted(
+                    r.id for r in records.values() if not r.withdrawn and match_records(ref, [r], source="x")
+                )
+                results.append(
+                    {"vulns": [{"id": i, "modified": records[i].modified} for i in hits]} if hits else {}
+                )
+            if drop_last:
+                results = results[:-1]
+            return Reply(200, json.dumps({"results": results}).encode(), {"Content-Type": "application/json"})
+        if method == "GET" and path.startswith("/v1/vulns/"):
+            stem = path.rsplit("/", 1)[1]
+            if stem not in raw:
+                return Reply(404, b'{"code":5,"message":"Bug not found."}')
+            data = raw[stem]
+            document = json.loads(data) if data.lstrip().startswith(b"{") else _yaml_as_json(data)
+            return Reply(200, json.dumps(document).encode(), {"Content-Type": "application/json"})
+        return None
+
+    server.handlers.append(handler)
+    return queries
+
+
+def _yaml_as_json(data: bytes) -> object:
+    import yaml
+
+    return yaml.load(data, Loader=yaml.BaseLoader)
+
+
+def advisories(patch: FactPatch) -> Known[tuple[object, ...]]:
+    fact = patch["advisories"]
+    assert isinstance(fact, Known), fact
+    return fact  # type: ignore[return-value]
+
+
+def test_no_data_offline_is_unknown(tmp_path: Path, clock: FixedClock) -> None:
+    result = run(tmp_path, clock, offline=True)
+    assert {str(p["advisories"]) for p in result.values()} == {str(Unknown(reason=NO_DATA, source="osv"))}
+
+
+def test_on_disk_database(tmp_path: Path, clock: FixedClock) -> None:
+    store = DataStore(tmp_path / "data")
+    store.import_path(OSV / "records")
+    result = run(tmp_path, clock, offline=True)
+    by_name = {ref.name: advisories(patch) for ref, patch in result.items()}
+    assert by_name["pyyaml"].source.startswith("osv-db:")
+    assert by_name["pyyaml"].fetched_at == clock.now()
+    assert "GHSA-8q59-q68h-6hv4" in {a.id for a in by_name["pyyaml"].value}  # type: ignore[attr-defined]
+    assert [a.kind.value for a in by_name["midi-melady-extraction"].value] == ["malicious"]  # type: ignore[attr-defined]
+    assert by_name["requests"].value == ()
+
+
+def test_online_querybatch_matches_the_database(
+    tmp_path: Path, clock: FixedClock, server: ReplayServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    queries = install_osv_api(server, monkeypatch)
+    online = run(tmp_path / "online", clock)
+    assert sorted(queries) == sorted(f"{n}=={v}" for n, v in PINS.items())
+    assert sum(1 for method, path in server.requests if method == "POST") == 1  # one batch for all
+    DataStore(tmp_path / "db" / "data").import_path(OSV / "records")
+    offline = run(tmp_path / "db", clock, offline=True)
+    for ref in online:
+        got, want = advisories(online[ref]), advisories(offline[ref])
+        assert got.source == "osv.dev"
+        assert [a.ids for a in got.value] == [a.ids for a in want.value]  # type: ignore[attr-defined]
+
+
+def test_short_batch_answer_is_unknown_for_all(
+    tmp_path: Path, clock: FixedClock, server: ReplayServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    install_osv_api(server, monkeypatch, drop_last=True)
+    result = run(tmp_path, clock)
+    for patch in result.values():
+        fact = patch["advisories"]
+        assert isinstance(fact, Unknown)
+        assert "3 results for 4 queries" in fact.reason
+
+
+def test_server_error_is_unknown(
+    tmp_path: Path, clock: FixedClock, server: ReplayServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SUPPLYCHAIN_OSV_URL", server.url + "/")
+    server.handlers.append(lambda method, path, body: Reply(500, b"oops"))
+    result = run(tmp_path, clock)
+    assert len(result) == 4
+    for patch in result.values():
+        fact = patch["advisories"]
+        assert isinstance(fact, Unknown)
+        assert "500" in fact.reason
+
+
+def test_vuln_fetch_failure_is_unknown_for_that_package_only(
+    tmp_path: Path, clock: FixedClock, server: ReplayServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    install_osv_api(server, monkeypatch)
+    server.handlers.insert(0, lambda m, p, b: Reply(500, b"") if p == "/v1/vulns/MAL-2024-11632" else None)
+    result = {ref.name: patch["advisories"] for ref, patch in run(tmp_path, clock).items()}
+    assert isinstance(result["midi-melady-extraction"], Unknown)
+    assert isinstance(result["pyyaml"], Known)
