@@ -16,7 +16,6 @@ from supplychain.report.json_report import dumps
 from supplychain.result import AuditResult
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-INFORMATION_URI = "https://pypi.org/project/supplychain/"
 _LEVEL = {Action.FAIL: "error", Action.WARN: "warning", Action.OFF: "note"}
 
 
@@ -43,7 +42,6 @@ def _rules() -> list[JSON]:
             "shortDescription": {"text": rule.rationale},
             "fullDescription": {"text": rule.rationale},
             "help": {"text": rule.help, "markdown": f"**{rule_id}**: {rule.rationale}\n\n{rule.help}"},
-            "helpUri": f"{INFORMATION_URI}#{rule_id}",
         }
         for rule_id, rule in sorted(RULES.items())
     ]
@@ -97,7 +95,6 @@ def sarif_document(result: AuditResult) -> dict[str, JSON]:
                     "driver": {
                         "name": "supplychain",
                         "version": __version__,
-                        "informationUri": INFORMATION_URI,
                         "rules": rules,
                     }
                 },
