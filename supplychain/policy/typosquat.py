@@ -18,7 +18,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from supplychain.model import Known, PackageFacts, ResolvedPackage
-from supplychain.policy.base import Environment, Hit, Outcome, RuleSettings, evidence
+from supplychain.policy.base import Environment, Hit, Missing, Outcome, RuleSettings, evidence
 from supplychain.policy.internal import is_internal
 
 AFFIXES = (
@@ -158,8 +158,6 @@ class TyposquatRule:
         self, package: ResolvedPackage, facts: PackageFacts, settings: RuleSettings, env: Environment
     ) -> list[Outcome]:
         if env.top_downloads is None:
-            from supplychain.policy.base import Missing
-
             return [
                 Missing(
                     fact="top_packages",

@@ -232,21 +232,33 @@ def test_dependency_confusion() -> None:
     assert run("dependency-confusion", "six") == []  # public package
 
 
-def test_typosquat_fires_for_equests_like_name_not_for_requests() -> None:
+def _squat(name: str, maintainers: object) -> tuple[object, object]:
+    """six's recorded data under the name of a reported squat (MAL-2022-7433 names ``equests``)."""
     package, facts = facts_for("six")
+    ref = replace(package.ref, name=name)
+    return replace(package, ref=ref), replace(
+        facts, ref=ref, maintainers=maintainers, downloads_30d=Unknown(reason="removed", source="t")
+    )
+
+
+def test_typosquat_fires_for_a_reported_squat_not_for_the_real_package() -> None:
     top = top_downloads()
-    assert run("typosquat", "requests", params={"min_ratio": 100}, top=top) == []
-    fake = replace(package, ref=replace(package.ref, name="reqeusts"))  # type: ignore[arg-type]
-    env = env_of(
-        [(fake, replace(facts, ref=fake.ref, downloads_30d=Unknown(reason="x", source="t")))], top=top
-    )
-    out = hits(
-        RULES["typosquat"].evaluate(
-            fake, env.facts[fake.ref.name], RuleSettings(action=Action.FAIL, params={"min_ratio": 100}), env
-        )
-    )
-    assert out[0].evidence["target"] == "requests"
+    assert run("typosquat", "requests", params={"min_ratio": 10_000}, top=top) == []
+    fake, facts = _squat("equests", facts_for("six")[1].maintainers)
+    env = env_of([(fake, facts)], top=top)  # type: ignore[list-item]
+    settings = RuleSettings(action=Action.FAIL, params={"min_ratio": 10_000})
+    out = hits(RULES["typosquat"].evaluate(fake, facts, settings, env))  # type: ignore[arg-type]
+    assert [(h.evidence["target"], h.evidence["technique"]) for h in out] == [("requests", "edit-distance-1")]
     assert missing(run("typosquat", "six", params={"min_ratio": 100})) == ["top_packages"]
+
+
+def test_typosquat_suppressed_when_sharing_a_maintainer_with_the_target() -> None:
+    top = top_downloads()
+    requests_package, requests_facts = facts_for("requests")
+    fake, facts = _squat("equests", requests_facts.maintainers)  # the same owners as requests
+    env = env_of([(fake, facts), (requests_package, requests_facts)], top=top)  # type: ignore[list-item]
+    settings = RuleSettings(action=Action.FAIL, params={"min_ratio": 10_000})
+    assert RULES["typosquat"].evaluate(fake, facts, settings, env) == []  # type: ignore[arg-type]
 
 
 def test_build_from_source_pycrypto_is_sdist_only() -> None:
