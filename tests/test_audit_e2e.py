@@ -101,3 +101,28 @@ def test_json_format_prints_findings_and_verdict(project: Path, capsys: pytest.C
     assert document["verdict"] == "failed"
     rules = {(f["rule"], f["package"]["name"]) for f in document["findings"] if f["action"] == "fail"}
     assert rules == {("vulnerability", "requests")}
+
+
+def test_output_dir_writes_reports_and_prints_the_summary(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = [
+        "audit",
+        "requirements.txt",
+        "--no-deps",
+        "--policy",
+        "sl1",
+        "--format",
+        "json",
+        "--format",
+        "sarif",
+    ]
+    code, out, err = run([*args, "--output", "reports"], capsys)
+    assert code == 0, err
+    assert sorted(p.name for p in (project / "reports").iterdir()) == [
+        "supplychain.json",
+        "supplychain.sarif",
+    ]
+    assert out.splitlines()[-1].startswith("PASSED: policy sl1")
+    document = json.loads((project / "reports" / "supplychain.json").read_text())
+    assert document["verdict"] == "passed"
