@@ -28,6 +28,7 @@ from supplychain.progress import Progress
 from supplychain.resolve.graph import ROOT, DependencyGraph, Edge
 from supplychain.resolve.index import IndexClient, ProjectNotFound
 from supplychain.resolve.provider import Candidate, Provider, Req
+from supplychain.resolve.store import MetadataStore
 from supplychain.sources.http import Http
 from supplychain.urls import SafeUrl
 
@@ -88,7 +89,12 @@ async def resolve(
     inputs: RequirementSet, config: AuditConfig, http: Http, progress: Progress
 ) -> DependencyGraph:
     indexes = config.index_urls or inputs.index_urls or (config.endpoints.index,)
-    client = IndexClient(http, indexes, pypi=(config.endpoints.index, config.endpoints.pypi))
+    client = IndexClient(
+        http,
+        indexes,
+        pypi=(config.endpoints.index, config.endpoints.pypi),
+        store=MetadataStore(config.cache_dir / "resolve-metadata") if config.cache_dir else None,
+    )
     wanted = [d for d in inputs.requirements if config.target.evaluate(d.requirement.marker)]
     direct_refs = {d.name: d for d in wanted if d.origin is not None}
     roots = [_root_req(d) for d in wanted if d.origin is None]
@@ -107,7 +113,7 @@ async def resolve(
         progress=progress,
     )
     for req in roots:
-        client.page(req.name)
+        provider.speculate(req.name)
     progress.stage("resolve")
     resolver: Resolver[Req, Candidate, str] = Resolver(provider, BaseReporter())
     try:
@@ -121,6 +127,7 @@ async def resolve(
     except FetchError as error:
         raise ResolutionError(f"could not read the index: {error.reason}") from None
     finally:
+        provider.stop()
         client.cancel()
     return _graph(result.mapping, provider, wanted, direct_refs)
 

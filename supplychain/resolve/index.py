@@ -22,6 +22,7 @@ from packaging.version import Version
 
 from supplychain.errors import FetchError, HttpStatusError
 from supplychain.resolve.archive import read_sdist_pkg_info, read_wheel_metadata
+from supplychain.resolve.store import MetadataStore
 from supplychain.sources.http import Http
 from supplychain.urls import SafeUrl
 
@@ -146,12 +147,18 @@ class IndexClient:
     """Memoised async fetches of pages and metadata, shared by every concurrent caller."""
 
     def __init__(
-        self, http: Http, indexes: Sequence[SafeUrl], *, pypi: tuple[SafeUrl, SafeUrl] | None = None
+        self,
+        http: Http,
+        indexes: Sequence[SafeUrl],
+        *,
+        pypi: tuple[SafeUrl, SafeUrl] | None = None,
+        store: MetadataStore | None = None,
     ) -> None:
         """``pypi``: (its Simple index, its JSON API base) for wheels without PEP 658 metadata."""
         self.http = http
         self.indexes = tuple(indexes)
         self.pypi = pypi
+        self.store = store
         self._pages: dict[NormalizedName, asyncio.Task[ProjectPage]] = {}
         self._metadata: dict[str, asyncio.Task[CoreMetadata]] = {}
 
@@ -187,6 +194,17 @@ class IndexClient:
         raise ProjectNotFound(name)
 
     async def _fetch_metadata(self, file: IndexFile, index: SafeUrl) -> CoreMetadata:
+        """From the on-disk store when this exact file (by hash) was read before."""
+        if self.store is not None:
+            known = self.store.get(file)
+            if known is not None:
+                return known
+        metadata = await self._read_metadata(file, index)
+        if self.store is not None:
+            self.store.put(file, metadata)
+        return metadata
+
+    async def _read_metadata(self, file: IndexFile, index: SafeUrl) -> CoreMetadata:
         if file.has_metadata:
             try:
                 response = await self.http.get(file.url + ".metadata", max_bytes=_METADATA_BYTES)

@@ -99,6 +99,7 @@ class Provider(AbstractProvider[Req, Candidate, str]):
         self.dependencies: dict[tuple[str, Version], list[Req]] = {}
         self.unresolved: dict[tuple[NormalizedName, Version], str] = {}
         self.warned_no_time: set[NormalizedName] = set()
+        self.crawled: dict[NormalizedName, asyncio.Future[None]] = {}
 
     # --- bridging to the event loop -------------------------------------------------------------
 
@@ -110,7 +111,34 @@ class Provider(AbstractProvider[Req, Candidate, str]):
 
     def prefetch(self, names: Iterable[NormalizedName]) -> None:
         for name in names:
-            self.loop.call_soon_threadsafe(self.client.page, name)
+            self.loop.call_soon_threadsafe(self.speculate, name)
+
+    def speculate(self, name: NormalizedName) -> None:
+        """On the loop: crawl ahead along the newest versions, as the resolver most likely will."""
+        if name not in self.crawled and name not in self.skip:
+            self.crawled[name] = asyncio.ensure_future(self._crawl(name))
+
+    async def _crawl(self, name: NormalizedName) -> None:
+        try:
+            page = await self.client.page(name)
+            best = self._best_files(page, set())
+            finals = [v for v in best if not v.is_prerelease] or list(best)
+            if not finals:
+                return
+            metadata = await self.client.metadata(best[max(finals)], page.index)
+        except Exception:  # noqa: BLE001 - a guess that failed; the resolver will ask and report
+            return
+        for line in metadata.requires or ():
+            try:
+                requirement = Requirement(line)
+            except InvalidRequirement:
+                continue
+            if self.target.evaluate(requirement.marker):
+                self.speculate(normalize(requirement.name))
+
+    def stop(self) -> None:
+        for task in self.crawled.values():
+            task.cancel()
 
     # --- resolvelib API ---------------------------------------------------------------------------
 
