@@ -88,9 +88,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--uv", default=shutil.which("uv") or "/tmp/probe/bin/uv")
     args = parser.parse_args()
-    print(
-        f"{'input':<18} {'cold ours':>10} {'cold uv':>9} {'ratio':>6} {'warm ours':>10} {'warm uv':>8} {'ratio':>6}"
-    )
+    header = ("input", "cold ours", "cold uv", "ratio", "warm ours", "warm uv", "ratio")
+    print("{:<18} {:>10} {:>9} {:>6} {:>10} {:>8} {:>6}".format(*header))
     for requirement in args.requirements:
         cold_ours, cold_uv, warm_ours, warm_uv = bench(requirement, args.uv, args.runs)
         print(

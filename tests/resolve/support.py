@@ -24,7 +24,13 @@ from supplychain.target import Target
 from tests.support.server import ReplayServer, Reply
 
 
-def config_for(base: str, *, exclude_newer: datetime | None = None, no_deps: bool = False) -> AuditConfig:
+def config_for(
+    base: str,
+    *,
+    exclude_newer: datetime | None = None,
+    no_deps: bool = False,
+    cache_dir: Path | None = None,
+) -> AuditConfig:
     endpoints = Endpoints.load(
         environ={"SUPPLYCHAIN_INDEX_URL": f"{base}/simple/", "SUPPLYCHAIN_PYPI_URL": base}
     )
@@ -34,7 +40,7 @@ def config_for(base: str, *, exclude_newer: datetime | None = None, no_deps: boo
         exclude_newer=exclude_newer,
         no_deps=no_deps,
         endpoints=endpoints,
-        cache_dir=None,
+        cache_dir=cache_dir,
         data_dir=Path("/nonexistent"),
     )
 

@@ -174,3 +174,17 @@ def test_direct_references_become_unfetched_nodes(server: ReplayServer) -> None:
     assert graph.package("gitdep").unresolved == "not fetched: direct reference (vcs)"  # type: ignore[arg-type]
     assert graph.requested_by("gitdep") == ["<root>", "a"]  # type: ignore[arg-type]
     assert all("/gitdep" not in path for _, path in server.requests)
+
+
+def test_a_second_run_reads_no_wheel_again(server: ReplayServer, tmp_path: Path) -> None:
+    """Dependencies read from a file are memoised by its sha256; a file without a hash is not."""
+    index = HandIndex(server)
+    index.wheel("hashed", "1.0", ["unhashed"], hashes={"sha256": "ab" * 32})
+    index.wheel("unhashed", "1.0")
+    config = config_for(server.url, cache_dir=tmp_path / "cache")
+    first = resolve(requirement_set(["hashed"]), config)
+    server.requests.clear()
+    second = resolve(requirement_set(["hashed"]), config)
+    assert versions(first) == versions(second) == {"hashed": "1.0", "unhashed": "1.0"}
+    wheels = sorted(path for _, path in server.requests if path.endswith(".whl"))
+    assert wheels == ["/files/unhashed-1.0-py3-none-any.whl"]
