@@ -143,7 +143,8 @@ def test_platform_wheel_is_preferred_and_incompatible_ones_skipped(server: Repla
     graph = resolve(requirement_set(["native"]), config_for(server.url))
     package = graph.package("native")  # type: ignore[arg-type]
     assert str(package.ref.version) == "1.0"
-    assert package.origin.artifact is not None and package.origin.artifact.value == "wheel"
+    assert package.origin.artifact is not None
+    assert package.origin.artifact.value == "wheel"
     assert package.origin.url == SafeUrl(f"{server.url}/simple/")
 
 
