@@ -16,6 +16,7 @@ from supplychain.archives import ArchiveLimits, iter_members
 from supplychain.cli import main
 from supplychain.datastore import DataStore
 from supplychain.errors import AdvisoryDataError, InputError
+from supplychain.sources.osv_records import OsvRecord
 from tests.support.server import ReplayServer, Reply
 
 OSV = Path(__file__).parent / "fixtures" / "osv"
@@ -95,7 +96,8 @@ def test_import_detects_kind_and_indexes_by_name(tmp_path: Path) -> None:
     store = DataStore(tmp_path / "data")
     archive = make_zip(tmp_path / "all.zip", {"PYSEC-2021-142.yaml": PYYAML, "MAL-2024-11632.json": MAL})
     assert store.import_path(archive, now=datetime(2026, 11, 1, tzinfo=UTC)) == ["advisories", "malicious"]
-    records = store.records_for(["PyYAML", "midi_melady_extraction", "absent"])
+    found = store.records_for(["PyYAML", "midi_melady_extraction", "absent"])
+    records: dict[str, list[OsvRecord]] = {str(name): value for name, value in found.items()}
     assert [r.id for r in records["pyyaml"]] == ["PYSEC-2021-142"]
     assert [r.id for r in records["midi-melady-extraction"]] == ["MAL-2024-11632"]
     assert records["absent"] == []
@@ -131,7 +133,7 @@ def test_top_packages_import(tmp_path: Path) -> None:
     top = store.top_packages()
     assert top is not None
     assert top.ranks == {"boto3": 1, "foo-bar": 2}
-    assert top.downloads["foo-bar"] == 10
+    assert {str(k): v for k, v in top.downloads.items()}["foo-bar"] == 10
     assert top.as_of == datetime(2026, 4, 1, 6, 34, 6, tzinfo=UTC)
     source.write_text(json.dumps({"last_update": "x", "rows": []}))
     with pytest.raises(InputError, match="last_update"):

@@ -124,7 +124,9 @@ def test_on_disk_database(tmp_path: Path, clock: FixedClock) -> None:
     store = DataStore(tmp_path / "data")
     store.import_path(OSV / "records")
     result = run(tmp_path, clock, offline=True)
-    by_name = {ref.name: advisories(patch) for ref, patch in result.items()}
+    by_name: dict[str, Known[tuple[object, ...]]] = {
+        ref.name: advisories(patch) for ref, patch in result.items()
+    }
     assert by_name["pyyaml"].source.startswith("osv-db:")
     assert by_name["pyyaml"].fetched_at == clock.now()
     assert "GHSA-8q59-q68h-6hv4" in {a.id for a in by_name["pyyaml"].value}  # type: ignore[attr-defined]
@@ -176,6 +178,6 @@ def test_vuln_fetch_failure_is_unknown_for_that_package_only(
 ) -> None:
     install_osv_api(server, monkeypatch)
     server.handlers.insert(0, lambda m, p, b: Reply(500, b"") if p == "/v1/vulns/MAL-2024-11632" else None)
-    result = {ref.name: patch["advisories"] for ref, patch in run(tmp_path, clock).items()}
+    result: dict[str, object] = {ref.name: patch["advisories"] for ref, patch in run(tmp_path, clock).items()}
     assert isinstance(result["midi-melady-extraction"], Unknown)
     assert isinstance(result["pyyaml"], Known)
