@@ -31,5 +31,4 @@ class Source(Protocol):
 
     async def collect(
         self, packages: Sequence[ResolvedPackage], context: SourceContext
-    ) -> dict[PackageRef, FactPatch]:
-        ...
+    ) -> dict[PackageRef, FactPatch]: ...

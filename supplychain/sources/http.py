@@ -245,9 +245,7 @@ def _backoff(error: Exception) -> bool | float:
         return True
     if isinstance(error, httpx.ConnectError) and str(error) == "offline":
         return False
-    return isinstance(
-        error, httpx.TimeoutException | httpx.NetworkError | httpx.RemoteProtocolError
-    )
+    return isinstance(error, httpx.TimeoutException | httpx.NetworkError | httpx.RemoteProtocolError)
 
 
 def _transport_error(raw: str, error: httpx.TransportError, *, offline: bool) -> FetchError:
