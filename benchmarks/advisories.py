@@ -68,7 +68,8 @@ def main() -> None:
                         except InvalidVersion:
                             continue
                         checked += 1
-                        if record.id not in {i for a in match_records(ref, [record], source="b") for i in a.ids}:
+                        found = match_records(ref, [record], source="b")
+                        if record.id not in {i for a in found for i in a.ids}:
                             missed += 1
                             print(f"  MISSED {record.id} {name} {value}")
         print(f"end-to-end: {checked} listed (record, version) pairs checked, {missed} missed")

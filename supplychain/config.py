@@ -62,7 +62,7 @@ class FileSettings:
 
 
 def load_file_settings(directory: Path) -> FileSettings:
-    """Read ``supplychain.toml`` (preferred) or ``pyproject.toml``'s ``[tool.supplychain]`` in ``directory``."""
+    """Read ``supplychain.toml`` (preferred) or ``[tool.supplychain]`` of ``pyproject.toml``."""
     standalone = directory / "supplychain.toml"
     if standalone.is_file():
         return _parse(standalone, load_toml(standalone), prefix="")

@@ -22,13 +22,15 @@ app = typer.Typer(
 
 def _register_commands() -> None:
     # Imported for their side effect of adding commands to ``app``.
-    from supplychain.cli import tree  # noqa: F401
-    from supplychain.cli import audit  # noqa: F401
-    from supplychain.cli import policy  # noqa: F401
-    from supplychain.cli import explain  # noqa: F401
-    from supplychain.cli import allowlist  # noqa: F401
-    from supplychain.cli import inventory  # noqa: F401
-    from supplychain.cli import db  # noqa: F401
+    from supplychain.cli import (
+        allowlist,  # noqa: F401
+        audit,  # noqa: F401
+        db,  # noqa: F401
+        explain,  # noqa: F401
+        inventory,  # noqa: F401
+        policy,  # noqa: F401
+        tree,  # noqa: F401
+    )
 
 
 _register_commands()
