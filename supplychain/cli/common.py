@@ -37,13 +37,9 @@ PythonVersion = Annotated[
 ]
 Platform = Annotated[
     str | None,
-    typer.Option(
-        "--platform", help="Target platform in uv's spelling, e.g. x86_64-manylinux_2_28."
-    ),
+    typer.Option("--platform", help="Target platform in uv's spelling, e.g. x86_64-manylinux_2_28."),
 ]
-IndexUrl = Annotated[
-    str | None, typer.Option("--index-url", help="Primary package index (Simple API).")
-]
+IndexUrl = Annotated[str | None, typer.Option("--index-url", help="Primary package index (Simple API).")]
 ExtraIndexUrl = Annotated[
     list[str] | None, typer.Option("--extra-index-url", help="Additional index; repeatable.")
 ]
@@ -51,12 +47,8 @@ ExcludeNewer = Annotated[
     str | None,
     typer.Option("--exclude-newer", help="Ignore files uploaded after this RFC 3339 time or date."),
 ]
-Extra = Annotated[
-    list[str] | None, typer.Option("--extra", help="Optional-dependency extra; repeatable.")
-]
-Group = Annotated[
-    list[str] | None, typer.Option("--group", help="PEP 735 dependency group; repeatable.")
-]
+Extra = Annotated[list[str] | None, typer.Option("--extra", help="Optional-dependency extra; repeatable.")]
+Group = Annotated[list[str] | None, typer.Option("--group", help="PEP 735 dependency group; repeatable.")]
 NoDeps = Annotated[
     bool,
     typer.Option("--no-deps", help="Take the file's pins as the complete set; resolve nothing."),
@@ -70,9 +62,7 @@ def parse_exclude_newer(value: str | None) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise UsageError(
-            f"--exclude-newer {value!r} is not an RFC 3339 timestamp or date"
-        ) from None
+        raise UsageError(f"--exclude-newer {value!r} is not an RFC 3339 timestamp or date") from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
@@ -117,7 +107,10 @@ def build_config(
         policy=policy or file.policy or "sl3",
         allowlist=allowlist or (Path(file.allowlist) if file.allowlist else None),
         exemptions=exemptions or (Path(file.exemptions) if file.exemptions else None),
-        formats=tuple(formats or file.formats),
+        # ``--format json,sarif`` and ``--format json --format sarif`` mean the same.
+        formats=tuple(
+            part.strip() for item in (formats or file.formats) for part in item.split(",") if part.strip()
+        ),
         output_dir=output or Path(file.output or "reports"),
         internal_indexes=tuple(SafeUrl(url) for url in file.internal_indexes),
         internal_patterns=file.internal_patterns,

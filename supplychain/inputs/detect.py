@@ -58,7 +58,7 @@ def load_input(path: Path | None, *, input_format: str | None, options: InputOpt
         found = _project_file(path)
         if found is not None:
             path, input_format = found
-    elif path.is_dir() and input_format != "installed":
+    elif path.is_dir() and input_format not in (None, "installed"):
         path = _file_in(path, input_format)
     return reader(input_format or detect_kind(path)).read(path, options)
 

@@ -80,6 +80,7 @@ class ReplayServer:
             def do_POST(self) -> None:
                 self._serve("POST")
 
+        _Handler.disable_nagle_algorithm = True  # else each response stalls ~40 ms (Nagle + delayed ACK)
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self.httpd.daemon_threads = True
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
