@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
 
+from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+
 from supplychain.errors import FetchError, HttpStatusError
 from supplychain.model import Known, PackageRef, Provenance, Publisher, ResolvedPackage, Signal, Unknown
 from supplychain.sources import FactPatch, SourceContext
@@ -41,7 +43,7 @@ class IntegritySource:
             return files
         base = context.config.endpoints.integrity.reveal()
         urls = []
-        for file in files:
+        for file in _for_target(files, context):
             filename = str(file["filename"])
             default = f"{base}integrity/{quote(ref.name)}/{ref.version}/{quote(filename)}/provenance"
             urls.append(file.get("provenance", default) if "provenance" in file else default)
@@ -61,6 +63,29 @@ class IntegritySource:
             source=SOURCE,
             fetched_at=context.clock.now(),
         )
+
+
+def _for_target(files: list[dict[str, Any]], context: SourceContext) -> list[dict[str, Any]]:
+    """The files this target would install (its wheels and the sdist), not every platform's.
+
+    A release like torch has dozens of wheels; checking all of them cost tens of thousands of
+    requests per audit. Falls back to every file when none matches, so nothing passes unchecked.
+    """
+    supported = context.config.target.tag_priority
+    kept = []
+    for file in files:
+        filename = str(file.get("filename", ""))
+        if not filename.endswith(".whl"):
+            kept.append(file)
+            continue
+        try:
+            tags = parse_wheel_filename(filename)[3]
+        except InvalidWheelFilename:
+            kept.append(file)
+            continue
+        if any(tag in supported for tag in tags):
+            kept.append(file)
+    return kept or files
 
 
 async def _files(package: ResolvedPackage, context: SourceContext) -> list[dict[str, Any]] | Unknown:
