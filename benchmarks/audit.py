@@ -1,0 +1,308 @@
+"""End-to-end benchmark: warm ``supplychain audit`` of a real lock, and pip-audit on the same pins.
+
+    .venv/bin/python benchmarks/audit.py [LOCK] [--extra all] [--runs 5] [--work DIR]
+        [--data DIR] [--pip-audit PATH] [--pip-audit-runs 3] [--skip-pip-audit]
+
+Every ``supplychain`` run is a subprocess timed wall-clock, interpreter start included, with its own
+peak RSS (``wait4``). Steps: import the offline data (``db update --from``) into an isolated data
+dir; one online audit to warm the HTTP cache (reaches PyPI); N warm ``--offline`` runs and N warm
+online runs (the HTTP cache may revalidate). Then the same resolved pins as a ``name==version``
+requirements file: ``pip-audit --disable-pip --no-deps -r`` against the loopback OSV API emulator
+(``tests/support/osv_api.py``, built from the same advisory archives), ``supplychain audit --no-deps``
+of that file, and an advisories-only ``supplychain`` run (the CLI cannot choose sources, so a
+hook keeps only the ``osv`` source; it is labelled as such). Prints medians, ratios and whether
+both tools report the same advisory ids. Figures, not assertions: nothing here fails on time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+ROOT = Path(__file__).parents[1]
+DEFAULT_LOCK = ROOT / "benchmarks" / "data" / "helm" / "uv.lock"
+DEFAULT_DATA = Path("/work/shared/data")
+DATA_FILES = (
+    "pypa-advisory-db/vulns.tar.gz",
+    "malicious-pypi/osv-malicious-pypi.tar.gz",
+    "top-pypi-packages.json",
+)
+ADVISORY_ARCHIVES = DATA_FILES[:2]
+SUPPLYCHAIN = ROOT / ".venv" / "bin" / "supplychain"
+PYTHON = ROOT / ".venv" / "bin" / "python"
+
+# The CLI has no option to choose sources; this hook keeps only the advisory source, then runs it.
+ADVISORIES_ONLY = """
+import sys
+import supplychain.sources.enrich as enrich
+for name in [n for n in enrich.SOURCES if n != "osv"]:
+    del enrich.SOURCES[name]
+from supplychain.cli import main
+main(sys.argv[1:])
+"""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Run:
+    wall: float
+    code: int
+    max_rss_mb: float
+
+
+def run(command: Sequence[str], env: dict[str, str], stdout: Path | None = None) -> Run:
+    """One subprocess, wall time from spawn to exit, peak RSS of that child alone (``wait4``)."""
+    out = open(stdout, "wb") if stdout else subprocess.DEVNULL  # noqa: SIM115  # closed below
+    try:
+        started = time.perf_counter()
+        child = subprocess.Popen(list(command), env=env, stdout=out, stderr=subprocess.PIPE)
+        assert child.stderr is not None
+        errors = child.stderr.read()
+        _pid, status, usage = os.wait4(child.pid, 0)
+        wall = time.perf_counter() - started
+        child.returncode = os.waitstatus_to_exitcode(status)
+    finally:
+        if stdout:
+            out.close()  # type: ignore[union-attr]
+    code = child.returncode
+    if code not in (0, 1, 3):
+        sys.stderr.write(errors.decode(errors="replace")[-2000:])
+        raise SystemExit(f"{command[0]} exited {code}: {' '.join(command[1:])}")
+    return Run(wall=wall, code=code, max_rss_mb=usage.ru_maxrss / 1024)
+
+
+def spread(runs: Sequence[Run]) -> str:
+    walls = [r.wall for r in runs]
+    rss = max(r.max_rss_mb for r in runs)
+    return (
+        f"median {statistics.median(walls):.2f} s, min {min(walls):.2f} s, max {max(walls):.2f} s "
+        f"(n={len(walls)}, exit {runs[-1].code}, peak RSS {rss:.0f} MB)"
+    )
+
+
+def median(runs: Sequence[Run]) -> float:
+    return statistics.median(r.wall for r in runs)
+
+
+def pins_of(lock: Path, extras: Iterable[str], env: dict[str, str]) -> list[tuple[str, str]]:
+    """The target's resolved (name, version) pairs, as ``supplychain tree --format json`` gives them."""
+    command = [str(SUPPLYCHAIN), "tree", str(lock), "--format", "json"]
+    for extra in extras:
+        command += ["--extra", extra]
+    text = subprocess.run(command, env=env, check=True, capture_output=True, text=True).stdout
+    packages = json.loads(text)["packages"]
+    indexed = [p for p in packages if p["origin"]["kind"] in {"index", "unknown"}]
+    if len(indexed) != len(packages):
+        print(f"  ({len(packages) - len(indexed)} packages not from an index left out of the pins)")
+    return sorted((p["name"], p["version"]) for p in indexed)
+
+
+# ---- the loopback OSV API, in a child process so its matching does not share our GIL ----
+
+
+def serve_osv(archives: list[Path], conn: Connection) -> None:
+    sys.path.insert(0, str(ROOT))
+    from tests.support.osv_api import OsvApi, records_from_tar
+    from tests.support.server import ReplayServer, Reply
+
+    api = OsvApi(record for archive in archives for record in records_from_tar(archive))
+    server = ReplayServer()
+    api.install(server)
+
+    def count(method: str, path: str, body: bytes) -> Reply | None:
+        if path == "/__count__":
+            server.requests.pop()
+            return Reply(200, json.dumps(len(server.requests)).encode())
+        return None
+
+    server.handlers.insert(0, count)
+    server.start()
+    conn.send((server.url, len(api.by_id)))
+    conn.recv()
+    server.stop()
+
+
+def served(base: str) -> int:
+    with urllib.request.urlopen(base + "/__count__") as answer:
+        count: int = json.loads(answer.read())
+    return count
+
+
+# ---- advisory ids, grouped by aliases so PYSEC-x and its GHSA alias count as one ----
+
+
+def supplychain_ids(report: Path) -> dict[str, set[frozenset[str]]]:
+    data = json.loads(report.read_text())
+    found: dict[str, set[frozenset[str]]] = {}
+    for package in data["packages"]:
+        for advisory in package.get("advisories") or []:
+            if advisory.get("withdrawn"):
+                continue
+            ids = frozenset([advisory["id"], *advisory.get("aliases", [])])
+            found.setdefault(package["name"], set()).add(ids)
+    return found
+
+
+def pip_audit_ids(report: Path) -> dict[str, set[frozenset[str]]]:
+    data = json.loads(report.read_text())
+    found: dict[str, set[frozenset[str]]] = {}
+    for dependency in data["dependencies"]:
+        for vuln in dependency.get("vulns", []):
+            ids = frozenset([vuln["id"], *vuln.get("aliases", [])])
+            found.setdefault(_canonical(dependency["name"]), set()).add(ids)
+    return found
+
+
+def _canonical(name: str) -> str:
+    from packaging.utils import canonicalize_name
+
+    return str(canonicalize_name(name))
+
+
+def unmatched(
+    left: dict[str, set[frozenset[str]]], right: dict[str, set[frozenset[str]]]
+) -> list[tuple[str, str]]:
+    """Advisories in ``left`` whose id and aliases meet none of ``right``'s for the same package."""
+    missing = []
+    for name, groups in sorted(left.items()):
+        others = right.get(name, set())
+        for group in sorted(groups, key=sorted):
+            if not any(group & other for other in others):
+                missing.append((name, min(group)))
+    return missing
+
+
+def advisory_count(found: dict[str, set[frozenset[str]]]) -> int:
+    return sum(len(groups) for groups in found.values())
+
+
+# ---- the steps ----
+
+
+def ensure_pip_audit(given: Path | None, work: Path) -> Path:
+    if given:
+        return given
+    venv = work / "pip-audit-venv"
+    binary = venv / "bin" / "pip-audit"
+    if not binary.exists():
+        print(f"installing pip-audit into {venv} ...")
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "pip-audit"], check=True)
+    return binary
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("lock", nargs="?", type=Path, default=DEFAULT_LOCK)
+    parser.add_argument("--extra", action="append", help="extra to audit (default for the HELM lock: all)")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--pip-audit-runs", type=int, default=3)
+    parser.add_argument("--work", type=Path, help="keep cache, data and reports here (default: a temp dir)")
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="dir with the three data files")
+    parser.add_argument("--pip-audit", type=Path, help="pip-audit binary (default: a venv in --work)")
+    parser.add_argument("--skip-pip-audit", action="store_true")
+    args = parser.parse_args()
+    lock = args.lock.resolve()
+    extras = args.extra if args.extra is not None else (["all"] if lock == DEFAULT_LOCK else [])
+    work = args.work or Path(tempfile.mkdtemp(prefix="supplychain-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    env = {
+        **os.environ,
+        "SUPPLYCHAIN_CACHE_DIR": str(work / "cache"),
+        "SUPPLYCHAIN_DATA_DIR": str(work / "data"),
+    }
+    extra_flags = [flag for extra in extras for flag in ("--extra", extra)]
+    audit = [str(SUPPLYCHAIN), "audit", str(lock), *extra_flags, "--quiet"]
+    shown = lock.relative_to(ROOT) if lock.is_relative_to(ROOT) else lock
+    print(f"lock: {shown} {' '.join(extra_flags)}".rstrip())
+    print(f"work dir: {work}")
+
+    cold_cache = not (work / "cache").exists()
+    sources = [flag for name in DATA_FILES for flag in ("--from", str(args.data / name))]
+    imported = run([str(SUPPLYCHAIN), "db", "update", *sources], env)
+    print(f"db update --from (3 files): {imported.wall:.2f} s")
+
+    pins = pins_of(lock, extras, env)
+    print(f"packages: {len(pins)}")
+    first = run(audit, env)
+    print(f"{'cold' if cold_cache else 'first'} online audit (warms the cache): {first.wall:.2f} s")
+    offline = [run([*audit, "--offline"], env) for _ in range(args.runs)]
+    print(f"warm audit --offline:  {spread(offline)}   target < 1.5 s for 450 packages")
+    online = [run(audit, env) for _ in range(args.runs)]
+    print(f"warm audit (online):   {spread(online)}")
+    if args.skip_pip_audit:
+        return 0
+
+    requirements = work / "pins.txt"
+    requirements.write_text("".join(f"{name}=={version}\n" for name, version in pins))
+    flat = [str(SUPPLYCHAIN), "audit", str(requirements), "--no-deps", "--quiet", "--offline"]
+    first_flat = run(flat[:-1], env)  # the pins file is a new input: one online run to warm it
+    print(f"pins.txt audit --no-deps, first online run: {first_flat.wall:.2f} s")
+    flat_runs = [run(flat, env) for _ in range(args.runs)]
+    print(f"warm audit pins.txt --no-deps --offline: {spread(flat_runs)}")
+    only = [str(PYTHON), "-c", ADVISORIES_ONLY, *flat[1:]]
+    advisory_runs = [run(only, env) for _ in range(args.runs)]
+    print(f"advisories only (hook: osv source alone), pins.txt --offline: {spread(advisory_runs)}")
+    report = work / "supplychain-report.json"
+    run([*flat[:-2], "--offline", "--format", "json"], env, report)
+
+    pip_audit = ensure_pip_audit(args.pip_audit, work)
+    parent, child = multiprocessing.Pipe()
+    archives = [args.data / name for name in ADVISORY_ARCHIVES]
+    server = multiprocessing.get_context("fork").Process(
+        target=serve_osv, args=(archives, child), daemon=True
+    )
+    server.start()
+    base, records = parent.recv()
+    print(f"OSV API emulator: {base}, {records} records")
+    pa_report = work / "pip-audit-report.json"
+    pa_command = [
+        str(pip_audit), "--disable-pip", "--no-deps", "-r", str(requirements),
+        "-s", "osv", "--osv-url", f"{base}/v1/query", "--progress-spinner", "off",
+        "--cache-dir", str(work / "pip-audit-cache"), "-f", "json", "-o", str(pa_report),
+    ]  # fmt: skip
+    before = served(base)
+    pa_runs = [run(pa_command, env) for _ in range(args.pip_audit_runs)]
+    queries = (served(base) - before) // max(1, len(pa_runs))
+    version = subprocess.run([str(pip_audit), "--version"], check=False, capture_output=True, text=True)
+    print(f"{version.stdout.strip()}")
+    print(f"pip-audit -s osv (loopback, {queries} requests/run): {spread(pa_runs)}")
+    parent.send("done")
+    server.join(timeout=10)
+
+    pa = median(pa_runs)
+    for what, runs in (
+        ("full audit of the lock, warm --offline", offline),
+        ("full audit of pins.txt --no-deps, warm --offline", flat_runs),
+        ("advisories only (hook), pins.txt --offline", advisory_runs),
+    ):
+        print(f"ratio pip-audit / supplychain, {what}: {pa / median(runs):.1f}x")
+    print("  target: >= 10x")
+
+    ours, theirs = supplychain_ids(report), pip_audit_ids(pa_report)
+    print(
+        f"advisories: supplychain {advisory_count(ours)} in {len(ours)} packages, "
+        f"pip-audit {advisory_count(theirs)} in {len(theirs)} packages"
+    )
+    only_ours, only_theirs = unmatched(ours, theirs), unmatched(theirs, ours)
+    print(f"  only supplychain ({len(only_ours)}): {', '.join(f'{n}:{i}' for n, i in only_ours) or '-'}")
+    print(f"  only pip-audit ({len(only_theirs)}): {', '.join(f'{n}:{i}' for n, i in only_theirs) or '-'}")
+    if args.work is None:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
