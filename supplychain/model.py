@@ -195,6 +195,9 @@ class Unknown:
 
     reason: str
     source: str
+    # True when the source answered and the answer lacks the fact (not a failed fetch): only such
+    # Unknowns may be remembered by the facts cache; a failed fetch is always tried again.
+    settled: bool = field(default=False, compare=False)
 
 
 Signal: TypeAlias = Known[T_co] | Unknown

@@ -12,6 +12,7 @@ from packaging.utils import NormalizedName
 from supplychain.model import FACT_NAMES, OriginKind, PackageFacts, PackageRef, ResolvedPackage, Unknown
 from supplychain.resolve.graph import DependencyGraph
 from supplychain.sources import FactPatch, Source, SourceContext
+from supplychain.sources.facts_cache import CACHED_SOURCES, FactsCache
 from supplychain.sources.simple_index import forget_pages
 
 # id -> "module:Class"; imported only when a run asks for the source.
@@ -88,10 +89,11 @@ async def collect_facts(
     off_index = [p for p in packages if not _is_indexed(p)]
     indexed = [p for p in packages if _is_indexed(p)]
     context.progress.stage("enrich", total=len(loaded))
+    cache = FactsCache.for_config(context.config)
 
     async def run(source_id: str, source: Source) -> dict[PackageRef, FactPatch]:
         subset = indexed if source_id in INDEX_FACTS else packages
-        patches = await source.collect(subset, context) if subset else {}
+        patches = await _collect(source_id, source, subset, context, cache)
         context.progress.advance("enrich")
         return patches
 
@@ -109,6 +111,28 @@ async def collect_facts(
                 missing = dict.fromkeys(names, Unknown(reason=reason, source=source_id))
                 facts[package.ref.name] = merge(facts[package.ref.name], missing, source_id)
     return dict(sorted(facts.items()))
+
+
+async def _collect(
+    source_id: str,
+    source: Source,
+    packages: list[ResolvedPackage],
+    context: SourceContext,
+    cache: FactsCache | None,
+) -> dict[PackageRef, FactPatch]:
+    """One source's patches: stored ones where the facts cache has them, fetched for the rest."""
+    if not packages:
+        return {}
+    if cache is None or source_id not in CACHED_SOURCES:
+        return await source.collect(packages, context)
+    now = context.clock.now()
+    stored = cache.load(source_id, packages, now)
+    missing = [p for p in packages if p.ref.name not in stored]
+    fetched = await source.collect(missing, context) if missing else {}
+    cache.store(source_id, [(p, fetched[p.ref]) for p in missing if p.ref in fetched], now)
+    patches = {p.ref: stored[p.ref.name] for p in packages if p.ref.name in stored}
+    patches.update(fetched)
+    return patches
 
 
 def merge(facts: PackageFacts, patch: Mapping[str, object], source_id: str) -> PackageFacts:

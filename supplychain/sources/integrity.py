@@ -52,7 +52,7 @@ class IntegritySource:
         except FetchError as error:
             return Unknown(reason=error.reason, source=SOURCE)
         except ShapeError as error:
-            return Unknown(reason=f"Integrity API: {error}", source=SOURCE)
+            return Unknown(reason=f"Integrity API: {error}", source=SOURCE, settled=True)
         attested = all(answer is not None for answer in answers)
         publishers = sorted(
             {p for answer in answers for p in answer or ()},
@@ -99,9 +99,9 @@ async def _files(package: ResolvedPackage, context: SourceContext) -> list[dict[
     except FetchError as error:
         return Unknown(reason=error.reason, source=SOURCE)
     except ShapeError as error:
-        return Unknown(reason=f"Simple API: {error}", source=SOURCE)
+        return Unknown(reason=f"Simple API: {error}", source=SOURCE, settled=True)
     if not files:
-        return Unknown(reason=f"no files for version {ref.version} on the index", source=SOURCE)
+        return Unknown(reason=f"no files for version {ref.version} on the index", source=SOURCE, settled=True)
     return files
 
 

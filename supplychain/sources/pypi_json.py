@@ -127,7 +127,7 @@ def _signal(compute: Any, now: datetime) -> Signal[object]:
     try:
         return Known(value=compute(), source=SOURCE, fetched_at=now)
     except ShapeError as error:
-        return Unknown(reason=f"PyPI JSON: {error}", source=SOURCE)
+        return Unknown(reason=f"PyPI JSON: {error}", source=SOURCE, settled=True)
 
 
 def _maintainers(document: Mapping[str, Any]) -> tuple[Maintainer, ...]:

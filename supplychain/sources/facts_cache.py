@@ -1,0 +1,310 @@
+"""A cache of the facts derived from index responses, so a warm audit skips fetching and parsing.
+
+The HTTP cache alone leaves a warm audit re-reading and re-parsing every response (PyPI JSON for
+torch is megabytes): seconds for a few hundred packages. This stores each source's derived patch
+per package, keyed on everything the patch depends on. A patch holding a failed fetch is never
+stored, so the fetch is tried again next run; an Unknown is stored only when it is ``settled``
+(the source answered, and the answer lacks the fact). Entries are used while younger than
+``FRESH_FOR`` (close to PyPI's own ``max-age``), and at any age with ``--offline``, exactly like
+the HTTP cache; ``fetched_at`` keeps the original time, so reports show the age.
+
+Values are JSON decoded field by field against the model's types; anything else is a miss.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import sqlite3
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from supplychain.config import AuditConfig
+from supplychain.model import (
+    Known,
+    Maintainer,
+    Provenance,
+    Publisher,
+    ResolvedPackage,
+    Role,
+    Signal,
+    Unknown,
+    Yank,
+)
+from supplychain.sources import FactPatch
+
+FORMAT = 1  # bump when a source's derivation changes: old entries stop matching
+FRESH_FOR = timedelta(minutes=10)
+CACHED_SOURCES = frozenset({"pypi", "simple", "integrity"})
+_FILE = "facts-cache.sqlite"
+_BATCH = 500
+
+
+class _Invalid(Exception):
+    """A stored value does not have its fact's type: the entry is ignored."""
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise _Invalid
+    return value
+
+
+def _optional_text(value: Any) -> str | None:
+    return None if value is None else _text(value)
+
+
+def _integer(value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise _Invalid
+    return value
+
+
+def _optional_integer(value: Any) -> int | None:
+    return None if value is None else _integer(value)
+
+
+def _boolean(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise _Invalid
+    return value
+
+
+def _time(value: Any) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(_text(value))
+    except ValueError:
+        raise _Invalid from None
+    if parsed.tzinfo is None:
+        raise _Invalid
+    return parsed
+
+
+def _maintainers(value: Any) -> tuple[Maintainer, ...]:
+    if not isinstance(value, list):
+        raise _Invalid
+    try:
+        return tuple(Maintainer(user=_text(user), role=Role(_text(role))) for user, role in value)
+    except (TypeError, ValueError):
+        raise _Invalid from None
+
+
+def _yank(value: Any) -> Yank:
+    if not isinstance(value, dict):
+        raise _Invalid
+    return Yank(yanked=_boolean(value.get("yanked")), reason=_optional_text(value.get("reason")))
+
+
+def _provenance(value: Any) -> Provenance:
+    if not isinstance(value, dict) or not isinstance(value.get("publishers"), list):
+        raise _Invalid
+    publishers = []
+    for raw in value["publishers"]:
+        if not isinstance(raw, dict):
+            raise _Invalid
+        publishers.append(
+            Publisher(
+                kind=_text(raw.get("kind")),
+                repository=_optional_text(raw.get("repository")),
+                workflow=_optional_text(raw.get("workflow")),
+                environment=_optional_text(raw.get("environment")),
+            )
+        )
+    return Provenance(
+        attested=_boolean(value.get("attested")),
+        publishers=tuple(publishers),
+        files_checked=_integer(value.get("files_checked")),
+    )
+
+
+def _encode_value(value: object) -> object:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Yank):
+        return {"yanked": value.yanked, "reason": value.reason}
+    if isinstance(value, Provenance):
+        return {
+            "attested": value.attested,
+            "files_checked": value.files_checked,
+            "publishers": [
+                {
+                    "kind": p.kind,
+                    "repository": p.repository,
+                    "workflow": p.workflow,
+                    "environment": p.environment,
+                }
+                for p in value.publishers
+            ],
+        }
+    if isinstance(value, tuple) and all(isinstance(m, Maintainer) for m in value):
+        return [[m.user, m.role.value] for m in value]
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    raise TypeError(f"no cache encoding for {type(value).__name__}")
+
+
+# fact name -> decoder; a fact not listed here is never cached.
+_DECODERS: dict[str, Callable[[Any], object]] = {
+    "maintainers": _maintainers,
+    "organization": _optional_text,
+    "first_release": _time,
+    "release_count": _integer,
+    "upload_time": _time,
+    "latest_release": _time,
+    "latest_version": _text,
+    "release_gap_days": _optional_integer,
+    "yanked": _yank,
+    "source_repository": _optional_text,
+    "license": _optional_text,
+    "summary": _optional_text,
+    "project_status": _text,
+    "has_wheel": _boolean,
+    "index": _text,
+    "on_public_index": _boolean,
+    "provenance": _provenance,
+}
+
+
+def encode(patch: FactPatch) -> str | None:
+    """The patch as JSON, or None when it holds an Unknown or a fact this cache does not know."""
+    body: dict[str, object] = {}
+    for fact, signal in sorted(patch.items()):
+        if fact not in _DECODERS:
+            return None
+        if isinstance(signal, Unknown):
+            if not signal.settled:
+                return None
+            body[fact] = {"unknown": signal.reason, "source": signal.source}
+            continue
+        body[fact] = {
+            "value": _encode_value(signal.value),
+            "source": signal.source,
+            "fetched_at": signal.fetched_at.isoformat(),
+        }
+    return json.dumps(body, sort_keys=True, separators=(",", ":"))
+
+
+def decode(text: str) -> FactPatch | None:
+    """The stored patch, or None when anything in it is not what the model expects."""
+    try:
+        body = json.loads(text)
+        if not isinstance(body, dict) or not body:
+            return None
+        patch: dict[str, Signal[object]] = {}
+        for fact, raw in body.items():
+            if fact not in _DECODERS or not isinstance(raw, dict):
+                return None
+            if "unknown" in raw:
+                patch[fact] = Unknown(
+                    reason=_text(raw["unknown"]), source=_text(raw.get("source")), settled=True
+                )
+                continue
+            patch[fact] = Known(
+                value=_DECODERS[fact](raw.get("value")),
+                source=_text(raw.get("source")),
+                fetched_at=_time(raw.get("fetched_at")),
+            )
+    except (_Invalid, json.JSONDecodeError, RecursionError):
+        return None
+    return patch
+
+
+def _fingerprint(config: AuditConfig) -> str:
+    """Everything in the configuration a derived fact depends on; credentials only as a hash."""
+    parts = [
+        str(FORMAT),
+        *(getattr(config.endpoints, name).reveal() for name in config.endpoints.names()),
+        *(url.reveal() for url in config.index_urls),
+        "|",
+        *(url.reveal() for url in config.internal_indexes),
+        "|",
+        *config.internal_patterns,
+        "|",
+        config.target.platform,
+        str(config.target.python_version),
+    ]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def entry_key(source_id: str, package: ResolvedPackage, fingerprint: str) -> str:
+    origin = package.origin.url.reveal() if package.origin.url is not None else ""
+    identity = "\n".join(
+        [fingerprint, source_id, package.ref.name, str(package.ref.version), package.origin.kind, origin]
+    )
+    return hashlib.sha256(identity.encode()).hexdigest()
+
+
+@dataclass(slots=True)
+class FactsCache:
+    """One sqlite file beside the HTTP cache; every failure to read or write is a miss, not an error."""
+
+    path: Path
+    fingerprint: str
+    offline: bool
+
+    @classmethod
+    def for_config(cls, config: AuditConfig) -> FactsCache | None:
+        if config.cache_dir is None:
+            return None
+        return cls(path=config.cache_dir / _FILE, fingerprint=_fingerprint(config), offline=config.offline)
+
+    def load(
+        self, source_id: str, packages: Iterable[ResolvedPackage], now: datetime
+    ) -> dict[str, FactPatch]:
+        """Stored patches by package name; stale ones only when offline."""
+        keys = {entry_key(source_id, p, self.fingerprint): p.ref.name for p in packages}
+        if not keys or not self.path.exists():
+            return {}
+        found: dict[str, FactPatch] = {}
+        oldest = (now - FRESH_FOR).timestamp()
+        try:
+            with contextlib.closing(sqlite3.connect(self.path)) as db:
+                wanted = list(keys)
+                for start in range(0, len(wanted), _BATCH):
+                    chunk = wanted[start : start + _BATCH]
+                    marks = ",".join("?" * len(chunk))
+                    rows = db.execute(
+                        f"SELECT key, stored_at, body FROM facts WHERE key IN ({marks})",  # noqa: S608
+                        chunk,
+                    )
+                    for key, stored_at, body in rows:
+                        if not self.offline and (not isinstance(stored_at, float) or stored_at < oldest):
+                            continue
+                        patch = decode(body) if isinstance(body, str) else None
+                        if patch is not None:
+                            found[keys[key]] = patch
+        except sqlite3.Error:
+            return {}
+        return found
+
+    def store(
+        self, source_id: str, patches: Iterable[tuple[ResolvedPackage, FactPatch]], now: datetime
+    ) -> None:
+        rows = []
+        for package, patch in patches:
+            body = encode(patch)
+            if body is not None:
+                rows.append((entry_key(source_id, package, self.fingerprint), now.timestamp(), body))
+        if not rows:
+            return
+        try:
+            _private(self.path)
+            with contextlib.closing(sqlite3.connect(self.path, timeout=5.0)) as db, db:
+                db.execute(
+                    "CREATE TABLE IF NOT EXISTS facts (key TEXT PRIMARY KEY, stored_at REAL, body TEXT)"
+                )
+                db.executemany("INSERT OR REPLACE INTO facts VALUES (?, ?, ?)", rows)
+        except (sqlite3.Error, OSError):
+            return
+
+
+def _private(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if not path.exists():
+        path.touch(mode=0o600)
+    os.chmod(path, 0o600)

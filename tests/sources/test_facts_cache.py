@@ -1,0 +1,223 @@
+"""The facts cache: warm runs skip the network, failures are never remembered, bad entries are misses."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from supplychain.clock import FixedClock
+from supplychain.endpoints import Endpoints
+from supplychain.model import (
+    Known,
+    Maintainer,
+    PackageFacts,
+    Provenance,
+    Publisher,
+    Role,
+    Signal,
+    Unknown,
+    Yank,
+)
+from supplychain.resolve.graph import ROOT, DependencyGraph, Edge
+from supplychain.sources.enrich import collect_facts
+from supplychain.sources.facts_cache import FRESH_FOR, FactsCache, decode, encode
+from supplychain.sources.http import HttpSettings
+from tests.sources.pypi_support import (
+    PYPI_FIXTURES,
+    config_for,
+    context_for,
+    package,
+    point_endpoints,
+    recorded_top_packages,
+    run_with,
+)
+from tests.support.server import ReplayServer, Reply
+
+PINS = [("requests", "2.25.1"), ("six", "1.17.0"), ("sigstore", "3.6.0"), ("pil", "1.1.6")]
+CACHED = ["pypi", "simple", "integrity"]
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def replay(server: ReplayServer, monkeypatch: pytest.MonkeyPatch) -> ReplayServer:
+    server.mount("/", PYPI_FIXTURES)
+    point_endpoints(monkeypatch, server)
+    monkeypatch.setattr("supplychain.sources.popularity.load_top_packages", recorded_top_packages)
+    return server
+
+
+def audit_facts(
+    tmp_path: Path, when: datetime = NOW, *, offline: bool = False, **overrides: object
+) -> dict[str, PackageFacts]:
+    graph = DependencyGraph()
+    for name, version in PINS:
+        graph.add_package(package(name, version))
+        graph.add_edge(ROOT, name, Edge(specifier=f"=={version}"))
+    config = config_for(tmp_path, cache_dir=tmp_path / "cache", offline=offline, **overrides)
+    # No HTTP cache underneath: every miss of the facts cache shows up as a request.
+    settings = HttpSettings(timeout=5, attempts=1, offline=offline)
+    facts = run_with(
+        settings,
+        lambda http: collect_facts(graph, context_for(http, config, FixedClock(when)), sources=CACHED),
+    )
+    return dict(facts)
+
+
+def fetched(server: ReplayServer) -> list[str]:
+    return [path for _method, path in server.requests]
+
+
+def test_a_warm_run_answers_from_the_cache_with_the_same_facts(replay: ReplayServer, tmp_path: Path) -> None:
+    cold = audit_facts(tmp_path)
+    assert fetched(replay), "the cold run must fetch"
+    replay.requests.clear()
+    warm = audit_facts(tmp_path, NOW + timedelta(minutes=5))
+    assert fetched(replay) == ["/simple/pil/"]  # a 404 is asked again: the index may gain it
+    # fetched_at included: cached facts keep the time they were learned
+    assert {n: f for n, f in warm.items() if n != "pil"} == {n: f for n, f in cold.items() if n != "pil"}
+    assert warm["pil"].maintainers == cold["pil"].maintainers
+    assert isinstance(warm["six"].maintainers, Known)
+
+
+def test_stale_entries_are_fetched_again_online_and_used_offline(
+    replay: ReplayServer, tmp_path: Path
+) -> None:
+    cold = audit_facts(tmp_path)
+    later = NOW + FRESH_FOR + timedelta(seconds=1)
+    replay.requests.clear()
+    offline = audit_facts(tmp_path, later, offline=True)
+    assert fetched(replay) == []
+    assert offline["six"] == cold["six"]
+    online = audit_facts(tmp_path, later)
+    assert "/pypi/six/json" in fetched(replay)
+    assert isinstance(online["six"].maintainers, Known)
+    assert online["six"].maintainers.fetched_at == later
+
+
+def test_a_failed_fetch_is_never_remembered(replay: ReplayServer, tmp_path: Path) -> None:
+    def broken(method: str, path: str, body: bytes) -> Reply | None:
+        return Reply(status=503) if path == "/pypi/six/json" else None
+
+    replay.handlers.append(broken)
+    failed = audit_facts(tmp_path)
+    assert isinstance(failed["six"].maintainers, Unknown)
+    replay.handlers.remove(broken)
+    replay.requests.clear()
+    healed = audit_facts(tmp_path, NOW + timedelta(minutes=1))
+    assert fetched(replay).count("/pypi/six/json") == 1
+    assert isinstance(healed["six"].maintainers, Known)
+    assert "/pypi/requests/json" not in fetched(replay)  # the healthy ones came from the cache
+
+
+def test_offline_miss_is_unknown_not_remembered(replay: ReplayServer, tmp_path: Path) -> None:
+    facts = audit_facts(tmp_path, offline=True)
+    assert isinstance(facts["six"].maintainers, Unknown)
+    assert "offline" in facts["six"].maintainers.reason
+    online = audit_facts(tmp_path)
+    assert isinstance(online["six"].maintainers, Known)
+
+
+def test_a_settled_unknown_is_remembered_with_its_reason(replay: ReplayServer, tmp_path: Path) -> None:
+    cold = audit_facts(tmp_path)
+    status = cold["six"].project_status
+    assert isinstance(status, Unknown)  # the recorded index speaks Simple API 1.1: no PEP 792 status
+    assert status.settled
+    replay.requests.clear()
+    warm = audit_facts(tmp_path, NOW + timedelta(minutes=1))
+    assert "/simple/six/" not in fetched(replay)
+    assert warm["six"].project_status == status
+
+
+def test_a_corrupt_cache_file_is_a_miss(replay: ReplayServer, tmp_path: Path) -> None:
+    (tmp_path / "cache").mkdir()
+    (tmp_path / "cache" / "facts-cache.sqlite").write_bytes(b"not a database\x00" * 100)
+    facts = audit_facts(tmp_path)
+    assert isinstance(facts["six"].maintainers, Known)
+
+
+def test_an_entry_of_the_wrong_type_is_a_miss(replay: ReplayServer, tmp_path: Path) -> None:
+    cold = audit_facts(tmp_path)
+    with sqlite3.connect(tmp_path / "cache" / "facts-cache.sqlite") as db:
+        # a count that is text, and a Known without its time: both must be refused on read
+        db.execute('UPDATE facts SET body = replace(body, \'"value":12\', \'"value":"12"\')')
+        db.execute("UPDATE facts SET body = replace(body, '\"fetched_at\"', '\"fetched\"')")
+    replay.requests.clear()
+    later = NOW + timedelta(minutes=1)
+    warm = audit_facts(tmp_path, later)
+    assert "/pypi/six/json" in fetched(replay)
+    count = warm["six"].release_count
+    assert isinstance(count, Known)
+    assert count.fetched_at == later  # learned again, not read back
+    assert count == Known(value=value_of(cold["six"].release_count), source="pypi", fetched_at=later)
+
+
+def value_of(signal: Signal[object]) -> object:
+    assert isinstance(signal, Known), signal
+    return signal.value
+
+
+def test_entries_are_keyed_on_the_endpoints_and_hold_no_credentials(
+    replay: ReplayServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    audit_facts(tmp_path)
+    monkeypatch.setenv("SUPPLYCHAIN_PYPI_URL", replay.url.replace("://", "://alice:s3cr3t-token@") + "/")
+    replay.requests.clear()
+    audit_facts(tmp_path, endpoints=Endpoints.load())
+    assert "/pypi/six/json" in fetched(replay)  # another index identity: not answered by the first
+    stored = (tmp_path / "cache" / "facts-cache.sqlite").read_bytes()
+    assert b"s3cr3t" not in stored
+    assert (tmp_path / "cache" / "facts-cache.sqlite").stat().st_mode & 0o777 == 0o600
+
+
+def test_no_cache_dir_means_no_facts_cache(tmp_path: Path) -> None:
+    assert FactsCache.for_config(config_for(tmp_path, cache_dir=None)) is None
+
+
+def known(value: object) -> Known[object]:
+    return Known(value=value, source="pypi", fetched_at=NOW)
+
+
+def test_every_cached_fact_round_trips() -> None:
+    patch: dict[str, Signal[object]] = {
+        "maintainers": known(
+            (Maintainer(user="a", role=Role.OWNER), Maintainer(user="b", role=Role.MAINTAINER))
+        ),
+        "organization": known(None),
+        "first_release": known(NOW - timedelta(days=900)),
+        "release_count": known(12),
+        "upload_time": known(NOW - timedelta(days=3)),
+        "latest_release": known(NOW),
+        "latest_version": known("2.0"),
+        "release_gap_days": known(None),
+        "yanked": known(Yank(yanked=True, reason="broken")),
+        "source_repository": known("https://github.com/o/r"),
+        "license": known("MIT"),
+        "summary": known(None),
+        "project_status": Unknown(reason="Simple API: too old", source="simple", settled=True),
+        "has_wheel": known(False),
+        "index": known("https://pypi.org/simple/"),
+        "on_public_index": known(True),
+        "provenance": known(
+            Provenance(
+                attested=True,
+                publishers=(Publisher(kind="GitHub", repository="o/r", workflow="release.yml"),),
+                files_checked=2,
+            )
+        ),
+    }
+    body = encode(patch)
+    assert body is not None
+    assert decode(body) == patch
+    restored = decode(body)
+    assert restored is not None
+    status = restored["project_status"]
+    assert isinstance(status, Unknown)
+    assert status.settled
+
+
+def test_a_patch_with_a_failed_fetch_or_an_uncached_fact_is_not_encoded() -> None:
+    assert encode({"license": Unknown(reason="HTTP 503", source="pypi")}) is None
+    assert encode({"downloads_30d": known(5)}) is None
