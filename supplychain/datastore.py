@@ -132,8 +132,13 @@ class DataStore:
         entry = self.manifest().get(TOP_PACKAGES)
         if not entry:
             return None
-        raw = json.loads((self.root / str(entry["file"])).read_bytes())
-        return _top_from_json(raw, str(self.root / str(entry["file"])))
+        path = self.root / str(entry["file"])
+        stat = path.stat()
+        key = (str(path), stat.st_mtime_ns, stat.st_size)
+        if key not in _TOP_MEMO:
+            _TOP_MEMO.clear()
+            _TOP_MEMO[key] = _top_from_json(json.loads(path.read_bytes()), str(path))
+        return _TOP_MEMO[key]
 
     # --- writing -------------------------------------------------------------------------------
     def import_path(self, path: Path, *, now: datetime | None = None) -> list[str]:
@@ -238,6 +243,10 @@ def _to_json(record: OsvRecord) -> dict[str, Any]:
             for entry in record.affected
         ],
     }
+
+
+# The dataset parsed once per process (the popularity source and the policy both read it).
+_TOP_MEMO: dict[tuple[str, int, int], TopPackages] = {}
 
 
 def _top_from_json(raw: object, origin: str) -> TopPackages:

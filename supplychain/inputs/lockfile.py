@@ -13,7 +13,7 @@ from packaging.version import InvalidVersion, Version
 
 from supplychain.errors import InputError
 from supplychain.model import DeclaredRequirement, Location, PackageRef, normalize
-from supplychain.tomlfile import MAX_TOML_BYTES, load_toml, loads_toml
+from supplychain.tomlfile import MAX_TOML_BYTES, load_toml, loads_toml_cached
 
 _HEX = re.compile(r"^[0-9a-fA-F]+$")
 
@@ -30,7 +30,7 @@ def load_lock(path: Path) -> tuple[str, dict[str, Any]]:
     except OSError as problem:
         raise InputError(f"cannot read: {problem.strerror}", location=at(file, None)) from None
     try:
-        return text, loads_toml(text, file)
+        return text, loads_toml_cached(text, file)
     except InputError as problem:
         if problem.location is None or problem.location.line is not None:
             raise

@@ -138,9 +138,20 @@ def _index(downloads: tuple[tuple[NormalizedName, int], ...]) -> TyposquatIndex:
     return TyposquatIndex(dict(downloads))
 
 
+_LAST: list[tuple[Mapping[NormalizedName, int], TyposquatIndex]] = []
+
+
 def index_for(downloads: Mapping[NormalizedName, int]) -> TyposquatIndex:
-    """A cached index, so one audit builds it once however many packages it checks."""
-    return _index(tuple(sorted(downloads.items())))
+    """A cached index, so one audit builds it once however many packages it checks.
+
+    The same mapping object is recognised by identity first: keying on its sorted items cost
+    more than the check itself for every package.
+    """
+    if _LAST and _LAST[0][0] is downloads:
+        return _LAST[0][1]
+    index = _index(tuple(sorted(downloads.items())))
+    _LAST[:] = [(downloads, index)]
+    return index
 
 
 class TyposquatRule:

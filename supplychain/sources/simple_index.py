@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import fnmatch
+import functools
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
@@ -14,7 +15,7 @@ from packaging.utils import (
     parse_sdist_filename,
     parse_wheel_filename,
 )
-from packaging.version import Version
+from packaging.version import InvalidVersion, Version
 
 from supplychain.config import AuditConfig
 from supplychain.errors import FetchError, HttpStatusError
@@ -61,15 +62,32 @@ def page_url(index: SafeUrl, name: str) -> str:
 
 
 def files_of(page: Any, version: Version) -> list[dict[str, Any]]:
-    """The file entries of ``version`` on a Simple JSON page (shape-checked)."""
+    """The file entries of ``version`` on a Simple JSON page (shape-checked).
+
+    A wheel's version is checked from its second dash-separated part before the full filename
+    parse: pages like torch's list tens of thousands of wheels, and parsing every tag was most of
+    a warm audit.
+    """
     files = expect(expect(page, dict, "Simple JSON page").get("files"), list, "files")
     chosen = []
     for raw in files:
         entry = expect(raw, dict, "files[]")
         filename = expect(entry.get("filename"), str, "files[].filename")
+        if filename.endswith(".whl"):
+            parts = filename.split("-")
+            if len(parts) < 5 or _parsed(parts[1]) != version:
+                continue
         if _version_of(filename) == version:
             chosen.append(entry)
     return chosen
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed(text: str) -> Version | None:
+    try:
+        return Version(text)
+    except InvalidVersion:
+        return None
 
 
 def _version_of(filename: str) -> Version | None:
@@ -145,7 +163,7 @@ def _guard(compute: Any, now: Any) -> Signal[object]:
     try:
         return Known(value=compute(), source=SOURCE, fetched_at=now)
     except ShapeError as error:
-        return Unknown(reason=f"Simple API: {error}", source=SOURCE)
+        return Unknown(reason=f"Simple API: {error}", source=SOURCE, settled=True)
 
 
 def api_version(page: Any) -> tuple[int, int]:
