@@ -11,8 +11,11 @@ from pathlib import Path
 import pytest
 import stamina
 
+from supplychain.cli import register_commands
 from supplychain.clock import FixedClock
 from tests.support.server import ReplayServer
+
+register_commands()  # the console entry registers only the command it runs; tests use them all
 
 FIXTURES = Path(__file__).parent / "fixtures"
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)

@@ -20,20 +20,27 @@ app = typer.Typer(
 )
 
 
-def _register_commands() -> None:
-    # Imported for their side effect of adding commands to ``app``.
-    from supplychain.cli import (
-        allowlist,  # noqa: F401
-        audit,  # noqa: F401
-        db,  # noqa: F401
-        explain,  # noqa: F401
-        inventory,  # noqa: F401
-        policy,  # noqa: F401
-        tree,  # noqa: F401
-    )
+# command name -> the module that adds it to ``app`` (the order ``--help`` lists them in)
+COMMANDS = ("audit", "explain", "tree", "allowlist", "db", "inventory", "policy")
 
 
-_register_commands()
+@app.callback()
+def _root() -> None:
+    """Keeps ``app`` a command group even when only one command is registered (see ``main``)."""
+
+
+def register_commands(only: str | None = None) -> typer.Typer:
+    """Import the command modules (each adds itself to ``app``): all, or just the one invoked.
+
+    Importing every command pulled in the SBOM library, the curation code and more on each run;
+    a pre-commit ``supplychain audit`` paid for all of it. Library users and tests call this
+    without an argument to get every command.
+    """
+    import importlib
+
+    for name in COMMANDS if only not in COMMANDS else (only,):
+        importlib.import_module(f"supplychain.cli.{name}")
+    return app
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -45,6 +52,7 @@ def main(argv: list[str] | None = None) -> None:
     debug = "--debug" in args
     if debug:
         args.remove("--debug")
+    register_commands(args[0] if args else None)
     try:
         app(args=args, prog_name="supplychain")
     except SupplychainError as error:

@@ -6,18 +6,14 @@ files atomically (temporary file, fsync, rename), so a CI job never uploads half
 
 from __future__ import annotations
 
+import importlib
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
 from supplychain.errors import UsageError
-from supplychain.report.cyclonedx import CycloneDxRenderer
-from supplychain.report.html import HtmlRenderer
-from supplychain.report.json_report import JsonRenderer
-from supplychain.report.markdown import MarkdownRenderer
-from supplychain.report.sarif import SarifRenderer
 from supplychain.result import AuditResult
 
 
@@ -30,10 +26,38 @@ class Renderer(Protocol):
         ...
 
 
-RENDERERS: dict[str, Renderer] = {
-    renderer.id: renderer
-    for renderer in (JsonRenderer(), SarifRenderer(), CycloneDxRenderer(), MarkdownRenderer(), HtmlRenderer())
-}
+class _Renderers(Mapping[str, Renderer]):
+    """Renderers imported when first asked for: the SBOM library and jinja2 cost more to import
+    than a warm audit of a small lock takes, and most runs write one format or none."""
+
+    _WHERE: Mapping[str, str] = {
+        "json": "supplychain.report.json_report:JsonRenderer",
+        "sarif": "supplychain.report.sarif:SarifRenderer",
+        "cyclonedx": "supplychain.report.cyclonedx:CycloneDxRenderer",
+        "markdown": "supplychain.report.markdown:MarkdownRenderer",
+        "html": "supplychain.report.html:HtmlRenderer",
+    }
+
+    def __init__(self) -> None:
+        self._loaded: dict[str, Renderer] = {}
+
+    def __getitem__(self, renderer_id: str) -> Renderer:
+        if renderer_id not in self._loaded:
+            module, _, name = self._WHERE[renderer_id].partition(":")
+            renderer: Renderer = getattr(importlib.import_module(module), name)()
+            if renderer.id != renderer_id:
+                raise RuntimeError(f"{module}.{name} has id {renderer.id!r}, registered as {renderer_id!r}")
+            self._loaded[renderer_id] = renderer
+        return self._loaded[renderer_id]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._WHERE)
+
+    def __len__(self) -> int:
+        return len(self._WHERE)
+
+
+RENDERERS: Mapping[str, Renderer] = _Renderers()
 
 
 def write_atomic(path: Path, text: str) -> None:
