@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import re
 from dataclasses import dataclass, field
 from urllib.parse import SplitResult, urlsplit, urlunsplit
 
@@ -56,3 +58,45 @@ def redact(raw: str) -> str:
         return raw
     host = parts.netloc.rsplit("@", 1)[1]
     return urlunsplit(parts._replace(netloc=f"{REDACTED}@{host}"))
+
+
+_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)[^/\s@'\"<>]+@")
+
+
+def scrub(text: str) -> str:
+    """Mask the userinfo of every URL inside free text (log lines, library error messages)."""
+    return _USERINFO.sub(lambda match: f"{match['scheme']}{REDACTED}@", text)
+
+
+class ScrubCredentials(logging.Filter):
+    """Rewrites a log record with every URL's userinfo masked.
+
+    httpx logs each request URL at INFO, credentials included; anyone who turns logging on (or a
+    library that configures the root logger) would write a private index token to the log.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = scrub(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True
+
+
+_LIBRARY_LOGGERS = (
+    "httpx",
+    "httpcore",
+    "httpcore.connection",
+    "httpcore.http11",
+    "httpcore.http2",
+    "httpcore.proxy",
+    "hishel",
+)
+
+
+def guard_library_logs(names: tuple[str, ...] = _LIBRARY_LOGGERS) -> None:
+    """Install :class:`ScrubCredentials` on the HTTP stack's loggers (filters are not inherited)."""
+    for name in names:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, ScrubCredentials) for f in logger.filters):
+            logger.addFilter(ScrubCredentials())

@@ -9,6 +9,7 @@ import pytest
 
 from supplychain.errors import FetchError, HttpStatusError, MalformedResponse, OfflineMiss, ResponseTooLarge
 from supplychain.sources.http import HttpSettings, build_http
+from supplychain.urls import scrub
 from tests.support.server import ReplayServer, Reply
 
 
@@ -45,6 +46,31 @@ def test_429_with_retry_after_is_retried_then_succeeds(server: ReplayServer) -> 
     server.handlers.append(lambda method, path, body: next(replies))
     assert fetch(HttpSettings(), server.url + "/x")[0] == b"[]"
     assert len(server.requests) == 2
+
+
+def test_retries_print_nothing_and_log_without_credentials(
+    server: ReplayServer, capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    replies = iter([Reply(503, b""), Reply(200, b"[]")])
+    server.handlers.append(lambda method, path, body: next(replies))
+    url = server.url.replace("://", "://alice:s3cr3t-token@") + "/x"
+    with caplog.at_level("DEBUG"):
+        assert fetch(HttpSettings(), url)[0] == b"[]"
+    assert capfd.readouterr().err == ""  # stamina's default hook printed "stamina.retry_scheduled"
+    assert "attempt 2 for" in caplog.text
+    assert "s3cr3t" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("GET https://u:p@h.example/simple/ 503", "GET https://***@h.example/simple/ 503"),
+        ("'http://tok@h/x' and git+https://a:b@g/r", "'http://***@h/x' and git+https://***@g/r"),
+        ("mail me at a@b.example, https://h/x", "mail me at a@b.example, https://h/x"),
+    ],
+)
+def test_scrub_masks_userinfo_in_free_text(text: str, expected: str) -> None:
+    assert scrub(text) == expected
 
 
 def test_persistent_500_becomes_status_error_after_every_attempt(server: ReplayServer) -> None:

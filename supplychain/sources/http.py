@@ -11,6 +11,7 @@ import datetime as dt
 import email.utils
 import hashlib
 import json
+import logging
 import os
 import socket
 from collections.abc import Mapping
@@ -28,12 +29,14 @@ from supplychain.errors import (
     OfflineMiss,
     ResponseTooLarge,
 )
-from supplychain.urls import SafeUrl, redact
+from supplychain.urls import SafeUrl, guard_library_logs, redact
 
 USER_AGENT = "supplychain/0.1 (+https://pypi.org/project/supplychain/)"
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 _MAX_REDIRECTS = 5
 _MAX_RETRY_AFTER = 60.0  # seconds; a server asking for longer gets Unknown, not a stalled audit
+_log = logging.getLogger("supplychain.http")
+_MIN_RATE = 16 * 1024  # bytes/s a body must average once it has taken longer than the timeout
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -131,6 +134,8 @@ class Http:
                 wait_max=10.0,
             ):
                 with attempt:
+                    if attempt.num > 1:
+                        _log.debug("attempt %d for %s", attempt.num, redact(raw))
                     async with semaphore:
                         return await self._send(method, raw, headers, body, max_bytes)
         except _RetryableStatus as error:
@@ -163,7 +168,7 @@ class Http:
                 if response.is_redirect:
                     current = _follow(current, response)
                     continue
-                content = await _read_limited(response, limit, current)
+                content = await _read_limited(response, limit, current, self.settings.timeout)
             finally:
                 await response.aclose()
             status = response.status_code
@@ -209,7 +214,14 @@ def _follow(current: str, response: httpx.Response) -> str:
     return str(target)
 
 
-async def _read_limited(response: httpx.Response, limit: int, url: str) -> bytes:
+async def _read_limited(response: httpx.Response, limit: int, url: str, timeout: float) -> bytes:
+    """The body within ``limit`` bytes; past ``timeout`` seconds it must average ``_MIN_RATE``.
+
+    httpx's timeout applies to each read, so a body trickling in just inside it (slowloris)
+    would otherwise hold the audit for as long as the server likes.
+    """
+    clock = asyncio.get_running_loop().time
+    started = clock()
     declared = response.headers.get("Content-Length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise ResponseTooLarge(f"{redact(url)}: response of {declared} bytes exceeds {limit}")
@@ -219,6 +231,9 @@ async def _read_limited(response: httpx.Response, limit: int, url: str) -> bytes
         size += len(chunk)
         if size > limit:
             raise ResponseTooLarge(f"{redact(url)}: response exceeds {limit} bytes")
+        elapsed = clock() - started
+        if elapsed > timeout and size < elapsed * _MIN_RATE:
+            raise httpx.ReadTimeout(f"body slower than {_MIN_RATE} bytes/s", request=response.request)
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -274,6 +289,10 @@ def _caused_by(error: BaseException, kind: type[BaseException]) -> bool:
 
 def build_http(settings: HttpSettings, transport: httpx.AsyncBaseTransport | None = None) -> Http:
     """The one place clients are built; tests pass a MockTransport or point endpoints at loopback."""
+    # stamina's default hook logs a bare "stamina.retry_scheduled" warning, which Python prints to
+    # stderr when logging is not configured; ``_with_retries`` logs each retry at debug instead.
+    stamina.instrumentation.set_on_retry_hooks([])
+    guard_library_logs()
     base: httpx.AsyncBaseTransport
     if settings.offline:
         base = _OfflineTransport()
