@@ -106,7 +106,8 @@ def _service_down(error: Exception) -> bool:
 async def _recent(context: SourceContext, url: str, down: list[str]) -> object:
     """pypistats' answer, unless an earlier request found the service unreachable."""
     if down:
-        raise FetchError(down[0])
+        # Name the failed request as such: its URL is another package's, not this one's.
+        raise FetchError(f"not asked, the service failed earlier in this run ({down[0]})")
     return await context.http.get_json(url)
 
 

@@ -278,3 +278,8 @@ def test_pypistats_still_throttling_after_retries_is_not_asked_for_every_package
         signal = facts[name].downloads_30d
         assert isinstance(signal, Unknown)
         assert "HTTP 429 after" in signal.reason
+    names = ("attrs", "idna", "six")
+    probed = next(n for n in names if f"/packages/{n}/recent" in str(facts[n].downloads_30d))
+    for name in {"six", "idna", "attrs"} - {probed}:
+        reason = str(facts[name].downloads_30d)
+        assert "not asked, the service failed earlier in this run" in reason  # not blamed on itself
