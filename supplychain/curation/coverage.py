@@ -2,16 +2,32 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from pathlib import Path
 
 from packaging.version import Version
 
-from supplychain.curation.allowlist_file import Allowlist, Approval, Baseline, Trust, read_allowlist
-from supplychain.errors import PolicyError
-from supplychain.model import Known, Location, PackageRef, ResolvedPackage
+from supplychain.curation.allowlist_file import Allowlist, Approval, Baseline, Trust, imported_approvals
+from supplychain.model import Known, PackageRef, ResolvedPackage
+from supplychain.policy.allowlist import pins_cover
+
+__all__ = [  # imported_approvals: the one reader's, re-exported where the CLI imports it from
+    "WARN_BEFORE",
+    "Coverage",
+    "Entry",
+    "Identity",
+    "cover",
+    "entries",
+    "expired_entries",
+    "expiring_soon",
+    "identity_of",
+    "imported_approvals",
+    "is_expired",
+    "trust_matches",
+    "trusted_names",
+    "unused_entries",
+]
 
 WARN_BEFORE = timedelta(days=30)
 
@@ -38,30 +54,6 @@ def is_expired(expires: date, today: date) -> bool:
     return today > expires
 
 
-def imported_approvals(allowlist: Allowlist, today: date, base: Path) -> tuple[Approval, ...]:
-    """Other teams' approvals with the criteria asked for; their own imports are never followed."""
-    found: list[Approval] = []
-    for entry in allowlist.imports:
-        path = (base / entry.path) if not Path(entry.path).is_absolute() else Path(entry.path)
-        if not path.is_file():
-            raise PolicyError([(Location(file=allowlist.path), f"{entry.label}: {path} does not exist")])
-        theirs = read_allowlist(path, today)
-        wanted = set(entry.criteria)
-        found.extend(a for a in theirs.approvals if not wanted or wanted <= set(a.criteria))
-    return tuple(found)
-
-
-def _version_match(versions: Iterable[str], version: Version) -> bool:
-    return any(Version(v) == version for v in versions)
-
-
-def _hash_match(entry_hashes: Sequence[str], package: ResolvedPackage) -> bool:
-    """Pinned hashes must meet the distribution's when both are known (CONTRACTS.md)."""
-    if not entry_hashes or not package.origin.hashes:
-        return True
-    return bool(set(entry_hashes) & set(package.origin.hashes))
-
-
 def trust_matches(trust: Trust, identity: Identity) -> bool:
     if trust.organization is not None:
         return (
@@ -86,11 +78,7 @@ def cover(
     expired: list[str] = []
     candidates: list[Approval | Baseline] = [*allowlist.approvals, *allowlist.baselines, *imported]
     for entry in candidates:
-        if (
-            entry.name == ref.name
-            and _version_match(entry.versions, ref.version)
-            and _hash_match(entry.hashes, package)
-        ):
+        if pins_cover(entry, package):
             if is_expired(entry.expires, today):
                 expired.append(entry.label)
                 continue
@@ -139,7 +127,7 @@ def unused_entries(allowlist: Allowlist, packages: Sequence[ResolvedPackage]) ->
         if isinstance(entry, Trust):
             if not any(name in present for name in entry.packages):
                 unused.append(entry.label)
-        elif not any(Version(v) in present.get(entry.name, set()) for v in entry.versions):
+        elif not any(v in present.get(entry.name, set()) for v in entry.versions):
             unused.append(entry.label)
     return tuple(sorted(unused))
 

@@ -15,10 +15,11 @@ from supplychain.curation.allowlist_file import (
     Baseline,
     Import,
     Trust,
+    canonical,
     dumps_allowlist,
-    expiry_problem,
     one_year_after,
     read_allowlist,
+    validity_problem,
 )
 from supplychain.curation.atomic import exclusive, write_atomic
 from supplychain.curation.coverage import cover, is_expired, unused_entries
@@ -34,7 +35,7 @@ def update(path: Path, today: date, edit: Callable[[Allowlist], Allowlist]) -> A
     """Read, edit and atomically rewrite ``path`` while holding its lock; returns what was written."""
     with exclusive(path):
         current = load_or_empty(path, today)
-        changed = dataclasses.replace(edit(current), path=str(path)).sorted()
+        changed = canonical(dataclasses.replace(edit(current), path=str(path)))
         write_atomic(path, dumps_allowlist(changed))
         return changed
 
@@ -42,9 +43,9 @@ def update(path: Path, today: date, edit: Callable[[Allowlist], Allowlist]) -> A
 def check_expiry(expires: date, today: date) -> None:
     if expires < today:
         raise UsageError(f"--expires {expires} is in the past")
-    problem = expiry_problem(expires, today)
+    problem = validity_problem(today, expires)
     if problem:
-        raise UsageError(f"--expires: {problem}; approvals are renewed, not granted for longer")
+        raise UsageError(f"--expires {problem}; approvals are renewed, not granted for longer")
 
 
 def baseline(packages: Sequence[ResolvedPackage], today: date) -> Callable[[Allowlist], Allowlist]:
@@ -54,7 +55,7 @@ def baseline(packages: Sequence[ResolvedPackage], today: date) -> Callable[[Allo
         added = tuple(
             Baseline(
                 name=p.ref.name,
-                versions=(str(p.ref.version),),
+                versions=(p.ref.version,),
                 hashes=p.origin.hashes,
                 recorded=today,
                 expires=one_year_after(today),
@@ -99,7 +100,7 @@ def approve(
         new = tuple(
             Approval(
                 name=ref.name,
-                versions=(str(ref.version),),
+                versions=(ref.version,),
                 hashes=hashes.get(ref, ()),
                 reviewer=reviewer,
                 reason=reason,
@@ -143,7 +144,6 @@ def trust(
         reviewer=reviewer,
         reason=reason,
         expires=expires,
-        approved=today,
     )
 
     def edit(allowlist: Allowlist) -> Allowlist:

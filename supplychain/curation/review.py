@@ -117,7 +117,7 @@ class Review:
 def reviewed_versions(name: str, allowlist: Allowlist, imported: Sequence[Approval]) -> list[Version]:
     """Versions someone once accepted (expired ones too: they were still reviewed)."""
     entries: list[Approval | Baseline] = [*allowlist.approvals, *allowlist.baselines, *imported]
-    return sorted({Version(v) for e in entries if e.name == name for v in e.versions})
+    return sorted({v for e in entries if e.name == name for v in e.versions})
 
 
 def delta_base(version: Version, reviewed: list[Version]) -> Version | None:
@@ -187,7 +187,7 @@ async def diff(old: Sequence[ResolvedPackage], new: Sequence[ResolvedPackage], f
     async def one(pair: tuple[PackageRef, PackageRef]) -> Review:
         empty = Allowlist(baselines=())
         approval = Approval(
-            name=pair[0].name, versions=(str(pair[0].version),), reviewer="-", reason="-", expires=date.max
+            name=pair[0].name, versions=(pair[0].version,), reviewer="-", reason="-", expires=date.max
         )
         return await _review(pair[1], empty, [approval], fetch)
 

@@ -9,10 +9,16 @@ from pathlib import Path
 import pytest
 
 from supplychain.curation import edits
-from supplychain.curation.allowlist_file import dumps_allowlist, loads_allowlist, read_allowlist
+from supplychain.curation.allowlist_file import (
+    dumps_allowlist,
+    imported_approvals,
+    loads_allowlist,
+    read_allowlist,
+)
 from supplychain.curation.atomic import write_atomic
 from supplychain.errors import PolicyError, UsageError
 from supplychain.model import PackageRef
+from supplychain.policy.allowlist import load_allowlist
 
 TODAY = date(2026, 11, 26)
 CONTRACT_EXAMPLE = """\
@@ -59,39 +65,75 @@ def test_contract_example_round_trips_to_identical_sorted_text() -> None:
     assert dumps_allowlist(loads_allowlist(text, "allowlist.toml", TODAY)) == text
 
 
-def test_h6_reader_accepts_what_curation_writes(tmp_path: Path) -> None:
-    """The policy engine reads the same file: everything ``allowlist`` writes must load there."""
-    reader = pytest.importorskip("supplychain.policy.allowlist")
+OTHER_TEAM = """\
+version = 1
+
+[[approve]]
+name = "attrs"
+versions = ["25.3.0"]
+reviewer = "carol"
+reason = "their review"
+expires = 2027-01-01
+criteria = ["safe-to-run", "safe-to-deploy"]
+
+[[approve]]
+name = "six"
+versions = ["1.17.0"]
+reviewer = "carol"
+reason = "a lighter review"
+expires = 2027-01-01
+"""
+
+
+def test_audit_and_curation_read_identical_entries(tmp_path: Path) -> None:
+    """One reader: the audit applies exactly the entries curation reads and rewrites, lines included."""
+    (tmp_path / "other-team").mkdir()
+    (tmp_path / "other-team" / "allowlist.toml").write_text(OTHER_TEAM)
+    path = tmp_path / "ours" / "allowlist.toml"
+    path.parent.mkdir()
+    path.write_text(CONTRACT_EXAMPLE)
+    audited, curated = load_allowlist(path, TODAY), read_allowlist(path, TODAY)
+    for kind in ("approvals", "trusts", "baselines", "imports"):
+        audit_entries, curation_entries = getattr(audited, kind), getattr(curated, kind)
+        assert audit_entries == curation_entries
+        assert [e.line for e in audit_entries] == [e.line for e in curation_entries]
+    assert [e.line for e in curated.approvals + curated.trusts] == [3, 14]
+    assert audited.imported == imported_approvals(curated, TODAY, path.parent)
+    assert [a.name for a in audited.imported] == ["attrs"]  # only approvals with the import's criteria
+
+    edits.update(path, TODAY, edits.add_import("../other-team/allowlist.toml", ["safe-to-deploy"]))
+    rewritten = read_allowlist(path, TODAY)
+    assert load_allowlist(path, TODAY).imported == imported_approvals(rewritten, TODAY, path.parent)
+    assert (rewritten.approvals, rewritten.trusts, rewritten.baselines) == (
+        curated.approvals,
+        curated.trusts,
+        curated.baselines,
+    )
+
+
+def test_a_missing_import_is_refused_at_its_line_on_both_sides(tmp_path: Path) -> None:
     path = tmp_path / "allowlist.toml"
-    edits.update(
-        path,
-        TODAY,
-        edits.approve(
-            [PackageRef.of("numpy", "2.3.1")],
-            hashes={},
-            reviewer="alice",
-            reason="ok",
-            expires=date(2027, 6, 1),
-            today=TODAY,
-            criteria=["safe-to-run"],
-        ),
+    path.write_text('version = 1\n\n[[import]]\npath = "nowhere/allowlist.toml"\n')
+    expected = (
+        f"{path}:3: import nowhere/allowlist.toml: {tmp_path / 'nowhere' / 'allowlist.toml'} does not exist"
     )
-    edits.update(
-        path,
-        TODAY,
-        edits.trust(
-            publisher="github:pytorch/pytorch",
-            organization=None,
-            workflow=None,
-            packages=["torch"],
-            reviewer="bob",
-            reason="ok",
-            expires=date(2027, 3, 1),
-            today=TODAY,
-        ),
+    with pytest.raises(PolicyError) as audit_side:
+        load_allowlist(path, TODAY)
+    with pytest.raises(PolicyError) as curation_side:
+        imported_approvals(read_allowlist(path, TODAY), TODAY, tmp_path)
+    assert audit_side.value.diagnostics() == curation_side.value.diagnostics() == expected
+
+
+def test_versions_and_publishers_are_read_canonical_and_written_back_so() -> None:
+    text = CONTRACT_EXAMPLE.replace('"2.3.1"', '"2.3.1.0", "v2.2-post1"').replace(
+        "github:pytorch/pytorch", "GitHub:PyTorch/PyTorch"
     )
-    loaded = reader.load_allowlist(path, TODAY)
-    assert [a.name for a in loaded.approvals] == ["numpy"]
+    parsed = loads_allowlist(text, "allowlist.toml", TODAY)
+    assert [str(v) for v in parsed.approvals[0].versions] == ["2.2.post1", "2.3.1.0"]
+    assert parsed.trusts[0].publisher == "github:pytorch/pytorch"
+    written = dumps_allowlist(parsed)
+    assert 'versions = [\n    "2.2.post1",\n    "2.3.1.0",\n]' in written
+    assert 'publisher = "github:pytorch/pytorch"' in written
 
 
 def test_every_problem_is_reported_with_its_line() -> None:
@@ -117,8 +159,8 @@ expires = 2027-01-01
     with pytest.raises(PolicyError) as raised:
         loads_allowlist(bad, "allowlist.toml", TODAY)
     assert raised.value.diagnostics() == (
-        "allowlist.toml:3: approve[0]: expires 2028-06-01 is more than one year after 2026-06-01\n"
-        "allowlist.toml:11: trust[0]: give exactly one of publisher or organization"
+        "allowlist.toml:3: approve[0].expires: 2028-06-01 is more than one year after 2026-06-01\n"
+        "allowlist.toml:11: trust[0].publisher: give exactly one of publisher or organization"
     )
 
 

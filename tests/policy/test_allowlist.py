@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from supplychain.curation.allowlist_file import read_allowlist
 from supplychain.errors import PolicyError
 from supplychain.model import Known, PackageRef
 from supplychain.policy import RULES
@@ -171,3 +172,84 @@ def test_trust_by_publisher_needs_matching_attestation(tmp_path: Path) -> None:
         ),
     )
     assert "sigstore" in coverage(allowlist, [package], {package.ref.name: attested}, TODAY).covered
+
+
+# --- one reader: every rejection once, with file:line, whichever side reads the file -----------------
+
+ENTRY = 'reviewer = "a"\nreason = "r"\nexpires = 2027-06-01\n'
+REJECTIONS = [
+    # (hand-made file text, the one diagnostic expected after "{path}:")
+    (
+        'version = 1\n[[approve]]\nname = "six"\nversions = []\n' + ENTRY,
+        "2: approve[0].versions: must list at least one",
+    ),
+    (
+        'version = 1\n[[approve]]\nname = "six"\nreviewer = "a"\nreason = "r"\nexpires = 2027-06-01\n',
+        "2: approve[0].versions: missing",
+    ),
+    (
+        'version = 1\n[[approve]]\nname = "six"\nversions = ["1.0"]\nhashes = ["sha256:XY"]\n' + ENTRY,
+        "2: approve[0].hashes: 'sha256:XY' is not 'algorithm:hex'",
+    ),
+    (
+        'version = 1\n[[trust]]\npublisher = "pytorch"\npackages = ["torch"]\n' + ENTRY,
+        "2: trust[0].publisher: 'pytorch' is not a PEP 740 identity kind:repository",
+    ),
+    (
+        'version = 1\n[[trust]]\norganization = "o"\npackages = []\n' + ENTRY,
+        "2: trust[0].packages: must list at least one",
+    ),
+    (
+        'version = 1\n[[trust]]\norganization = "o"\npackages = ["x"]\napproved = 2026-11-01\n' + ENTRY,
+        "2: trust[0].approved: unknown key (known: expires, organization, packages, publisher, reason, "
+        "reviewer, workflow)",
+    ),
+    (
+        'version = 1\n[[trust]]\norganization = "o"\npackages = ["x"]\n'
+        + ENTRY.replace("2027-06-01", "2028-01-01"),
+        "2: trust[0].expires: 2028-01-01 is more than one year after 2026-11-26",
+    ),
+    (
+        'version = 1\n[[baseline]]\nname = "x"\nversions = ["1"]\n'
+        "recorded = 2026-01-01\nexpires = 2027-02-01\n",
+        "2: baseline[0].expires: 2027-02-01 is more than one year after 2026-01-01",
+    ),
+    ("version = 1\n\n[[import]]\ncriteria = []\n", "3: import[0].path: missing"),
+    ('# comment\nversion = "1"\n', "2: version must be 1, not '1'"),
+    ("version = true\n", "1: version must be 1, not True"),
+    (
+        'version = 1\n[[approve]]\nname = "six"\nversions = ["1.0"]\nreviewer = "a"\nexpires = 2027-06-01\n'
+        'reason = """a\u2028b\u2029c\n"""\n[[approve]]\nname = 1\nversions = ["1.0"]\n' + ENTRY,
+        "9: approve[1].name: must be a non-empty string",  # U+2028/9 end no line in TOML
+    ),
+    ('[[approve]]\nname = "six"\nversions = ["1.0"]\n' + ENTRY, "1: version must be 1, not None"),
+    ("version = 1\nteam = 'x'\n", "2: unknown key 'team' (known: approve, baseline, import, trust, version)"),
+    ("version = 1\napprove = 3\n", "2: approve must be an array of tables ([[approve]])"),
+    ('version = 1\n[[approve]]\nname = "six"\n\nbroken = \n', "5: not valid TOML: Invalid value"),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"), REJECTIONS, ids=[e.split(": ", 1)[1][:40] for _, e in REJECTIONS]
+)
+def test_each_rejection_reported_once_with_its_line_by_audit_and_curation(
+    tmp_path: Path, text: str, expected: str
+) -> None:
+    path = tmp_path / "allowlist.toml"
+    path.write_text(text)
+    seen = []
+    for read in (load_allowlist, read_allowlist):
+        with pytest.raises(PolicyError) as caught:
+            read(path, TODAY)
+        seen.append(caught.value.diagnostics())
+    assert seen == [f"{path}:{expected}"] * 2
+
+
+def test_a_baseline_without_reason_gets_the_adoption_reason(tmp_path: Path) -> None:
+    path = tmp_path / "allowlist.toml"
+    path.write_text(
+        'version = 1\n[[baseline]]\nname = "X"\nversions = ["1.0"]\n'
+        "recorded = 2026-11-01\nexpires = 2027-11-01\n"
+    )
+    (entry,) = load_allowlist(path, TODAY).baselines
+    assert (entry.name, entry.reason, entry.line) == ("x", "baseline at adoption", 2)

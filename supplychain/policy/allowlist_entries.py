@@ -1,0 +1,122 @@
+"""The allowlist and exemptions entries (CONTRACTS.md format) as typed values, for audit and curation."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from packaging.utils import NormalizedName
+from packaging.version import Version
+
+FORMAT_VERSION = 1
+MAX_VALIDITY = dt.timedelta(days=366)  # "at most one year": a leap year's 366 days still count as one
+
+
+def _joined(versions: tuple[Version, ...]) -> str:
+    return ",".join(str(v) for v in versions)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Approval:
+    """A security review of exact versions (``[[approve]]``); ``line`` is where it was read, not identity."""
+
+    name: NormalizedName
+    versions: tuple[Version, ...]
+    reviewer: str
+    reason: str
+    expires: dt.date
+    hashes: tuple[str, ...] = ()
+    approved: dt.date | None = None
+    criteria: tuple[str, ...] = ()
+    waive: tuple[str, ...] = ()
+    line: int | None = field(default=None, compare=False)
+
+    @property
+    def label(self) -> str:
+        return f"approve {self.name}=={_joined(self.versions)}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Trust:
+    """A trusted publisher or organisation, covering new versions of ``packages`` (``[[trust]]``)."""
+
+    packages: tuple[NormalizedName, ...]
+    reviewer: str
+    reason: str
+    expires: dt.date
+    publisher: str | None = None  # a lower-case PEP 740 identity kind:repository
+    organization: str | None = None
+    workflow: str | None = None
+    line: int | None = field(default=None, compare=False)
+
+    @property
+    def identity(self) -> str:
+        return self.publisher if self.publisher is not None else f"organization:{self.organization}"
+
+    @property
+    def label(self) -> str:
+        return f"trust {self.identity} ({', '.join(self.packages)})"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Baseline:
+    """Today's set accepted as-is at adoption (``[[baseline]]``, written by ``allowlist init``)."""
+
+    name: NormalizedName
+    versions: tuple[Version, ...]
+    recorded: dt.date
+    expires: dt.date
+    reason: str = "baseline at adoption"
+    hashes: tuple[str, ...] = ()
+    line: int | None = field(default=None, compare=False)
+
+    @property
+    def label(self) -> str:
+        return f"baseline {self.name}=={_joined(self.versions)}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Import:
+    """Another team's allowlist; only its approvals with ``criteria`` count, and not its imports."""
+
+    path: str
+    criteria: tuple[str, ...] = ()
+    line: int | None = field(default=None, compare=False)
+
+    @property
+    def label(self) -> str:
+        return f"import {self.path}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Allowlist:
+    path: str = "allowlist.toml"
+    approvals: tuple[Approval, ...] = ()
+    trusts: tuple[Trust, ...] = ()
+    baselines: tuple[Baseline, ...] = ()
+    imports: tuple[Import, ...] = ()
+    imported: tuple[Approval, ...] = ()  # approvals read from the imports (load_allowlist only)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Exemption:
+    name: NormalizedName
+    reason: str
+    expires: dt.date
+    versions: tuple[Version, ...] = ()  # empty: all versions
+    rule: str | None = None
+    advisory: str | None = None
+    line: int | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Exemptions:
+    path: str
+    entries: tuple[Exemption, ...] = ()
+
+
+def validity_problem(start: dt.date, expires: dt.date) -> str | None:
+    """Every entry expires at most one year after it starts: approvals are renewed, not granted longer."""
+    if expires - start > MAX_VALIDITY:
+        return f"{expires} is more than one year after {start}"
+    return None

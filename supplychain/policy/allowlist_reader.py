@@ -1,0 +1,343 @@
+"""The one strict reader of the allowlist and exemptions files (CONTRACTS.md format).
+
+The audit (``policy.allowlist``) and the curation commands (``curation.allowlist_file``) both read through
+here, so what an entry covers cannot drift between them; curation adds only the writer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from packaging.version import InvalidVersion, Version
+
+from supplychain.errors import PolicyError
+from supplychain.model import Location, normalize
+from supplychain.policy.allowlist_entries import (
+    FORMAT_VERSION,
+    Allowlist,
+    Approval,
+    Baseline,
+    Exemption,
+    Exemptions,
+    Import,
+    Trust,
+    validity_problem,
+)
+from supplychain.policy.loader import parse_toml
+from supplychain.tomlfile import MAX_TOML_BYTES
+
+# --- the reader ---------------------------------------------------------------------------------
+
+Problems = list[tuple[Location, str]]
+_TABLE = re.compile(r"^\s*\[\[\s*(\w+)\s*\]\]")
+
+
+def _table_lines(text: str) -> dict[str, list[int]]:
+    lines: dict[str, list[int]] = {}
+    for number, line in enumerate(text.split("\n"), start=1):  # TOML's newlines only, as tomllib counts
+        match = _TABLE.match(line)
+        if match:
+            lines.setdefault(match.group(1), []).append(number)
+    return lines
+
+
+def _key_line(text: str, key: str) -> int | None:
+    """The line defining top-level ``key`` (``key =``, ``[key]``, ``[[key]]``); top-level keys come first."""
+    pattern = re.compile(rf"^\s*\[*\s*[\"']?{re.escape(key)}[\"']?\s*[=\].]")
+    return next((n for n, line in enumerate(text.split("\n"), start=1) if pattern.match(line)), None)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Entry:
+    """Typed getters over one array-of-tables entry, collecting every problem with its file:line."""
+
+    path: str
+    kind: str
+    index: int
+    line: int | None
+    entry: dict[str, Any]
+    problems: Problems
+
+    def problem(self, key: str, message: str) -> None:
+        where = Location(file=self.path, line=self.line)
+        self.problems.append((where, f"{self.kind}[{self.index}].{key}: {message}"))
+
+    def check_keys(self, allowed: set[str]) -> None:
+        for key in sorted(set(self.entry) - allowed):
+            self.problem(key, f"unknown key (known: {', '.join(sorted(allowed))})")
+
+    def string(self, key: str, *, required: bool = True) -> str | None:
+        value = self.entry.get(key)
+        if value is None:
+            if required:
+                self.problem(key, "missing")
+            return None
+        if not isinstance(value, str) or not value.strip():
+            self.problem(key, "must be a non-empty string")
+            return None
+        return value
+
+    def strings(self, key: str, *, required: bool = False) -> tuple[str, ...]:
+        value = self.entry.get(key)
+        if value is None:
+            if required:
+                self.problem(key, "missing")
+            return ()
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            self.problem(key, "must be a list of strings")
+            return ()
+        if required and not value:
+            self.problem(key, "must list at least one")
+        return tuple(value)
+
+    def names(self, key: str) -> tuple[str, ...]:
+        """A set of strings (criteria, waived rules): sorted and without repeats, as the writer keeps them."""
+        return tuple(sorted(set(self.strings(key))))
+
+    def versions(self, key: str, *, required: bool = True) -> tuple[Version, ...]:
+        out: list[Version] = []
+        for raw in self.strings(key, required=required):
+            try:
+                out.append(Version(raw))
+            except InvalidVersion:
+                self.problem(key, f"{raw!r} is not a valid version")
+        return tuple(sorted(out))
+
+    def date(self, key: str, *, required: bool = True) -> dt.date | None:
+        value = self.entry.get(key)
+        if value is None:
+            if required:
+                self.problem(key, "missing (a TOML date such as 2027-06-01)")
+            return None
+        if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
+            self.problem(key, f"must be a TOML date such as 2027-06-01, not {value!r}")
+            return None
+        return value
+
+    def hashes(self) -> tuple[str, ...]:
+        values = self.strings("hashes")
+        for digest in values:
+            algorithm, _, hexdigest = digest.partition(":")
+            if not algorithm or not re.fullmatch(r"[0-9a-f]+", hexdigest or "-"):
+                self.problem("hashes", f"{digest!r} is not 'algorithm:hex'")
+        return tuple(sorted(set(values)))
+
+    def bound(self, start: dt.date | None, expires: dt.date | None) -> None:
+        problem = validity_problem(start, expires) if start is not None and expires is not None else None
+        if problem:
+            self.problem("expires", problem)
+
+
+class _File:
+    """One file's parsed TOML, its header checked, handing out its entries with their lines."""
+
+    def __init__(self, text: str, path: str, kinds: set[str]) -> None:
+        self.text, self.path = text, path
+        self.problems: Problems = []
+        self.data = parse_toml(text, path)
+        self.lines = _table_lines(text)
+        version = self.data.get("version")
+        if type(version) is not int or version != FORMAT_VERSION:  # ``version = true`` equals 1 in Python
+            line = _key_line(text, "version") or 1
+            self.at(line, f"version must be {FORMAT_VERSION}, not {version!r}")
+        known = {"version", *kinds}
+        for key in sorted(set(self.data) - known):
+            self.at(_key_line(text, key), f"unknown key {key!r} (known: {', '.join(sorted(known))})")
+
+    def at(self, line: int | None, message: str) -> None:
+        self.problems.append((Location(file=self.path, line=line), message))
+
+    def entries(self, kind: str) -> list[_Entry]:
+        raw = self.data.get(kind, [])
+        if not isinstance(raw, list):
+            self.at(_key_line(self.text, kind), f"{kind} must be an array of tables ([[{kind}]])")
+            return []
+        numbers = self.lines.get(kind, [])
+        out = []
+        for index, entry in enumerate(raw):
+            line = numbers[index] if index < len(numbers) else _key_line(self.text, kind)
+            if not isinstance(entry, dict):
+                self.at(line, f"{kind}[{index}] must be a table")
+                continue
+            out.append(
+                _Entry(path=self.path, kind=kind, index=index, line=line, entry=entry, problems=self.problems)
+            )
+        return out
+
+    def done(self) -> None:
+        """Every problem of the file at once, or none."""
+        if self.problems:
+            raise PolicyError(self.problems)
+
+
+def _read(path: Path) -> str:
+    try:
+        if path.stat().st_size > MAX_TOML_BYTES:
+            raise PolicyError([(Location(file=str(path)), f"file is larger than {MAX_TOML_BYTES} bytes")])
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as problem:
+        reason = problem.strerror if isinstance(problem, OSError) else "not UTF-8 text"
+        raise PolicyError([(Location(file=str(path)), f"cannot read: {reason}")]) from None
+
+
+# --- entries ------------------------------------------------------------------------------------
+
+
+def _approval(r: _Entry, today: dt.date) -> Approval | None:
+    r.check_keys(
+        {"name", "versions", "hashes", "reviewer", "reason", "expires", "approved", "criteria", "waive"}
+    )
+    name, versions, hashes = r.string("name"), r.versions("versions"), r.hashes()
+    reviewer, reason, expires = r.string("reviewer"), r.string("reason"), r.date("expires")
+    approved = r.date("approved", required=False)
+    r.bound(approved or today, expires)
+    waive = r.names("waive")
+    if "malicious" in waive:
+        r.problem("waive", "'malicious' can never be waived")
+    if not (name and reviewer and reason and expires):
+        return None
+    return Approval(
+        name=normalize(name),
+        versions=versions,
+        hashes=hashes,
+        reviewer=reviewer,
+        reason=reason,
+        expires=expires,
+        approved=approved,
+        criteria=r.names("criteria"),
+        waive=waive,
+        line=r.line,
+    )
+
+
+def _trust(r: _Entry, today: dt.date) -> Trust | None:
+    r.check_keys({"publisher", "organization", "workflow", "packages", "reviewer", "reason", "expires"})
+    publisher, org = r.string("publisher", required=False), r.string("organization", required=False)
+    if (publisher is None) == (org is None):
+        r.problem("publisher", "give exactly one of publisher or organization")
+    elif publisher is not None and ":" not in publisher:
+        r.problem("publisher", f"{publisher!r} is not a PEP 740 identity kind:repository")
+    packages = tuple(sorted({normalize(p) for p in r.strings("packages", required=True)}))
+    reviewer, reason, expires = r.string("reviewer"), r.string("reason"), r.date("expires")
+    r.bound(today, expires)  # a trust has no start date: at most a year from whenever it is read
+    if not (reviewer and reason and expires) or (publisher is None) == (org is None):
+        return None
+    return Trust(
+        packages=packages,
+        reviewer=reviewer,
+        reason=reason,
+        expires=expires,
+        publisher=publisher.lower() if publisher else None,
+        organization=org,
+        workflow=r.string("workflow", required=False),
+        line=r.line,
+    )
+
+
+def _baseline(r: _Entry) -> Baseline | None:
+    r.check_keys({"name", "versions", "hashes", "recorded", "expires", "reason"})
+    name, versions, hashes = r.string("name"), r.versions("versions"), r.hashes()
+    recorded, expires = r.date("recorded"), r.date("expires")
+    reason = r.string("reason", required=False) or "baseline at adoption"
+    r.bound(recorded, expires)
+    if not (name and recorded and expires):
+        return None
+    return Baseline(
+        name=normalize(name),
+        versions=versions,
+        hashes=hashes,
+        recorded=recorded,
+        expires=expires,
+        reason=reason,
+        line=r.line,
+    )
+
+
+def _import(r: _Entry) -> Import | None:
+    r.check_keys({"path", "criteria"})
+    import_path = r.string("path")
+    return Import(path=import_path, criteria=r.names("criteria"), line=r.line) if import_path else None
+
+
+# --- the public reader --------------------------------------------------------------------------
+
+
+def loads_allowlist(text: str, path: str, today: dt.date) -> Allowlist:
+    """Parse and validate allowlist text; every problem at once as a PolicyError with file:line."""
+    file = _File(text, path, {"approve", "trust", "baseline", "import"})
+    approvals = [a for r in file.entries("approve") if (a := _approval(r, today))]
+    trusts = [t for r in file.entries("trust") if (t := _trust(r, today))]
+    baselines = [b for r in file.entries("baseline") if (b := _baseline(r))]
+    imports = [i for r in file.entries("import") if (i := _import(r))]
+    file.done()
+    return Allowlist(
+        path=path,
+        approvals=tuple(approvals),
+        trusts=tuple(trusts),
+        baselines=tuple(baselines),
+        imports=tuple(imports),
+    )
+
+
+def read_allowlist(path: Path, today: dt.date) -> Allowlist:
+    """The file as written, imports not followed: what curation edits and writes back."""
+    return loads_allowlist(_read(path), str(path), today)
+
+
+def imported_approvals(allowlist: Allowlist, today: dt.date, base: Path) -> tuple[Approval, ...]:
+    """Other teams' approvals with the criteria asked for; their own imports are never followed."""
+    found: list[Approval] = []
+    for entry in allowlist.imports:
+        path = base / entry.path  # an absolute ``entry.path`` stays absolute
+        if not path.is_file():
+            where = Location(file=allowlist.path, line=entry.line)
+            raise PolicyError([(where, f"{entry.label}: {path} does not exist")])
+        wanted = set(entry.criteria)
+        found.extend(a for a in read_allowlist(path, today).approvals if wanted <= set(a.criteria))
+    return tuple(found)
+
+
+def load_allowlist(path: Path, today: dt.date) -> Allowlist:
+    """The allowlist as the audit applies it: the file plus the approvals its imports contribute."""
+    allowlist = read_allowlist(path, today)
+    return replace(allowlist, imported=imported_approvals(allowlist, today, path.parent))
+
+
+def loads_exemptions(text: str, path: str, rule_ids: frozenset[str]) -> Exemptions:
+    """Parse and validate exemptions text; ``malicious`` can never be exempted."""
+    file = _File(text, path, {"exempt"})
+    entries = []
+    for r in file.entries("exempt"):
+        r.check_keys({"name", "versions", "rule", "advisory", "reason", "expires"})
+        name, reason, expires = r.string("name"), r.string("reason"), r.date("expires")
+        rule, advisory = r.string("rule", required=False), r.string("advisory", required=False)
+        if (rule is None) == (advisory is None):
+            r.problem("rule", "give exactly one of rule or advisory")
+        elif rule is not None and rule not in rule_ids:
+            r.problem("rule", f"unknown rule {rule!r} (known: {', '.join(sorted(rule_ids))})")
+        elif rule == "malicious":
+            r.problem("rule", "'malicious' can never be exempted")
+        versions = r.versions("versions", required=False)
+        if name and reason and expires:
+            entries.append(
+                Exemption(
+                    name=normalize(name),
+                    versions=versions,
+                    rule=rule,
+                    advisory=advisory,
+                    reason=reason,
+                    expires=expires,
+                    line=r.line,
+                )
+            )
+    file.done()
+    return Exemptions(path=path, entries=tuple(entries))
+
+
+def load_exemptions(path: Path, today: dt.date, rule_ids: frozenset[str]) -> Exemptions:
+    """Read and validate an exemptions file (``today`` kept for the audit's call; entries carry expiry)."""
+    return loads_exemptions(_read(path), str(path), rule_ids)
