@@ -1,7 +1,7 @@
 """End-to-end benchmark: warm ``supplychain audit`` of a real lock, and pip-audit on the same pins.
 
     .venv/bin/python benchmarks/audit.py [LOCK] [--extra all] [--runs 5] [--work DIR]
-        [--data DIR] [--pip-audit PATH] [--pip-audit-runs 3] [--skip-pip-audit]
+        [--data DIR] [--pip-audit PATH] [--pip-audit-runs 3] [--osv-latency 0.0] [--skip-pip-audit]
 
 Every ``supplychain`` run is a subprocess timed wall-clock, interpreter start included, with its own
 peak RSS (``wait4``). Steps: import the offline data (``db update --from``) into an isolated data
@@ -112,7 +112,7 @@ def pins_of(lock: Path, extras: Iterable[str], env: dict[str, str]) -> list[tupl
 # ---- the loopback OSV API, in a child process so its matching does not share our GIL ----
 
 
-def serve_osv(archives: list[Path], conn: Connection) -> None:
+def serve_osv(archives: list[Path], latency: float, conn: Connection) -> None:
     sys.path.insert(0, str(ROOT))
     from tests.support.osv_api import OsvApi, records_from_tar
     from tests.support.server import ReplayServer, Reply
@@ -129,6 +129,7 @@ def serve_osv(archives: list[Path], conn: Connection) -> None:
 
     server.handlers.insert(0, count)
     server.start()
+    server.latency = latency
     conn.send((server.url, len(api.by_id)))
     conn.recv()
     server.stop()
@@ -212,6 +213,9 @@ def main() -> int:
     parser.add_argument("--work", type=Path, help="keep cache, data and reports here (default: a temp dir)")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="dir with the three data files")
     parser.add_argument("--pip-audit", type=Path, help="pip-audit binary (default: a venv in --work)")
+    parser.add_argument(
+        "--osv-latency", type=float, default=0.0, help="seconds the OSV emulator waits per request"
+    )
     parser.add_argument("--skip-pip-audit", action="store_true")
     args = parser.parse_args()
     lock = args.lock.resolve()
@@ -262,11 +266,11 @@ def main() -> int:
     parent, child = multiprocessing.Pipe()
     archives = [args.data / name for name in ADVISORY_ARCHIVES]
     server = multiprocessing.get_context("fork").Process(
-        target=serve_osv, args=(archives, child), daemon=True
+        target=serve_osv, args=(archives, args.osv_latency, child), daemon=True
     )
     server.start()
     base, records = parent.recv()
-    print(f"OSV API emulator: {base}, {records} records")
+    print(f"OSV API emulator: {base}, {records} records, {args.osv_latency * 1000:.0f} ms per request")
     pa_report = work / "pip-audit-report.json"
     pa_command = [
         str(pip_audit), "--disable-pip", "--no-deps", "-r", str(requirements),
