@@ -91,7 +91,9 @@ def _for_target(files: list[dict[str, Any]], context: SourceContext) -> list[dic
 async def _files(package: ResolvedPackage, context: SourceContext) -> list[dict[str, Any]] | Unknown:
     ref = package.ref
     try:
-        page = await fetch_page(context.http, page_url(index_of(package, context.config), ref.name))
+        page = await fetch_page(
+            context.http, page_url(index_of(package, context.config), ref.name), ref.version
+        )
         files = files_of(page, ref.version)
     except HttpStatusError as error:
         reason = "not found on the index" if error.status == 404 else error.reason

@@ -157,8 +157,26 @@ def _organization(document: Mapping[str, Any]) -> str | None:
     return None if value is None else str(expect(value, str, "ownership.organization"))
 
 
+# The last document's release times (or its shape error): six facts derive from them, one after
+# another for the same document, and parsing every file's upload time was most of a cold audit.
+_LAST_TIMES: list[tuple[Mapping[str, Any], dict[str, tuple[datetime, bool]] | ShapeError]] = []
+
+
 def _release_times(document: Mapping[str, Any]) -> dict[str, tuple[datetime, bool]]:
     """Release → (earliest file upload, every file yanked); releases without files are left out."""
+    if not _LAST_TIMES or _LAST_TIMES[0][0] is not document:
+        try:
+            result: dict[str, tuple[datetime, bool]] | ShapeError = _compute_release_times(document)
+        except ShapeError as error:
+            result = error
+        _LAST_TIMES[:] = [(document, result)]
+    found = _LAST_TIMES[0][1]
+    if isinstance(found, ShapeError):
+        raise ShapeError(str(found))
+    return found
+
+
+def _compute_release_times(document: Mapping[str, Any]) -> dict[str, tuple[datetime, bool]]:
     releases = expect(document.get("releases"), dict, "releases")
     times: dict[str, tuple[datetime, bool]] = {}
     for version, raw in releases.items():

@@ -35,12 +35,45 @@ _STATUSES = frozenset({"active", "archived", "quarantined", "deprecated"})
 _PAGES: dict[int, tuple[Http, dict[str, asyncio.Task[Any]]]] = {}
 
 
-async def fetch_page(http: Http, url: str) -> Any:
-    """The Simple JSON page at ``url``, fetched once per client even when several sources ask."""
+async def fetch_page(http: Http, url: str, version: Version | None = None) -> Any:
+    """The Simple JSON page at ``url``, fetched once per client even when several sources ask.
+
+    With ``version`` the page is kept trimmed to that version's files: pages of long-lived
+    projects list thousands of files and a run holds every page until enrichment ends (350 MB
+    for a 360-package lock). Every caller of one URL asks about the same version.
+    """
     _owner, tasks = _PAGES.setdefault(id(http), (http, {}))
     if url not in tasks:
-        tasks[url] = asyncio.ensure_future(http.get_json(url, accept=SIMPLE_JSON))
+        tasks[url] = asyncio.ensure_future(_fetch_trimmed(http, url, version))
     return await asyncio.shield(tasks[url])
+
+
+async def _fetch_trimmed(http: Http, url: str, version: Version | None) -> Any:
+    page = await http.get_json(url, accept=SIMPLE_JSON)
+    if version is None or not isinstance(page, dict) or not isinstance(page.get("files"), list):
+        return page  # malformed pages stay as they are: the callers' shape checks report them
+    kept = [entry for entry in page["files"] if not _is_other_version(entry, version)]
+    return {**page, "files": kept}
+
+
+def _is_other_version(entry: Any, version: Version) -> bool:
+    """True only for a well-formed file entry of another version; anything odd is kept."""
+    if not isinstance(entry, dict) or not isinstance(entry.get("filename"), str):
+        return False
+    found = _quick_version(entry["filename"])
+    return found is not None and found != version
+
+
+def _quick_version(filename: str) -> Version | None:
+    """The version a filename names, parsed once per distinct version string (no tag parsing)."""
+    if filename.endswith(".whl"):
+        parts = filename.split("-")
+        return _parsed(parts[1]) if len(parts) >= 5 else None
+    for suffix in (".tar.gz", ".zip"):  # what parse_sdist_filename accepts, split the same way
+        if filename.endswith(suffix):
+            _name, dash, version = filename[: -len(suffix)].rpartition("-")
+            return _parsed(version) if dash else None
+    return _version_of(filename)
 
 
 def forget_pages(http: Http) -> None:
@@ -73,11 +106,9 @@ def files_of(page: Any, version: Version) -> list[dict[str, Any]]:
     for raw in files:
         entry = expect(raw, dict, "files[]")
         filename = expect(entry.get("filename"), str, "files[].filename")
-        if filename.endswith(".whl"):
-            parts = filename.split("-")
-            if len(parts) < 5 or _parsed(parts[1]) != version:
-                continue
-        if _version_of(filename) == version:
+        if _quick_version(filename) != version:
+            continue
+        if _version_of(filename) == version:  # the full parse: a wheel's tags must be valid too
             chosen.append(entry)
     return chosen
 
@@ -123,7 +154,7 @@ class SimpleIndexSource:
         patch: dict[str, Signal[object]] = {"index": Known(value=index.public, source=SOURCE, fetched_at=now)}
         internal = is_internal(package, context.config)
         try:
-            page = await fetch_page(context.http, page_url(index, package.ref.name))
+            page = await fetch_page(context.http, page_url(index, package.ref.name), package.ref.version)
         except HttpStatusError as error:
             reason = f"not found on {index.public}" if error.status == 404 else error.reason
             patch.update(unknown_patch(("project_status", "has_wheel"), reason, SOURCE))
