@@ -5,7 +5,6 @@ from __future__ import annotations
 import getpass
 import json
 import os
-from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -14,21 +13,7 @@ from typing import Annotated
 import typer
 
 from supplychain.cli import app
-from supplychain.cli.common import (
-    ExcludeNewer,
-    Extra,
-    ExtraIndexUrl,
-    Group,
-    IndexUrl,
-    InputFormat,
-    NoDeps,
-    Offline,
-    PathArg,
-    Platform,
-    PythonVersion,
-    build_config,
-    run_with_http,
-)
+from supplychain.cli.common import PathArg, TargetFlags, run_with_http, target_options
 from supplychain.clock import Clock, SystemClock
 from supplychain.config import AuditConfig
 from supplychain.curation import edits
@@ -58,40 +43,6 @@ AllowlistOpt = Annotated[
 ]
 FormatOpt = Annotated[OutputFormat, typer.Option("--format", help="text or json.")]
 ExpiresOpt = Annotated[str, typer.Option("--expires", help="Expiry date YYYY-MM-DD, at most one year away.")]
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class _Inputs:
-    """The audit input flags, gathered once so every command passes them the same way."""
-
-    path: Path | None = None
-    input_format: str | None = None
-    python_version: str | None = None
-    platform: str | None = None
-    index_url: str | None = None
-    extra_index_url: list[str] | None = None
-    exclude_newer: str | None = None
-    extra: list[str] | None = None
-    group: list[str] | None = None
-    no_deps: bool = False
-    offline: bool = False
-    allowlist: Path | None = None
-
-    def config(self, path: Path | None = None) -> AuditConfig:
-        return build_config(
-            path=path or self.path,
-            input_format=self.input_format,
-            python_version=self.python_version,
-            platform=self.platform,
-            index_url=self.index_url,
-            extra_index_url=self.extra_index_url,
-            exclude_newer=self.exclude_newer,
-            extra=self.extra,
-            group=self.group,
-            no_deps=self.no_deps,
-            offline=self.offline,
-            allowlist=self.allowlist,
-        )
 
 
 def _today() -> date:
@@ -128,37 +79,16 @@ async def _packages(config: AuditConfig, http: Http) -> tuple[ResolvedPackage, .
 
 
 @allowlist_app.command("init")
+@target_options()
 def init_command(
     *,
     path: PathArg = None,
-    input_format: InputFormat = None,
-    python_version: PythonVersion = None,
-    platform: Platform = None,
-    index_url: IndexUrl = None,
-    extra_index_url: ExtraIndexUrl = None,
-    exclude_newer: ExcludeNewer = None,
-    extra: Extra = None,
-    group: Group = None,
-    no_deps: NoDeps = False,
-    offline: Offline = False,
+    flags: TargetFlags,
     allowlist: AllowlistOpt = None,
     output: FormatOpt = OutputFormat.TEXT,
 ) -> None:
     """Start green: record today's resolved set as baseline entries (expiring in one year)."""
-    config = _Inputs(
-        path=path,
-        input_format=input_format,
-        python_version=python_version,
-        platform=platform,
-        index_url=index_url,
-        extra_index_url=extra_index_url,
-        exclude_newer=exclude_newer,
-        extra=extra,
-        group=group,
-        no_deps=no_deps,
-        offline=offline,
-        allowlist=allowlist,
-    ).config()
+    config = flags.config(path, allowlist=allowlist)
     packages = run_with_http(config, lambda http: _packages(config, http))
     target = _allowlist_path(config)
     before = len(edits.load_or_empty(target, _today()).baselines)
@@ -181,37 +111,16 @@ def _review_lines(review: Review) -> list[str]:
 
 
 @allowlist_app.command("propose")
+@target_options()
 def propose_command(
     *,
     path: PathArg = None,
-    input_format: InputFormat = None,
-    python_version: PythonVersion = None,
-    platform: Platform = None,
-    index_url: IndexUrl = None,
-    extra_index_url: ExtraIndexUrl = None,
-    exclude_newer: ExcludeNewer = None,
-    extra: Extra = None,
-    group: Group = None,
-    no_deps: NoDeps = False,
-    offline: Offline = False,
+    flags: TargetFlags,
     allowlist: AllowlistOpt = None,
     output: FormatOpt = OutputFormat.TEXT,
 ) -> None:
     """What needs review now, riskiest first; new versions of approved packages as delta reviews."""
-    config = _Inputs(
-        path=path,
-        input_format=input_format,
-        python_version=python_version,
-        platform=platform,
-        index_url=index_url,
-        extra_index_url=extra_index_url,
-        exclude_newer=exclude_newer,
-        extra=extra,
-        group=group,
-        no_deps=no_deps,
-        offline=offline,
-        allowlist=allowlist,
-    ).config()
+    config = flags.config(path, allowlist=allowlist)
     current = _read(_allowlist_path(config))
     today = _today()
     imported = imported_approvals(current, today, _allowlist_path(config).parent)
@@ -227,6 +136,7 @@ def propose_command(
 
 
 @allowlist_app.command("approve")
+@target_options("input_format", "python_version", "platform", "no_deps", "offline")
 def approve_command(
     *,
     specs: Annotated[list[str], typer.Argument(help="name==version, one or more.")],
@@ -239,24 +149,12 @@ def approve_command(
     waive: Annotated[list[str] | None, typer.Option("--waive", help="Rule id downgraded to warn.")] = None,
     hashes: Annotated[list[str] | None, typer.Option("--hash", help="sha256:… to pin; repeatable.")] = None,
     lock: Annotated[Path | None, typer.Option("--input", help="Pin the hashes this input records.")] = None,
-    input_format: InputFormat = None,
-    python_version: PythonVersion = None,
-    platform: Platform = None,
-    no_deps: NoDeps = False,
-    offline: Offline = False,
+    flags: TargetFlags,
     allowlist: AllowlistOpt = None,
     output: FormatOpt = OutputFormat.TEXT,
 ) -> None:
     """Record a review of exact versions (with their file hashes when an input pins them)."""
-    config = _Inputs(
-        path=lock,
-        input_format=input_format,
-        python_version=python_version,
-        platform=platform,
-        no_deps=no_deps,
-        offline=offline,
-        allowlist=allowlist,
-    ).config()
+    config = flags.config(lock, allowlist=allowlist)
     refs = [edits.parse_pin(spec) for spec in specs]
     pinned: dict[PackageRef, tuple[str, ...]] = {}
     if lock is not None:
@@ -292,7 +190,7 @@ def trust_command(
     output: FormatOpt = OutputFormat.TEXT,
 ) -> None:
     """Trust a publisher identity or PyPI organisation for new versions of the named packages."""
-    config = _Inputs(offline=True, allowlist=allowlist).config()
+    config = TargetFlags(offline=True).config(allowlist=allowlist)
     who = publisher or f"organization {organization}"
     edit = edits.trust(
         publisher=publisher,
@@ -325,37 +223,16 @@ def _check_lines(report: CheckReport) -> list[str]:
 
 
 @allowlist_app.command("check")
+@target_options()
 def check_command(
     *,
     path: PathArg = None,
-    input_format: InputFormat = None,
-    python_version: PythonVersion = None,
-    platform: Platform = None,
-    index_url: IndexUrl = None,
-    extra_index_url: ExtraIndexUrl = None,
-    exclude_newer: ExcludeNewer = None,
-    extra: Extra = None,
-    group: Group = None,
-    no_deps: NoDeps = False,
-    offline: Offline = False,
+    flags: TargetFlags,
     allowlist: AllowlistOpt = None,
     output: FormatOpt = OutputFormat.TEXT,
 ) -> None:
     """Exit 0 when every package is covered, 1 when not; list expired, expiring and unused entries."""
-    config = _Inputs(
-        path=path,
-        input_format=input_format,
-        python_version=python_version,
-        platform=platform,
-        index_url=index_url,
-        extra_index_url=extra_index_url,
-        exclude_newer=exclude_newer,
-        extra=extra,
-        group=group,
-        no_deps=no_deps,
-        offline=offline,
-        allowlist=allowlist,
-    ).config()
+    config = flags.config(path, allowlist=allowlist)
     current = _read(_allowlist_path(config))
     today = _today()
     imported = imported_approvals(current, today, _allowlist_path(config).parent)
@@ -372,35 +249,15 @@ def check_command(
 
 
 @allowlist_app.command("diff")
+@target_options()
 def diff_command(
     *,
     old: Annotated[Path, typer.Argument(help="The input before the change.")],
     new: Annotated[Path, typer.Argument(help="The input after the change.")],
-    input_format: InputFormat = None,
-    python_version: PythonVersion = None,
-    platform: Platform = None,
-    index_url: IndexUrl = None,
-    extra_index_url: ExtraIndexUrl = None,
-    exclude_newer: ExcludeNewer = None,
-    extra: Extra = None,
-    group: Group = None,
-    no_deps: NoDeps = False,
-    offline: Offline = False,
+    flags: TargetFlags,
     output: FormatOpt = OutputFormat.TEXT,
 ) -> None:
     """Added, removed and bumped packages; for each bump: new maintainers, advisories, dependencies."""
-    flags = _Inputs(
-        input_format=input_format,
-        python_version=python_version,
-        platform=platform,
-        index_url=index_url,
-        extra_index_url=extra_index_url,
-        exclude_newer=exclude_newer,
-        extra=extra,
-        group=group,
-        no_deps=no_deps,
-        offline=offline,
-    )
     old_config, new_config = flags.config(old), flags.config(new)
 
     async def job(http: Http) -> Diff:
@@ -415,37 +272,16 @@ def diff_command(
 
 
 @allowlist_app.command("prune")
+@target_options()
 def prune_command(
     *,
     path: PathArg = None,
-    input_format: InputFormat = None,
-    python_version: PythonVersion = None,
-    platform: Platform = None,
-    index_url: IndexUrl = None,
-    extra_index_url: ExtraIndexUrl = None,
-    exclude_newer: ExcludeNewer = None,
-    extra: Extra = None,
-    group: Group = None,
-    no_deps: NoDeps = False,
-    offline: Offline = False,
+    flags: TargetFlags,
     allowlist: AllowlistOpt = None,
     output: FormatOpt = OutputFormat.TEXT,
 ) -> None:
     """Drop expired entries and entries that match nothing in the environment."""
-    config = _Inputs(
-        path=path,
-        input_format=input_format,
-        python_version=python_version,
-        platform=platform,
-        index_url=index_url,
-        extra_index_url=extra_index_url,
-        exclude_newer=exclude_newer,
-        extra=extra,
-        group=group,
-        no_deps=no_deps,
-        offline=offline,
-        allowlist=allowlist,
-    ).config()
+    config = flags.config(path, allowlist=allowlist)
     target = _allowlist_path(config)
     _read(target)
     packages = run_with_http(config, lambda http: _packages(config, http))
@@ -467,7 +303,7 @@ def import_command(
     output: FormatOpt = OutputFormat.TEXT,
 ) -> None:
     """Count another team's approvals (with the given criteria) here; their imports are not followed."""
-    config = _Inputs(offline=True, allowlist=allowlist).config()
+    config = TargetFlags(offline=True).config(allowlist=allowlist)
     target = _allowlist_path(config)
     theirs = read_allowlist(other, _today())  # refuse a malformed file before referencing it
     base = target.resolve().parent

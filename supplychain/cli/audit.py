@@ -9,21 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from supplychain.cli import app
-from supplychain.cli.common import (
-    ExcludeNewer,
-    Extra,
-    ExtraIndexUrl,
-    Group,
-    IndexUrl,
-    InputFormat,
-    NoDeps,
-    Offline,
-    PathArg,
-    Platform,
-    PythonVersion,
-    build_config,
-    run_with_http,
-)
+from supplychain.cli.common import PathArg, TargetFlags, run_with_http, target_options
 from supplychain.clock import Clock, SystemClock
 from supplychain.errors import UsageError
 from supplychain.model import Verdict
@@ -53,7 +39,9 @@ class StderrProgress:
 
 
 @app.command()
-def audit(  # noqa: PLR0917  # typer maps each option to one parameter
+@target_options()
+def audit(
+    *,
     path: PathArg = None,
     policy: Annotated[
         str | None, typer.Option("--policy", help="sl1..sl5 or a policy file (default: sl3).")
@@ -66,38 +54,14 @@ def audit(  # noqa: PLR0917  # typer maps each option to one parameter
     ] = None,
     output: Annotated[Path | None, typer.Option("--output", help="Directory for report files.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="Print only the verdict line.")] = False,
-    input_format: InputFormat = None,
-    python_version: PythonVersion = None,
-    platform: Platform = None,
-    index_url: IndexUrl = None,
-    extra_index_url: ExtraIndexUrl = None,
-    exclude_newer: ExcludeNewer = None,
-    extra: Extra = None,
-    group: Group = None,
-    no_deps: NoDeps = False,
-    offline: Offline = False,
+    flags: TargetFlags,
 ) -> None:
     """Audit an environment against a policy. Exit 0 passed, 1 failed, 2 bad input, 3 data unavailable."""
     from supplychain.audit import load_lists, run_audit
     from supplychain.report.terminal import render_terminal
 
-    config = build_config(
-        path=path,
-        input_format=input_format,
-        python_version=python_version,
-        platform=platform,
-        index_url=index_url,
-        extra_index_url=extra_index_url,
-        exclude_newer=exclude_newer,
-        extra=extra,
-        group=group,
-        no_deps=no_deps,
-        offline=offline,
-        policy=policy,
-        allowlist=allowlist,
-        exemptions=exemptions,
-        formats=formats,
-        output=output,
+    config = flags.config(
+        path, policy=policy, allowlist=allowlist, exemptions=exemptions, formats=formats, output=output
     )
     renderers = _renderers(config.formats)
     clock = clock_factory()

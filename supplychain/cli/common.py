@@ -1,13 +1,22 @@
-"""Options shared by every command that reads an environment, and the config they build."""
+"""Options shared by every command that reads an environment, and the config they build.
+
+A command takes the input, target and network flags as one ``TargetFlags`` parameter; the
+``target_options`` decorator shows typer the individual options in its place, so each option is
+defined once here and every command spells it the same way.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import functools
+import inspect
 import os
+import re
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 
@@ -45,7 +54,11 @@ ExtraIndexUrl = Annotated[
 ]
 ExcludeNewer = Annotated[
     str | None,
-    typer.Option("--exclude-newer", help="Ignore files uploaded after this RFC 3339 time or date."),
+    typer.Option(
+        "--exclude-newer",
+        help="Ignore files uploaded after this RFC 3339 time, or after this whole day "
+        "(YYYY-MM-DD, local time, as uv does).",
+    ),
 ]
 Extra = Annotated[list[str] | None, typer.Option("--extra", help="Optional-dependency extra; repeatable.")]
 Group = Annotated[list[str] | None, typer.Option("--group", help="PEP 735 dependency group; repeatable.")]
@@ -55,10 +68,138 @@ NoDeps = Annotated[
 ]
 Offline = Annotated[bool, typer.Option("--offline", help="Use the cache and local data only.")]
 
+# uv's "local date" form of --exclude-newer; anything else must be an RFC 3339 time.
+_BARE_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+R = TypeVar("R")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TargetFlags:
+    """The input, target and network flags as the user gave them (unset: ``None``, empty, off)."""
+
+    input_format: str | None = None
+    python_version: str | None = None
+    platform: str | None = None
+    index_url: str | None = None
+    extra_index_url: tuple[str, ...] = ()
+    exclude_newer: str | None = None
+    extra: tuple[str, ...] = ()
+    group: tuple[str, ...] = ()
+    no_deps: bool = False
+    offline: bool = False
+
+    def config(
+        self,
+        path: Path | None = None,
+        *,
+        policy: str | None = None,
+        allowlist: Path | None = None,
+        exemptions: Path | None = None,
+        formats: list[str] | None = None,
+        output: Path | None = None,
+        cwd: Path | None = None,
+    ) -> settings.AuditConfig:
+        """These flags for the input at ``path``, over ``[tool.supplychain]`` (see ``build_config``)."""
+        return build_config(
+            path=path,
+            input_format=self.input_format,
+            python_version=self.python_version,
+            platform=self.platform,
+            index_url=self.index_url,
+            extra_index_url=list(self.extra_index_url),
+            exclude_newer=self.exclude_newer,
+            extra=list(self.extra),
+            group=list(self.group),
+            no_deps=self.no_deps,
+            offline=self.offline,
+            policy=policy,
+            allowlist=allowlist,
+            exemptions=exemptions,
+            formats=formats,
+            output=output,
+            cwd=cwd,
+        )
+
+
+# Each TargetFlags field as typer sees it: its option and default, in the order --help lists them.
+TARGET_OPTIONS: dict[str, tuple[object, object]] = {
+    "input_format": (InputFormat, None),
+    "python_version": (PythonVersion, None),
+    "platform": (Platform, None),
+    "index_url": (IndexUrl, None),
+    "extra_index_url": (ExtraIndexUrl, None),
+    "exclude_newer": (ExcludeNewer, None),
+    "extra": (Extra, None),
+    "group": (Group, None),
+    "no_deps": (NoDeps, False),
+    "offline": (Offline, False),
+}
+_REPEATABLE = frozenset({"extra_index_url", "extra", "group"})  # typer gives a list, or None when not given
+
+
+def target_options(*names: str) -> Callable[[Callable[..., R]], Callable[..., R]]:
+    """Show the command's ``TargetFlags`` parameter to typer as these options (default: all of them).
+
+    The options take the parameter's place, so ``--help`` lists them where the command put it;
+    the command receives them back as one ``TargetFlags``.
+    """
+    chosen = names or tuple(TARGET_OPTIONS)
+    unknown = sorted(set(chosen) - set(TARGET_OPTIONS))
+    if unknown:
+        raise ValueError(f"not target options: {', '.join(unknown)}")
+    order = [name for name in TARGET_OPTIONS if name in chosen]
+
+    def decorate(command: Callable[..., R]) -> Callable[..., R]:
+        signature = inspect.signature(command, eval_str=True)
+        markers = [p for p in signature.parameters.values() if p.annotation is TargetFlags]
+        if len(markers) != 1:
+            raise TypeError(f"{command.__name__} needs exactly one TargetFlags parameter")
+        marker = markers[0]
+        options = [
+            inspect.Parameter(
+                name, marker.kind, default=TARGET_OPTIONS[name][1], annotation=TARGET_OPTIONS[name][0]
+            )
+            for name in order
+        ]
+        parameters = list(signature.parameters.values())
+        at = parameters.index(marker)
+        shown = signature.replace(parameters=[*parameters[:at], *options, *parameters[at + 1 :]])
+
+        @functools.wraps(command)
+        def with_flags(**given: Any) -> R:
+            flags: dict[str, Any] = {}
+            for name in order:
+                value = given.pop(name)
+                flags[name] = tuple(value or ()) if name in _REPEATABLE else value
+            given[marker.name] = TargetFlags(**flags)
+            return command(**given)
+
+        # typer builds the options from the signature and the evaluated annotations
+        with_flags.__signature__ = shown  # type: ignore[attr-defined]
+        with_flags.__annotations__ = {p.name: p.annotation for p in shown.parameters.values()}
+        return with_flags
+
+    return decorate
+
 
 def parse_exclude_newer(value: str | None) -> datetime | None:
+    """An RFC 3339 time (UTC when it has no offset), or a bare date meaning that whole day.
+
+    uv reads ``2026-01-01`` as the day in the system's time zone: files uploaded before the next
+    local midnight stay (``ExcludeNewerValue::from_str`` in uv-distribution-types). The resolver
+    drops files uploaded *after* the cut-off, so a date's cut-off is the last microsecond (PyPI's
+    precision) of the day.
+    """
     if value is None:
         return None
+    if _BARE_DATE.fullmatch(value):
+        try:
+            next_day = date.fromisoformat(value) + timedelta(days=1)
+            next_midnight = datetime.combine(next_day, time()).astimezone()  # naive: local time
+        except (ValueError, OverflowError):
+            raise UsageError(f"--exclude-newer {value!r} is not a calendar date") from None
+        return next_midnight.astimezone(UTC) - timedelta(microseconds=1)
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:

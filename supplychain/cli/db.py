@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from supplychain.cli import app
-from supplychain.cli.common import build_config, run_with_http
+from supplychain.cli.common import TargetFlags, run_with_http
 from supplychain.clock import SystemClock
 from supplychain.datastore import DataStore
 from supplychain.errors import FetchError, UsageError
@@ -37,10 +37,7 @@ def update(
     ] = None,
 ) -> None:
     """Download OSV's PyPI database and the top-packages dataset, or import local files (air-gapped)."""
-    config = build_config(
-        path=None, input_format=None, python_version=None, platform=None, index_url=None,
-        extra_index_url=None, exclude_newer=None, extra=None, group=None, no_deps=False, offline=False,
-    )  # fmt: skip
+    config = TargetFlags().config()
     store = DataStore(config.data_dir)
     if sources:
         for source in sources:
@@ -78,10 +75,7 @@ def status(
     ] = StatusFormat.TEXT,
 ) -> None:
     """Each dataset's path, as-of date, age in days and record count."""
-    config = build_config(
-        path=None, input_format=None, python_version=None, platform=None, index_url=None,
-        extra_index_url=None, exclude_newer=None, extra=None, group=None, no_deps=False, offline=True,
-    )  # fmt: skip
+    config = TargetFlags(offline=True).config()
     now = SystemClock().now()
     rows = DataStore(config.data_dir).status()
     if output_format is StatusFormat.JSON:

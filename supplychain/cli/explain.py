@@ -17,7 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from supplychain.cli import app
-from supplychain.cli.common import Offline, build_config, run_with_http
+from supplychain.cli.common import Offline, TargetFlags, run_with_http
 from supplychain.clock import Clock, SystemClock
 from supplychain.config import AuditConfig
 from supplychain.errors import DataUnavailableError, FetchError, HttpStatusError, UsageError
@@ -169,19 +169,7 @@ def explain(
     for chosen in source or ():
         if chosen not in SOURCES:
             raise UsageError(f"--source {chosen!r}: not one of {', '.join(SOURCES)}")
-    config = build_config(
-        path=None,
-        input_format=None,
-        python_version=None,
-        platform=None,
-        index_url=None,
-        extra_index_url=None,
-        exclude_newer=None,
-        extra=None,
-        group=None,
-        no_deps=True,
-        offline=offline,
-    )
+    config = TargetFlags(no_deps=True, offline=offline).config()
     clock = SystemClock()
     facts = run_with_http(
         config,

@@ -12,21 +12,7 @@ from packaging.utils import canonicalize_name
 
 from supplychain import config as settings
 from supplychain.cli import app
-from supplychain.cli.common import (
-    ExcludeNewer,
-    Extra,
-    ExtraIndexUrl,
-    Group,
-    IndexUrl,
-    InputFormat,
-    NoDeps,
-    Offline,
-    PathArg,
-    Platform,
-    PythonVersion,
-    build_config,
-    run_with_http,
-)
+from supplychain.cli.common import PathArg, TargetFlags, run_with_http, target_options
 from supplychain.clock import Clock, SystemClock
 from supplychain.config import AuditConfig
 from supplychain.curation.environment import resolved_packages
@@ -91,39 +77,19 @@ def _recorded(
 
 
 @inventory_app.command("record")
+@target_options()
 def record_command(
     *,
     path: PathArg = None,
     env: Annotated[str, typer.Option("--env", help="Environment name, e.g. eval-cluster.")],
     team: Annotated[str, typer.Option("--team", help="Owning team.")],
-    input_format: InputFormat = None,
-    python_version: PythonVersion = None,
-    platform: Platform = None,
-    index_url: IndexUrl = None,
-    extra_index_url: ExtraIndexUrl = None,
-    exclude_newer: ExcludeNewer = None,
-    extra: Extra = None,
-    group: Group = None,
-    no_deps: NoDeps = False,
-    offline: Offline = False,
+    flags: TargetFlags,
     db: DbOpt = None,
     output: FormatOpt = "text",
 ) -> None:
     """Record an environment's resolved set (and audit verdict) in the inventory."""
     _check_format(output)
-    config = build_config(
-        path=path,
-        input_format=input_format,
-        python_version=python_version,
-        platform=platform,
-        index_url=index_url,
-        extra_index_url=extra_index_url,
-        exclude_newer=exclude_newer,
-        extra=extra,
-        group=group,
-        no_deps=no_deps,
-        offline=offline,
-    )
+    config = flags.config(path)
     verdict, packages = run_with_http(config, lambda http: _record(config, http))
     record = EnvironmentRecord(
         name=env,

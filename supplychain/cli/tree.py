@@ -11,21 +11,7 @@ from rich.console import Console
 from rich.tree import Tree
 
 from supplychain.cli import app
-from supplychain.cli.common import (
-    ExcludeNewer,
-    Extra,
-    ExtraIndexUrl,
-    Group,
-    IndexUrl,
-    InputFormat,
-    NoDeps,
-    Offline,
-    PathArg,
-    Platform,
-    PythonVersion,
-    build_config,
-    run_with_http,
-)
+from supplychain.cli.common import PathArg, TargetFlags, run_with_http, target_options
 from supplychain.errors import UsageError
 from supplychain.model import normalize
 from supplychain.progress import NullProgress
@@ -40,21 +26,14 @@ class TreeFormat(StrEnum):
 
 
 @app.command()
-def tree(  # noqa: PLR0917 - typer maps parameters to options
+@target_options()
+def tree(
+    *,
     path: PathArg = None,
     why: Annotated[str | None, typer.Option("--why", help="Print every path to NAME.")] = None,
     output_format: Annotated[TreeFormat, typer.Option("--format")] = TreeFormat.TEXT,
     depth: Annotated[int | None, typer.Option("--depth", min=1, help="Levels to show.")] = None,
-    input_format: InputFormat = None,
-    python_version: PythonVersion = None,
-    platform: Platform = None,
-    index_url: IndexUrl = None,
-    extra_index_url: ExtraIndexUrl = None,
-    exclude_newer: ExcludeNewer = None,
-    extra: Extra = None,
-    group: Group = None,
-    no_deps: NoDeps = False,
-    offline: Offline = False,
+    flags: TargetFlags,
 ) -> None:
     """Print the dependency tree (direct vs transitive, version, origin)."""
     from supplychain.inputs import InputOptions
@@ -62,21 +41,9 @@ def tree(  # noqa: PLR0917 - typer maps parameters to options
     from supplychain.report.graph_json import graph_document, graph_dot, graph_graphml
     from supplychain.resolve import build_graph
 
-    config = build_config(
-        path=path,
-        input_format=input_format,
-        python_version=python_version,
-        platform=platform,
-        index_url=index_url,
-        extra_index_url=extra_index_url,
-        exclude_newer=exclude_newer,
-        extra=extra,
-        group=group,
-        no_deps=no_deps,
-        offline=offline,
-    )
+    config = flags.config(path)
     options = InputOptions(target=config.target, extras=config.extras, groups=config.groups)
-    inputs = load_input(path, input_format=input_format, options=options)
+    inputs = load_input(path, input_format=flags.input_format, options=options)
     graph = run_with_http(config, lambda http: build_graph(inputs, config, http, NullProgress()))
     console = Console(soft_wrap=True, highlight=False)
     if why is not None:
