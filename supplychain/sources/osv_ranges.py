@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from packaging.version import InvalidVersion, Version
@@ -22,11 +23,20 @@ def public(version: Version) -> Version:
     return Version(version.public) if version.local else version
 
 
+@functools.lru_cache(maxsize=65536)
 def _parse(value: str) -> Version | None:
+    """Cached: records list every affected version, and the same lists recur across a package's
+    advisories (torch's run to hundreds), so parsing them was most of advisory matching."""
     try:
         return Version(value)
     except InvalidVersion:
         return None
+
+
+@functools.lru_cache(maxsize=65536)
+def _listed(value: str) -> Version | None:
+    parsed = _parse(value)
+    return None if parsed is None else public(parsed)
 
 
 def in_range(version: Version, events: list[tuple[str, Version | None]]) -> bool:
@@ -78,8 +88,7 @@ def evaluate(version: Version, entry: OsvAffected) -> Match:
     """
     target = public(version)
     problems: list[str] = []
-    listed = {public(parsed) for parsed in map(_parse, entry.versions) if parsed is not None}
-    if target in listed:
+    if any(_listed(value) == target for value in entry.versions):
         return Match(affected=True)
     ecosystem = [item for item in entry.ranges if item.type == "ECOSYSTEM"]
     ignored = sorted({item.type for item in entry.ranges if item.type != "ECOSYSTEM"})
