@@ -119,10 +119,11 @@ class DataStore:
             if dataset not in OSV_DATASETS:
                 continue
             data_path = self.root / str(entry["file"])
-            index = json.loads((self.root / str(entry["index"])).read_bytes())
+            index_path = self.root / str(entry["index"])
+            index = json.loads(index_path.read_bytes())
             with data_path.open("rb") as stream:
                 for name in sorted(wanted):
-                    for offset, length in index.get(name, []):
+                    for offset, length in _spans(index, name, index_path):
                         stream.seek(offset)
                         line = stream.read(length)
                         found[name].append(parse_record(json.loads(line), f"{data_path}@{offset}"))
@@ -216,6 +217,17 @@ class DataStore:
         _write_atomic(
             self.root / MANIFEST, json.dumps({"datasets": datasets}, indent=1, sort_keys=True).encode()
         )
+
+
+def _spans(index: object, name: str, where: Path) -> list[tuple[int, int]]:
+    """``[offset, length]`` pairs of ``name`` in a name index; any other shape is a corrupt store."""
+    spans = index.get(name, []) if isinstance(index, dict) else None
+    if not isinstance(spans, list) or not all(
+        isinstance(span, list) and len(span) == 2 and all(type(v) is int and v >= 0 for v in span)
+        for span in spans
+    ):
+        raise AdvisoryDataError(f"{where}: not a name index of [offset, length] pairs")
+    return [(span[0], span[1]) for span in spans]
 
 
 def _to_json(record: OsvRecord) -> dict[str, Any]:
