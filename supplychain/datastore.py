@@ -51,8 +51,12 @@ def _parse_time(value: str | None) -> datetime | None:
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
-    """Temp file in the same directory, fsync, rename: readers see the old or the new file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Temp file in the same directory, fsync, rename: readers see the old or the new file.
+
+    The directory is private like the files (mkstemp makes 0600): what an organisation audits,
+    and the data its verdicts rest on, are not for other local users to read or swap.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(handle, "wb") as stream:

@@ -107,6 +107,15 @@ def test_import_detects_kind_and_indexes_by_name(tmp_path: Path) -> None:
     assert not list((tmp_path / "data").glob(".*"))  # no temp files left behind
 
 
+def test_imported_data_is_private(tmp_path: Path) -> None:
+    store = DataStore(tmp_path / "data")
+    store.import_path(OSV / "records" / "pypa" / "pyyaml", now=datetime(2026, 1, 1, tzinfo=UTC))
+    assert (tmp_path / "data").stat().st_mode & 0o777 == 0o700
+    files = list((tmp_path / "data").iterdir())
+    assert files
+    assert {f.stat().st_mode & 0o777 for f in files} == {0o600}
+
+
 def test_future_modified_times_do_not_set_the_as_of_date(tmp_path: Path) -> None:
     store = DataStore(tmp_path / "data")
     store.import_path(OSV / "records" / "pypa" / "pyyaml", now=datetime(2026, 1, 1, tzinfo=UTC))

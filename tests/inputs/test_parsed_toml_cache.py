@@ -21,7 +21,9 @@ def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_a_cached_parse_equals_the_parse(cache: Path) -> None:
     text = LOCK.read_text()
     first = loads_toml_cached(text, str(LOCK))
-    assert len(list(cache.glob("*.json"))) == 1
+    (entry,) = cache.glob("*.json")
+    assert entry.stat().st_mode & 0o777 == 0o600
+    assert cache.stat().st_mode & 0o777 == 0o700
     assert loads_toml_cached(text, str(LOCK)) == first == tomllib.loads(text)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -98,6 +99,12 @@ def test_migrations_apply_once_and_reopening_is_idempotent(db_url: str) -> None:
     with InventoryStore(db_url) as second:
         assert second.migrate() == LATEST
         assert second.schema_version() == LATEST
+
+
+def test_a_new_sqlite_inventory_is_private(tmp_path: Path) -> None:
+    InventoryStore(f"sqlite:///{tmp_path / 'inv' / 'inventory.sqlite3'}").close()
+    assert (tmp_path / "inv").stat().st_mode & 0o777 == 0o700
+    assert (tmp_path / "inv" / "inventory.sqlite3").stat().st_mode & 0o777 == 0o600
 
 
 def test_unknown_scheme_is_a_usage_error() -> None:
