@@ -25,6 +25,7 @@ import json
 import multiprocessing
 import os
 import re
+import shutil
 import sqlite3
 import sys
 import tempfile
@@ -197,6 +198,8 @@ def main() -> int:
     server.join(timeout=10)
     size = sum(f.stat().st_size for f in (work / "cache").rglob("*") if f.is_file())
     print(f"HTTP + facts cache on disk: {size / 2**20:.0f} MB")
+    if args.work is None:
+        shutil.rmtree(work, ignore_errors=True)
     return 0
 
 
