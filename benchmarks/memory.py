@@ -42,7 +42,7 @@ TARGET_MB = 200
 
 def pool_entries(cache: Path) -> dict[tuple[str, str], bytes]:
     """(``pypi`` | ``simple``, project) -> the hishel entry id of its 200 answer in ``cache``."""
-    import msgpack
+    import msgpack  # type: ignore[import-untyped]  # hishel's dependency, untyped
 
     found: dict[tuple[str, str], bytes] = {}
     with sqlite3.connect(f"file:{cache}?mode=ro", uri=True) as db:
