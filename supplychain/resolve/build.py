@@ -11,7 +11,7 @@ from resolvelib import BaseReporter, ResolutionImpossible, Resolver
 from resolvelib.resolvers import ResolutionTooDeep
 
 from supplychain.config import AuditConfig
-from supplychain.errors import FetchError, InputError, ResolutionError
+from supplychain.errors import DataUnavailableError, FetchError, InputError, ResolutionError
 from supplychain.model import (
     ArtifactKind,
     DeclaredRequirement,
@@ -124,8 +124,8 @@ async def resolve(
         raise ResolutionError(f"resolution did not finish within {MAX_ROUNDS} rounds") from None
     except ProjectNotFound as missing:
         raise ResolutionError(_missing(missing.name, provider, roots, indexes)) from None
-    except FetchError as error:
-        raise ResolutionError(f"could not read the index: {error.reason}") from None
+    except FetchError as error:  # the index failed, not the requirements: exit 3, not 2
+        raise DataUnavailableError(f"could not read the index: {error.reason}") from None
     finally:
         provider.stop()
         client.cancel()
