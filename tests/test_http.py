@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -39,6 +40,24 @@ def test_second_get_is_served_from_disk_cache_and_offline_reads_it(
         fetch(offline, server.url + "/pypi/other/json")
     assert len(server.requests) == 1
     assert (tmp_path / "http-cache.sqlite").stat().st_mode & 0o077 == 0
+
+
+def test_refetching_keeps_one_stored_answer_per_request_and_offline_reads_the_newest(
+    server: ReplayServer, tmp_path: Path
+) -> None:
+    bodies = iter([b'{"v": 1}', b'{"v": 2}', b'{"v": 3}'])
+    # stale at once, no validators: like the reachable PyPI, every online run fetches again
+    server.handlers.append(lambda m, p, b: Reply(200, next(bodies), {"Cache-Control": "max-age=0"}))
+    settings = HttpSettings(cache_dir=tmp_path)
+    for expected in (b'{"v": 1}', b'{"v": 2}', b'{"v": 3}'):
+        assert fetch(settings, server.url + "/pypi/x/json") == (expected, False)
+    offline = HttpSettings(cache_dir=tmp_path, offline=True)
+    assert fetch(offline, server.url + "/pypi/x/json")[0] == b'{"v": 3}'
+    with sqlite3.connect(tmp_path / "http-cache.sqlite") as db:
+        (visible,) = db.execute(
+            "SELECT COUNT(*) FROM entries WHERE expires_at IS NULL OR expires_at > 0"
+        ).fetchone()
+    assert visible == 1  # before: one more copy of the answer per run, without bound
 
 
 def test_429_with_retry_after_is_retried_then_succeeds(server: ReplayServer) -> None:

@@ -313,13 +313,14 @@ def build_http(settings: HttpSettings, transport: httpx.AsyncBaseTransport | Non
 
 
 def _cached(base: httpx.AsyncBaseTransport, cache_dir: Path) -> httpx.AsyncBaseTransport:
-    from hishel import AsyncSqliteStorage
     from hishel.httpx import AsyncCacheTransport
+
+    from supplychain.sources.http_store import LatestOnlyStorage
 
     cache_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     database = cache_dir / "http-cache.sqlite"
     if not database.exists():
         database.touch(mode=0o600)
     os.chmod(database, 0o600)
-    storage = AsyncSqliteStorage(database_path=database, default_ttl=None, max_size=None)
+    storage = LatestOnlyStorage(database)
     return AsyncCacheTransport(next_transport=base, storage=storage, rfc=True)
