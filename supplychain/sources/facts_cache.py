@@ -37,6 +37,7 @@ from supplychain.model import (
     Yank,
 )
 from supplychain.sources import FactPatch
+from supplychain.sources.simple_index import index_of
 
 FORMAT = 1  # bump when a source's derivation changes: old entries stop matching
 FRESH_FOR = timedelta(minutes=10)
@@ -231,10 +232,12 @@ def _fingerprint(config: AuditConfig) -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
-def entry_key(source_id: str, package: ResolvedPackage, fingerprint: str) -> str:
-    origin = package.origin.url.reveal() if package.origin.url is not None else ""
+def entry_key(source_id: str, package: ResolvedPackage, fingerprint: str, config: AuditConfig) -> str:
+    """The serving index as the sources see it (a lock's ``…/simple`` and the default ``…/simple/``
+    are one index), not the origin's spelling."""
+    index = index_of(package, config).reveal()
     identity = "\n".join(
-        [fingerprint, source_id, package.ref.name, str(package.ref.version), package.origin.kind, origin]
+        [fingerprint, source_id, package.ref.name, str(package.ref.version), package.origin.kind, index]
     )
     return hashlib.sha256(identity.encode()).hexdigest()
 
@@ -246,18 +249,24 @@ class FactsCache:
     path: Path
     fingerprint: str
     offline: bool
+    config: AuditConfig
 
     @classmethod
     def for_config(cls, config: AuditConfig) -> FactsCache | None:
         if config.cache_dir is None:
             return None
-        return cls(path=config.cache_dir / _FILE, fingerprint=_fingerprint(config), offline=config.offline)
+        return cls(
+            path=config.cache_dir / _FILE,
+            fingerprint=_fingerprint(config),
+            offline=config.offline,
+            config=config,
+        )
 
     def load(
         self, source_id: str, packages: Iterable[ResolvedPackage], now: datetime
     ) -> dict[str, FactPatch]:
         """Stored patches by package name; stale ones only when offline."""
-        keys = {entry_key(source_id, p, self.fingerprint): p.ref.name for p in packages}
+        keys = {entry_key(source_id, p, self.fingerprint, self.config): p.ref.name for p in packages}
         if not keys or not self.path.exists():
             return {}
         found: dict[str, FactPatch] = {}
@@ -289,7 +298,8 @@ class FactsCache:
         for package, patch in patches:
             body = encode(patch)
             if body is not None:
-                rows.append((entry_key(source_id, package, self.fingerprint), now.timestamp(), body))
+                key = entry_key(source_id, package, self.fingerprint, self.config)
+                rows.append((key, now.timestamp(), body))
         if not rows:
             return
         try:

@@ -23,7 +23,7 @@ from supplychain.model import (
 )
 from supplychain.resolve.graph import ROOT, DependencyGraph, Edge
 from supplychain.sources.enrich import collect_facts
-from supplychain.sources.facts_cache import FRESH_FOR, FactsCache, decode, encode
+from supplychain.sources.facts_cache import FRESH_FOR, FactsCache, decode, encode, entry_key
 from supplychain.sources.http import HttpSettings
 from tests.sources.pypi_support import (
     PYPI_FIXTURES,
@@ -170,6 +170,17 @@ def test_entries_are_keyed_on_the_endpoints_and_hold_no_credentials(
     stored = (tmp_path / "cache" / "facts-cache.sqlite").read_bytes()
     assert b"s3cr3t" not in stored
     assert (tmp_path / "cache" / "facts-cache.sqlite").stat().st_mode & 0o777 == 0o600
+
+
+def test_a_lock_and_a_requirements_file_share_entries_for_the_same_index(tmp_path: Path) -> None:
+    config = config_for(tmp_path, cache_dir=tmp_path / "cache")
+    index = config.endpoints.index.reveal()
+    from_lock = package("six", "1.17.0", url=index.rstrip("/"))  # uv.lock spells it without the slash
+    from_requirements = package("six", "1.17.0")  # no recorded index: the configured one
+    other_index = package("six", "1.17.0", url="https://mirror.example/simple/")
+    key = lambda p: entry_key("simple", p, "f", config)  # noqa: E731
+    assert key(from_lock) == key(from_requirements)
+    assert key(other_index) != key(from_requirements)
 
 
 def test_no_cache_dir_means_no_facts_cache(tmp_path: Path) -> None:
