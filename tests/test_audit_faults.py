@@ -433,3 +433,25 @@ def test_offline_without_an_advisory_database_is_unknown(
     assert "no advisory data" in strict.fact("requests", "advisories")["unknown"]
     assert "--offline" in strict.fact("six", "maintainers")["unknown"]
     assert project.server.requests == []
+
+
+RESOLVE_REASON = {"wrong-shape": "not a Simple API project page"}
+
+
+@pytest.mark.parametrize("fault_name", list(FAULTS))
+def test_resolving_over_a_faulty_index_stops_with_exit_3(
+    fault_name: str, project: Project, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without --no-deps the graph itself needs the index: no graph, no verdict, even at SL2.
+
+    The message names the index (a broken index is not a conflict in the user's requirements).
+    """
+    fault = FAULTS[fault_name]
+    inject(project, ENDPOINTS["simple"], fault, monkeypatch)
+    code, out, err = run(["audit", "requirements.txt", "--policy", "sl2.toml", "--format", "json"], capsys)
+    assert code == 3, out + err
+    assert "Traceback" not in out + err
+    assert err.startswith("error: could not read the index: "), err
+    assert "/simple/requests/: " in err
+    assert RESOLVE_REASON.get(fault_name, fault.reason) in err
+    assert project.elsewhere.seen == []

@@ -20,11 +20,11 @@ from packaging.utils import (
 )
 from packaging.version import Version
 
-from supplychain.errors import FetchError, HttpStatusError
+from supplychain.errors import FetchError, HttpStatusError, MalformedResponse
 from supplychain.resolve.archive import read_sdist_pkg_info, read_wheel_metadata
 from supplychain.resolve.store import MetadataStore
 from supplychain.sources.http import Http
-from supplychain.urls import SafeUrl
+from supplychain.urls import SafeUrl, redact
 
 SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"
 _METADATA_BYTES = 4 * 1024 * 1024
@@ -79,8 +79,11 @@ class ProjectNotFound(Exception):
 def parse_page(name: NormalizedName, index: SafeUrl, page_url: str, data: object) -> ProjectPage:
     """Keep the files whose names parse as wheels or sdists; the rest (eggs, exes) cannot be used."""
     files: list[IndexFile] = []
-    raw_files = data.get("files", []) if isinstance(data, dict) else []
-    for raw in raw_files if isinstance(raw_files, list) else []:
+    raw_files = data.get("files") if isinstance(data, dict) else None
+    if not isinstance(raw_files, list):
+        # A broken index is not "no such version": that would blame the requirements (exit 2).
+        raise MalformedResponse(f"{redact(page_url)}: not a Simple API project page (no 'files' list)")
+    for raw in raw_files:
         if not isinstance(raw, dict) or not isinstance(raw.get("filename"), str):
             continue
         filename: str = raw["filename"]
