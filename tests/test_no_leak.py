@@ -131,6 +131,39 @@ def all_files(*roots: Path) -> list[Path]:
     return sorted(p for root in roots if root.exists() for p in root.rglob("*") if p.is_file())
 
 
+# Hand-made uv.lock whose registry is the credentialed index (files and hashes copied from the
+# recorded Simple pages); the reader keeps each package's index URL as its origin.
+UV_LOCK = """version = 1
+revision = 3
+requires-python = ">=3.10"
+
+[[package]]
+name = "proj"
+version = "0.1.0"
+source = {{ virtual = "." }}
+dependencies = [{{ name = "requests" }}, {{ name = "six" }}]
+
+[[package]]
+name = "requests"
+version = "2.25.1"
+source = {{ registry = "{index}" }}
+wheels = [
+    {{ url = "{files}/29/c1/24814557f1d22c56d50280771a17307e6bf87b70727d975fd6b2ce6b014a/\
+requests-2.25.1-py2.py3-none-any.whl", \
+hash = "sha256:c210084e36a42ae6b9219e00e48287def368a26d03a048ddad7bfee44f75871e", size = 61216 }},
+]
+
+[[package]]
+name = "six"
+version = "1.17.0"
+source = {{ registry = "{index}" }}
+wheels = [
+    {{ url = "{files}/b7/ce/149a00dd41f10bc29e5921b496af8b574d8413afcd5e30dfa0ed46c2cc5e/\
+six-1.17.0-py2.py3-none-any.whl", \
+hash = "sha256:4721f391ed90541fddacab5acf947aa0d3dc7d27b2e1e8eda2be8970586c3274", size = 11050 }},
+]
+"""
+
 SCENARIOS = ["healthy", "401", "403", "500", "timeout", "redirect-other-host", "refused", "dns"]
 
 
@@ -263,3 +296,36 @@ def test_tree_leaks_no_credential(
         assert captured.err.startswith("error: could not read the index: "), captured.err
         if scenario != "healthy":
             assert "http://***@127.0.0.1:" in captured.err, captured.err
+
+
+@pytest.mark.parametrize("scenario", ["healthy", "401", "500", "refused"])
+def test_credentials_given_as_flags_or_in_a_lock_leak_nowhere(
+    scenario: str,
+    setup: Setup,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Flags (``--index-url``, ``--extra-index-url``), a requirements-file option line, a uv.lock registry."""
+    apply(scenario, setup, monkeypatch)
+    index = os.environ["SUPPLYCHAIN_INDEX_URL"]
+    (setup.root / "with-index.txt").write_text(f"--extra-index-url {index}\n{PINS}")
+    files = "https://files.pythonhosted.org/packages"
+    (setup.root / "uv.lock").write_text(UV_LOCK.format(index=index.rstrip("/"), files=files))
+    out_dir = setup.root / "reports"
+    runs = [
+        ["audit", "requirements.txt", "--no-deps", "--index-url", index, "--extra-index-url", index],
+        ["audit", "with-index.txt", "--no-deps"],
+        ["audit", "uv.lock"],
+        ["tree", "uv.lock"],
+        ["tree", "uv.lock", "--format", "json"],
+    ]
+    for args in runs:
+        extra = ["--policy", "sl5.toml", "--format", ALL_FORMATS, "--output", str(out_dir)]
+        captured = execute(args + (extra if args[0] == "audit" else []), capsys, caplog)
+        expected = {0} if args[0] == "tree" else {1, 3}
+        assert captured.code in expected, (args, captured.text()[-3000:])
+        assert_no_secret(captured, *all_files(out_dir))
+        if args[0] == "audit":
+            document = (out_dir / "supplychain.json").read_text()
+            assert "***@127.0.0.1" in document  # the index is named, masked
