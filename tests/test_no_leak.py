@@ -329,3 +329,37 @@ def test_credentials_given_as_flags_or_in_a_lock_leak_nowhere(
         if args[0] == "audit":
             document = (out_dir / "supplychain.json").read_text()
             assert "***@127.0.0.1" in document  # the index is named, masked
+
+
+@pytest.mark.parametrize("scenario", ["healthy", "500", "refused"])
+def test_credentials_in_the_configuration_file_leak_nowhere(
+    scenario: str,
+    setup: Setup,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Endpoints and a PostgreSQL inventory URL with a password, from ``supplychain.toml``."""
+    apply(scenario, setup, monkeypatch)
+    endpoints = {}
+    for name, endpoint in ENDPOINTS.items():
+        if name != "osv-vulns":
+            key = endpoint.env.removeprefix("SUPPLYCHAIN_").removesuffix("_URL").lower()
+            endpoints[key] = os.environ[endpoint.env]
+            monkeypatch.delenv(endpoint.env)
+    table = ", ".join(f'{key} = "{url}"' for key, url in sorted(endpoints.items()))
+    inventory = f"postgresql://{USER}:{TOKEN}@127.0.0.1:{closed_port()}/inventory"
+    (setup.root / "supplychain.toml").write_text(
+        f'policy = "sl5.toml"\ninternal-patterns = ["six"]\ninventory-db = "{inventory}"\n'
+        f"endpoints = {{ {table} }}\n"
+    )
+    out_dir = setup.root / "reports"
+    args = ["audit", "requirements.txt", "--no-deps", "--format", ALL_FORMATS, "--output", str(out_dir)]
+    captured = execute(args, capsys, caplog)
+    assert captured.code in {1, 3}, captured.text()[-3000:]
+    assert_no_secret(captured, *all_files(out_dir))
+    document = (out_dir / "supplychain.json").read_text()
+    assert "internal_usage" in document  # six is internal, so the inventory was asked (and failed)
+    assert "***@127.0.0.1" in document
+    if scenario != "refused":
+        assert any(h.get("Authorization") == f"Basic {BASIC}" for h in setup.server.headers_seen)
