@@ -47,12 +47,18 @@ class IntegritySource:
             filename = str(file["filename"])
             default = f"{base}integrity/{quote(ref.name)}/{ref.version}/{quote(filename)}/provenance"
             urls.append(file.get("provenance", default) if "provenance" in file else default)
+        # Wait for every file: on the first failure a plain gather would leave the siblings running,
+        # orphaned requests that outlive the audit's client (unclosed connections, wasted retries).
+        outcomes = await asyncio.gather(*(_publishers(context, url) for url in urls), return_exceptions=True)
         try:
-            answers = await asyncio.gather(*(_publishers(context, url) for url in urls))
+            for outcome in outcomes:
+                if isinstance(outcome, BaseException):
+                    raise outcome
         except FetchError as error:
             return Unknown(reason=error.reason, source=SOURCE)
         except ShapeError as error:
             return Unknown(reason=f"Integrity API: {error}", source=SOURCE, settled=True)
+        answers = [outcome for outcome in outcomes if not isinstance(outcome, BaseException)]
         attested = all(answer is not None for answer in answers)
         publishers = sorted(
             {p for answer in answers for p in answer or ()},
