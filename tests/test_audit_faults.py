@@ -159,7 +159,6 @@ def _json(body: bytes, status: int = 200, headers: dict[str, str] | None = None)
     return Reply(status, body, {"Content-Type": "application/json", **(headers or {})})
 
 
-HEALTHY_BODY = json.dumps({"meta": {"api-version": "1.1"}, "files": []}).encode()
 FAULTS: dict[str, Fault] = {
     "refused": Fault("connection failed", base_url=lambda base: f"http://127.0.0.1:{closed_port()}{base}"),
     "dns": Fault("DNS lookup failed", base_url=lambda base: f"http://pypi-mirror.invalid{base}"),
@@ -422,6 +421,19 @@ def test_osv_database_index_of_the_wrong_shape_is_unknown(
     broken = audit(project, "sl5", capsys)
     assert broken.code == 3, broken.out + broken.err
     assert "advisory database unreadable" in broken.fact("requests", "advisories")["unknown"]
+
+
+def test_an_unreadable_data_store_manifest_is_named_not_a_traceback(
+    project: Project, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The store's own index of datasets is garbage: exit 2 naming the file (a local file to fix)."""
+    manifest = Path(os.environ["SUPPLYCHAIN_DATA_DIR"]) / "manifest.json"
+    manifest.write_text('{"datasets": ')
+    args = ["audit", "requirements.txt", "--no-deps", "--policy", "sl5.toml", "--format", "json"]
+    code, out, err = run(args, capsys)
+    assert (code, out) == (2, "")
+    assert err.startswith(f"error: {manifest}: unreadable manifest"), err
+    assert "Traceback" not in err
 
 
 def test_offline_without_an_advisory_database_is_unknown(
