@@ -75,6 +75,9 @@ class _Where:
         return str(value)
 
     def strings(self, value: object, path: str) -> tuple[str, ...]:
+        items = self.items(value, path)
+        if all(type(item) is str for item in items):  # the usual case: affected-version lists run long
+            return tuple(items)
         return tuple(
             self.text(item, f"{path}[{index}]", required=True) or ""
             for index, item in enumerate(self.items(value, path))
