@@ -467,3 +467,28 @@ def test_resolving_over_a_faulty_index_stops_with_exit_3(
     assert "/simple/requests/: " in err
     assert RESOLVE_REASON.get(fault_name, fault.reason) in err
     assert project.elsewhere.seen == []
+
+
+# Answers that started as a 200 and broke off: the candidates for a half-stored cache entry.
+MIDWAY = ["truncated", "stalled-body", "oversized-unannounced"]
+
+
+@pytest.mark.parametrize("fault_name", MIDWAY)
+@pytest.mark.parametrize("endpoint_name", ["simple", "pypi", "integrity"])  # the facts-cached sources
+def test_a_failed_answer_is_not_remembered(
+    endpoint_name: str,
+    fault_name: str,
+    project: Project,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Once the endpoint recovers, the next run learns the facts: no cache kept the failure or a part body."""
+    endpoint = ENDPOINTS[endpoint_name]
+    inject(project, endpoint, FAULTS[fault_name], monkeypatch)
+    assert audit(project, "sl5", capsys, "--quiet", formats="json").code == 3
+    project.server.handlers.pop(0)  # the fault handler, installed first
+    recovered = audit(project, "sl5", capsys, "--quiet", formats="json")
+    assert recovered.document["unknowns"] == [], recovered.document["unknowns"]
+    assert recovered.code == 1
+    for package, fact in endpoint.affected:
+        assert "value" in recovered.fact(package, fact), (package, fact)
