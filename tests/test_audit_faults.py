@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import gzip
 import io
 import json
 import os
@@ -492,3 +493,18 @@ def test_a_failed_answer_is_not_remembered(
     assert recovered.code == 1
     for package, fact in endpoint.affected:
         assert "value" in recovered.fact(package, fact), (package, fact)
+
+
+def test_a_compressed_bomb_is_refused_by_its_decoded_size(
+    project: Project, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """16 KB of gzip that inflates to 16 MB: the limit counts decoded bytes, so the fact is Unknown."""
+    bomb = gzip.compress(b" " * (16 * MAX_BYTES), compresslevel=9)
+    assert len(bomb) < MAX_BYTES // 10
+    reply = Reply(200, bomb, {"Content-Type": "application/json", "Content-Encoding": "gzip"})
+    hits = project.server.fault("/pypi/", lambda: reply)
+    strict = audit(project, "sl5", capsys, "--quiet", formats="json")
+    assert hits
+    assert strict.code == 3
+    for package, fact in ENDPOINTS["pypi"].affected:
+        assert f"exceeds {MAX_BYTES} bytes" in strict.fact(package, fact)["unknown"]
