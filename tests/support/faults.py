@@ -50,8 +50,8 @@ class FaultServer(ReplayServer):
                 server.requests.append((method, self.path))
                 server.headers_seen.append(dict(self.headers.items()))
                 reply = server.lookup(method, self.path, body, self.headers.get("Accept", ""))
-                if reply.delay:
-                    time.sleep(reply.delay)
+                if server.latency or reply.delay:
+                    time.sleep(server.latency + reply.delay)
                 chunks = reply.chunks if isinstance(reply, StreamReply) else [reply.body]
                 headers = dict(reply.headers)
                 if reply.status == 200:  # as ReplayServer does: healthy answers are cacheable
