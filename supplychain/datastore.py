@@ -151,7 +151,7 @@ class DataStore:
         if path.is_file() and path.suffix == ".json":
             try:
                 raw = json.loads(path.read_bytes())
-            except (OSError, ValueError) as error:
+            except (OSError, ValueError, RecursionError) as error:  # RecursionError: ``[[[[...``
                 raise InputError(f"{path}: not a readable JSON file ({error})") from None
             if isinstance(raw, dict) and "rows" in raw:
                 self.write_top_packages(raw, origin=str(path))

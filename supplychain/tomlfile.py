@@ -44,6 +44,12 @@ def loads_toml(text: str, file: str, error: type[InputError] = InputError) -> di
         line = int(match.group(1)) if match else None
         detail = message.split(" (at ", maxsplit=1)[0]
         raise error(f"not valid TOML: {detail}", location=Location(file=file, line=line)) from None
+    except RecursionError:  # tomllib recurses per nested array or inline table: ``a = [[[[...`` crashed it
+        raise error(
+            "not valid TOML: arrays or tables nested too deeply", location=Location(file=file)
+        ) from None
+    except ValueError as problem:  # an integer past Python's digit limit (``a = 111...``, 4,300+ digits)
+        raise error(f"not valid TOML: {problem}", location=Location(file=file)) from None
 
 
 def find_line(text: str, needle: str) -> int | None:

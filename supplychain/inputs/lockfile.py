@@ -9,6 +9,7 @@ from typing import Any
 
 from packaging.markers import InvalidMarker, Marker
 from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import InvalidName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from supplychain.errors import InputError
@@ -44,6 +45,23 @@ def header_lines(text: str, header: str) -> list[int]:
     return [number for number, line in enumerate(text.splitlines(), 1) if line.strip() == wanted]
 
 
+def key_line(text: str, key: str) -> int | None:
+    """1-based line of top-level ``key``: ``key = ...`` before any table, or its ``[key]``/``[[key]]`` header.
+
+    A wrong type under a top-level key is then reported at that key, not against the whole file.
+    """
+    header = re.compile(rf'^\[\[?\s*"?{re.escape(key)}"?\s*[\].]')
+    in_table = False
+    for number, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if header.match(stripped):
+            return number
+        in_table = in_table or stripped.startswith("[")
+        if not in_table and stripped.split("=", 1)[0].strip().strip("\"'") == key and "=" in stripped:
+            return number
+    return None
+
+
 def at(file: str, line: int | None) -> Location:
     return Location(file=file, line=line)
 
@@ -77,7 +95,15 @@ def need_table(entry: Mapping[str, Any], key: str, where: Location, what: str) -
 
 
 def package_ref(name: str, version: str, where: Location) -> PackageRef:
-    """A validated PackageRef; a version PEP 440 cannot parse is a located input error."""
+    """A validated PackageRef; a name PEP 508 or a version PEP 440 cannot parse is a located input error.
+
+    The name is checked here because it later becomes part of index and API URLs: ``-`` or ``../x``
+    from a lock file must be refused, not queried.
+    """
+    try:
+        canonicalize_name(name, validate=True)
+    except InvalidName:
+        raise InputError(f"invalid package name {name!r}", location=where) from None
     try:
         return PackageRef.of(name, version)
     except InvalidVersion:

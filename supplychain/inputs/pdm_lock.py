@@ -14,6 +14,7 @@ from supplychain.inputs.lockfile import (
     at,
     digest,
     header_lines,
+    key_line,
     load_lock,
     marker,
     need_list,
@@ -50,18 +51,19 @@ class PdmLockInput:
     def read(self, path: Path, options: InputOptions) -> LockedSet:
         text, data = load_lock(path)
         file = str(path)
-        metadata = need_table(data, "metadata", at(file, None), "pdm.lock")
+        metadata = need_table(data, "metadata", at(file, key_line(text, "metadata")), "pdm.lock")
         version = metadata.get("lock_version")
         if not _supported(version):
             raise InputError(
                 f"pdm.lock lock_version {version!r} is not supported (supported: 4.x)",
                 location=at(file, _line(text, "lock_version")),
             )
-        old_files = need_table(metadata, "files", at(file, None), "[metadata]")
+        old_files = need_table(metadata, "files", at(file, key_line(text, "metadata")), "[metadata]")
         lines = header_lines(text, "package")
         merged: dict[tuple[str, str], tuple[LockedPackage, list[LockedDependency]]] = {}
-        for number, entry in enumerate(need_list(data, "package", at(file, None), "pdm.lock")):
-            where = at(file, lines[number] if number < len(lines) else None)
+        package_at = at(file, key_line(text, "package"))
+        for number, entry in enumerate(need_list(data, "package", package_at, "pdm.lock")):
+            where = at(file, lines[number] if number < len(lines) else key_line(text, "package"))
             if not isinstance(entry, dict):
                 raise InputError("[[package]] entry is not a table", location=where)
             raw_name = need_str(entry, "name", where, "[[package]]")

@@ -36,6 +36,10 @@ class PipfileLockInput:
             raise InputError(f"not valid JSON: {problem.msg}", location=at(file, problem.lineno)) from None
         except (OSError, UnicodeDecodeError) as problem:
             raise InputError(f"cannot read: {problem}", location=at(file, None)) from None
+        except RecursionError:  # ``[[[[...`` nested past the interpreter's limit crashed json
+            raise InputError("not valid JSON: nested too deeply", location=at(file, None)) from None
+        except ValueError as problem:  # an integer of 4,300+ digits
+            raise InputError(f"not valid JSON: {problem}", location=at(file, None)) from None
         if not isinstance(data, dict):
             raise InputError("Pipfile.lock must be a JSON object", location=at(file, 1))
         meta = data.get("_meta", {})
@@ -46,9 +50,12 @@ class PipfileLockInput:
                 f"{', '.join(map(str, SUPPORTED_SPECS))})",
                 location=at(file, _line(text, '"pipfile-spec"', 0)),
             )
+        listed = meta.get("sources", [])
+        if not isinstance(listed, list):  # ``"sources": null`` crashed the loop below
+            raise InputError("_meta.sources must be an array", location=at(file, _line(text, '"sources"', 0)))
         sources = {
             source.get("name"): source.get("url")
-            for source in meta.get("sources", [])
+            for source in listed
             if isinstance(source, dict) and isinstance(source.get("url"), str)
         }
         packages: dict[str, LockedPackage] = {}

@@ -15,6 +15,7 @@ from supplychain.inputs.lockfile import (
     at,
     digest,
     header_lines,
+    key_line,
     load_lock,
     marker,
     need_list,
@@ -50,7 +51,7 @@ class PoetryLockInput:
     def read(self, path: Path, options: InputOptions) -> LockedSet:
         text, data = load_lock(path)
         file = str(path)
-        metadata = need_table(data, "metadata", at(file, None), "poetry.lock")
+        metadata = need_table(data, "metadata", at(file, key_line(text, "metadata")), "poetry.lock")
         version = metadata.get("lock-version")
         if version not in SUPPORTED_VERSIONS:
             raise InputError(
@@ -62,8 +63,9 @@ class PoetryLockInput:
         lines = header_lines(text, "package")
         packages: list[LockedPackage] = []
         indexes: set[str] = set()
-        for number, entry in enumerate(need_list(data, "package", at(file, None), "poetry.lock")):
-            where = at(file, lines[number] if number < len(lines) else None)
+        package_at = at(file, key_line(text, "package"))
+        for number, entry in enumerate(need_list(data, "package", package_at, "poetry.lock")):
+            where = at(file, lines[number] if number < len(lines) else key_line(text, "package"))
             if not isinstance(entry, dict):
                 raise InputError("[[package]] entry is not a table", location=where)
             name = need_str(entry, "name", where, "[[package]]")

@@ -13,6 +13,7 @@ from supplychain.inputs.lockfile import (
     at,
     digest,
     header_lines,
+    key_line,
     load_lock,
     marker,
     need_list,
@@ -55,17 +56,18 @@ class PylockInput:
                 f"pylock lock-version {version!r} is not supported (supported: 1.x)",
                 location=at(file, _key_line(text, "lock-version")),
             )
+        groups_at = at(file, key_line(text, "default-groups"))
         groups = frozenset(options.groups) or frozenset(
             item
-            for item in need_list(data, "default-groups", at(file, None), "pylock")
+            for item in need_list(data, "default-groups", groups_at, "pylock")
             if isinstance(item, str)
         )
-        entries = need_list(data, "packages", at(file, None), "pylock")
+        entries = need_list(data, "packages", at(file, key_line(text, "packages")), "pylock")
         lines = header_lines(text, "packages")
         packages: list[LockedPackage] = []
         indexes: set[str] = set()
         for number, entry in enumerate(entries):
-            where = at(file, lines[number] if number < len(lines) else None)
+            where = at(file, lines[number] if number < len(lines) else key_line(text, "packages"))
             if not isinstance(entry, dict):
                 raise InputError("[[packages]] entry is not a table", location=where)
             name = need_str(entry, "name", where, "[[packages]]")

@@ -14,6 +14,7 @@ from supplychain.inputs.lockfile import (
     at,
     digest,
     header_lines,
+    key_line,
     load_lock,
     marker,
     need_list,
@@ -58,7 +59,7 @@ class UvLockInput:
                 f"{', '.join(map(str, SUPPORTED_VERSIONS))})",
                 location=at(file, _line_of(text, "version")),
             )
-        entries = need_list(data, "package", at(file, None), "uv.lock")
+        entries = need_list(data, "package", at(file, key_line(text, "package")), "uv.lock")
         lines = header_lines(text, "package")
         packages: list[LockedPackage] = []
         roots: list[DeclaredRequirement] = []
@@ -66,7 +67,7 @@ class UvLockInput:
         members = {normalize(m) for m in manifest.get("members", [])} if isinstance(manifest, dict) else set()
         indexes: set[str] = set()
         for number, entry in enumerate(entries):
-            where = at(file, lines[number] if number < len(lines) else None)
+            where = at(file, lines[number] if number < len(lines) else key_line(text, "package"))
             if not isinstance(entry, dict):
                 raise InputError("[[package]] entry is not a table", location=where)
             name = need_str(entry, "name", where, "[[package]]")

@@ -64,7 +64,8 @@ def locate(text: str, path: tuple[str, ...]) -> int | None:
         header = re.compile(rf"^\s*\[\s*{table}\s*\]")
         found = next((i for i, line in enumerate(lines) if header.match(line)), None)
         if found is None:
-            return None
+            # not a table of its own: a key (``low-use-internal = 0``) inside its parent's table
+            return _key_in_table(lines, path[0], path[1])
         if len(path) == 2:
             return found + 1
         start = found + 1
@@ -74,7 +75,25 @@ def locate(text: str, path: tuple[str, ...]) -> int | None:
         end = next((i for i, line in enumerate(lines) if line.lstrip().startswith("[")), len(lines))
         key = path[0]
     pattern = re.compile(rf'^\s*"?{re.escape(key)}"?\s*=')
-    return next((i + 1 for i in range(start, end) if pattern.match(lines[i])), start if start else None)
+    found = next((i + 1 for i in range(start, end) if pattern.match(lines[i])), None)
+    if found is None and len(path) == 1:  # a top-level key written as a table: ``[extends]``
+        header = re.compile(rf'^\s*\[\[?\s*"?{re.escape(key)}"?\s*[\].]')
+        found = next((i + 1 for i, line in enumerate(lines) if header.match(line)), None)
+    return found if found is not None else (start if start else None)
+
+
+def _key_in_table(lines: list[str], table: str, key: str) -> int | None:
+    header = re.compile(rf'^\s*\[\s*"?{re.escape(table)}"?\s*\]')
+    start = next((i + 1 for i, line in enumerate(lines) if header.match(line)), None)
+    if start is None:
+        return None
+    pattern = re.compile(rf'^\s*"?{re.escape(key)}"?\s*=')
+    for i in range(start, len(lines)):
+        if lines[i].lstrip().startswith("["):
+            return None
+        if pattern.match(lines[i]):
+            return i + 1
+    return None
 
 
 def _build(text: str, file: str, *, name: str, base: Path | None) -> Policy:

@@ -102,6 +102,10 @@ def load_record(data: bytes, origin: str) -> OsvRecord:
         mark = getattr(error, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""
         raise AdvisoryDataError(f"{origin}{line}: invalid YAML ({error})") from None
+    except RecursionError:  # JSON or YAML collections nested past the interpreter's limit
+        raise AdvisoryDataError(f"{origin}: nested too deeply") from None
+    except ValueError as error:  # a JSON integer of 4,300+ digits
+        raise AdvisoryDataError(f"{origin}: invalid JSON ({error})") from None
     return parse_record(raw, origin)
 
 
