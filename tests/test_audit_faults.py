@@ -451,7 +451,21 @@ def test_offline_without_an_advisory_database_is_unknown(
 RESOLVE_REASON = {"wrong-shape": "not a Simple API project page"}
 
 
-@pytest.mark.parametrize("fault_name", list(FAULTS))
+# One fault per code path of the resolver's page fetch (the 429/5xx and timeout variants share theirs).
+RESOLVE_FAULTS = [
+    "refused",
+    "dns",
+    "trickled-body",
+    "503",
+    "truncated",
+    "malformed-json",
+    "wrong-shape",
+    "oversized-unannounced",
+    "redirect-other-host",
+]
+
+
+@pytest.mark.parametrize("fault_name", RESOLVE_FAULTS)
 def test_resolving_over_a_faulty_index_stops_with_exit_3(
     fault_name: str, project: Project, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
