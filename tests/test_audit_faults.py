@@ -16,6 +16,7 @@ import io
 import json
 import os
 import time
+import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -522,3 +523,61 @@ def test_a_compressed_bomb_is_refused_by_its_decoded_size(
     assert strict.code == 3
     for package, fact in ENDPOINTS["pypi"].affected:
         assert f"exceeds {MAX_BYTES} bytes" in strict.fact(package, fact)["unknown"]
+
+
+# ``db update`` downloads OSV's database archive and the top-packages list; hand-made bad answers.
+DB_FAULTS: dict[str, tuple[str, Reply | None, str]] = {
+    "archive-500": ("/all.zip", _json(b"{}", 500), "HTTP 500 after"),
+    "archive-truncated": (
+        "/all.zip",
+        Reply(200, b"PK\x03\x04", {"Content-Length": "4000", "Connection": "close"}),
+        "truncated",
+    ),
+    "archive-garbage": ("/all.zip", Reply(200, b"<html>captive portal</html>"), "unreadable archive"),
+    "archive-redirect-other-host": ("/all.zip", None, "redirect to another host"),
+    "top-malformed-json": ("/top.json", _json(b'{"rows": '), "not valid JSON"),
+    "top-wrong-shape": ("/top.json", _json(b'{"rows": "many"}'), "not a top-packages dataset"),
+}
+
+
+@pytest.mark.parametrize("case", list(DB_FAULTS))
+def test_db_update_under_a_fault_keeps_the_installed_data(
+    case: str, project: Project, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failed or garbage download is an error naming the URL; the data already installed stays usable."""
+    store = DataStore(Path(os.environ["SUPPLYCHAIN_DATA_DIR"]))
+    store.write_records([parse_record(r, "fixture") for r in osv_records()], origin="fixture")
+    before = {path.name: path.read_bytes() for path in store.root.iterdir()}
+    path, reply, reason = DB_FAULTS[case]
+    if reply is None:
+        reply = Reply(302, b"", {"Location": project.elsewhere.url + "/all.zip"})
+    project.server.routes[path] = reply
+    project.server.routes.setdefault(
+        "/all.zip", Reply(200, zipped_records(), {"Content-Type": "application/zip"})
+    )
+    project.server.routes.setdefault(
+        "/top.json", Reply(200, (PYPI_FIXTURES / "top-pypi-packages.subset.json").read_bytes())
+    )
+    monkeypatch.setenv("SUPPLYCHAIN_OSV_DATABASE_URL", project.server.url + "/all.zip")
+    monkeypatch.setenv("SUPPLYCHAIN_TOP_PACKAGES_URL", project.server.url + "/top.json")
+    code, out, err = run(["db", "update"], capsys)
+    assert code in {2, 3}, out + err
+    assert "Traceback" not in err
+    assert err.startswith((f"error: {project.server.url}{path}", "error: download failed: ")), err
+    assert f"{project.server.url}{path}" in err, err  # the URL, not a deleted temp file
+    assert reason in err, err
+    assert project.elsewhere.seen == []
+    if path == "/all.zip":  # nothing was replaced
+        assert {p.name: p.read_bytes() for p in store.root.iterdir()} == before
+    strict = audit(project, "sl5", capsys, "--quiet", formats="json")
+    assert strict.fact("requests", "advisories")["source"].startswith("osv-db:")
+    assert strict.code == 1
+
+
+def zipped_records() -> bytes:
+    """The real PyPA records for requests as OSV's all.zip lays them out (one JSON file per record)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for record in osv_records():
+            archive.writestr(f"{record['id']}.json", json.dumps(record))
+    return buffer.getvalue()

@@ -15,7 +15,7 @@ from supplychain.cli import app
 from supplychain.cli.common import TargetFlags, run_with_http
 from supplychain.clock import SystemClock
 from supplychain.datastore import DataStore
-from supplychain.errors import FetchError, UsageError
+from supplychain.errors import AdvisoryDataError, FetchError, UsageError
 from supplychain.sources.http import Http
 
 db_app = typer.Typer(help="Offline data: OSV advisories, malicious-package reports, top packages.")
@@ -57,7 +57,11 @@ def update(
         with tempfile.NamedTemporaryFile(dir=config.data_dir, suffix=".zip") as temp:
             temp.write(archive.content)
             temp.flush()
-            written = store.import_path(Path(temp.name), now=SystemClock().now())
+            try:
+                written = store.import_path(Path(temp.name), now=SystemClock().now())
+            except AdvisoryDataError as error:  # name what was downloaded, not the deleted temp file
+                source = config.endpoints.osv_database.public
+                raise AdvisoryDataError(error.message.replace(temp.name, source)) from None
         store.write_top_packages(top.json(), origin=config.endpoints.top_packages.public)
         typer.echo(f"updated {', '.join([*written, 'top-packages'])} in {config.data_dir}")
 
