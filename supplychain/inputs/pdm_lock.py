@@ -80,7 +80,9 @@ class PdmLockInput:
             if key in merged:
                 merged[key][1].extend(edges)
                 continue
-            files = need_list(entry, "files", where, what) or old_files.get(f"{raw_name} {raw_version}", [])
+            files = need_list(entry, "files", where, what) or need_list(
+                old_files, f"{raw_name} {raw_version}", where, "[metadata.files]"
+            )  # a non-array value here crashed the loop below with a TypeError
             hashes = [digest(item.get("hash"), where, what) for item in files if isinstance(item, dict)]
             condition = opt_str(entry, "marker", where, what)
             package = LockedPackage(

@@ -54,7 +54,7 @@ class PylockInput:
         if not isinstance(version, str) or version.split(".")[0] != SUPPORTED_MAJOR:
             raise InputError(
                 f"pylock lock-version {version!r} is not supported (supported: 1.x)",
-                location=at(file, _key_line(text, "lock-version")),
+                location=at(file, _key_line(text, "lock-version") or key_line(text, "lock-version")),
             )
         groups_at = at(file, key_line(text, "default-groups"))
         groups = frozenset(options.groups) or frozenset(

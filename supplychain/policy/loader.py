@@ -14,8 +14,10 @@ from supplychain.policy import RULES
 from supplychain.policy.advisories import SEVERITIES
 from supplychain.policy.base import Param, RuleSettings
 from supplychain.policy.schema import ACTIONS, LEVELS, TOP_LEVEL, Policy, convert, matches, type_name
-from supplychain.tomlfile import loads_toml
+from supplychain.tomlfile import MAX_TOML_BYTES, loads_toml
 
+# A ``[table]``/``[[array]]`` header; not the ``[`` opening a multi-line array value.
+_HEADER = re.compile(r"^\s*\[\[?[^\[\],]*\]\]?\s*(#.*)?$")
 _ENUMS: dict[tuple[str, str], tuple[str, ...]] = {
     ("vulnerability", "min_severity"): SEVERITIES,
     ("vulnerability", "warn_severity"): SEVERITIES,
@@ -34,6 +36,8 @@ def load_policy(spec: str, *, cwd: Path | None = None) -> Policy:
         return _build(builtin_text(spec), f"{spec}.toml", name=spec, base=None)
     path = Path(spec) if cwd is None or Path(spec).is_absolute() else cwd / spec
     try:
+        if path.stat().st_size > MAX_TOML_BYTES:  # read whole before: a 1 GB "policy" went into memory
+            raise PolicyError([(Location(file=spec), f"file is larger than {MAX_TOML_BYTES} bytes")])
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as problem:
         reason = problem.strerror if isinstance(problem, OSError) else "not UTF-8 text"
@@ -64,15 +68,19 @@ def locate(text: str, path: tuple[str, ...]) -> int | None:
         header = re.compile(rf"^\s*\[\s*{table}\s*\]")
         found = next((i for i, line in enumerate(lines) if header.match(line)), None)
         if found is None:
-            # not a table of its own: a key (``low-use-internal = 0``) inside its parent's table
-            return _key_in_table(lines, path[0], path[1])
+            # not a table of its own: a key (``low-use-internal = 0``) inside its parent's table, or
+            # written only through a sub-table (``[rules.x.action]``)
+            sub = re.compile(rf"^\s*\[\s*{table}\s*\.")
+            return _key_in_table(lines, path[0], path[1]) or next(
+                (i + 1 for i, line in enumerate(lines) if sub.match(line)), None
+            )
         if len(path) == 2:
             return found + 1
         start = found + 1
-        end = next((i for i in range(start, len(lines)) if lines[i].lstrip().startswith("[")), len(lines))
+        end = next((i for i in range(start, len(lines)) if _HEADER.match(lines[i])), len(lines))
         key = path[2]
     else:
-        end = next((i for i, line in enumerate(lines) if line.lstrip().startswith("[")), len(lines))
+        end = next((i for i, line in enumerate(lines) if _HEADER.match(line)), len(lines))
         key = path[0]
     pattern = re.compile(rf'^\s*"?{re.escape(key)}"?\s*=')
     found = next((i + 1 for i in range(start, end) if pattern.match(lines[i])), None)
@@ -89,7 +97,7 @@ def _key_in_table(lines: list[str], table: str, key: str) -> int | None:
         return None
     pattern = re.compile(rf'^\s*"?{re.escape(key)}"?\s*=')
     for i in range(start, len(lines)):
-        if lines[i].lstrip().startswith("["):
+        if _HEADER.match(lines[i]):
             return None
         if pattern.match(lines[i]):
             return i + 1
