@@ -364,6 +364,9 @@ def test_fault_is_contained_and_reported(
     assert set(listed) <= set(endpoint.affected), set(listed) - set(endpoint.affected)
     assert listed, "no unknown fact reached the report"
     assert all(expected in reason for reason in listed.values()), listed
+    # 3. The partial reports say it too: SARIF carries the data-unknown results with their reason.
+    sarif = (project.root / "reports-sl5" / "supplychain.sarif").read_text()
+    assert expected.replace('"', '\\"') in sarif or expected in sarif
     # 4. Contained: this endpoint's other answers and every other endpoint's facts stay Known.
     for package, fact in endpoint.kept:
         assert "value" in strict.fact(package, fact), (package, fact, strict.fact(package, fact))
