@@ -584,3 +584,14 @@ def zipped_records() -> bytes:
         for record in osv_records():
             archive.writestr(f"{record['id']}.json", json.dumps(record))
     return buffer.getvalue()
+
+
+def test_a_retry_after_beyond_the_cap_gives_up_at_once_and_says_so(
+    project: Project, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """429 asking for an hour: no retry (the audit would stall), and the reason counts one attempt."""
+    hits = project.server.fault("/pypi/", lambda: _json(b"{}", 429, headers={"Retry-After": "3600"}))
+    strict = audit(project, "sl5", capsys, "--quiet", formats="json")
+    assert strict.code == 3
+    assert sorted(hits) == ["/pypi/requests/json", "/pypi/six/json"]  # one request each
+    assert strict.fact("six", "maintainers")["unknown"].endswith("/pypi/six/json: HTTP 429 after 1 attempt")

@@ -125,6 +125,7 @@ class Http:
     ) -> FetchedResponse:
         host = httpx.URL(raw).host
         semaphore = self._semaphores.setdefault(host, asyncio.Semaphore(self.settings.per_host))
+        tried = 0
         try:
             async for attempt in stamina.retry_context(
                 on=_backoff,
@@ -134,13 +135,14 @@ class Http:
                 wait_max=10.0,
             ):
                 with attempt:
+                    tried = attempt.num
                     if attempt.num > 1:
                         _log.debug("attempt %d for %s", attempt.num, redact(raw))
                     async with semaphore:
                         return await self._send(method, raw, headers, body, max_bytes)
         except _RetryableStatus as error:
             raise HttpStatusError(
-                f"{redact(raw)}: HTTP {error.status} after {self.settings.attempts} attempts",
+                f"{redact(raw)}: HTTP {error.status} after {tried} attempt{'' if tried == 1 else 's'}",
                 status=error.status,
             ) from None
         except httpx.TimeoutException:
