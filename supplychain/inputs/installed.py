@@ -119,6 +119,9 @@ def _package(info: Path) -> LockedPackage:
     text = raw.decode("utf-8", errors="replace")
     name = message.get("Name")
     version = message.get("Version")
+    if not isinstance(name, str | None) or not isinstance(version, str | None):
+        # bytes that are not UTF-8 come back as email Header objects: ``.strip()`` crashed on them
+        raise InputError("METADATA Name or Version is not UTF-8 text", location=at(file, 1))
     if not name or not name.strip():
         raise InputError("METADATA has no Name header", location=at(file, 1))
     if not version or not version.strip():

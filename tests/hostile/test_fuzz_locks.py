@@ -454,3 +454,66 @@ def test_fuzzed_osv_record(data: st.DataObject, index: int) -> None:
         load_record(body, origin)
     except Exception as error:
         _fails_as_user_error(error, Path(origin))
+
+
+PYPROJECT_SEEDS = (LOCKS / "nnsight" / "pyproject.toml", LOCKS / "nnsight-project" / "pyproject.toml")
+
+
+@FUZZ
+@given(data=st.data(), index=st.integers(min_value=0, max_value=len(PYPROJECT_SEEDS) - 1))
+def test_fuzzed_pyproject(data: st.DataObject, index: int) -> None:
+    """Declared requirements (PEP 621, optional groups, ``[tool.uv]``) from two real pyproject files."""
+    tree = tomllib.loads(PYPROJECT_SEEDS[index].read_text(encoding="utf-8"))
+    complete = _mutate(data, tree, toml=True)
+    body, whole = _serialise(data, tree, "toml")
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "pyproject.toml"
+        path.write_bytes(body)
+        try:
+            result = reader("pyproject").read(path, OPTIONS)
+        except Exception as error:
+            _fails_as_user_error(error, path, need_line=whole and complete and _toml_parses(body))
+            return
+    assert isinstance(result, RequirementSet)
+    for declared in (*result.requirements, *result.constraints):
+        assert _VALID_NAME.match(declared.name), declared
+
+
+SITE_PACKAGES = LOCKS / "site-packages"
+
+
+@FUZZ
+@given(data=st.data())
+def test_fuzzed_installed_metadata(data: st.DataObject) -> None:
+    """A real site-packages copy whose one METADATA has lines dropped, values garbled, bytes injected."""
+    infos = sorted(SITE_PACKAGES.glob("*.dist-info"))
+    victim = data.draw(st.sampled_from(infos))
+    lines = (victim / "METADATA").read_bytes().split(b"\n")[:60]  # headers are at the top
+    for _ in range(data.draw(st.integers(min_value=1, max_value=3))):
+        number = data.draw(st.integers(min_value=0, max_value=len(lines) - 1))
+        header = lines[number].split(b":", 1)[0]
+        lines[number] = data.draw(
+            st.sampled_from([b"", header + b": ", header + b": \xff\xfe", header + b": -", b"\x00" * 3])
+            | st.text(max_size=30).map(lambda value, h=header: h + b": " + value.encode())
+        )
+    with tempfile.TemporaryDirectory() as directory:
+        root = Path(directory) / "site-packages"
+        root.mkdir()
+        for info in infos:
+            target = root / info.name
+            target.mkdir()
+            body = b"\n".join(lines) if info == victim else (info / "METADATA").read_bytes()
+            (target / "METADATA").write_bytes(body)
+        try:
+            result = reader("installed").read(root, OPTIONS)
+        except Exception as error:
+            _fails_inside(error, root)
+            return
+    _check_packages(result)
+
+
+def _fails_inside(error: Exception, root: Path) -> None:
+    """A user error naming a file under ``root`` (the METADATA at fault); anything else re-raises."""
+    if not isinstance(error, InputError | UsageError) or error.location is None:
+        raise error
+    assert error.location.file.startswith(str(root)), error.diagnostics()
