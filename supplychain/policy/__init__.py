@@ -35,7 +35,8 @@ class DataUnknownRule:
     help = (
         "Raised when a fact a rule needs is unknown (source unreachable, offline without cache). "
         "Fails when the policy is `fail_closed` or the fact is in `fail_facts`; otherwise uses this "
-        "rule's action. Also raised when a dataset is older than `max_data_age_days`."
+        "rule's action. Also raised when a dataset, or an index fact read from the cache (`--offline`), "
+        "is older than `max_data_age_days`."
     )
     params: Mapping[str, type] = {"fail_facts": tuple}
 

@@ -8,6 +8,7 @@ fails; otherwise PASSED. Suppressed findings (exempted, or waived to warn) never
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -82,6 +83,7 @@ def evaluate(
                 )
     findings.extend(_unknown_findings(policy, needed))
     findings.extend(_stale_datasets(policy, env.now, datasets or {}))
+    findings.extend(_stale_facts(policy, env))
     findings.sort(
         key=lambda f: (
             f.suppressed_by is not None,
@@ -208,4 +210,48 @@ def _stale_datasets(
                     remediation="supplychain db update",
                 )
             )
+    return out
+
+
+# Sources whose answers the caches keep: an offline audit may read them long after they were learned.
+_CACHED_SOURCES = frozenset({"pypi", "simple", "integrity"})
+
+
+def _stale_facts(policy: Policy, env: Environment) -> list[Finding]:
+    """Index facts older than ``max_data_age_days`` are as stale as an old dataset.
+
+    ``--offline`` answers from the caches at any age (the pre-commit hook relies on it); a yank, an
+    ownership change or a quarantine since then would go unseen, so age past the policy's limit
+    counts as data unknown, like an old advisory database.
+    """
+    settings = policy.rules["data-unknown"]
+    action = Action.FAIL if policy.fail_closed else settings.action
+    if action is Action.OFF:
+        return []
+    limit = dt.timedelta(days=policy.max_data_age_days)
+    out: list[Finding] = []
+    for _name, facts in sorted(env.facts.items()):
+        stale = sorted(
+            (field.name, signal.fetched_at)
+            for field in dataclasses.fields(facts)
+            if isinstance(signal := getattr(facts, field.name), Known)
+            and signal.source in _CACHED_SOURCES
+            and env.now - signal.fetched_at > limit
+        )
+        if not stale:
+            continue
+        oldest = min(when for _fact, when in stale)
+        out.append(
+            Finding(
+                rule="data-unknown",
+                action=action,
+                package=facts.ref,
+                message=(
+                    f"facts about {facts.ref} are {(env.now - oldest).days} days old "
+                    f"(policy maximum {policy.max_data_age_days}): {', '.join(f for f, _ in stale)}"
+                ),
+                evidence={"facts": [f for f, _ in stale], "fetched_at": oldest.isoformat()},
+                remediation="run the audit online once to refresh the cache",
+            )
+        )
     return out

@@ -102,6 +102,26 @@ def test_stale_dataset_is_data_unknown() -> None:
     assert stale[0].action is Action.WARN
 
 
+def test_index_facts_older_than_the_data_age_limit_are_data_unknown() -> None:
+    package, facts = facts_for("six", "1.17.0")
+    learned = NOW - dt.timedelta(days=8)  # an --offline run on a week-old cache
+    old = replace(
+        facts,
+        maintainers=Known(value=facts.maintainers.value, source="pypi", fetched_at=learned),  # type: ignore[union-attr]
+        has_wheel=Known(value=True, source="simple", fetched_at=learned),
+    )
+    args = {"coverage": coverage(None, [], {}, TODAY), "exemptions": None, "today": TODAY}
+    strict = evaluate(load_policy("sl5"), env_of([(package, old)]), **args)  # type: ignore[arg-type]
+    stale = [f for f in strict.findings if f.rule == "data-unknown" and f.message.startswith("facts about")]
+    assert [f.message for f in stale] == [
+        "facts about six==1.17.0 are 8 days old (policy maximum 7): has_wheel, maintainers"
+    ]
+    assert stale[0].action is Action.FAIL
+    assert strict.verdict is Verdict.INCOMPLETE
+    lenient = evaluate(load_policy("sl3"), env_of([(package, old)]), **args)  # type: ignore[arg-type]
+    assert not [f for f in lenient.findings if f.message.startswith("facts about")]
+
+
 def test_score_ranks_but_does_not_decide() -> None:
     pairs = _requests_2_25_1()
     result = evaluate(
