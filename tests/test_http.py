@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
 import sqlite3
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -104,6 +106,32 @@ def test_oversized_body_is_refused(server: ReplayServer) -> None:
     server.routes["/big"] = Reply(200, b"x" * 2048)
     with pytest.raises(ResponseTooLarge):
         fetch(HttpSettings(max_bytes=1024), server.url + "/big")
+
+
+def test_a_compression_bomb_is_refused_without_inflating_it(server: ReplayServer) -> None:
+    bomb = gzip.compress(b"0" * (64 * 1024 * 1024), compresslevel=9)  # ~64 KB that inflates to 64 MB
+    server.routes["/bomb"] = Reply(
+        200, bomb, {"Content-Encoding": "gzip", "Content-Type": "application/json"}
+    )
+    tracemalloc.start()
+    try:
+        with pytest.raises(ResponseTooLarge, match="exceeds 1048576 bytes"):
+            fetch(HttpSettings(max_bytes=1024 * 1024), server.url + "/bomb")
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 16 * 1024 * 1024  # httpx's decoder inflated a whole network chunk: ~64 MB
+
+
+def test_a_gzip_body_is_decoded_and_a_corrupt_one_is_malformed(server: ReplayServer) -> None:
+    server.routes["/ok"] = Reply(200, gzip.compress(b'{"ok": 1}'), {"Content-Encoding": "gzip"})
+    server.routes["/bad"] = Reply(200, b"not gzip at all", {"Content-Encoding": "gzip"})
+    server.routes["/br"] = Reply(200, b"\x00", {"Content-Encoding": "br"})
+    assert fetch(HttpSettings(), server.url + "/ok")[0] == b'{"ok": 1}'
+    with pytest.raises(MalformedResponse, match="compressed body is corrupt"):
+        fetch(HttpSettings(), server.url + "/bad")
+    with pytest.raises(MalformedResponse, match="unsupported Content-Encoding 'br'"):
+        fetch(HttpSettings(), server.url + "/br")
 
 
 def test_redirect_to_another_host_is_refused(server: ReplayServer) -> None:

@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import socket
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -217,27 +218,64 @@ def _follow(current: str, response: httpx.Response) -> str:
 
 
 async def _read_limited(response: httpx.Response, limit: int, url: str, timeout: float) -> bytes:
-    """The body within ``limit`` bytes; past ``timeout`` seconds it must average ``_MIN_RATE``.
+    """The decoded body within ``limit`` bytes; past ``timeout`` seconds it must average ``_MIN_RATE``.
 
     httpx's timeout applies to each read, so a body trickling in just inside it (slowloris)
-    would otherwise hold the audit for as long as the server likes.
+    would otherwise hold the audit for as long as the server likes. The body is read raw and
+    inflated here with a cap per step: httpx's own decoder inflates a whole network chunk at once,
+    and 64 KB of gzip can become 64 MB before any size check sees it.
     """
     clock = asyncio.get_running_loop().time
     started = clock()
     declared = response.headers.get("Content-Length")
-    if declared and declared.isdigit() and int(declared) > limit:
+    encoding = response.headers.get("Content-Encoding", "").strip().lower()
+    plain = encoding in {"", "identity"}
+    if plain and declared and declared.isdigit() and int(declared) > limit:
         raise ResponseTooLarge(f"{redact(url)}: response of {declared} bytes exceeds {limit}")
+    decoder = _decoder(encoding, url)
     chunks: list[bytes] = []
     size = 0
-    async for chunk in response.aiter_bytes():
-        size += len(chunk)
-        if size > limit:
-            raise ResponseTooLarge(f"{redact(url)}: response exceeds {limit} bytes")
+    async for raw in response.aiter_raw():
+        for chunk in _inflate(decoder, raw, limit - size + 1, url):
+            size += len(chunk)
+            if size > limit:
+                raise ResponseTooLarge(f"{redact(url)}: response exceeds {limit} bytes")
+            chunks.append(chunk)
         elapsed = clock() - started
         if elapsed > timeout and size < elapsed * _MIN_RATE:
             raise httpx.ReadTimeout(f"body slower than {_MIN_RATE} bytes/s", request=response.request)
-        chunks.append(chunk)
+    if decoder is not None and not decoder.eof and size:
+        raise MalformedResponse(f"{redact(url)}: compressed body ends early")
     return b"".join(chunks)
+
+
+def _decoder(encoding: str, url: str) -> Any:
+    """A zlib decompressor for the body's Content-Encoding (we only ask for gzip/deflate)."""
+    if encoding in {"", "identity"}:
+        return None
+    if encoding in {"gzip", "x-gzip"}:
+        return zlib.decompressobj(16 + zlib.MAX_WBITS)
+    if encoding == "deflate":
+        return zlib.decompressobj()
+    raise MalformedResponse(f"{redact(url)}: unsupported Content-Encoding {encoding!r}")
+
+
+def _inflate(decoder: Any, data: bytes, room: int, url: str) -> list[bytes]:
+    """Decode ``data`` in pieces of at most ``room`` bytes, so a bomb is caught one piece in."""
+    if decoder is None:
+        return [data]
+    pieces = []
+    try:
+        while data:
+            piece = decoder.decompress(data, max(room, 1))
+            pieces.append(piece)
+            room -= len(piece)
+            if room <= 0:
+                break
+            data = decoder.unconsumed_tail
+    except zlib.error as error:
+        raise MalformedResponse(f"{redact(url)}: compressed body is corrupt ({error})") from None
+    return pieces
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -307,7 +345,7 @@ def build_http(settings: HttpSettings, transport: httpx.AsyncBaseTransport | Non
     client = httpx.AsyncClient(
         transport=base,
         timeout=httpx.Timeout(settings.timeout, connect=min(10.0, settings.timeout)),
-        headers={"User-Agent": USER_AGENT},
+        headers={"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"},  # what _decoder reads
         follow_redirects=False,
         trust_env=True,  # netrc credentials for private indexes
     )
