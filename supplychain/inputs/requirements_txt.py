@@ -72,6 +72,7 @@ class _Collected:
     extra_index_urls: list[SafeUrl] = field(default_factory=list)
     find_links: list[SafeUrl] = field(default_factory=list)
     no_index: bool = False
+    parsed: set[tuple[Path, bool]] = field(default_factory=set)  # (file, as constraints) already read
 
 
 class RequirementsTxtInput:
@@ -200,6 +201,11 @@ def _parse_file(
         raise InputError(f"include cycle: {cycle}", location=where)
     if len(stack) >= MAX_INCLUDE_DEPTH:
         raise InputError(f"includes nested deeper than {MAX_INCLUDE_DEPTH} files", location=where)
+    if (resolved, constraint) in collected.parsed:
+        # a diamond: its lines are already collected. Re-reading made each file including the next
+        # twice double the work per level: 30 such files meant 2**30 reads, a hang.
+        return
+    collected.parsed.add((resolved, constraint))
     text = _read_text(path, where)
     for line in logical_lines(text):
         location = Location(file=str(path), line=line.number)

@@ -220,3 +220,14 @@ def test_deeply_nested_osv_json_file(tmp_path: Path) -> None:
     path.write_text(json.dumps({"id": "x"})[:-1] + ', "a": ' + "[" * 100_000 + "]" * 100_000 + "}")
     output = run(["db", "update", "--from", str(path)], tmp_path)
     assert str(path) in output, output
+
+
+def test_include_diamonds_are_read_once(tmp_path: Path) -> None:
+    """Each file includes the next three times: 3**20 reads unless a file already read is skipped."""
+    levels = 20
+    for level in range(levels):
+        body = f"-r r{level + 1}.txt\n" * 3 if level + 1 < levels else "requests==2.32.3\n"
+        (tmp_path / f"r{level}.txt").write_text(body, encoding="utf-8")
+    (tmp_path / "r0.txt").write_text("-r r1.txt\n" * 3 + "-r missing.txt\n", encoding="utf-8")
+    output = run(["tree", "--input-format", "requirements", str(tmp_path / "r0.txt")], tmp_path)
+    assert "r0.txt:4" in output, output  # the one real error, after the whole diamond was walked
