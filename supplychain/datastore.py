@@ -13,7 +13,7 @@ from typing import Any
 
 from packaging.utils import NormalizedName, canonicalize_name
 
-from supplychain.archives import iter_members
+from supplychain.archives import ArchiveLimits, iter_members
 from supplychain.errors import AdvisoryDataError, InputError
 from supplychain.sources.osv_records import OsvRecord, load_record, parse_record
 
@@ -149,8 +149,13 @@ class DataStore:
     def import_path(self, path: Path, *, now: datetime | None = None) -> list[str]:
         """Import a local OSV archive/directory or a top-packages JSON; returns the datasets written."""
         if path.is_file() and path.suffix == ".json":
+            limit = ArchiveLimits().max_member_bytes  # one file, bounded like one archive member
             try:
-                raw = json.loads(path.read_bytes())
+                with path.open("rb") as stream:
+                    data = stream.read(limit + 1)
+                if len(data) > limit:
+                    raise InputError(f"{path}: larger than {limit} bytes")
+                raw = json.loads(data)
             except (OSError, ValueError, RecursionError) as error:  # RecursionError: ``[[[[...``
                 raise InputError(f"{path}: not a readable JSON file ({error})") from None
             if isinstance(raw, dict) and "rows" in raw:

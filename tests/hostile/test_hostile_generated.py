@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from supplychain.archives import ArchiveLimits
 from supplychain.inputs.pipfile_lock import MAX_JSON_BYTES
 from supplychain.inputs.requirements_txt import MAX_FILE_BYTES, MAX_INCLUDE_DEPTH
 from supplychain.tomlfile import MAX_TOML_BYTES
@@ -231,3 +232,11 @@ def test_include_diamonds_are_read_once(tmp_path: Path) -> None:
     (tmp_path / "r0.txt").write_text("-r r1.txt\n" * 3 + "-r missing.txt\n", encoding="utf-8")
     output = run(["tree", "--input-format", "requirements", str(tmp_path / "r0.txt")], tmp_path)
     assert "r0.txt:4" in output, output  # the one real error, after the whole diamond was walked
+
+
+def test_huge_osv_json_file(tmp_path: Path) -> None:
+    """``db update --from x.json`` read the whole file: now bounded like one archive member."""
+    limit = ArchiveLimits().max_member_bytes
+    path = sparse(tmp_path / "GHSA-0000-0000-0001.json", limit + 1, b'{"id": "x", "a": "')
+    output = run(["db", "update", "--from", str(path)], tmp_path)
+    assert re.search(rf"{re.escape(str(path))}: larger than {limit}", output), output
