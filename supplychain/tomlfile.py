@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -20,14 +21,28 @@ _CACHE_FROM_BYTES = 64 * 1024  # smaller files parse faster than a cache lookup
 _CACHE_FORMAT = "1"
 
 
+def read_capped(path: Path, limit: int = MAX_TOML_BYTES) -> bytes | None:
+    """The bytes of regular file ``path``, or None when it holds more than ``limit``.
+
+    Reading at most ``limit + 1`` bytes instead of trusting ``stat`` keeps a device named as a file
+    (``/dev/zero`` reports 0 bytes and never ends) from filling memory; a FIFO is never opened.
+    """
+    if path.exists() and not path.is_file():
+        raise OSError(errno.EINVAL, "not a regular file")
+    with path.open("rb") as stream:
+        data = stream.read(limit + 1)
+    return None if len(data) > limit else data
+
+
 def load_toml(path: Path, error: type[InputError] = InputError) -> dict[str, Any]:
     """Parse ``path``; malformed TOML raises ``error`` with the line tomllib reported."""
     try:
-        if path.stat().st_size > MAX_TOML_BYTES:
+        data = read_capped(path)
+        if data is None:
             raise error(
                 f"file is larger than {MAX_TOML_BYTES} bytes", location=Location(file=str(path))
             )
-        text = path.read_bytes().decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise error("not UTF-8 text (binary file?)", location=Location(file=str(path))) from None
     except OSError as problem:

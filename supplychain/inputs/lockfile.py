@@ -14,7 +14,7 @@ from packaging.version import InvalidVersion, Version
 
 from supplychain.errors import InputError
 from supplychain.model import DeclaredRequirement, Location, PackageRef, normalize
-from supplychain.tomlfile import MAX_TOML_BYTES, load_toml, loads_toml_cached
+from supplychain.tomlfile import MAX_TOML_BYTES, load_toml, loads_toml_cached, read_capped
 
 _HEX = re.compile(r"^[0-9a-fA-F]+$")
 
@@ -23,9 +23,10 @@ def load_lock(path: Path) -> tuple[str, dict[str, Any]]:
     """Text and parsed TOML of a lock; a file cut short is located at its last line, not nowhere."""
     file = str(path)
     try:
-        if path.stat().st_size > MAX_TOML_BYTES:
+        data = read_capped(path)
+        if data is None:
             raise InputError(f"file is larger than {MAX_TOML_BYTES} bytes", location=at(file, None))
-        text = path.read_bytes().decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise InputError("not UTF-8 text (binary file?)", location=at(file, None)) from None
     except OSError as problem:

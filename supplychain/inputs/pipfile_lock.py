@@ -10,6 +10,7 @@ from supplychain.errors import InputError
 from supplychain.inputs import InputOptions
 from supplychain.inputs.lockfile import at, digest, marker, package_ref, sorted_hashes
 from supplychain.model import Location, LockedPackage, LockedSet, Origin, OriginKind, normalize
+from supplychain.tomlfile import read_capped
 from supplychain.urls import SafeUrl
 
 SUPPORTED_SPECS = (6,)
@@ -28,9 +29,10 @@ class PipfileLockInput:
     def read(self, path: Path, options: InputOptions) -> LockedSet:
         file = str(path)
         try:
-            if path.stat().st_size > MAX_JSON_BYTES:
+            raw = read_capped(path, MAX_JSON_BYTES)
+            if raw is None:
                 raise InputError(f"file is larger than {MAX_JSON_BYTES} bytes", location=at(file, None))
-            text = path.read_text(encoding="utf-8")
+            text = raw.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")  # as read_text did
             data = json.loads(text)
         except json.JSONDecodeError as problem:
             raise InputError(f"not valid JSON: {problem.msg}", location=at(file, problem.lineno)) from None

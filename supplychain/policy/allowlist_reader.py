@@ -28,7 +28,7 @@ from supplychain.policy.allowlist_entries import (
     validity_problem,
 )
 from supplychain.policy.loader import parse_toml
-from supplychain.tomlfile import MAX_TOML_BYTES
+from supplychain.tomlfile import MAX_TOML_BYTES, read_capped
 
 # --- the reader ---------------------------------------------------------------------------------
 
@@ -176,9 +176,10 @@ class _File:
 
 def _read(path: Path) -> str:
     try:
-        if path.stat().st_size > MAX_TOML_BYTES:
+        data = read_capped(path)
+        if data is None:
             raise PolicyError([(Location(file=str(path)), f"file is larger than {MAX_TOML_BYTES} bytes")])
-        return path.read_text(encoding="utf-8")
+        return data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")  # as read_text did
     except (OSError, UnicodeDecodeError) as problem:
         reason = problem.strerror if isinstance(problem, OSError) else "not UTF-8 text"
         raise PolicyError([(Location(file=str(path)), f"cannot read: {reason}")]) from None

@@ -14,7 +14,7 @@ from supplychain.policy import RULES
 from supplychain.policy.advisories import SEVERITIES
 from supplychain.policy.base import Param, RuleSettings
 from supplychain.policy.schema import ACTIONS, LEVELS, TOP_LEVEL, Policy, convert, matches, type_name
-from supplychain.tomlfile import MAX_TOML_BYTES, loads_toml
+from supplychain.tomlfile import MAX_TOML_BYTES, loads_toml, read_capped
 
 # A ``[table]``/``[[array]]`` header; not the ``[`` opening a multi-line array value.
 _HEADER = re.compile(r"^\s*\[\[?[^\[\],]*\]\]?\s*(#.*)?$")
@@ -36,9 +36,10 @@ def load_policy(spec: str, *, cwd: Path | None = None) -> Policy:
         return _build(builtin_text(spec), f"{spec}.toml", name=spec, base=None)
     path = Path(spec) if cwd is None or Path(spec).is_absolute() else cwd / spec
     try:
-        if path.stat().st_size > MAX_TOML_BYTES:  # read whole before: a 1 GB "policy" went into memory
+        data = read_capped(path)  # read whole before: a 1 GB "policy" or /dev/zero went into memory
+        if data is None:
             raise PolicyError([(Location(file=spec), f"file is larger than {MAX_TOML_BYTES} bytes")])
-        text = path.read_text(encoding="utf-8")
+        text = data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")  # as read_text did
     except (OSError, UnicodeDecodeError) as problem:
         reason = problem.strerror if isinstance(problem, OSError) else "not UTF-8 text"
         known = ", ".join(LEVELS)

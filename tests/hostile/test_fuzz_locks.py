@@ -15,6 +15,7 @@ import copy
 import datetime as dt
 import functools
 import json
+import os
 import re
 import tempfile
 import tomllib
@@ -46,10 +47,12 @@ TODAY = dt.date(2026, 11, 26)
 KEEP_PACKAGES = 6  # real locks trimmed to their first packages: parsing 700 kB 150 times is too slow
 _VALID_NAME = re.compile(r"^([a-z0-9]|[a-z0-9][a-z0-9._-]*[a-z0-9])$")
 
-# Function-scoped fixtures (tmp_path, the autouse isolation) are not reset between examples; each
-# example writes to its own fresh temporary directory instead, so the check is safe to suppress.
+# Health checks suppressed, and why: function_scoped_fixture - the autouse fixtures of conftest
+# (loopback guard, isolated cache/data dirs) are not reset between examples, which is harmless
+# here: each example writes to its own fresh temporary directory. too_slow - some drawn values are
+# deliberately huge (a 200,000-character string, 150-deep nesting) and slow to generate on purpose.
 FUZZ = settings(
-    max_examples=150,
+    max_examples=int(os.environ.get("SUPPLYCHAIN_FUZZ_EXAMPLES", "150")),  # raise it for a longer hunt
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

@@ -240,3 +240,21 @@ def test_huge_osv_json_file(tmp_path: Path) -> None:
     path = sparse(tmp_path / "GHSA-0000-0000-0001.json", limit + 1, b'{"id": "x", "a": "')
     output = run(["db", "update", "--from", str(path)], tmp_path)
     assert re.search(rf"{re.escape(str(path))}: larger than {limit}", output), output
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["tree", "--input-format", "uv-lock", "{f}"],
+        ["tree", "--input-format", "pipfile-lock", "{f}"],
+        ["tree", "--input-format", "pyproject", "{f}"],
+        ["policy", "validate", "{f}"],
+        ["audit", str(PINS), "--no-deps", "--offline", "--policy", "sl1", "--allowlist", "{f}"],
+    ],
+    ids=["uv-lock", "pipfile-lock", "pyproject", "policy", "allowlist"],
+)
+def test_a_device_named_as_a_file_is_refused(tmp_path: Path, command: list[str]) -> None:
+    """``/dev/zero`` reports 0 bytes and never ends: it was read until memory ran out."""
+    output = run([part.replace("{f}", "/dev/zero") for part in command], tmp_path)
+    assert "/dev/zero" in output, output
+    assert "not a regular file" in output, output
