@@ -24,6 +24,13 @@ class LatestOnlyStorage(AsyncSqliteStorage):
 
     def __init__(self, database_path: Path) -> None:
         super().__init__(database_path=database_path, default_ttl=None, max_size=MAX_CACHE_BYTES)
+        self._held: set[str] = set()  # keys a lookup found entries for: only these can gain a duplicate
+
+    async def get_entries(self, key: str) -> list[Entry]:
+        entries = await super().get_entries(key)
+        if entries:
+            self._held.add(key)
+        return entries
 
     async def create_entry(
         self,
@@ -36,8 +43,8 @@ class LatestOnlyStorage(AsyncSqliteStorage):
     ) -> Entry:
         entry = await super().create_entry(request, response, key, ttl=ttl, tti=tti)
         stream = entry.response.stream
-        if stream is None or not isinstance(stream, AsyncIterable):
-            return entry
+        if key not in self._held or stream is None or not isinstance(stream, AsyncIterable):
+            return entry  # a first answer for its key (every request of a cold run): nothing to retire
         return replace(entry, response=replace(entry.response, stream=self._then_retire(stream, key, entry)))
 
     async def _then_retire(
