@@ -56,7 +56,7 @@ class PdmLockInput:
         if not _supported(version):
             raise InputError(
                 f"pdm.lock lock_version {version!r} is not supported (supported: 4.x)",
-                location=at(file, _line(text, "lock_version")),
+                location=at(file, _line(text, "lock_version") or key_line(text, "metadata")),
             )
         old_files = need_table(metadata, "files", at(file, key_line(text, "metadata")), "[metadata]")
         lines = header_lines(text, "package")

@@ -57,7 +57,7 @@ class PoetryLockInput:
             raise InputError(
                 f"poetry.lock lock-version {version!r} is not supported "
                 f"(supported: {', '.join(SUPPORTED_VERSIONS)})",
-                location=at(file, _line(text, "lock-version")),
+                location=at(file, _line(text, "lock-version") or key_line(text, "metadata")),
             )
         old_files = need_table(metadata, "files", at(file, _line(text, "[metadata.files]")), "[metadata]")
         lines = header_lines(text, "package")
@@ -102,7 +102,7 @@ def _line(text: str, needle: str) -> int | None:
 
 
 def _origin(source: dict[str, Any], hashes: tuple[str, ...], where: Location, what: str) -> Origin:
-    kind = source.get("type")
+    kind = opt_str(source, "type", where, f"{what} source")  # ``type = []`` crashed the set test below
     if not source or kind in {"legacy", None}:
         url = opt_str(source, "url", where, f"{what} source")
         return Origin(kind=OriginKind.INDEX, url=SafeUrl(url) if url else None, hashes=hashes)
