@@ -134,6 +134,43 @@ def test_a_gzip_body_is_decoded_and_a_corrupt_one_is_malformed(server: ReplaySer
         fetch(HttpSettings(), server.url + "/br")
 
 
+def test_large_json_bodies_are_read_two_at_a_time(
+    server: ReplayServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from supplychain.sources import http as door
+
+    big, small = b"[" + b"0," * 400_000 + b"0]", b"[0]"
+    for n in range(6):
+        server.routes[f"/big/{n}"] = Reply(200, big, {"Content-Type": "application/json"})
+        server.routes[f"/small/{n}"] = Reply(200, small, {"Content-Type": "application/json"})
+    reading, most = [0], [0]
+    original = door._read_limited
+
+    async def counted(response: object, *args: object) -> bytes:
+        large = door._is_large(response)  # type: ignore[arg-type]
+        reading[0] += large
+        most[0] = max(most[0], reading[0])
+        try:
+            await asyncio.sleep(0.05)
+            return await original(response, *args)  # type: ignore[arg-type]
+        finally:
+            reading[0] -= large
+
+    monkeypatch.setattr(door, "_read_limited", counted)
+
+    async def go() -> list[object]:
+        http = build_http(HttpSettings())
+        try:
+            urls = [f"{server.url}/{kind}/{n}" for kind in ("big", "small") for n in range(6)]
+            return await asyncio.gather(*(http.get_json(url) for url in urls))
+        finally:
+            await http.aclose()
+
+    answers = asyncio.run(go())
+    assert len(answers) == 12
+    assert most[0] == 2
+
+
 def test_redirect_to_another_host_is_refused(server: ReplayServer) -> None:
     server.routes["/r"] = Reply(302, b"", {"Location": "http://127.0.0.2:1/elsewhere"})
     with pytest.raises(FetchError, match="another host"):
