@@ -78,6 +78,10 @@ class PoetryReader:
         if not isinstance(sources, list):
             return ()
         chosen = [s for s in sources if isinstance(s, dict) and isinstance(s.get("url"), str)]
+        for source in chosen:
+            if not isinstance(source.get("priority"), str | None):  # ``priority = []`` crashed the set test
+                where = self.locator.at(self.locator.key("priority", None))
+                raise InputError("tool.poetry.source: 'priority' must be a string", location=where)
         chosen = [s for s in chosen if s.get("priority") in _INDEX_PRIORITIES]
         primary = [SafeUrl(s["url"]) for s in chosen if s.get("priority") in {None, "default", "primary"}]
         supplemental = [SafeUrl(s["url"]) for s in chosen if s.get("priority") == "supplemental"]

@@ -292,7 +292,10 @@ class _ProjectReader:
 
     def _from_files(self, spec: object, key: str) -> list[DeclaredRequirement]:
         files = spec.get("file") if isinstance(spec, dict) else None
-        line = self.locator.key(key.rsplit(".", 1)[-1], self.locator.header("tool", "setuptools", "dynamic"))
+        name = key.rsplit(".", 1)[-1]
+        line = self.locator.key(name, self.locator.header("tool", "setuptools", "dynamic")) or (
+            self.locator.header("tool", "setuptools", "dynamic", name)  # written as its own table
+        )
         if isinstance(files, str):
             files = [files]
         if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
@@ -301,8 +304,17 @@ class _ProjectReader:
                 location=self.locator.at(line),
             )
         declared: list[DeclaredRequirement] = []
+        root = self.path.parent.resolve()
         for name in files:
-            declared += read_requirements(self.path.parent / name).requirements
+            target = self.path.parent / name
+            where = self.locator.at(self.locator.string(name, line))
+            if not target.resolve().is_relative_to(root):  # setuptools refuses these too
+                message = f"names {name!r}, outside the project directory"
+                raise InputError(f"'tool.setuptools.dynamic.{key}' {message}", location=where)
+            if not target.is_file():
+                message = f"names {name!r}, which is not a file"
+                raise InputError(f"'tool.setuptools.dynamic.{key}' {message}", location=where)
+            declared += read_requirements(target).requirements
         return declared
 
     # --- PEP 735 dependency groups and Poetry groups -------------------------------------------

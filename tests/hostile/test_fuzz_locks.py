@@ -459,7 +459,12 @@ def test_fuzzed_osv_record(data: st.DataObject, index: int) -> None:
         _fails_as_user_error(error, Path(origin))
 
 
-PYPROJECT_SEEDS = (LOCKS / "nnsight" / "pyproject.toml", LOCKS / "nnsight-project" / "pyproject.toml")
+PYPROJECT_SEEDS = (
+    LOCKS / "nnsight" / "pyproject.toml",
+    LOCKS / "nnsight-project" / "pyproject.toml",
+    LOCKS / "transformer-lens" / "pyproject.toml",  # Poetry's [tool.poetry] tables
+    *sorted((ROOT / "tests" / "fixtures" / "inputs" / "text" / "real").glob("*/pyproject.toml")),
+)
 
 
 @FUZZ
@@ -472,6 +477,8 @@ def test_fuzzed_pyproject(data: st.DataObject, index: int) -> None:
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / "pyproject.toml"
         path.write_bytes(body)
+        for sibling in PYPROJECT_SEEDS[index].parent.glob("*.txt"):  # dynamic dependencies' files
+            (Path(directory) / sibling.name).write_bytes(sibling.read_bytes())
         try:
             result = reader("pyproject").read(path, OPTIONS)
         except Exception as error:

@@ -258,3 +258,35 @@ def test_a_device_named_as_a_file_is_refused(tmp_path: Path, command: list[str])
     output = run([part.replace("{f}", "/dev/zero") for part in command], tmp_path)
     assert "/dev/zero" in output, output
     assert "not a regular file" in output, output
+
+
+def test_poetry_source_priority_of_the_wrong_type(tmp_path: Path) -> None:
+    """Hand-made: ``priority = []`` raised TypeError (unhashable) in the Poetry source filter."""
+    path = tmp_path / "pyproject.toml"
+    path.write_text(
+        '[tool.poetry]\nname = "x"\nversion = "1"\n\n[tool.poetry.dependencies]\npython = "^3.11"\n\n'
+        '[[tool.poetry.source]]\nname = "corp"\nurl = "https://example.org/simple"\npriority = []\n',
+        encoding="utf-8",
+    )
+    output = run(["tree", str(path)], tmp_path)
+    assert f"{path}:11: tool.poetry.source: 'priority' must be a string" in output, output
+
+
+@pytest.mark.parametrize("name", ["../secret.txt", "{abs}"])
+def test_dynamic_dependencies_outside_the_project_are_refused(tmp_path: Path, name: str) -> None:
+    """Hand-made: ``dynamic.dependencies = {file = ["../x"]}`` read any file (and echoed bad lines)."""
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOKEN-abc123 is not a requirement\n", encoding="utf-8")
+    project = tmp_path / "project"
+    project.mkdir()
+    path = project / "pyproject.toml"
+    listed = name.replace("{abs}", str(secret))
+    path.write_text(
+        '[project]\nname = "x"\nversion = "1"\ndynamic = ["dependencies"]\n\n'
+        f'[tool.setuptools.dynamic]\ndependencies = {{file = ["{listed}"]}}\n',
+        encoding="utf-8",
+    )
+    output = run(["tree", str(path)], tmp_path)
+    assert f"{path}:7: 'tool.setuptools.dynamic.dependencies' names" in output, output
+    assert "outside the project directory" in output, output
+    assert "TOKEN-abc123" not in output, output
