@@ -43,6 +43,7 @@ FORMAT = 1  # bump when a source's derivation changes: old entries stop matching
 FRESH_FOR = timedelta(minutes=10)
 CACHED_SOURCES = frozenset({"pypi", "simple", "integrity"})
 _FILE = "facts-cache.sqlite"
+_ENDPOINTS = ("index", "pypi", "integrity")  # what the cached sources read; others must not void them
 _BATCH = 500
 
 
@@ -219,7 +220,7 @@ def _fingerprint(config: AuditConfig) -> str:
     """Everything in the configuration a derived fact depends on; credentials only as a hash."""
     parts = [
         str(FORMAT),
-        *(getattr(config.endpoints, name).reveal() for name in config.endpoints.names()),
+        *(getattr(config.endpoints, name).reveal() for name in _ENDPOINTS),
         *(url.reveal() for url in config.index_urls),
         "|",
         *(url.reveal() for url in config.internal_indexes),

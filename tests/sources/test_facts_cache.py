@@ -183,6 +183,22 @@ def test_a_lock_and_a_requirements_file_share_entries_for_the_same_index(tmp_pat
     assert key(other_index) != key(from_requirements)
 
 
+def test_only_the_endpoints_the_cached_sources_read_are_in_the_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def fingerprint() -> str:
+        cache = FactsCache.for_config(config_for(tmp_path, cache_dir=tmp_path, endpoints=Endpoints.load()))
+        assert cache is not None
+        return cache.fingerprint
+
+    before = fingerprint()
+    monkeypatch.setenv("SUPPLYCHAIN_PYPISTATS_URL", "http://127.0.0.1:9/")
+    monkeypatch.setenv("SUPPLYCHAIN_OSV_URL", "http://127.0.0.1:9/")
+    assert fingerprint() == before  # popularity/OSV are not cached: moving them must not void the cache
+    monkeypatch.setenv("SUPPLYCHAIN_PYPI_URL", "http://127.0.0.1:9/")
+    assert fingerprint() != before
+
+
 def test_no_cache_dir_means_no_facts_cache(tmp_path: Path) -> None:
     assert FactsCache.for_config(config_for(tmp_path, cache_dir=None)) is None
 
