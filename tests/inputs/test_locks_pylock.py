@@ -70,7 +70,10 @@ def test_dependency_groups_markers_and_non_index_sources() -> None:
             'wheels = [{ hashes = { sha256 = "zz" } }]\n',
             "pylock.toml:3: package 'a' wheel: hash 'sha256:zz' is not 'algorithm:hex'",
         ),
-        ('lock-version = "1.0"\npackages = 3\n', "pylock.toml:2: pylock: 'packages' must be an array, not int"),
+        (
+            'lock-version = "1.0"\npackages = 3\n',
+            "pylock.toml:2: pylock: 'packages' must be an array, not int",
+        ),
     ],
 )
 def test_malformed_pylock_names_file_and_line(tmp_path: Path, body: str, message: str) -> None:
