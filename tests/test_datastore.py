@@ -191,14 +191,14 @@ def test_db_cli_update_downloads_both_datasets(
     assert names == {"advisories": 1, "malicious": 1, "top-packages": 3}
 
 
-def test_db_cli_update_download_failure_exits_2(
+def test_db_cli_update_download_failure_exits_3(
     server: ReplayServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     server.handlers.append(lambda method, path, body: Reply(500, b""))
     monkeypatch.setenv("SUPPLYCHAIN_OSV_DATABASE_URL", server.url + "/PyPI/all.zip")
     with pytest.raises(SystemExit) as done:
         main(["db", "update"])
-    assert done.value.code == 2
+    assert done.value.code == 3  # data unavailable, as for an audit; 2 is for bad input
     assert "download failed" in capsys.readouterr().err
 
 

@@ -15,7 +15,7 @@ from supplychain.cli import app
 from supplychain.cli.common import TargetFlags, run_with_http
 from supplychain.clock import SystemClock
 from supplychain.datastore import DataStore
-from supplychain.errors import AdvisoryDataError, FetchError, UsageError
+from supplychain.errors import AdvisoryDataError, DataUnavailableError, FetchError, UsageError
 from supplychain.sources.http import Http
 
 db_app = typer.Typer(help="Offline data: OSV advisories, malicious-package reports, top packages.")
@@ -52,7 +52,7 @@ def update(
             archive = await http.get(config.endpoints.osv_database, max_bytes=_MAX_DOWNLOAD)
             top = await http.get(config.endpoints.top_packages)
         except FetchError as error:
-            raise UsageError(f"download failed: {error.reason}") from None
+            raise DataUnavailableError(f"download failed: {error.reason}") from None  # exit 3, not bad input
         config.data_dir.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=config.data_dir, suffix=".zip") as temp:
             temp.write(archive.content)
