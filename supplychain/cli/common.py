@@ -56,7 +56,7 @@ ExcludeNewer = Annotated[
     str | None,
     typer.Option(
         "--exclude-newer",
-        help="Ignore files uploaded after this RFC 3339 time, or after this whole day "
+        help="Ignore files uploaded at or after this RFC 3339 time, or after this whole day "
         "(YYYY-MM-DD, local time, as uv does).",
     ),
 ]
@@ -187,9 +187,8 @@ def parse_exclude_newer(value: str | None) -> datetime | None:
     """An RFC 3339 time (UTC when it has no offset), or a bare date meaning that whole day.
 
     uv reads ``2026-01-01`` as the day in the system's time zone: files uploaded before the next
-    local midnight stay (``ExcludeNewerValue::from_str`` in uv-distribution-types). The resolver
-    drops files uploaded *after* the cut-off, so a date's cut-off is the last microsecond (PyPI's
-    precision) of the day.
+    local midnight stay (``ExcludeNewerValue::from_str`` in uv-distribution-types). Like uv, the
+    resolver drops files uploaded at or after the cut-off, so a date's cut-off is that midnight.
     """
     if value is None:
         return None
@@ -199,7 +198,7 @@ def parse_exclude_newer(value: str | None) -> datetime | None:
             next_midnight = datetime.combine(next_day, time()).astimezone()  # naive: local time
         except (ValueError, OverflowError):
             raise UsageError(f"--exclude-newer {value!r} is not a calendar date") from None
-        return next_midnight.astimezone(UTC) - timedelta(microseconds=1)
+        return next_midnight.astimezone(UTC)
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:

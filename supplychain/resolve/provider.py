@@ -218,7 +218,7 @@ class Provider(AbstractProvider[Req, Candidate, str]):
                             f"{page.name}: files without an upload time ignored under --exclude-newer"
                         )
                     continue
-                if file.upload_time > self.exclude_newer:
+                if file.upload_time >= self.exclude_newer:  # uv: only files uploaded before it
                     continue
             if not file.python_ok(self.target.python_version):
                 continue

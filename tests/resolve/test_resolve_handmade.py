@@ -92,6 +92,7 @@ def test_exclude_newer_yanked_and_requires_python(server: ReplayServer) -> None:
     index.wheel("p", "1.0", **{"upload-time": "2026-01-01T00:00:00Z"})
     index.wheel("p", "1.1", **{"upload-time": "2026-02-01T00:00:00Z", "yanked": "broken"})
     index.wheel("p", "1.2", **{"upload-time": "2026-03-01T00:00:00Z", "requires-python": ">=3.12"})
+    index.wheel("p", "1.5", **{"upload-time": "2026-06-01T00:00:00Z"})  # at the cut-off: out, as in uv
     index.wheel("p", "2.0", **{"upload-time": "2026-07-01T00:00:00Z"})
     cutoff = datetime(2026, 6, 1, tzinfo=UTC)
     assert versions(resolve(requirement_set(["p"]), config_for(server.url))) == {"p": "2.0"}
