@@ -97,7 +97,18 @@ class Http:
     # Large bodies (PyPI JSON of long-lived projects runs to 12 MB) are read two at a time: 16 read
     # at once, each parsed to three times its size, put a cold audit of 1,000 packages over 250 MB.
     _large: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(_LARGE_AT_ONCE))
+    # URL -> when the server sent the answer now read from the cache (its Date header)
+    _learned: dict[str, dt.datetime] = field(default_factory=dict)
     requests_sent: int = 0
+
+    def learned_at(self, url: SafeUrl | str, default: dt.datetime) -> dt.datetime:
+        """When the answer for ``url`` was fetched: its original date if it came from the cache.
+
+        Facts keep that time, so an offline audit on an old cache is judged as old
+        (``max_data_age_days``), not stamped with today.
+        """
+        raw = url.reveal() if isinstance(url, SafeUrl) else url
+        return min(self._learned.get(raw, default), default)
 
     async def get(
         self, url: SafeUrl | str, *, accept: str | None = None, max_bytes: int | None = None
@@ -190,6 +201,10 @@ class Http:
             if status >= 400:
                 raise HttpStatusError(f"{redact(current)}: HTTP {status}", status=status)
             caching = response.extensions.get("caching") or {}
+            if caching.get("from_cache") and not caching.get("revalidated"):
+                sent = _http_date(response.headers.get("Date"))
+                if sent is not None:
+                    self._learned[raw] = sent
             return FetchedResponse(
                 url=redact(current),
                 status=status,
@@ -300,6 +315,16 @@ def _inflate(decoder: Any, data: bytes, room: int, url: str) -> list[bytes]:
     except zlib.error as error:
         raise MalformedResponse(f"{redact(url)}: compressed body is corrupt ({error})") from None
     return pieces
+
+
+def _http_date(value: str | None) -> dt.datetime | None:
+    if not value:
+        return None
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
 
 
 def _retry_after(value: str | None) -> float | None:

@@ -64,10 +64,14 @@ class IntegritySource:
             {p for answer in answers for p in answer or ()},
             key=lambda p: (p.kind, p.repository or "", p.workflow or "", p.environment or ""),
         )
+        now = context.clock.now()
+        page = page_url(index_of(package, context.config), ref.name)
+        answered = [page, *(u for u in urls if isinstance(u, str))]
+        learned = min(context.http.learned_at(u, now) for u in answered)
         return Known(
             value=Provenance(attested=attested, publishers=tuple(publishers), files_checked=len(urls)),
             source=SOURCE,
-            fetched_at=context.clock.now(),
+            fetched_at=learned,  # the oldest answer it rests on, when read from the cache
         )
 
 

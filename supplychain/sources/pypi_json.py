@@ -84,7 +84,7 @@ class PyPIJsonSource:
             return unknown_patch(FACTS, error.reason, SOURCE)
         if not isinstance(document, dict):
             return unknown_patch(FACTS, "PyPI JSON is not an object", SOURCE)
-        now = context.clock.now()
+        now = context.http.learned_at(url, context.clock.now())
         patch: dict[str, Signal[object]] = {}
         computers = {
             "maintainers": _maintainers,

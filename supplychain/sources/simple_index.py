@@ -153,8 +153,9 @@ class SimpleIndexSource:
         index = index_of(package, context.config)
         patch: dict[str, Signal[object]] = {"index": Known(value=index.public, source=SOURCE, fetched_at=now)}
         internal = is_internal(package, context.config)
+        url = page_url(index, package.ref.name)
         try:
-            page = await fetch_page(context.http, page_url(index, package.ref.name), package.ref.version)
+            page = await fetch_page(context.http, url, package.ref.version)
         except HttpStatusError as error:
             reason = f"not found on {index.public}" if error.status == 404 else error.reason
             patch.update(unknown_patch(("project_status", "has_wheel"), reason, SOURCE))
@@ -167,6 +168,8 @@ class SimpleIndexSource:
             patch.update(unknown_patch(("project_status", "has_wheel"), error.reason, SOURCE))
             patch["on_public_index"] = await self._public(package, context, internal)
             return patch
+        now = context.http.learned_at(url, now)  # a cached page is as old as its answer
+        patch["index"] = Known(value=index.public, source=SOURCE, fetched_at=now)
         patch["project_status"] = _guard(lambda: _status(page), now)
         patch["has_wheel"] = _guard(lambda: _has_wheel(page, package.ref.version), now)
         patch["on_public_index"] = await self._public(package, context, internal)

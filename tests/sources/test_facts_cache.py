@@ -50,7 +50,12 @@ def replay(server: ReplayServer, monkeypatch: pytest.MonkeyPatch) -> ReplayServe
 
 
 def audit_facts(
-    tmp_path: Path, when: datetime = NOW, *, offline: bool = False, **overrides: object
+    tmp_path: Path,
+    when: datetime = NOW,
+    *,
+    offline: bool = False,
+    http_cache: bool = False,
+    **overrides: object,
 ) -> dict[str, PackageFacts]:
     graph = DependencyGraph()
     for name, version in PINS:
@@ -58,7 +63,9 @@ def audit_facts(
         graph.add_edge(ROOT, name, Edge(specifier=f"=={version}"))
     config = config_for(tmp_path, cache_dir=tmp_path / "cache", offline=offline, **overrides)
     # No HTTP cache underneath: every miss of the facts cache shows up as a request.
-    settings = HttpSettings(timeout=5, attempts=1, offline=offline)
+    settings = HttpSettings(
+        timeout=5, attempts=1, offline=offline, cache_dir=tmp_path / "http" if http_cache else None
+    )
     facts = run_with(
         settings,
         lambda http: collect_facts(graph, context_for(http, config, FixedClock(when)), sources=CACHED),
@@ -197,6 +204,19 @@ def test_only_the_endpoints_the_cached_sources_read_are_in_the_key(
     assert fingerprint() == before  # popularity/OSV are not cached: moving them must not void the cache
     monkeypatch.setenv("SUPPLYCHAIN_PYPI_URL", "http://127.0.0.1:9/")
     assert fingerprint() != before
+
+
+def test_facts_read_from_the_http_cache_keep_the_time_the_server_answered(
+    replay: ReplayServer, tmp_path: Path
+) -> None:
+    answered = datetime.now(UTC)  # the replay server's Date header is the real clock
+    audit_facts(tmp_path, http_cache=True)
+    (tmp_path / "cache" / "facts-cache.sqlite").unlink()  # e.g. another target: no facts entry
+    month_later = NOW + timedelta(days=30)
+    facts = audit_facts(tmp_path, month_later, offline=True, http_cache=True)["six"]
+    for signal in (facts.maintainers, facts.has_wheel, facts.provenance):
+        assert isinstance(signal, Known), signal
+        assert abs(signal.fetched_at - answered) < timedelta(minutes=5)  # not stamped with the run's day
 
 
 def test_no_cache_dir_means_no_facts_cache(tmp_path: Path) -> None:
