@@ -123,6 +123,14 @@ def test_a_compression_bomb_is_refused_without_inflating_it(server: ReplayServer
     assert peak < 16 * 1024 * 1024  # httpx's decoder inflated a whole network chunk: ~64 MB
 
 
+def test_a_gzip_answer_is_cached_and_read_back_offline_decoded(server: ReplayServer, tmp_path: Path) -> None:
+    server.routes["/pypi/x/json"] = Reply(200, gzip.compress(b'{"ok": 1}'), {"Content-Encoding": "gzip"})
+    assert fetch(HttpSettings(cache_dir=tmp_path), server.url + "/pypi/x/json") == (b'{"ok": 1}', False)
+    offline = HttpSettings(cache_dir=tmp_path, offline=True)
+    assert fetch(offline, server.url + "/pypi/x/json") == (b'{"ok": 1}', True)
+    assert len(server.requests) == 1
+
+
 def test_a_gzip_body_is_decoded_and_a_corrupt_one_is_malformed(server: ReplayServer) -> None:
     server.routes["/ok"] = Reply(200, gzip.compress(b'{"ok": 1}'), {"Content-Encoding": "gzip"})
     server.routes["/bad"] = Reply(200, b"not gzip at all", {"Content-Encoding": "gzip"})
