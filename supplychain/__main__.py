@@ -1,5 +1,5 @@
 """``python -m supplychain``."""
 
-from supplychain.cli import main
+from supplychain.cli import run
 
-main()
+run()

@@ -5,6 +5,9 @@ Each command group lives in its own module here and registers itself on ``app``.
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import os
 import sys
 
 import typer
@@ -67,3 +70,26 @@ def main(argv: list[str] | None = None) -> None:
             f"internal error ({type(error).__name__}); rerun with --debug for the traceback\n"
         )
         sys.exit(70)
+
+
+def run() -> None:
+    """The console script: ``main``, then leave without the interpreter's teardown.
+
+    Freeing every object and joining the HTTP stack's threads took 0.15-0.25 s of a one-second
+    audit. Nothing is lost: reports are fsynced and renamed, the caches' transactions are
+    committed and their connections closed; output and logs are flushed here.
+    """
+    try:
+        main()
+        code = 0
+    except SystemExit as done:
+        if done.code is None or isinstance(done.code, int):
+            code = done.code or 0
+        else:
+            sys.stderr.write(f"{done.code}\n")
+            code = 1
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(BrokenPipeError, ValueError):  # a closed pipe (`| head`)
+            stream.flush()
+    os._exit(code)
