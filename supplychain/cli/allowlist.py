@@ -17,7 +17,7 @@ from supplychain.cli.common import PathArg, TargetFlags, run_with_http, target_o
 from supplychain.clock import Clock, SystemClock
 from supplychain.config import AuditConfig
 from supplychain.curation import edits
-from supplychain.curation.allowlist_file import Allowlist, read_allowlist
+from supplychain.curation.allowlist_file import Allowlist, Approval, read_allowlist
 from supplychain.curation.coverage import imported_approvals
 from supplychain.curation.environment import resolved_packages
 from supplychain.curation.release_facts import ReleaseFetcher
@@ -59,6 +59,14 @@ def _read(path: Path) -> Allowlist:
     return read_allowlist(path, _today())
 
 
+def _with_imports(config: AuditConfig) -> tuple[Allowlist, tuple[Approval, ...], date]:
+    """The allowlist, the approvals it imports, and the day both were read for."""
+    path = _allowlist_path(config)
+    current = _read(path)
+    today = _today()
+    return current, imported_approvals(current, today, path.parent), today
+
+
 def _day(value: str) -> date:
     try:
         return date.fromisoformat(value)
@@ -91,8 +99,9 @@ def init_command(
     config = flags.config(path, allowlist=allowlist)
     packages = run_with_http(config, lambda http: _packages(config, http))
     target = _allowlist_path(config)
-    before = len(edits.load_or_empty(target, _today()).baselines)
-    written = edits.update(target, _today(), edits.baseline(packages, _today()))
+    today = _today()
+    before = len(edits.load_or_empty(target, today).baselines)
+    written = edits.update(target, today, edits.baseline(packages, today))
     added = len(written.baselines) - before
     _emit(
         {"allowlist": str(target), "baselines_added": added, "packages": len(packages)},
@@ -121,9 +130,7 @@ def propose_command(
 ) -> None:
     """What needs review now, riskiest first; new versions of approved packages as delta reviews."""
     config = flags.config(path, allowlist=allowlist)
-    current = _read(_allowlist_path(config))
-    today = _today()
-    imported = imported_approvals(current, today, _allowlist_path(config).parent)
+    current, imported, today = _with_imports(config)
 
     async def job(http: Http) -> tuple[Review, ...]:
         packages = await _packages(config, http)
@@ -233,9 +240,7 @@ def check_command(
 ) -> None:
     """Exit 0 when every package is covered, 1 when not; list expired, expiring and unused entries."""
     config = flags.config(path, allowlist=allowlist)
-    current = _read(_allowlist_path(config))
-    today = _today()
-    imported = imported_approvals(current, today, _allowlist_path(config).parent)
+    current, imported, today = _with_imports(config)
 
     async def job(http: Http) -> CheckReport:
         packages = await _packages(config, http)

@@ -187,11 +187,15 @@ def _unknown_findings(
     return out
 
 
+def _data_unknown_action(policy: Policy) -> Action:
+    """Stale data fails at fail-closed levels whatever the rule's own action says."""
+    return Action.FAIL if policy.fail_closed else policy.rules["data-unknown"].action
+
+
 def _stale_datasets(
     policy: Policy, now: dt.datetime, datasets: Mapping[str, dt.datetime | None]
 ) -> list[Finding]:
-    settings = policy.rules["data-unknown"]
-    action = Action.FAIL if policy.fail_closed else settings.action
+    action = _data_unknown_action(policy)
     if action is Action.OFF:
         return []
     out: list[Finding] = []
@@ -224,8 +228,7 @@ def _stale_facts(policy: Policy, env: Environment) -> list[Finding]:
     ownership change or a quarantine since then would go unseen, so age past the policy's limit
     counts as data unknown, like an old advisory database.
     """
-    settings = policy.rules["data-unknown"]
-    action = Action.FAIL if policy.fail_closed else settings.action
+    action = _data_unknown_action(policy)
     if action is Action.OFF:
         return []
     limit = dt.timedelta(days=policy.max_data_age_days)

@@ -19,7 +19,7 @@ import json
 import os
 import sqlite3
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -248,20 +248,17 @@ class FactsCache:
     """One sqlite file beside the HTTP cache; every failure to read or write is a miss, not an error."""
 
     path: Path
-    fingerprint: str
-    offline: bool
     config: AuditConfig
+    fingerprint: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.fingerprint = _fingerprint(self.config)
 
     @classmethod
     def for_config(cls, config: AuditConfig) -> FactsCache | None:
         if config.cache_dir is None:
             return None
-        return cls(
-            path=config.cache_dir / _FILE,
-            fingerprint=_fingerprint(config),
-            offline=config.offline,
-            config=config,
-        )
+        return cls(path=config.cache_dir / _FILE, config=config)
 
     def load(
         self, source_id: str, packages: Iterable[ResolvedPackage], now: datetime
@@ -283,7 +280,8 @@ class FactsCache:
                         chunk,
                     )
                     for key, stored_at, body in rows:
-                        if not self.offline and (not isinstance(stored_at, float) or stored_at < oldest):
+                        fresh = isinstance(stored_at, float) and stored_at >= oldest
+                        if not (fresh or self.config.offline):
                             continue
                         patch = decode(body) if isinstance(body, str) else None
                         if patch is not None:

@@ -7,6 +7,7 @@ sources turn those into ``Unknown(reason)``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import email.utils
 import hashlib
@@ -188,10 +189,8 @@ class Http:
                 if response.is_redirect:
                     current = _follow(current, response)
                     continue
-                if _is_large(response):
-                    async with self._large:
-                        content = await _read_limited(response, limit, current, self.settings.timeout)
-                else:
+                gate = self._large if _is_large(response) else contextlib.nullcontext()
+                async with gate:
                     content = await _read_limited(response, limit, current, self.settings.timeout)
             finally:
                 await response.aclose()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -58,6 +58,9 @@ def parse_time(value: object, what: str) -> datetime:
     return parsed
 
 
+Releases = dict[str, tuple[datetime, bool]]  # version -> (first upload, every file yanked)
+
+
 def unknown_patch(facts: Sequence[str], reason: str, source: str) -> dict[str, Signal[object]]:
     return dict.fromkeys(facts, Unknown(reason=reason, source=source))
 
@@ -85,22 +88,31 @@ class PyPIJsonSource:
         if not isinstance(document, dict):
             return unknown_patch(FACTS, "PyPI JSON is not an object", SOURCE)
         now = context.http.learned_at(url, context.clock.now())
-        patch: dict[str, Signal[object]] = {}
-        computers = {
-            "maintainers": _maintainers,
-            "organization": _organization,
-            "first_release": lambda d: min(_release_times(d).values())[0],
-            "release_count": lambda d: len(_release_times(d)),
-            "latest_release": lambda d: max(times[0] for times in _release_times(d).values()),
-            "latest_version": latest_version_of,
-            "source_repository": _source_repository,
-            "license": _license,
-            "summary": _summary,
+        try:
+            times: Releases | ShapeError = _release_times(document)
+        except ShapeError as error:
+            times = error
+
+        def releases() -> Releases:
+            """Parsed once per document: six facts derive from every file's upload time."""
+            if isinstance(times, ShapeError):
+                raise ShapeError(str(times))
+            return times
+
+        computers: dict[str, Callable[[], object]] = {
+            "maintainers": lambda: _maintainers(document),
+            "organization": lambda: _organization(document),
+            "first_release": lambda: min(releases().values())[0],
+            "release_count": lambda: len(releases()),
+            "latest_release": lambda: max(first for first, _yanked in releases().values()),
+            "latest_version": lambda: _latest_of(releases()),
+            "source_repository": lambda: _source_repository(document),
+            "license": lambda: _license(document),
+            "summary": lambda: _summary(document),
+            "upload_time": lambda: _upload_time(releases(), ref),
+            "release_gap_days": lambda: _release_gap_days(releases(), ref),
         }
-        for fact, compute in computers.items():
-            patch[fact] = _signal(lambda c=compute: c(document), now)
-        patch["upload_time"] = _signal(lambda: _upload_time(document, ref), now)
-        patch["release_gap_days"] = _signal(lambda: _release_gap_days(document, ref), now)
+        patch: dict[str, Signal[object]] = {fact: _signal(c, now) for fact, c in computers.items()}
         patch["yanked"] = await self._yanked(document, ref, context, now)
         return patch
 
@@ -123,7 +135,7 @@ class PyPIJsonSource:
         return _signal(lambda: _yank_of(files, ref), now)
 
 
-def _signal(compute: Any, now: datetime) -> Signal[object]:
+def _signal(compute: Callable[[], object], now: datetime) -> Signal[object]:
     try:
         return Known(value=compute(), source=SOURCE, fetched_at=now)
     except ShapeError as error:
@@ -157,26 +169,8 @@ def _organization(document: Mapping[str, Any]) -> str | None:
     return None if value is None else str(expect(value, str, "ownership.organization"))
 
 
-# The last document's release times (or its shape error): six facts derive from them, one after
-# another for the same document, and parsing every file's upload time was most of a cold audit.
-_LAST_TIMES: list[tuple[Mapping[str, Any], dict[str, tuple[datetime, bool]] | ShapeError]] = []
-
-
-def _release_times(document: Mapping[str, Any]) -> dict[str, tuple[datetime, bool]]:
+def _release_times(document: Mapping[str, Any]) -> Releases:
     """Release → (earliest file upload, every file yanked); releases without files are left out."""
-    if not _LAST_TIMES or _LAST_TIMES[0][0] is not document:
-        try:
-            result: dict[str, tuple[datetime, bool]] | ShapeError = _compute_release_times(document)
-        except ShapeError as error:
-            result = error
-        _LAST_TIMES[:] = [(document, result)]
-    found = _LAST_TIMES[0][1]
-    if isinstance(found, ShapeError):
-        raise ShapeError(str(found))
-    return found
-
-
-def _compute_release_times(document: Mapping[str, Any]) -> dict[str, tuple[datetime, bool]]:
     releases = expect(document.get("releases"), dict, "releases")
     times: dict[str, tuple[datetime, bool]] = {}
     for version, raw in releases.items():
@@ -193,23 +187,27 @@ def _compute_release_times(document: Mapping[str, Any]) -> dict[str, tuple[datet
     return times
 
 
-def _upload_time(document: Mapping[str, Any], ref: PackageRef) -> datetime:
-    for version, (uploaded, _yanked) in _release_times(document).items():
+def _upload_time(times: Releases, ref: PackageRef) -> datetime:
+    for version, (uploaded, _yanked) in times.items():
         if _same_version(version, ref.version):
             return uploaded
     raise ShapeError(f"version {ref.version} has no files on PyPI")
 
 
-def _release_gap_days(document: Mapping[str, Any], ref: PackageRef) -> int | None:
+def _release_gap_days(times: Releases, ref: PackageRef) -> int | None:
     """Whole days between this version's first upload and the release uploaded just before it."""
-    uploaded = _upload_time(document, ref)
-    earlier = [first for first, _yanked in _release_times(document).values() if first < uploaded]
+    uploaded = _upload_time(times, ref)
+    earlier = [first for first, _yanked in times.values() if first < uploaded]
     return None if not earlier else (uploaded - max(earlier)).days
 
 
 def latest_version_of(document: Mapping[str, Any]) -> str:
+    return _latest_of(_release_times(document))
+
+
+def _latest_of(times: Releases) -> str:
     candidates: list[Version] = []
-    for version, (_uploaded, yanked) in _release_times(document).items():
+    for version, (_uploaded, yanked) in times.items():
         try:
             parsed = Version(version)
         except InvalidVersion:
