@@ -16,6 +16,7 @@ from typing import Annotated
 
 import typer
 
+from supplychain.cli.labels import LabelledGroup
 from supplychain.errors import SupplychainError
 
 app = typer.Typer(
@@ -24,6 +25,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=LabelledGroup,
 )
 
 
