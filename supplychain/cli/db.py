@@ -33,7 +33,11 @@ class StatusFormat(StrEnum):
 def update(
     sources: Annotated[
         list[Path] | None,
-        typer.Option("--from", help="Import a local OSV archive/directory or top-packages JSON; repeatable."),
+        typer.Option(
+            "--from",
+            metavar="PATH",
+            help="Import a local OSV archive/directory or top-packages JSON; repeatable.",
+        ),
     ] = None,
 ) -> None:
     """Download OSV's PyPI database and the top-packages dataset, or import local files (air-gapped)."""
