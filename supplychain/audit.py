@@ -8,11 +8,11 @@ from pathlib import Path
 
 from packaging.utils import NormalizedName
 
+from supplychain.allowlist.exemptions import Allowlist, Exemptions, coverage, load_allowlist, load_exemptions
 from supplychain.clock import Clock
 from supplychain.config import AuditConfig
 from supplychain.model import LockedSet, PackageFacts
 from supplychain.policy import RULES
-from supplychain.policy.allowlist import Allowlist, Exemptions, coverage, load_allowlist, load_exemptions
 from supplychain.policy.base import Environment
 from supplychain.policy.engine import evaluate
 from supplychain.policy.loader import load_policy

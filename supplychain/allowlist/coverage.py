@@ -8,9 +8,9 @@ from datetime import date, timedelta
 
 from packaging.version import Version
 
-from supplychain.curation.allowlist_file import Allowlist, Approval, Baseline, Trust, imported_approvals
+from supplychain.allowlist.exemptions import pins_cover
+from supplychain.allowlist.writer import Allowlist, Approval, Baseline, Trust, imported_approvals
 from supplychain.model import Known, PackageRef, ResolvedPackage
-from supplychain.policy.allowlist import pins_cover
 
 __all__ = [  # imported_approvals: the one reader's, re-exported where the CLI imports it from
     "WARN_BEFORE",

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
 
-from supplychain.curation.allowlist_file import (
+from supplychain.allowlist.coverage import cover, is_expired, unused_entries
+from supplychain.allowlist.writer import (
     Allowlist,
     Approval,
     Baseline,
@@ -22,7 +23,6 @@ from supplychain.curation.allowlist_file import (
     validity_problem,
 )
 from supplychain.curation.atomic import exclusive, write_atomic
-from supplychain.curation.coverage import cover, is_expired, unused_entries
 from supplychain.errors import UsageError
 from supplychain.model import PackageRef, ResolvedPackage, normalize
 

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 
 from packaging.utils import NormalizedName
 
+from supplychain.allowlist.entries import Allowlist, Approval, Baseline, Exemption, Exemptions, Trust
+from supplychain.allowlist.reader import load_allowlist, load_exemptions
 from supplychain.model import Advisory, Known, Location, PackageFacts, PackageRef, ResolvedPackage
-from supplychain.policy.allowlist_entries import Allowlist, Approval, Baseline, Exemption, Exemptions, Trust
-from supplychain.policy.allowlist_reader import load_allowlist, load_exemptions
 
 __all__ = [  # Allowlist, Exemptions and the loaders re-exported: the audit and engine import them here
     "Allowlist",

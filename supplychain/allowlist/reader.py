@@ -1,7 +1,7 @@
 """The one strict reader of the allowlist and exemptions files (CONTRACTS.md format).
 
-The audit (``policy.allowlist``) and the curation commands (``curation.allowlist_file``) both read through
-here, so what an entry covers cannot drift between them; curation adds only the writer.
+The audit and the curation commands both read through here, so what an entry says cannot drift
+between them; curation adds only the writer (``allowlist.writer``).
 """
 
 from __future__ import annotations
@@ -14,9 +14,7 @@ from typing import Any
 
 from packaging.version import InvalidVersion, Version
 
-from supplychain.errors import PolicyError
-from supplychain.model import Location, normalize
-from supplychain.policy.allowlist_entries import (
+from supplychain.allowlist.entries import (
     FORMAT_VERSION,
     Allowlist,
     Approval,
@@ -27,8 +25,9 @@ from supplychain.policy.allowlist_entries import (
     Trust,
     validity_problem,
 )
-from supplychain.policy.loader import parse_toml
-from supplychain.tomlfile import MAX_TOML_BYTES, read_capped
+from supplychain.errors import PolicyError
+from supplychain.model import Location, normalize
+from supplychain.tomlfile import MAX_TOML_BYTES, parse_toml, read_capped
 
 # --- the reader ---------------------------------------------------------------------------------
 

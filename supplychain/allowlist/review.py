@@ -9,8 +9,7 @@ from datetime import date
 
 from packaging.version import Version
 
-from supplychain.curation.allowlist_file import Allowlist, Approval, Baseline
-from supplychain.curation.coverage import (
+from supplychain.allowlist.coverage import (
     Coverage,
     Identity,
     cover,
@@ -20,8 +19,9 @@ from supplychain.curation.coverage import (
     trusted_names,
     unused_entries,
 )
-from supplychain.curation.delta import Change, compare, full_review_evidence, risk
-from supplychain.curation.release_facts import ReleaseFacts
+from supplychain.allowlist.delta import Change, compare, full_review_evidence, risk
+from supplychain.allowlist.release_facts import ReleaseFacts
+from supplychain.allowlist.writer import Allowlist, Approval, Baseline
 from supplychain.model import JSON, Known, PackageRef, ResolvedPackage, Signal, Unknown
 
 Fetch = Callable[[PackageRef], Awaitable[Signal[ReleaseFacts]]]

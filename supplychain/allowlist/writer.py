@@ -1,4 +1,4 @@
-"""Writing the allowlist file as canonical sorted TOML, so reviews diff cleanly; reading is in ``policy``."""
+"""Writing the allowlist file as canonical sorted TOML, so reviews diff cleanly; reading is ``reader``."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 import tomli_w
 
-from supplychain.policy.allowlist_entries import (
+from supplychain.allowlist.entries import (
     FORMAT_VERSION,
     Allowlist,
     Approval,
@@ -16,7 +16,7 @@ from supplychain.policy.allowlist_entries import (
     Trust,
     validity_problem,
 )
-from supplychain.policy.allowlist_reader import imported_approvals, loads_allowlist, read_allowlist
+from supplychain.allowlist.reader import imported_approvals, loads_allowlist, read_allowlist
 
 __all__ = [
     "FORMAT_VERSION",

@@ -12,16 +12,16 @@ from typing import Annotated
 
 import typer
 
+from supplychain.allowlist import edits
+from supplychain.allowlist.coverage import imported_approvals
+from supplychain.allowlist.release_facts import ReleaseFetcher
+from supplychain.allowlist.review import CheckReport, Diff, Review, check, diff, propose
+from supplychain.allowlist.writer import Allowlist, Approval, read_allowlist
 from supplychain.cli import app
 from supplychain.cli.common import PathArg, TargetFlags, run_with_http, target_options
 from supplychain.clock import Clock, SystemClock
 from supplychain.config import AuditConfig
-from supplychain.curation import edits
-from supplychain.curation.allowlist_file import Allowlist, Approval, read_allowlist
-from supplychain.curation.coverage import imported_approvals
 from supplychain.curation.environment import resolved_packages
-from supplychain.curation.release_facts import ReleaseFetcher
-from supplychain.curation.review import CheckReport, Diff, Review, check, diff, propose
 from supplychain.errors import UsageError
 from supplychain.model import JSON, PackageRef, ResolvedPackage
 from supplychain.sources.http import Http

@@ -13,9 +13,9 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
+from supplychain.allowlist.exemptions import Coverage, Exemptions, exemption_for, label
 from supplychain.model import JSON, Action, Advisory, Finding, Known, PackageFacts, PackageRef, Verdict
 from supplychain.policy import RULES, UNWAIVABLE
-from supplychain.policy.allowlist import Coverage, Exemptions, exemption_for, label
 from supplychain.policy.base import Environment, Hit, Missing
 from supplychain.policy.schema import Policy
 from supplychain.result import UnknownFact

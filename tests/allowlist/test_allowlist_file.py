@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from supplychain.curation import edits
-from supplychain.curation.allowlist_file import (
+from supplychain.allowlist import edits
+from supplychain.allowlist.exemptions import load_allowlist
+from supplychain.allowlist.writer import (
     dumps_allowlist,
     imported_approvals,
     loads_allowlist,
@@ -18,7 +19,6 @@ from supplychain.curation.allowlist_file import (
 from supplychain.curation.atomic import write_atomic
 from supplychain.errors import PolicyError, UsageError
 from supplychain.model import PackageRef
-from supplychain.policy.allowlist import load_allowlist
 
 TODAY = date(2026, 11, 26)
 CONTRACT_EXAMPLE = """\

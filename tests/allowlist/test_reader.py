@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from supplychain.curation.allowlist_file import read_allowlist
+from supplychain.allowlist.exemptions import coverage, exemption_for, load_allowlist, load_exemptions
+from supplychain.allowlist.writer import read_allowlist
 from supplychain.errors import PolicyError
 from supplychain.model import Known, PackageRef
 from supplychain.policy import RULES
-from supplychain.policy.allowlist import coverage, exemption_for, load_allowlist, load_exemptions
 from tests.policy.recorded import FETCHED, facts_for, requests_advisories
 
 TODAY = dt.date(2026, 11, 26)

@@ -6,9 +6,9 @@ import datetime as dt
 from dataclasses import replace
 from pathlib import Path
 
+from supplychain.allowlist.exemptions import coverage, load_allowlist, load_exemptions
 from supplychain.model import Action, Finding, Known, PackageRef, Verdict
 from supplychain.policy import RULES
-from supplychain.policy.allowlist import coverage, load_allowlist, load_exemptions
 from supplychain.policy.engine import evaluate, verdict_of
 from supplychain.policy.loader import load_policy
 from supplychain.policy.scoring import score, summary
