@@ -1,52 +1,73 @@
-"""Which allowlist entry covers each package, which entries expired, expire soon, or match nothing."""
+"""The one answer to "is this package allowlisted?", for ``audit`` and every ``allowlist`` command alike.
+
+Precedence, version and hash pins, trust matching and expiry are decided here once. The audit and
+``allowlist check`` used to compute this separately and could disagree about one package; both now
+call ``coverage`` with the same facts (tests/allowlist/test_agreement.py runs one table through both).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from packaging.utils import NormalizedName
 from packaging.version import Version
 
-from supplychain.allowlist.exemptions import pins_cover
-from supplychain.allowlist.writer import Allowlist, Approval, Baseline, Trust, imported_approvals
-from supplychain.model import Known, PackageRef, ResolvedPackage
-
-__all__ = [  # imported_approvals: the one reader's, re-exported where the CLI imports it from
-    "WARN_BEFORE",
-    "Coverage",
-    "Entry",
-    "Identity",
-    "cover",
-    "entries",
-    "expired_entries",
-    "expiring_soon",
-    "identity_of",
-    "imported_approvals",
-    "is_expired",
-    "trust_matches",
-    "trusted_names",
-    "unused_entries",
-]
+from supplychain.allowlist.entries import Allowlist, Approval, Baseline, Entry, Trust, located
+from supplychain.model import Known, PackageFacts, PackageRef, ResolvedPackage
 
 WARN_BEFORE = timedelta(days=30)
 
-Entry = Approval | Trust | Baseline
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Held:
+    """An entry with the file it was read from; ``imported`` when that is another team's file."""
+
+    entry: Entry
+    path: str
+    imported: bool = False
+
+    @property
+    def label(self) -> str:
+        """How the ``allowlist`` commands name it: ``approve six==1.17.0``, ``… (imported)``."""
+        return f"{self.entry.label} (imported)" if self.imported else self.entry.label
+
+    @property
+    def located(self) -> str:
+        """How audit reports name it: ``allowlist.toml:4 (approve six)``."""
+        entry = self.entry
+        if isinstance(entry, Trust):
+            what = f"trust {entry.publisher or entry.organization}"
+        else:
+            what = f"{'approve' if isinstance(entry, Approval) else 'baseline'} {entry.name}"
+        return located(self.path, entry.line, what)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Identity:
-    """Who published a version, as far as trust entries need: PEP 740 identities and the PyPI organisation."""
+class PackageCoverage:
+    """What covers one package, which expired entries would have, and the rules its approvals waive."""
 
-    publishers: tuple[str, ...] = ()  # "kind:repository[@workflow]"
-    organization: str | None = None
+    package: ResolvedPackage
+    by: Held | None  # the first live entry covering it, in precedence order
+    expired: tuple[Held, ...] = ()  # expired entries that would have covered it
+    waiver: tuple[Held, tuple[str, ...]] | None = None
+
+    @property
+    def ref(self) -> PackageRef:
+        return self.package.ref
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Coverage:
-    ref: PackageRef
-    covered_by: str | None  # the entry's label
-    expired: tuple[str, ...] = ()  # expired entries that would have covered it
+    """Every package's coverage and the state of this file's own entries (imported ones are not ours)."""
+
+    packages: tuple[PackageCoverage, ...] = ()
+    covered: Mapping[NormalizedName, Held] = field(default_factory=dict)
+    waivers: Mapping[NormalizedName, tuple[Held, tuple[str, ...]]] = field(default_factory=dict)
+    expired: tuple[Held, ...] = ()  # own entries past their expiry day
+    unused: tuple[Held, ...] = ()  # own live entries naming nothing in the environment
+    expiring: tuple[Held, ...] = ()  # own live entries expiring within WARN_BEFORE
 
 
 def is_expired(expires: date, today: date) -> bool:
@@ -54,87 +75,114 @@ def is_expired(expires: date, today: date) -> bool:
     return today > expires
 
 
-def trust_matches(trust: Trust, identity: Identity) -> bool:
+def pins_cover(entry: Approval | Baseline, package: ResolvedPackage) -> bool:
+    """An exact-version entry covers its name and versions, unless both sides know hashes and none match."""
+    theirs = package.origin.hashes
+    hashes_ok = not entry.hashes or not theirs or bool(set(entry.hashes) & set(theirs))
+    return entry.name == package.ref.name and package.ref.version in entry.versions and hashes_ok
+
+
+def trusted(trust: Trust, facts: PackageFacts | None) -> bool:
+    """The version's PyPI organisation, or its PEP 740 publisher, is the trusted one; unknown never is."""
+    if facts is None:
+        return False
     if trust.organization is not None:
-        return (
-            identity.organization is not None and identity.organization.lower() == trust.organization.lower()
-        )
-    for published in identity.publishers:
-        repository, _, workflow = published.partition("@")
-        if repository == trust.publisher and (trust.workflow is None or trust.workflow == workflow):
-            return True
-    return False
+        org = facts.organization
+        return isinstance(org, Known) and (org.value or "").lower() == trust.organization.lower()
+    prov = facts.provenance
+    if not isinstance(prov, Known) or not prov.value.attested:  # every file attested, not just one
+        return False
+    return any(
+        p.identity == trust.publisher and (trust.workflow is None or p.workflow == trust.workflow)
+        for p in prov.value.publishers
+    )
 
 
-def cover(
-    package: ResolvedPackage,
-    allowlist: Allowlist,
-    imported: Sequence[Approval],
-    today: date,
-    identity: Identity | None = None,
-) -> Coverage:
-    """The first live entry covering ``package``: approval, baseline, import, then trusted publisher."""
-    ref = package.ref
-    expired: list[str] = []
-    candidates: list[Approval | Baseline] = [*allowlist.approvals, *allowlist.baselines, *imported]
-    for entry in candidates:
-        if pins_cover(entry, package):
-            if is_expired(entry.expires, today):
-                expired.append(entry.label)
-                continue
-            label = entry.label if entry not in imported else f"{entry.label} (imported)"
-            return Coverage(ref=ref, covered_by=label, expired=tuple(expired))
-    if identity is not None:
-        for trust in allowlist.trusts:
-            if ref.name in trust.packages and trust_matches(trust, identity):
-                if is_expired(trust.expires, today):
-                    expired.append(trust.label)
-                    continue
-                return Coverage(ref=ref, covered_by=trust.label, expired=tuple(expired))
-    return Coverage(ref=ref, covered_by=None, expired=tuple(sorted(expired)))
+def _covers(entry: Entry, package: ResolvedPackage, facts: PackageFacts | None) -> bool:
+    if isinstance(entry, Trust):
+        return package.ref.name in entry.packages and trusted(entry, facts)
+    return pins_cover(entry, package)
 
 
-def trusted_names(allowlist: Allowlist) -> frozenset[str]:
-    """Packages some trust entry names: only these need publisher facts fetched."""
-    return frozenset(name for trust in allowlist.trusts for name in trust.packages)
+def _cover(
+    package: ResolvedPackage, ordered: Sequence[Held], facts: PackageFacts | None, today: date
+) -> PackageCoverage:
+    by: Held | None = None
+    expired: list[Held] = []
+    waiver: tuple[Held, tuple[str, ...]] | None = None
+    for held in ordered:
+        if not _covers(held.entry, package, facts):
+            continue
+        if is_expired(held.entry.expires, today):
+            expired.append(held)
+            continue
+        by = by or held
+        if isinstance(held.entry, Approval) and held.entry.waive:
+            waiver = (held, held.entry.waive)  # the last live approval waiving something, as ever
+    return PackageCoverage(package=package, by=by, expired=tuple(expired), waiver=waiver)
 
 
-def entries(allowlist: Allowlist) -> tuple[Entry, ...]:
-    return (*allowlist.approvals, *allowlist.trusts, *allowlist.baselines)
+def precedence(allowlist: Allowlist) -> tuple[Held, ...]:
+    """Every entry in the order coverage tries them: own approvals, own baselines, imported approvals, trusts.
 
-
-def expired_entries(allowlist: Allowlist, today: date) -> tuple[str, ...]:
-    return tuple(sorted(e.label for e in entries(allowlist) if is_expired(e.expires, today)))
-
-
-def expiring_soon(allowlist: Allowlist, today: date) -> tuple[tuple[str, date], ...]:
-    """Live entries whose expiry falls within the next 30 days, soonest first."""
-    soon = [
-        (e.label, e.expires)
-        for e in entries(allowlist)
-        if not is_expired(e.expires, today) and e.expires - today <= WARN_BEFORE
+    Pins first (they need no facts), our own file before another team's, trusted publishers last.
+    """
+    pins: list[Entry] = [*allowlist.approvals, *allowlist.baselines]
+    own = [Held(entry=e, path=allowlist.path) for e in pins]
+    imported = [
+        Held(entry=a, path=other.path, imported=True) for other in allowlist.imported for a in other.approvals
     ]
-    return tuple(sorted(soon, key=lambda item: (item[1], item[0])))
+    trusts = [Held(entry=t, path=allowlist.path) for t in allowlist.trusts]
+    return (*own, *imported, *trusts)
 
 
-def unused_entries(allowlist: Allowlist, packages: Sequence[ResolvedPackage]) -> tuple[str, ...]:
-    """Entries that name nothing in the environment (a trust: none of its packages is present)."""
+def coverage(
+    allowlist: Allowlist | None,
+    packages: Sequence[ResolvedPackage],
+    facts: Mapping[NormalizedName, PackageFacts],
+    today: date,
+) -> Coverage:
+    """Cover every package; list this file's expired, unused and soon-expiring entries.
+
+    ``facts`` are the audit's PackageFacts (organisation, provenance): a trust covers only a package
+    whose facts are known and match; a package without facts is covered by pins alone.
+    """
+    if allowlist is None:
+        return Coverage(packages=tuple(PackageCoverage(package=p, by=None) for p in packages))
+    ordered = precedence(allowlist)
+    covers = tuple(_cover(p, ordered, facts.get(p.ref.name), today) for p in packages)
+    own = [Held(entry=e, path=allowlist.path) for e in allowlist.entries]
+    live = [h for h in own if not is_expired(h.entry.expires, today)]
     present: dict[str, set[Version]] = {}
     for package in packages:
         present.setdefault(package.ref.name, set()).add(package.ref.version)
-    unused = []
-    for entry in entries(allowlist):
-        if isinstance(entry, Trust):
-            if not any(name in present for name in entry.packages):
-                unused.append(entry.label)
-        elif not any(v in present.get(entry.name, set()) for v in entry.versions):
-            unused.append(entry.label)
-    return tuple(sorted(unused))
-
-
-def identity_of(publishers: object, organization: object) -> Identity:
-    """Build an Identity from two signals; Unknown parts stay empty, so trust fails closed."""
-    return Identity(
-        publishers=tuple(publishers.value) if isinstance(publishers, Known) else (),
-        organization=organization.value if isinstance(organization, Known) else None,
+    return Coverage(
+        packages=covers,
+        covered={c.ref.name: c.by for c in covers if c.by is not None},
+        waivers={c.ref.name: c.waiver for c in covers if c.waiver is not None},
+        expired=tuple(h for h in own if is_expired(h.entry.expires, today)),
+        unused=tuple(h for h in live if not _names_present(h.entry, present)),
+        expiring=tuple(h for h in live if h.entry.expires - today <= WARN_BEFORE),
     )
+
+
+def _names_present(entry: Entry, present: Mapping[str, set[Version]]) -> bool:
+    """Used means it names something installed: for a trust one of its packages, else a pinned version.
+
+    Not "covered something": a trust whose publisher could not be learned today is not unused, and
+    ``prune`` must never drop it for a network failure.
+    """
+    if isinstance(entry, Trust):
+        return any(name in present for name in entry.packages)
+    return any(v in present.get(entry.name, set()) for v in entry.versions)
+
+
+def trusted_names(allowlist: Allowlist) -> frozenset[str]:
+    """Packages some trust entry names: only these need facts learned to decide coverage."""
+    return frozenset(name for trust in allowlist.trusts for name in trust.packages)
+
+
+def trust_sources(allowlist: Allowlist) -> tuple[str, ...]:
+    """The audit's sources trusts read: ``pypi`` for organisations, ``integrity`` for publishers."""
+    kinds = {"pypi" if t.organization is not None else "integrity" for t in allowlist.trusts}
+    return tuple(sorted(kinds))

@@ -288,23 +288,24 @@ def read_allowlist(path: Path, today: dt.date) -> Allowlist:
     return loads_allowlist(_read(path), str(path), today)
 
 
-def imported_approvals(allowlist: Allowlist, today: dt.date, base: Path) -> tuple[Approval, ...]:
-    """Other teams' approvals with the criteria asked for; their own imports are never followed."""
-    found: list[Approval] = []
+def _imported(allowlist: Allowlist, today: dt.date, base: Path) -> tuple[Allowlist, ...]:
+    """Other teams' files, keeping the approvals with the criteria asked for; their imports not followed."""
+    found: list[Allowlist] = []
     for entry in allowlist.imports:
         path = base / entry.path  # an absolute ``entry.path`` stays absolute
         if not path.is_file():
             where = Location(file=allowlist.path, line=entry.line)
             raise PolicyError([(where, f"{entry.label}: {path} does not exist")])
         wanted = set(entry.criteria)
-        found.extend(a for a in read_allowlist(path, today).approvals if wanted <= set(a.criteria))
+        counted = tuple(a for a in read_allowlist(path, today).approvals if wanted <= set(a.criteria))
+        found.append(Allowlist(path=str(path), approvals=counted))
     return tuple(found)
 
 
 def load_allowlist(path: Path, today: dt.date) -> Allowlist:
-    """The allowlist as the audit applies it: the file plus the approvals its imports contribute."""
+    """The allowlist as it applies (audit and ``allowlist check`` alike): the file plus its imports."""
     allowlist = read_allowlist(path, today)
-    return replace(allowlist, imported=imported_approvals(allowlist, today, path.parent))
+    return replace(allowlist, imported=_imported(allowlist, today, path.parent))
 
 
 def loads_exemptions(text: str, path: str, rule_ids: frozenset[str]) -> Exemptions:

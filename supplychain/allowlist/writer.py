@@ -7,33 +7,7 @@ from typing import Any
 
 import tomli_w
 
-from supplychain.allowlist.entries import (
-    FORMAT_VERSION,
-    Allowlist,
-    Approval,
-    Baseline,
-    Import,
-    Trust,
-    validity_problem,
-)
-from supplychain.allowlist.reader import imported_approvals, loads_allowlist, read_allowlist
-
-__all__ = [
-    "FORMAT_VERSION",
-    "HEADER",
-    "Allowlist",
-    "Approval",
-    "Baseline",
-    "Import",
-    "Trust",
-    "canonical",
-    "dumps_allowlist",
-    "imported_approvals",
-    "loads_allowlist",
-    "one_year_after",
-    "read_allowlist",
-    "validity_problem",
-]
+from supplychain.allowlist.entries import FORMAT_VERSION, Allowlist, Approval, Baseline, Trust
 
 HEADER = (
     "# Security team allowlist, written by `supplychain allowlist`; changes go through code review.\n"
