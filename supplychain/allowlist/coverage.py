@@ -83,7 +83,10 @@ def pins_cover(entry: Approval | Baseline, package: ResolvedPackage) -> bool:
 
 
 def trusted(trust: Trust, facts: PackageFacts | None) -> bool:
-    """The version's PyPI organisation, or its PEP 740 publisher, is the trusted one; unknown never is."""
+    """The version's PyPI organisation, or every PEP 740 publisher of its files, is the trusted one.
+
+    Unknown never is. Every publisher, not any: a file attested by someone else does not ride along.
+    """
     if facts is None:
         return False
     if trust.organization is not None:
@@ -92,9 +95,10 @@ def trusted(trust: Trust, facts: PackageFacts | None) -> bool:
     prov = facts.provenance
     if not isinstance(prov, Known) or not prov.value.attested:  # every file attested, not just one
         return False
-    return any(
+    publishers = prov.value.publishers
+    return bool(publishers) and all(
         p.identity == trust.publisher and (trust.workflow is None or p.workflow == trust.workflow)
-        for p in prov.value.publishers
+        for p in publishers
     )
 
 

@@ -4,8 +4,9 @@ Each case is an allowlist (and maybe another team's file it imports), recorded p
 organisation and provenance facts the audit's sources would give, and a day. The audit path is the
 policy stage of the pipeline (``audit.decide`` at SL5, where ``not-allowlisted`` fails); the check
 path is ``allowlist check``'s ``review.check``, learning the same facts. Both must give the expected
-covered set and the same expired and unused entries. Cases named ``bug-…`` are where the two old
-implementations disagreed (policy/allowlist.py for the audit, curation/coverage.py for the check).
+covered set and the same expired and unused entries. Cases named ``bug-…`` guard a fixed bug: where
+the two old implementations disagreed (policy/allowlist.py for the audit, curation/coverage.py for
+the check), and the two trusted-publisher cases both got wrong (any publisher matching was enough).
 """
 
 from __future__ import annotations
@@ -195,6 +196,19 @@ CASES: dict[str, Case] = {
         ours=[trust("github:sigstore/sigstore-python", "sigstore")],
         packages=[("sigstore", "3.6.0")],
         facts={"sigstore": {"provenance": provenance(SIGSTORE, attested=False)}},
+        uncovered={"sigstore"},
+    ),
+    "bug-a-release-also-attested-by-another-publisher-is-not-trusted": Case(
+        # both old implementations trusted a release when any one of its publishers matched
+        ours=[trust("github:sigstore/sigstore-python", "sigstore")],
+        packages=[("sigstore", "3.6.0")],
+        facts={"sigstore": {"provenance": provenance(SIGSTORE, OTHER)}},
+        uncovered={"sigstore"},
+    ),
+    "bug-a-release-also-published-by-another-workflow-is-not-trusted": Case(
+        ours=[trust("github:sigstore/sigstore-python", "sigstore", workflow="release.yml")],
+        packages=[("sigstore", "3.6.0")],
+        facts={"sigstore": {"provenance": provenance(SIGSTORE, replace(SIGSTORE, workflow="nightly.yml"))}},
         uncovered={"sigstore"},
     ),
     "expired-trust-is-expired": Case(
