@@ -8,11 +8,13 @@ from pathlib import Path
 
 from packaging.utils import NormalizedName
 
+from supplychain.allowlist.coverage import coverage
+from supplychain.allowlist.entries import Allowlist, Exemptions
+from supplychain.allowlist.reader import load_allowlist, load_exemptions
 from supplychain.clock import Clock
 from supplychain.config import AuditConfig
 from supplychain.model import LockedSet, PackageFacts
 from supplychain.policy import RULES
-from supplychain.policy.allowlist import Allowlist, Exemptions, coverage, load_allowlist, load_exemptions
 from supplychain.policy.base import Environment
 from supplychain.policy.engine import evaluate
 from supplychain.policy.loader import load_policy
@@ -84,7 +86,7 @@ def decide(
             str(config.endpoints.index),
         ),
         allowed_licenses=policy.allowed_licenses,
-        covered=cover.covered,
+        covered={name: held.located for name, held in cover.covered.items()},
     )
     evaluation = evaluate(
         policy, env, coverage=cover, exemptions=exemptions, today=now.date(), datasets=datasets
