@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from supplychain.curation import edits
+from supplychain.allowlist import edits
 from supplychain.curation.atomic import exclusive
 from supplychain.model import PackageRef
 
