@@ -84,8 +84,11 @@ class PopularitySource:
                 fetched_at=now,
             )
         except (FetchError, ShapeError) as error:
-            if _service_down(error):
-                down[:] = [str(error)]  # the service is unreachable or throttling us, not this package
+            if _service_down(error) and not down:
+                # The service is unreachable or throttling us, not this package. Only the first
+                # failure is kept: every later "not asked" quotes it, never a previous "not asked"
+                # (which nested the reasons once per package: quadratic output on large locks).
+                down[:] = [str(error)]
             reason = f"pypistats: {error}"
             if dataset is not None and ref.name in dataset.downloads:
                 downloads = Known(value=dataset.downloads[ref.name], source=label, fetched_at=dataset.as_of)
