@@ -84,11 +84,15 @@ def test_unreachable_advisories_exit_3_at_sl5_and_warn_at_sl2(
     monkeypatch.setenv("SUPPLYCHAIN_OSV_URL", "http://127.0.0.1:9/")  # discard port: refused
     code, out, _ = run(["audit", "requirements.txt", "--no-deps", "--policy", "sl5"], capsys)
     assert code == 3
-    assert "requests==2.25.1 advisories:" in out
+    # One line for the four packages, the URL cut to its origin.
+    grouped = "advisories unknown for 4 packages [osv]: OSV querybatch failed: http://127.0.0.1:9: "
+    grouped += "connection failed"
+    assert f"  fail  {grouped}" in out.splitlines()
+    assert "restore access to http://127.0.0.1:9 and rerun" in out
     assert out.splitlines()[-1].startswith("INCOMPLETE: policy sl5")
     code, out, _ = run(["audit", "requirements.txt", "--no-deps", "--policy", "sl2"], capsys)
     assert code == 0
-    assert "requests==2.25.1 advisories:" in out
+    assert f"  warn  {grouped}" in out.splitlines()
     assert out.splitlines()[-1].startswith("PASSED: policy sl2")
 
 
@@ -126,3 +130,56 @@ def test_output_dir_writes_reports_and_prints_the_summary(
     assert out.splitlines()[-1].startswith("PASSED: policy sl1")
     document = json.loads((project / "reports" / "supplychain.json").read_text())
     assert document["verdict"] == "passed"
+
+
+
+def test_first_offline_run_groups_unknowns_by_reason_and_ends_with_the_next_step(
+    project: Path, server: ReplayServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A fresh cache, offline: one line per source and reason (not per package), then what to run."""
+    code, out, _ = run(["audit", "requirements.txt", "--no-deps", "--offline"], capsys)
+    assert code == 3
+    lines = out.splitlines()
+    at = lines.index("Unknown facts (40), by source and reason:")
+    miss = f"{server.url}: not in the cache (--offline)"
+    assert lines[at + 1 :] == [
+        "  fail  advisories unknown for 4 packages [osv]: no advisory data: run `supplychain db update`",
+        "  warn  first_release, latest_release, license and 4 more unknown for 4 packages [pypi]: " + miss,
+        f"  warn  provenance unknown for 4 packages [integrity]: {miss}",
+        f"  warn  has_wheel unknown for 4 packages [simple]: {miss}",
+        "Next step: run `supplychain db update`, then `supplychain audit` once online "
+        "(it fills the cache --offline reads)",
+        "INCOMPLETE: policy sl3, 4 packages, 8 failing, 37 warnings, 40 unknown",
+    ]
+    # The dataset's age is an environment finding: the table's first row, before any package.
+    assert "│ warn   │ (environment)     │       │ data-unknown │ dataset top-packages is" in lines[4]
+    code, out, _ = run(["audit", "requirements.txt", "--no-deps", "--offline", "--quiet"], capsys)
+    assert (code, out.splitlines()) == (
+        3,
+        [
+            "INCOMPLETE: policy sl3, 4 packages, 8 failing, 37 warnings, 40 unknown",
+            "  certifi==2025.8.3: unpinned",
+            "  idna==3.10: unpinned",
+            "  requests==2.25.1: unpinned",
+            "  urllib3==2.5.0: unpinned",
+            "Next step: run `supplychain db update`, then `supplychain audit` once online "
+            "(it fills the cache --offline reads)",
+        ],
+    )
+
+
+def test_quiet_names_what_fails_and_the_fix_for_an_incomplete_run(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The pre-commit hook's output: the verdict, the failing packages and rules, the one command."""
+    code, out, _ = run(["audit", "requirements.txt", "--no-deps", "--policy", "sl2", "--quiet"], capsys)
+    assert (code, out.splitlines()[1:]) == (1, ["  requests==2.25.1: vulnerability"])
+    code, out, _ = run(["audit", "requirements.txt", "--no-deps", "--policy", "sl5", "--quiet"], capsys)
+    assert code == 3
+    assert out.splitlines()[1] == (
+        "  (environment) data-unknown: dataset top-packages is 239 days old (policy maximum 7)"
+    )
+    assert out.splitlines()[2] == (
+        "  requests==2.25.1: no-provenance, not-allowlisted, unpinned, vulnerability (4)"
+    )
+    assert out.splitlines()[-1] == "Next step: run `supplychain db update`"

@@ -17,6 +17,8 @@ from supplychain.sources import FactPatch, SourceContext
 from supplychain.sources.pypi_json import ShapeError, expect
 
 SOURCE = "popularity"
+# Said of packages not asked after the service failed for another one; the failure follows in brackets.
+NOT_ASKED = "not asked, the service failed earlier in this run"
 
 
 class TopPackagesLike(Protocol):
@@ -110,7 +112,7 @@ async def _recent(context: SourceContext, url: str, down: list[str]) -> object:
     """pypistats' answer, unless an earlier request found the service unreachable."""
     if down:
         # Name the failed request as such: its URL is another package's, not this one's.
-        raise FetchError(f"not asked, the service failed earlier in this run ({down[0]})")
+        raise FetchError(f"{NOT_ASKED} ({down[0]})")
     return await context.http.get_json(url)
 
 
