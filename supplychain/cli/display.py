@@ -22,6 +22,8 @@ from rich.progress import (
 )
 from rich.text import Text
 
+from supplychain.progress import NullProgress
+
 # stage name (as the pipeline reports it) -> what the display calls it and what it counts
 STAGES = {
     "input": "reading the input",
@@ -31,14 +33,8 @@ STAGES = {
 }
 
 
-class StderrProgress:
+class StderrProgress(NullProgress):
     """Warnings go to stderr as they happen; stages and counts stay quiet (logs, pipes, --quiet)."""
-
-    def stage(self, name: str, total: int | None = None) -> None:
-        return None
-
-    def advance(self, name: str, amount: int = 1) -> None:
-        return None
 
     def warn(self, message: str) -> None:
         sys.stderr.write(f"warning: {message}\n")
