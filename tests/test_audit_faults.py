@@ -393,7 +393,7 @@ def test_fault_is_contained_and_reported(
     if endpoint_name != "integrity":  # provenance is not asked for below SL4
         assert warned, "the unknown facts were not reported as warnings"
         printed = " ".join(lenient.out.split())  # the terminal wraps long lines
-        assert f"Unknown facts ({len(needed_at_sl2)}):" in printed
+        assert f"Unknown facts ({len(needed_at_sl2)}), by source and reason:" in printed
         assert expected in printed
         assert printed.endswith(f"{len(needed_at_sl2)} unknown"), lenient.out
 

@@ -150,7 +150,7 @@ def test_internal_name_missing_from_public_pypi(
     assert facts["six"].on_public_index == Known(value=True, source="simple", fetched_at=clock.now())
     assert facts["acme-tools"].index == Known(value=internal, source="simple", fetched_at=clock.now())
     assert facts["acme-tools"].has_wheel == Known(value=True, source="simple", fetched_at=clock.now())
-    assert progress.events == [("stage", "enrich", 1), ("advance", "enrich", 1)]
+    assert progress.events == [("stage", "enrich", 2), ("advance", "enrich", 2)]  # package lookups
 
 
 def test_internal_pattern_with_public_index_down_is_unknown(
