@@ -14,7 +14,7 @@ import yaml
 
 from supplychain.cli import audit as audit_cli
 from supplychain.clock import FixedClock
-from supplychain.datastore import DataStore
+from supplychain.sources.datastore import DataStore
 from tests.policy.recorded import FETCHED, POLICY
 from tests.sources.pypi_support import PYPI_FIXTURES, point_endpoints
 from tests.support.osv_api import OsvApi

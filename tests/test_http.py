@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from supplychain.errors import FetchError, HttpStatusError, MalformedResponse, OfflineMiss, ResponseTooLarge
-from supplychain.sources.http import HttpSettings, build_http
+from supplychain.net.http import HttpSettings, build_http
 from supplychain.urls import scrub
 from tests.support.server import ReplayServer, Reply
 
@@ -145,7 +145,7 @@ def test_a_gzip_body_is_decoded_and_a_corrupt_one_is_malformed(server: ReplaySer
 def test_large_json_bodies_are_read_two_at_a_time(
     server: ReplayServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from supplychain.sources import http as door
+    from supplychain.net import http as door
 
     big, small = b"[" + b"0," * 400_000 + b"0]", b"[0]"
     for n in range(6):

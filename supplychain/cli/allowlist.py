@@ -24,7 +24,7 @@ from supplychain.curation.release_facts import ReleaseFetcher
 from supplychain.curation.review import CheckReport, Diff, Review, check, diff, propose
 from supplychain.errors import UsageError
 from supplychain.model import JSON, PackageRef, ResolvedPackage
-from supplychain.sources.http import Http
+from supplychain.net.http import Http
 
 allowlist_app = typer.Typer(help="Curate the allowlist: approvals, trusted publishers, baselines, imports.")
 app.add_typer(allowlist_app, name="allowlist")

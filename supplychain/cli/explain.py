@@ -34,12 +34,12 @@ from supplychain.model import (
     Unknown,
     Yank,
 )
+from supplychain.net.http import Http
 from supplychain.progress import NullProgress
 from supplychain.report.facts_json import facts_json, iso, value_json
 from supplychain.resolve.graph import ROOT, DependencyGraph, Edge
 from supplychain.sources import SourceContext
 from supplychain.sources.enrich import SOURCES, collect_facts
-from supplychain.sources.http import Http
 from supplychain.sources.pypi_json import ShapeError, latest_version_of
 
 

@@ -15,7 +15,7 @@ from packaging.version import InvalidVersion, Version
 from supplychain.endpoints import Endpoints
 from supplychain.errors import FetchError, HttpStatusError
 from supplychain.model import Known, PackageRef, Signal, Unknown
-from supplychain.sources.http import Http
+from supplychain.net.http import Http
 
 SOURCE = "pypi"
 _INTEGRITY_ACCEPT = "application/vnd.pypi.integrity.v1+json"

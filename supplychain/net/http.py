@@ -403,7 +403,7 @@ def build_http(settings: HttpSettings, transport: httpx.AsyncBaseTransport | Non
 def _cached(base: httpx.AsyncBaseTransport, cache_dir: Path) -> httpx.AsyncBaseTransport:
     from hishel.httpx import AsyncCacheTransport
 
-    from supplychain.sources.http_store import LatestOnlyStorage
+    from supplychain.net.http_store import LatestOnlyStorage
 
     cache_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     database = cache_dir / "http-cache.sqlite"

@@ -21,9 +21,9 @@ from packaging.utils import (
 from packaging.version import Version
 
 from supplychain.errors import FetchError, HttpStatusError, MalformedResponse
+from supplychain.net.http import Http
 from supplychain.resolve.archive import read_sdist_pkg_info, read_wheel_metadata
 from supplychain.resolve.store import MetadataStore
-from supplychain.sources.http import Http
 from supplychain.urls import SafeUrl, redact
 
 SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"

@@ -9,8 +9,8 @@ from typing import Protocol
 from supplychain.clock import Clock
 from supplychain.config import AuditConfig
 from supplychain.model import PackageRef, ResolvedPackage, Signal
+from supplychain.net.http import Http
 from supplychain.progress import Progress
-from supplychain.sources.http import Http
 
 # fact name (a PackageFacts field) -> signal
 FactPatch = Mapping[str, Signal[object]]

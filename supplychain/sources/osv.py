@@ -8,10 +8,10 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from supplychain.datastore import DataStore
 from supplychain.errors import AdvisoryDataError, FetchError
 from supplychain.model import Advisory, Known, PackageRef, ResolvedPackage, Signal, Unknown
 from supplychain.sources import FactPatch, SourceContext
+from supplychain.sources.datastore import DataStore
 from supplychain.sources.osv_merge import group, merge
 from supplychain.sources.osv_ranges import evaluate, public
 from supplychain.sources.osv_records import OsvRecord, parse_record

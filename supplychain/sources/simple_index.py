@@ -20,8 +20,8 @@ from packaging.version import InvalidVersion, Version
 from supplychain.config import AuditConfig
 from supplychain.errors import FetchError, HttpStatusError
 from supplychain.model import Known, OriginKind, PackageRef, ResolvedPackage, Signal, Unknown
+from supplychain.net.http import Http
 from supplychain.sources import FactPatch, SourceContext
-from supplychain.sources.http import Http
 from supplychain.sources.pypi_json import ShapeError, expect, unknown_patch
 from supplychain.urls import SafeUrl
 

@@ -16,9 +16,9 @@ from supplychain.cli.common import build_config
 from supplychain.clock import FixedClock
 from supplychain.inventory.store import EnvironmentRecord, InventoryStore, RecordedPackage
 from supplychain.model import InternalUsage, Known, Origin, OriginKind, PackageRef, ResolvedPackage, Unknown
+from supplychain.net.http import HttpSettings, build_http
 from supplychain.progress import NullProgress
 from supplychain.sources import SourceContext
-from supplychain.sources.http import HttpSettings, build_http
 from supplychain.sources.inventory import InventorySource
 
 LOCK = Path(__file__).parents[1] / "fixtures" / "inputs" / "locks" / "nnsight" / "uv.lock"

@@ -21,10 +21,10 @@ from supplychain.model import (
     Unknown,
     Yank,
 )
+from supplychain.net.http import HttpSettings
 from supplychain.resolve.graph import ROOT, DependencyGraph, Edge
 from supplychain.sources.enrich import collect_facts
 from supplychain.sources.facts_cache import FRESH_FOR, FactsCache, decode, encode, entry_key
-from supplychain.sources.http import HttpSettings
 from tests.sources.pypi_support import (
     PYPI_FIXTURES,
     config_for,
