@@ -67,7 +67,7 @@ class OsvSource:
                 return self._from_store(store, refs, context.clock.now())
         except (AdvisoryDataError, OSError, ValueError, KeyError) as error:
             return _all_unknown(refs, f"advisory database unreadable: {error}")
-        if context.config.offline:
+        if context.http.offline:
             return _all_unknown(refs, NO_DATA)
         return await self._online(refs, context)
 

@@ -48,7 +48,7 @@ def run(tmp_path: Path, clock: FixedClock, *, offline: bool = False) -> dict[Pac
     )
 
     async def job() -> dict[PackageRef, FactPatch]:
-        http = build_http(HttpSettings(offline=offline, cache_dir=None))
+        http = build_http(HttpSettings.for_config(config))
         try:
             context = SourceContext(http=http, config=config, clock=clock, progress=NullProgress())
             return await OsvSource().collect(packages(), context)
