@@ -1,4 +1,4 @@
-"""Data sources of the enrich stage, all behind one protocol; ``http.py`` is the only network door."""
+"""The enrich stage's data sources, all behind one protocol; ``net/http.py`` is the only network door."""
 
 from __future__ import annotations
 

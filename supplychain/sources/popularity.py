@@ -13,8 +13,8 @@ from packaging.utils import NormalizedName
 
 from supplychain.errors import FetchError, HttpStatusError, MalformedResponse
 from supplychain.model import Known, PackageRef, ResolvedPackage, Signal, Unknown
+from supplychain.net.shape import ShapeError, expect
 from supplychain.sources import FactPatch, SourceContext
-from supplychain.sources.pypi_json import ShapeError, expect
 
 SOURCE = "popularity"
 
