@@ -23,6 +23,7 @@ from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 from packaging.utils import (
     InvalidSdistFilename,
     InvalidWheelFilename,
+    NormalizedName,
     parse_sdist_filename,
     parse_wheel_filename,
 )
@@ -71,9 +72,9 @@ class DistributionFile:
             raise ValueError("a yank reason needs a yanked file")
 
     @property
-    def version(self) -> Version | None:
-        """The version the filename names; None for a name that is neither a wheel nor an sdist."""
-        return version_of(self.filename)
+    def release(self) -> tuple[NormalizedName, Version] | None:
+        """The project and version the filename names; None unless it is a wheel's or an sdist's."""
+        return release_of(self.filename)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -92,9 +93,13 @@ class ProjectPage:
     status: ProjectStatus | None  # None: the page reports no status marker
     files: tuple[DistributionFile, ...]
 
-    def files_of(self, version: Version) -> tuple[DistributionFile, ...]:
-        """The files of ``version`` (a wheel only when its whole filename, tags too, is valid)."""
-        return tuple(f for f in self.files if quick_version(f.filename) == version and f.version == version)
+    def files_of(self, name: NormalizedName, version: Version) -> tuple[DistributionFile, ...]:
+        """The files of project ``name`` at ``version`` (a wheel only when its tags are valid too).
+
+        A page may list another project's files; those are not this project's, whatever their version.
+        """
+        wanted = (name, version)
+        return tuple(f for f in self.files if quick_version(f.filename) == version and f.release == wanted)
 
 
 async def fetch_page(http: Http, url: str, *, version: Version | None = None) -> ProjectPage:
@@ -187,7 +192,8 @@ def _json_file(raw: object, where: str, page_url: str) -> DistributionFile:
 
 
 def _json_metadata(entry: Mapping[str, object], where: str) -> tuple[bool, Hashes]:
-    key = next((k for k in _METADATA_KEYS if k in entry), None)
+    """As pip reads it: the first of the PEP 714 names that is not null."""
+    key = next((k for k in _METADATA_KEYS if entry.get(k) is not None), None)
     if key is None:
         return False, ()
     value = entry[key]
@@ -345,14 +351,20 @@ def quick_version(filename: str) -> Version | None:
     return version_of(filename)
 
 
-def version_of(filename: str) -> Version | None:
-    """The version of a wheel or sdist by packaging's full filename parse; None for other files."""
+def release_of(filename: str) -> tuple[NormalizedName, Version] | None:
+    """Project and version of a wheel or sdist by packaging's full filename parse; None for other files."""
     try:
         if filename.endswith(".whl"):
-            return parse_wheel_filename(filename)[1]
-        return parse_sdist_filename(filename)[1]
+            return parse_wheel_filename(filename)[:2]
+        return parse_sdist_filename(filename)
     except (InvalidWheelFilename, InvalidSdistFilename):
         return None
+
+
+def version_of(filename: str) -> Version | None:
+    """The version of a wheel or sdist by packaging's full filename parse; None for other files."""
+    found = release_of(filename)
+    return None if found is None else found[1]
 
 
 @functools.lru_cache(maxsize=4096)

@@ -48,18 +48,21 @@ class IndexFile:
     size: int | None = None
 
     @classmethod
-    def of(cls, file: simple.DistributionFile) -> IndexFile | None:
-        """None for a file that is neither a wheel nor an sdist by name (eggs, exes): it cannot be used."""
+    def of(cls, file: simple.DistributionFile, project: NormalizedName) -> IndexFile | None:
+        """None for a file that cannot be ``project``'s: not a wheel or sdist by name (eggs, exes),
+        or another project's file listed on its page (pip and uv skip those too)."""
         tags: frozenset[Tag] | None
         try:
             if file.filename.endswith(".whl"):
-                _, version, _, tags = parse_wheel_filename(file.filename)
+                name, version, _, tags = parse_wheel_filename(file.filename)
             elif file.filename.endswith((".tar.gz", ".zip")):
-                _, version = parse_sdist_filename(file.filename)
+                name, version = parse_sdist_filename(file.filename)
                 tags = None
             else:
                 return None
         except (InvalidWheelFilename, InvalidSdistFilename):
+            return None
+        if name != project:
             return None
         return cls(
             filename=file.filename,
@@ -96,9 +99,10 @@ class ProjectNotFound(Exception):
         self.name = name
 
 
-def usable_files(page: simple.ProjectPage) -> tuple[IndexFile, ...]:
-    """The page's wheels and sdists; other files (eggs, exes, unparseable names) cannot be used."""
-    return tuple(file for file in map(IndexFile.of, page.files) if file is not None)
+def usable_files(page: simple.ProjectPage, project: NormalizedName) -> tuple[IndexFile, ...]:
+    """The page's wheels and sdists of ``project``; other files cannot be used."""
+    found = (IndexFile.of(file, project) for file in page.files)
+    return tuple(file for file in found if file is not None)
 
 
 class IndexClient:
@@ -148,7 +152,7 @@ class IndexClient:
                 if error.status in {404, 410}:
                     continue  # first-index: a project absent here may live on the next index
                 raise
-            return ProjectPage(name=name, index=index, files=usable_files(page))
+            return ProjectPage(name=name, index=index, files=usable_files(page, name))
         raise ProjectNotFound(name)
 
     async def _fetch_metadata(self, file: IndexFile, index: SafeUrl) -> CoreMetadata:

@@ -102,7 +102,7 @@ async def _files(package: ResolvedPackage, context: SourceContext) -> tuple[Dist
         return Unknown(reason=reason, source=SOURCE)
     except FetchError as error:
         return Unknown(reason=error.reason, source=SOURCE)
-    files = page.files_of(ref.version)
+    files = page.files_of(ref.name, ref.version)
     if not files:
         return Unknown(reason=f"no files for version {ref.version} on the index", source=SOURCE, settled=True)
     return files

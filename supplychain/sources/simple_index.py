@@ -102,7 +102,7 @@ class SimpleIndexSource:
         now = context.http.learned_at(url, now)  # a cached page is as old as its answer
         patch["index"] = Known(value=index.public, source=SOURCE, fetched_at=now)
         patch["project_status"] = _guard(lambda: _status(page), now)
-        patch["has_wheel"] = _guard(lambda: _has_wheel(page, package.ref.version), now)
+        patch["has_wheel"] = _guard(lambda: _has_wheel(page, package.ref), now)
         patch["on_public_index"] = await self._public(package, context, internal)
         return patch
 
@@ -145,8 +145,8 @@ def _status(page: ProjectPage) -> str:
     return page.status.status
 
 
-def _has_wheel(page: ProjectPage, version: Version) -> bool:
-    files = page.files_of(version)
+def _has_wheel(page: ProjectPage, ref: PackageRef) -> bool:
+    files = page.files_of(ref.name, ref.version)
     if not files:
-        raise ShapeError(f"no files for version {version} on the index")
+        raise ShapeError(f"no files for version {ref.version} on the index")
     return any(file.filename.endswith(".whl") for file in files)

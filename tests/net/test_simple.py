@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from supplychain.errors import MalformedResponse
@@ -29,6 +30,7 @@ SIX_HTML = FIXTURES / "net" / "simple" / "six" / "index.html"  # recorded, see t
 SIX_JSON = FIXTURES / "pypi" / "simple" / "six" / "index.json"  # recorded, see tests/fixtures/pypi/record.py
 PAGE = "https://pypi.org/simple/six/"
 FILES = "https://files.pythonhosted.org/packages"
+SIX = canonicalize_name("six")
 
 
 def response(body: bytes, content_type: str | None) -> FetchedResponse:
@@ -48,7 +50,7 @@ def test_the_recorded_html_page_gives_every_file_with_its_attributes() -> None:
         "six-1.17.0.tar.gz",
         "six-1.17.0-py2.py3-none-any.whl",
     ]
-    wheel = page.files_of(Version("1.17.0"))[1]
+    wheel = page.files_of(SIX, Version("1.17.0"))[1]
     assert wheel == DistributionFile(
         filename="six-1.17.0-py2.py3-none-any.whl",
         url=f"{FILES}/b7/ce/149a00dd41f10bc29e5921b496af8b574d8413afcd5e30dfa0ed46c2cc5e/"
@@ -74,7 +76,7 @@ def test_the_html_and_json_pages_of_one_project_agree_on_what_both_state() -> No
     data = json.loads(SIX_JSON.read_text())
     from_json = parse_json_page(data, PAGE, version=Version("1.17.0"))
     assert from_json.api_version is not None
-    for file in from_json.files_of(Version("1.17.0")):
+    for file in from_json.files_of(SIX, Version("1.17.0")):
         twin = next(f for f in html.files if f.filename == file.filename)
         assert (twin.url, twin.requires_python, twin.yanked) == (file.url, file.requires_python, file.yanked)
         assert set(twin.hashes) <= set(file.hashes)

@@ -83,3 +83,13 @@ def test_an_upload_time_without_a_time_zone_is_malformed_not_a_crash(server: Rep
     config = config_for(server.url, exclude_newer=datetime(2025, 1, 1, tzinfo=UTC))
     with pytest.raises(DataUnavailableError, match=r"upload-time '2024-01-01T00:00:00' has no timezone"):
         resolve(requirement_set(["app"]), config)
+
+
+def test_another_projects_file_on_a_page_is_not_a_candidate(server: ReplayServer) -> None:
+    """Before, ``evil-9.0`` listed on app's page resolved as app 9.0 (pip and uv skip such files)."""
+    index = HandIndex(server)
+    index.wheel("app", "1.0")
+    index.add("app", "evil-9.0-py3-none-any.whl", b"not read")
+    graph = resolve(requirement_set(["app"]), config_for(server.url))
+    assert versions(graph) == {"app": "1.0"}
+    assert ("GET", "/files/evil-9.0-py3-none-any.whl") not in server.requests
