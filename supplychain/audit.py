@@ -14,6 +14,7 @@ from supplychain.allowlist.reader import load_allowlist, load_exemptions
 from supplychain.clock import Clock
 from supplychain.config import AuditConfig
 from supplychain.model import LockedSet, PackageFacts
+from supplychain.net.http import Http
 from supplychain.policy import RULES
 from supplychain.policy.base import Environment
 from supplychain.policy.engine import evaluate
@@ -23,12 +24,11 @@ from supplychain.policy.scoring import score
 from supplychain.progress import Progress
 from supplychain.resolve.graph import DependencyGraph
 from supplychain.result import SCHEMA_VERSION, AuditResult
-from supplychain.sources.http import Http
 
 
 def _top_packages(config: AuditConfig) -> tuple[Mapping[NormalizedName, int] | None, datetime | None, str]:
-    """The popular-names dataset from the offline data store (H4's ``DataStore``), if one is installed."""
-    from supplychain.datastore import DataStore
+    """The popular-names dataset from the offline data store (``DataStore``), if one is installed."""
+    from supplychain.sources.datastore import DataStore
 
     top = DataStore(config.data_dir).top_packages()
     if top is None:
@@ -37,7 +37,7 @@ def _top_packages(config: AuditConfig) -> tuple[Mapping[NormalizedName, int] | N
 
 
 def _datasets(config: AuditConfig) -> dict[str, datetime | None]:
-    from supplychain.datastore import DataStore
+    from supplychain.sources.datastore import DataStore
 
     return {status.name: status.as_of for status in DataStore(config.data_dir).status()}
 

@@ -18,8 +18,8 @@ from rich.console import Console
 from supplychain.cli import audit as audit_cli
 from supplychain.cli.display import StderrProgress, progress_for
 from supplychain.clock import FixedClock
-from supplychain.datastore import DataStore
 from supplychain.progress import RecordingProgress
+from supplychain.sources.datastore import DataStore
 from tests.policy.recorded import FETCHED, POLICY
 from tests.resolve.support import HandIndex
 from tests.sources.pypi_support import PYPI_FIXTURES, point_endpoints

@@ -29,8 +29,8 @@ import yaml
 from supplychain.cli import audit as audit_cli
 from supplychain.cli import common as cli_common
 from supplychain.clock import FixedClock
-from supplychain.datastore import DataStore
-from supplychain.sources.http import HttpSettings
+from supplychain.net.http import HttpSettings
+from supplychain.sources.datastore import DataStore
 from supplychain.sources.osv_records import parse_record
 from tests.policy.recorded import FETCHED, POLICY
 from tests.sources.pypi_support import PYPI_FIXTURES

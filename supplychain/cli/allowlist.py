@@ -24,9 +24,9 @@ from supplychain.config import AuditConfig
 from supplychain.curation.environment import resolved_packages
 from supplychain.errors import UsageError
 from supplychain.model import JSON, PackageRef, ResolvedPackage
+from supplychain.net.http import Http
 from supplychain.progress import NullProgress
 from supplychain.sources import SourceContext
-from supplychain.sources.http import Http
 
 allowlist_app = typer.Typer(help="Curate the allowlist: approvals, trusted publishers, baselines, imports.")
 app.add_typer(allowlist_app, name="allowlist")

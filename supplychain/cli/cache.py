@@ -22,8 +22,8 @@ from supplychain import config as settings
 from supplychain.cli import app
 from supplychain.errors import UsageError
 from supplychain.model import Location
+from supplychain.net.http_store import MAX_CACHE_BYTES
 from supplychain.sources.facts_cache import FRESH_FOR
-from supplychain.sources.http_store import MAX_CACHE_BYTES
 
 cache_app = typer.Typer(
     help="The local cache: what it holds, its size, and removing it.", no_args_is_help=True

@@ -13,8 +13,8 @@ from packaging.utils import NormalizedName
 
 from supplychain.errors import FetchError, HttpStatusError, MalformedResponse
 from supplychain.model import Known, PackageRef, ResolvedPackage, Signal, Unknown
+from supplychain.net.shape import ShapeError, expect
 from supplychain.sources import FactPatch, SourceContext
-from supplychain.sources.pypi_json import ShapeError, expect
 
 SOURCE = "popularity"
 # Said of packages not asked after the service failed for another one; the failure follows in brackets.
@@ -22,7 +22,7 @@ NOT_ASKED = "not asked, the service failed earlier in this run"
 
 
 class TopPackagesLike(Protocol):
-    """What this source reads of H4's ``supplychain.datastore.TopPackages``."""
+    """What this source reads of ``supplychain.sources.datastore.TopPackages``."""
 
     @property
     def as_of(self) -> datetime: ...
@@ -39,7 +39,7 @@ DatasetLoader = Callable[[Path], TopPackagesLike | None]
 
 def load_top_packages(data_dir: Path) -> TopPackagesLike | None:
     """The top-packages dataset from the offline data store, or None when it was never downloaded."""
-    from supplychain.datastore import DataStore  # H4's module; imported when first needed
+    from supplychain.sources.datastore import DataStore  # imported when first needed
 
     return DataStore(data_dir).top_packages()
 

@@ -22,12 +22,12 @@ from supplychain.model import (
     Severity,
     Unknown,
 )
+from supplychain.net.http import HttpSettings
 from supplychain.progress import RecordingProgress
 from supplychain.report.facts_json import facts_json
 from supplychain.resolve.graph import DependencyGraph
 from supplychain.sources import SourceContext
 from supplychain.sources.enrich import collect_facts
-from supplychain.sources.http import HttpSettings
 from supplychain.urls import SafeUrl
 from tests.sources.pypi_support import PYPI_FIXTURES, config_for, package, point_endpoints, run_with
 from tests.support.server import ReplayServer, Reply

@@ -10,9 +10,9 @@ import pytest
 
 from supplychain.clock import FixedClock
 from supplychain.model import Known, PackageFacts, Provenance, Publisher, Unknown
+from supplychain.net.http import HttpSettings
 from supplychain.resolve.graph import DependencyGraph
 from supplychain.sources.enrich import collect_facts
-from supplychain.sources.http import HttpSettings
 from tests.sources.pypi_support import (
     PYPI_FIXTURES,
     config_for,
@@ -234,7 +234,7 @@ def test_unreachable_pypistats_is_asked_once_then_the_dataset_answers(
     ]:
         graph.add_package(package(name, version))
     attempts: list[str] = []
-    import supplychain.sources.http as door
+    import supplychain.net.http as door
 
     real_send = door.Http._send
 
