@@ -36,10 +36,7 @@ FormatOpt = Annotated[str, typer.Option("--format", help="text or json.")]
 
 def database_url(flag: str | None, cwd: Path | None = None) -> str:
     """``--db`` over ``[tool.supplychain] inventory-db`` over the SQLite file in the data dir."""
-    if flag:
-        return flag
-    configured = settings.load_file_settings(cwd or Path.cwd()).inventory_db
-    return configured or default_url(settings.data_dir())
+    return settings.inventory_db(flag, cwd) or default_url(settings.data_dir())
 
 
 def _check_format(output: str) -> None:
