@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -10,7 +11,7 @@ from packaging.utils import NormalizedName
 
 from supplychain.clock import Clock
 from supplychain.config import AuditConfig
-from supplychain.model import LockedSet, PackageFacts
+from supplychain.model import InputSet, LockedSet, PackageFacts
 from supplychain.policy import RULES
 from supplychain.policy.allowlist import Allowlist, Exemptions, coverage, load_allowlist, load_exemptions
 from supplychain.policy.base import Environment
@@ -111,31 +112,46 @@ def decide(
     )
 
 
-async def run_audit(config: AuditConfig, clock: Clock, http: Http, progress: Progress) -> AuditResult:
-    """Read the input, resolve it, collect facts, evaluate the policy: the result every renderer reads."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InputGraph:
+    """An input as read, and its dependency graph for the target."""
+
+    inputs: InputSet
+    graph: DependencyGraph
+
+
+async def read_graph(config: AuditConfig, http: Http, progress: Progress) -> InputGraph:
+    """Read the input and build its graph: the one step the audit and every command reading an input share."""
     from supplychain.inputs import InputOptions
     from supplychain.inputs.detect import load_input
     from supplychain.resolve import build_graph
+
+    progress.stage("input")
+    options = InputOptions(target=config.target, extras=config.extras, groups=config.groups)
+    inputs = load_input(config.input_path, input_format=config.input_format, options=options)
+    progress.stage("resolve")
+    graph: DependencyGraph = await build_graph(inputs, config, http, progress)
+    return InputGraph(inputs=inputs, graph=graph)
+
+
+async def run_audit(config: AuditConfig, clock: Clock, http: Http, progress: Progress) -> AuditResult:
+    """Read the input, resolve it, collect facts, evaluate the policy: the result every renderer reads."""
     from supplychain.sources import SourceContext
     from supplychain.sources.enrich import collect_facts
 
     policy, allowlist, exemptions = load_lists(config, clock)
-    progress.stage("input")
-    options = InputOptions(target=config.target, extras=config.extras, groups=config.groups)
-    input_set = load_input(config.input_path, input_format=config.input_format, options=options)
-    progress.stage("resolve")
-    graph: DependencyGraph = await build_graph(input_set, config, http, progress)
+    read = await read_graph(config, http, progress)
     context = SourceContext(http=http, config=config, clock=clock, progress=progress)
-    facts = await collect_facts(graph, context)
+    facts = await collect_facts(read.graph, context)
     progress.stage("policy")
     return decide(
         config=config,
         clock=clock,
         policy=policy,
-        graph=graph,
+        graph=read.graph,
         facts=facts,
-        locked=isinstance(input_set, LockedSet) or config.no_deps,
-        inputs=(input_set.path if config.input_path is None else str(Path(config.input_path)),),
+        locked=isinstance(read.inputs, LockedSet) or config.no_deps,
+        inputs=(read.inputs.path if config.input_path is None else str(Path(config.input_path)),),
         allowlist=allowlist,
         exemptions=exemptions,
         top=_top_packages(config),

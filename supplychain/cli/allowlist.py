@@ -19,11 +19,11 @@ from supplychain.config import AuditConfig
 from supplychain.curation import edits
 from supplychain.curation.allowlist_file import Allowlist, Approval, read_allowlist
 from supplychain.curation.coverage import imported_approvals
-from supplychain.curation.environment import resolved_packages
 from supplychain.curation.release_facts import ReleaseFetcher
 from supplychain.curation.review import CheckReport, Diff, Review, check, diff, propose
 from supplychain.errors import UsageError
 from supplychain.model import JSON, PackageRef, ResolvedPackage
+from supplychain.progress import NullProgress
 from supplychain.sources.http import Http
 
 allowlist_app = typer.Typer(help="Curate the allowlist: approvals, trusted publishers, baselines, imports.")
@@ -83,7 +83,10 @@ def _emit(document: dict[str, JSON], text: list[str], output: OutputFormat) -> N
 
 
 async def _packages(config: AuditConfig, http: Http) -> tuple[ResolvedPackage, ...]:
-    return await resolved_packages(config, http)
+    """Every package of the input for the target, sorted by name, with the hashes the input pinned."""
+    from supplychain.audit import read_graph
+
+    return tuple((await read_graph(config, http, NullProgress())).graph.packages())
 
 
 @allowlist_app.command("init")
