@@ -41,13 +41,25 @@ def _datasets(config: AuditConfig) -> dict[str, datetime | None]:
     return {status.name: status.as_of for status in DataStore(config.data_dir).status()}
 
 
-def load_lists(config: AuditConfig, clock: Clock) -> tuple[Policy, Allowlist | None, Exemptions | None]:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Lists:
+    """The policy, allowlist and exemptions of one audit, each read and validated once."""
+
+    policy: Policy
+    allowlist: Allowlist | None = None
+    exemptions: Exemptions | None = None
+
+
+def load_lists(config: AuditConfig, clock: Clock) -> Lists:
     """Policy, allowlist and exemptions, read before any network traffic so mistakes fail fast (exit 2)."""
     today = clock.now().date()
-    policy = load_policy(config.policy)
-    allowlist = load_allowlist(config.allowlist, today) if config.allowlist else None
-    exemptions = load_exemptions(config.exemptions, today, frozenset(RULES)) if config.exemptions else None
-    return policy, allowlist, exemptions
+    return Lists(
+        policy=load_policy(config.policy),
+        allowlist=load_allowlist(config.allowlist, today) if config.allowlist else None,
+        exemptions=(
+            load_exemptions(config.exemptions, today, frozenset(RULES)) if config.exemptions else None
+        ),
+    )
 
 
 def decide(
@@ -134,12 +146,18 @@ async def read_graph(config: AuditConfig, http: Http, progress: Progress) -> Inp
     return InputGraph(inputs=inputs, graph=graph)
 
 
-async def run_audit(config: AuditConfig, clock: Clock, http: Http, progress: Progress) -> AuditResult:
-    """Read the input, resolve it, collect facts, evaluate the policy: the result every renderer reads."""
+async def run_audit(
+    config: AuditConfig, clock: Clock, http: Http, progress: Progress, *, lists: Lists | None = None
+) -> AuditResult:
+    """Read the input, resolve it, collect facts, evaluate the policy: the result every renderer reads.
+
+    ``lists``: what ``load_lists`` returned, when the caller read them first to fail before any work.
+    """
     from supplychain.sources import SourceContext
     from supplychain.sources.enrich import collect_facts
 
-    policy, allowlist, exemptions = load_lists(config, clock)
+    if lists is None:
+        lists = load_lists(config, clock)
     read = await read_graph(config, http, progress)
     context = SourceContext(http=http, config=config, clock=clock, progress=progress)
     facts = await collect_facts(read.graph, context)
@@ -147,13 +165,13 @@ async def run_audit(config: AuditConfig, clock: Clock, http: Http, progress: Pro
     return decide(
         config=config,
         clock=clock,
-        policy=policy,
+        policy=lists.policy,
         graph=read.graph,
         facts=facts,
         locked=isinstance(read.inputs, LockedSet) or config.no_deps,
         inputs=(read.inputs.path if config.input_path is None else str(Path(config.input_path)),),
-        allowlist=allowlist,
-        exemptions=exemptions,
+        allowlist=lists.allowlist,
+        exemptions=lists.exemptions,
         top=_top_packages(config),
         datasets=_datasets(config),
     )

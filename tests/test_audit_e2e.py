@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 import yaml
 
+from supplychain import audit as audit_module
 from supplychain.cli import audit as audit_cli
 from supplychain.clock import FixedClock
 from supplychain.datastore import DataStore
@@ -21,6 +24,7 @@ from tests.support.osv_api import OsvApi
 from tests.support.server import ReplayServer
 from tests.test_audit_cli import run
 
+T = TypeVar("T")
 PINS = "requests==2.25.1\nurllib3==2.5.0\ncertifi==2025.8.3\nidna==3.10\n"
 
 
@@ -126,3 +130,24 @@ def test_output_dir_writes_reports_and_prints_the_summary(
     assert out.splitlines()[-1].startswith("PASSED: policy sl1")
     document = json.loads((project / "reports" / "supplychain.json").read_text())
     assert document["verdict"] == "passed"
+
+
+def test_the_policy_and_allowlist_are_read_once_per_audit(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (project / "allowlist.toml").write_text("version = 1\n")
+    read: list[str] = []
+
+    def counted(load: Callable[..., T]) -> Callable[..., T]:
+        def wrapper(*args: object) -> T:
+            read.append(load.__name__)
+            return load(*args)
+
+        return wrapper
+
+    monkeypatch.setattr(audit_module, "load_policy", counted(audit_module.load_policy))
+    monkeypatch.setattr(audit_module, "load_allowlist", counted(audit_module.load_allowlist))
+    args = ["audit", "requirements.txt", "--no-deps", "--policy", "sl1", "--allowlist", "allowlist.toml"]
+    code, out, err = run(args, capsys)
+    assert code == 0, out + err
+    assert sorted(read) == ["load_allowlist", "load_policy"]

@@ -65,8 +65,10 @@ def audit(
     )
     renderers = _renderers(config.formats)
     clock = clock_factory()
-    load_lists(config, clock)  # a malformed policy/allowlist fails before any network traffic
-    result = run_with_http(config, lambda http: run_audit(config, clock, http, StderrProgress()))
+    lists = load_lists(config, clock)  # a malformed policy/allowlist fails before any network traffic
+    result = run_with_http(
+        config, lambda http: run_audit(config, clock, http, StderrProgress(), lists=lists)
+    )
     if len(config.formats) == 1 and output is None:
         sys.stdout.write(renderers[config.formats[0]].render(result))
     else:
