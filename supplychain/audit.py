@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from packaging.utils import NormalizedName
 
@@ -22,23 +23,79 @@ from supplychain.policy.scoring import score
 from supplychain.progress import Progress
 from supplychain.resolve.graph import DependencyGraph
 from supplychain.result import SCHEMA_VERSION, AuditResult
+from supplychain.sources import SourceSettings
 from supplychain.sources.http import Http
+from supplychain.target import Target
+from supplychain.urls import SafeUrl
+
+if TYPE_CHECKING:
+    from supplychain.resolve import ResolveSettings
 
 
-def _top_packages(config: AuditConfig) -> tuple[Mapping[NormalizedName, int] | None, datetime | None, str]:
-    """The popular-names dataset from the offline data store (H4's ``DataStore``), if one is installed."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PolicySettings:
+    """What the policy stage reads of a run's settings: the target, and which indexes and names are ours."""
+
+    target: Target
+    internal_indexes: tuple[SafeUrl, ...] = ()
+    internal_patterns: tuple[str, ...] = ()
+    allowed_indexes: tuple[SafeUrl, ...] = ()  # besides the policy's own
+
+
+def resolve_settings(config: AuditConfig) -> ResolveSettings:
+    """The part of ``config`` resolution reads."""
+    from supplychain.resolve import ResolveSettings
+
+    return ResolveSettings(
+        target=config.target,
+        index_urls=config.index_urls,
+        endpoints=config.endpoints,
+        exclude_newer=config.exclude_newer,
+        no_deps=config.no_deps,
+        cache_dir=config.cache_dir,
+    )
+
+
+def source_settings(config: AuditConfig) -> SourceSettings:
+    """The part of ``config`` the fact sources read."""
+    return SourceSettings(
+        target=config.target,
+        index_urls=config.index_urls,
+        endpoints=config.endpoints,
+        offline=config.offline,
+        cache_dir=config.cache_dir,
+        data_dir=config.data_dir,
+        inventory_db=config.inventory_db,
+        internal_indexes=config.internal_indexes,
+        internal_patterns=config.internal_patterns,
+    )
+
+
+def policy_settings(config: AuditConfig) -> PolicySettings:
+    """The part of ``config`` the policy stage reads."""
+    return PolicySettings(
+        target=config.target,
+        internal_indexes=config.internal_indexes,
+        internal_patterns=config.internal_patterns,
+        # The configured index endpoint (a mirror or proxy the organisation set up) is allowed too.
+        allowed_indexes=(*config.allowed_indexes, config.endpoints.index),
+    )
+
+
+def _top_packages(data_dir: Path) -> tuple[Mapping[NormalizedName, int] | None, datetime | None, str]:
+    """The popular-names dataset from the offline data store, if one is installed."""
     from supplychain.datastore import DataStore
 
-    top = DataStore(config.data_dir).top_packages()
+    top = DataStore(data_dir).top_packages()
     if top is None:
         return None, None, "top-packages"
     return dict(top.downloads), top.as_of, top.source
 
 
-def _datasets(config: AuditConfig) -> dict[str, datetime | None]:
+def _datasets(data_dir: Path) -> dict[str, datetime | None]:
     from supplychain.datastore import DataStore
 
-    return {status.name: status.as_of for status in DataStore(config.data_dir).status()}
+    return {status.name: status.as_of for status in DataStore(data_dir).status()}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -64,7 +121,7 @@ def load_lists(config: AuditConfig, clock: Clock) -> Lists:
 
 def decide(
     *,
-    config: AuditConfig,
+    settings: PolicySettings,
     clock: Clock,
     policy: Policy,
     graph: DependencyGraph,
@@ -88,14 +145,9 @@ def decide(
         top_downloads=top[0],
         top_as_of=top[1],
         top_source=top[2],
-        internal_indexes=tuple(str(url) for url in config.internal_indexes),
-        internal_patterns=config.internal_patterns,
-        # The configured index endpoint (a mirror or proxy the organisation set up) is allowed too.
-        allowed_indexes=(
-            *policy.allowed_indexes,
-            *(str(url) for url in config.allowed_indexes),
-            str(config.endpoints.index),
-        ),
+        internal_indexes=tuple(str(url) for url in settings.internal_indexes),
+        internal_patterns=settings.internal_patterns,
+        allowed_indexes=(*policy.allowed_indexes, *(str(url) for url in settings.allowed_indexes)),
         allowed_licenses=policy.allowed_licenses,
         covered=cover.covered,
     )
@@ -107,8 +159,8 @@ def decide(
     return AuditResult(
         schema_version=SCHEMA_VERSION,
         generated_at=now,
-        python_version=str(config.target.python_version),
-        platform=config.target.platform,
+        python_version=str(settings.target.python_version),
+        platform=settings.target.platform,
         inputs=inputs,
         graph=graph,
         facts=dict(sorted(facts.items())),
@@ -142,7 +194,7 @@ async def read_graph(config: AuditConfig, http: Http, progress: Progress) -> Inp
     options = InputOptions(target=config.target, extras=config.extras, groups=config.groups)
     inputs = load_input(config.input_path, input_format=config.input_format, options=options)
     progress.stage("resolve")
-    graph: DependencyGraph = await build_graph(inputs, config, http, progress)
+    graph: DependencyGraph = await build_graph(inputs, resolve_settings(config), http, progress)
     return InputGraph(inputs=inputs, graph=graph)
 
 
@@ -159,11 +211,11 @@ async def run_audit(
     if lists is None:
         lists = load_lists(config, clock)
     read = await read_graph(config, http, progress)
-    context = SourceContext(http=http, config=config, clock=clock, progress=progress)
+    context = SourceContext(http=http, config=source_settings(config), clock=clock, progress=progress)
     facts = await collect_facts(read.graph, context)
     progress.stage("policy")
     return decide(
-        config=config,
+        settings=policy_settings(config),
         clock=clock,
         policy=lists.policy,
         graph=read.graph,
@@ -172,6 +224,6 @@ async def run_audit(
         inputs=(read.inputs.path if config.input_path is None else str(Path(config.input_path)),),
         allowlist=lists.allowlist,
         exemptions=lists.exemptions,
-        top=_top_packages(config),
-        datasets=_datasets(config),
+        top=_top_packages(config.data_dir),
+        datasets=_datasets(config.data_dir),
     )

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from packaging.utils import NormalizedName
 
-from supplychain.audit import decide
+from supplychain.audit import decide, policy_settings
 from supplychain.clock import FixedClock
 from supplychain.config import AuditConfig
 from supplychain.endpoints import Endpoints
@@ -65,7 +65,7 @@ def audit(
         pairs = [(p, replace(f, **change)) for p, f in pairs]
     top = {NormalizedName(k): v for k, v in top_downloads().items()}
     return decide(
-        config=config(tmp_path, policy),
+        settings=policy_settings(config(tmp_path, policy)),
         clock=FixedClock(NOW),
         policy=load_policy(policy),
         graph=graph_of([p for p, _ in pairs]),

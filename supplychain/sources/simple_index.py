@@ -17,10 +17,9 @@ from packaging.utils import (
 )
 from packaging.version import InvalidVersion, Version
 
-from supplychain.config import AuditConfig
 from supplychain.errors import FetchError, HttpStatusError
 from supplychain.model import Known, OriginKind, PackageRef, ResolvedPackage, Signal, Unknown
-from supplychain.sources import FactPatch, SourceContext
+from supplychain.sources import FactPatch, SourceContext, SourceSettings
 from supplychain.sources.http import Http
 from supplychain.sources.pypi_json import ShapeError, expect, unknown_patch
 from supplychain.urls import SafeUrl
@@ -81,7 +80,7 @@ def forget_pages(http: Http) -> None:
     _PAGES.pop(id(http), None)
 
 
-def index_of(package: ResolvedPackage, config: AuditConfig) -> SafeUrl:
+def index_of(package: ResolvedPackage, config: SourceSettings) -> SafeUrl:
     """The index that served the package: its recorded origin URL, else the configured/default index."""
     url = package.origin.url if package.origin.kind is OriginKind.INDEX else None
     if url is None:
@@ -130,7 +129,7 @@ def _version_of(filename: str) -> Version | None:
         return None
 
 
-def is_internal(package: ResolvedPackage, config: AuditConfig) -> bool:
+def is_internal(package: ResolvedPackage, config: SourceSettings) -> bool:
     index = index_of(package, config).public.rstrip("/")
     if any(index == internal.public.rstrip("/") for internal in config.internal_indexes):
         return True

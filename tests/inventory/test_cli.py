@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from supplychain.audit import source_settings
 from supplychain.cli import app, main
 from supplychain.cli import inventory as inventory_cli
 from supplychain.clock import FixedClock
@@ -108,12 +109,12 @@ def test_inventory_source_counts_internal_packages_only(db_url: str, tmp_path: P
                 )
             )
     (tmp_path / "supplychain.toml").write_text(f'internal-patterns = ["acme-*"]\ninventory-db = "{db_url}"\n')
-    config = TargetFlags(offline=True).config(cwd=tmp_path)
+    given = source_settings(TargetFlags(offline=True).config(cwd=tmp_path))
 
     async def collect() -> dict[PackageRef, object]:
         http = build_http(HttpSettings(offline=True, cache_dir=None))
         try:
-            context = SourceContext(http=http, config=config, clock=FixedClock(WHEN), progress=NullProgress())
+            context = SourceContext(http=http, config=given, clock=FixedClock(WHEN), progress=NullProgress())
             return dict(
                 await InventorySource().collect([_internal("acme-tokenizer"), _internal("numpy")], context)
             )
@@ -128,12 +129,12 @@ def test_inventory_source_counts_internal_packages_only(db_url: str, tmp_path: P
 
 def test_inventory_source_without_database_is_unknown(tmp_path: Path) -> None:
     (tmp_path / "supplychain.toml").write_text('internal-patterns = ["acme-*"]\n')
-    config = TargetFlags(offline=True).config(cwd=tmp_path)
+    given = source_settings(TargetFlags(offline=True).config(cwd=tmp_path))
 
     async def collect() -> object:
         http = build_http(HttpSettings(offline=True, cache_dir=None))
         try:
-            context = SourceContext(http=http, config=config, clock=FixedClock(WHEN), progress=NullProgress())
+            context = SourceContext(http=http, config=given, clock=FixedClock(WHEN), progress=NullProgress())
             return await InventorySource().collect([_internal("acme-tokenizer")], context)
         finally:
             await http.aclose()

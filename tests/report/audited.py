@@ -16,7 +16,7 @@ from pathlib import Path
 
 from packaging.utils import NormalizedName
 
-from supplychain.audit import decide
+from supplychain.audit import decide, policy_settings
 from supplychain.clock import FixedClock
 from supplychain.config import AuditConfig
 from supplychain.endpoints import Endpoints
@@ -85,7 +85,7 @@ def real_audit(kind: str = "pipfile", policy: str = "sl3") -> AuditResult:
     )
     top = {NormalizedName(k): v for k, v in top_downloads().items()}
     result = decide(
-        config=config,
+        settings=policy_settings(config),
         clock=FixedClock(NOW),
         policy=load_policy(policy),
         graph=graph,
