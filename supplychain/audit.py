@@ -173,6 +173,7 @@ def decide(
         expired_entries=evaluation.expired_entries,
         unused_entries=evaluation.unused_entries,
         declared_at=declared,
+        allowlist=allowlist.path if allowlist is not None else None,
     )
 
 

@@ -32,6 +32,8 @@ _KNOWN_KEYS = {
     "allowed-indexes": list,
     "inventory-db": str,
 }
+# Where ``allowlist init`` writes when nothing is configured; ``audit`` reads it from there too.
+DEFAULT_ALLOWLIST = Path("allowlist.toml")
 # uv's "local date" form of --exclude-newer; anything else must be an RFC 3339 time.
 _BARE_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -232,7 +234,7 @@ def merge(flags: Flags, *, cwd: Path | None = None) -> AuditConfig:
         cache_dir=cache_dir(),
         data_dir=data_dir(),
         policy=flags.policy or file.policy or "sl3",
-        allowlist=flags.allowlist or (Path(file.allowlist) if file.allowlist else None),
+        allowlist=flags.allowlist or _allowlist(file, cwd),
         exemptions=flags.exemptions or (Path(file.exemptions) if file.exemptions else None),
         # ``--format json,sarif`` and ``--format json --format sarif`` mean the same.
         formats=tuple(part.strip() for item in formats for part in item.split(",") if part.strip()),
@@ -242,6 +244,14 @@ def merge(flags: Flags, *, cwd: Path | None = None) -> AuditConfig:
         allowed_indexes=tuple(SafeUrl(url) for url in file.allowed_indexes),
         inventory_db=file.inventory_db,
     )
+
+
+def _allowlist(file: FileSettings, cwd: Path | None) -> Path | None:
+    """The configured allowlist, else ``allowlist.toml`` in the project directory when it exists."""
+    if file.allowlist:
+        return Path(file.allowlist)
+    default = DEFAULT_ALLOWLIST if cwd is None else cwd / DEFAULT_ALLOWLIST
+    return default if default.exists() else None
 
 
 def inventory_db(flag: str | None, cwd: Path | None = None) -> str | None:

@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from supplychain import audit as audit_module
+from supplychain.cli import allowlist as allowlist_cli
 from supplychain.cli import audit as audit_cli
 from supplychain.clock import FixedClock
 from supplychain.datastore import DataStore
@@ -151,3 +152,28 @@ def test_the_policy_and_allowlist_are_read_once_per_audit(
     code, out, err = run(args, capsys)
     assert code == 0, out + err
     assert sorted(read) == ["load_allowlist", "load_policy"]
+
+
+def _not_allowlisted(out: str) -> set[str]:
+    document = json.loads(out)
+    return {f["package"]["name"] for f in document["findings"] if f["rule"] == "not-allowlisted"}
+
+
+def test_audit_reads_the_allowlist_that_allowlist_init_wrote_and_names_it(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 17: ``allowlist init`` writes ./allowlist.toml; a later ``audit`` must read it and say so."""
+    audit = ["audit", "requirements.txt", "--no-deps", "--policy", "sl4"]
+    code, out, err = run([*audit, "--format", "json"], capsys)
+    assert json.loads(out)["allowlist"] is None, err
+    assert _not_allowlisted(out) == {"requests", "urllib3", "certifi", "idna"}
+    assert "Allowlist: none" in run(audit, capsys)[1].splitlines()
+
+    monkeypatch.setattr(allowlist_cli, "CLOCK", FixedClock(FETCHED))
+    code, out, err = run(["allowlist", "init", "requirements.txt", "--no-deps"], capsys)
+    assert (code, out) == (0, "allowlist.toml: 4 baseline entries added for 4 packages\n"), err
+
+    code, out, err = run([*audit, "--format", "json"], capsys)
+    assert json.loads(out)["allowlist"] == "allowlist.toml", err
+    assert _not_allowlisted(out) == set()
+    assert "Allowlist: allowlist.toml" in run(audit, capsys)[1].splitlines()

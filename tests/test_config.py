@@ -77,3 +77,20 @@ def test_inventory_db_flag_over_file(tmp_path: Path) -> None:
     (tmp_path / "supplychain.toml").write_text('inventory-db = "sqlite:///file.db"\n')
     assert inventory_db(None, tmp_path) == "sqlite:///file.db"
     assert inventory_db("sqlite:///flag.db", tmp_path) == "sqlite:///flag.db"
+
+
+def test_the_default_allowlist_is_the_one_allowlist_init_writes_when_it_exists(tmp_path: Path) -> None:
+    assert merge(Flags(), cwd=tmp_path).allowlist is None
+    (tmp_path / "allowlist.toml").write_text("version = 1\n")
+    assert merge(Flags(), cwd=tmp_path).allowlist == tmp_path / "allowlist.toml"
+    assert merge(Flags(allowlist=Path("other.toml")), cwd=tmp_path).allowlist == Path("other.toml")
+    (tmp_path / "supplychain.toml").write_text('allowlist = "team.toml"\n')
+    assert merge(Flags(), cwd=tmp_path).allowlist == tmp_path / "team.toml"
+
+
+def test_the_default_allowlist_is_relative_to_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "allowlist.toml").write_text("version = 1\n")
+    assert merge(Flags()).allowlist == Path("allowlist.toml")  # as `allowlist init` names it

@@ -15,7 +15,7 @@ import typer
 from supplychain.cli import app
 from supplychain.cli.common import PathArg, TargetFlags, run_with_http, target_options
 from supplychain.clock import Clock, SystemClock
-from supplychain.config import AuditConfig
+from supplychain.config import DEFAULT_ALLOWLIST, AuditConfig
 from supplychain.curation import edits
 from supplychain.curation.allowlist_file import Allowlist, Approval, read_allowlist
 from supplychain.curation.coverage import imported_approvals
@@ -50,7 +50,7 @@ def _today() -> date:
 
 
 def _allowlist_path(config: AuditConfig) -> Path:
-    return config.allowlist or Path("allowlist.toml")
+    return config.allowlist or DEFAULT_ALLOWLIST
 
 
 def _read(path: Path) -> Allowlist:

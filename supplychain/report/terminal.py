@@ -86,6 +86,7 @@ def render_terminal(
             console.print(f"{title}:")
             for entry in entries:
                 console.print(Text(f"  {entry}"))
+    console.print(Text(f"Allowlist: {result.allowlist or 'none'}"))
     if result.verdict is Verdict.INCOMPLETE:
         console.print(
             "Data the policy needs was unavailable: restore access (or refresh offline data) and rerun."
