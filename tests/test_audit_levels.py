@@ -20,7 +20,7 @@ from tests.conftest import NOW
 from tests.policy.helpers import graph_of
 from tests.policy.recorded import FETCHED, affecting, facts_for, requests_advisories, top_downloads
 
-# requests and its dependencies at the versions whose files H5 recorded whole (record.py CASES).
+# requests and its dependencies at the versions whose files were recorded whole (record.py CASES).
 REQUESTS_SET = (("requests", "2.25.1"), ("urllib3", "2.5.0"), ("certifi", "2025.8.3"), ("idna", "3.10"))
 SIX, PYCRYPTO = ("six", "1.17.0"), ("pycrypto", "2.6.1")
 

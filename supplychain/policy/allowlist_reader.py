@@ -1,4 +1,4 @@
-"""The one strict reader of the allowlist and exemptions files (CONTRACTS.md format).
+"""The one strict reader of the allowlist and exemptions files.
 
 The audit (``policy.allowlist``) and the curation commands (``curation.allowlist_file``) both read through
 here, so what an entry covers cannot drift between them; curation adds only the writer.

@@ -20,7 +20,7 @@ SOURCE = "popularity"
 
 
 class TopPackagesLike(Protocol):
-    """What this source reads of H4's ``supplychain.datastore.TopPackages``."""
+    """What this source reads of ``supplychain.datastore.TopPackages``."""
 
     @property
     def as_of(self) -> datetime: ...
@@ -37,7 +37,7 @@ DatasetLoader = Callable[[Path], TopPackagesLike | None]
 
 def load_top_packages(data_dir: Path) -> TopPackagesLike | None:
     """The top-packages dataset from the offline data store, or None when it was never downloaded."""
-    from supplychain.datastore import DataStore  # H4's module; imported when first needed
+    from supplychain.datastore import DataStore  # imported when first needed
 
     return DataStore(data_dir).top_packages()
 

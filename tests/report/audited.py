@@ -1,8 +1,8 @@
 """Real audits for the renderer tests: a real lock file, facts from recorded real PyPI/PyPA data.
 
-The policy stage is the product's own (``supplychain.audit.decide``, H6), run over the graph the
-lock reader and ``graph_from_locked`` (H2) build. Packages H5 did not record keep ``Unknown`` facts,
-as they would offline without a cache. One hand-made change, named as such: ``CREDENTIAL_URL``
+The policy stage is the product's own (``supplychain.audit.decide``), run over the graph the
+lock reader and ``graph_from_locked`` build. Packages without recorded responses keep ``Unknown``
+facts, as they would offline without a cache. One hand-made change, named as such: ``CREDENTIAL_URL``
 replaces one package's index URL so tests can prove credentials never reach a report.
 """
 

@@ -28,7 +28,7 @@ T = TypeVar("T")
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TopPackages:
-    """Same fields as ``supplychain.datastore.TopPackages`` (H4), built from the recorded real subset."""
+    """Same fields as ``supplychain.datastore.TopPackages``, built from the recorded real subset."""
 
     as_of: datetime
     source: str
