@@ -1,4 +1,8 @@
-"""The whole pipeline in one function: inputs → resolve → enrich → policy → AuditResult."""
+"""The whole pipeline in one function: inputs → resolve → enrich → policy → AuditResult.
+
+Also the one "read input, build graph" step every command shares, and the settings each stage is
+given: AuditConfig stops here, each stage gets only the part it reads.
+"""
 
 from __future__ import annotations
 
@@ -23,7 +27,7 @@ from supplychain.policy.scoring import score
 from supplychain.progress import Progress
 from supplychain.resolve.graph import DependencyGraph
 from supplychain.result import SCHEMA_VERSION, AuditResult
-from supplychain.sources import SourceSettings
+from supplychain.sources import SourceContext, SourceSettings
 from supplychain.sources.http import Http
 from supplychain.target import Target
 from supplychain.urls import SafeUrl
@@ -206,7 +210,6 @@ async def run_audit(
 
     ``lists``: what ``load_lists`` returned, when the caller read them first to fail before any work.
     """
-    from supplychain.sources import SourceContext
     from supplychain.sources.enrich import collect_facts
 
     if lists is None:
