@@ -9,12 +9,16 @@ import contextlib
 import io
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 import yaml
 from rich.console import Console
 
+from supplychain import audit as audit_module
+from supplychain.cli import allowlist as allowlist_cli
 from supplychain.cli import audit as audit_cli
 from supplychain.cli.display import StderrProgress, progress_for
 from supplychain.clock import FixedClock
@@ -27,6 +31,7 @@ from tests.support.osv_api import OsvApi
 from tests.support.server import ReplayServer
 from tests.test_audit_cli import run
 
+T = TypeVar("T")
 PINS = "requests==2.25.1\nurllib3==2.5.0\ncertifi==2025.8.3\nidna==3.10\n"
 
 
@@ -153,6 +158,7 @@ def test_first_offline_run_groups_unknowns_by_reason_and_ends_with_the_next_step
         "  warn  first_release, latest_release, license and 4 more unknown for 4 packages [pypi]: " + miss,
         f"  warn  provenance unknown for 4 packages [integrity]: {miss}",
         f"  warn  has_wheel unknown for 4 packages [simple]: {miss}",
+        "Allowlist: none",
         "Next step: run `supplychain db update`, then `supplychain audit` once online "
         "(it fills the cache --offline reads)",
         "INCOMPLETE: policy sl3, 4 packages, 8 failing, 37 warnings, 40 unknown",
@@ -247,3 +253,47 @@ def test_a_terminal_shows_the_stages_while_the_audit_runs(
     for label in ("reading the input", "resolving: packages", "collecting facts: package lookups"):
         assert label in shown
     assert "\x1b[" not in out  # the display went to its own stream, the summary stays plain
+def test_the_policy_and_allowlist_are_read_once_per_audit(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (project / "allowlist.toml").write_text("version = 1\n")
+    read: list[str] = []
+
+    def counted(load: Callable[..., T]) -> Callable[..., T]:
+        def wrapper(*args: object) -> T:
+            read.append(load.__name__)
+            return load(*args)
+
+        return wrapper
+
+    monkeypatch.setattr(audit_module, "load_policy", counted(audit_module.load_policy))
+    monkeypatch.setattr(audit_module, "load_allowlist", counted(audit_module.load_allowlist))
+    args = ["audit", "requirements.txt", "--no-deps", "--policy", "sl1", "--allowlist", "allowlist.toml"]
+    code, out, err = run(args, capsys)
+    assert code == 0, out + err
+    assert sorted(read) == ["load_allowlist", "load_policy"]
+
+
+def _not_allowlisted(out: str) -> set[str]:
+    document = json.loads(out)
+    return {f["package"]["name"] for f in document["findings"] if f["rule"] == "not-allowlisted"}
+
+
+def test_audit_reads_the_allowlist_that_allowlist_init_wrote_and_names_it(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 17: ``allowlist init`` writes ./allowlist.toml; a later ``audit`` must read it and say so."""
+    audit = ["audit", "requirements.txt", "--no-deps", "--policy", "sl4"]
+    code, out, err = run([*audit, "--format", "json"], capsys)
+    assert json.loads(out)["allowlist"] is None, err
+    assert _not_allowlisted(out) == {"requests", "urllib3", "certifi", "idna"}
+    assert "Allowlist: none" in run(audit, capsys)[1].splitlines()
+
+    monkeypatch.setattr(allowlist_cli, "CLOCK", FixedClock(FETCHED))
+    code, out, err = run(["allowlist", "init", "requirements.txt", "--no-deps"], capsys)
+    assert (code, out) == (0, "allowlist.toml: 4 baseline entries added for 4 packages\n"), err
+
+    code, out, err = run([*audit, "--format", "json"], capsys)
+    assert json.loads(out)["allowlist"] == "allowlist.toml", err
+    assert _not_allowlisted(out) == set()
+    assert "Allowlist: allowlist.toml" in run(audit, capsys)[1].splitlines()

@@ -1,4 +1,4 @@
-"""The one strict reader of the allowlist and exemptions files (CONTRACTS.md format).
+"""The one strict reader of the allowlist and exemptions files.
 
 The audit and the curation commands both read through here, so what an entry says cannot drift
 between them; curation adds only the writer (``allowlist.writer``).

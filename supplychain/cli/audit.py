@@ -69,10 +69,10 @@ def audit(
     )
     renderers = _renderers(config.formats)
     clock = clock_factory()
-    load_lists(config, clock)  # a malformed policy/allowlist fails before any network traffic
+    lists = load_lists(config, clock)  # a malformed policy/allowlist fails before any network traffic
     started = time.monotonic()
     with progress_factory(quiet) as progress:
-        result = run_with_http(config, lambda http: run_audit(config, clock, http, progress))
+        result = run_with_http(config, lambda http: run_audit(config, clock, http, progress, lists=lists))
     if len(config.formats) == 1 and output is None:
         sys.stdout.write(renderers[config.formats[0]].render(result))
     else:

@@ -92,12 +92,14 @@ async def explain_package(
     clock: Clock,
     sources: list[str] | None,
 ) -> PackageFacts:
+    from supplychain.audit import source_settings
+
     chosen = await latest_version(name, config, http) if version is None else version
     ref = PackageRef.of(name, chosen)
     graph = DependencyGraph()
     graph.add_package(ResolvedPackage(ref=ref, origin=Origin(kind=OriginKind.INDEX)))
     graph.add_edge(ROOT, ref.name, Edge(specifier=f"=={chosen}"))
-    context = SourceContext(http=http, config=config, clock=clock, progress=NullProgress())
+    context = SourceContext(http=http, config=source_settings(config), clock=clock, progress=NullProgress())
     return (await collect_facts(graph, context, sources=sources))[ref.name]
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from packaging.markers import InvalidMarker, Marker
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import InvalidName, canonicalize_name
-from packaging.version import InvalidVersion, Version
+from packaging.version import InvalidVersion
 
 from supplychain.errors import InputError
 from supplychain.model import DeclaredRequirement, Location, PackageRef, normalize
@@ -219,10 +219,3 @@ def _poetry_names(poetry: object, groups: tuple[str, ...]) -> list[str]:
 
 def _strings(value: object) -> list[str]:
     return [item for item in value if isinstance(item, str)] if isinstance(value, list) else []
-
-
-def version_of(value: str, where: Location, what: str) -> Version:
-    try:
-        return Version(value)
-    except InvalidVersion:
-        raise InputError(f"{what}: invalid version {value!r}", location=where) from None

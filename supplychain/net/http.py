@@ -19,12 +19,11 @@ import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 import stamina
 
-from supplychain.config import AuditConfig
 from supplychain.errors import (
     FetchError,
     HttpStatusError,
@@ -45,6 +44,16 @@ _COMPRESSION = 10  # JSON gzips about tenfold: a compressed length is scaled bef
 _MIN_RATE = 16 * 1024  # bytes/s a body must average once it has taken longer than the timeout
 
 
+class RunSettings(Protocol):
+    """What the door reads of a run's settings (``AuditConfig`` or a stage's own settings)."""
+
+    @property
+    def offline(self) -> bool: ...
+
+    @property
+    def cache_dir(self) -> Path | None: ...
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class HttpSettings:
     """Limits of the network door; defaults suit PyPI, tests shrink them.
@@ -62,7 +71,7 @@ class HttpSettings:
     retry_timeout: float = 60.0
 
     @classmethod
-    def for_config(cls, config: AuditConfig, **limits: Any) -> HttpSettings:
+    def for_config(cls, config: RunSettings, **limits: Any) -> HttpSettings:
         """The door for one run: its ``--offline`` and cache directory, with these limits."""
         return cls(offline=config.offline, cache_dir=config.cache_dir, **limits)
 

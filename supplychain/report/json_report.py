@@ -51,6 +51,7 @@ def audit_document(result: AuditResult) -> dict[str, object]:
         "expired_entries": sorted(result.expired_entries),
         "unused_entries": sorted(result.unused_entries),
         "declared_at": dict(sorted(result.declared_at.items())),
+        "allowlist": result.allowlist,
     }
     document.update(extra)
     return document

@@ -102,6 +102,7 @@ def render_terminal(
             console.print(f"{title}:")
             for entry in entries:
                 console.print(Text(f"  {entry}"))
+    console.print(Text(f"Allowlist: {result.allowlist or 'none'}"))
     _print_next_step(console, result)
     console.print(line)
 

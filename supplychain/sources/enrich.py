@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import importlib
 from collections.abc import Mapping, Sequence
 
 from packaging.utils import NormalizedName
@@ -13,16 +12,21 @@ from supplychain.model import FACT_NAMES, OriginKind, PackageFacts, PackageRef, 
 from supplychain.resolve.graph import DependencyGraph
 from supplychain.sources import FactPatch, Source, SourceContext
 from supplychain.sources.facts_cache import CACHED_SOURCES, FactsCache
-from supplychain.sources.simple_index import forget_pages
+from supplychain.sources.integrity import IntegritySource
+from supplychain.sources.inventory import InventorySource
+from supplychain.sources.osv import OsvSource
+from supplychain.sources.popularity import PopularitySource
+from supplychain.sources.pypi_json import PyPIJsonSource
+from supplychain.sources.simple_index import SimpleIndexSource, forget_pages
 
-# id -> "module:Class"; imported only when a run asks for the source.
-SOURCES: dict[str, str] = {
-    "pypi": "supplychain.sources.pypi_json:PyPIJsonSource",
-    "simple": "supplychain.sources.simple_index:SimpleIndexSource",
-    "integrity": "supplychain.sources.integrity:IntegritySource",
-    "popularity": "supplychain.sources.popularity:PopularitySource",
-    "osv": "supplychain.sources.osv:OsvSource",
-    "inventory": "supplychain.sources.inventory:InventorySource",
+# id -> source class; every audit runs them all, so they are imported with this module.
+SOURCES: Mapping[str, type[Source]] = {
+    "pypi": PyPIJsonSource,
+    "simple": SimpleIndexSource,
+    "integrity": IntegritySource,
+    "popularity": PopularitySource,
+    "osv": OsvSource,
+    "inventory": InventorySource,
 }
 # Facts each index-bound source speaks for: packages not from an index get Unknown for these instead.
 INDEX_FACTS: dict[str, tuple[str, ...]] = {
@@ -47,31 +51,18 @@ INDEX_FACTS: dict[str, tuple[str, ...]] = {
 
 
 class SourceUnavailableError(RuntimeError):
-    """A registered source's module or class does not exist: a wiring bug, never a silent skip."""
+    """No source is registered under the id asked for: a wiring bug, never a silent skip."""
 
 
 def load_source(source_id: str) -> Source:
     """Instantiate the source registered under ``source_id``."""
     try:
-        target = SOURCES[source_id]
+        factory = SOURCES[source_id]
     except KeyError:
         raise SourceUnavailableError(
             f"unknown source {source_id!r} (known: {', '.join(sorted(SOURCES))})"
         ) from None
-    module_name, _, class_name = target.partition(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as error:
-        if error.name != module_name:
-            raise
-        raise SourceUnavailableError(
-            f"source {source_id!r} is registered as {target} but {module_name} does not exist"
-        ) from None
-    factory = getattr(module, class_name, None)
-    if factory is None:
-        raise SourceUnavailableError(f"source {source_id!r}: {module_name} has no {class_name}")
-    source: Source = factory()
-    return source
+    return factory()
 
 
 def _is_indexed(package: ResolvedPackage) -> bool:

@@ -24,7 +24,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from supplychain.config import AuditConfig
 from supplychain.model import (
     Known,
     Maintainer,
@@ -36,7 +35,7 @@ from supplychain.model import (
     Unknown,
     Yank,
 )
-from supplychain.sources import FactPatch
+from supplychain.sources import FactPatch, SourceSettings
 from supplychain.sources.simple_index import index_of
 
 FORMAT = 1  # bump when a source's derivation changes: old entries stop matching
@@ -216,7 +215,7 @@ def decode(text: str) -> FactPatch | None:
     return patch
 
 
-def _fingerprint(config: AuditConfig) -> str:
+def _fingerprint(config: SourceSettings) -> str:
     """Everything in the configuration a derived fact depends on; credentials only as a hash."""
     parts = [
         str(FORMAT),
@@ -233,7 +232,7 @@ def _fingerprint(config: AuditConfig) -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
-def entry_key(source_id: str, package: ResolvedPackage, fingerprint: str, config: AuditConfig) -> str:
+def entry_key(source_id: str, package: ResolvedPackage, fingerprint: str, config: SourceSettings) -> str:
     """The serving index as the sources see it (a lock's ``…/simple`` and the default ``…/simple/``
     are one index), not the origin's spelling."""
     index = index_of(package, config).reveal()
@@ -248,14 +247,14 @@ class FactsCache:
     """One sqlite file beside the HTTP cache; every failure to read or write is a miss, not an error."""
 
     path: Path
-    config: AuditConfig
+    config: SourceSettings
     fingerprint: str = field(init=False)
 
     def __post_init__(self) -> None:
         self.fingerprint = _fingerprint(self.config)
 
     @classmethod
-    def for_config(cls, config: AuditConfig) -> FactsCache | None:
+    def for_config(cls, config: SourceSettings) -> FactsCache | None:
         if config.cache_dir is None:
             return None
         return cls(path=config.cache_dir / _FILE, config=config)

@@ -5,16 +5,15 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Sequence
 
-from supplychain.config import AuditConfig
 from supplychain.errors import DataUnavailableError, UsageError
 from supplychain.inventory.store import InventoryStore
 from supplychain.model import InternalUsage, Known, PackageRef, ResolvedPackage, Signal, Unknown
-from supplychain.sources import FactPatch, SourceContext
+from supplychain.sources import FactPatch, SourceContext, SourceSettings
 
 SOURCE = "inventory"
 
 
-def is_internal(package: ResolvedPackage, config: AuditConfig) -> bool:
+def is_internal(package: ResolvedPackage, config: SourceSettings) -> bool:
     """Served by a configured internal index, or named like a configured internal pattern."""
     url = package.origin.url
     if url is not None:

@@ -10,14 +10,13 @@ from urllib.parse import quote
 
 from packaging.version import Version
 
-from supplychain.config import AuditConfig
 from supplychain.errors import FetchError, HttpStatusError
 from supplychain.model import Known, OriginKind, PackageRef, ResolvedPackage, Signal, Unknown
 from supplychain.net import simple
 from supplychain.net.http import Http
 from supplychain.net.shape import ShapeError
 from supplychain.net.simple import ProjectPage
-from supplychain.sources import FactPatch, SourceContext
+from supplychain.sources import FactPatch, SourceContext, SourceSettings
 from supplychain.sources.pypi_json import unknown_patch
 from supplychain.urls import SafeUrl
 
@@ -48,7 +47,7 @@ def forget_pages(http: Http) -> None:
     _PAGES.pop(id(http), None)
 
 
-def index_of(package: ResolvedPackage, config: AuditConfig) -> SafeUrl:
+def index_of(package: ResolvedPackage, config: SourceSettings) -> SafeUrl:
     """The index that served the package: its recorded origin URL, else the configured/default index."""
     url = package.origin.url if package.origin.kind is OriginKind.INDEX else None
     if url is None:
@@ -61,7 +60,7 @@ def page_url(index: SafeUrl, name: str) -> str:
     return f"{index.reveal()}{quote(name)}/"
 
 
-def is_internal(package: ResolvedPackage, config: AuditConfig) -> bool:
+def is_internal(package: ResolvedPackage, config: SourceSettings) -> bool:
     index = index_of(package, config).public.rstrip("/")
     if any(index == internal.public.rstrip("/") for internal in config.internal_indexes):
         return True

@@ -13,12 +13,11 @@ from pathlib import Path
 
 from packaging.requirements import Requirement
 
-from supplychain.config import AuditConfig
 from supplychain.endpoints import Endpoints
 from supplychain.model import DeclaredRequirement, Location, RequirementSet
 from supplychain.net.http import HttpSettings, build_http
 from supplychain.progress import RecordingProgress
-from supplychain.resolve import build_graph
+from supplychain.resolve import ResolveSettings, build_graph
 from supplychain.resolve.graph import DependencyGraph
 from supplychain.target import Target
 from tests.support.server import ReplayServer, Reply
@@ -30,18 +29,16 @@ def config_for(
     exclude_newer: datetime | None = None,
     no_deps: bool = False,
     cache_dir: Path | None = None,
-) -> AuditConfig:
+) -> ResolveSettings:
     endpoints = Endpoints.load(
         environ={"SUPPLYCHAIN_INDEX_URL": f"{base}/simple/", "SUPPLYCHAIN_PYPI_URL": base}
     )
-    return AuditConfig(
-        input_path=None,
+    return ResolveSettings(
         target=Target.parse("3.11", "x86_64-manylinux_2_28"),
         exclude_newer=exclude_newer,
         no_deps=no_deps,
         endpoints=endpoints,
         cache_dir=cache_dir,
-        data_dir=Path("/nonexistent"),
     )
 
 
@@ -53,7 +50,7 @@ def requirement_set(lines: Sequence[str], file: str = "requirements.in") -> Requ
     return RequirementSet(kind="requirements", path=file, requirements=declared)
 
 
-def resolve(inputs: RequirementSet, config: AuditConfig) -> DependencyGraph:
+def resolve(inputs: RequirementSet, config: ResolveSettings) -> DependencyGraph:
     async def run() -> DependencyGraph:
         http = build_http(HttpSettings(attempts=1, timeout=10.0))
         try:

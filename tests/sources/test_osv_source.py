@@ -11,12 +11,11 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from supplychain.clock import FixedClock
-from supplychain.config import AuditConfig
 from supplychain.endpoints import Endpoints
 from supplychain.model import Known, Origin, OriginKind, PackageRef, ResolvedPackage, Unknown
 from supplychain.net.http import HttpSettings, build_http
 from supplychain.progress import NullProgress
-from supplychain.sources import FactPatch, SourceContext
+from supplychain.sources import FactPatch, SourceContext, SourceSettings
 from supplychain.sources.datastore import DataStore
 from supplychain.sources.osv import NO_DATA, OsvSource
 from supplychain.sources.osv_records import load_record
@@ -38,8 +37,7 @@ def packages() -> list[ResolvedPackage]:
 
 
 def run(tmp_path: Path, clock: FixedClock, *, offline: bool = False) -> dict[PackageRef, FactPatch]:
-    config = AuditConfig(
-        input_path=None,
+    config = SourceSettings(
         target=Target.parse(None, None),
         endpoints=Endpoints.load(),
         cache_dir=None,
