@@ -1,4 +1,9 @@
-"""Read project pages (PEP 691 JSON) and core metadata (PEP 658) from indexes, without running anything."""
+"""Read project pages (PEP 691 JSON) and core metadata from indexes, without running anything.
+
+A wheel's metadata is its own ``METADATA`` (PEP 658 file, range reads or the whole file: see
+:mod:`supplychain.net.wheel_metadata`), never the JSON API's ``requires_dist``: that is a summary of
+the release, which can disagree with the file that would be installed.
+"""
 
 from __future__ import annotations
 
@@ -20,14 +25,14 @@ from packaging.utils import (
 )
 from packaging.version import Version
 
-from supplychain.errors import FetchError, HttpStatusError, MalformedResponse
-from supplychain.resolve.archive import read_sdist_pkg_info, read_wheel_metadata
+from supplychain.errors import FetchError, HttpStatusError, MalformedResponse, ResponseTooLarge
+from supplychain.net.wheel_metadata import fetch_metadata_file, fetch_wheel_metadata
+from supplychain.resolve.archive import read_sdist_pkg_info
 from supplychain.resolve.store import MetadataStore
 from supplychain.sources.http import Http
 from supplychain.urls import SafeUrl, redact
 
 SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"
-_METADATA_BYTES = 4 * 1024 * 1024
 _ARCHIVE_BYTES = 256 * 1024 * 1024
 
 
@@ -149,18 +154,9 @@ def static_sdist_metadata(content: bytes, filename: str) -> CoreMetadata:
 class IndexClient:
     """Memoised async fetches of pages and metadata, shared by every concurrent caller."""
 
-    def __init__(
-        self,
-        http: Http,
-        indexes: Sequence[SafeUrl],
-        *,
-        pypi: tuple[SafeUrl, SafeUrl] | None = None,
-        store: MetadataStore | None = None,
-    ) -> None:
-        """``pypi``: (its Simple index, its JSON API base) for wheels without PEP 658 metadata."""
+    def __init__(self, http: Http, indexes: Sequence[SafeUrl], *, store: MetadataStore | None = None) -> None:
         self.http = http
         self.indexes = tuple(indexes)
-        self.pypi = pypi
         self.store = store
         self._pages: dict[NormalizedName, asyncio.Task[ProjectPage]] = {}
         self._metadata: dict[str, asyncio.Task[CoreMetadata]] = {}
@@ -179,9 +175,10 @@ class IndexClient:
             self._pages[name] = asyncio.ensure_future(self._fetch_page(name))
         return self._pages[name]
 
-    def metadata(self, file: IndexFile, index: SafeUrl) -> asyncio.Task[CoreMetadata]:
+    def metadata(self, file: IndexFile) -> asyncio.Task[CoreMetadata]:
+        """Must be called on the event loop; reads the file's metadata once."""
         if file.url not in self._metadata:
-            self._metadata[file.url] = asyncio.ensure_future(self._fetch_metadata(file, index))
+            self._metadata[file.url] = asyncio.ensure_future(self._fetch_metadata(file))
         return self._metadata[file.url]
 
     async def _fetch_page(self, name: NormalizedName) -> ProjectPage:
@@ -196,57 +193,44 @@ class IndexClient:
             return parse_page(name, index, url, response.json())
         raise ProjectNotFound(name)
 
-    async def _fetch_metadata(self, file: IndexFile, index: SafeUrl) -> CoreMetadata:
+    async def _fetch_metadata(self, file: IndexFile) -> CoreMetadata:
         """From the on-disk store when this exact file (by hash) was read before."""
         if self.store is not None:
             known = self.store.get(file)
             if known is not None:
                 return known
-        metadata = await self._read_metadata(file, index)
+        try:
+            metadata = await self._read_metadata(file)
+        except ResponseTooLarge as error:
+            # Not stored: the limit and the server's range support may change, the file does not.
+            return CoreMetadata(requires=None, reason=f"dependencies unknown: {error.reason}")
         if self.store is not None:
             self.store.put(file, metadata)
         return metadata
 
-    async def _read_metadata(self, file: IndexFile, index: SafeUrl) -> CoreMetadata:
+    async def _read_metadata(self, file: IndexFile) -> CoreMetadata:
+        if file.tags is not None:
+            sha256 = next((h.removeprefix("sha256:") for h in file.hashes if h.startswith("sha256:")), None)
+            metadata = await fetch_wheel_metadata(
+                self.http,
+                file.url,
+                size=file.size,
+                sha256=sha256,
+                metadata_file=file.has_metadata,
+                max_bytes=_ARCHIVE_BYTES,
+            )
+            return parse_metadata(metadata)
         if file.has_metadata:
-            try:
-                response = await self.http.get(file.url + ".metadata", max_bytes=_METADATA_BYTES)
-                return parse_metadata(response.content)
-            except HttpStatusError as error:
-                if error.status != 404:
-                    raise
-        if self.pypi is not None and index == self.pypi[0] and file.tags is not None:
-            from_json = await self._pypi_json(file)
-            if from_json is not None:
-                return from_json
+            pkg_info = await fetch_metadata_file(self.http, file.url)
+            if pkg_info is not None:  # an sdist's metadata file is its PKG-INFO: static or not
+                return static_sdist_metadata(pkg_info, file.filename)
         if file.size is not None and file.size > _ARCHIVE_BYTES:
             return CoreMetadata(
                 requires=None,
                 reason=f"dependencies unknown: {file.filename} has no metadata file and is too large",
             )
         archive = await self.http.get(file.url, max_bytes=_ARCHIVE_BYTES)
-        if file.tags is not None:
-            return parse_metadata(read_wheel_metadata(archive.content, file.filename))
-        pkg_info = read_sdist_pkg_info(archive.content, file.filename)
-        return static_sdist_metadata(pkg_info, file.filename)
-
-    async def _pypi_json(self, file: IndexFile) -> CoreMetadata | None:
-        """PyPI's JSON API serves the Requires-Dist of a release: a wheel of 500 MB need not be read."""
-        assert self.pypi is not None
-        name, version, _, _ = parse_wheel_filename(file.filename)
-        info: object = None
-        for path in (f"pypi/{name}/{version}/json", f"pypi/{name}/json"):
-            try:
-                info = (await self.http.get_json(urljoin(self.pypi[1].reveal(), path))).get("info")
-            except (FetchError, AttributeError):
-                continue
-            if isinstance(info, dict) and info.get("version") == str(version):
-                break  # the project-level document speaks for its latest version only
-            info = None
-        requires = info.get("requires_dist") if isinstance(info, dict) else None
-        if not isinstance(requires, list):
-            return None  # null: PyPI does not know, which is not "no dependencies"
-        return CoreMetadata(requires=tuple(str(line) for line in requires))
+        return static_sdist_metadata(read_sdist_pkg_info(archive.content, file.filename), file.filename)
 
 
 __all__ = ["CoreMetadata", "FetchError", "IndexClient", "IndexFile", "ProjectNotFound", "ProjectPage"]
