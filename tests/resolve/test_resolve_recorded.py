@@ -102,6 +102,25 @@ def test_trl_resolves_to_the_same_set_as_uv_torch_cuda_subtree_included(server: 
     assert {"triton", "sympy", "nvidia-nccl-cu13", "cuda-toolkit"} <= set(graph.dependencies("torch"))  # type: ignore[arg-type]
 
 
+def test_the_wheel_metadata_is_followed_not_the_json_api_requires_dist(server: ReplayServer) -> None:
+    """pydantic 2.14.4's wheel pins pydantic-core==2.50.5; PyPI's JSON API says ==2.50.2 (both recorded).
+
+    Resolving from the JSON API gave an environment that cannot be installed (issue 13).
+    """
+    serve_recorded(server, "pypi-pydantic")
+    document = json.loads((FIXTURES / "pypi-pydantic" / "pypi" / "pydantic" / "json").read_text())
+    assert document["info"]["version"] == "2.14.4"
+    assert "pydantic-core==2.50.2" in document["info"]["requires_dist"]
+    core_page = json.loads(
+        (FIXTURES / "pypi-pydantic" / "simple" / "pydantic-core" / "index.json").read_text()
+    )
+    assert any(f["filename"].startswith("pydantic_core-2.50.2-") for f in core_page["files"])
+    config = config_for(server.url, exclude_newer=datetime(2026, 12, 1, tzinfo=UTC))
+    graph = resolve(requirement_set(["pydantic==2.14.4"]), config)
+    assert ours(graph)["pydantic-core"] == "2.50.5"
+    assert [path for _, path in server.requests if path.startswith("/pypi/")] == []
+
+
 def test_every_package_names_who_requested_it(server: ReplayServer) -> None:
     graph = run_case(server, "inspect-ai")
     for package in graph.packages():
@@ -126,10 +145,13 @@ def test_live_pypi_matches_uv_for_inspect_ai() -> None:
     assert ours(graph) == uv_answer("inspect-ai")
 
 
-def test_recorded_pages_were_only_trimmed() -> None:
+@pytest.mark.parametrize(("index", "cutoff"), [("pypi", "2026-06-01"), ("pypi-pydantic", "2026-12-01")])
+def test_recorded_pages_were_only_trimmed(index: str, cutoff: str) -> None:
     """Honesty check on the fixtures: kept files carry PyPI's fields, none after the cutoff."""
-    for page in (FIXTURES / "pypi" / "simple").glob("*/index.json"):
+    pages = list((FIXTURES / index / "simple").glob("*/index.json"))
+    assert pages
+    for page in pages:
         data = json.loads(page.read_text())
         for file in data["files"]:
             assert file["url"].startswith(FILES_HOST)
-            assert file["upload-time"] <= "2026-06-01T00:00:00"
+            assert file["upload-time"] <= f"{cutoff}T00:00:00"
