@@ -129,13 +129,17 @@ def test_every_package_names_who_requested_it(server: ReplayServer) -> None:
 
 
 def test_pages_and_metadata_are_fetched_concurrently(server: ReplayServer) -> None:
-    """With 50 ms per request, a one-at-a-time resolver would take n*50 ms."""
+    """With 50 ms per request, a one-at-a-time resolver would take n*50 ms.
+
+    Since no JSON API is asked, a run sends half the requests (178, was 370) in less time, and the
+    chain of fetches that depend on each other (page, metadata, next page...) is a larger share.
+    """
     server.latency = 0.05
     started = datetime.now()
     graph = run_case(server, "inspect-ai")
     elapsed = (datetime.now() - started).total_seconds()
     assert len(server.requests) > 100
-    assert elapsed < len(server.requests) * 0.05 / 2, (elapsed, len(server.requests))
+    assert elapsed < len(server.requests) * 0.05 / 1.5, (elapsed, len(server.requests))
     assert len(graph) == len(uv_answer("inspect-ai"))
 
 
