@@ -31,11 +31,11 @@ from supplychain.clock import FixedClock  # noqa: E402
 from supplychain.config import AuditConfig  # noqa: E402
 from supplychain.endpoints import Endpoints  # noqa: E402
 from supplychain.model import Origin, OriginKind, PackageRef, ResolvedPackage  # noqa: E402
+from supplychain.net.http import HttpSettings, build_http  # noqa: E402
 from supplychain.progress import NullProgress  # noqa: E402
 from supplychain.resolve.graph import DependencyGraph  # noqa: E402
 from supplychain.sources import SourceContext  # noqa: E402
 from supplychain.sources.enrich import collect_facts  # noqa: E402
-from supplychain.sources.http import HttpSettings, build_http  # noqa: E402
 from supplychain.target import Target  # noqa: E402
 from tests.support.server import ReplayServer, Reply  # noqa: E402
 

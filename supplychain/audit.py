@@ -8,11 +8,14 @@ from pathlib import Path
 
 from packaging.utils import NormalizedName
 
+from supplychain.allowlist.coverage import coverage
+from supplychain.allowlist.entries import Allowlist, Exemptions
+from supplychain.allowlist.reader import load_allowlist, load_exemptions
 from supplychain.clock import Clock
 from supplychain.config import AuditConfig
 from supplychain.model import LockedSet, PackageFacts
+from supplychain.net.http import Http
 from supplychain.policy import RULES
-from supplychain.policy.allowlist import Allowlist, Exemptions, coverage, load_allowlist, load_exemptions
 from supplychain.policy.base import Environment
 from supplychain.policy.engine import evaluate
 from supplychain.policy.loader import load_policy
@@ -21,12 +24,11 @@ from supplychain.policy.scoring import score
 from supplychain.progress import Progress
 from supplychain.resolve.graph import DependencyGraph
 from supplychain.result import SCHEMA_VERSION, AuditResult
-from supplychain.sources.http import Http
 
 
 def _top_packages(config: AuditConfig) -> tuple[Mapping[NormalizedName, int] | None, datetime | None, str]:
-    """The popular-names dataset from the offline data store (H4's ``DataStore``), if one is installed."""
-    from supplychain.datastore import DataStore
+    """The popular-names dataset from the offline data store (``DataStore``), if one is installed."""
+    from supplychain.sources.datastore import DataStore
 
     top = DataStore(config.data_dir).top_packages()
     if top is None:
@@ -35,7 +37,7 @@ def _top_packages(config: AuditConfig) -> tuple[Mapping[NormalizedName, int] | N
 
 
 def _datasets(config: AuditConfig) -> dict[str, datetime | None]:
-    from supplychain.datastore import DataStore
+    from supplychain.sources.datastore import DataStore
 
     return {status.name: status.as_of for status in DataStore(config.data_dir).status()}
 
@@ -84,7 +86,7 @@ def decide(
             str(config.endpoints.index),
         ),
         allowed_licenses=policy.allowed_licenses,
-        covered=cover.covered,
+        covered={name: held.located for name, held in cover.covered.items()},
     )
     evaluation = evaluate(
         policy, env, coverage=cover, exemptions=exemptions, today=now.date(), datasets=datasets

@@ -114,3 +114,13 @@ def _store(path: Path, data: dict[str, Any]) -> None:
         os.replace(temporary, path)
     except OSError:
         Path(temporary).unlink(missing_ok=True)
+
+
+def parse_toml(text: str, file: str) -> dict[str, Any]:
+    """``loads_toml`` for files that list every problem at once: a syntax error is a PolicyError (exit 2)."""
+    from supplychain.errors import PolicyError
+
+    try:
+        return loads_toml(text, file)
+    except InputError as problem:
+        raise PolicyError([(problem.location or Location(file=file), problem.message)]) from None

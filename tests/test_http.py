@@ -8,10 +8,11 @@ import sqlite3
 import tracemalloc
 from pathlib import Path
 
+import httpx
 import pytest
 
 from supplychain.errors import FetchError, HttpStatusError, MalformedResponse, OfflineMiss, ResponseTooLarge
-from supplychain.sources.http import HttpSettings, build_http
+from supplychain.net.http import HttpSettings, build_http
 from supplychain.urls import scrub
 from tests.support.server import ReplayServer, Reply
 
@@ -42,6 +43,37 @@ def test_second_get_is_served_from_disk_cache_and_offline_reads_it(
         fetch(offline, server.url + "/pypi/other/json")
     assert len(server.requests) == 1
     assert (tmp_path / "http-cache.sqlite").stat().st_mode & 0o077 == 0
+
+
+def test_offline_without_a_cache_is_an_offline_miss_naming_the_url_without_credentials(
+    server: ReplayServer,
+) -> None:
+    url = server.url.replace("://", "://alice:s3cret@") + "/simple/x/"
+    expected = r"\*\*\*@127\.0\.0\.1:\d+/simple/x/: not in the cache \(--offline\)"
+    with pytest.raises(OfflineMiss, match=expected):
+        fetch(HttpSettings(offline=True), url)
+    assert server.requests == []
+
+
+def test_an_online_connection_error_reading_offline_is_retried_like_any_other() -> None:
+    """The offline miss is a type: an httpx error whose text is "offline" is not mistaken for one."""
+    calls: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        calls.append(str(request.url))
+        if len(calls) == 1:
+            raise httpx.ConnectError("offline", request=request)
+        return httpx.Response(200, stream=httpx.ByteStream(b"[]"))
+
+    async def go() -> bytes:
+        http = build_http(HttpSettings(), transport=httpx.MockTransport(answer))
+        try:
+            return (await http.get("http://127.0.0.1:9/x")).content
+        finally:
+            await http.aclose()
+
+    assert asyncio.run(go()) == b"[]"  # before: not retried, "connection failed" after one attempt
+    assert len(calls) == 2
 
 
 def test_refetching_keeps_one_stored_answer_per_request_and_offline_reads_the_newest(
@@ -145,7 +177,7 @@ def test_a_gzip_body_is_decoded_and_a_corrupt_one_is_malformed(server: ReplaySer
 def test_large_json_bodies_are_read_two_at_a_time(
     server: ReplayServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from supplychain.sources import http as door
+    from supplychain.net import http as door
 
     big, small = b"[" + b"0," * 400_000 + b"0]", b"[0]"
     for n in range(6):

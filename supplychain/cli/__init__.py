@@ -8,10 +8,15 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import platform
 import sys
+from importlib import metadata
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
+from supplychain.cli.labels import LabelledGroup
 from supplychain.errors import SupplychainError
 
 app = typer.Typer(
@@ -20,15 +25,45 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=LabelledGroup,
 )
 
 
 # command name -> the module that adds it to ``app`` (the order ``--help`` lists them in)
-COMMANDS = ("audit", "explain", "tree", "allowlist", "db", "inventory", "policy")
+COMMANDS = ("audit", "explain", "tree", "allowlist", "db", "inventory", "policy", "cache")
+
+
+def version_line() -> str:
+    """``supplychain VERSION from PACKAGE_DIR (python X.Y.Z)``, as pip says it.
+
+    The directory shows which code is running: on PyPI the name ``supplychain`` belongs to an
+    unrelated project, so a version alone would not tell the two apart.
+    """
+    try:
+        version = metadata.version("supplychain")
+    except metadata.PackageNotFoundError:
+        version = "(version unknown: not installed as a distribution)"
+    return f"supplychain {version} from {Path(__file__).parents[1]} (python {platform.python_version()})"
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(version_line())
+        raise typer.Exit
 
 
 @app.callback()
-def _root() -> None:
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            help="Show the version and where it runs from, then exit.",
+            is_eager=True,
+            callback=_show_version,
+        ),
+    ] = False,
+) -> None:
     """Keeps ``app`` a command group even when only one command is registered (see ``main``)."""
 
 

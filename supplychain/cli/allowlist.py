@@ -12,19 +12,21 @@ from typing import Annotated
 
 import typer
 
+from supplychain.allowlist import edits
+from supplychain.allowlist.entries import Allowlist
+from supplychain.allowlist.reader import load_allowlist, read_allowlist
+from supplychain.allowlist.release_facts import ReleaseFetcher
+from supplychain.allowlist.review import CheckReport, Diff, Review, audit_facts, check, diff, propose
 from supplychain.cli import app
 from supplychain.cli.common import PathArg, TargetFlags, run_with_http, target_options
 from supplychain.clock import Clock, SystemClock
 from supplychain.config import AuditConfig
-from supplychain.curation import edits
-from supplychain.curation.allowlist_file import Allowlist, Approval, read_allowlist
-from supplychain.curation.coverage import imported_approvals
 from supplychain.curation.environment import resolved_packages
-from supplychain.curation.release_facts import ReleaseFetcher
-from supplychain.curation.review import CheckReport, Diff, Review, check, diff, propose
 from supplychain.errors import UsageError
 from supplychain.model import JSON, PackageRef, ResolvedPackage
-from supplychain.sources.http import Http
+from supplychain.net.http import Http
+from supplychain.progress import NullProgress
+from supplychain.sources import SourceContext
 
 allowlist_app = typer.Typer(help="Curate the allowlist: approvals, trusted publishers, baselines, imports.")
 app.add_typer(allowlist_app, name="allowlist")
@@ -53,18 +55,20 @@ def _allowlist_path(config: AuditConfig) -> Path:
     return config.allowlist or Path("allowlist.toml")
 
 
-def _read(path: Path) -> Allowlist:
+def _exists(path: Path) -> Path:
     if not path.exists():
         raise UsageError(f"{path} does not exist; start with `supplychain allowlist init`")
-    return read_allowlist(path, _today())
+    return path
 
 
-def _with_imports(config: AuditConfig) -> tuple[Allowlist, tuple[Approval, ...], date]:
-    """The allowlist, the approvals it imports, and the day both were read for."""
-    path = _allowlist_path(config)
-    current = _read(path)
+def _applied(config: AuditConfig) -> tuple[Allowlist, date]:
+    """The allowlist as the audit applies it (its imports included), and the day it was read for."""
     today = _today()
-    return current, imported_approvals(current, today, path.parent), today
+    return load_allowlist(_exists(_allowlist_path(config)), today), today
+
+
+def _context(config: AuditConfig, http: Http) -> SourceContext:
+    return SourceContext(http=http, config=config, clock=CLOCK, progress=NullProgress())
 
 
 def _day(value: str) -> date:
@@ -130,12 +134,12 @@ def propose_command(
 ) -> None:
     """What needs review now, riskiest first; new versions of approved packages as delta reviews."""
     config = flags.config(path, allowlist=allowlist)
-    current, imported, today = _with_imports(config)
+    current, today = _applied(config)
 
     async def job(http: Http) -> tuple[Review, ...]:
         packages = await _packages(config, http)
         fetch = ReleaseFetcher(http, config.endpoints, CLOCK.now())
-        return await propose(packages, current, imported, today, fetch)
+        return await propose(packages, current, today, fetch, audit_facts(_context(config, http), current))
 
     reviews = run_with_http(config, job)
     text = [line for review in reviews for line in _review_lines(review)] or ["nothing to review"]
@@ -219,7 +223,7 @@ def trust_command(
 
 def _check_lines(report: CheckReport) -> list[str]:
     lines = [
-        f"not covered: {c.ref}" + (f" (expired: {'; '.join(c.expired)})" if c.expired else "")
+        f"not covered: {c.ref}" + (f" (expired: {'; '.join(report.expired_for(c))})" if c.expired else "")
         for c in report.uncovered
     ]
     lines += [f"expired: {label}" for label in report.expired]
@@ -240,13 +244,11 @@ def check_command(
 ) -> None:
     """Exit 0 when every package is covered, 1 when not; list expired, expiring and unused entries."""
     config = flags.config(path, allowlist=allowlist)
-    current, imported, today = _with_imports(config)
+    current, today = _applied(config)
 
     async def job(http: Http) -> CheckReport:
         packages = await _packages(config, http)
-        return await check(
-            packages, current, imported, today, ReleaseFetcher(http, config.endpoints, CLOCK.now())
-        )
+        return await check(packages, current, today, audit_facts(_context(config, http), current))
 
     report = run_with_http(config, job)
     _emit(report.json(), _check_lines(report), output)
@@ -288,7 +290,7 @@ def prune_command(
     """Drop expired entries and entries that match nothing in the environment."""
     config = flags.config(path, allowlist=allowlist)
     target = _allowlist_path(config)
-    _read(target)
+    read_allowlist(_exists(target), _today())
     packages = run_with_http(config, lambda http: _packages(config, http))
     removed: list[str] = []
     edits.update(target, _today(), edits.prune(packages, _today(), removed))

@@ -23,7 +23,7 @@ import typer
 from supplychain import config as settings
 from supplychain.endpoints import Endpoints
 from supplychain.errors import UsageError
-from supplychain.sources.http import Http, HttpSettings, build_http
+from supplychain.net.http import Http, HttpSettings, build_http
 from supplychain.target import Target
 from supplychain.urls import SafeUrl
 

@@ -19,8 +19,8 @@ from supplychain.curation.environment import resolved_packages
 from supplychain.errors import UsageError
 from supplychain.inventory.store import EnvironmentRecord, InventoryStore, RecordedPackage, Use, default_url
 from supplychain.model import Known
+from supplychain.net.http import Http
 from supplychain.progress import NullProgress
-from supplychain.sources.http import Http
 
 inventory_app = typer.Typer(help="The organisation's inventory of audited environments.")
 app.add_typer(inventory_app, name="inventory")
@@ -48,7 +48,7 @@ def _check_format(output: str) -> None:
 
 
 async def _record(config: AuditConfig, http: Http) -> tuple[str | None, tuple[RecordedPackage, ...]]:
-    """H6's audit (verdict and advisories) when it is there, else the resolved graph alone."""
+    """The audit (verdict and advisories) when it is there, else the resolved graph alone."""
     audit: Any = None
     try:
         audit = importlib.import_module("supplychain.audit")

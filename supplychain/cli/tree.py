@@ -30,7 +30,9 @@ class TreeFormat(StrEnum):
 def tree(
     *,
     path: PathArg = None,
-    why: Annotated[str | None, typer.Option("--why", help="Print every path to NAME.")] = None,
+    why: Annotated[
+        str | None, typer.Option("--why", metavar="NAME", help="Print every path to NAME.")
+    ] = None,
     output_format: Annotated[TreeFormat, typer.Option("--format")] = TreeFormat.TEXT,
     depth: Annotated[int | None, typer.Option("--depth", min=1, help="Levels to show.")] = None,
     flags: TargetFlags,

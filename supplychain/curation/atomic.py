@@ -15,20 +15,39 @@ from supplychain.model import Location
 
 @contextlib.contextmanager
 def exclusive(path: Path) -> Iterator[None]:
-    """Hold an exclusive lock on ``<path>.lock`` so concurrent read-modify-write cycles serialise."""
+    """Hold an exclusive lock on ``<path>.lock`` so concurrent read-modify-write cycles serialise.
+
+    The lock file exists only while a writer holds it.
+    """
     lock_path = path.with_name(path.name + ".lock")
-    try:
-        descriptor = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
-    except OSError as problem:
-        raise UsageError(
-            f"cannot create lock file: {problem.strerror}", location=Location(file=str(lock_path))
-        ) from None
-    try:
-        fcntl.flock(descriptor, fcntl.LOCK_EX)
-        yield
-    finally:
-        fcntl.flock(descriptor, fcntl.LOCK_UN)
-        os.close(descriptor)
+    # The holder unlinks the lock file before releasing it, so none is left behind. A waiter may then
+    # win the lock on that unlinked file while another writer locks a new one: after locking, a
+    # writer goes on only if the file it locked is still the one at ``lock_path``, else it retries.
+    while True:
+        try:
+            descriptor = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as problem:
+            raise UsageError(
+                f"cannot create lock file: {problem.strerror}", location=Location(file=str(lock_path))
+            ) from None
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+            locked = os.fstat(descriptor)
+            try:
+                current = os.stat(lock_path)
+            except FileNotFoundError:
+                continue
+            if (current.st_dev, current.st_ino) != (locked.st_dev, locked.st_ino):
+                continue
+            try:
+                yield
+            finally:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(lock_path)
+            return
+        finally:
+            fcntl.flock(descriptor, fcntl.LOCK_UN)
+            os.close(descriptor)
 
 
 def write_atomic(path: Path, text: str) -> None:

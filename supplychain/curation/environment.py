@@ -19,10 +19,10 @@ from supplychain.model import (
     PackageRef,
     ResolvedPackage,
 )
+from supplychain.net.http import Http
 from supplychain.progress import NullProgress
 from supplychain.resolve.graph import ROOT, DependencyGraph, Edge
 from supplychain.resolve.locked import graph_from_locked
-from supplychain.sources.http import Http
 
 GraphBuilder = Callable[[InputSet, AuditConfig, Http, NullProgress], Awaitable[DependencyGraph]]
 

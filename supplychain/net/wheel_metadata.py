@@ -20,7 +20,7 @@ from urllib.parse import unquote, urlsplit
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 
 from supplychain.errors import HttpStatusError, MalformedResponse, ResponseTooLarge
-from supplychain.sources.http import ByteRange, Http
+from supplychain.net.http import ByteRange, Http
 
 TAIL_BYTES = 64 * 1024  # the end records and, for most wheels, the central directory and METADATA
 WHOLE_FILE_BYTES = 256 * 1024 * 1024  # when ranges are refused, a larger wheel stays unread

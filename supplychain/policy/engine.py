@@ -13,9 +13,11 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
+from supplychain.allowlist.coverage import Coverage
+from supplychain.allowlist.entries import Exemptions
+from supplychain.allowlist.exemptions import exemption_for, exemption_label
 from supplychain.model import JSON, Action, Advisory, Finding, Known, PackageFacts, PackageRef, Verdict
 from supplychain.policy import RULES, UNWAIVABLE
-from supplychain.policy.allowlist import Coverage, Exemptions, exemption_for, label
 from supplychain.policy.base import Environment, Hit, Missing
 from supplychain.policy.schema import Policy
 from supplychain.result import UnknownFact
@@ -97,10 +99,11 @@ def evaluate(
         UnknownFact(package=key[0], fact=key[1], reason=m.reason, source=m.source)
         for key, (m, _, _) in sorted(needed.items())
     )
-    expired, unused = list(coverage.expired), list(coverage.unused)
+    expired = [held.located for held in coverage.expired]
+    unused = [held.located for held in coverage.unused]
     if exemptions is not None:
         for entry in exemptions.entries:
-            name = label(exemptions.path, entry.line, f"exempt {entry.name} {entry.rule or entry.advisory}")
+            name = exemption_label(exemptions, entry)
             if entry.expires < today:
                 expired.append(name)
             elif name not in used_exemptions:
@@ -149,12 +152,12 @@ def _suppress(
         exemptions, finding.package, finding.rule, _advisory(facts, finding.evidence), today
     )
     if entry is not None and exemptions is not None:
-        name = label(exemptions.path, entry.line, f"exempt {entry.name} {entry.rule or entry.advisory}")
+        name = exemption_label(exemptions, entry)
         used.add(name)
         return replace(finding, suppressed_by=name)
     waiver = coverage.waivers.get(finding.package.name)
     if waiver and finding.rule in waiver[1] and finding.action is Action.FAIL:
-        return replace(finding, action=Action.WARN, suppressed_by=waiver[0])
+        return replace(finding, action=Action.WARN, suppressed_by=waiver[0].located)
     return finding
 
 

@@ -8,13 +8,13 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from supplychain.errors import InputError, PolicyError
+from supplychain.errors import PolicyError
 from supplychain.model import Action, Location
 from supplychain.policy import RULES
 from supplychain.policy.advisories import SEVERITIES
 from supplychain.policy.base import Param, RuleSettings
 from supplychain.policy.schema import ACTIONS, LEVELS, TOP_LEVEL, Policy, convert, matches, type_name
-from supplychain.tomlfile import MAX_TOML_BYTES, loads_toml, read_capped
+from supplychain.tomlfile import MAX_TOML_BYTES, parse_toml, read_capped
 
 # A ``[table]``/``[[array]]`` header; not the ``[`` opening a multi-line array value.
 _HEADER = re.compile(r"^\s*\[\[?[^\[\],]*\]\]?\s*(#.*)?$")
@@ -156,14 +156,6 @@ def _top_level(data: dict[str, Any], problems: _Problems, *, complete: bool) -> 
         else:
             top[key] = convert(data[key], kind)
     return top
-
-
-def parse_toml(text: str, file: str) -> dict[str, Any]:
-    """TOML syntax errors as a PolicyError (exit 2) with tomllib's line."""
-    try:
-        return loads_toml(text, file)
-    except InputError as problem:
-        raise PolicyError([(problem.location or Location(file=file), problem.message)]) from None
 
 
 def _top_kwargs(top: dict[str, Param]) -> dict[str, Any]:

@@ -93,7 +93,13 @@ def declared_for(result: AuditResult, name: NormalizedName | None) -> Declared:
 
 
 def counts(result: AuditResult) -> dict[str, int]:
-    """Findings by effective action; the verdict itself is the engine's, never recomputed here."""
+    """The one count every report prints (terminal verdict line, Markdown, HTML).
+
+    ``fail`` / ``warn``: findings by effective action (a suppressed failure warns), data-unknown
+    ones included; ``unknown``: facts a rule needed that no source could learn, one per package
+    and fact (``result.unknowns``: the list the reports show, so the two always agree). The
+    verdict itself is the engine's, never recomputed here.
+    """
     actions = [effective(f) for f in result.findings]
     return {
         "packages": len(result.graph),

@@ -24,12 +24,12 @@ from supplychain.model import (
     ResolvedPackage,
     normalize,
 )
+from supplychain.net.http import Http
 from supplychain.progress import Progress
 from supplychain.resolve.graph import ROOT, DependencyGraph, Edge
 from supplychain.resolve.index import IndexClient, ProjectNotFound
 from supplychain.resolve.provider import Candidate, Provider, Req
 from supplychain.resolve.store import MetadataStore
-from supplychain.sources.http import Http
 from supplychain.urls import SafeUrl
 
 MAX_ROUNDS = 20_000

@@ -20,7 +20,8 @@ from resolvelib import AbstractProvider
 
 from supplychain.model import Location, normalize
 from supplychain.progress import Progress
-from supplychain.resolve.index import CoreMetadata, IndexClient, IndexFile, ProjectPage
+from supplychain.resolve.core_metadata import CoreMetadata
+from supplychain.resolve.index import IndexClient, IndexFile, ProjectPage
 from supplychain.target import Target
 
 

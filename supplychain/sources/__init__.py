@@ -1,4 +1,4 @@
-"""Data sources of the enrich stage, all behind one protocol; ``http.py`` is the only network door."""
+"""The enrich stage's data sources, all behind one protocol; ``net/http.py`` is the only network door."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from typing import Protocol
 from supplychain.clock import Clock
 from supplychain.config import AuditConfig
 from supplychain.model import PackageRef, ResolvedPackage, Signal
+from supplychain.net.http import Http
 from supplychain.progress import Progress
-from supplychain.sources.http import Http
 
 # fact name (a PackageFacts field) -> signal
 FactPatch = Mapping[str, Signal[object]]

@@ -88,14 +88,13 @@ async def collect_facts(
     facts = {p.ref.name: PackageFacts.unknown(p.ref) for p in packages}
     off_index = [p for p in packages if not _is_indexed(p)]
     indexed = [p for p in packages if _is_indexed(p)]
-    context.progress.stage("enrich", total=len(loaded))
+    subsets = {source_id: indexed if source_id in INDEX_FACTS else packages for source_id in chosen}
+    # Counted in package lookups (a package asked of one source), so the display moves with the work.
+    context.progress.stage("enrich", total=sum(map(len, subsets.values())))
     cache = FactsCache.for_config(context.config)
 
     async def run(source_id: str, source: Source) -> dict[PackageRef, FactPatch]:
-        subset = indexed if source_id in INDEX_FACTS else packages
-        patches = await _collect(source_id, source, subset, context, cache)
-        context.progress.advance("enrich")
-        return patches
+        return await _collect(source_id, source, subsets[source_id], context, cache)
 
     try:
         results = await asyncio.gather(*(run(i, s) for i, s in zip(chosen, loaded, strict=True)))
@@ -124,11 +123,17 @@ async def _collect(
     if not packages:
         return {}
     if cache is None or source_id not in CACHED_SOURCES:
-        return await source.collect(packages, context)
+        collected = await source.collect(packages, context)
+        context.progress.advance("enrich", len(packages))
+        return collected
     now = context.clock.now()
     stored = cache.load(source_id, packages, now)
+    if stored:
+        context.progress.advance("enrich", len(stored))
     missing = [p for p in packages if p.ref.name not in stored]
     fetched = await source.collect(missing, context) if missing else {}
+    if missing:
+        context.progress.advance("enrich", len(missing))
     cache.store(source_id, [(p, fetched[p.ref]) for p in missing if p.ref in fetched], now)
     patches = {p.ref: stored[p.ref.name] for p in packages if p.ref.name in stored}
     patches.update(fetched)

@@ -106,16 +106,16 @@ def merge(
         labels = [r.database_severity for r in records] + [a.severity for r in records for a in r.affected]
         known = [_LABELS[label.lower()] for label in labels if label and label.lower() in _LABELS]
         severity = max(known) if known else None
-    fixed: set[Version] = set()
+    bounds: dict[str, set[Version]] = {"fixed": set(), "last_affected": set()}
     for record in records:
         for entry in record.affected:
             if name is not None and entry.name != name:
                 continue
             for item in entry.ranges:
                 for kind, value in item.events:
-                    if kind == "fixed":
+                    if kind in bounds:
                         try:
-                            fixed.add(Version(value))
+                            bounds[kind].add(Version(value))
                         except InvalidVersion:
                             continue
     by_id = {record.id: record for record in records}
@@ -128,8 +128,9 @@ def merge(
         kind=AdvisoryKind.MALICIOUS if malicious else AdvisoryKind.VULNERABILITY,
         severity=Severity.CRITICAL if malicious and severity is None else severity,
         summary=summary.strip(),
-        fixed_in=tuple(sorted(fixed)),
+        fixed_in=tuple(sorted(bounds["fixed"])),
         source=source,
+        last_affected=tuple(sorted(bounds["last_affected"])),
         cvss_score=score,
         published=_published(records),
         url=f"https://osv.dev/vulnerability/{main}",

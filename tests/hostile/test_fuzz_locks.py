@@ -30,11 +30,11 @@ from hypothesis import strategies as st
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
+from supplychain.allowlist.reader import load_allowlist, load_exemptions
 from supplychain.errors import AdvisoryDataError, InputError, UsageError
 from supplychain.inputs import InputOptions, reader
 from supplychain.model import LockedSet, RequirementSet
 from supplychain.policy import RULES
-from supplychain.policy.allowlist_reader import load_allowlist, load_exemptions
 from supplychain.policy.loader import load_policy
 from supplychain.sources.osv_records import load_record
 from supplychain.target import Target

@@ -16,9 +16,9 @@ from supplychain.cli.common import build_config
 from supplychain.clock import FixedClock
 from supplychain.inventory.store import EnvironmentRecord, InventoryStore, RecordedPackage
 from supplychain.model import InternalUsage, Known, Origin, OriginKind, PackageRef, ResolvedPackage, Unknown
+from supplychain.net.http import HttpSettings, build_http
 from supplychain.progress import NullProgress
 from supplychain.sources import SourceContext
-from supplychain.sources.http import HttpSettings, build_http
 from supplychain.sources.inventory import InventorySource
 
 LOCK = Path(__file__).parents[1] / "fixtures" / "inputs" / "locks" / "nnsight" / "uv.lock"
@@ -124,7 +124,7 @@ def test_inventory_source_counts_internal_packages_only(db_url: str, tmp_path: P
     )
 
     async def collect() -> dict[PackageRef, object]:
-        http = build_http(HttpSettings(offline=True, cache_dir=None))
+        http = build_http(HttpSettings.for_config(config))
         try:
             context = SourceContext(http=http, config=config, clock=FixedClock(WHEN), progress=NullProgress())
             return dict(
@@ -157,7 +157,7 @@ def test_inventory_source_without_database_is_unknown(tmp_path: Path) -> None:
     )
 
     async def collect() -> object:
-        http = build_http(HttpSettings(offline=True, cache_dir=None))
+        http = build_http(HttpSettings.for_config(config))
         try:
             context = SourceContext(http=http, config=config, clock=FixedClock(WHEN), progress=NullProgress())
             return await InventorySource().collect([_internal("acme-tokenizer")], context)

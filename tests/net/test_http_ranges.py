@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from supplychain.errors import MalformedResponse, OfflineMiss, ResponseTooLarge
-from supplychain.sources.http import ByteRange, HttpSettings, build_http
+from supplychain.net.http import ByteRange, HttpSettings, build_http
 from tests.support.faults import fault_server
 from tests.support.server import RangedFile, ReplayServer, Reply
 

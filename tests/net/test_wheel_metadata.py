@@ -24,13 +24,13 @@ from hypothesis import strategies as st
 
 from supplychain.errors import MalformedResponse, OfflineMiss, ResponseTooLarge
 from supplychain.net import wheel_metadata
+from supplychain.net.http import ByteRange, HttpSettings, build_http
 from supplychain.net.wheel_metadata import (
     SparseFile,
     fetch_wheel_metadata,
     metadata_by_ranges,
     wheel_metadata_from_bytes,
 )
-from supplychain.sources.http import ByteRange, HttpSettings, build_http
 from tests.support.server import RangedFile, ReplayServer, Reply
 
 SIX = Path(__file__).parents[1] / "fixtures" / "net" / "six-1.17.0-py2.py3-none-any.whl"

@@ -17,10 +17,10 @@ from packaging.requirements import Requirement
 from supplychain.config import AuditConfig
 from supplychain.endpoints import Endpoints
 from supplychain.model import DeclaredRequirement, Location, RequirementSet
+from supplychain.net.http import HttpSettings, build_http
 from supplychain.progress import RecordingProgress
 from supplychain.resolve import build_graph
 from supplychain.resolve.graph import DependencyGraph
-from supplychain.sources.http import HttpSettings, build_http
 from supplychain.target import Target
 from tests.support.server import RangedFile, ReplayServer, Reply
 

@@ -13,10 +13,10 @@ import pytest
 from supplychain.config import AuditConfig
 from supplychain.errors import DataUnavailableError
 from supplychain.model import RequirementSet
+from supplychain.net.http import HttpSettings, build_http
 from supplychain.progress import RecordingProgress
 from supplychain.resolve import build_graph
 from supplychain.resolve.graph import DependencyGraph
-from supplychain.sources.http import HttpSettings, build_http
 from tests.resolve.support import HandIndex, config_for, metadata_text, requirement_set, resolve, wheel_bytes
 from tests.support.server import ReplayServer, Reply
 

@@ -17,9 +17,9 @@ from supplychain.clock import FixedClock
 from supplychain.config import AuditConfig
 from supplychain.endpoints import Endpoints
 from supplychain.model import Origin, OriginKind, PackageRef, ResolvedPackage
+from supplychain.net.http import Http, HttpSettings, build_http
 from supplychain.progress import RecordingProgress
 from supplychain.sources import SourceContext
-from supplychain.sources.http import Http, HttpSettings, build_http
 from supplychain.target import Target
 from tests.support.server import ReplayServer
 
@@ -29,7 +29,7 @@ T = TypeVar("T")
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TopPackages:
-    """Same fields as ``supplychain.datastore.TopPackages`` (H4), built from the recorded real subset."""
+    """Same fields as ``supplychain.sources.datastore.TopPackages``, built from the recorded real subset."""
 
     as_of: datetime
     source: str

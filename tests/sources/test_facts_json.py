@@ -22,12 +22,12 @@ from supplychain.model import (
     Severity,
     Unknown,
 )
+from supplychain.net.http import HttpSettings
 from supplychain.progress import RecordingProgress
 from supplychain.report.facts_json import facts_json
 from supplychain.resolve.graph import DependencyGraph
 from supplychain.sources import SourceContext
 from supplychain.sources.enrich import collect_facts
-from supplychain.sources.http import HttpSettings
 from supplychain.urls import SafeUrl
 from tests.sources.pypi_support import PYPI_FIXTURES, config_for, package, point_endpoints, run_with
 from tests.support.server import ReplayServer, Reply
@@ -150,7 +150,7 @@ def test_internal_name_missing_from_public_pypi(
     assert facts["six"].on_public_index == Known(value=True, source="simple", fetched_at=clock.now())
     assert facts["acme-tools"].index == Known(value=internal, source="simple", fetched_at=clock.now())
     assert facts["acme-tools"].has_wheel == Known(value=True, source="simple", fetched_at=clock.now())
-    assert progress.events == [("stage", "enrich", 1), ("advance", "enrich", 1)]
+    assert progress.events == [("stage", "enrich", 2), ("advance", "enrich", 2)]  # package lookups
 
 
 def test_internal_pattern_with_public_index_down_is_unknown(

@@ -20,10 +20,10 @@ from supplychain.model import (
     Unknown,
     Yank,
 )
+from supplychain.net.http import HttpSettings
 from supplychain.resolve.graph import ROOT, DependencyGraph, Edge
 from supplychain.sources import enrich
 from supplychain.sources.enrich import collect_facts
-from supplychain.sources.http import HttpSettings
 from supplychain.target import Target
 from tests.sources.pypi_support import (
     PYPI_FIXTURES,

@@ -8,8 +8,15 @@ from dataclasses import dataclass, field
 from packaging.utils import NormalizedName
 from packaging.version import Version
 
+from supplychain.model import Location
+
 FORMAT_VERSION = 1
 MAX_VALIDITY = dt.timedelta(days=366)  # "at most one year": a leap year's 366 days still count as one
+
+
+def located(path: str, line: int | None, what: str) -> str:
+    """How audit reports name an entry: ``file:line (what)``."""
+    return f"{Location(file=path, line=line)} ({what})"
 
 
 def _joined(versions: tuple[Version, ...]) -> str:
@@ -88,6 +95,9 @@ class Import:
         return f"import {self.path}"
 
 
+Entry = Approval | Trust | Baseline
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Allowlist:
     path: str = "allowlist.toml"
@@ -95,7 +105,13 @@ class Allowlist:
     trusts: tuple[Trust, ...] = ()
     baselines: tuple[Baseline, ...] = ()
     imports: tuple[Import, ...] = ()
-    imported: tuple[Approval, ...] = ()  # approvals read from the imports (load_allowlist only)
+    # The imported files (load_allowlist only), each keeping just the approvals its import counts.
+    imported: tuple[Allowlist, ...] = ()
+
+    @property
+    def entries(self) -> tuple[Entry, ...]:
+        """This file's own entries, imported ones not included."""
+        return (*self.approvals, *self.trusts, *self.baselines)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

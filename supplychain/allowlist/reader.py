@@ -1,7 +1,7 @@
 """The one strict reader of the allowlist and exemptions files (CONTRACTS.md format).
 
-The audit (``policy.allowlist``) and the curation commands (``curation.allowlist_file``) both read through
-here, so what an entry covers cannot drift between them; curation adds only the writer.
+The audit and the curation commands both read through here, so what an entry says cannot drift
+between them; curation adds only the writer (``allowlist.writer``).
 """
 
 from __future__ import annotations
@@ -14,9 +14,7 @@ from typing import Any
 
 from packaging.version import InvalidVersion, Version
 
-from supplychain.errors import PolicyError
-from supplychain.model import Location, normalize
-from supplychain.policy.allowlist_entries import (
+from supplychain.allowlist.entries import (
     FORMAT_VERSION,
     Allowlist,
     Approval,
@@ -27,8 +25,9 @@ from supplychain.policy.allowlist_entries import (
     Trust,
     validity_problem,
 )
-from supplychain.policy.loader import parse_toml
-from supplychain.tomlfile import MAX_TOML_BYTES, read_capped
+from supplychain.errors import PolicyError
+from supplychain.model import Location, normalize
+from supplychain.tomlfile import MAX_TOML_BYTES, parse_toml, read_capped
 
 # --- the reader ---------------------------------------------------------------------------------
 
@@ -289,23 +288,24 @@ def read_allowlist(path: Path, today: dt.date) -> Allowlist:
     return loads_allowlist(_read(path), str(path), today)
 
 
-def imported_approvals(allowlist: Allowlist, today: dt.date, base: Path) -> tuple[Approval, ...]:
-    """Other teams' approvals with the criteria asked for; their own imports are never followed."""
-    found: list[Approval] = []
+def _imported(allowlist: Allowlist, today: dt.date, base: Path) -> tuple[Allowlist, ...]:
+    """Other teams' files, keeping the approvals with the criteria asked for; their imports not followed."""
+    found: list[Allowlist] = []
     for entry in allowlist.imports:
         path = base / entry.path  # an absolute ``entry.path`` stays absolute
         if not path.is_file():
             where = Location(file=allowlist.path, line=entry.line)
             raise PolicyError([(where, f"{entry.label}: {path} does not exist")])
         wanted = set(entry.criteria)
-        found.extend(a for a in read_allowlist(path, today).approvals if wanted <= set(a.criteria))
+        counted = tuple(a for a in read_allowlist(path, today).approvals if wanted <= set(a.criteria))
+        found.append(Allowlist(path=str(path), approvals=counted))
     return tuple(found)
 
 
 def load_allowlist(path: Path, today: dt.date) -> Allowlist:
-    """The allowlist as the audit applies it: the file plus the approvals its imports contribute."""
+    """The allowlist as it applies (audit and ``allowlist check`` alike): the file plus its imports."""
     allowlist = read_allowlist(path, today)
-    return replace(allowlist, imported=imported_approvals(allowlist, today, path.parent))
+    return replace(allowlist, imported=_imported(allowlist, today, path.parent))
 
 
 def loads_exemptions(text: str, path: str, rule_ids: frozenset[str]) -> Exemptions:

@@ -13,8 +13,8 @@ from typing import Any
 
 from packaging.utils import NormalizedName, canonicalize_name
 
-from supplychain.archives import ArchiveLimits, iter_members
 from supplychain.errors import AdvisoryDataError, InputError
+from supplychain.sources.archives import ArchiveLimits, iter_members
 from supplychain.sources.osv_records import OsvRecord, load_record, parse_record
 
 MANIFEST = "manifest.json"

@@ -25,6 +25,7 @@ from typing import Any
 import httpx
 import stamina
 
+from supplychain.config import AuditConfig
 from supplychain.errors import (
     FetchError,
     HttpStatusError,
@@ -47,7 +48,11 @@ _MIN_RATE = 16 * 1024  # bytes/s a body must average once it has taken longer th
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class HttpSettings:
-    """Limits of the network door; defaults suit PyPI, tests shrink them."""
+    """Limits of the network door; defaults suit PyPI, tests shrink them.
+
+    ``offline`` and ``cache_dir`` are the run's own settings carried in (see ``for_config``);
+    past the door, ask ``Http.offline`` rather than keeping a second copy of the flag.
+    """
 
     offline: bool = False
     cache_dir: Path | None = None  # None: no persistent cache
@@ -56,6 +61,11 @@ class HttpSettings:
     per_host: int = 16
     attempts: int = 4
     retry_timeout: float = 60.0
+
+    @classmethod
+    def for_config(cls, config: AuditConfig, **limits: Any) -> HttpSettings:
+        """The door for one run: its ``--offline`` and cache directory, with these limits."""
+        return cls(offline=config.offline, cache_dir=config.cache_dir, **limits)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -93,10 +103,13 @@ class _RetryableStatus(Exception):
 
 
 class _OfflineTransport(httpx.AsyncBaseTransport):
-    """Underneath the cache in ``--offline`` mode: any cache miss ends here."""
+    """Underneath the cache in ``--offline`` mode: any cache miss ends here, as an ``OfflineMiss``.
+
+    The error is ours, not httpx's, so no retry hook or error mapping has to recognise it.
+    """
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        raise httpx.ConnectError("offline", request=request)
+        raise OfflineMiss(f"{redact(str(request.url))}: not in the cache (--offline)")
 
 
 @dataclass(slots=True)
@@ -112,6 +125,11 @@ class Http:
     # URL -> when the server sent the answer now read from the cache (its Date header)
     _learned: dict[str, dt.datetime] = field(default_factory=dict)
     requests_sent: int = 0
+
+    @property
+    def offline(self) -> bool:
+        """``--offline``: answers come from the cache only; ask here rather than restating the flag."""
+        return self.settings.offline
 
     def learned_at(self, url: SafeUrl | str, default: dt.datetime) -> dt.datetime:
         """When the answer for ``url`` was fetched: its original date if it came from the cache.
@@ -176,7 +194,7 @@ class Http:
     async def post_json(self, url: SafeUrl | str, body: object) -> Any:
         """POST a JSON body (OSV querybatch); never cached, refused offline."""
         raw = url.reveal() if isinstance(url, SafeUrl) else url
-        if self.settings.offline:
+        if self.offline:
             raise OfflineMiss(f"{redact(raw)}: not fetched (--offline)")
         payload = json.dumps(body, sort_keys=True).encode()
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
@@ -218,7 +236,7 @@ class Http:
         except httpx.TimeoutException:
             raise FetchError(f"{redact(raw)}: timed out") from None
         except httpx.TransportError as error:
-            raise _transport_error(raw, error, offline=self.settings.offline) from None
+            raise _transport_error(raw, error) from None
         raise AssertionError("stamina.retry_context ended without an attempt")  # pragma: no cover
 
     async def _send(
@@ -233,7 +251,7 @@ class Http:
         current = raw
         for _ in range(_MAX_REDIRECTS + 1):
             request = self.client.build_request(method, current, headers=headers, content=body)
-            request.extensions["caching"] = _cache_config(request, offline=self.settings.offline)
+            request.extensions["caching"] = _cache_config(request, offline=self.offline)
             self.requests_sent += 1
             response = await self.client.send(request, stream=True)
             try:
@@ -440,14 +458,10 @@ def _backoff(error: Exception) -> bool | float:
                 return False
             return error.retry_after
         return True
-    if isinstance(error, httpx.ConnectError) and str(error) == "offline":
-        return False
     return isinstance(error, httpx.TimeoutException | httpx.NetworkError | httpx.RemoteProtocolError)
 
 
-def _transport_error(raw: str, error: httpx.TransportError, *, offline: bool) -> FetchError:
-    if offline and str(error) == "offline":
-        return OfflineMiss(f"{redact(raw)}: not in the cache (--offline)")
+def _transport_error(raw: str, error: httpx.TransportError) -> FetchError:
     detail = type(error).__name__
     if _caused_by(error, socket.gaierror):
         detail = "DNS lookup failed"
@@ -497,7 +511,7 @@ def build_http(settings: HttpSettings, transport: httpx.AsyncBaseTransport | Non
 def _cached(base: httpx.AsyncBaseTransport, cache_dir: Path) -> httpx.AsyncBaseTransport:
     from hishel.httpx import AsyncCacheTransport
 
-    from supplychain.sources.http_store import LatestOnlyStorage
+    from supplychain.net.http_store import LatestOnlyStorage
 
     cache_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     database = cache_dir / "http-cache.sqlite"

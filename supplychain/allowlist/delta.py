@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from supplychain.curation.release_facts import ReleaseFacts
+from supplychain.allowlist.release_facts import ReleaseFacts
 from supplychain.model import JSON, Known, Unknown
 
 # Weights order the review queue only; they never decide coverage.

@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from supplychain.curation.allowlist_file import read_allowlist
+from supplychain.allowlist.coverage import coverage
+from supplychain.allowlist.exemptions import exemption_for
+from supplychain.allowlist.reader import load_allowlist, load_exemptions, read_allowlist
 from supplychain.errors import PolicyError
 from supplychain.model import Known, PackageRef
 from supplychain.policy import RULES
-from supplychain.policy.allowlist import coverage, exemption_for, load_allowlist, load_exemptions
 from tests.policy.recorded import FETCHED, facts_for, requests_advisories
 
 TODAY = dt.date(2026, 11, 26)
@@ -67,10 +68,12 @@ def test_coverage_expiry_unused_and_waivers(tmp_path: Path) -> None:
         facts_for("requests", "2.25.1"),
     ]
     result = coverage(allowlist, [p for p, _ in pairs], {p.ref.name: f for p, f in pairs}, TODAY)
-    assert dict(result.covered) == {"six": f"{path}:4 (approve six)", "attrs": f"{path}:21 (trust attrs)"}
-    assert result.waivers["six"] == (f"{path}:4 (approve six)", ("indie-maintained",))
-    assert result.expired == (f"{path}:28 (baseline requests)",)  # expired 2026-11-01
-    assert result.unused == (f"{path}:14 (approve idna)",)  # 3.10 installed, 3.9 approved
+    covered = {name: held.located for name, held in result.covered.items()}
+    assert covered == {"six": f"{path}:4 (approve six)", "attrs": f"{path}:21 (trust attrs)"}
+    held, waived = result.waivers["six"]
+    assert (held.located, waived) == (f"{path}:4 (approve six)", ("indie-maintained",))
+    assert [h.located for h in result.expired] == [f"{path}:28 (baseline requests)"]  # expired 2026-11-01
+    assert [h.located for h in result.unused] == [f"{path}:14 (approve idna)"]  # 3.10 installed, 3.9 approved
 
 
 def test_a_hash_mismatch_is_not_covered(tmp_path: Path) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from supplychain.curation.delta import compare, risk
-from supplychain.curation.release_facts import FileFact, ReleaseFacts
+from supplychain.allowlist.delta import compare, risk
+from supplychain.allowlist.release_facts import FileFact, ReleaseFacts
 from supplychain.model import Known, PackageRef, Signal, Unknown
 
 NOW = datetime(2026, 11, 26, tzinfo=UTC)

@@ -9,20 +9,11 @@ from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
 
-from supplychain.curation.allowlist_file import (
-    Allowlist,
-    Approval,
-    Baseline,
-    Import,
-    Trust,
-    canonical,
-    dumps_allowlist,
-    one_year_after,
-    read_allowlist,
-    validity_problem,
-)
+from supplychain.allowlist.coverage import coverage
+from supplychain.allowlist.entries import Allowlist, Approval, Baseline, Import, Trust, validity_problem
+from supplychain.allowlist.reader import read_allowlist
+from supplychain.allowlist.writer import canonical, dumps_allowlist, one_year_after
 from supplychain.curation.atomic import exclusive, write_atomic
-from supplychain.curation.coverage import cover, is_expired, unused_entries
 from supplychain.errors import UsageError
 from supplychain.model import PackageRef, ResolvedPackage, normalize
 
@@ -54,14 +45,14 @@ def baseline(packages: Sequence[ResolvedPackage], today: date) -> Callable[[Allo
     def edit(allowlist: Allowlist) -> Allowlist:
         added = tuple(
             Baseline(
-                name=p.ref.name,
-                versions=(p.ref.version,),
-                hashes=p.origin.hashes,
+                name=c.ref.name,
+                versions=(c.ref.version,),
+                hashes=c.package.origin.hashes,
                 recorded=today,
                 expires=one_year_after(today),
             )
-            for p in packages
-            if cover(p, allowlist, (), today).covered_by is None
+            for c in coverage(allowlist, packages, {}, today).packages
+            if c.by is None
         )
         return dataclasses.replace(allowlist, baselines=allowlist.baselines + added)
 
@@ -160,22 +151,18 @@ def trust(
 def prune(
     packages: Sequence[ResolvedPackage] | None, today: date, removed: list[str]
 ) -> Callable[[Allowlist], Allowlist]:
-    """Drop expired entries, and (when an environment is given) entries matching nothing in it."""
+    """Drop expired entries, and (when an environment is given) entries naming nothing in it."""
 
     def edit(allowlist: Allowlist) -> Allowlist:
-        unused = set(unused_entries(allowlist, packages)) if packages is not None else set()
-
-        def keep(label: str, expires: date) -> bool:
-            gone = is_expired(expires, today) or label in unused
-            if gone:
-                removed.append(label)
-            return not gone
-
+        state = coverage(allowlist, packages or (), {}, today)
+        gone = [*state.expired, *(state.unused if packages is not None else ())]
+        removed.extend(held.label for held in gone)
+        dropped = [held.entry for held in gone]
         return dataclasses.replace(
             allowlist,
-            approvals=tuple(a for a in allowlist.approvals if keep(a.label, a.expires)),
-            trusts=tuple(t for t in allowlist.trusts if keep(t.label, t.expires)),
-            baselines=tuple(b for b in allowlist.baselines if keep(b.label, b.expires)),
+            approvals=tuple(a for a in allowlist.approvals if a not in dropped),
+            trusts=tuple(t for t in allowlist.trusts if t not in dropped),
+            baselines=tuple(b for b in allowlist.baselines if b not in dropped),
         )
 
     return edit

@@ -3,87 +3,98 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from packaging.utils import NormalizedName
 from packaging.version import Version
 
-from supplychain.curation.allowlist_file import Allowlist, Approval, Baseline
-from supplychain.curation.coverage import (
-    Coverage,
-    Identity,
-    cover,
-    expired_entries,
-    expiring_soon,
-    identity_of,
-    trusted_names,
-    unused_entries,
-)
-from supplychain.curation.delta import Change, compare, full_review_evidence, risk
-from supplychain.curation.release_facts import ReleaseFacts
-from supplychain.model import JSON, Known, PackageRef, ResolvedPackage, Signal, Unknown
+from supplychain.allowlist.coverage import Coverage, PackageCoverage, coverage, trust_sources, trusted_names
+from supplychain.allowlist.delta import Change, compare, full_review_evidence, risk
+from supplychain.allowlist.entries import Allowlist, Approval, Baseline
+from supplychain.allowlist.release_facts import ReleaseFacts
+from supplychain.model import JSON, Known, PackageFacts, PackageRef, ResolvedPackage, Signal, Unknown
+from supplychain.resolve.graph import DependencyGraph
+from supplychain.sources import SourceContext
+from supplychain.sources.enrich import collect_facts
 
 Fetch = Callable[[PackageRef], Awaitable[Signal[ReleaseFacts]]]
+Learn = Callable[[Sequence[ResolvedPackage]], Awaitable[Mapping[NormalizedName, PackageFacts]]]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CheckReport:
-    covered: tuple[Coverage, ...]
-    uncovered: tuple[Coverage, ...]
-    expired: tuple[str, ...]
-    expiring: tuple[tuple[str, date], ...]
-    unused: tuple[str, ...]
+    """``allowlist check``'s answer: the one coverage, named the way the curation commands name entries."""
+
+    coverage: Coverage
+
+    @property
+    def covered(self) -> tuple[PackageCoverage, ...]:
+        return tuple(c for c in self.coverage.packages if c.by is not None)
+
+    @property
+    def uncovered(self) -> tuple[PackageCoverage, ...]:
+        return tuple(c for c in self.coverage.packages if c.by is None)
 
     @property
     def passed(self) -> bool:
         return not self.uncovered
 
+    @property
+    def expired(self) -> tuple[str, ...]:
+        return tuple(sorted(held.label for held in self.coverage.expired))
+
+    @property
+    def expiring(self) -> tuple[tuple[str, date], ...]:
+        """Soonest first."""
+        soon = [(held.label, held.entry.expires) for held in self.coverage.expiring]
+        return tuple(sorted(soon, key=lambda item: (item[1], item[0])))
+
+    @property
+    def unused(self) -> tuple[str, ...]:
+        return tuple(sorted(held.label for held in self.coverage.unused))
+
+    @staticmethod
+    def expired_for(package: PackageCoverage) -> list[str]:
+        """The expired entries that would have covered this package."""
+        return sorted(held.label for held in package.expired)
+
     def json(self) -> dict[str, JSON]:
         return {
             "passed": self.passed,
-            "covered": [{"package": str(c.ref), "by": c.covered_by} for c in self.covered],
-            "not_covered": [{"package": str(c.ref), "expired": list(c.expired)} for c in self.uncovered],
+            "covered": [{"package": str(c.ref), "by": c.by.label} for c in self.covered if c.by is not None],
+            "not_covered": [
+                {"package": str(c.ref), "expired": list[JSON](self.expired_for(c))} for c in self.uncovered
+            ],
             "expired_entries": list(self.expired),
             "expiring_soon": [{"entry": label, "expires": day.isoformat()} for label, day in self.expiring],
             "unused_entries": list(self.unused),
         }
 
 
-async def identities(packages: Sequence[ResolvedPackage], fetch: Fetch) -> dict[PackageRef, Identity]:
-    answers = await asyncio.gather(*(fetch(package.ref) for package in packages))
-    result = {}
-    for package, answer in zip(packages, answers, strict=True):
-        if isinstance(answer, Known):
-            result[package.ref] = identity_of(answer.value.publishers, answer.value.organization)
-    return result
+def audit_facts(context: SourceContext, allowlist: Allowlist) -> Learn:
+    """Learn trust facts through the audit's own sources, so a trust matches here exactly as in ``audit``."""
+
+    async def learn(packages: Sequence[ResolvedPackage]) -> Mapping[NormalizedName, PackageFacts]:
+        graph = DependencyGraph()
+        for package in packages:
+            graph.add_package(package)
+        return await collect_facts(graph, context, sources=trust_sources(allowlist))
+
+    return learn
 
 
 async def check(
-    packages: Sequence[ResolvedPackage],
-    allowlist: Allowlist,
-    imported: Sequence[Approval],
-    today: date,
-    fetch: Fetch,
+    packages: Sequence[ResolvedPackage], allowlist: Allowlist, today: date, learn: Learn
 ) -> CheckReport:
-    """Cover every package; publisher facts are fetched only for packages a trust entry names."""
-    first = [cover(p, allowlist, imported, today) for p in packages]
+    """The audit's coverage; facts are learned only for packages a trust names and no pin covers."""
+    first = coverage(allowlist, packages, {}, today)
     trusted = trusted_names(allowlist)
-    need = [p for p, c in zip(packages, first, strict=True) if c.covered_by is None and p.ref.name in trusted]
-    known = await identities(need, fetch)
-    final = [
-        cover(p, allowlist, imported, today, known.get(p.ref))
-        if c.covered_by is None and p.ref in known
-        else c
-        for p, c in zip(packages, first, strict=True)
-    ]
-    return CheckReport(
-        covered=tuple(c for c in final if c.covered_by is not None),
-        uncovered=tuple(c for c in final if c.covered_by is None),
-        expired=expired_entries(allowlist, today),
-        expiring=expiring_soon(allowlist, today),
-        unused=unused_entries(allowlist, packages),
-    )
+    need = [c.package for c in first.packages if c.by is None and c.ref.name in trusted]
+    if not need:
+        return CheckReport(coverage=first)
+    return CheckReport(coverage=coverage(allowlist, packages, await learn(need), today))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -114,8 +125,9 @@ class Review:
         }
 
 
-def reviewed_versions(name: str, allowlist: Allowlist, imported: Sequence[Approval]) -> list[Version]:
-    """Versions someone once accepted (expired ones too: they were still reviewed)."""
+def reviewed_versions(name: str, allowlist: Allowlist) -> list[Version]:
+    """Versions someone once accepted (expired ones too: they were still reviewed), imported ones included."""
+    imported = [a for other in allowlist.imported for a in other.approvals]
     entries: list[Approval | Baseline] = [*allowlist.approvals, *allowlist.baselines, *imported]
     return sorted({v for e in entries if e.name == name for v in e.versions})
 
@@ -128,26 +140,20 @@ def delta_base(version: Version, reviewed: list[Version]) -> Version | None:
 
 
 async def propose(
-    packages: Sequence[ResolvedPackage],
-    allowlist: Allowlist,
-    imported: Sequence[Approval],
-    today: date,
-    fetch: Fetch,
+    packages: Sequence[ResolvedPackage], allowlist: Allowlist, today: date, fetch: Fetch, learn: Learn
 ) -> tuple[Review, ...]:
     """Everything not covered now, riskiest first, each with its evidence."""
-    report = await check(packages, allowlist, imported, today, fetch)
+    report = await check(packages, allowlist, today, learn)
     return tuple(
         sorted(
-            await asyncio.gather(*(_review(c.ref, allowlist, imported, fetch) for c in report.uncovered)),
+            await asyncio.gather(*(_review(c.ref, allowlist, fetch) for c in report.uncovered)),
             key=lambda r: (-r.risk, r.ref),
         )
     )
 
 
-async def _review(
-    ref: PackageRef, allowlist: Allowlist, imported: Sequence[Approval], fetch: Fetch
-) -> Review:
-    base = delta_base(ref.version, reviewed_versions(ref.name, allowlist, imported))
+async def _review(ref: PackageRef, allowlist: Allowlist, fetch: Fetch) -> Review:
+    base = delta_base(ref.version, reviewed_versions(ref.name, allowlist))
     new = await fetch(ref)
     if base is None:
         if isinstance(new, Unknown):
@@ -185,11 +191,10 @@ async def diff(old: Sequence[ResolvedPackage], new: Sequence[ResolvedPackage], f
     bumped = [(before[n], after[n]) for n in sorted(set(before) & set(after)) if before[n] != after[n]]
 
     async def one(pair: tuple[PackageRef, PackageRef]) -> Review:
-        empty = Allowlist(baselines=())
         approval = Approval(
             name=pair[0].name, versions=(pair[0].version,), reviewer="-", reason="-", expires=date.max
         )
-        return await _review(pair[1], empty, [approval], fetch)
+        return await _review(pair[1], Allowlist(approvals=(approval,)), fetch)
 
     reviews = await asyncio.gather(*(one(pair) for pair in bumped))
     return Diff(

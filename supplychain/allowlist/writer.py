@@ -1,4 +1,4 @@
-"""Writing the allowlist file as canonical sorted TOML, so reviews diff cleanly; reading is in ``policy``."""
+"""Writing the allowlist file as canonical sorted TOML, so reviews diff cleanly; reading is ``reader``."""
 
 from __future__ import annotations
 
@@ -7,33 +7,7 @@ from typing import Any
 
 import tomli_w
 
-from supplychain.policy.allowlist_entries import (
-    FORMAT_VERSION,
-    Allowlist,
-    Approval,
-    Baseline,
-    Import,
-    Trust,
-    validity_problem,
-)
-from supplychain.policy.allowlist_reader import imported_approvals, loads_allowlist, read_allowlist
-
-__all__ = [
-    "FORMAT_VERSION",
-    "HEADER",
-    "Allowlist",
-    "Approval",
-    "Baseline",
-    "Import",
-    "Trust",
-    "canonical",
-    "dumps_allowlist",
-    "imported_approvals",
-    "loads_allowlist",
-    "one_year_after",
-    "read_allowlist",
-    "validity_problem",
-]
+from supplychain.allowlist.entries import FORMAT_VERSION, Allowlist, Approval, Baseline, Trust
 
 HEADER = (
     "# Security team allowlist, written by `supplychain allowlist`; changes go through code review.\n"

@@ -8,17 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from supplychain.curation import edits
-from supplychain.curation.allowlist_file import (
-    dumps_allowlist,
-    imported_approvals,
-    loads_allowlist,
-    read_allowlist,
-)
+from supplychain.allowlist import edits
+from supplychain.allowlist.reader import load_allowlist, loads_allowlist, read_allowlist
+from supplychain.allowlist.writer import dumps_allowlist
 from supplychain.curation.atomic import write_atomic
 from supplychain.errors import PolicyError, UsageError
 from supplychain.model import PackageRef
-from supplychain.policy.allowlist import load_allowlist
 
 TODAY = date(2026, 11, 26)
 CONTRACT_EXAMPLE = """\
@@ -98,12 +93,14 @@ def test_audit_and_curation_read_identical_entries(tmp_path: Path) -> None:
         assert audit_entries == curation_entries
         assert [e.line for e in audit_entries] == [e.line for e in curation_entries]
     assert [e.line for e in curated.approvals + curated.trusts] == [3, 14]
-    assert audited.imported == imported_approvals(curated, TODAY, path.parent)
-    assert [a.name for a in audited.imported] == ["attrs"]  # only approvals with the import's criteria
+    (other,) = audited.imported
+    assert other.path == str(path.parent / "../other-team/allowlist.toml")
+    assert [a.name for a in other.approvals] == ["attrs"]  # only approvals with the import's criteria
+    assert curated.imported == ()  # what curation edits: the file as written
 
     edits.update(path, TODAY, edits.add_import("../other-team/allowlist.toml", ["safe-to-deploy"]))
     rewritten = read_allowlist(path, TODAY)
-    assert load_allowlist(path, TODAY).imported == imported_approvals(rewritten, TODAY, path.parent)
+    assert [a.name for f in load_allowlist(path, TODAY).imported for a in f.approvals] == ["attrs"]
     assert (rewritten.approvals, rewritten.trusts, rewritten.baselines) == (
         curated.approvals,
         curated.trusts,
@@ -111,17 +108,15 @@ def test_audit_and_curation_read_identical_entries(tmp_path: Path) -> None:
     )
 
 
-def test_a_missing_import_is_refused_at_its_line_on_both_sides(tmp_path: Path) -> None:
+def test_a_missing_import_is_refused_at_its_line(tmp_path: Path) -> None:
     path = tmp_path / "allowlist.toml"
     path.write_text('version = 1\n\n[[import]]\npath = "nowhere/allowlist.toml"\n')
     expected = (
         f"{path}:3: import nowhere/allowlist.toml: {tmp_path / 'nowhere' / 'allowlist.toml'} does not exist"
     )
-    with pytest.raises(PolicyError) as audit_side:
+    with pytest.raises(PolicyError) as caught:
         load_allowlist(path, TODAY)
-    with pytest.raises(PolicyError) as curation_side:
-        imported_approvals(read_allowlist(path, TODAY), TODAY, tmp_path)
-    assert audit_side.value.diagnostics() == curation_side.value.diagnostics() == expected
+    assert caught.value.diagnostics() == expected
 
 
 def test_versions_and_publishers_are_read_canonical_and_written_back_so() -> None:
@@ -212,7 +207,7 @@ def test_interrupted_write_leaves_the_old_file_intact(
             ),
         )
     assert path.read_bytes() == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["allowlist.toml", "allowlist.toml.lock"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["allowlist.toml"]  # no temp file, no lock file
     assert [a.name for a in read_allowlist(path, TODAY).approvals] == ["numpy"]
 
 
