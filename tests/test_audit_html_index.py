@@ -2,7 +2,8 @@
 pypiserver or a static directory do: it resolves and audits instead of stopping at "not valid JSON".
 
 The page is PyPI's real HTML page for six (tests/fixtures/net/record.py) with its file host moved to
-loopback; the wheel holds six 1.17.0's recorded METADATA (tests/fixtures/resolve). Whatever the
+loopback; the wheel is six 1.17.0's real wheel (tests/fixtures/net/README.md), served whole as a
+static file server does (no ranges), so its sha256 is checked against the page's. Whatever the
 client asks for in ``Accept``, this index answers ``text/html``.
 """
 
@@ -16,7 +17,6 @@ import pytest
 from supplychain.cli import audit as audit_cli
 from supplychain.clock import FixedClock
 from tests.policy.recorded import FETCHED
-from tests.resolve.support import wheel_bytes
 from tests.sources.pypi_support import PYPI_FIXTURES, point_endpoints
 from tests.support.osv_api import OsvApi
 from tests.support.server import ReplayServer, Reply
@@ -24,7 +24,7 @@ from tests.test_audit_cli import run
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PAGE = FIXTURES / "net" / "simple" / "six" / "index.html"
-METADATA = FIXTURES / "resolve" / "pypi" / "files"
+SIX_WHEEL = FIXTURES / "net" / "six-1.17.0-py2.py3-none-any.whl"
 FILES_HOST = "https://files.pythonhosted.org/"
 
 
@@ -37,10 +37,8 @@ def html_index(server: ReplayServer, monkeypatch: pytest.MonkeyPatch, tmp_path: 
             return Reply(200, html.encode(), {"Content-Type": "text/html"})
         if path.startswith("/internal/simple/"):
             return Reply(404, b"<html>not found</html>", {"Content-Type": "text/html"})
-        if path.startswith("/files/") and path.endswith(".whl"):
-            metadata = METADATA / (path.removeprefix("/files/") + ".METADATA")
-            if metadata.is_file():
-                return Reply(200, wheel_bytes("six", "1.17.0", metadata.read_bytes()))
+        if path.startswith("/files/") and path.endswith("/" + SIX_WHEEL.name):
+            return Reply(200, SIX_WHEEL.read_bytes(), {"Content-Type": "application/octet-stream"})
         return None
 
     server.handlers.append(html_only)

@@ -14,6 +14,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import socket
 import zlib
 from collections.abc import Mapping
@@ -93,6 +94,16 @@ class FetchedResponse:
             raise MalformedResponse(f"{self.url}: response is not valid JSON ({error})") from None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ByteRange:
+    """Bytes of a file starting at ``offset``, out of ``total``; ``whole``: the server sent it all (200)."""
+
+    offset: int
+    total: int
+    content: bytes
+    whole: bool
+
+
 class _RetryableStatus(Exception):
     def __init__(self, status: int, retry_after: float | None) -> None:
         super().__init__(status)
@@ -145,6 +156,46 @@ class Http:
         raw = url.reveal() if isinstance(url, SafeUrl) else url
         headers = {"Accept": accept} if accept else {}
         return await self._with_retries("GET", raw, headers, None, max_bytes)
+
+    async def get_range(
+        self,
+        url: SafeUrl | str,
+        start: int,
+        stop: int | None = None,
+        *,
+        size: int | None = None,
+        max_bytes: int | None = None,
+    ) -> ByteRange:
+        """Bytes ``[start:stop]`` of a file, as a slice (``start < 0``: its last ``-start`` bytes).
+
+        A 206 must answer exactly the range asked, of a file of ``size`` bytes when the caller knows
+        it (MalformedResponse otherwise). A server ignoring ranges answers 200 with the whole file,
+        read within ``max_bytes`` like any body. A 206 is never cached (hishel stores none); a 200
+        is the whole file and is cached as such.
+        """
+        raw = url.reveal() if isinstance(url, SafeUrl) else url
+        if stop is not None and (start < 0 or stop <= start):
+            raise ValueError(f"not a byte range: [{start}:{stop}]")
+        asked = f"bytes={start}" if start < 0 else f"bytes={start}-{'' if stop is None else stop - 1}"
+        # A range counts bytes of the encoded body: ask for none, so offsets are the file's own.
+        headers = {"Range": asked, "Accept-Encoding": "identity"}
+        try:
+            response = await self._with_retries("GET", raw, headers, None, max_bytes)
+        except ResponseTooLarge:
+            limit = max_bytes or self.settings.max_bytes
+            raise ResponseTooLarge(
+                f"{redact(raw)}: range request not honoured and the whole file exceeds {limit} bytes"
+            ) from None
+        total = len(response.content)
+        if response.status == 206:
+            offset, total = _content_range(response, start, stop)
+        elif response.status != 200:
+            raise MalformedResponse(f"{redact(raw)}: HTTP {response.status} to a range request")
+        else:
+            offset = 0
+        if size is not None and total != size:
+            raise MalformedResponse(f"{redact(raw)}: the file has {total} bytes, the index said {size}")
+        return ByteRange(offset=offset, total=total, content=response.content, whole=response.status == 200)
 
     async def get_json(self, url: SafeUrl | str, *, accept: str = "application/json") -> Any:
         return (await self.get(url, accept=accept)).json()
@@ -216,9 +267,16 @@ class Http:
                 if response.is_redirect:
                     current = _follow(current, response)
                     continue
+                if response.status_code == 206:
+                    limit = _partial_limit(response, headers.get("Range"), limit, current)
                 gate = self._large if _is_large(response) else contextlib.nullcontext()
                 async with gate:
-                    content = await _read_limited(response, limit, current, self.settings.timeout)
+                    try:
+                        content = await _read_limited(response, limit, current, self.settings.timeout)
+                    except ResponseTooLarge:
+                        if response.status_code != 206:
+                            raise
+                        raise MalformedResponse(f"{redact(current)}: longer than the range asked") from None
             finally:
                 await response.aclose()
             status = response.status_code
@@ -239,6 +297,42 @@ class Http:
                 from_cache=bool(caching.get("from_cache", False)),
             )
         raise FetchError(f"{redact(raw)}: more than {_MAX_REDIRECTS} redirects")
+
+
+_CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+)")
+_ASKED = re.compile(r"bytes=(\d*)-(\d*)")
+
+
+def _partial_limit(response: httpx.Response, asked: str | None, limit: int, url: str) -> int:
+    """A 206 body is bounded by the range asked (not the whole-file ``limit``); a longer one is refused."""
+    match = _ASKED.fullmatch(asked or "")
+    if match is None:
+        raise MalformedResponse(f"{redact(url)}: partial content (206) to a request for the whole file")
+    first, last = match.groups()
+    if not last:
+        return limit
+    length = int(last) + 1 - int(first) if first else int(last)
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > length:
+        raise MalformedResponse(f"{redact(url)}: {declared} bytes sent for a range of {length}")
+    return length
+
+
+def _content_range(response: FetchedResponse, start: int, stop: int | None) -> tuple[int, int]:
+    """(offset, total) of a 206 after checking its Content-Range is the range asked and fits the body."""
+    header = response.headers.get("content-range", "")
+    match = _CONTENT_RANGE.fullmatch(header.strip())
+    if match is None:
+        raise MalformedResponse(f"{response.url}: partial content, Content-Range {header!r} unusable")
+    first, last, total = (int(group) for group in match.groups())
+    want_first = max(total + start, 0) if start < 0 else start
+    want_last = total - 1 if stop is None else min(stop, total) - 1
+    if (first, last) != (want_first, want_last) or len(response.content) != last + 1 - first:
+        raise MalformedResponse(
+            f"{response.url}: asked for bytes {want_first}-{want_last} of {total}, got {header!r} "
+            f"with {len(response.content)} bytes"
+        )
+    return first, total
 
 
 def _is_large(response: httpx.Response) -> bool:

@@ -108,7 +108,6 @@ async def resolve(
     client = IndexClient(
         http,
         indexes,
-        pypi=(config.endpoints.index, config.endpoints.pypi),
         store=MetadataStore(config.cache_dir / "resolve-metadata") if config.cache_dir else None,
     )
     wanted = [d for d in inputs.requirements if config.target.evaluate(d.requirement.marker)]

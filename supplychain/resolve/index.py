@@ -1,4 +1,9 @@
-"""Read project pages (Simple API, JSON or HTML) and core metadata (PEP 658) from indexes, running nothing."""
+"""Read project pages (Simple API, JSON or HTML) and core metadata from indexes, running nothing.
+
+A wheel's metadata is its own ``METADATA`` (PEP 658 file, range reads or the whole file: see
+:mod:`supplychain.net.wheel_metadata`), never the JSON API's ``requires_dist``: that is a summary of
+the release, which can disagree with the file that would be installed.
+"""
 
 from __future__ import annotations
 
@@ -19,16 +24,15 @@ from packaging.utils import (
 )
 from packaging.version import Version
 
-from supplychain.errors import FetchError, HttpStatusError
+from supplychain.errors import HttpStatusError, ResponseTooLarge
 from supplychain.net import simple
 from supplychain.net.http import Http
-from supplychain.net.pypi_json import Info, fetch_document
-from supplychain.resolve.archive import read_sdist_pkg_info, read_wheel_metadata
+from supplychain.net.wheel_metadata import fetch_metadata_file, fetch_wheel_metadata
+from supplychain.resolve.archive import read_sdist_pkg_info
 from supplychain.resolve.core_metadata import CoreMetadata, parse_metadata, static_sdist_metadata
 from supplychain.resolve.store import MetadataStore
 from supplychain.urls import SafeUrl
 
-_METADATA_BYTES = 4 * 1024 * 1024
 _ARCHIVE_BYTES = 256 * 1024 * 1024
 
 
@@ -108,18 +112,9 @@ def usable_files(page: simple.ProjectPage, project: NormalizedName) -> tuple[Ind
 class IndexClient:
     """Memoised async fetches of pages and metadata, shared by every concurrent caller."""
 
-    def __init__(
-        self,
-        http: Http,
-        indexes: Sequence[SafeUrl],
-        *,
-        pypi: tuple[SafeUrl, SafeUrl] | None = None,
-        store: MetadataStore | None = None,
-    ) -> None:
-        """``pypi``: (its Simple index, its JSON API base) for wheels without PEP 658 metadata."""
+    def __init__(self, http: Http, indexes: Sequence[SafeUrl], *, store: MetadataStore | None = None) -> None:
         self.http = http
         self.indexes = tuple(indexes)
-        self.pypi = pypi
         self.store = store
         self._pages: dict[NormalizedName, asyncio.Task[ProjectPage]] = {}
         self._metadata: dict[str, asyncio.Task[CoreMetadata]] = {}
@@ -138,9 +133,10 @@ class IndexClient:
             self._pages[name] = asyncio.ensure_future(self._fetch_page(name))
         return self._pages[name]
 
-    def metadata(self, file: IndexFile, index: SafeUrl) -> asyncio.Task[CoreMetadata]:
+    def metadata(self, file: IndexFile) -> asyncio.Task[CoreMetadata]:
+        """Must be called on the event loop; reads the file's metadata once."""
         if file.url not in self._metadata:
-            self._metadata[file.url] = asyncio.ensure_future(self._fetch_metadata(file, index))
+            self._metadata[file.url] = asyncio.ensure_future(self._fetch_metadata(file))
         return self._metadata[file.url]
 
     async def _fetch_page(self, name: NormalizedName) -> ProjectPage:
@@ -155,56 +151,44 @@ class IndexClient:
             return ProjectPage(name=name, index=index, files=usable_files(page, name))
         raise ProjectNotFound(name)
 
-    async def _fetch_metadata(self, file: IndexFile, index: SafeUrl) -> CoreMetadata:
+    async def _fetch_metadata(self, file: IndexFile) -> CoreMetadata:
         """From the on-disk store when this exact file (by hash) was read before."""
         if self.store is not None:
             known = self.store.get(file)
             if known is not None:
                 return known
-        metadata = await self._read_metadata(file, index)
+        try:
+            metadata = await self._read_metadata(file)
+        except ResponseTooLarge as error:
+            # Not stored: the limit and the server's range support may change, the file does not.
+            return CoreMetadata(requires=None, reason=f"dependencies unknown: {error.reason}")
         if self.store is not None:
             self.store.put(file, metadata)
         return metadata
 
-    async def _read_metadata(self, file: IndexFile, index: SafeUrl) -> CoreMetadata:
+    async def _read_metadata(self, file: IndexFile) -> CoreMetadata:
+        if file.tags is not None:
+            sha256 = next((h.removeprefix("sha256:") for h in file.hashes if h.startswith("sha256:")), None)
+            metadata = await fetch_wheel_metadata(
+                self.http,
+                file.url,
+                size=file.size,
+                sha256=sha256,
+                metadata_file=file.has_metadata,
+                max_bytes=_ARCHIVE_BYTES,
+            )
+            return parse_metadata(metadata)
         if file.has_metadata:
-            try:
-                response = await self.http.get(file.url + ".metadata", max_bytes=_METADATA_BYTES)
-                return parse_metadata(response.content)
-            except HttpStatusError as error:
-                if error.status != 404:
-                    raise
-        if self.pypi is not None and index == self.pypi[0] and file.tags is not None:
-            from_json = await self._pypi_json(file)
-            if from_json is not None:
-                return from_json
+            pkg_info = await fetch_metadata_file(self.http, file.url)
+            if pkg_info is not None:  # an sdist's metadata file is its PKG-INFO: static or not
+                return static_sdist_metadata(pkg_info, file.filename)
         if file.size is not None and file.size > _ARCHIVE_BYTES:
             return CoreMetadata(
                 requires=None,
                 reason=f"dependencies unknown: {file.filename} has no metadata file and is too large",
             )
         archive = await self.http.get(file.url, max_bytes=_ARCHIVE_BYTES)
-        if file.tags is not None:
-            return parse_metadata(read_wheel_metadata(archive.content, file.filename))
-        pkg_info = read_sdist_pkg_info(archive.content, file.filename)
-        return static_sdist_metadata(pkg_info, file.filename)
-
-    async def _pypi_json(self, file: IndexFile) -> CoreMetadata | None:
-        """PyPI's JSON API serves the Requires-Dist of a release: a wheel of 500 MB need not be read."""
-        assert self.pypi is not None
-        name, version, _, _ = parse_wheel_filename(file.filename)
-        for path in (f"pypi/{name}/{version}/json", f"pypi/{name}/json"):
-            url = urljoin(self.pypi[1].reveal(), path)
-            try:
-                info = (await fetch_document(self.http, url)).info
-            except FetchError:
-                continue
-            # the project-level document speaks for its latest version only
-            if isinstance(info, Info) and info.version == str(version):
-                if isinstance(info.requires_dist, tuple):
-                    return CoreMetadata(requires=info.requires_dist)
-                return None  # null: PyPI does not know, which is not "no dependencies"
-        return None
+        return static_sdist_metadata(read_sdist_pkg_info(archive.content, file.filename), file.filename)
 
 
 __all__ = ["IndexClient", "IndexFile", "ProjectNotFound", "ProjectPage", "usable_files"]

@@ -1,7 +1,7 @@
 """An on-disk memo of the dependencies read from each distribution file, keyed by its sha256.
 
 A file on an index never changes under a given hash, so what its METADATA said is reusable forever;
-this spares warm runs from downloading wheels again when an index offers no PEP 658 file.
+a warm run reads no metadata at all: no PEP 658 file, no range request, no download.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Protocol
 
 from supplychain.resolve.core_metadata import CoreMetadata
 
-_VERSION = 1
+_VERSION = 2  # 1 could hold the JSON API's requires_dist, which can disagree with the wheel
 
 
 class StoredFile(Protocol):
