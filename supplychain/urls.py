@@ -60,11 +60,16 @@ def redact(raw: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{REDACTED}@{host}"))
 
 
-_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)[^/\s@'\"<>]+@")
+# scheme://userinfo@: the userinfo runs to the LAST "@" before the authority ends ("/", "?", "#" or
+# whitespace), as urllib and httpx split it, so a quote or a raw "@" in a password is masked too.
+_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)[^/?#\s]*@")
 
 
 def scrub(text: str) -> str:
-    """Mask the userinfo of every URL inside free text (log lines, library error messages)."""
+    """Mask the userinfo of every URL inside free text: log lines, error messages, rendered reports.
+
+    The one scrubber; it over-masks rather than leaks (``"https://h","u@x"`` loses ``h","u``).
+    """
     return _USERINFO.sub(lambda match: f"{match['scheme']}{REDACTED}@", text)
 
 

@@ -88,6 +88,13 @@ def test_retries_print_nothing_and_log_without_credentials(
         ("GET https://u:p@h.example/simple/ 503", "GET https://***@h.example/simple/ 503"),
         ("'http://tok@h/x' and git+https://a:b@g/r", "'http://***@h/x' and git+https://***@g/r"),
         ("mail me at a@b.example, https://h/x", "mail me at a@b.example, https://h/x"),
+        # A quote is legal in userinfo (RFC 3986 sub-delims); the report scrubber left it whole.
+        ("pkg @ https://u:it's@h/x.whl", "pkg @ https://***@h/x.whl"),
+        ('{"url": "https://u:p\\"w@h/x"}', '{"url": "https://***@h/x"}'),
+        # urllib and httpx take the LAST "@" of the authority; every scrubber left "ss" in view.
+        ("https://u:p@ss@h/x", "https://***@h/x"),
+        # After "?" or "#" an "@" is no userinfo; the input scrubber masked the host away.
+        ("https://h.example?next=a@b and https://h.example#x@y", "https://h.example?next=a@b and https://h.example#x@y"),
     ],
 )
 def test_scrub_masks_userinfo_in_free_text(text: str, expected: str) -> None:

@@ -10,10 +10,10 @@ from packaging.utils import canonicalize_name
 
 from supplychain.endpoints import DEFAULTS
 from supplychain.errors import InputError
-from supplychain.inputs.direct import local_requirement, redact_text, url_requirement
+from supplychain.inputs.direct import local_requirement, url_requirement
 from supplychain.inputs.poetry_spec import PoetryConstraintError, python_marker, to_specifier
 from supplychain.model import DeclaredRequirement, Location, Origin
-from supplychain.urls import SafeUrl
+from supplychain.urls import SafeUrl, scrub
 
 if TYPE_CHECKING:
     from supplychain.inputs.pyproject import Locator
@@ -211,4 +211,4 @@ def _requirement(text: str, marker: str | None, location: Location) -> Requireme
         return Requirement(full)
     except InvalidRequirement as problem:
         reason = str(problem).splitlines()[0]
-        raise InputError(f"invalid dependency {redact_text(full)!r}: {reason}", location=location) from None
+        raise InputError(f"invalid dependency {scrub(full)!r}: {reason}", location=location) from None

@@ -15,13 +15,12 @@ from packaging.utils import canonicalize_name
 
 from supplychain.errors import InputError, UsageError
 from supplychain.inputs import InputOptions
-from supplychain.inputs.direct import redact_text
 from supplychain.inputs.poetry_deps import PoetryReader
 from supplychain.inputs.requirements_txt import read_requirements
 from supplychain.inputs.uv_sources import UvSources
 from supplychain.model import DeclaredRequirement, Location, RequirementSet
 from supplychain.tomlfile import load_toml
-from supplychain.urls import SafeUrl
+from supplychain.urls import SafeUrl, scrub
 
 MAX_GROUP_DEPTH = 32
 
@@ -210,7 +209,7 @@ class _ProjectReader:
         except InvalidRequirement as problem:
             reason = str(problem).splitlines()[0]
             raise InputError(
-                f"invalid requirement {redact_text(text)!r}: {reason}", location=location
+                f"invalid requirement {scrub(text)!r}: {reason}", location=location
             ) from None
         return DeclaredRequirement(requirement=requirement, location=location)
 
