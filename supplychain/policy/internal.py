@@ -6,10 +6,7 @@ from fnmatch import fnmatchcase
 
 from supplychain.model import Known, PackageFacts, ResolvedPackage
 from supplychain.policy.base import Environment
-
-
-def _same_index(url: str, index: str) -> bool:
-    return url.rstrip("/").startswith(index.rstrip("/"))
+from supplychain.urls import same_index
 
 
 def served_by(package: ResolvedPackage, facts: PackageFacts) -> str | None:
@@ -25,8 +22,8 @@ def is_internal(package: ResolvedPackage, facts: PackageFacts, env: Environment)
     if any(fnmatchcase(name, pattern.lower()) for pattern in env.internal_patterns):
         return True
     url = served_by(package, facts)
-    return url is not None and any(_same_index(url, index) for index in env.internal_indexes)
+    return url is not None and any(same_index(url, index) for index in env.internal_indexes)
 
 
 def index_allowed(url: str, allowed: tuple[str, ...]) -> bool:
-    return any(_same_index(url, index) for index in allowed)
+    return any(same_index(url, index) for index in allowed)

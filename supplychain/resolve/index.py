@@ -24,7 +24,7 @@ from supplychain.errors import FetchError, HttpStatusError, MalformedResponse
 from supplychain.resolve.archive import read_sdist_pkg_info, read_wheel_metadata
 from supplychain.resolve.store import MetadataStore
 from supplychain.sources.http import Http
-from supplychain.urls import SafeUrl, redact
+from supplychain.urls import SafeUrl, redact, same_index
 
 SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"
 _METADATA_BYTES = 4 * 1024 * 1024
@@ -215,7 +215,7 @@ class IndexClient:
             except HttpStatusError as error:
                 if error.status != 404:
                     raise
-        if self.pypi is not None and index == self.pypi[0] and file.tags is not None:
+        if self.pypi is not None and same_index(index, self.pypi[0]) and file.tags is not None:
             from_json = await self._pypi_json(file)
             if from_json is not None:
                 return from_json

@@ -10,6 +10,7 @@ from supplychain.errors import DataUnavailableError, UsageError
 from supplychain.inventory.store import InventoryStore
 from supplychain.model import InternalUsage, Known, PackageRef, ResolvedPackage, Signal, Unknown
 from supplychain.sources import FactPatch, SourceContext
+from supplychain.urls import same_index
 
 SOURCE = "inventory"
 
@@ -17,10 +18,8 @@ SOURCE = "inventory"
 def is_internal(package: ResolvedPackage, config: AuditConfig) -> bool:
     """Served by a configured internal index, or named like a configured internal pattern."""
     url = package.origin.url
-    if url is not None:
-        served = url.reveal().rstrip("/")
-        if any(served.startswith(index.reveal().rstrip("/")) for index in config.internal_indexes):
-            return True
+    if url is not None and any(same_index(url, index) for index in config.internal_indexes):
+        return True
     return any(fnmatch.fnmatchcase(package.ref.name, pattern) for pattern in config.internal_patterns)
 
 

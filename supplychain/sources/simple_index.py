@@ -23,7 +23,7 @@ from supplychain.model import Known, OriginKind, PackageRef, ResolvedPackage, Si
 from supplychain.sources import FactPatch, SourceContext
 from supplychain.sources.http import Http
 from supplychain.sources.pypi_json import ShapeError, expect, unknown_patch
-from supplychain.urls import SafeUrl
+from supplychain.urls import SafeUrl, same_index
 
 SOURCE = "simple"
 FACTS = ("project_status", "has_wheel", "index", "on_public_index")
@@ -131,8 +131,8 @@ def _version_of(filename: str) -> Version | None:
 
 
 def is_internal(package: ResolvedPackage, config: AuditConfig) -> bool:
-    index = index_of(package, config).public.rstrip("/")
-    if any(index == internal.public.rstrip("/") for internal in config.internal_indexes):
+    index = index_of(package, config)
+    if any(same_index(index, internal) for internal in config.internal_indexes):
         return True
     return any(fnmatch.fnmatchcase(package.ref.name, pattern) for pattern in config.internal_patterns)
 

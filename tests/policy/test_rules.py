@@ -215,6 +215,38 @@ def test_untrusted_source() -> None:
     assert run("untrusted-source", "six", params={"allow_direct": True}, package_change={"origin": vcs}) == []
 
 
+@pytest.mark.parametrize(
+    ("allowed", "served"),
+    [
+        ("https://pkgs.corp.example", "https://pkgs.corp.example.attacker.net/simple/"),
+        ("http://127.0.0.1:1873", "http://127.0.0.1:18734/simple/"),
+        ("https://pkgs.corp.example/simple", "https://pkgs.corp.example/simple-mirror/"),
+    ],
+)
+def test_untrusted_source_a_look_alike_of_an_allowed_index_is_not_allowed(allowed: str, served: str) -> None:
+    """A string prefix let a look-alike host, port or path pass as the allowed index."""
+    out = run(
+        "untrusted-source",
+        "six",
+        params={"allow_direct": False},
+        facts_change={"index": k(served)},
+        allowed_indexes=(allowed,),
+    )
+    assert [hit.evidence for hit in hits(out)] == [{"index": served}]
+
+
+def test_untrusted_source_same_index_in_another_spelling_is_allowed() -> None:
+    served = "https://***@PKGS.corp.example:443/simple/"
+    out = run(
+        "untrusted-source",
+        "six",
+        params={"allow_direct": False},
+        facts_change={"index": k(served)},
+        allowed_indexes=("https://pkgs.corp.example/simple",),
+    )
+    assert out == []
+
+
 def test_dependency_confusion() -> None:
     internal = {"internal_indexes": ("https://pypi.internal.example/simple/",)}
     on_internal = {"index": k("https://pypi.internal.example/simple/")}
