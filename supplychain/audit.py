@@ -75,8 +75,7 @@ def decide(
         top_downloads=top[0],
         top_as_of=top[1],
         top_source=top[2],
-        internal_indexes=tuple(str(url) for url in config.internal_indexes),
-        internal_patterns=config.internal_patterns,
+        internal=config.internal,
         # The configured index endpoint (a mirror or proxy the organisation set up) is allowed too.
         allowed_indexes=(
             *policy.allowed_indexes,

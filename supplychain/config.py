@@ -13,6 +13,7 @@ import platformdirs
 from supplychain.endpoints import DEFAULTS as ENDPOINT_DEFAULTS
 from supplychain.endpoints import Endpoints
 from supplychain.errors import InputError
+from supplychain.internal import InternalScope
 from supplychain.model import Location
 from supplychain.target import Target
 from supplychain.tomlfile import load_toml
@@ -55,8 +56,7 @@ class FileSettings:
     formats: tuple[str, ...] = ()
     output: str | None = None
     endpoints: Mapping[str, str] = field(default_factory=dict)
-    internal_indexes: tuple[str, ...] = ()
-    internal_patterns: tuple[str, ...] = ()
+    internal: InternalScope = field(default_factory=InternalScope)
     allowed_indexes: tuple[str, ...] = ()
     inventory_db: str | None = None
 
@@ -108,17 +108,22 @@ def _parse(path: Path, section: object, *, prefix: str) -> FileSettings:
         formats=tuple(_strings(section.get("formats", []), f"{prefix}formats", where)),
         output=relative(section.get("output")),
         endpoints=dict(endpoints),
-        internal_indexes=tuple(
-            _strings(section.get("internal-indexes", []), "internal-indexes", where)
-        ),
-        internal_patterns=tuple(
-            _strings(section.get("internal-patterns", []), "internal-patterns", where)
-        ),
+        internal=_internal(section, prefix, where),
         allowed_indexes=tuple(
             _strings(section.get("allowed-indexes", []), "allowed-indexes", where)
         ),
         inventory_db=section.get("inventory-db"),
     )
+
+
+def _internal(section: Mapping[str, list[object]], prefix: str, where: Location) -> InternalScope:
+    """The one InternalScope of a run; an index that names no server would silently match nothing."""
+    indexes = _strings(section.get("internal-indexes", []), "internal-indexes", where)
+    patterns = _strings(section.get("internal-patterns", []), "internal-patterns", where)
+    try:
+        return InternalScope(indexes=tuple(map(SafeUrl, indexes)), patterns=tuple(patterns))
+    except ValueError as problem:
+        raise InputError(f"{prefix}internal-indexes: {problem}", location=where) from None
 
 
 def _strings(values: list[object], key: str, where: Location) -> list[str]:
@@ -148,7 +153,6 @@ class AuditConfig:
     exemptions: Path | None = None
     formats: tuple[str, ...] = ()
     output_dir: Path = Path("reports")
-    internal_indexes: tuple[SafeUrl, ...] = ()
-    internal_patterns: tuple[str, ...] = ()
+    internal: InternalScope = field(default_factory=InternalScope)
     allowed_indexes: tuple[SafeUrl, ...] = ()
     inventory_db: str | None = None

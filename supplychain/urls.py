@@ -85,6 +85,12 @@ def _place(raw: str | SafeUrl) -> tuple[str, str, int | None, tuple[str, ...]] |
     return scheme, host, port if port is not None else _DEFAULT_PORTS.get(scheme), tuple(segments)
 
 
+def usable(url: str | SafeUrl) -> bool:
+    """An absolute URL naming a server (or a ``file:`` path), with a valid port if it has one."""
+    place = _place(url)
+    return place is not None and (bool(place[1]) or place[0] == "file")
+
+
 def url_within(url: str | SafeUrl, base: str | SafeUrl) -> bool:
     """``url`` is ``base`` or below it, compared as URLs, never as strings.
 

@@ -252,8 +252,7 @@ def build_config(
             part.strip() for item in (formats or file.formats) for part in item.split(",") if part.strip()
         ),
         output_dir=output or Path(file.output or "reports"),
-        internal_indexes=tuple(SafeUrl(url) for url in file.internal_indexes),
-        internal_patterns=file.internal_patterns,
+        internal=file.internal,
         allowed_indexes=tuple(SafeUrl(url) for url in file.allowed_indexes),
         inventory_db=file.inventory_db,
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import fnmatch
 import functools
 from collections.abc import Sequence
 from typing import Any
@@ -23,7 +22,7 @@ from supplychain.model import Known, OriginKind, PackageRef, ResolvedPackage, Si
 from supplychain.sources import FactPatch, SourceContext
 from supplychain.sources.http import Http
 from supplychain.sources.pypi_json import ShapeError, expect, unknown_patch
-from supplychain.urls import SafeUrl, same_index
+from supplychain.urls import SafeUrl
 
 SOURCE = "simple"
 FACTS = ("project_status", "has_wheel", "index", "on_public_index")
@@ -90,6 +89,14 @@ def index_of(package: ResolvedPackage, config: AuditConfig) -> SafeUrl:
     return SafeUrl(raw if raw.endswith("/") else raw + "/")
 
 
+def served_by(package: ResolvedPackage, config: AuditConfig) -> SafeUrl | None:
+    """What the sources ask ``config.internal`` about: the index as the index sources see it (the
+    policy reads the same value back as the ``index`` fact), else the direct URL."""
+    if package.origin.kind in {OriginKind.INDEX, OriginKind.UNKNOWN}:
+        return index_of(package, config)
+    return package.origin.url
+
+
 def page_url(index: SafeUrl, name: str) -> str:
     return f"{index.reveal()}{quote(name)}/"
 
@@ -130,13 +137,6 @@ def _version_of(filename: str) -> Version | None:
         return None
 
 
-def is_internal(package: ResolvedPackage, config: AuditConfig) -> bool:
-    index = index_of(package, config)
-    if any(same_index(index, internal) for internal in config.internal_indexes):
-        return True
-    return any(fnmatch.fnmatchcase(package.ref.name, pattern) for pattern in config.internal_patterns)
-
-
 class SimpleIndexSource:
     """Reads the project page on the index that served each package."""
 
@@ -152,7 +152,7 @@ class SimpleIndexSource:
         now = context.clock.now()
         index = index_of(package, context.config)
         patch: dict[str, Signal[object]] = {"index": Known(value=index.public, source=SOURCE, fetched_at=now)}
-        internal = is_internal(package, context.config)
+        internal = context.config.internal.is_internal(package.ref.name, index)
         url = page_url(index, package.ref.name)
         try:
             page = await fetch_page(context.http, url, package.ref.version)

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from supplychain.internal import InternalScope
 from supplychain.model import Action, InternalUsage, Known, Origin, OriginKind, Provenance, Publisher, Unknown
 from supplychain.policy import RULES
 from supplychain.policy.base import RuleSettings
@@ -148,13 +149,12 @@ def test_low_use_internal_only_for_internal_packages() -> None:
             "six",
             params=params,
             facts_change={"internal_usage": usage},
-            internal_patterns=("six",),
+            internal=InternalScope(patterns=("six",)),
         )
     )
     assert "used by 1 environment(s)" in out[0].message
-    assert missing(run("low-use-internal", "six", params=params, internal_patterns=("six",))) == [
-        "internal_usage"
-    ]
+    six_internal = InternalScope(patterns=("six",))
+    assert missing(run("low-use-internal", "six", params=params, internal=six_internal)) == ["internal_usage"]
 
 
 def test_young_project_and_fresh_release() -> None:
@@ -248,7 +248,7 @@ def test_untrusted_source_same_index_in_another_spelling_is_allowed() -> None:
 
 
 def test_dependency_confusion() -> None:
-    internal = {"internal_indexes": ("https://pypi.internal.example/simple/",)}
+    internal = {"internal": InternalScope(indexes=(SafeUrl("https://pypi.internal.example/simple/"),))}
     on_internal = {"index": k("https://pypi.internal.example/simple/")}
     out = hits(run("dependency-confusion", "six", facts_change=on_internal, **internal))
     assert out[0].message == "internal package six also exists on public PyPI"
