@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -15,6 +13,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 
 from supplychain.archives import ArchiveLimits, iter_members
 from supplychain.errors import AdvisoryDataError, InputError
+from supplychain.files import write_atomic
 from supplychain.sources.osv_records import OsvRecord, load_record, parse_record
 
 MANIFEST = "manifest.json"
@@ -51,22 +50,9 @@ def _parse_time(value: str | None) -> datetime | None:
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
-    """Temp file in the same directory, fsync, rename: readers see the old or the new file.
-
-    The directory is private like the files (mkstemp makes 0600): what an organisation audits,
-    and the data its verdicts rest on, are not for other local users to read or swap.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    """What an organisation audits, and the data its verdicts rest on, are not for other local users
+    to read or swap: private, and replaced atomically."""
+    write_atomic(path, data, private=True)
 
 
 def records_from_archive(path: Path) -> list[OsvRecord]:

@@ -21,9 +21,9 @@ from supplychain.curation.allowlist_file import (
     read_allowlist,
     validity_problem,
 )
-from supplychain.curation.atomic import exclusive, write_atomic
 from supplychain.curation.coverage import cover, is_expired, unused_entries
 from supplychain.errors import UsageError
+from supplychain.files import exclusive, write_atomic
 from supplychain.model import PackageRef, ResolvedPackage, normalize
 
 

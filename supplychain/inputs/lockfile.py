@@ -13,8 +13,9 @@ from packaging.utils import InvalidName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from supplychain.errors import InputError
+from supplychain.files import read_capped
 from supplychain.model import DeclaredRequirement, Location, PackageRef, normalize
-from supplychain.tomlfile import MAX_TOML_BYTES, load_toml, loads_toml_cached, read_capped
+from supplychain.tomlfile import MAX_TOML_BYTES, load_toml, loads_toml_cached
 
 _HEX = re.compile(r"^[0-9a-fA-F]+$")
 
@@ -23,7 +24,7 @@ def load_lock(path: Path) -> tuple[str, dict[str, Any]]:
     """Text and parsed TOML of a lock; a file cut short is located at its last line, not nowhere."""
     file = str(path)
     try:
-        data = read_capped(path)
+        data = read_capped(path, MAX_TOML_BYTES)
         if data is None:
             raise InputError(f"file is larger than {MAX_TOML_BYTES} bytes", location=at(file, None))
         text = data.decode("utf-8")

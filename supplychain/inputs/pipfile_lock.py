@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from supplychain.errors import InputError
+from supplychain.files import read_capped
 from supplychain.inputs import InputOptions
 from supplychain.inputs.lockfile import at, digest, marker, package_ref, sorted_hashes
 from supplychain.model import Location, LockedPackage, LockedSet, Origin, OriginKind, normalize
-from supplychain.tomlfile import read_capped
 from supplychain.urls import SafeUrl
 
 SUPPORTED_SPECS = (6,)

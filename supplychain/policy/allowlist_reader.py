@@ -15,6 +15,7 @@ from typing import Any
 from packaging.version import InvalidVersion, Version
 
 from supplychain.errors import PolicyError
+from supplychain.files import read_capped
 from supplychain.model import Location, normalize
 from supplychain.policy.allowlist_entries import (
     FORMAT_VERSION,
@@ -28,7 +29,7 @@ from supplychain.policy.allowlist_entries import (
     validity_problem,
 )
 from supplychain.policy.loader import parse_toml
-from supplychain.tomlfile import MAX_TOML_BYTES, read_capped
+from supplychain.tomlfile import MAX_TOML_BYTES
 
 # --- the reader ---------------------------------------------------------------------------------
 
@@ -176,7 +177,7 @@ class _File:
 
 def _read(path: Path) -> str:
     try:
-        data = read_capped(path)
+        data = read_capped(path, MAX_TOML_BYTES)
         if data is None:
             raise PolicyError([(Location(file=str(path)), f"file is larger than {MAX_TOML_BYTES} bytes")])
         return data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")  # as read_text did

@@ -9,12 +9,13 @@ from pathlib import Path
 from typing import Any
 
 from supplychain.errors import InputError, PolicyError
+from supplychain.files import read_capped
 from supplychain.model import Action, Location
 from supplychain.policy import RULES
 from supplychain.policy.advisories import SEVERITIES
 from supplychain.policy.base import Param, RuleSettings
 from supplychain.policy.schema import ACTIONS, LEVELS, TOP_LEVEL, Policy, convert, matches, type_name
-from supplychain.tomlfile import MAX_TOML_BYTES, loads_toml, read_capped
+from supplychain.tomlfile import MAX_TOML_BYTES, loads_toml
 
 # A ``[table]``/``[[array]]`` header; not the ``[`` opening a multi-line array value.
 _HEADER = re.compile(r"^\s*\[\[?[^\[\],]*\]\]?\s*(#.*)?$")
@@ -36,7 +37,8 @@ def load_policy(spec: str, *, cwd: Path | None = None) -> Policy:
         return _build(builtin_text(spec), f"{spec}.toml", name=spec, base=None)
     path = Path(spec) if cwd is None or Path(spec).is_absolute() else cwd / spec
     try:
-        data = read_capped(path)  # read whole before: a 1 GB "policy" or /dev/zero went into memory
+        # read whole before: a 1 GB "policy" or /dev/zero went into memory
+        data = read_capped(path, MAX_TOML_BYTES)
         if data is None:
             raise PolicyError([(Location(file=spec), f"file is larger than {MAX_TOML_BYTES} bytes")])
         text = data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")  # as read_text did

@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
 import sqlite3
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from supplychain.config import AuditConfig
+from supplychain.files import private_file
 from supplychain.model import (
     Known,
     Maintainer,
@@ -302,7 +302,7 @@ class FactsCache:
         if not rows:
             return
         try:
-            _private(self.path)
+            private_file(self.path)
             with contextlib.closing(sqlite3.connect(self.path, timeout=5.0)) as db, db:
                 db.execute(
                     "CREATE TABLE IF NOT EXISTS facts (key TEXT PRIMARY KEY, stored_at REAL, body TEXT)"
@@ -310,10 +310,3 @@ class FactsCache:
                 db.executemany("INSERT OR REPLACE INTO facts VALUES (?, ?, ?)", rows)
         except (sqlite3.Error, OSError):
             return
-
-
-def _private(path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    if not path.exists():
-        path.touch(mode=0o600)
-    os.chmod(path, 0o600)

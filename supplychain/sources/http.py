@@ -13,7 +13,6 @@ import email.utils
 import hashlib
 import json
 import logging
-import os
 import socket
 import zlib
 from collections.abc import Mapping
@@ -31,6 +30,7 @@ from supplychain.errors import (
     OfflineMiss,
     ResponseTooLarge,
 )
+from supplychain.files import private_file
 from supplychain.urls import SafeUrl, guard_library_logs, redact
 
 USER_AGENT = "supplychain/0.1 (+https://pypi.org/project/supplychain/)"
@@ -405,10 +405,7 @@ def _cached(base: httpx.AsyncBaseTransport, cache_dir: Path) -> httpx.AsyncBaseT
 
     from supplychain.sources.http_store import LatestOnlyStorage
 
-    cache_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     database = cache_dir / "http-cache.sqlite"
-    if not database.exists():
-        database.touch(mode=0o600)
-    os.chmod(database, 0o600)
+    private_file(database)
     storage = LatestOnlyStorage(database)
     return AsyncCacheTransport(next_transport=base, storage=storage, rfc=True)
