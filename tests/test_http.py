@@ -62,6 +62,15 @@ def test_refetching_keeps_one_stored_answer_per_request_and_offline_reads_the_ne
     assert visible == 1  # before: one more copy of the answer per run, without bound
 
 
+def test_a_retry_after_date_in_utc_of_unknown_source_is_honoured(server: ReplayServer) -> None:
+    """``-0000`` parsed naive, and subtracting it from an aware now raised TypeError mid-fetch."""
+    past = "Thu, 01 Jan 2026 00:00:00 -0000"
+    replies = iter([Reply(503, b"", {"Retry-After": past}), Reply(200, b"[]")])
+    server.handlers.append(lambda method, path, body: next(replies))
+    assert fetch(HttpSettings(), server.url + "/x")[0] == b"[]"
+    assert len(server.requests) == 2
+
+
 def test_429_with_retry_after_is_retried_then_succeeds(server: ReplayServer) -> None:
     replies = iter([Reply(429, b"", {"Retry-After": "0"}), Reply(200, b"[]")])
     server.handlers.append(lambda method, path, body: next(replies))

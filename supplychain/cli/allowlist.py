@@ -22,6 +22,7 @@ from supplychain.curation.coverage import imported_approvals
 from supplychain.curation.environment import resolved_packages
 from supplychain.curation.release_facts import ReleaseFetcher
 from supplychain.curation.review import CheckReport, Diff, Review, check, diff, propose
+from supplychain.dates import parse_date
 from supplychain.errors import UsageError
 from supplychain.model import JSON, PackageRef, ResolvedPackage
 from supplychain.sources.http import Http
@@ -69,7 +70,7 @@ def _with_imports(config: AuditConfig) -> tuple[Allowlist, tuple[Approval, ...],
 
 def _day(value: str) -> date:
     try:
-        return date.fromisoformat(value)
+        return parse_date(value)
     except ValueError:
         raise UsageError(f"--expires {value!r} is not a date YYYY-MM-DD") from None
 

@@ -14,13 +14,14 @@ import os
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
 
 from supplychain import config as settings
+from supplychain.dates import parse_date, parse_timestamp
 from supplychain.endpoints import Endpoints
 from supplychain.errors import UsageError
 from supplychain.sources.http import Http, HttpSettings, build_http
@@ -194,16 +195,15 @@ def parse_exclude_newer(value: str | None) -> datetime | None:
         return None
     if _BARE_DATE.fullmatch(value):
         try:
-            next_day = date.fromisoformat(value) + timedelta(days=1)
+            next_day = parse_date(value) + timedelta(days=1)
             next_midnight = datetime.combine(next_day, time()).astimezone()  # naive: local time
         except (ValueError, OverflowError):
             raise UsageError(f"--exclude-newer {value!r} is not a calendar date") from None
         return next_midnight.astimezone(UTC)
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return parse_timestamp(value, assume_utc=True)
     except ValueError:
         raise UsageError(f"--exclude-newer {value!r} is not an RFC 3339 timestamp or date") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def build_config(

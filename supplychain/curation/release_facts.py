@@ -12,6 +12,7 @@ from urllib.parse import quote, urljoin
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.version import InvalidVersion, Version
 
+from supplychain.dates import timestamp_or_none
 from supplychain.endpoints import Endpoints
 from supplychain.errors import FetchError, HttpStatusError
 from supplychain.model import Known, PackageRef, Signal, Unknown
@@ -83,7 +84,8 @@ async def fetch_release(
     metadata = await _metadata(http, project_url, entries)
     files = _files(entries)
     publishers = await _publishers(http, endpoints, ref, [file.filename for file in files], now)
-    known_times = sorted(t for t in (_time(e.get("upload_time_iso_8601")) for e in entries) if t is not None)
+    uploaded = (timestamp_or_none(e.get("upload_time_iso_8601")) for e in entries)
+    known_times = sorted(t for t in uploaded if t is not None)
     ownership = project.get("ownership")
     owners: Signal[tuple[str, ...]]
     organization: Signal[str | None]
@@ -190,15 +192,6 @@ def _advisories(vulnerabilities: Any) -> tuple[tuple[str, tuple[str, ...]], ...]
             aliases = tuple(sorted(str(a) for a in entry.get("aliases") or []))
             found.append((entry["id"], aliases))
     return tuple(sorted(found))
-
-
-def _time(value: object) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
 
 
 async def _publishers(

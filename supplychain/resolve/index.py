@@ -20,6 +20,7 @@ from packaging.utils import (
 )
 from packaging.version import Version
 
+from supplychain.dates import timestamp_or_none
 from supplychain.errors import FetchError, HttpStatusError, MalformedResponse
 from supplychain.resolve.archive import read_sdist_pkg_info, read_wheel_metadata
 from supplychain.resolve.store import MetadataStore
@@ -110,19 +111,12 @@ def parse_page(name: NormalizedName, index: SafeUrl, page_url: str, data: object
                 hashes=tuple(sorted(f"{k}:{v}" for k, v in hashes.items())),
                 requires_python=raw.get("requires-python") or None,
                 yanked=bool(raw.get("yanked", False)),
-                upload_time=_time(uploaded) if isinstance(uploaded, str) else None,
+                upload_time=timestamp_or_none(uploaded),
                 has_metadata=bool(metadata),
                 size=raw["size"] if isinstance(raw.get("size"), int) else None,
             )
         )
     return ProjectPage(name=name, index=index, files=tuple(files))
-
-
-def _time(text: str) -> datetime | None:
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
 
 
 def parse_metadata(content: bytes) -> CoreMetadata:

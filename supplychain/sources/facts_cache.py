@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from supplychain.config import AuditConfig
+from supplychain.dates import parse_timestamp
 from supplychain.files import private_file
 from supplychain.model import (
     Known,
@@ -79,12 +80,9 @@ def _boolean(value: Any) -> bool:
 
 def _time(value: Any) -> datetime:
     try:
-        parsed = datetime.fromisoformat(_text(value))
-    except ValueError:
+        return parse_timestamp(_text(value))
+    except ValueError:  # NoTimeZone too: every stored time has its offset
         raise _Invalid from None
-    if parsed.tzinfo is None:
-        raise _Invalid
-    return parsed
 
 
 def _maintainers(value: Any) -> tuple[Maintainer, ...]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import email.utils
 import hashlib
 import json
 import logging
@@ -23,6 +22,7 @@ from typing import Any
 import httpx
 import stamina
 
+from supplychain.dates import http_date
 from supplychain.errors import (
     FetchError,
     HttpStatusError,
@@ -201,7 +201,7 @@ class Http:
                 raise HttpStatusError(f"{redact(current)}: HTTP {status}", status=status)
             caching = response.extensions.get("caching") or {}
             if caching.get("from_cache") and not caching.get("revalidated"):
-                sent = _http_date(response.headers.get("Date"))
+                sent = http_date(response.headers.get("Date"))
                 if sent is not None:
                     self._learned[raw] = sent
             return FetchedResponse(
@@ -316,24 +316,13 @@ def _inflate(decoder: Any, data: bytes, room: int, url: str) -> list[bytes]:
     return pieces
 
 
-def _http_date(value: str | None) -> dt.datetime | None:
-    if not value:
-        return None
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
-
-
 def _retry_after(value: str | None) -> float | None:
     if not value:
         return None
     if value.strip().isdigit():
         return float(value.strip())
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    when = http_date(value)
+    if when is None:
         return None
     return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
 

@@ -10,6 +10,7 @@ from urllib.parse import quote, urlsplit
 
 from packaging.version import InvalidVersion, Version
 
+from supplychain.dates import NoTimeZone, parse_timestamp
 from supplychain.errors import FetchError, HttpStatusError
 from supplychain.model import Known, Maintainer, PackageRef, ResolvedPackage, Role, Signal, Unknown, Yank
 from supplychain.sources import FactPatch, SourceContext
@@ -50,12 +51,11 @@ def parse_time(value: object, what: str) -> datetime:
     """ISO 8601 with ``Z`` → aware UTC datetime; anything else is a shape error."""
     text = expect(value, str, what)
     try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return parse_timestamp(text)
+    except NoTimeZone:
+        raise ShapeError(f"{what} {text!r} has no timezone") from None
     except ValueError:
         raise ShapeError(f"{what} {text!r} is not an ISO 8601 time") from None
-    if parsed.tzinfo is None:
-        raise ShapeError(f"{what} {text!r} has no timezone")
-    return parsed
 
 
 Releases = dict[str, tuple[datetime, bool]]  # version -> (first upload, every file yanked)
