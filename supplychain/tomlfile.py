@@ -53,12 +53,6 @@ def loads_toml(text: str, file: str, error: type[InputError] = InputError) -> di
         raise error(f"not valid TOML: {problem}", location=Location(file=file)) from None
 
 
-def find_line(text: str, needle: str) -> int | None:
-    """1-based line of the first occurrence of ``needle``, for locating keys in parsed TOML."""
-    index = text.find(needle)
-    return None if index < 0 else text.count("\n", 0, index) + 1
-
-
 def loads_toml_cached(text: str, file: str, error: type[InputError] = InputError) -> dict[str, Any]:
     """``loads_toml`` remembering the parse of large files (lock files) by content hash.
 

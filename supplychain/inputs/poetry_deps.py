@@ -16,7 +16,7 @@ from supplychain.model import DeclaredRequirement, Location, Origin
 from supplychain.urls import SafeUrl, scrub
 
 if TYPE_CHECKING:
-    from supplychain.inputs.pyproject import Locator
+    from supplychain.locate import Locator
 
 _INDEX_PRIORITIES = {None, "default", "primary", "supplemental"}  # "explicit" serves only named packages
 
@@ -112,16 +112,10 @@ class PoetryReader:
                 continue
             cursor = location.line
             for alternative in spec:  # each alternative is located at its own inline table
-                cursor = self._next_table_line(cursor)
+                cursor = self.locator.containing("{", cursor)
                 declared.append(self._dependency(name, alternative, self.locator.at(cursor)))
                 cursor = None if cursor is None else cursor + 1
         return declared
-
-    def _next_table_line(self, start: int | None) -> int | None:
-        for number in range(start or 1, len(self.locator.lines) + 1):
-            if "{" in self.locator.lines[number - 1]:
-                return number
-        return start
 
     def _dependency(self, name: str, spec: object, location: Location) -> tuple[DeclaredRequirement, bool]:
         if isinstance(spec, str):

@@ -23,7 +23,7 @@ from supplychain.tomlfile import load_toml
 from supplychain.urls import SafeUrl, scrub
 
 if TYPE_CHECKING:
-    from supplychain.inputs.pyproject import Locator
+    from supplychain.locate import Locator
 
 MAX_WORKSPACE_LEVELS = 8
 
