@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-
-import platformdirs
 
 from supplychain.endpoints import DEFAULTS as ENDPOINT_DEFAULTS
 from supplychain.endpoints import Endpoints
@@ -31,18 +28,6 @@ _KNOWN_KEYS = {
     "allowed-indexes": list,
     "inventory-db": str,
 }
-
-
-def cache_dir() -> Path:
-    """HTTP cache directory: ``SUPPLYCHAIN_CACHE_DIR`` or the platform cache dir."""
-    return Path(
-        os.environ.get("SUPPLYCHAIN_CACHE_DIR") or platformdirs.user_cache_dir("supplychain")
-    )
-
-
-def data_dir() -> Path:
-    """Offline databases and the default inventory: ``SUPPLYCHAIN_DATA_DIR`` or the platform data dir."""
-    return Path(os.environ.get("SUPPLYCHAIN_DATA_DIR") or platformdirs.user_data_dir("supplychain"))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

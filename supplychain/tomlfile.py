@@ -10,6 +10,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from supplychain.dirs import cache_dir
 from supplychain.errors import InputError
 from supplychain.files import read_capped, write_atomic
 from supplychain.model import Location
@@ -63,8 +64,6 @@ def loads_toml_cached(text: str, file: str, error: type[InputError] = InputError
     """
     if len(text) < _CACHE_FROM_BYTES:
         return loads_toml(text, file, error)
-    from supplychain.config import cache_dir  # config reads TOML too: imported here, not above
-
     digest = hashlib.sha256(f"{_CACHE_FORMAT}\n{text}".encode()).hexdigest()
     path = cache_dir() / "parsed-toml" / f"{digest}.json"
     try:

@@ -21,6 +21,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from supplychain import config as settings
+from supplychain import dirs
 from supplychain.dates import parse_date, parse_timestamp
 from supplychain.endpoints import Endpoints
 from supplychain.errors import UsageError
@@ -242,8 +243,8 @@ def build_config(
         no_deps=no_deps,
         offline=offline,
         endpoints=Endpoints.load(file.endpoints),
-        cache_dir=settings.cache_dir(),
-        data_dir=settings.data_dir(),
+        cache_dir=dirs.cache_dir(),
+        data_dir=dirs.data_dir(),
         policy=policy or file.policy or "sl3",
         allowlist=allowlist or (Path(file.allowlist) if file.allowlist else None),
         exemptions=exemptions or (Path(file.exemptions) if file.exemptions else None),

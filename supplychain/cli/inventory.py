@@ -11,6 +11,7 @@ import typer
 from packaging.utils import canonicalize_name
 
 from supplychain import config as settings
+from supplychain import dirs
 from supplychain.cli import app
 from supplychain.cli.common import PathArg, TargetFlags, run_with_http, target_options
 from supplychain.clock import Clock, SystemClock
@@ -39,7 +40,7 @@ def database_url(flag: str | None, cwd: Path | None = None) -> str:
     if flag:
         return flag
     configured = settings.load_file_settings(cwd or Path.cwd()).inventory_db
-    return configured or default_url(settings.data_dir())
+    return configured or default_url(dirs.data_dir())
 
 
 def _check_format(output: str) -> None:
