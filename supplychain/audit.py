@@ -7,7 +7,7 @@ given: AuditConfig stops here, each stage gets only the part it reads.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,6 +19,7 @@ from supplychain.allowlist.entries import Allowlist, Exemptions
 from supplychain.allowlist.reader import load_allowlist, load_exemptions
 from supplychain.clock import Clock
 from supplychain.config import AuditConfig
+from supplychain.internal import InternalScope
 from supplychain.model import InputSet, LockedSet, PackageFacts
 from supplychain.net.http import Http
 from supplychain.policy import RULES
@@ -43,8 +44,7 @@ class PolicySettings:
     """What the policy stage reads of a run's settings: the target, and which indexes and names are ours."""
 
     target: Target
-    internal_indexes: tuple[SafeUrl, ...] = ()
-    internal_patterns: tuple[str, ...] = ()
+    internal: InternalScope = field(default_factory=InternalScope)
     allowed_indexes: tuple[SafeUrl, ...] = ()  # besides the policy's own
 
 
@@ -72,8 +72,7 @@ def source_settings(config: AuditConfig) -> SourceSettings:
         cache_dir=config.cache_dir,
         data_dir=config.data_dir,
         inventory_db=config.inventory_db,
-        internal_indexes=config.internal_indexes,
-        internal_patterns=config.internal_patterns,
+        internal=config.internal,
     )
 
 
@@ -81,8 +80,7 @@ def policy_settings(config: AuditConfig) -> PolicySettings:
     """The part of ``config`` the policy stage reads."""
     return PolicySettings(
         target=config.target,
-        internal_indexes=config.internal_indexes,
-        internal_patterns=config.internal_patterns,
+        internal=config.internal,
         # The configured index endpoint (a mirror or proxy the organisation set up) is allowed too.
         allowed_indexes=(*config.allowed_indexes, config.endpoints.index),
     )
@@ -151,8 +149,7 @@ def decide(
         top_downloads=top[0],
         top_as_of=top[1],
         top_source=top[2],
-        internal_indexes=tuple(str(url) for url in settings.internal_indexes),
-        internal_patterns=settings.internal_patterns,
+        internal=settings.internal,
         allowed_indexes=(*policy.allowed_indexes, *(str(url) for url in settings.allowed_indexes)),
         allowed_licenses=policy.allowed_licenses,
         covered={name: held.located for name, held in cover.covered.items()},

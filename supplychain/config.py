@@ -7,14 +7,15 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
-import platformdirs
-
+from supplychain import dirs
+from supplychain.dates import parse_date, parse_timestamp
 from supplychain.endpoints import DEFAULTS as ENDPOINT_DEFAULTS
 from supplychain.endpoints import Endpoints
 from supplychain.errors import InputError, UsageError
+from supplychain.internal import InternalScope
 from supplychain.model import Location
 from supplychain.target import Target
 from supplychain.tomlfile import load_toml
@@ -38,18 +39,6 @@ DEFAULT_ALLOWLIST = Path("allowlist.toml")
 _BARE_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
-def cache_dir() -> Path:
-    """HTTP cache directory: ``SUPPLYCHAIN_CACHE_DIR`` or the platform cache dir."""
-    return Path(
-        os.environ.get("SUPPLYCHAIN_CACHE_DIR") or platformdirs.user_cache_dir("supplychain")
-    )
-
-
-def data_dir() -> Path:
-    """Offline databases and the default inventory: ``SUPPLYCHAIN_DATA_DIR`` or the platform data dir."""
-    return Path(os.environ.get("SUPPLYCHAIN_DATA_DIR") or platformdirs.user_data_dir("supplychain"))
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class FileSettings:
     """What a project's configuration file says; every field optional."""
@@ -61,8 +50,7 @@ class FileSettings:
     formats: tuple[str, ...] = ()
     output: str | None = None
     endpoints: Mapping[str, str] = field(default_factory=dict)
-    internal_indexes: tuple[str, ...] = ()
-    internal_patterns: tuple[str, ...] = ()
+    internal: InternalScope = field(default_factory=InternalScope)
     allowed_indexes: tuple[str, ...] = ()
     inventory_db: str | None = None
 
@@ -114,17 +102,22 @@ def _parse(path: Path, section: object, *, prefix: str) -> FileSettings:
         formats=tuple(_strings(section.get("formats", []), f"{prefix}formats", where)),
         output=relative(section.get("output")),
         endpoints=dict(endpoints),
-        internal_indexes=tuple(
-            _strings(section.get("internal-indexes", []), "internal-indexes", where)
-        ),
-        internal_patterns=tuple(
-            _strings(section.get("internal-patterns", []), "internal-patterns", where)
-        ),
+        internal=_internal(section, prefix, where),
         allowed_indexes=tuple(
             _strings(section.get("allowed-indexes", []), "allowed-indexes", where)
         ),
         inventory_db=section.get("inventory-db"),
     )
+
+
+def _internal(section: Mapping[str, list[object]], prefix: str, where: Location) -> InternalScope:
+    """The one InternalScope of a run; an index that names no server would silently match nothing."""
+    indexes = _strings(section.get("internal-indexes", []), "internal-indexes", where)
+    patterns = _strings(section.get("internal-patterns", []), "internal-patterns", where)
+    try:
+        return InternalScope(indexes=tuple(map(SafeUrl, indexes)), patterns=tuple(patterns))
+    except ValueError as problem:
+        raise InputError(f"{prefix}internal-indexes: {problem}", location=where) from None
 
 
 def _strings(values: list[object], key: str, where: Location) -> list[str]:
@@ -154,8 +147,7 @@ class AuditConfig:
     exemptions: Path | None = None
     formats: tuple[str, ...] = ()
     output_dir: Path = Path("reports")
-    internal_indexes: tuple[SafeUrl, ...] = ()
-    internal_patterns: tuple[str, ...] = ()
+    internal: InternalScope = field(default_factory=InternalScope)
     allowed_indexes: tuple[SafeUrl, ...] = ()
     inventory_db: str | None = None
 
@@ -231,16 +223,15 @@ def merge(flags: Flags, *, cwd: Path | None = None) -> AuditConfig:
         no_deps=given.no_deps,
         offline=offline,
         endpoints=Endpoints.load(file.endpoints),
-        cache_dir=cache_dir(),
-        data_dir=data_dir(),
+        cache_dir=dirs.cache_dir(),
+        data_dir=dirs.data_dir(),
         policy=flags.policy or file.policy or "sl3",
         allowlist=flags.allowlist or _allowlist(file, cwd),
         exemptions=flags.exemptions or (Path(file.exemptions) if file.exemptions else None),
         # ``--format json,sarif`` and ``--format json --format sarif`` mean the same.
         formats=tuple(part.strip() for item in formats for part in item.split(",") if part.strip()),
         output_dir=flags.output or Path(file.output or "reports"),
-        internal_indexes=tuple(SafeUrl(url) for url in file.internal_indexes),
-        internal_patterns=file.internal_patterns,
+        internal=file.internal,
         allowed_indexes=tuple(SafeUrl(url) for url in file.allowed_indexes),
         inventory_db=file.inventory_db,
     )
@@ -270,13 +261,12 @@ def parse_exclude_newer(value: str | None) -> datetime | None:
         return None
     if _BARE_DATE.fullmatch(value):
         try:
-            next_day = date.fromisoformat(value) + timedelta(days=1)
+            next_day = parse_date(value) + timedelta(days=1)
             next_midnight = datetime.combine(next_day, time()).astimezone()  # naive: local time
         except (ValueError, OverflowError):
             raise UsageError(f"--exclude-newer {value!r} is not a calendar date") from None
         return next_midnight.astimezone(UTC)
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return parse_timestamp(value, assume_utc=True)
     except ValueError:
         raise UsageError(f"--exclude-newer {value!r} is not an RFC 3339 timestamp or date") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

@@ -94,6 +94,15 @@ def test_refetching_keeps_one_stored_answer_per_request_and_offline_reads_the_ne
     assert visible == 1  # before: one more copy of the answer per run, without bound
 
 
+def test_a_retry_after_date_in_utc_of_unknown_source_is_honoured(server: ReplayServer) -> None:
+    """``-0000`` parsed naive, and subtracting it from an aware now raised TypeError mid-fetch."""
+    past = "Thu, 01 Jan 2026 00:00:00 -0000"
+    replies = iter([Reply(503, b"", {"Retry-After": past}), Reply(200, b"[]")])
+    server.handlers.append(lambda method, path, body: next(replies))
+    assert fetch(HttpSettings(), server.url + "/x")[0] == b"[]"
+    assert len(server.requests) == 2
+
+
 def test_429_with_retry_after_is_retried_then_succeeds(server: ReplayServer) -> None:
     replies = iter([Reply(429, b"", {"Retry-After": "0"}), Reply(200, b"[]")])
     server.handlers.append(lambda method, path, body: next(replies))
@@ -120,6 +129,13 @@ def test_retries_print_nothing_and_log_without_credentials(
         ("GET https://u:p@h.example/simple/ 503", "GET https://***@h.example/simple/ 503"),
         ("'http://tok@h/x' and git+https://a:b@g/r", "'http://***@h/x' and git+https://***@g/r"),
         ("mail me at a@b.example, https://h/x", "mail me at a@b.example, https://h/x"),
+        # A quote is legal in userinfo (RFC 3986 sub-delims); the report scrubber left it whole.
+        ("pkg @ https://u:it's@h/x.whl", "pkg @ https://***@h/x.whl"),
+        ('{"url": "https://u:p\\"w@h/x"}', '{"url": "https://***@h/x"}'),
+        # urllib and httpx take the LAST "@" of the authority; every scrubber left "ss" in view.
+        ("https://u:p@ss@h/x", "https://***@h/x"),
+        # After "?" or "#" an "@" is no userinfo; the input scrubber masked the host away.
+        ("https://h.example?next=a@b and https://h.example#x@y", "https://h.example?next=a@b and https://h.example#x@y"),
     ],
 )
 def test_scrub_masks_userinfo_in_free_text(text: str, expected: str) -> None:

@@ -21,6 +21,7 @@ from supplychain.cli import app
 from supplychain.cli.common import PathArg, TargetFlags, run_with_http, target_options
 from supplychain.clock import Clock, SystemClock
 from supplychain.config import DEFAULT_ALLOWLIST, AuditConfig
+from supplychain.dates import parse_date
 from supplychain.errors import UsageError
 from supplychain.model import JSON, PackageRef, ResolvedPackage
 from supplychain.net.http import Http
@@ -74,7 +75,7 @@ def _context(config: AuditConfig, http: Http) -> SourceContext:
 
 def _day(value: str) -> date:
     try:
-        return date.fromisoformat(value)
+        return parse_date(value)
     except ValueError:
         raise UsageError(f"--expires {value!r} is not a date YYYY-MM-DD") from None
 

@@ -10,6 +10,7 @@ import typer
 from packaging.utils import canonicalize_name
 
 from supplychain import config as settings
+from supplychain import dirs
 from supplychain.cli import app
 from supplychain.cli.common import PathArg, TargetFlags, run_with_http, target_options
 from supplychain.clock import Clock, SystemClock
@@ -34,7 +35,7 @@ FormatOpt = Annotated[str, typer.Option("--format", help="text or json.")]
 
 def database_url(flag: str | None, cwd: Path | None = None) -> str:
     """``--db`` over ``[tool.supplychain] inventory-db`` over the SQLite file in the data dir."""
-    return settings.inventory_db(flag, cwd) or default_url(settings.data_dir())
+    return settings.inventory_db(flag, cwd) or default_url(dirs.data_dir())
 
 
 def _check_format(output: str) -> None:

@@ -9,11 +9,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import email.utils
 import hashlib
 import json
 import logging
-import os
 import re
 import socket
 import zlib
@@ -25,6 +23,7 @@ from typing import Any, Protocol
 import httpx
 import stamina
 
+from supplychain.dates import http_date
 from supplychain.errors import (
     FetchError,
     HttpStatusError,
@@ -32,6 +31,7 @@ from supplychain.errors import (
     OfflineMiss,
     ResponseTooLarge,
 )
+from supplychain.files import private_file
 from supplychain.urls import SafeUrl, guard_library_logs, redact
 
 USER_AGENT = "supplychain/0.1 (+https://pypi.org/project/supplychain/)"
@@ -286,7 +286,7 @@ class Http:
                 raise HttpStatusError(f"{redact(current)}: HTTP {status}", status=status)
             caching = response.extensions.get("caching") or {}
             if caching.get("from_cache") and not caching.get("revalidated"):
-                sent = _http_date(response.headers.get("Date"))
+                sent = http_date(response.headers.get("Date"))
                 if sent is not None:
                     self._learned[raw] = sent
             return FetchedResponse(
@@ -437,24 +437,13 @@ def _inflate(decoder: Any, data: bytes, room: int, url: str) -> list[bytes]:
     return pieces
 
 
-def _http_date(value: str | None) -> dt.datetime | None:
-    if not value:
-        return None
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
-
-
 def _retry_after(value: str | None) -> float | None:
     if not value:
         return None
     if value.strip().isdigit():
         return float(value.strip())
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    when = http_date(value)
+    if when is None:
         return None
     return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
 
@@ -522,10 +511,7 @@ def _cached(base: httpx.AsyncBaseTransport, cache_dir: Path) -> httpx.AsyncBaseT
 
     from supplychain.net.http_store import LatestOnlyStorage
 
-    cache_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     database = cache_dir / "http-cache.sqlite"
-    if not database.exists():
-        database.touch(mode=0o600)
-    os.chmod(database, 0o600)
+    private_file(database)
     storage = LatestOnlyStorage(database)
     return AsyncCacheTransport(next_transport=base, storage=storage, rfc=True)

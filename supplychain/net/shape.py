@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
+from supplychain.dates import NoTimeZone, parse_timestamp
+
 T = TypeVar("T")
 
 
@@ -39,12 +41,11 @@ def parse_time(value: object, what: str) -> datetime:
     """ISO 8601 with a time zone (``Z`` included) → aware datetime; anything else is a shape error."""
     text = expect(value, str, what)
     try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return parse_timestamp(text)
+    except NoTimeZone:
+        raise ShapeError(f"{what} {text!r} has no timezone") from None
     except ValueError:
         raise ShapeError(f"{what} {text!r} is not an ISO 8601 time") from None
-    if parsed.tzinfo is None:
-        raise ShapeError(f"{what} {text!r} has no timezone")
-    return parsed
 
 
 def strings(value: object, what: str) -> tuple[str, ...]:

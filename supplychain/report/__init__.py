@@ -6,13 +6,12 @@ files atomically (temporary file, fsync, rename), so a CI job never uploads half
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
 from supplychain.errors import UsageError
+from supplychain.files import write_atomic
 from supplychain.result import AuditResult
 
 
@@ -87,24 +86,6 @@ class _Renderers(Mapping[str, Renderer]):
 RENDERERS: Mapping[str, Renderer] = _Renderers()
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write via a temporary file in the same folder, fsync, then rename over ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    umask = os.umask(0o022)
-    os.umask(umask)
-    try:
-        os.fchmod(fd, 0o666 & ~umask)  # mkstemp makes 0600; a report is an ordinary file
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-
-
 def write_reports(result: AuditResult, formats: Sequence[str], output_dir: Path) -> list[Path]:
     """Render each format (all before writing any, so a renderer bug leaves no partial set)."""
     unknown = sorted(set(formats) - set(RENDERERS))
@@ -119,4 +100,4 @@ def write_reports(result: AuditResult, formats: Sequence[str], output_dir: Path)
     return [path for path, _ in rendered]
 
 
-__all__ = ["RENDERERS", "Renderer", "write_atomic", "write_reports"]
+__all__ = ["RENDERERS", "Renderer", "write_reports"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -11,14 +10,6 @@ from packaging.utils import NormalizedName
 from supplychain.model import JSON, Action, Finding
 from supplychain.report.facts_json import iso
 from supplychain.result import AuditResult
-
-# scheme://user:secret@host — any userinfo left in free text (warnings, messages) is masked.
-_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)[^/\s@\"'<>]+@")
-
-
-def scrub(text: str) -> str:
-    """Mask credentials in URLs anywhere in rendered text: defence in depth over SafeUrl."""
-    return _USERINFO.sub(r"\g<scheme>***@", text)
 
 
 def plain(value: object) -> JSON:

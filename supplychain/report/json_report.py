@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 
 from supplychain.model import JSON
-from supplychain.report.common import finding_json, finding_key, freshness_json, plain, scrub
+from supplychain.report.common import finding_json, finding_key, freshness_json, plain
 from supplychain.report.facts_json import iso
 from supplychain.report.graph_json import graph_document
 from supplychain.result import AuditResult
 from supplychain.target import Target
+from supplychain.urls import scrub
 
 SCHEMA_ID = "audit-1"
 

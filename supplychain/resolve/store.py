@@ -9,11 +9,10 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Protocol
 
+from supplychain.files import write_atomic
 from supplychain.resolve.core_metadata import CoreMetadata
 
 _VERSION = 2  # 1 could hold the JSON API's requires_dist, which can disagree with the wheel
@@ -67,8 +66,4 @@ class MetadataStore:
             return
         body = json.dumps({"requires": metadata.requires, "reason": metadata.reason})
         with contextlib.suppress(OSError):
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-            with os.fdopen(handle, "w") as stream:
-                stream.write(body)
-            os.replace(temporary, path)
+            write_atomic(path, body, private=True, durable=False)

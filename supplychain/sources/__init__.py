@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 from supplychain.clock import Clock
 from supplychain.endpoints import Endpoints
+from supplychain.internal import InternalScope
 from supplychain.model import PackageRef, ResolvedPackage, Signal
 from supplychain.net.http import Http
 from supplychain.progress import Progress
@@ -30,8 +31,7 @@ class SourceSettings:
     cache_dir: Path | None = None  # the facts cache; None: no cache
     data_dir: Path  # offline advisory and popularity datasets
     inventory_db: str | None = None
-    internal_indexes: tuple[SafeUrl, ...] = ()
-    internal_patterns: tuple[str, ...] = ()
+    internal: InternalScope = field(default_factory=InternalScope)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

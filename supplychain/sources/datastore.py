@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from packaging.utils import NormalizedName, canonicalize_name
 
+from supplychain.dates import timestamp_or_none
 from supplychain.errors import AdvisoryDataError, InputError
+from supplychain.files import write_atomic
 from supplychain.sources.archives import ArchiveLimits, iter_members
 from supplychain.sources.osv_records import OsvRecord, load_record, parse_record
 
@@ -40,33 +40,10 @@ class DatasetStatus:
     records: int
 
 
-def _parse_time(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
 def _write_atomic(path: Path, data: bytes) -> None:
-    """Temp file in the same directory, fsync, rename: readers see the old or the new file.
-
-    The directory is private like the files (mkstemp makes 0600): what an organisation audits,
-    and the data its verdicts rest on, are not for other local users to read or swap.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    """What an organisation audits, and the data its verdicts rest on, are not for other local users
+    to read or swap: private, and replaced atomically."""
+    write_atomic(path, data, private=True)
 
 
 def records_from_archive(path: Path) -> list[OsvRecord]:
@@ -102,7 +79,7 @@ class DataStore:
             DatasetStatus(
                 name=name,
                 path=self.root / str(entry.get("file", "")),
-                as_of=_parse_time(entry.get("as_of")),
+                as_of=timestamp_or_none(entry.get("as_of")),
                 records=int(entry.get("records", 0)),
             )
             for name, entry in sorted(self.manifest().items())
@@ -202,7 +179,9 @@ class DataStore:
                 lines.append(line)
                 offset += len(line)
             modified = [
-                t for r in chosen if (t := _parse_time(r.modified)) is not None and (now is None or t <= now)
+                t
+                for r in chosen
+                if (t := timestamp_or_none(r.modified)) is not None and (now is None or t <= now)
             ]
             as_of = max(modified).isoformat() if modified else None
             _write_atomic(self.root / f"{dataset}.jsonl", b"".join(lines))
@@ -273,7 +252,7 @@ _TOP_MEMO: dict[tuple[str, int, int], TopPackages] = {}
 def _top_from_json(raw: object, origin: str) -> TopPackages:
     if not isinstance(raw, dict) or not isinstance(raw.get("rows"), list):
         raise InputError(f"{origin}: not a top-packages dataset (needs a 'rows' list)")
-    as_of = _parse_time(str(raw.get("last_update", "")))
+    as_of = timestamp_or_none(str(raw.get("last_update", "")))
     if as_of is None:
         raise InputError(f"{origin}: 'last_update' is missing or not a date")
     downloads: dict[NormalizedName, int] = {}

@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
 import sqlite3
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -24,6 +23,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from supplychain.dates import parse_timestamp
+from supplychain.files import private_file
 from supplychain.model import (
     Known,
     Maintainer,
@@ -78,12 +79,9 @@ def _boolean(value: Any) -> bool:
 
 def _time(value: Any) -> datetime:
     try:
-        parsed = datetime.fromisoformat(_text(value))
-    except ValueError:
+        return parse_timestamp(_text(value))
+    except ValueError:  # NoTimeZone too: every stored time has its offset
         raise _Invalid from None
-    if parsed.tzinfo is None:
-        raise _Invalid
-    return parsed
 
 
 def _maintainers(value: Any) -> tuple[Maintainer, ...]:
@@ -222,9 +220,9 @@ def _fingerprint(config: SourceSettings) -> str:
         *(getattr(config.endpoints, name).reveal() for name in _ENDPOINTS),
         *(url.reveal() for url in config.index_urls),
         "|",
-        *(url.reveal() for url in config.internal_indexes),
+        *(url.reveal() for url in config.internal.indexes),
         "|",
-        *config.internal_patterns,
+        *config.internal.patterns,
         "|",
         config.target.platform,
         str(config.target.python_version),
@@ -301,7 +299,7 @@ class FactsCache:
         if not rows:
             return
         try:
-            _private(self.path)
+            private_file(self.path)
             with contextlib.closing(sqlite3.connect(self.path, timeout=5.0)) as db, db:
                 db.execute(
                     "CREATE TABLE IF NOT EXISTS facts (key TEXT PRIMARY KEY, stored_at REAL, body TEXT)"
@@ -309,10 +307,3 @@ class FactsCache:
                 db.executemany("INSERT OR REPLACE INTO facts VALUES (?, ?, ?)", rows)
         except (sqlite3.Error, OSError):
             return
-
-
-def _private(path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    if not path.exists():
-        path.touch(mode=0o600)
-    os.chmod(path, 0o600)

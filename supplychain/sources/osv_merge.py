@@ -9,6 +9,7 @@ from cvss import CVSS3, CVSS4
 from cvss.exceptions import CVSSError
 from packaging.version import InvalidVersion, Version
 
+from supplychain.dates import timestamp_or_none
 from supplychain.model import Advisory, AdvisoryKind, Severity
 from supplychain.sources.osv_records import OsvRecord
 
@@ -83,13 +84,7 @@ def group(records: Sequence[OsvRecord]) -> list[list[OsvRecord]]:
 
 
 def _published(records: Sequence[OsvRecord]) -> datetime | None:
-    found = []
-    for record in records:
-        try:
-            if record.published:
-                found.append(datetime.fromisoformat(record.published.replace("Z", "+00:00")))
-        except ValueError:
-            continue
+    found = [when for when in (timestamp_or_none(r.published) for r in records) if when is not None]
     return min(found) if found else None
 
 

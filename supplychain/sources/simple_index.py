@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import fnmatch
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from urllib.parse import quote
@@ -60,11 +59,12 @@ def page_url(index: SafeUrl, name: str) -> str:
     return f"{index.reveal()}{quote(name)}/"
 
 
-def is_internal(package: ResolvedPackage, config: SourceSettings) -> bool:
-    index = index_of(package, config).public.rstrip("/")
-    if any(index == internal.public.rstrip("/") for internal in config.internal_indexes):
-        return True
-    return any(fnmatch.fnmatchcase(package.ref.name, pattern) for pattern in config.internal_patterns)
+def served_by(package: ResolvedPackage, config: SourceSettings) -> SafeUrl | None:
+    """What the sources ask ``config.internal`` about: the index as the index sources see it (the
+    policy reads the same value back as the ``index`` fact), else the direct URL."""
+    if package.origin.kind in {OriginKind.INDEX, OriginKind.UNKNOWN}:
+        return index_of(package, config)
+    return package.origin.url
 
 
 class SimpleIndexSource:
@@ -82,7 +82,7 @@ class SimpleIndexSource:
         now = context.clock.now()
         index = index_of(package, context.config)
         patch: dict[str, Signal[object]] = {"index": Known(value=index.public, source=SOURCE, fetched_at=now)}
-        internal = is_internal(package, context.config)
+        internal = context.config.internal.is_internal(package.ref.name, index)
         url = page_url(index, package.ref.name)
         try:
             page = await fetch_page(context.http, url, package.ref.version)

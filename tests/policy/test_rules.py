@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from supplychain.internal import InternalScope
 from supplychain.model import (
     Action,
     InternalUsage,
@@ -204,13 +205,12 @@ def test_low_use_internal_only_for_internal_packages() -> None:
             "six",
             params=params,
             facts_change={"internal_usage": usage},
-            internal_patterns=("six",),
+            internal=InternalScope(patterns=("six",)),
         )
     )
     assert "used by 1 environment(s)" in out[0].message
-    assert missing(run("low-use-internal", "six", params=params, internal_patterns=("six",))) == [
-        "internal_usage"
-    ]
+    six_internal = InternalScope(patterns=("six",))
+    assert missing(run("low-use-internal", "six", params=params, internal=six_internal)) == ["internal_usage"]
 
 
 def test_young_project_and_fresh_release() -> None:
@@ -271,8 +271,40 @@ def test_untrusted_source() -> None:
     assert run("untrusted-source", "six", params={"allow_direct": True}, package_change={"origin": vcs}) == []
 
 
+@pytest.mark.parametrize(
+    ("allowed", "served"),
+    [
+        ("https://pkgs.corp.example", "https://pkgs.corp.example.attacker.net/simple/"),
+        ("http://127.0.0.1:1873", "http://127.0.0.1:18734/simple/"),
+        ("https://pkgs.corp.example/simple", "https://pkgs.corp.example/simple-mirror/"),
+    ],
+)
+def test_untrusted_source_a_look_alike_of_an_allowed_index_is_not_allowed(allowed: str, served: str) -> None:
+    """A string prefix let a look-alike host, port or path pass as the allowed index."""
+    out = run(
+        "untrusted-source",
+        "six",
+        params={"allow_direct": False},
+        facts_change={"index": k(served)},
+        allowed_indexes=(allowed,),
+    )
+    assert [hit.evidence for hit in hits(out)] == [{"index": served}]
+
+
+def test_untrusted_source_same_index_in_another_spelling_is_allowed() -> None:
+    served = "https://***@PKGS.corp.example:443/simple/"
+    out = run(
+        "untrusted-source",
+        "six",
+        params={"allow_direct": False},
+        facts_change={"index": k(served)},
+        allowed_indexes=("https://pkgs.corp.example/simple",),
+    )
+    assert out == []
+
+
 def test_dependency_confusion() -> None:
-    internal = {"internal_indexes": ("https://pypi.internal.example/simple/",)}
+    internal = {"internal": InternalScope(indexes=(SafeUrl("https://pypi.internal.example/simple/"),))}
     on_internal = {"index": k("https://pypi.internal.example/simple/")}
     out = hits(run("dependency-confusion", "six", facts_change=on_internal, **internal))
     assert out[0].message == "internal package six also exists on public PyPI"
