@@ -5,13 +5,11 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
-from packaging.utils import NormalizedName
 
 from supplychain.dates import NoTimeZone, http_date, parse_date, parse_timestamp, timestamp_or_none
-from supplychain.resolve.index import parse_page
+from supplychain.net.simple import parse_json_page
 from supplychain.sources.osv_merge import merge
 from supplychain.sources.osv_records import parse_record
-from supplychain.urls import SafeUrl
 
 NOON = datetime(2026, 1, 2, 12, 0, tzinfo=UTC)
 
@@ -62,8 +60,7 @@ def test_http_dates(value: str | None, expected: datetime | None) -> None:
 def test_a_bare_upload_time_on_an_index_page_is_utc() -> None:
     """It stayed naive, and the resolver's ``upload_time >= exclude_newer`` raised TypeError."""
     wheel = {"filename": "six-1.17.0-py2.py3-none-any.whl", "url": "x", "upload-time": "2026-01-02T12:00:00"}
-    index = SafeUrl("https://i.example/simple/")
-    parsed = parse_page(NormalizedName("six"), index, "https://i.example/simple/six/", {"files": [wheel]})
+    parsed = parse_json_page({"files": [wheel]}, "https://i.example/simple/six/")
     assert parsed.files[0].upload_time == NOON
 
 

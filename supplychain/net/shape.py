@@ -37,11 +37,15 @@ def optional(value: object, kind: type[T], what: str) -> T | None:
     return None if value is None else expect(value, kind, what)
 
 
-def parse_time(value: object, what: str) -> datetime:
-    """ISO 8601 with a time zone (``Z`` included) → aware datetime; anything else is a shape error."""
+def parse_time(value: object, what: str, *, assume_utc: bool = False) -> datetime:
+    """ISO 8601 with a time zone (``Z`` included) → aware datetime; anything else is a shape error.
+
+    ``assume_utc`` is for formats defined as UTC (PEP 700's ``upload-time``), where a missing ``Z`` is
+    a sloppy writer, not another time zone.
+    """
     text = expect(value, str, what)
     try:
-        return parse_timestamp(text)
+        return parse_timestamp(text, assume_utc=assume_utc)
     except NoTimeZone:
         raise ShapeError(f"{what} {text!r} has no timezone") from None
     except ValueError:

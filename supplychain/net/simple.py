@@ -182,7 +182,9 @@ def _json_file(raw: object, where: str, page_url: str) -> DistributionFile:
         # PEP 691: a non-empty string is a reason; pip reads an empty one as "not yanked"
         yanked=bool(yanked),
         yanked_reason=yanked if isinstance(yanked, str) and yanked else None,
-        upload_time=None if uploaded is None else parse_time(uploaded, f"{where}.upload-time"),
+        upload_time=(
+            None if uploaded is None else parse_time(uploaded, f"{where}.upload-time", assume_utc=True)
+        ),
         size=size,
         core_metadata=metadata,
         core_metadata_hashes=metadata_hashes,
