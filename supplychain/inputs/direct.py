@@ -69,12 +69,17 @@ def url_requirement(
     if named is None and (split := _URL_MARKER.search(text)):
         url, marker = text[: split.start()].strip(), text[split.end() :].strip()
     base, _, fragment = url.partition("#")
+    try:
+        filename = unquote(urlsplit(base).path.rsplit("/", 1)[-1])
+        _ = urlsplit(base.partition("+")[2] or base).port
+    except ValueError as problem:  # an unclosed '[' host, a port out of range
+        raise InputError(f"invalid URL {scrub(base)[:100]!r}: {problem}", location=location) from None
     egg = _fragment_values(fragment).get("egg", "") if fragment else ""
     egg_match = _EXTRAS.match(egg) if egg else None
     name = named.name if named else (egg_match.group("body") if egg_match else None)
     extras = (egg_match.group("extras") or "") if egg_match else ""
     if name is None:
-        name = _name_from_filename(unquote(urlsplit(base).path.rsplit("/", 1)[-1]))
+        name = _name_from_filename(filename)
     if name is None:
         raise InputError(
             f"cannot learn the project name of {SafeUrl(base)}: add '#egg=<name>' or write '<name> @ <url>'",

@@ -10,6 +10,7 @@ from supplychain.errors import InputError
 from supplychain.files import read_capped
 from supplychain.inputs import InputOptions
 from supplychain.inputs.lockfile import at, digest, marker, package_ref, sorted_hashes
+from supplychain.inputs.validate import checked
 from supplychain.locate import line_of
 from supplychain.model import Location, LockedPackage, LockedSet, Origin, OriginKind, normalize
 from supplychain.urls import SafeUrl
@@ -74,12 +75,14 @@ class PipfileLockInput:
                 package = _package(name, entry, where, sources)
                 packages.setdefault(package.ref.name, package)  # default wins over develop
         indexes = sorted({url for url in sources.values() if isinstance(url, str)})
-        return LockedSet(
-            kind=self.id,
-            path=file,
-            packages=tuple(packages[name] for name in sorted(packages)),
-            roots=(),
-            index_urls=tuple(SafeUrl(url) for url in indexes),
+        return checked(
+            LockedSet(
+                kind=self.id,
+                path=file,
+                packages=tuple(packages[name] for name in sorted(packages)),
+                roots=(),
+                index_urls=tuple(SafeUrl(url) for url in indexes),
+            )
         )
 
 

@@ -24,6 +24,7 @@ from supplychain.inputs.lockfile import (
     roots_from_pyproject,
     sorted_hashes,
 )
+from supplychain.inputs.validate import checked
 from supplychain.locate import array_lines, line_of, top_level_line
 from supplychain.model import (
     Location,
@@ -86,12 +87,14 @@ class PoetryLockInput:
                 )
             )
         roots = roots_from_pyproject(path, options.extras, options.groups) or ()
-        return LockedSet(
-            kind=self.id,
-            path=file,
-            packages=tuple(packages),
-            roots=roots,
-            index_urls=tuple(SafeUrl(url) for url in sorted(indexes)),
+        return checked(
+            LockedSet(
+                kind=self.id,
+                path=file,
+                packages=tuple(packages),
+                roots=roots,
+                index_urls=tuple(SafeUrl(url) for url in sorted(indexes)),
+            )
         )
 
 

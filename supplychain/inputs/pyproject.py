@@ -18,6 +18,7 @@ from supplychain.inputs import InputOptions
 from supplychain.inputs.poetry_deps import PoetryReader
 from supplychain.inputs.requirements_txt import read_requirements
 from supplychain.inputs.uv_sources import UvSources
+from supplychain.inputs.validate import checked
 from supplychain.locate import Locator
 from supplychain.model import DeclaredRequirement, Location, RequirementSet
 from supplychain.tomlfile import load_toml
@@ -68,11 +69,13 @@ def read_pyproject(
         sources = UvSources(path, locator, uv)
         requirements = sources.apply(requirements)
         index_urls = index_urls or sources.index_urls()
-    return RequirementSet(
-        kind="pyproject",
-        path=str(path),
-        requirements=tuple(requirements),
-        index_urls=index_urls,
+    return checked(
+        RequirementSet(
+            kind="pyproject",
+            path=str(path),
+            requirements=tuple(requirements),
+            index_urls=index_urls,
+        )
     )
 
 

@@ -24,6 +24,7 @@ from supplychain.inputs.direct import (
     local_requirement,
     url_requirement,
 )
+from supplychain.inputs.validate import checked
 from supplychain.model import DeclaredRequirement, Location, Origin, RequirementSet
 from supplychain.urls import SafeUrl, scrub
 
@@ -94,21 +95,23 @@ class RequirementsTxtInput:
 
 
 def read_requirements(path: Path, *, kind: str = "requirements") -> RequirementSet:
-    """Parse ``path`` and every file it includes; markers are kept, not evaluated."""
+    """Parse ``path`` and every file it includes; markers are kept (checked evaluable), not evaluated."""
     collected = _Collected()
     _parse_file(path, collected, stack=(), constraint=False, where=None)
     index_urls: list[SafeUrl] = []
     if collected.index_url is not None or collected.extra_index_urls:
         index_urls.append(collected.index_url or SafeUrl(DEFAULTS["index"]))
         index_urls.extend(url for url in collected.extra_index_urls if url not in index_urls)
-    return RequirementSet(
-        kind=kind,
-        path=str(path),
-        requirements=tuple(collected.requirements),
-        constraints=tuple(collected.constraints),
-        index_urls=tuple(index_urls),
-        find_links=tuple(dict.fromkeys(collected.find_links)),
-        no_index=collected.no_index,
+    return checked(
+        RequirementSet(
+            kind=kind,
+            path=str(path),
+            requirements=tuple(collected.requirements),
+            constraints=tuple(collected.constraints),
+            index_urls=tuple(index_urls),
+            find_links=tuple(dict.fromkeys(collected.find_links)),
+            no_index=collected.no_index,
+        )
     )
 
 
