@@ -18,10 +18,11 @@ from supplychain.endpoints import DEFAULTS
 from supplychain.errors import InputError, UsageError
 from supplychain.inputs import InputOptions
 from supplychain.inputs.direct import (
-    file_url_path,
     file_url_requirement,
     is_url,
     local_requirement,
+    named_reference,
+    reference_version,
     url_requirement,
 )
 from supplychain.inputs.validate import checked
@@ -340,6 +341,7 @@ def parse_requirement_line(
         origin=origin,
         hashes=tuple(sorted(hashes)),
         editable=editable,
+        version=reference_version(requirement, origin) if origin is not None else None,
     )
 
 
@@ -367,19 +369,8 @@ def _requirement_and_origin(
     except InvalidRequirement as problem:
         reason = str(problem).splitlines()[0]
         raise InputError(f"invalid requirement {scrub(text)!r}: {reason}", location=location) from None
-    if requirement.url is not None and (requirement.url.startswith("file:") or not is_url(requirement.url)):
-        return local_requirement(
-            file_url_path(requirement.url) if requirement.url.startswith("file:") else requirement.url,
-            location,
-            base=base,
-            editable=editable,
-            marker=str(requirement.marker) if requirement.marker else "",
-            name=requirement.name,
-            extras=f"[{','.join(sorted(requirement.extras))}]" if requirement.extras else "",
-        )
     if requirement.url is not None:
-        _, origin = url_requirement(requirement.url, location, editable=editable, named=requirement)
-        return requirement, origin
+        return named_reference(requirement, location, base=base, editable=editable)
     if editable:
         raise InputError(f"--editable needs a local path or VCS URL, not {text!r}", location=location)
     return requirement, None
