@@ -6,6 +6,7 @@ directory, so the same file reads the same wherever the audit runs.
 
 from __future__ import annotations
 
+import codecs
 import os
 import re
 import shlex
@@ -30,6 +31,13 @@ from supplychain.model import DeclaredRequirement, Location, Origin, Requirement
 from supplychain.urls import SafeUrl, scrub
 
 MAX_FILE_BYTES = 8 * 1024 * 1024
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+)
 MAX_INCLUDE_DEPTH = 32
 _NAME_PATTERN = re.compile(r"(^|/)[^/]*requirements[^/]*\.txt$|\.in$", re.IGNORECASE)
 _COMMENT = re.compile(r"(^|\s+)#.*$")  # pip's COMMENT_RE: '#' starts a comment only after whitespace
@@ -119,7 +127,7 @@ def read_requirements(path: Path, *, kind: str = "requirements") -> RequirementS
 def _sniff(path: Path) -> bool:
     """A small text file whose first meaningful lines all look like requirement or option lines."""
     try:
-        head = path.read_bytes()[:16384].decode("utf-8")
+        head = decode(path.read_bytes()[:16384])
     except (OSError, UnicodeDecodeError):
         return False
     lines = [_COMMENT.sub("", line).strip() for line in head.splitlines()[:50]]
@@ -143,12 +151,27 @@ def _read_text(path: Path, where: Location | None) -> str:
         what = "cannot read included file" if where else "cannot read"
         raise InputError(f"{what} {str(path)!r}: {problem.strerror}", location=location) from None
     try:
-        text = data.decode("utf-8-sig")
+        text = decode(data)
     except UnicodeDecodeError:
-        raise InputError("not UTF-8 text (binary file?)", location=Location(file=str(path))) from None
+        raise InputError(
+            "not UTF-8 text, nor UTF-16/UTF-32 with a byte-order mark (binary file?)",
+            location=Location(file=str(path)),
+        ) from None
     if "\x00" in text:
         raise InputError("not a text file (contains NUL bytes)", location=Location(file=str(path)))
     return text
+
+
+def decode(data: bytes) -> str:
+    """Text as pip reads it: a UTF-32, UTF-16 or UTF-8 byte-order mark picks the codec, else UTF-8.
+
+    pip's ``auto_decode`` honours these marks (Windows editors write UTF-16 with one); UTF-32 is
+    tested first because its little-endian mark begins with UTF-16's.
+    """
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            return data[len(bom) :].decode(codec)
+    return data.decode("utf-8")
 
 
 def logical_lines(text: str) -> list[_Line]:
