@@ -79,11 +79,15 @@ class PipfileLockInput:
         listed = meta.get("sources", [])
         if not isinstance(listed, list):  # ``"sources": null`` crashed the loop below
             raise InputError("_meta.sources must be an array", location=at(file, line_of(text, '"sources"')))
-        sources = {
-            source.get("name"): source.get("url")
+        sources: dict[object, str] = {
+            source.get("name"): source["url"]
             for source in listed
             if isinstance(source, dict) and isinstance(source.get("url"), str)
         }
+        if any(not url.strip() for url in sources.values()):  # SafeUrl("") raised ValueError: exit 70
+            raise InputError(
+                "_meta.sources has an empty 'url'", location=at(file, line_of(text, '"sources"'))
+            )
         packages: dict[str, LockedPackage] = {}
         for section in SECTIONS:
             table = data.get(section, {})

@@ -103,6 +103,12 @@ def test_pdm_roots_come_from_a_sibling_pyproject(tmp_path: Path) -> None:
             "Pipfile.lock:3: package 'six' has an invalid version 'x!'",
         ),
         (
+            "pipfile-lock",
+            "Pipfile.lock",
+            '{"_meta": {"pipfile-spec": 6,\n  "sources": [{"name": "pypi", "url": ""}]}}',
+            "Pipfile.lock:2: _meta.sources has an empty 'url'",  # found by fuzzing: exit 70 before
+        ),
+        (
             "pdm-lock",
             "pdm.lock",
             '[metadata]\nlock_version = "3.1"\n',
