@@ -60,15 +60,21 @@ def checked_marker(text: str | None, where: Location, what: str, *, lock_file: b
     """The marker, normalised by packaging, or None; one that cannot parse or evaluate is an input error."""
     if text is None or not text.strip():
         return None
+    normalised, problem = _marker_verdict(text, lock_file)
+    if normalised is None:
+        raise InputError(f"{what}: invalid marker {text!r}: {problem}", location=where)
+    return normalised
+
+
+@functools.lru_cache(maxsize=8192)
+def _marker_verdict(text: str, lock_file: bool) -> tuple[str | None, str | None]:
+    """(normalised marker, None), or (None, why not): a lock repeats its markers hundreds of times."""
     try:
         parsed = Marker(text)
     except InvalidMarker as problem:
-        reason = str(problem).splitlines()[0]
-        raise InputError(f"{what}: invalid marker {text!r}: {reason}", location=where) from None
+        return None, str(problem).splitlines()[0]
     unusable = marker_problem(parsed, lock_file=lock_file)
-    if unusable is not None:
-        raise InputError(f"{what}: invalid marker {text!r}: {unusable}", location=where)
-    return str(parsed)
+    return (None, unusable) if unusable is not None else (str(parsed), None)
 
 
 def check_name(name: str, where: Location) -> None:
