@@ -10,13 +10,19 @@ from typing import Generic, TypeAlias, TypeVar
 
 from packaging.requirements import Requirement
 from packaging.utils import NormalizedName, canonicalize_name
-from packaging.version import Version
+from packaging.version import InvalidVersion, Version
 
 from supplychain.urls import SafeUrl
 
 T_co = TypeVar("T_co", covariant=True)
 
 JSON: TypeAlias = "bool | int | float | str | list[JSON] | dict[str, JSON] | None"
+
+
+UNKNOWN_VERSION = Version("0+unknown")
+"""Stands for a version no file states (a VCS checkout, a directory without static metadata, a ``===``
+pin that is not PEP 440). ``PackageRef.version_known`` is then False and every fact that depends on
+the version is Unknown("version unknown"); reports show it as ``0+unknown``, never as a real version."""
 
 
 def normalize(name: str) -> NormalizedName:
@@ -43,6 +49,11 @@ class PackageRef:
             name=normalize(name),
             version=version if isinstance(version, Version) else Version(version),
         )
+
+    @property
+    def version_known(self) -> bool:
+        """False when the version is ``UNKNOWN_VERSION``: advisories and release facts cannot be matched."""
+        return self.version != UNKNOWN_VERSION
 
     def __str__(self) -> str:
         return f"{self.name}=={self.version}"
@@ -103,6 +114,7 @@ class DeclaredRequirement:
     origin: Origin | None = None  # set for direct URL, VCS, path and editable requirements
     hashes: tuple[str, ...] = ()
     editable: bool = False
+    version: Version | None = None  # a direct reference's version when its file name, #egg= or metadata says
 
     @property
     def name(self) -> NormalizedName:
@@ -110,10 +122,21 @@ class DeclaredRequirement:
 
     @property
     def pinned_version(self) -> Version | None:
-        """The version when the specifier is exactly one ``==``/``===`` without wildcard."""
+        """The version when the specifier is exactly one ``==``/``===`` without wildcard.
+
+        A direct reference has no specifier: its ``version`` is given (None when the reference states
+        none); a ``===`` pin that is not PEP 440 is pinned to a version nobody can compare.
+        """
+        if self.origin is not None:
+            return self.version
         specs = list(self.requirement.specifier)
         if len(specs) == 1 and specs[0].operator in {"==", "==="} and "*" not in specs[0].version:
-            return Version(specs[0].version)
+            try:
+                return Version(specs[0].version)
+            except InvalidVersion:
+                if specs[0].operator == "===":
+                    return UNKNOWN_VERSION
+                raise
         return None
 
 

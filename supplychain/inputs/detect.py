@@ -7,11 +7,11 @@ installed), else the running interpreter's own environment.
 from __future__ import annotations
 
 import fnmatch
-import sysconfig
 from pathlib import Path
 
 from supplychain.errors import InputError, UsageError
 from supplychain.inputs import INPUTS, InputOptions, reader
+from supplychain.inputs.site_packages import is_environment, running_prefix
 from supplychain.model import InputSet, Location
 
 # Project files in the order a project directory is read: what is installed beats what is declared.
@@ -54,7 +54,7 @@ def load_input(path: Path | None, *, input_format: str | None, options: InputOpt
         ) from None
     if not exists:
         raise InputError(f"{path} does not exist", location=Location(file=str(path)))
-    if path.is_dir() and input_format is None and not _is_environment(path):
+    if path.is_dir() and input_format is None and not is_environment(path):
         found = _project_file(path)
         if found is not None:
             path, input_format = found
@@ -66,7 +66,7 @@ def load_input(path: Path | None, *, input_format: str | None, options: InputOpt
 def detect_kind(path: Path) -> str:
     """The INPUTS id for an existing ``path``; InputError when no reader recognises it."""
     if path.is_dir():
-        if _is_environment(path):
+        if is_environment(path):
             return "installed"
         found = _project_file(path)
         if found is None:
@@ -96,17 +96,6 @@ def _unknown(path: Path) -> InputError:
     )
 
 
-def _is_environment(directory: Path) -> bool:
-    """A virtual environment (``pyvenv.cfg``) or a site-packages directory (``*.dist-info`` inside)."""
-    if (directory / "pyvenv.cfg").is_file():
-        return True
-    try:
-        return any(child.suffix == ".dist-info" and child.is_dir() for child in directory.iterdir())
-    except OSError as problem:
-        location = Location(file=str(directory))
-        raise InputError(f"cannot list {directory}: {problem.strerror}", location=location) from None
-
-
 def _project_file(directory: Path) -> tuple[Path, str] | None:
     for name, input_id in PROJECT_FILES:
         candidate = directory / name
@@ -134,11 +123,7 @@ def _file_in(directory: Path, input_format: str | None) -> Path:
 def _default_input(cwd: Path, input_format: str | None) -> tuple[Path, str]:
     """No path given: the working directory's project files, else the running environment."""
     if input_format == "installed":
-        return _running_site_packages(), "installed"
+        return running_prefix(), "installed"
     if input_format is not None:
         return _file_in(cwd, input_format), input_format
-    return _project_file(cwd) or (_running_site_packages(), "installed")
-
-
-def _running_site_packages() -> Path:
-    return Path(sysconfig.get_paths()["purelib"])
+    return _project_file(cwd) or (running_prefix(), "installed")

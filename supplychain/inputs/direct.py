@@ -1,14 +1,18 @@
 """Direct references (URLs, VCS, local paths) → a named Requirement and its Origin, without any build.
 
 A project name comes from ``#egg=``, a wheel or sdist file name, or a local directory's static
-metadata (``pyproject.toml`` ``[project].name``, ``[tool.poetry].name``, ``setup.cfg``); when none
-says it, the input is rejected rather than guessed, because finding out would mean running a build.
+metadata (``pyproject.toml`` ``[project].name``, ``[tool.poetry].name``, ``setup.cfg``, ``PKG-INFO``);
+when none says it, the input is rejected rather than guessed, because finding out would mean running
+a build. The version comes from the same places (``#egg=name-version``, the file name, ``PKG-INFO`` or
+a static PEP 621 ``version``); when none says it, it is unknown, never assumed.
 """
 
 from __future__ import annotations
 
 import configparser
 import re
+from email.parser import BytesParser
+from email.policy import compat32
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
@@ -17,9 +21,11 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import (
     InvalidSdistFilename,
     InvalidWheelFilename,
+    canonicalize_name,
     parse_sdist_filename,
     parse_wheel_filename,
 )
+from packaging.version import InvalidVersion, Version
 
 from supplychain.errors import InputError
 from supplychain.model import Location, Origin, OriginKind
@@ -31,6 +37,8 @@ _VCS_SCHEMES = ("git+", "hg+", "svn+", "bzr+")
 _FULL_SHA = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
 _EXTRAS = re.compile(r"^(?P<body>.+?)(?P<extras>\[[^\]]*\])?$", re.DOTALL)
 _URL_MARKER = re.compile(r"\s*;\s")  # pip: after a URL a marker needs "; " since URLs may hold ';'
+_EGG_VERSION = re.compile(r"^(?P<name>[^-]+)-(?P<version>.+)$")  # setuptools: '-' in a name is '_'
+MAX_PKG_INFO_BYTES = 1024 * 1024
 
 
 def is_url(text: str) -> bool:
@@ -69,12 +77,17 @@ def url_requirement(
     if named is None and (split := _URL_MARKER.search(text)):
         url, marker = text[: split.start()].strip(), text[split.end() :].strip()
     base, _, fragment = url.partition("#")
+    try:
+        filename = unquote(urlsplit(base).path.rsplit("/", 1)[-1])
+        _ = urlsplit(base.partition("+")[2] or base).port
+    except ValueError as problem:  # an unclosed '[' host, a port out of range
+        raise InputError(f"invalid URL {scrub(base)[:100]!r}: {problem}", location=location) from None
     egg = _fragment_values(fragment).get("egg", "") if fragment else ""
     egg_match = _EXTRAS.match(egg) if egg else None
-    name = named.name if named else (egg_match.group("body") if egg_match else None)
+    name = named.name if named else (_egg_name(egg_match.group("body")) if egg_match else None)
     extras = (egg_match.group("extras") or "") if egg_match else ""
     if name is None:
-        name = _name_from_filename(unquote(urlsplit(base).path.rsplit("/", 1)[-1]))
+        name = _name_from_filename(filename)
     if name is None:
         raise InputError(
             f"cannot learn the project name of {SafeUrl(base)}: add '#egg=<name>' or write '<name> @ <url>'",
@@ -92,6 +105,25 @@ def url_requirement(
     commit = vcs_commit(base) if scheme.startswith(_VCS_SCHEMES) else None
     requirement = named or _make(name, extras, url, marker, location)
     return requirement, Origin(kind=kind, url=SafeUrl(url), commit=commit)
+
+
+def named_reference(
+    requirement: Requirement, location: Location, *, base: Path, editable: bool = False
+) -> tuple[Requirement, Origin]:
+    """``name @ <url>`` (PEP 508): a ``file:`` URL or bare path is a local path, anything else a URL."""
+    url = requirement.url or ""
+    if url.startswith("file:") or not is_url(url):
+        return local_requirement(
+            file_url_path(url) if url.startswith("file:") else url,
+            location,
+            base=base,
+            editable=editable,
+            marker=str(requirement.marker) if requirement.marker else "",
+            name=requirement.name,
+            extras=f"[{','.join(sorted(requirement.extras))}]" if requirement.extras else "",
+        )
+    _, origin = url_requirement(url, location, editable=editable, named=requirement)
+    return requirement, origin
 
 
 def file_url_path(url: str) -> str:
@@ -141,7 +173,7 @@ def local_requirement(
     if match is None:
         raise InputError("empty local path", location=location)
     extras = extras or match.group("extras") or (egg_match.group("extras") if egg_match else "") or ""
-    egg = egg_match.group("body") if egg_match else None
+    egg = _egg_name(egg_match.group("body")) if egg_match else None
     path = (base / Path(match.group("body"))).resolve()
     try:
         exists, is_dir = path.exists(), path.is_dir()
@@ -163,6 +195,100 @@ def local_requirement(
     return _make(name, extras, uri, marker, location), Origin(kind=kind, url=SafeUrl(uri))
 
 
+def reference_version(requirement: Requirement, origin: Origin) -> Version | None:
+    """The version a direct reference states, or None when nothing short of a build would tell.
+
+    From an ``#egg=name-version`` fragment, a wheel or sdist file name (of this project), or a local
+    directory's static metadata; a VCS reference names a revision, which is not a version.
+    """
+    if origin.url is None:
+        return None
+    base, _, fragment = origin.url.reveal().partition("#")
+    egg = _fragment_values(fragment).get("egg", "") if fragment else ""
+    egg_match = _EXTRAS.match(egg) if egg else None
+    if egg_match and (version := _egg_version(egg_match.group("body"), requirement.name)):
+        return version
+    if origin.kind is OriginKind.VCS:
+        return None
+    if base.startswith("file:"):
+        path = Path(file_url_path(base))
+        if path.is_dir():
+            return directory_version(path)
+        return filename_version(path.name, requirement.name)
+    return filename_version(unquote(urlsplit(base).path.rsplit("/", 1)[-1]), requirement.name)
+
+
+def filename_version(filename: str, name: str) -> Version | None:
+    """The version in a wheel or sdist file name, when the file is of project ``name``."""
+    try:
+        if filename.endswith(".whl"):
+            project, version, _, _ = parse_wheel_filename(filename)
+        elif filename.endswith((".tar.gz", ".zip")):
+            project, version = parse_sdist_filename(filename)
+        else:
+            return None
+    except (InvalidWheelFilename, InvalidSdistFilename, ValueError):  # ValueError: 4,300+ digits
+        return None
+    return version if project == canonicalize_name(name) else None
+
+
+def directory_version(directory: Path) -> Version | None:
+    """A local project's version from static metadata: ``PKG-INFO``, else PEP 621 ``version``.
+
+    ``PKG-INFO`` (an unpacked sdist) always states its version (PEP 643 forbids a dynamic one);
+    ``[project].version`` counts only when ``dynamic`` does not list it.
+    """
+    _, version = _pkg_info(directory)
+    if version is not None:
+        return version
+    pyproject = directory / "pyproject.toml"
+    if not pyproject.is_file():
+        return None
+    project = load_toml(pyproject).get("project")
+    if not isinstance(project, dict) or not isinstance(project.get("version"), str):
+        return None
+    dynamic = project.get("dynamic", [])
+    if isinstance(dynamic, list) and "version" in dynamic:
+        return None
+    return _version(project["version"])
+
+
+def _pkg_info(directory: Path) -> tuple[str | None, Version | None]:
+    """Name and version from a directory's ``PKG-INFO`` (headers only; unreadable means absent)."""
+    path = directory / "PKG-INFO"
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_PKG_INFO_BYTES)
+    except OSError:
+        return None, None
+    headers = BytesParser(policy=compat32).parsebytes(raw, headersonly=True)
+    name, version = headers.get("Name"), headers.get("Version")
+    return (
+        name.strip() or None if isinstance(name, str) else None,
+        _version(version) if isinstance(version, str) else None,
+    )
+
+
+def _version(text: str) -> Version | None:
+    try:
+        return Version(text.strip())
+    except (InvalidVersion, ValueError):
+        return None
+
+
+def _egg_name(body: str) -> str:
+    """The project of an ``#egg=`` fragment: ``name`` or setuptools' ``name-version``."""
+    match = _EGG_VERSION.match(body)
+    return match.group("name") if match and _version(match.group("version")) else body
+
+
+def _egg_version(body: str, name: str) -> Version | None:
+    match = _EGG_VERSION.match(body)
+    if match is None or canonicalize_name(match.group("name")) != canonicalize_name(name):
+        return None
+    return _version(match.group("version"))
+
+
 def _name_from_filename(filename: str) -> str | None:
     try:
         if filename.endswith(".whl"):
@@ -175,7 +301,7 @@ def _name_from_filename(filename: str) -> str | None:
 
 
 def _name_from_directory(directory: Path) -> str | None:
-    """Static metadata only: pyproject ``[project].name``, ``[tool.poetry].name``, ``setup.cfg``."""
+    """Static metadata only: ``[project].name``, ``[tool.poetry].name``, ``setup.cfg``, ``PKG-INFO``."""
     pyproject = directory / "pyproject.toml"
     if pyproject.is_file():
         data = load_toml(pyproject)
@@ -191,8 +317,9 @@ def _name_from_directory(directory: Path) -> str | None:
         parser = configparser.RawConfigParser()
         try:
             parser.read_string(setup_cfg.read_text(encoding="utf-8"), source=str(setup_cfg))
+            name = parser.get("metadata", "name", fallback=None)
         except (configparser.Error, UnicodeDecodeError, OSError):
-            return None
-        name = parser.get("metadata", "name", fallback=None)
-        return name.strip() or None if name else None
-    return None
+            name = None
+        if name and name.strip():
+            return name.strip()
+    return _pkg_info(directory)[0]

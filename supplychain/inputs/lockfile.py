@@ -9,11 +9,11 @@ from typing import Any
 
 from packaging.markers import InvalidMarker, Marker
 from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import InvalidName, canonicalize_name
-from packaging.version import InvalidVersion
+from packaging.utils import InvalidName, NormalizedName, canonicalize_name
 
 from supplychain.errors import InputError
 from supplychain.files import read_capped
+from supplychain.inputs.validate import check_name
 from supplychain.locate import line_of
 from supplychain.model import DeclaredRequirement, Location, PackageRef, normalize
 from supplychain.tomlfile import MAX_TOML_BYTES, load_toml, loads_toml_cached
@@ -80,14 +80,21 @@ def package_ref(name: str, version: str, where: Location) -> PackageRef:
     The name is checked here because it later becomes part of index and API URLs: ``-`` or ``../x``
     from a lock file must be refused, not queried.
     """
-    try:
-        canonicalize_name(name, validate=True)
-    except InvalidName:
-        raise InputError(f"invalid package name {name!r}", location=where) from None
+    valid_name(name, where)
     try:
         return PackageRef.of(name, version)
-    except InvalidVersion:
-        raise InputError(f"package {name!r} has an invalid version {version!r}", location=where) from None
+    except ValueError:  # InvalidVersion, or an integer past int()'s 4,300-digit limit
+        shown = version if len(version) <= 60 else f"{version[:60]}…"
+        raise InputError(f"package {name!r} has an invalid version {shown!r}", location=where) from None
+
+
+def valid_name(name: str, where: Location) -> NormalizedName:
+    """``name`` PEP 503-normalised; one PEP 508 forbids (``-``, ``../x``) or absurdly long is refused."""
+    check_name(name, where)
+    try:
+        return canonicalize_name(name, validate=True)
+    except InvalidName:
+        raise InputError(f"invalid package name {name!r}", location=where) from None
 
 
 def marker(text: str | None, where: Location, what: str) -> str | None:

@@ -24,6 +24,7 @@ from supplychain.inputs.lockfile import (
     roots_from_pyproject,
     sorted_hashes,
 )
+from supplychain.inputs.validate import checked
 from supplychain.locate import array_lines, line_of, top_level_line
 from supplychain.model import (
     Location,
@@ -103,7 +104,7 @@ class PdmLockInput:
             for p, edges in (merged[key] for key in sorted(merged))
         )
         roots = roots_from_pyproject(path, options.extras, options.groups) or ()
-        return LockedSet(kind=self.id, path=file, packages=packages, roots=roots)
+        return checked(LockedSet(kind=self.id, path=file, packages=packages, roots=roots))
 
 
 def _supported(version: object) -> bool:

@@ -5,16 +5,39 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from packaging.version import Version
 
 from supplychain.errors import InputError
 from supplychain.files import read_capped
 from supplychain.inputs import InputOptions
-from supplychain.inputs.lockfile import at, digest, marker, package_ref, sorted_hashes
+from supplychain.inputs.direct import directory_version, filename_version, is_url
+from supplychain.inputs.lockfile import (
+    at,
+    digest,
+    marker,
+    need_str,
+    opt_str,
+    package_ref,
+    sorted_hashes,
+    valid_name,
+)
+from supplychain.inputs.validate import checked
 from supplychain.locate import line_of
-from supplychain.model import Location, LockedPackage, LockedSet, Origin, OriginKind, normalize
+from supplychain.model import (
+    UNKNOWN_VERSION,
+    Location,
+    LockedPackage,
+    LockedSet,
+    Origin,
+    OriginKind,
+    PackageRef,
+)
 from supplychain.urls import SafeUrl
 
 SUPPORTED_SPECS = (6,)
+VCS_KEYS = ("git", "hg", "svn", "bzr")  # pipenv's VCS_LIST
 SECTIONS = ("default", "develop")
 MAX_JSON_BYTES = 32 * 1024 * 1024
 
@@ -56,11 +79,15 @@ class PipfileLockInput:
         listed = meta.get("sources", [])
         if not isinstance(listed, list):  # ``"sources": null`` crashed the loop below
             raise InputError("_meta.sources must be an array", location=at(file, line_of(text, '"sources"')))
-        sources = {
-            source.get("name"): source.get("url")
+        sources: dict[object, str] = {
+            source.get("name"): source["url"]
             for source in listed
             if isinstance(source, dict) and isinstance(source.get("url"), str)
         }
+        if any(not url.strip() for url in sources.values()):  # SafeUrl("") raised ValueError: exit 70
+            raise InputError(
+                "_meta.sources has an empty 'url'", location=at(file, line_of(text, '"sources"'))
+            )
         packages: dict[str, LockedPackage] = {}
         for section in SECTIONS:
             table = data.get(section, {})
@@ -71,48 +98,49 @@ class PipfileLockInput:
                 )
             for name, entry in table.items():
                 where = at(file, line_of(text, json.dumps(name) + ":", max(start, 0)))
-                package = _package(name, entry, where, sources)
+                package = _package(name, entry, where, sources, path.parent)
                 packages.setdefault(package.ref.name, package)  # default wins over develop
         indexes = sorted({url for url in sources.values() if isinstance(url, str)})
-        return LockedSet(
-            kind=self.id,
-            path=file,
-            packages=tuple(packages[name] for name in sorted(packages)),
-            roots=(),
-            index_urls=tuple(SafeUrl(url) for url in indexes),
+        return checked(
+            LockedSet(
+                kind=self.id,
+                path=file,
+                packages=tuple(packages[name] for name in sorted(packages)),
+                roots=(),
+                index_urls=tuple(SafeUrl(url) for url in indexes),
+            )
         )
 
 
-def _package(name: str, entry: Any, where: Location, sources: dict[Any, Any]) -> LockedPackage:
+def _package(
+    name: str, entry: Any, where: Location, sources: dict[Any, Any], directory: Path
+) -> LockedPackage:
     what = f"package {name!r}"
     if not isinstance(entry, dict):
         raise InputError(f"{what} must be an object", location=where)
-    version = entry.get("version")
-    if not isinstance(version, str) or not version.startswith("=="):
-        if any(key in entry for key in ("git", "path", "file")) and version is None:
-            raise InputError(f"{what} has no locked version (a {_kind(entry)} requirement)", location=where)
-        raise InputError(
-            f"{what}: 'version' must be a string like '==1.2.3', got {version!r}", location=where
-        )
     hashes = entry.get("hashes", [])
     if not isinstance(hashes, list):
         raise InputError(f"{what}: 'hashes' must be an array", location=where)
+    digests = sorted_hashes(digest(item, where, what) for item in hashes)
+    vcs = next((key for key in VCS_KEYS if key in entry), None)
     origin: Origin
-    if "git" in entry:
-        origin = Origin(kind=OriginKind.VCS, url=SafeUrl(str(entry["git"])), commit=entry.get("ref"))
+    if vcs is not None:
+        ref = opt_str(entry, "ref", where, what)
+        origin = Origin(kind=OriginKind.VCS, url=SafeUrl(need_str(entry, vcs, where, what)), commit=ref)
     elif "path" in entry or "file" in entry:
-        kind = OriginKind.EDITABLE if entry.get("editable") is True else OriginKind.PATH
-        origin = Origin(kind=kind, url=SafeUrl(str(entry.get("path") or entry.get("file"))))
+        location = need_str(entry, "path" if "path" in entry else "file", where, what)
+        remote = is_url(location) and not location.startswith("file:")
+        kind = OriginKind.URL if remote else OriginKind.PATH
+        kind = OriginKind.EDITABLE if entry.get("editable") is True else kind
+        origin = Origin(kind=kind, url=SafeUrl(location), hashes=digests)
     else:
         index = sources.get(entry.get("index", "pypi")) if len(sources) != 1 else next(iter(sources.values()))
         origin = Origin(
-            kind=OriginKind.INDEX,
-            url=SafeUrl(index) if isinstance(index, str) else None,
-            hashes=sorted_hashes(digest(item, where, what) for item in hashes),
+            kind=OriginKind.INDEX, url=SafeUrl(index) if isinstance(index, str) else None, hashes=digests
         )
     condition = entry.get("markers")
     return LockedPackage(
-        ref=package_ref(normalize(name), version[2:], where),
+        ref=PackageRef(name=valid_name(name, where), version=_version(name, entry, origin, where, directory)),
         origin=origin,
         dependencies=None,
         location=where,
@@ -120,5 +148,35 @@ def _package(name: str, entry: Any, where: Location, sources: dict[Any, Any]) ->
     )
 
 
-def _kind(entry: dict[str, Any]) -> str:
-    return "git" if "git" in entry else "path"
+def _version(name: str, entry: dict[str, Any], origin: Origin, where: Location, directory: Path) -> Version:
+    """``==1.2.3`` and ``===1.2.3`` pins; a git, path or file entry states none, so it is learned or unknown.
+
+    A ``===`` pin that is not PEP 440 cannot be compared with any advisory: its version is unknown.
+    """
+    what = f"package {name!r}"
+    raw = entry.get("version")
+    direct = origin.kind is not OriginKind.INDEX
+    if direct and (raw is None or raw == "*"):
+        return _direct_version(name, entry, origin, directory)
+    operator = "===" if isinstance(raw, str) and raw.startswith("===") else "=="
+    if not isinstance(raw, str) or not raw.startswith(operator):
+        raise InputError(f"{what}: 'version' must be a string like '==1.2.3', got {raw!r}", location=where)
+    value = raw[len(operator) :].strip()
+    if operator == "===":
+        try:
+            return Version(value)
+        except ValueError:  # not PEP 440 (or past int()'s digit limit)
+            return UNKNOWN_VERSION
+    return package_ref(name, value, where).version
+
+
+def _direct_version(name: str, entry: dict[str, Any], origin: Origin, lock_directory: Path) -> Version:
+    if origin.kind is OriginKind.VCS or origin.url is None:
+        return UNKNOWN_VERSION
+    location = origin.url.reveal()
+    if "path" in entry:
+        directory = lock_directory / location
+        if directory.is_dir():
+            return directory_version(directory) or UNKNOWN_VERSION
+    found = filename_version(unquote(urlsplit(location).path).rsplit("/", 1)[-1], name)
+    return found or UNKNOWN_VERSION

@@ -10,7 +10,7 @@ from packaging.utils import canonicalize_name
 
 from supplychain.endpoints import DEFAULTS
 from supplychain.errors import InputError
-from supplychain.inputs.direct import local_requirement, url_requirement
+from supplychain.inputs.direct import local_requirement, reference_version, url_requirement
 from supplychain.inputs.poetry_spec import PoetryConstraintError, python_marker, to_specifier
 from supplychain.model import DeclaredRequirement, Location, Origin
 from supplychain.urls import SafeUrl, scrub
@@ -148,7 +148,11 @@ class PoetryReader:
                 raise InputError(f"dependency {name!r}: {problem}", location=location) from None
             requirement = _requirement(f"{name}{extra_text}{specifier}", markers, location)
         declared = DeclaredRequirement(
-            requirement=requirement, location=location, origin=origin, editable=develop and origin is not None
+            requirement=requirement,
+            location=location,
+            origin=origin,
+            editable=develop and origin is not None,
+            version=reference_version(requirement, origin) if origin is not None else None,
         )
         return declared, spec.get("optional") is True
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from supplychain.inputs.lockfile import (
     roots_from_pyproject,
     sorted_hashes,
 )
+from supplychain.inputs.validate import checked
 from supplychain.locate import array_lines, line_of, top_level_line
 from supplychain.model import (
     Location,
@@ -37,6 +39,10 @@ from supplychain.model import (
 from supplychain.urls import SafeUrl
 
 SUPPORTED_VERSIONS = ("1.0", "1.1", "2.0", "2.1")
+# Poetry's older extras entry ``name (constraint)``, the constraint in Poetry's syntax (``^1.0``, ``*``)
+_LEGACY_EXTRA = re.compile(
+    r"^\s*(?P<name>[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*(?:\[[^\]]*\])?\s*\([^()]*\)\s*$"
+)
 
 
 class PoetryLockInput:
@@ -86,12 +92,14 @@ class PoetryLockInput:
                 )
             )
         roots = roots_from_pyproject(path, options.extras, options.groups) or ()
-        return LockedSet(
-            kind=self.id,
-            path=file,
-            packages=tuple(packages),
-            roots=roots,
-            index_urls=tuple(SafeUrl(url) for url in sorted(indexes)),
+        return checked(
+            LockedSet(
+                kind=self.id,
+                path=file,
+                packages=tuple(packages),
+                roots=roots,
+                index_urls=tuple(SafeUrl(url) for url in sorted(indexes)),
+            )
         )
 
 
@@ -121,17 +129,28 @@ def _dependencies(entry: dict[str, Any], where: Location, what: str) -> list[Loc
     extras_of: dict[str, list[str]] = {}
     for extra, specs in need_table(entry, "extras", where, what).items():
         for spec in specs if isinstance(specs, list) else []:
-            try:
-                extras_of.setdefault(normalize(Requirement(spec.split(" (")[0]).name), []).append(extra)
-            except (InvalidRequirement, AttributeError):
-                raise InputError(
-                    f"{what}: extras.{extra} has an invalid entry {spec!r}", location=where
-                ) from None
+            named = _extra_entry_name(spec)
+            if named is None:
+                raise InputError(f"{what}: extras.{extra} has an invalid entry {spec!r}", location=where)
+            extras_of.setdefault(named, []).append(extra)
     edges: list[LockedDependency] = []
     for name, constraints in need_table(entry, "dependencies", where, what).items():
         for constraint in constraints if isinstance(constraints, list) else [constraints]:
             edges.append(_edge(normalize(name), constraint, extras_of, where, what))
     return sorted(edges, key=lambda e: (e.name, e.marker or ""))
+
+
+def _extra_entry_name(spec: object) -> NormalizedName | None:
+    """The project an ``[package.extras]`` entry names: a PEP 508 requirement (markers may hold ``(``),
+    or Poetry's older ``name (constraint)`` whose constraint may be Poetry syntax (``(^1.0)``, ``(*)``)."""
+    if not isinstance(spec, str):
+        return None
+    try:
+        return normalize(Requirement(spec).name)
+    except InvalidRequirement:
+        pass
+    legacy = _LEGACY_EXTRA.match(spec)
+    return normalize(legacy.group("name")) if legacy else None
 
 
 def _edge(

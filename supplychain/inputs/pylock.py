@@ -1,28 +1,38 @@
-"""Read ``pylock.toml`` (PEP 751) into a LockedSet, selecting packages by their markers for the target."""
+"""Read ``pylock.toml`` (PEP 751) into a LockedSet, selecting packages by their markers for the target.
+
+The file is validated by ``packaging.pylock``, the PyPA reference reader: required keys, normalised
+names, one source per package, and wheel and sdist file names that agree with the package's name
+and version. What it leaves to the consumer (hash syntax, marker evaluation, dependency entries)
+is checked here.
+"""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 from packaging.markers import Marker
+from packaging.pylock import (
+    Package,
+    PackageArchive,
+    PackageSdist,
+    PackageWheel,
+    Pylock,
+    PylockUnsupportedVersionError,
+    PylockValidationError,
+)
+from packaging.utils import canonicalize_name
+from packaging.version import Version
 
 from supplychain.errors import InputError
 from supplychain.inputs import InputOptions
-from supplychain.inputs.lockfile import (
-    at,
-    digest,
-    load_lock,
-    marker,
-    need_list,
-    need_str,
-    need_table,
-    opt_str,
-    package_ref,
-    sorted_hashes,
-)
+from supplychain.inputs.direct import directory_version, filename_version
+from supplychain.inputs.lockfile import at, digest, load_lock, need_str, sorted_hashes
+from supplychain.inputs.validate import checked, marker_problem
 from supplychain.locate import array_lines, key_line, top_level_line
 from supplychain.model import (
+    UNKNOWN_VERSION,
     ArtifactKind,
     Location,
     LockedDependency,
@@ -30,11 +40,13 @@ from supplychain.model import (
     LockedSet,
     Origin,
     OriginKind,
+    PackageRef,
     normalize,
 )
 from supplychain.urls import SafeUrl
 
 SUPPORTED_MAJOR = "1"
+_PACKAGE_CONTEXT = re.compile(r"^packages\[(\d+)\]")
 
 
 class PylockInput:
@@ -55,111 +67,143 @@ class PylockInput:
                 f"pylock lock-version {version!r} is not supported (supported: 1.x)",
                 location=at(file, key_line(text, "lock-version") or top_level_line(text, "lock-version")),
             )
-        groups_at = at(file, top_level_line(text, "default-groups"))
-        groups = frozenset(options.groups) or frozenset(
-            item
-            for item in need_list(data, "default-groups", groups_at, "pylock")
-            if isinstance(item, str)
-        )
-        entries = need_list(data, "packages", at(file, top_level_line(text, "packages")), "pylock")
         lines = array_lines(text, "packages")
+        lock = _validated(data, text, file, lines)
+        env: dict[str, Any] = {
+            **options.target.marker_environment,
+            "extra": "",
+            "extras": frozenset(canonicalize_name(e) for e in options.extras),
+            "dependency_groups": frozenset(
+                canonicalize_name(g) for g in options.groups or lock.default_groups or ()
+            ),
+        }
         packages: list[LockedPackage] = []
         indexes: set[str] = set()
-        for number, entry in enumerate(entries):
+        for number, package in enumerate(lock.packages):
             where = at(file, lines[number] if number < len(lines) else top_level_line(text, "packages"))
-            if not isinstance(entry, dict):
-                raise InputError("[[packages]] entry is not a table", location=where)
-            name = need_str(entry, "name", where, "[[packages]]")
-            what = f"package {name!r}"
-            condition = marker(opt_str(entry, "marker", where, what), where, what)
-            if condition and not _applies(condition, options, groups):
+            what = f"package {package.name!r}"
+            if package.marker is not None and not _applies(package.marker, env, where, what):
                 continue
-            raw_version = opt_str(entry, "version", where, what)
-            if raw_version is None:
-                raise InputError(
-                    f"{what} has no 'version' string (unversioned packages are not supported)", location=where
-                )
-            origin = _origin(entry, where, what)
+            origin = _origin(package, where, what)
             if origin.kind is OriginKind.INDEX and origin.url is not None:
                 indexes.add(origin.url.reveal())
-            dependencies = None
-            if "dependencies" in entry:
-                dependencies = tuple(
-                    LockedDependency(name=normalize(need_str(dep, "name", where, f"{what} dependency")))
-                    if isinstance(dep, dict)
-                    else _bad(where, what)
-                    for dep in need_list(entry, "dependencies", where, what)
-                )
             packages.append(
                 LockedPackage(
-                    ref=package_ref(name, raw_version, where),
+                    ref=PackageRef(name=package.name, version=_version(package, path.parent)),
                     origin=origin,
-                    dependencies=dependencies,
+                    dependencies=_dependencies(package, where, what),
                     location=where,
                 )
             )
-        return LockedSet(
-            kind=self.id,
-            path=file,
-            packages=tuple(packages),
-            roots=(),
-            index_urls=tuple(SafeUrl(url) for url in sorted(indexes)),
+        return checked(
+            LockedSet(
+                kind=self.id,
+                path=file,
+                packages=tuple(packages),
+                roots=(),
+                index_urls=tuple(SafeUrl(url) for url in sorted(indexes)),
+            )
         )
 
 
-def _bad(where: Location, what: str) -> LockedDependency:
-    raise InputError(f"{what}: a dependency must be a table", location=where)
+def _validated(data: dict[str, Any], text: str, file: str, lines: list[int]) -> Pylock:
+    """The document as ``packaging.pylock`` reads it; its complaint is located at the package or key."""
+    try:
+        return Pylock.from_dict(data)
+    except PylockUnsupportedVersionError as problem:
+        raise InputError(str(problem), location=at(file, key_line(text, "lock-version"))) from None
+    except PylockValidationError as problem:
+        context = problem.context or ""
+        if context == "packages" and "packages" not in data:
+            raise InputError(
+                "pylock has no 'packages' array (PEP 751 requires one, even if empty)",
+                location=at(file, None),
+            ) from None
+        entry = _PACKAGE_CONTEXT.match(context)
+        if entry and int(entry.group(1)) < len(lines):
+            line: int | None = lines[int(entry.group(1))]
+        else:
+            line = top_level_line(text, context.split(".")[0].split("[")[0]) if context else None
+        raise InputError(f"not a valid pylock file: {problem}", location=at(file, line)) from None
 
 
-def _applies(condition: str, options: InputOptions, groups: frozenset[str]) -> bool:
+def _applies(condition: Marker, env: dict[str, Any], where: Location, what: str) -> bool:
     """PEP 751 markers may test ``extras`` and ``dependency_groups``; packaging evaluates them as sets."""
-    env: dict[str, Any] = dict(options.target.marker_environment)
-    env.update(extras=frozenset(options.extras), dependency_groups=groups, extra="")
-    return bool(Marker(condition).evaluate(env, context="lock_file"))
+    reason = marker_problem(condition, lock_file=True)
+    if reason is not None:
+        raise InputError(f"{what}: invalid marker {str(condition)!r}: {reason}", location=where)
+    return bool(condition.evaluate(env, context="lock_file"))
 
 
-def _file_hashes(item: object, where: Location, what: str) -> list[str]:
-    if not isinstance(item, dict):
-        raise InputError(f"{what}: a file entry must be a table", location=where)
-    hashes = need_table(item, "hashes", where, what)
+def _version(package: Package, lock_directory: Path) -> Version:
+    """The stated version, else what a file name or a directory's static metadata says, else unknown.
+
+    PEP 751 leaves ``version`` out for directory, VCS and archive packages (``uv export`` writes the
+    project itself that way); guessing would audit the wrong release, so unknown stays unknown.
+    """
+    if package.version is not None:
+        return package.version
+    files: list[PackageArchive | PackageSdist | PackageWheel] = [*(package.wheels or ())]
+    files += [item for item in (package.sdist, package.archive) if item is not None]
+    for item in files:
+        found = filename_version(_filename(item), package.name)
+        if found is not None:
+            return found
+    if package.directory is not None:
+        directory = lock_directory / package.directory.path
+        if directory.is_dir():
+            return directory_version(directory) or UNKNOWN_VERSION
+    return UNKNOWN_VERSION
+
+
+def _filename(item: PackageArchive | PackageSdist | PackageWheel) -> str:
+    if isinstance(item, PackageArchive):
+        location = item.path or item.url or ""
+        return location.rsplit("/", 1)[-1]
+    try:
+        return item.filename
+    except PylockValidationError:
+        return ""
+
+
+def _hashes(hashes: Any, where: Location, what: str) -> list[str]:
     return [digest(f"{algorithm}:{value}", where, what) for algorithm, value in hashes.items()]
 
 
-def _origin(entry: dict[str, Any], where: Location, what: str) -> Origin:
-    if "vcs" in entry:
-        vcs = need_table(entry, "vcs", where, what)
-        vcs_url = opt_str(vcs, "url", where, f"{what} vcs") or need_str(vcs, "path", where, f"{what} vcs")
+def _dependencies(package: Package, where: Location, what: str) -> tuple[LockedDependency, ...] | None:
+    if package.dependencies is None:
+        return None
+    return tuple(
+        LockedDependency(name=normalize(need_str(entry, "name", where, f"{what} dependency")))
+        for entry in package.dependencies
+    )
+
+
+def _origin(package: Package, where: Location, what: str) -> Origin:
+    if package.vcs is not None:
+        vcs = package.vcs
+        return Origin(kind=OriginKind.VCS, url=SafeUrl(vcs.url or vcs.path or ""), commit=vcs.commit_id)
+    if package.directory is not None:
+        editable = package.directory.editable is True
         return Origin(
-            kind=OriginKind.VCS, url=SafeUrl(vcs_url), commit=opt_str(vcs, "commit-id", where, what)
+            kind=OriginKind.EDITABLE if editable else OriginKind.PATH, url=SafeUrl(package.directory.path)
         )
-    if "directory" in entry:
-        directory = need_table(entry, "directory", where, what)
-        editable = directory.get("editable") is True
+    if package.archive is not None:
+        archive = package.archive
         return Origin(
-            kind=OriginKind.EDITABLE if editable else OriginKind.PATH,
-            url=SafeUrl(need_str(directory, "path", where, f"{what} directory")),
-        )
-    if "archive" in entry:
-        archive = need_table(entry, "archive", where, what)
-        url = opt_str(archive, "url", where, what)
-        location = url or need_str(archive, "path", where, f"{what} archive")
-        return Origin(
-            kind=OriginKind.URL if url else OriginKind.PATH,
-            url=SafeUrl(location),
-            hashes=sorted_hashes(_file_hashes(archive, where, f"{what} archive")),
+            kind=OriginKind.URL if archive.url else OriginKind.PATH,
+            url=SafeUrl(archive.url or archive.path or ""),
+            hashes=sorted_hashes(_hashes(archive.hashes, where, f"{what} archive")),
         )
     hashes: list[str] = []
-    sdist = entry.get("sdist")
-    if sdist is not None:
-        hashes += _file_hashes(sdist, where, f"{what} sdist")
-    wheels = need_list(entry, "wheels", where, what)
-    for wheel in wheels:
-        hashes += _file_hashes(wheel, where, f"{what} wheel")
-    index = opt_str(entry, "index", where, what)
-    artifact = ArtifactKind.WHEEL if wheels else ArtifactKind.SDIST if sdist is not None else None
+    if package.sdist is not None:
+        hashes += _hashes(package.sdist.hashes, where, f"{what} sdist")
+    for wheel in package.wheels or ():
+        hashes += _hashes(wheel.hashes, where, f"{what} wheel")
+    artifact = ArtifactKind.WHEEL if package.wheels else ArtifactKind.SDIST if package.sdist else None
     return Origin(
         kind=OriginKind.INDEX,
-        url=SafeUrl(index) if index else None,
+        url=SafeUrl(package.index) if package.index else None,
         hashes=sorted_hashes(hashes),
         artifact=artifact,
     )

@@ -15,9 +15,11 @@ from packaging.utils import canonicalize_name
 
 from supplychain.errors import InputError, UsageError
 from supplychain.inputs import InputOptions
+from supplychain.inputs.direct import named_reference, reference_version
 from supplychain.inputs.poetry_deps import PoetryReader
 from supplychain.inputs.requirements_txt import read_requirements
 from supplychain.inputs.uv_sources import UvSources
+from supplychain.inputs.validate import checked
 from supplychain.locate import Locator
 from supplychain.model import DeclaredRequirement, Location, RequirementSet
 from supplychain.tomlfile import load_toml
@@ -68,11 +70,13 @@ def read_pyproject(
         sources = UvSources(path, locator, uv)
         requirements = sources.apply(requirements)
         index_urls = index_urls or sources.index_urls()
-    return RequirementSet(
-        kind="pyproject",
-        path=str(path),
-        requirements=tuple(requirements),
-        index_urls=index_urls,
+    return checked(
+        RequirementSet(
+            kind="pyproject",
+            path=str(path),
+            requirements=tuple(requirements),
+            index_urls=index_urls,
+        )
     )
 
 
@@ -178,7 +182,16 @@ class _ProjectReader:
             raise InputError(
                 f"invalid requirement {scrub(text)!r}: {reason}", location=location
             ) from None
-        return DeclaredRequirement(requirement=requirement, location=location)
+        if requirement.url is None:
+            return DeclaredRequirement(requirement=requirement, location=location)
+        # ``name @ url``: the URL, VCS or path is where it comes from, not the index
+        requirement, origin = named_reference(requirement, location, base=self.path.parent)
+        return DeclaredRequirement(
+            requirement=requirement,
+            location=location,
+            origin=origin,
+            version=reference_version(requirement, origin),
+        )
 
     def _optional_dependencies(self) -> dict[str, list[DeclaredRequirement]]:
         table = self.project.get("optional-dependencies", {})

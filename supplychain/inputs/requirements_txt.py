@@ -6,6 +6,7 @@ directory, so the same file reads the same wherever the audit runs.
 
 from __future__ import annotations
 
+import codecs
 import os
 import re
 import shlex
@@ -18,16 +19,25 @@ from supplychain.endpoints import DEFAULTS
 from supplychain.errors import InputError, UsageError
 from supplychain.inputs import InputOptions
 from supplychain.inputs.direct import (
-    file_url_path,
     file_url_requirement,
     is_url,
     local_requirement,
+    named_reference,
+    reference_version,
     url_requirement,
 )
+from supplychain.inputs.validate import checked
 from supplychain.model import DeclaredRequirement, Location, Origin, RequirementSet
 from supplychain.urls import SafeUrl, scrub
 
 MAX_FILE_BYTES = 8 * 1024 * 1024
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+)
 MAX_INCLUDE_DEPTH = 32
 _NAME_PATTERN = re.compile(r"(^|/)[^/]*requirements[^/]*\.txt$|\.in$", re.IGNORECASE)
 _COMMENT = re.compile(r"(^|\s+)#.*$")  # pip's COMMENT_RE: '#' starts a comment only after whitespace
@@ -94,28 +104,30 @@ class RequirementsTxtInput:
 
 
 def read_requirements(path: Path, *, kind: str = "requirements") -> RequirementSet:
-    """Parse ``path`` and every file it includes; markers are kept, not evaluated."""
+    """Parse ``path`` and every file it includes; markers are kept (checked evaluable), not evaluated."""
     collected = _Collected()
     _parse_file(path, collected, stack=(), constraint=False, where=None)
     index_urls: list[SafeUrl] = []
     if collected.index_url is not None or collected.extra_index_urls:
         index_urls.append(collected.index_url or SafeUrl(DEFAULTS["index"]))
         index_urls.extend(url for url in collected.extra_index_urls if url not in index_urls)
-    return RequirementSet(
-        kind=kind,
-        path=str(path),
-        requirements=tuple(collected.requirements),
-        constraints=tuple(collected.constraints),
-        index_urls=tuple(index_urls),
-        find_links=tuple(dict.fromkeys(collected.find_links)),
-        no_index=collected.no_index,
+    return checked(
+        RequirementSet(
+            kind=kind,
+            path=str(path),
+            requirements=tuple(collected.requirements),
+            constraints=tuple(collected.constraints),
+            index_urls=tuple(index_urls),
+            find_links=tuple(dict.fromkeys(collected.find_links)),
+            no_index=collected.no_index,
+        )
     )
 
 
 def _sniff(path: Path) -> bool:
     """A small text file whose first meaningful lines all look like requirement or option lines."""
     try:
-        head = path.read_bytes()[:16384].decode("utf-8")
+        head = decode(path.read_bytes()[:16384])
     except (OSError, UnicodeDecodeError):
         return False
     lines = [_COMMENT.sub("", line).strip() for line in head.splitlines()[:50]]
@@ -139,12 +151,27 @@ def _read_text(path: Path, where: Location | None) -> str:
         what = "cannot read included file" if where else "cannot read"
         raise InputError(f"{what} {str(path)!r}: {problem.strerror}", location=location) from None
     try:
-        text = data.decode("utf-8-sig")
+        text = decode(data)
     except UnicodeDecodeError:
-        raise InputError("not UTF-8 text (binary file?)", location=Location(file=str(path))) from None
+        raise InputError(
+            "not UTF-8 text, nor UTF-16/UTF-32 with a byte-order mark (binary file?)",
+            location=Location(file=str(path)),
+        ) from None
     if "\x00" in text:
         raise InputError("not a text file (contains NUL bytes)", location=Location(file=str(path)))
     return text
+
+
+def decode(data: bytes) -> str:
+    """Text as pip reads it: a UTF-32, UTF-16 or UTF-8 byte-order mark picks the codec, else UTF-8.
+
+    pip's ``auto_decode`` honours these marks (Windows editors write UTF-16 with one); UTF-32 is
+    tested first because its little-endian mark begins with UTF-16's.
+    """
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            return data[len(bom) :].decode(codec)
+    return data.decode("utf-8")
 
 
 def logical_lines(text: str) -> list[_Line]:
@@ -337,6 +364,7 @@ def parse_requirement_line(
         origin=origin,
         hashes=tuple(sorted(hashes)),
         editable=editable,
+        version=reference_version(requirement, origin) if origin is not None else None,
     )
 
 
@@ -364,19 +392,8 @@ def _requirement_and_origin(
     except InvalidRequirement as problem:
         reason = str(problem).splitlines()[0]
         raise InputError(f"invalid requirement {scrub(text)!r}: {reason}", location=location) from None
-    if requirement.url is not None and (requirement.url.startswith("file:") or not is_url(requirement.url)):
-        return local_requirement(
-            file_url_path(requirement.url) if requirement.url.startswith("file:") else requirement.url,
-            location,
-            base=base,
-            editable=editable,
-            marker=str(requirement.marker) if requirement.marker else "",
-            name=requirement.name,
-            extras=f"[{','.join(sorted(requirement.extras))}]" if requirement.extras else "",
-        )
     if requirement.url is not None:
-        _, origin = url_requirement(requirement.url, location, editable=editable, named=requirement)
-        return requirement, origin
+        return named_reference(requirement, location, base=base, editable=editable)
     if editable:
         raise InputError(f"--editable needs a local path or VCS URL, not {text!r}", location=location)
     return requirement, None

@@ -22,6 +22,7 @@ from supplychain.inputs.lockfile import (
     package_ref,
     sorted_hashes,
 )
+from supplychain.inputs.validate import checked
 from supplychain.locate import array_lines, key_line, top_level_line
 from supplychain.model import (
     ArtifactKind,
@@ -95,12 +96,14 @@ class UvLockInput:
                     location=where,
                 )
             )
-        return LockedSet(
-            kind=self.id,
-            path=file,
-            packages=tuple(packages),
-            roots=tuple(roots),
-            index_urls=tuple(SafeUrl(url) for url in sorted(indexes)),
+        return checked(
+            LockedSet(
+                kind=self.id,
+                path=file,
+                packages=tuple(packages),
+                roots=tuple(roots),
+                index_urls=tuple(SafeUrl(url) for url in sorted(indexes)),
+            )
         )
 
 

@@ -17,7 +17,7 @@ from packaging.utils import canonicalize_name
 
 from supplychain.endpoints import DEFAULTS
 from supplychain.errors import InputError
-from supplychain.inputs.direct import local_requirement, url_requirement
+from supplychain.inputs.direct import local_requirement, reference_version, url_requirement
 from supplychain.model import DeclaredRequirement, Location
 from supplychain.tomlfile import load_toml
 from supplychain.urls import SafeUrl, scrub
@@ -136,7 +136,11 @@ class UvSources:
                 f"uv source for {item.name!r} has no git, url, path, workspace or index", location=where
             )
         return DeclaredRequirement(
-            requirement=requirement, location=item.location, origin=origin, editable=editable
+            requirement=requirement,
+            location=item.location,
+            origin=origin,
+            editable=editable,
+            version=reference_version(requirement, origin),
         )
 
     def _member(self, name: str, where: Location) -> Path:

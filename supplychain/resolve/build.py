@@ -10,12 +10,14 @@ from pathlib import Path
 
 from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName
+from packaging.version import Version
 from resolvelib import BaseReporter, ResolutionImpossible, Resolver
 from resolvelib.resolvers import ResolutionTooDeep
 
 from supplychain.endpoints import Endpoints
 from supplychain.errors import DataUnavailableError, FetchError, InputError, ResolutionError
 from supplychain.model import (
+    UNKNOWN_VERSION,
     ArtifactKind,
     DeclaredRequirement,
     InputSet,
@@ -77,14 +79,13 @@ def pins_graph(inputs: RequirementSet) -> DependencyGraph:
     return graph
 
 
-def _add_declared(graph: DependencyGraph, declared: DeclaredRequirement, version: object) -> None:
-    from packaging.version import Version
-
+def _add_declared(graph: DependencyGraph, declared: DeclaredRequirement, version: Version | None) -> None:
+    """A pinned or direct requirement as a node; a direct reference stating no version is version-unknown."""
     origin = declared.origin or Origin(kind=OriginKind.INDEX)
     unresolved = None
     if declared.origin is not None:
         unresolved = f"not fetched: direct reference ({declared.origin.kind.value})"
-    ref = PackageRef(name=declared.name, version=version if isinstance(version, Version) else Version("0"))
+    ref = PackageRef(name=declared.name, version=version if version is not None else UNKNOWN_VERSION)
     if declared.name not in graph:
         graph.add_package(
             ResolvedPackage(ref=ref, origin=origin, unresolved=unresolved, declared_at=declared.location)
@@ -209,7 +210,7 @@ def _graph(
             )
         )
     for declared in direct_refs.values():
-        _add_declared(graph, declared, None)
+        _add_declared(graph, declared, declared.pinned_version)
     for declared in wanted:
         if declared.name in graph and declared.origin is None:
             graph.add_edge(ROOT, declared.name, _edge_of(declared))

@@ -35,6 +35,18 @@ INDEX_FACTS: dict[str, tuple[str, ...]] = {
     "integrity": ("provenance",),
     "popularity": ("downloads_30d", "popularity_rank"),
 }
+# Facts about one version rather than the project: Unknown("version unknown") when no file states the
+# version (``PackageRef.version_known``); a source is not asked about such a package when these are
+# all it gives, since an answer for the placeholder version would be about no real release.
+VERSION_FACTS: tuple[str, ...] = (
+    "advisories",
+    "upload_time",
+    "yanked",
+    "release_gap_days",
+    "has_wheel",
+    "provenance",
+)
+VERSION_ONLY_SOURCES = frozenset({"osv"})
 
 
 class SourceUnavailableError(RuntimeError):
@@ -67,6 +79,8 @@ async def collect_facts(
     off_index = [p for p in packages if not _is_indexed(p)]
     indexed = [p for p in packages if _is_indexed(p)]
     subsets = {source_id: indexed if source_id in INDEX_FACTS else packages for source_id in chosen}
+    for source_id in VERSION_ONLY_SOURCES.intersection(subsets):  # never asked about a placeholder version
+        subsets[source_id] = [p for p in subsets[source_id] if p.ref.version_known]
     # Counted in package lookups (a package asked of one source), so the display moves with the work.
     context.progress.stage("enrich", total=sum(map(len, subsets.values())))
     cache = FactsCache.for_config(context.config)
@@ -87,6 +101,10 @@ async def collect_facts(
                 reason = f"not on an index ({package.origin.kind.value})"
                 missing = dict.fromkeys(names, Unknown(reason=reason, source=source_id))
                 facts[package.ref.name] = merge(facts[package.ref.name], missing, source_id)
+    unknown_version = dict.fromkeys(VERSION_FACTS, Unknown(reason="version unknown", source="supplychain"))
+    for package in packages:
+        if not package.ref.version_known:
+            facts[package.ref.name] = merge(facts[package.ref.name], unknown_version, "supplychain")
     return dict(sorted(facts.items()))
 
 

@@ -17,6 +17,7 @@ import functools
 import json
 import os
 import re
+import shutil
 import tempfile
 import tomllib
 from collections.abc import Callable
@@ -92,18 +93,42 @@ def _pdm_seed() -> dict[str, Any]:
 
 
 @functools.cache
+def _pylock_direct_seed() -> dict[str, Any]:
+    """uv's export of a workspace: versionless ``directory`` packages beside index ones."""
+    data = tomllib.loads((LOCKS / "handmade" / "uv-workspace" / "pylock.toml").read_text(encoding="utf-8"))
+    return _trimmed(data, "packages", lambda entry: "directory" in entry)
+
+
+@functools.cache
 def _pipfile_seed() -> dict[str, Any]:
     data: dict[str, Any] = json.loads((LOCKS / "sam-starter-py" / "Pipfile.lock").read_text(encoding="utf-8"))
     return data
 
 
-LOCK_SEEDS: dict[str, tuple[str, str, Callable[[], dict[str, Any]]]] = {
-    # reader id: (file name, format, seed)
-    "uv-lock": ("uv.lock", "toml", _uv_seed),
-    "pylock": ("pylock.toml", "toml", _pylock_seed),
-    "poetry-lock": ("poetry.lock", "toml", _poetry_seed),
-    "pdm-lock": ("pdm.lock", "toml", _pdm_seed),
-    "pipfile-lock": ("Pipfile.lock", "json", _pipfile_seed),
+@functools.cache
+def _pipfile_direct_seed() -> dict[str, Any]:
+    """The real lock plus the entries pipenv writes without a version (git, path, file) and a ``===`` pin."""
+    data = copy.deepcopy(_pipfile_seed())
+    data["default"].update(
+        {
+            "requests": {"editable": True, "git": "https://github.com/psf/requests.git", "ref": "0a8f2ba0"},
+            "mylib": {"editable": True, "path": "./mylib"},
+            "six": {"file": "https://files.pythonhosted.org/packages/b7/ce/six-1.17.0-py2.py3-none-any.whl"},
+            "exact": {"hashes": [], "version": "===1.2.3", "markers": "python_version >= '3.8'"},
+        }
+    )
+    return data
+
+
+# seed id: (reader id, file name, format, seed)
+LOCK_SEEDS: dict[str, tuple[str, str, str, Callable[[], dict[str, Any]]]] = {
+    "uv-lock": ("uv-lock", "uv.lock", "toml", _uv_seed),
+    "pylock": ("pylock", "pylock.toml", "toml", _pylock_seed),
+    "pylock-direct": ("pylock", "pylock.toml", "toml", _pylock_direct_seed),
+    "poetry-lock": ("poetry-lock", "poetry.lock", "toml", _poetry_seed),
+    "pdm-lock": ("pdm-lock", "pdm.lock", "toml", _pdm_seed),
+    "pipfile-lock": ("pipfile-lock", "Pipfile.lock", "json", _pipfile_seed),
+    "pipfile-direct": ("pipfile-lock", "Pipfile.lock", "json", _pipfile_direct_seed),
 }
 
 ALLOWLIST_SEED = """\
@@ -327,8 +352,8 @@ def _check_packages(result: LockedSet | RequirementSet) -> None:
 # --- the properties -------------------------------------------------------------------------------
 
 
-def _fuzz_lock(input_id: str, data: st.DataObject) -> None:
-    name, fmt, seed = LOCK_SEEDS[input_id]
+def _fuzz_lock(seed_id: str, data: st.DataObject) -> None:
+    input_id, name, fmt, seed = LOCK_SEEDS[seed_id]
     tree = copy.deepcopy(seed())  # seeds are parsed once and cached
     complete = _mutate(data, tree, toml=fmt == "toml")
     body, whole = _serialise(data, tree, fmt)
@@ -359,6 +384,12 @@ def test_fuzzed_pylock(data: st.DataObject) -> None:
 
 @FUZZ
 @given(data=st.data())
+def test_fuzzed_pylock_with_direct_packages(data: st.DataObject) -> None:
+    _fuzz_lock("pylock-direct", data)
+
+
+@FUZZ
+@given(data=st.data())
 def test_fuzzed_poetry_lock(data: st.DataObject) -> None:
     _fuzz_lock("poetry-lock", data)
 
@@ -375,16 +406,22 @@ def test_fuzzed_pipfile_lock(data: st.DataObject) -> None:
     _fuzz_lock("pipfile-lock", data)
 
 
+@FUZZ
+@given(data=st.data())
+def test_fuzzed_pipfile_lock_with_direct_entries(data: st.DataObject) -> None:
+    _fuzz_lock("pipfile-direct", data)
+
+
 def test_every_seed_reads_cleanly() -> None:
     """The unmutated seeds are valid: a fuzz failure is the mutation's doing, not the seed's."""
-    for input_id, (name, fmt, seed) in LOCK_SEEDS.items():
+    for seed_id, (input_id, name, fmt, seed) in LOCK_SEEDS.items():
         with tempfile.TemporaryDirectory() as directory:
             path = Path(directory) / name
             tree = copy.deepcopy(seed())
             path.write_text(tomli_w.dumps(tree) if fmt == "toml" else json.dumps(tree), encoding="utf-8")
             result = reader(input_id).read(path, OPTIONS)
-            assert isinstance(result, LockedSet), input_id
-            assert result.packages, input_id
+            assert isinstance(result, LockedSet), seed_id
+            assert result.packages, seed_id
     with tempfile.TemporaryDirectory() as directory:
         policy = Path(directory) / "policy.toml"
         policy.write_text(tomli_w.dumps(_policy_seed()), encoding="utf-8")
@@ -514,6 +551,42 @@ def test_fuzzed_installed_metadata(data: st.DataObject) -> None:
             target.mkdir()
             body = b"\n".join(lines) if info == victim else (info / "METADATA").read_bytes()
             (target / "METADATA").write_bytes(body)
+        try:
+            result = reader("installed").read(root, OPTIONS)
+        except Exception as error:
+            _fails_inside(error, root)
+            return
+    _check_packages(result)
+
+
+EGG_INFO = LOCKS / "egg-info-site-packages"
+
+
+@FUZZ
+@given(data=st.data())
+def test_fuzzed_legacy_egg_info(data: st.DataObject) -> None:
+    """Real Debian egg-info records whose one PKG-INFO or requires.txt has lines dropped or garbled."""
+    files = sorted(
+        path
+        for path in EGG_INFO.rglob("*")
+        if path.is_file() and (path.name in {"PKG-INFO", "requires.txt"} or path.suffix == ".egg-info")
+    )
+    victim = data.draw(st.sampled_from(files))
+    lines = victim.read_bytes().split(b"\n")[:60]
+    for _ in range(data.draw(st.integers(min_value=1, max_value=3))):
+        number = data.draw(st.integers(min_value=0, max_value=len(lines) - 1))
+        head = lines[number].split(b":", 1)[0]
+        lines[number] = data.draw(
+            st.sampled_from(
+                [b"", head + b": ", head + b": \xff\xfe", b"[", b"[x:python_version ~= 'a'", b"\x00"]
+            )
+            | st.text(max_size=30).map(lambda value, h=head: h + b": " + value.encode())
+            | st.text(max_size=30).map(str.encode)
+        )
+    with tempfile.TemporaryDirectory() as directory:
+        root = Path(directory) / "site-packages"
+        shutil.copytree(EGG_INFO, root)
+        (root / victim.relative_to(EGG_INFO)).write_bytes(b"\n".join(lines))
         try:
             result = reader("installed").read(root, OPTIONS)
         except Exception as error:

@@ -290,3 +290,49 @@ def test_dynamic_dependencies_outside_the_project_are_refused(tmp_path: Path, na
     assert f"{path}:7: 'tool.setuptools.dynamic.dependencies' names" in output, output
     assert "outside the project directory" in output, output
     assert "TOKEN-abc123" not in output, output
+
+
+# --- values that parse and then overflow a later stage ---------------------------------------------
+
+HUGE_VERSION = "1" * 5000  # past int()'s 4,300-digit conversion limit: ValueError, exit 70 before
+HUGE_NAME = "a" * 100_000  # every index and API URL built from it broke the HTTP client's URL limit
+
+
+@pytest.mark.parametrize(
+    ("name", "body", "expected"),
+    [
+        ("requirements.txt", f"six=={HUGE_VERSION}\n", r":1: requirement 'six': invalid version in '==1111"),
+        (
+            "poetry.lock",
+            f'[[package]]\nname = "six"\nversion = "{HUGE_VERSION}"\ndescription = ""\noptional = false\n'
+            'python-versions = "*"\nfiles = []\n\n[metadata]\nlock-version = "2.1"\npython-versions = "*"\n'
+            'content-hash = "x"\n',
+            r":1: package 'six' has an invalid version '1111",
+        ),
+        (
+            "uv.lock",
+            f'version = 1\n\n[[package]]\nname = "six"\nversion = "{HUGE_VERSION}"\n'
+            'source = { registry = "https://pypi.org/simple" }\n',
+            r":3: package 'six' has an invalid version '1111",
+        ),
+        ("requirements.txt", f"{HUGE_NAME}==1.0\n", r":1: package name 'aaaa.*100000 characters long"),
+        (
+            "uv.lock",
+            f'version = 1\n\n[[package]]\nname = "{HUGE_NAME}"\nversion = "1.0"\n'
+            'source = { registry = "https://pypi.org/simple" }\n',
+            r":3: package name 'aaaa.*100000 characters long",
+        ),
+    ],
+    ids=["version-requirements", "version-poetry", "version-uv", "name-requirements", "name-uv"],
+)
+@pytest.mark.parametrize(
+    "command", [["tree", "{f}"], ["audit", "{f}", "--no-deps", "--offline", "--policy", "sl1"]]
+)
+def test_a_huge_version_or_name_is_refused_with_its_line(
+    tmp_path: Path, name: str, body: str, expected: str, command: list[str]
+) -> None:
+    path = tmp_path / name
+    path.write_text(body, encoding="utf-8")
+    output = run([part.replace("{f}", str(path)) for part in command], tmp_path)
+    assert re.search(re.escape(str(path)) + expected, output), output[-2000:]
+    assert len(output) < 2000  # the value is not echoed whole

@@ -30,6 +30,30 @@ CASES: list[tuple[str, list[str], str]] = [
     ("badversion-uvlock/uv.lock", ["tree", "{f}"], r"uv\.lock:[46]\b"),
     ("badjson-pipfile/Pipfile.lock", ["tree", "{f}"], r"Pipfile\.lock:4"),
     ("noname-poetry/poetry.lock", ["tree", "{f}"], r"poetry\.lock:\d+"),
+    # a marker that parses but cannot be evaluated, a URL host no parser accepts: exit 70 before
+    (
+        "unevaluable-marker.requirements.txt",
+        ["tree", "{f}"],
+        r"unevaluable-marker\.requirements\.txt:1:.*'fred'",
+    ),
+    (
+        "unevaluable-marker.requirements.txt",  # it PASSED: --no-deps never evaluated the marker
+        ["audit", "{f}", "--no-deps", "--offline", "--policy", "sl1"],
+        r"unevaluable-marker\.requirements\.txt:1:.*invalid marker",
+    ),
+    (
+        "unevaluable-marker-uvlock/uv.lock",
+        ["tree", "{f}"],
+        r"uv\.lock:4: package 'requests' dependency 'idna'",
+    ),
+    (
+        "unevaluable-marker-poetry/poetry.lock",
+        ["tree", "{f}"],
+        r"poetry\.lock:1: package 'six': invalid marker",
+    ),
+    ("groups-marker-pipfile/Pipfile.lock", ["tree", "{f}"], r"Pipfile\.lock:4: .*'dependency_groups'"),
+    ("bad-host-poetry/poetry.lock", ["tree", "{f}"], r"poetry\.lock:1: package 'six': invalid URL"),
+    ("bad-host-uvlock/uv.lock", ["tree", "{f}"], r"uv\.lock:4: package 'six': invalid URL 'https://\*\*\*@"),
     ("unknown-base.policy.toml", ["policy", "validate", "{f}"], r"unknown-base\.policy\.toml:1"),
     ("bad-action.policy.toml", ["policy", "validate", "{f}"], r"(?s)bad-action\.policy\.toml:4.*:5"),
     ("unknown-rule.policy.toml", ["policy", "validate", "{f}"], r"unknown-rule\.policy\.toml:3"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib.util
 import re
 import shutil
-import sysconfig
+import sys
 from pathlib import Path
 
 import pytest
@@ -150,7 +150,7 @@ def test_no_path_and_no_project_reads_the_running_environment(
     monkeypatch.chdir(tmp_path)
     found = load_input(None, input_format=None, options=OPTIONS)
     assert found.kind == "installed"
-    assert Path(found.path) == Path(sysconfig.get_paths()["purelib"])
+    assert Path(found.path) == Path(sys.prefix)  # the environment: its purelib AND platlib are read
 
 
 def test_pyproject_reader_gets_extras_and_groups_from_options(tmp_path: Path) -> None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -11,7 +13,7 @@ import pytest
 
 from supplychain.errors import InputError
 from supplychain.inputs import InputOptions, reader
-from supplychain.inputs.installed import running_site_packages
+from supplychain.inputs.site_packages import running_site_packages
 from supplychain.model import LockedDependency, LockedSet, OriginKind
 from supplychain.resolve.locked import graph_from_locked
 from supplychain.target import Target
@@ -188,3 +190,83 @@ def test_malformed_metadata_names_file_and_line(
     with pytest.raises(InputError) as raised:
         read(tmp_path)
     assert raised.value.diagnostics().replace(str(tmp_path) + "/", "") == message
+
+
+EGG_INFO = Path(__file__).parents[1] / "fixtures" / "inputs" / "locks" / "egg-info-site-packages"
+
+
+def test_legacy_egg_info_installs_are_read_from_their_metadata(tmp_path: Path) -> None:
+    """Debian's python3-* packages: egg-info directories and a distutils egg-info file, beside a dist-info."""
+    venv = tmp_path / "venv"
+    shutil.copytree(EGG_INFO, venv / "lib" / "python3.11" / "site-packages")
+    (venv / "pyvenv.cfg").write_text("home = /usr/bin\n", encoding="utf-8")
+    locked = read(venv)
+    assert [(p.ref.name, str(p.ref.version)) for p in locked.packages] == [
+        ("cryptography", "38.0.4"),  # cryptography.egg-info: the version is only in PKG-INFO
+        ("pyjwt", "2.6.0"),
+        ("pyyaml", "6.0"),
+        ("six", "1.16.0"),
+        ("wsgiref", "0.1.2"),  # a single PKG-INFO-format file
+        ("yq", "3.1.0"),
+    ]
+    kinds = {p.ref.name: p.origin.kind for p in locked.packages}
+    assert kinds["pyyaml"] is OriginKind.INDEX
+    assert kinds["six"] is OriginKind.UNKNOWN  # a legacy install records no origin
+    pyjwt = next(p for p in locked.packages if p.ref.name == "pyjwt")
+    assert pyjwt.dependencies is not None
+    assert LockedDependency(name="cryptography", specifier=">=3.4.0", marker='extra == "crypto"') in (
+        pyjwt.dependencies
+    )  # requires.txt's [crypto] section
+    assert pyjwt.location is not None
+    assert pyjwt.location.file.endswith("PyJWT-2.6.0.egg-info/PKG-INFO")
+
+
+def test_egg_info_requires_txt_sections_become_markers(tmp_path: Path) -> None:
+    info = tmp_path / "legacy-1.0-py3.11.egg-info"
+    info.mkdir()
+    (info / "PKG-INFO").write_text("Metadata-Version: 1.1\nName: legacy\nVersion: 1.0\n", encoding="utf-8")
+    (info / "requires.txt").write_text(
+        'base>=1\n\n[:python_version < "3.8"]\nbackport\n\n[win:sys_platform == "win32"]\npywin32\n'
+        "[url]\nthing @ https://example.invalid/thing-1.0.tar.gz\n",
+        encoding="utf-8",
+    )
+    (package,) = read(tmp_path).packages
+    assert package.dependencies == (
+        LockedDependency(name="base", specifier=">=1"),
+        LockedDependency(name="backport", marker='python_version < "3.8"'),
+        LockedDependency(name="pywin32", marker='sys_platform == "win32" and extra == "win"'),
+        LockedDependency(name="thing", marker='extra == "url"'),
+    )
+
+
+def test_an_invalid_requires_txt_line_is_located(tmp_path: Path) -> None:
+    info = tmp_path / "legacy.egg-info"
+    info.mkdir()
+    (info / "PKG-INFO").write_text("Metadata-Version: 1.1\nName: legacy\nVersion: 1.0\n", encoding="utf-8")
+    (info / "requires.txt").write_text("ok\n[x]\nbad >=\n", encoding="utf-8")
+    with pytest.raises(InputError) as raised:
+        read(tmp_path)
+    assert raised.value.diagnostics().replace(str(tmp_path) + "/", "") == (
+        "legacy.egg-info/requires.txt:3: invalid Requires-Dist 'bad >=; extra == \"x\"': "
+        "Expected semicolon (after name with no version specifier) or end"
+    )
+
+
+def test_a_venv_of_egg_info_installs_is_audited_not_empty(tmp_path: Path) -> None:
+    """It passed SL5 as "0 packages" when only ``*.dist-info`` was looked at."""
+    venv = tmp_path / "venv"
+    site_packages = venv / "lib" / "python3.11" / "site-packages"
+    shutil.copytree(EGG_INFO, site_packages)
+    shutil.rmtree(site_packages / "PyYAML-6.0.dist-info")
+    (venv / "pyvenv.cfg").write_text("home = /usr/bin\n", encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "supplychain", "tree", str(venv)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        env={**os.environ, "SUPPLYCHAIN_OFFLINE": "1"},
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"{venv} (5 packages)" in done.stdout

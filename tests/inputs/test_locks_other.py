@@ -103,6 +103,12 @@ def test_pdm_roots_come_from_a_sibling_pyproject(tmp_path: Path) -> None:
             "Pipfile.lock:3: package 'six' has an invalid version 'x!'",
         ),
         (
+            "pipfile-lock",
+            "Pipfile.lock",
+            '{"_meta": {"pipfile-spec": 6,\n  "sources": [{"name": "pypi", "url": ""}]}}',
+            "Pipfile.lock:2: _meta.sources has an empty 'url'",  # found by fuzzing: exit 70 before
+        ),
+        (
             "pdm-lock",
             "pdm.lock",
             '[metadata]\nlock_version = "3.1"\n',
@@ -209,3 +215,39 @@ def test_pdm_extras_entries_merge_into_the_base_package(tmp_path: Path) -> None:
     old = graph_from_locked(locked, Target.parse("3.10", "x86_64-manylinux_2_28"))
     assert old.requested_by("tomli") == ["<root>", "coverage"]
     assert "tomli" not in graph_from_locked(locked, LINUX)  # the package marker excludes it on 3.11
+
+
+COMMIT = "0a8f2ba0ddf4a37d5a0a5a1d4c1fa2b4e4cb1d01"
+
+
+def test_pipfile_git_path_file_and_arbitrary_equality_entries(tmp_path: Path) -> None:
+    """pipenv writes no version for git, path and file entries: each rejected the whole file before."""
+    mylib = tmp_path / "mylib"
+    mylib.mkdir()
+    (mylib / "pyproject.toml").write_text('[project]\nname = "mylib"\nversion = "0.3.0"\n', encoding="utf-8")
+    path = tmp_path / "Pipfile.lock"
+    git = f'"git": "https://github.com/psf/requests.git", "ref": "{COMMIT}"'
+    path.write_text(
+        '{"_meta": {"pipfile-spec": 6, "sources": [{"name": "pypi", "url": "https://pypi.org/simple"}]},\n'
+        ' "default": {\n'
+        f'  "requests": {{"editable": true, {git}}},\n'
+        '  "mylib": {"editable": true, "path": "./mylib"},\n'
+        '  "six": {"file": "https://files.pythonhosted.org/packages/b7/ce/six-1.17.0-py2.py3-none-any.whl"},\n'
+        '  "exact": {"hashes": [], "version": "===1.2.3"},\n'
+        '  "legacy": {"hashes": [], "version": "===2.0-custom-build"}\n'
+        " },\n"
+        ' "develop": {}\n}\n',
+        encoding="utf-8",
+    )
+    packages = {p.ref.name: p for p in read("pipfile-lock", path).packages}
+    assert (packages["requests"].origin.kind, packages["requests"].origin.commit) == (OriginKind.VCS, COMMIT)
+    assert not packages["requests"].ref.version_known  # a commit, not a version
+    assert (packages["mylib"].origin.kind, str(packages["mylib"].ref.version)) == (
+        OriginKind.EDITABLE,
+        "0.3.0",
+    )
+    assert (packages["six"].origin.kind, str(packages["six"].ref.version)) == (OriginKind.URL, "1.17.0")
+    assert str(packages["exact"].ref.version) == "1.2.3"  # read as '=1.2.3' and refused before
+    assert not packages["legacy"].ref.version_known  # not PEP 440: nothing can be compared with it
+    assert packages["legacy"].location is not None
+    assert packages["legacy"].location.line == 7

@@ -101,3 +101,26 @@ def test_malformed_poetry_lock_names_file_and_line(tmp_path: Path, body: str, me
     with pytest.raises(InputError) as raised:
         read(path)
     assert raised.value.diagnostics().replace(str(tmp_path) + "/", "") == message
+
+
+def test_an_extras_entry_whose_marker_holds_a_parenthesis_is_parsed_whole(tmp_path: Path) -> None:
+    """deepeval's real lock: cutting at the first ``" ("`` left an unbalanced marker and rejected the file."""
+    path = tmp_path / "poetry.lock"
+    path.write_text(
+        '[[package]]\nname = "deepeval"\nversion = "3.0.0"\ndescription = ""\noptional = false\n'
+        'python-versions = "*"\nfiles = []\n\n[package.dependencies]\n'
+        'vllm = {version = ">=0.6", optional = true, markers = "python_version < \\"3.12\\""}\n'
+        'sphinx = {version = ">=3.0", optional = true}\n\n[package.extras]\n'
+        'gpu = ["vllm ; python_version < \\"3.12\\" and (sys_platform != \\"darwin\\" or '
+        'platform_machine != \\"arm64\\")"]\n'
+        'docs = ["sphinx (^3.0)"]\n\n'  # Poetry's older form, with a Poetry constraint
+        '[metadata]\nlock-version = "2.1"\npython-versions = "*"\ncontent-hash = "x"\n',
+        encoding="utf-8",
+    )
+    (package,) = read(path).packages
+    assert package.dependencies == (
+        LockedDependency(name="sphinx", specifier=">=3.0", marker='extra == "docs"'),
+        LockedDependency(
+            name="vllm", specifier=">=0.6", marker='(python_version < "3.12") and (extra == "gpu")'
+        ),
+    )

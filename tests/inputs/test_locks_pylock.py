@@ -54,6 +54,9 @@ def test_dependency_groups_markers_and_non_index_sources() -> None:
     )
 
 
+HEAD = 'lock-version = "1.0"\ncreated-by = "hand"\n'
+
+
 @pytest.mark.parametrize(
     ("body", "message"),
     [
@@ -62,17 +65,23 @@ def test_dependency_groups_markers_and_non_index_sources() -> None:
             "pylock.toml:1: pylock lock-version '2.0' is not supported (supported: 1.x)",
         ),
         (
-            'lock-version = "1.0"\n\n[[packages]]\nname = "a"\n',
-            "pylock.toml:3: package 'a' has no 'version' string (unversioned packages are not supported)",
+            HEAD + '\n[[packages]]\nname = "a"\nversion = "1"\n'
+            'wheels = [{ url = "https://x.invalid/a-1-py3-none-any.whl", hashes = { sha256 = "zz" } }]\n',
+            "pylock.toml:4: package 'a' wheel: hash 'sha256:zz' is not 'algorithm:hex'",
         ),
         (
-            'lock-version = "1.0"\n\n[[packages]]\nname = "a"\nversion = "1"\n'
-            'wheels = [{ hashes = { sha256 = "zz" } }]\n',
-            "pylock.toml:3: package 'a' wheel: hash 'sha256:zz' is not 'algorithm:hex'",
+            HEAD + "packages = 3\n",
+            "pylock.toml:3: not a valid pylock file: Unexpected type int (expected Sequence) in 'packages'",
         ),
         (
-            'lock-version = "1.0"\npackages = 3\n',
-            "pylock.toml:2: pylock: 'packages' must be an array, not int",
+            HEAD + '\n[[packages]]\nname = "a"\nversion = "1"\n'
+            'wheels = [{ url = "https://x.invalid/a-2-py3-none-any.whl", hashes = { sha256 = "00" } }]\n',
+            "pylock.toml:4: not a valid pylock file: Version in 'a-2-py3-none-any.whl' is not consistent "
+            "with package version '1' in 'packages[0].wheels[0]'",
+        ),
+        (
+            'lock-version = "1.0"\n\n[[packages]]\nname = "a"\nversion = "1"\n',
+            "pylock.toml: not a valid pylock file: Missing required value in 'created-by'",
         ),
     ],
 )
@@ -82,3 +91,71 @@ def test_malformed_pylock_names_file_and_line(tmp_path: Path, body: str, message
     with pytest.raises(InputError) as raised:
         read(path)
     assert raised.value.diagnostics().replace(str(tmp_path) + "/", "") == message
+
+
+def test_packages_without_a_version_are_read_not_refused(tmp_path: Path) -> None:
+    """``uv export --format pylock.toml`` writes the project itself as a versionless directory package."""
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "pyproject.toml").write_text(
+        '[project]\nname = "project"\nversion = "0.1.0"\n', encoding="utf-8"
+    )
+    path = project / "pylock.toml"
+    files = "https://example.invalid"
+    path.write_text(
+        HEAD + '\n[[packages]]\nname = "project"\ndirectory = { path = ".", editable = true }\n'
+        f'\n[[packages]]\nname = "six"\narchive = {{ url = "{files}/six-1.17.0-py2.py3-none-any.whl", '
+        'hashes = { sha256 = "4721f391ed90541fddacab5acf947aa0d3dc7d27b2e1e8eda2be8970586c3274" } }\n'
+        '\n[[packages]]\nname = "attrs"\n'
+        'vcs = { type = "git", url = "https://github.com/python-attrs/attrs.git", commit-id = "0a8f2ba0" }\n'
+        '\n[[packages]]\nname = "idna"\nindex = "https://pypi.org/simple"\n'
+        f'wheels = [{{ url = "{files}/idna-3.10-py3-none-any.whl", hashes = {{ sha256 = "00" }} }}]\n',
+        encoding="utf-8",
+    )
+    packages = {p.ref.name: p for p in read(path).packages}
+    assert str(packages["project"].ref.version) == "0.1.0"  # its static [project].version
+    assert packages["project"].origin.kind is OriginKind.EDITABLE
+    assert str(packages["six"].ref.version) == "1.17.0"  # from the archive's file name
+    assert not packages["attrs"].ref.version_known  # a commit is not a version: unknown, never guessed
+    assert str(packages["idna"].ref.version) == "3.10"  # from the wheel's file name
+
+
+def test_a_pylock_without_packages_is_refused_not_empty(tmp_path: Path) -> None:
+    """PEP 751 requires ``packages``: a file without it passed as "0 packages"."""
+    path = tmp_path / "pylock.toml"
+    path.write_text(HEAD, encoding="utf-8")
+    with pytest.raises(InputError) as raised:
+        read(path)
+    assert raised.value.diagnostics() == (
+        f"{path}: pylock has no 'packages' array (PEP 751 requires one, even if empty)"
+    )
+
+
+def test_an_unevaluable_package_marker_is_located(tmp_path: Path) -> None:
+    path = tmp_path / "pylock.toml"
+    path.write_text(
+        HEAD + '\n[[packages]]\nname = "a"\nversion = "1"\nmarker = "python_version ~= \'fred\'"\n'
+        'archive = { url = "https://example.invalid/a-1.tar.gz", hashes = { sha256 = "00" } }\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError) as raised:
+        read(path)
+    assert raised.value.diagnostics().startswith(
+        f"{path}:4: package 'a': invalid marker 'python_version ~= \"fred\"': cannot be evaluated"
+    )
+
+
+def test_uv_export_of_a_workspace_reads_its_versionless_members() -> None:
+    """uv's real export: every member is ``directory = {...}`` without a version; the file was refused."""
+    locked = read(LOCKS / "handmade" / "uv-workspace" / "pylock.toml")
+    versions = {p.ref.name: str(p.ref.version) for p in locked.packages}
+    assert versions == {
+        "certifi": "2026.10.19.post1",
+        "idna": "3.20",
+        "iniconfig": "2.3.1",  # the dev group: ``uv export`` includes it unless told not to
+        "ws-cli": "0.3.0",  # from packages/cli/pyproject.toml's static version
+        "ws-core": "0.2.0",
+        "ws-root": "0.1.0",
+    }  # colorama (win32) and tomli (Python < 3.11) are not for this target
+    members = {p.ref.name: p.origin.kind for p in locked.packages if p.ref.name.startswith("ws-")}
+    assert set(members.values()) == {OriginKind.EDITABLE}

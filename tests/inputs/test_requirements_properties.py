@@ -105,6 +105,7 @@ LINE_PIECES = st.sampled_from(
 )
 
 
+@settings(deadline=None)  # the first example imports pip's req_file: seconds on a loaded machine
 @given(lines=st.lists(st.lists(LINE_PIECES, max_size=4).map("".join), max_size=10))
 def test_logical_lines_agree_with_pip(lines: list[str]) -> None:
     """pip's own preprocessing (continuations, then comments) is the reference for line numbers and text."""

@@ -299,10 +299,12 @@ def test_malformed_requirements_name_file_and_line(
 
 def test_binary_file_is_refused_without_a_line(tmp_path: Path) -> None:
     path = tmp_path / "requirements.txt"
-    path.write_bytes(b"\xff\xfe\x00garbage")
+    path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00garbage")  # no byte-order mark: not UTF-8
     with pytest.raises(InputError) as caught:
         read_requirements(path)
-    assert caught.value.diagnostics() == f"{path}: not UTF-8 text (binary file?)"
+    assert caught.value.diagnostics() == (
+        f"{path}: not UTF-8 text, nor UTF-16/UTF-32 with a byte-order mark (binary file?)"
+    )
 
 
 @pytest.mark.parametrize("password", ["hunter2", "hun@ter2", "hun'ter2"])
@@ -354,3 +356,21 @@ def test_hashes_on_a_url_requirement_reach_its_origin(tmp_path: Path) -> None:
     assert six.origin is not None
     assert six.origin.hashes == (f"sha256:{digest}",)
     assert six.origin.kind is OriginKind.URL
+
+
+@pytest.mark.parametrize(
+    "codec", ["utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be"]
+)
+def test_a_file_with_a_byte_order_mark_is_read_as_pip_reads_it(tmp_path: Path, codec: str) -> None:
+    """Windows editors save UTF-16 with a BOM; pip decodes by the BOM, this refused it as binary."""
+    path = tmp_path / "requirements.txt"
+    text = "# café\nrequests==2.32.3\nsix>=1.16 ; python_version < '3.12'\n"
+    data = text.encode(codec)
+    if codec in {"utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"}:  # these codecs write no BOM themselves
+        data = "\ufeff".encode(codec) + data
+    path.write_bytes(data)
+    found = read_requirements(path)
+    assert [(str(d.requirement), d.location.line) for d in found.requirements] == [
+        ("requests==2.32.3", 2),
+        ('six>=1.16; python_version < "3.12"', 3),
+    ]
