@@ -7,13 +7,18 @@ from typing import Protocol
 
 
 class Clock(Protocol):
+    """Where the core asks the time; injected so ages and expiry are testable and reports reproducible."""
+
     def now(self) -> datetime:
         """The current time, timezone-aware UTC."""
         ...
 
 
 class SystemClock:
+    """The real clock, used by the CLI."""
+
     def now(self) -> datetime:
+        """The current time, timezone-aware UTC (naive times would compare wrongly with upload times)."""
         return datetime.now(UTC)
 
 
@@ -26,4 +31,5 @@ class FixedClock:
         self._instant = instant
 
     def now(self) -> datetime:
+        """The instant given at construction, every time."""
         return self._instant

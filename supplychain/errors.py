@@ -6,7 +6,7 @@ SupplychainError                 exit 2 unless stated
 │   ├── PolicyError              a policy, allowlist or exemptions file is malformed
 │   └── AdvisoryDataError        an OSV record or archive is malformed or unsafe
 ├── ResolutionError              no set of versions satisfies the requirements
-├── DataUnavailableError         exit 3: data a fail-closed policy needs could not be fetched
+├── DataUnavailableError         exit 3: data the run needs could not be had (index, database)
 └── FetchError                   a network fault; sources turn it into Unknown(reason)
     ├── OfflineMiss              --offline and the cache has no answer
     ├── HttpStatusError          4xx/5xx after retries
@@ -33,6 +33,7 @@ class SupplychainError(Exception):
         self.hint = hint
 
     def diagnostics(self) -> str:
+        """The message as the user sees it: ``file:line: message`` and a hint line when there is one."""
         where = f"{self.location}: " if self.location else ""
         hint = f"\n  hint: {self.hint}" if self.hint else ""
         return f"{where}{self.message}{hint}"
@@ -55,6 +56,7 @@ class PolicyError(InputError):
         super().__init__(first_message, location=first_location)
 
     def diagnostics(self) -> str:
+        """Every problem, one ``location: message`` line each, so a bad file is fixed in one pass."""
         return "\n".join(f"{location}: {message}" for location, message in self.problems)
 
 
@@ -67,7 +69,7 @@ class ResolutionError(SupplychainError):
 
 
 class DataUnavailableError(SupplychainError):
-    """Data a fail-closed policy needs was unavailable."""
+    """Data the run needs could not be had (an index, a database, a download): exit 3, not bad input."""
 
     exit_code = 3
 
@@ -79,6 +81,7 @@ class FetchError(SupplychainError):
 
     @property
     def reason(self) -> str:
+        """The message, as the reason of the ``Unknown`` a source returns for this fault."""
         return self.message
 
 

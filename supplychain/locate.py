@@ -142,4 +142,5 @@ class Locator:
         return next((n for n in range(after or 1, len(self.lines) + 1) if needle in self.lines[n - 1]), None)
 
     def at(self, line: int | None) -> Location:
+        """A Location in this file (``line`` None: the whole file), for an error or a finding to carry."""
         return Location(file=self.file, line=line)

@@ -6,6 +6,8 @@ from typing import Protocol
 
 
 class Progress(Protocol):
+    """What the core reports to while it runs; the core only calls it, so a UI or a test can listen."""
+
     def stage(self, name: str, total: int | None = None) -> None:
         """A pipeline stage starts; ``total`` items when known."""
         ...
@@ -20,14 +22,16 @@ class Progress(Protocol):
 
 
 class NullProgress:
+    """The default listener: ignores every event, so library callers need no UI."""
+
     def stage(self, name: str, total: int | None = None) -> None:
-        return None
+        """Ignored."""
 
     def advance(self, name: str, amount: int = 1) -> None:
-        return None
+        """Ignored."""
 
     def warn(self, message: str) -> None:
-        return None
+        """Ignored; a caller that must not lose warnings passes RecordingProgress instead."""
 
 
 class RecordingProgress:
@@ -38,10 +42,13 @@ class RecordingProgress:
         self.warnings: list[str] = []
 
     def stage(self, name: str, total: int | None = None) -> None:
+        """Record the start as ``("stage", name, total)``."""
         self.events.append(("stage", name, total))
 
     def advance(self, name: str, amount: int = 1) -> None:
+        """Record the step as ``("advance", name, amount)``."""
         self.events.append(("advance", name, amount))
 
     def warn(self, message: str) -> None:
+        """Keep the warning, in order, for the report's warnings section."""
         self.warnings.append(message)

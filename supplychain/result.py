@@ -16,7 +16,7 @@ SCHEMA_VERSION = "1.0"
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class UnknownFact:
-    """A fact that stayed unknown, with the rules that needed it."""
+    """A fact a rule needed that stayed unknown: which package and fact, why, and which source failed."""
 
     package: str  # "name==version"
     fact: str
@@ -26,6 +26,8 @@ class UnknownFact:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PolicySummary:
+    """The policy as reports show it: rules with their action and thresholds, plain data only."""
+
     name: str  # "sl3" or the path of a user policy
     level: str  # the built-in level it extends ("sl1".."sl5")
     rules: Mapping[str, Mapping[str, object]]  # rule id -> {"action": ..., thresholds...}
@@ -34,6 +36,8 @@ class PolicySummary:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AuditResult:
+    """Everything one audit learned and decided; renderers read it and compute nothing themselves."""
+
     schema_version: str
     generated_at: datetime
     python_version: str

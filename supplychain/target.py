@@ -65,10 +65,15 @@ class Target:
 
     @property
     def python_minor(self) -> str:
+        """``"3.12"``: the spelling of the ``python_version`` marker (PEP 508)."""
         return f"{self.python_version.major}.{self.python_version.minor}"
 
     @cached_property
     def marker_environment(self) -> dict[str, str]:
+        """The PEP 508 marker environment of this target, CPython assumed, without ``extra``.
+
+        ``platform_release`` and ``platform_version`` are empty: they cannot be known for another machine.
+        """
         sys_platform, system, os_name = _OS_ALIASES[self.os]
         return {
             "implementation_name": "cpython",
@@ -106,6 +111,7 @@ class Target:
 
     @cached_property
     def tag_priority(self) -> dict[Tag, int]:
+        """Tag to its rank in ``tags`` (0 is best), so choosing a wheel is a dictionary look-up."""
         return {tag: index for index, tag in enumerate(self.tags)}
 
     def _platform_tags(self) -> list[str]:

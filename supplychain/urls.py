@@ -29,10 +29,12 @@ class SafeUrl:
 
     @property
     def has_credentials(self) -> bool:
+        """True when the URL carries a user or a password (a token is often the user)."""
         return bool(_split(self._raw).username or _split(self._raw).password)
 
     @property
     def host(self) -> str:
+        """The host, lowercased (RFC 3986: hosts compare case-insensitively); ``""`` when there is none."""
         return (_split(self._raw).hostname or "").lower()
 
     @property
@@ -132,6 +134,7 @@ class ScrubCredentials(logging.Filter):
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
+        """Mask the message in place and keep the record: this filter cleans, it never drops."""
         message = record.getMessage()
         cleaned = scrub(message)
         if cleaned != message:

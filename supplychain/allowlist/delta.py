@@ -34,6 +34,7 @@ class Change:
     loud: bool = False
 
     def json(self) -> dict[str, JSON]:
+        """The change as the review JSON outputs show it."""
         return {"kind": self.kind, "detail": self.detail, "loud": self.loud}
 
 

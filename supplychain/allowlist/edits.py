@@ -19,6 +19,7 @@ from supplychain.model import PackageRef, ResolvedPackage, normalize
 
 
 def load_or_empty(path: Path, today: date) -> Allowlist:
+    """The allowlist at ``path``, or an empty one when there is no file yet: the first edit creates it."""
     return read_allowlist(path, today) if path.exists() else Allowlist(path=str(path))
 
 
@@ -32,6 +33,7 @@ def update(path: Path, today: date, edit: Callable[[Allowlist], Allowlist]) -> A
 
 
 def check_expiry(expires: date, today: date) -> None:
+    """``--expires`` from today to one year ahead: approvals are renewed, not granted for longer."""
     if expires < today:
         raise UsageError(f"--expires {expires} is in the past")
     problem = validity_problem(today, expires)
@@ -120,6 +122,10 @@ def trust(
     expires: date,
     today: date,
 ) -> Callable[[Allowlist], Allowlist]:
+    """Trust a publisher (``kind:repository``) or a PyPI organisation for the named packages.
+
+    Exactly one of the two; the same trust (identity, workflow, packages) again replaces the old entry.
+    """
     check_expiry(expires, today)
     if (publisher is None) == (organization is None):
         raise UsageError("give exactly one of --publisher or --organization")
@@ -169,6 +175,7 @@ def prune(
 
 
 def add_import(path: str, criteria: Sequence[str]) -> Callable[[Allowlist], Allowlist]:
+    """Count another allowlist's approvals carrying all of ``criteria``; the same path again replaces it."""
     entry = Import(path=path, criteria=tuple(sorted(set(criteria))))
 
     def edit(allowlist: Allowlist) -> Allowlist:

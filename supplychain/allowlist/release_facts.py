@@ -25,6 +25,8 @@ T = TypeVar("T")
 
 @dataclass(frozen=True, slots=True, kw_only=True, order=True)
 class FileFact:
+    """One file of a version as PyPI lists it; reviews compare the kinds, the count and the total size."""
+
     filename: str
     size: int
     sha256: str
@@ -50,6 +52,7 @@ class ReleaseFacts:
 
     @property
     def total_size(self) -> int:
+        """Bytes of all files together; a change past ``SIZE_JUMP`` is flagged for review."""
         return sum(file.size for file in self.files)
 
     def dependencies(self) -> dict[str, str]:

@@ -31,28 +31,33 @@ class CheckReport:
 
     @property
     def covered(self) -> tuple[PackageCoverage, ...]:
+        """The packages some live entry covers."""
         return tuple(c for c in self.coverage.packages if c.by is not None)
 
     @property
     def uncovered(self) -> tuple[PackageCoverage, ...]:
+        """The packages no live entry covers: each one fails the check."""
         return tuple(c for c in self.coverage.packages if c.by is None)
 
     @property
     def passed(self) -> bool:
+        """True when every package is covered; the command's exit code follows it."""
         return not self.uncovered
 
     @property
     def expired(self) -> tuple[str, ...]:
+        """Labels of this file's expired entries, sorted: they cover nothing until renewed."""
         return tuple(sorted(held.label for held in self.coverage.expired))
 
     @property
     def expiring(self) -> tuple[tuple[str, date], ...]:
-        """Soonest first."""
+        """Live entries expiring within ``WARN_BEFORE``, soonest first: renew them before they lapse."""
         soon = [(held.label, held.entry.expires) for held in self.coverage.expiring]
         return tuple(sorted(soon, key=lambda item: (item[1], item[0])))
 
     @property
     def unused(self) -> tuple[str, ...]:
+        """Labels of live entries naming nothing in the environment, sorted: candidates for ``prune``."""
         return tuple(sorted(held.label for held in self.coverage.unused))
 
     @staticmethod
@@ -61,6 +66,7 @@ class CheckReport:
         return sorted(held.label for held in package.expired)
 
     def json(self) -> dict[str, JSON]:
+        """``allowlist check --format json``; an uncovered package lists expired entries that covered it."""
         return {
             "passed": self.passed,
             "covered": [{"package": str(c.ref), "by": c.by.label} for c in self.covered if c.by is not None],
@@ -108,13 +114,16 @@ class Review:
 
     @property
     def kind(self) -> str:
+        """``delta`` when compared with a reviewed version, ``full`` when none was ever reviewed."""
         return "delta" if self.base is not None else "full"
 
     @property
     def risk(self) -> int:
+        """Triage weight for the queue; facts that could not be compared add 5, as they need a closer look."""
         return risk(self.changes) + (5 if self.unknown else 0)
 
     def json(self) -> dict[str, JSON]:
+        """One review as the JSON outputs of ``allowlist propose`` and ``allowlist diff`` show it."""
         return {
             "package": str(self.ref),
             "kind": self.kind,
@@ -172,11 +181,14 @@ async def _review(ref: PackageRef, allowlist: Allowlist, fetch: Fetch) -> Review
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Diff:
+    """``allowlist diff``: packages added and removed, each bumped one reviewed against its old version."""
+
     added: tuple[PackageRef, ...]
     removed: tuple[PackageRef, ...]
     bumped: tuple[Review, ...]  # base = the old version
 
     def json(self) -> dict[str, JSON]:
+        """``allowlist diff --format json``; lists sorted, so the same inputs give the same document."""
         return {
             "added": [str(r) for r in self.added],
             "removed": [str(r) for r in self.removed],

@@ -87,6 +87,8 @@ class Measured:
 
 
 class CacheFormat(StrEnum):
+    """The ``cache info --format`` choices; each value is what the user types."""
+
     TEXT = "text"
     JSON = "json"
 

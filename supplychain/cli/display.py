@@ -37,6 +37,7 @@ class StderrProgress(NullProgress):
     """Warnings go to stderr as they happen; stages and counts stay quiet (logs, pipes, --quiet)."""
 
     def warn(self, message: str) -> None:
+        """``warning: …`` on stderr at once, so a log shows it next to what caused it."""
         sys.stderr.write(f"warning: {message}\n")
 
     def __enter__(self) -> StderrProgress:
@@ -88,11 +89,13 @@ class RichProgress:
         self._tasks[name] = self._display.add_task(STAGES.get(name, name), total=total)
 
     def advance(self, name: str, amount: int = 1) -> None:
+        """Count ``amount`` more for ``name``, starting the stage if it was never announced."""
         if name not in self._tasks:
             self.stage(name)
         self._display.advance(self._tasks[name], amount)
 
     def warn(self, message: str) -> None:
+        """Print above the live display, so the warning stays when the transient bars are cleared."""
         self._display.console.print(Text(f"warning: {message}"))
 
     def _finish(self, task: TaskID) -> None:

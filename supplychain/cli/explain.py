@@ -46,6 +46,8 @@ from supplychain.sources.pypi_json import latest_version_of
 
 
 class ExplainFormat(StrEnum):
+    """The ``explain --format`` choices; each value is what the user types."""
+
     TEXT = "text"
     JSON = "json"
 
@@ -67,6 +69,7 @@ def parse_target(text: str) -> tuple[str, Version | None]:
 
 
 async def latest_version(name: str, config: AuditConfig, http: Http) -> Version:
+    """PyPI's newest release not yanked, for ``explain NAME``; failing is exit 3: nothing to fall back on."""
     url = f"{config.endpoints.pypi.reveal()}pypi/{quote(name)}/json"
     try:
         document = await fetch_document(http, url)
@@ -92,6 +95,7 @@ async def explain_package(
     clock: Clock,
     sources: list[str] | None,
 ) -> PackageFacts:
+    """The facts of one version (the latest when None), from the audit's own sources over a one-node graph."""
     from supplychain.audit import source_settings
 
     chosen = await latest_version(name, config, http) if version is None else version
@@ -138,6 +142,7 @@ def show(value: object, now: datetime) -> str:  # noqa: PLR0911 - one return per
 
 
 def render_text(facts: PackageFacts, now: datetime) -> Panel:
+    """One row per fact in FACT_NAMES order, with source and age; an unknown shows its reason."""
     table = Table(show_header=True, header_style="bold", expand=True)
     table.add_column("fact", style="cyan", no_wrap=True)
     table.add_column("value", overflow="fold")
@@ -153,6 +158,7 @@ def render_text(facts: PackageFacts, now: datetime) -> Panel:
 
 
 def explain_document(facts: PackageFacts) -> dict[str, object]:
+    """``explain --format json``: name and version, then the facts as the JSON reports write them."""
     return {"name": facts.ref.name, "version": str(facts.ref.version), **facts_json(facts)}
 
 

@@ -48,12 +48,14 @@ class LabelledGroup(TyperGroup):
     """The root command group: labels its own options and each subcommand's before typer uses them."""
 
     def get_params(self, ctx: Context) -> Any:
+        """The root's own parameters, relabelled before typer renders them in ``--help``."""
         parameters = super().get_params(ctx)
         for parameter in parameters:
             _label(parameter)
         return parameters
 
     def get_command(self, ctx: Context, cmd_name: str) -> Any:
+        """The subcommand, relabelled with its own subcommands before typer renders its ``--help``."""
         command = super().get_command(ctx, cmd_name)
         if command is not None:
             label_command(command, ctx)

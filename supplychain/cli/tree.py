@@ -19,6 +19,8 @@ from supplychain.resolve.graph import ROOT, DependencyGraph
 
 
 class TreeFormat(StrEnum):
+    """The ``tree --format`` choices; each value is what the user types."""
+
     TEXT = "text"
     JSON = "json"
     DOT = "dot"

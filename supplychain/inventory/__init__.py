@@ -1,1 +1,1 @@
-"""inventory stage."""
+"""The organisation's record of audited environments: who uses which version, and what affected it."""

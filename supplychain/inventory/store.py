@@ -24,6 +24,8 @@ class InventoryUnavailable(DataUnavailableError):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RecordedPackage:
+    """One installed version as recorded, with the advisories (id, aliases) affecting it at that time."""
+
     name: str  # PEP 503-normalised
     version: str
     hashes: tuple[str, ...] = ()
@@ -32,6 +34,8 @@ class RecordedPackage:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class EnvironmentRecord:
+    """One audit of a named environment; recording the name again replaces its package set."""
+
     name: str
     team: str
     recorded_at: datetime
@@ -68,6 +72,7 @@ class InventoryStore:
         self.migrate()
 
     def close(self) -> None:
+        """Close the connection; the store is unusable afterwards."""
         self._connection.close()
 
     def __enter__(self) -> InventoryStore:
@@ -124,6 +129,7 @@ class InventoryStore:
             return max(current, LATEST)
 
     def schema_version(self) -> int:
+        """The newest migration applied to this database."""
         with self.transaction() as cursor:
             cursor.execute("SELECT MAX(version) FROM schema_version")
             return int(cursor.fetchall()[0][0])
@@ -179,6 +185,7 @@ class InventoryStore:
             )
 
     def who_uses(self, name: str, version: str | None = None) -> tuple[Use, ...]:
+        """Every environment holding ``name`` (only ``version`` when given), by environment then version."""
         sql = (
             "SELECT e.name, e.team, p.name, p.version, p.since, e.recorded_at FROM package p "
             "JOIN environment e ON e.id = p.environment_id WHERE p.name = ?"
@@ -205,7 +212,7 @@ class InventoryStore:
             return int(environments), int(teams)
 
     def affected(self, advisory: str) -> tuple[Use, ...]:
-        """Every environment holding a version some advisory id or alias ``advisory`` affected."""
+        """Every environment with a version that ``advisory`` (an id or any alias) affected when recorded."""
         with self.transaction() as cursor:
             cursor.execute(
                 "SELECT DISTINCT e.name, e.team, a.package, a.version, a.since, e.recorded_at, a.advisory_id "
@@ -253,6 +260,7 @@ def _driver_errors() -> tuple[type[BaseException], ...]:
 
 
 def default_url(data_dir: Path) -> str:
+    """A SQLite file in the user's data directory: the inventory works with no server to set up."""
     return f"sqlite:///{data_dir / 'inventory.sqlite3'}"
 
 

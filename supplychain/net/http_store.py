@@ -27,6 +27,7 @@ class LatestOnlyStorage(AsyncSqliteStorage):
         self._held: set[str] = set()  # keys a lookup found entries for: only these can gain a duplicate
 
     async def get_entries(self, key: str) -> list[Entry]:
+        """hishel's look-up, noting keys that have entries: only these can gain an older duplicate."""
         entries = await super().get_entries(key)
         if entries:
             self._held.add(key)
@@ -41,6 +42,7 @@ class LatestOnlyStorage(AsyncSqliteStorage):
         ttl: float | None = None,
         tti: float | None = None,
     ) -> Entry:
+        """hishel's store; for a key that had entries, the older ones go once this body is read through."""
         entry = await super().create_entry(request, response, key, ttl=ttl, tti=tti)
         stream = entry.response.stream
         if key not in self._held or stream is None or not isinstance(stream, AsyncIterable):

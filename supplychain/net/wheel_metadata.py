@@ -90,6 +90,7 @@ class SparseFile:
         return start, max(start, min(stop, self.size))
 
     def seek(self, offset: int, whence: int = 0, /) -> int:
+        """``io`` semantics (whence 0, 1 or 2); past the end is allowed and reads ``b""`` there."""
         base = {0: 0, 1: self._position, 2: self.size}[whence]
         if base + offset < 0:
             raise OSError("seek before the start of the file")
@@ -97,12 +98,15 @@ class SparseFile:
         return self._position
 
     def tell(self) -> int:
+        """The current position, as :mod:`zipfile` asks of a file object."""
         return self._position
 
     def seekable(self) -> bool:
+        """Always: :mod:`zipfile` seeks to the end records and back."""
         return True
 
     def read(self, n: int = -1, /) -> bytes:
+        """Up to ``n`` bytes (all when negative) from the position; ``_Unfetched`` if not held, unmoved."""
         start = min(self._position, self.size)
         stop = self.size if n < 0 else min(self.size, start + n)
         if start == stop:

@@ -33,6 +33,7 @@ def effective(finding: Finding) -> Action:
 
 
 def finding_json(finding: Finding) -> dict[str, JSON]:
+    """A finding as the JSON and HTML reports write it: the rule's own action, and the waiver if any."""
     package: JSON = None
     if finding.package is not None:
         package = {"name": finding.package.name, "version": str(finding.package.version)}
@@ -48,10 +49,12 @@ def finding_json(finding: Finding) -> dict[str, JSON]:
 
 
 def finding_key(finding: Finding) -> tuple[str, str, str, str]:
+    """The order reports list findings in: rule, package, message, evidence; stable from run to run."""
     return (finding.rule, str(finding.package or ""), finding.message, repr(plain(finding.evidence)))
 
 
 def freshness_json(result: AuditResult) -> dict[str, JSON]:
+    """Each dataset's as-of time in ISO 8601 (None: unknown), so readers can judge how current it was."""
     return {
         name: None if moment is None else iso(moment)
         for name, moment in sorted(result.data_freshness.items())
@@ -67,6 +70,7 @@ class Declared:
 
 
 def parse_location(text: str) -> Declared:
+    """``file:line`` as ``declared_at`` stores it, back into parts; no line number means the whole file."""
     file, sep, line = text.rpartition(":")
     if sep and line.isdigit() and file:
         return Declared(file=file, line=int(line))

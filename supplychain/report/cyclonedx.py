@@ -49,6 +49,7 @@ _NIL = uuid.UUID(int=0)
 
 
 def purl(package: ResolvedPackage) -> PackageURL:
+    """The package URL (purl spec, ``pkg:pypi/name@version``) by which SBOM tools match components."""
     return PackageURL(type="pypi", name=package.ref.name, version=str(package.ref.version))
 
 
@@ -141,6 +142,10 @@ def _vulnerability(advisory: Advisory, refs: list[tuple[str, str]]) -> Vulnerabi
 
 
 def build_bom(result: AuditResult) -> Bom:
+    """The CycloneDX model: components with our facts as properties, and the dependency tree.
+
+    Each advisory appears once, with every version it affects; withdrawn ones are left out.
+    """
     components = {p.ref.name: _component(result, p) for p in result.graph.packages()}
     root = Component(name="environment", type=ComponentType.APPLICATION, bom_ref="environment")
     bom = Bom(
@@ -184,8 +189,11 @@ def render_bom(bom: Bom) -> str:
 
 
 class CycloneDxRenderer:
+    """The ``cyclonedx`` report: the audited environment as a CycloneDX 1.6 JSON SBOM."""
+
     id = "cyclonedx"
     extension = "cdx.json"
 
     def render(self, result: AuditResult) -> str:
+        """The SBOM text, byte-identical for the same audit."""
         return render_bom(build_bom(result))

@@ -30,6 +30,7 @@ def iso(moment: datetime) -> str:
 
 
 def advisory_json(advisory: Advisory) -> dict[str, JSON]:
+    """An advisory in the facts JSON; aliases and fixed versions sorted, so reports are byte-identical."""
     return {
         "id": advisory.id,
         "aliases": list[JSON](sorted(advisory.aliases)),

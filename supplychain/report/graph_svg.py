@@ -25,6 +25,8 @@ COLOURS = {"fail": "#d1242f", "warn": "#bf8700", "ok": "#1a7f37"}
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Node:
+    """One placed package: its position in the picture and the risk that colours it."""
+
     name: str
     x: int
     y: int
@@ -46,6 +48,11 @@ def risk_levels(result: AuditResult) -> dict[NormalizedName, str]:
 
 
 def layout(result: AuditResult) -> list[Node]:
+    """Place each package: one column per depth, unreachable ones last.
+
+    Nodes are ordered by their parents' mean row to shorten edges; a layer of more than
+    ``PER_COLUMN`` nodes wraps into sub-columns.
+    """
     graph = result.graph
     depths = graph.depths()
     deepest = max(depths.values(), default=0)

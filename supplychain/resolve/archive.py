@@ -18,7 +18,7 @@ _MAX_MEMBER_BYTES = 4 * 1024 * 1024
 
 
 def read_sdist_pkg_info(content: bytes, filename: str) -> bytes:
-    """``<top>/PKG-INFO`` of a .tar.gz or .zip sdist."""
+    """``<top>/PKG-INFO`` of a .tar.gz or .zip sdist; a broken, huge or PKG-INFO-less one is malformed."""
     try:
         if filename.endswith(".zip"):
             with zipfile.ZipFile(io.BytesIO(content)) as archive:

@@ -67,6 +67,10 @@ async def build_graph(
 
 
 def pins_graph(inputs: RequirementSet) -> DependencyGraph:
+    """``--no-deps``: each requirement is a direct node at its ``==`` pin, nothing resolved.
+
+    An index requirement without a pin is an input error; a direct reference stays unresolved.
+    """
     graph = DependencyGraph()
     for declared in inputs.requirements:
         version = declared.pinned_version
@@ -105,6 +109,10 @@ def _edge_of(declared: DeclaredRequirement) -> Edge:
 async def resolve(
     inputs: RequirementSet, config: ResolveSettings, http: Http, progress: Progress
 ) -> DependencyGraph:
+    """Resolve over the indexes with resolvelib, reading metadata and running nothing.
+
+    A conflict or missing project is a ResolutionError (exit 2); an index fault is exit 3.
+    """
     indexes = config.index_urls or inputs.index_urls or (config.endpoints.index,)
     client = IndexClient(
         http,

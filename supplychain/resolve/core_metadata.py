@@ -17,6 +17,7 @@ class CoreMetadata:
 
 
 def parse_metadata(content: bytes) -> CoreMetadata:
+    """A wheel's METADATA: its Requires-Dist is what installing it would use, so always known."""
     message = BytesParser().parsebytes(content, headersonly=True)
     return CoreMetadata(requires=tuple(message.get_all("Requires-Dist") or ()))
 

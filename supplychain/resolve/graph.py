@@ -35,6 +35,7 @@ class DependencyGraph:
         return self._graph
 
     def add_package(self, package: ResolvedPackage) -> None:
+        """Add the node ``package.ref.name``: one node per name, as an environment holds one version."""
         self._graph.add_node(package.ref.name, package=package)
 
     def add_edge(self, parent: NormalizedName | str, child: NormalizedName, edge: Edge) -> None:
@@ -55,12 +56,15 @@ class DependencyGraph:
             yield self._graph.nodes[name]["package"]
 
     def package(self, name: NormalizedName) -> ResolvedPackage:
+        """The package of node ``name``; KeyError when the graph has none."""
         return self._graph.nodes[name]["package"]  # type: ignore[no-any-return]  # networkx is untyped
 
     def edge(self, parent: str, child: str) -> Edge:
+        """The requirement ``parent`` → ``child`` (``parent`` may be ROOT); KeyError when there is none."""
         return self._graph.edges[parent, child]["edge"]  # type: ignore[no-any-return]
 
     def is_direct(self, name: NormalizedName) -> bool:
+        """Does the environment itself require ``name`` (an edge from ROOT), not only another package?"""
         return bool(self._graph.has_edge(ROOT, name))
 
     def requested_by(self, name: NormalizedName) -> list[str]:
@@ -72,6 +76,7 @@ class DependencyGraph:
         return sorted(n for n in nx.ancestors(self._graph, name) if n != ROOT)
 
     def dependencies(self, name: NormalizedName) -> list[NormalizedName]:
+        """The names ``name`` requires directly, sorted."""
         return sorted(self._graph.successors(name))
 
     def depth(self, name: NormalizedName) -> int | None:

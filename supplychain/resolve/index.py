@@ -82,6 +82,7 @@ class IndexFile:
         )
 
     def python_ok(self, python: Version) -> bool:
+        """Does the file's Requires-Python admit ``python``, pre-releases included?"""
         if not self.requires_python:
             return True
         try:
@@ -92,12 +93,16 @@ class IndexFile:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ProjectPage:
+    """A project's usable files, from the first index that has the project."""
+
     name: NormalizedName
     index: SafeUrl  # the index that served the page (first-index strategy)
     files: tuple[IndexFile, ...]
 
 
 class ProjectNotFound(Exception):
+    """No index has a page for the project (404/410 on each); the resolver says who required it."""
+
     def __init__(self, name: str) -> None:
         super().__init__(name)
         self.name = name

@@ -38,16 +38,19 @@ class Req:
 
     @property
     def key(self) -> str:
+        """The resolver identity this requirement constrains: ``name`` or ``name[extras]``."""
         return key_of(self.name, self.extras)
 
     @property
     def pinned(self) -> Version | None:
+        """A lone exact ``==``/``===`` pin's version, else None; only a pin may pick a yanked file."""
         specs = list(self.specifier)
         if len(specs) == 1 and specs[0].operator in {"==", "==="} and "*" not in specs[0].version:
             return Version(specs[0].version)
         return None
 
     def describe(self) -> str:
+        """``name[extras]specifier (required by …)``: one line of a conflict message."""
         extras = f"[{','.join(sorted(self.extras))}]" if self.extras else ""
         who = self.parent or (f"the input at {self.location}" if self.location else "the input")
         return f"{self.name}{extras}{self.specifier or ''} (required by {who})"
@@ -55,6 +58,8 @@ class Req:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Candidate:
+    """One version of a project (with extras) and the file chosen for the target."""
+
     name: NormalizedName
     extras: frozenset[str]
     version: Version
@@ -63,6 +68,7 @@ class Candidate:
 
     @property
     def key(self) -> str:
+        """Same identity as ``Req.key``, for resolvelib's ``identify``."""
         return key_of(self.name, self.extras)
 
 
@@ -75,10 +81,16 @@ def _plain(text: str) -> bool:
 
 
 def key_of(name: str, extras: frozenset[str]) -> str:
+    """The name plus sorted extras in brackets: ``a[x]`` resolves apart from ``a``, tied to it by version."""
     return f"{name}[{','.join(sorted(extras))}]" if extras else name
 
 
 class Provider(AbstractProvider[Req, Candidate, str]):
+    """resolvelib's delegate: candidates from project pages, dependencies from core metadata.
+
+    It records each candidate's dependencies and what could not be read, for building the graph.
+    """
+
     def __init__(
         self,
         *,
@@ -111,6 +123,7 @@ class Provider(AbstractProvider[Req, Candidate, str]):
         return asyncio.run_coroutine_threadsafe(wait(), self.loop).result()
 
     def prefetch(self, names: Iterable[NormalizedName]) -> None:
+        """From the resolver thread: schedule speculative crawls of ``names`` on the event loop."""
         for name in names:
             self.loop.call_soon_threadsafe(self.speculate, name)
 
@@ -138,12 +151,14 @@ class Provider(AbstractProvider[Req, Candidate, str]):
                 self.speculate(normalize(requirement.name))
 
     def stop(self) -> None:
+        """Cancel the speculative crawls still running; resolution has ended."""
         for task in self.crawled.values():
             task.cancel()
 
     # --- resolvelib API ---------------------------------------------------------------------------
 
     def identify(self, requirement_or_candidate: Req | Candidate) -> str:
+        """``name[extras]``: an extra is its own identity, tied to its base by ``get_dependencies``."""
         return requirement_or_candidate.key
 
     def get_preference(
@@ -154,6 +169,7 @@ class Provider(AbstractProvider[Req, Candidate, str]):
         information: Mapping[str, Iterator[Any]],
         backtrack_causes: Sequence[Any],
     ) -> tuple[bool, bool, bool, str]:
+        """Decide first what backtracking blamed, then pins, then direct requirements; ties by name."""
         infos = list(information[identifier])
         pinned = any(info.requirement.pinned is not None for info in infos)
         direct = any(info.parent is None for info in infos)
@@ -166,6 +182,10 @@ class Provider(AbstractProvider[Req, Candidate, str]):
         requirements: Mapping[str, Iterator[Req]],
         incompatibilities: Mapping[str, Iterator[Candidate]],
     ) -> list[Candidate]:
+        """Candidates newest first within every specifier and constraint, minus known-bad versions.
+
+        Pre-releases only when a specifier names one or nothing final fits (uv's ``if-necessary``).
+        """
         reqs = list(requirements[identifier])
         name, extras = reqs[0].name, reqs[0].extras
         page: ProjectPage = self._await(lambda: self.client.page(name))
@@ -235,9 +255,14 @@ class Provider(AbstractProvider[Req, Candidate, str]):
         return {version: file for version, (_, file) in best.items()}
 
     def is_satisfied_by(self, requirement: Req, candidate: Candidate) -> bool:
+        """Within the specifier, pre-releases included: ``find_matches`` applied the pre-release rule."""
         return requirement.specifier.contains(candidate.version, prereleases=True)
 
     def get_dependencies(self, candidate: Candidate) -> list[Req]:
+        """Requires-Dist of the candidate for the target and its extras, plus its base at the same version.
+
+        Unreadable metadata goes to ``unresolved`` with its reason, never guessed; direct references stay out.
+        """
         metadata: CoreMetadata = self._await(lambda: self.client.metadata(candidate.file))
         parent = f"{candidate.key} {candidate.version}"
         reqs: list[Req] = []

@@ -22,12 +22,19 @@ class StoredFile(Protocol):
     """What the store keys an entry on: the file's name and its ``algorithm:digest`` hashes."""
 
     @property
-    def filename(self) -> str: ...
+    def filename(self) -> str:
+        """The distribution's file name, part of the key."""
+        ...
+
     @property
-    def hashes(self) -> tuple[str, ...]: ...
+    def hashes(self) -> tuple[str, ...]:
+        """``algorithm:digest`` strings; only a sha256 makes a file storable."""
+        ...
 
 
 class MetadataStore:
+    """Memo under ``root``: one JSON file per distribution file, keyed by its sha256 and name."""
+
     def __init__(self, root: Path) -> None:
         self.root = root
 
@@ -39,6 +46,7 @@ class MetadataStore:
         return self.root / key[:2] / f"{key}.json"
 
     def get(self, file: StoredFile) -> CoreMetadata | None:
+        """The stored metadata, or None when absent, unhashed or malformed: a bad entry is a miss."""
         path = self._path(file)
         if path is None:
             return None

@@ -23,6 +23,8 @@ class ArchiveLimits:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Member:
+    """One regular file read from an archive, its name checked to stay inside the archive."""
+
     name: str  # POSIX path inside the archive, validated relative
     data: bytes
 

@@ -26,6 +26,8 @@ OSV_DATASETS = (ADVISORIES, MALICIOUS)
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TopPackages:
+    """The top-pypi-packages dataset: downloads and rank (1 = most downloaded) per name, as of its date."""
+
     as_of: datetime
     source: str
     downloads: Mapping[NormalizedName, int]
@@ -34,6 +36,8 @@ class TopPackages:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DatasetStatus:
+    """One dataset as the manifest records it: for ``db status`` and the data-age checks."""
+
     name: str
     path: Path
     as_of: datetime | None
@@ -65,6 +69,7 @@ class DataStore:
 
     # --- reading -------------------------------------------------------------------------------
     def manifest(self) -> dict[str, Any]:
+        """The manifest's datasets by name; {} before any import, but an unreadable manifest is an error."""
         try:
             raw = json.loads((self.root / MANIFEST).read_bytes())
         except FileNotFoundError:
@@ -75,6 +80,7 @@ class DataStore:
         return datasets if isinstance(datasets, dict) else {}
 
     def status(self) -> list[DatasetStatus]:
+        """One row per dataset in the manifest, sorted by name."""
         return [
             DatasetStatus(
                 name=name,
@@ -86,9 +92,11 @@ class DataStore:
         ]
 
     def has_advisories(self) -> bool:
+        """Was an OSV dataset imported? Then the advisory source answers from disk, not the network."""
         return any(name in self.manifest() for name in OSV_DATASETS)
 
     def advisories_as_of(self) -> datetime | None:
+        """The newest as-of date of the OSV datasets; None when none has one."""
         times = [s.as_of for s in self.status() if s.name in OSV_DATASETS and s.as_of is not None]
         return max(times) if times else None
 
@@ -111,6 +119,7 @@ class DataStore:
         return found
 
     def top_packages(self) -> TopPackages | None:
+        """The imported top-packages dataset or None; parsed once per process while the file is unchanged."""
         entry = self.manifest().get(TOP_PACKAGES)
         if not entry:
             return None
@@ -142,6 +151,7 @@ class DataStore:
         return self.write_records(records_from_archive(path), origin=str(path), now=now)
 
     def write_top_packages(self, raw: object, *, origin: str) -> None:
+        """Validate a top-packages dataset, store it sorted by rank, and commit it in the manifest."""
         top = _top_from_json(raw, origin)
         rows = sorted(top.downloads.items(), key=lambda item: (top.ranks[item[0]], item[0]))
         body = {

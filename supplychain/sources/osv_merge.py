@@ -38,6 +38,7 @@ def preferred_id(ids: Iterable[str]) -> str:
 
 
 def band(score: float) -> Severity:
+    """The qualitative rating of a CVSS base score (CVSS v3.1 specification, section 5; v4 bands alike)."""
     if score == 0:
         return Severity.NONE
     if score < 4:

@@ -14,6 +14,8 @@ _ORDER = {"introduced": 0, "fixed": 1, "last_affected": 2, "limit": 3}
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Match:
+    """Whether an entry affects a version; ``problems`` say why it matched without deciding (fail closed)."""
+
     affected: bool
     problems: tuple[str, ...] = ()
 

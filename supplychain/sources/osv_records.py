@@ -18,12 +18,16 @@ EVENT_KINDS = ("introduced", "fixed", "last_affected", "limit")
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OsvRange:
+    """One ``ranges[]`` entry: its type and events in record order; only ECOSYSTEM speaks of PyPI."""
+
     type: str  # ECOSYSTEM, SEMVER, GIT
     events: tuple[tuple[str, str], ...]  # (kind, value) in record order
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OsvAffected:
+    """One ``affected[]`` entry: the package, its ranges and listed versions, any severity label."""
+
     ecosystem: str
     name: str  # PEP 503-normalised for PyPI
     ranges: tuple[OsvRange, ...]
@@ -33,6 +37,8 @@ class OsvAffected:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OsvRecord:
+    """One validated OSV record; versions stay strings, as YAML would otherwise read ``1.10`` as ``1.1``."""
+
     id: str
     aliases: tuple[str, ...]
     summary: str
@@ -110,6 +116,7 @@ def load_record(data: bytes, origin: str) -> OsvRecord:
 
 
 def parse_record(raw: object, origin: str) -> OsvRecord:
+    """Validate a decoded record; each error names the file and the field path (``affected[0].ranges``)."""
     where = _Where(origin)
     record = where.mapping(raw, "record")
     record_id = where.text(record.get("id"), "id", required=True) or ""
