@@ -3,12 +3,16 @@
 The checks are the union of GuardDog's (one insert/delete/substitute/adjacent swap; the same against
 permutations of the popular name's words and its ``py``/``python`` forms) and PyPI TypoSnyper's
 (repeated, omitted and swapped characters, swapped words, visual typos such as ``rn``/``m``),
-plus crates.io's affix check with Python affixes (research: risk-signals.md §(d)).
+plus crates.io's affix check with Python affixes, short words and versions (research:
+risk-signals.md §(d)). Thresholds were tuned on the
+malicious-packages reports published before 2024 and checked on the later ones
+(benchmarks/typosquat.py).
 """
 
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -33,11 +37,28 @@ AFFIXES = (
     "core",
     "tools",
     "utils",
-    "3",
-    "2",
+    # Seen as affixes in malicious-packages reports before 2024 (``matplotlib-req``, ``pylint-sys``).
+    "req",
+    "sys",
+    "arg",
 )
+# Words of at most this many characters count as affixes too (``requests-os``, ``s3transfer-sl``).
+SHORT_AFFIX = 2
+# A version word or suffix: ``aiogram-3``, ``httpxv2``, ``requests-2-32-3``.
+VERSION = re.compile(r"v?[0-9]+")
+GLUED_VERSION = re.compile(r"v?[0-9]+$")
+# Glued affixes recognised without a separator (``cryptographylib``); the rest need one.
+GLUED = ("python", "py", "lib")
 # Visual confusables (TypoSnyper's map, reduced to what survives PEP 503 normalisation).
 VISUAL = (("rn", "m"), ("vv", "w"), ("cl", "d"), ("1", "l"), ("0", "o"), ("5", "s"))
+MIN_NAME = 4
+# Edits allowed by name length (separators ignored): one for short names, two from LONG_NAME on,
+# and two from SHORT_TWO_EDITS on against a target that starts alike and has about the same length
+# (``tablates`` and ``tableate`` for tabulate, ``coloraiz`` for colorama).
+SHORT_TWO_EDITS = 7
+LONG_NAME = 10
+# The most specific technique names a match when several find the same popular name.
+TECHNIQUES = ("separators", "visual", "swapped-words", "affix", "edit-distance-1", "edit-distance-2")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, order=True)
@@ -62,15 +83,34 @@ def _visual(name: str) -> str:
     return name
 
 
-def _strip_affixes(name: str) -> str:
-    """The core of a name without ``py``/``python``/affix words or prefixes (``pyyaml`` → ``yaml``)."""
-    words = [w for w in _words(name) if w not in AFFIXES]
+def _is_affix(word: str) -> bool:
+    return word in AFFIXES or len(word) <= SHORT_AFFIX or VERSION.fullmatch(word) is not None
+
+
+def _cores(name: str) -> set[str]:
+    """The name without affix words, and without a glued version or affix (``pyyaml`` → ``yaml``).
+
+    Several cores, so that ``matplotlib-req`` (affix word) and ``matplotlib`` (whose glued ``lib``
+    also gives ``matplot``) still share one.
+    """
+    words = [w for w in _words(name) if not _is_affix(w)]
     core = "-".join(words) or name
-    for prefix in ("python", "py"):
-        if core.startswith(prefix) and len(core) - len(prefix) >= 3 and "-" not in core[: len(prefix) + 1]:
-            core = core[len(prefix) :]
-            break
-    return core
+    cores = {core}
+    unversioned = GLUED_VERSION.sub("", core)
+    if len(unversioned) >= MIN_NAME:
+        cores.add(unversioned)
+    for base in list(cores):
+        for prefix in GLUED:
+            if (
+                base.startswith(prefix)
+                and len(base) - len(prefix) >= 3
+                and "-" not in base[: len(prefix) + 1]
+            ):
+                cores.add(base[len(prefix) :])
+        for suffix in GLUED:
+            if base.endswith(suffix) and len(base) - len(suffix) >= 5 and "-" not in base[-len(suffix) - 1 :]:
+                cores.add(base[: -len(suffix)])
+    return {c for c in cores if len(c) >= MIN_NAME}
 
 
 class TyposquatIndex:
@@ -80,42 +120,86 @@ class TyposquatIndex:
         ranked = sorted(downloads.items(), key=lambda item: (-item[1], item[0]))
         self.downloads = dict(downloads)
         self.targets = [name for name, _ in ranked[:max_targets]]
+        self._collapsed_targets = [_collapsed(name) for name in self.targets]
         self._by_key: dict[tuple[str, str], list[NormalizedName]] = {}
+        self._near: dict[NormalizedName, list[SquatMatch]] = {}  # the enrich stage and the rule both ask
         for target in self.targets:
             for technique, key in self._keys(target):
                 self._by_key.setdefault((technique, key), []).append(target)
+            for core in _cores(target) - {target}:
+                # A popular name's core: a name that drops its affix imitates it (``yaml``, ``pyyaml``).
+                self._by_key.setdefault(("core", _collapsed(core)), []).append(target)
 
     @staticmethod
     def _keys(name: str) -> Iterator[tuple[str, str]]:
         yield "separators", _collapsed(name)
         yield "swapped-words", "-".join(sorted(_words(name)))
         yield "visual", _collapsed(_visual(name))
-        core = _strip_affixes(name)
-        if len(core) >= 4:
-            yield "affix", _collapsed(core)
 
-    def matches(self, name: NormalizedName, *, max_distance_long: int = 2) -> list[SquatMatch]:
+    def matches(self, name: NormalizedName) -> list[SquatMatch]:
         """Every popular name ``name`` imitates; a popular name itself imitates nothing."""
         if name in self.downloads:
             return []
-        found: set[SquatMatch] = set()
+        return self.near(name)
+
+    def near(self, name: NormalizedName) -> list[SquatMatch]:
+        """Every popular name other than ``name`` that ``name`` is a near-miss of, popular or not.
+
+        One match per popular name, by the most specific technique (the order of ``TECHNIQUES``).
+        """
+        if name not in self._near:
+            self._near[name] = self._find(name)
+        return list(self._near[name])
+
+    def _find(self, name: NormalizedName) -> list[SquatMatch]:
+        found: list[SquatMatch] = []
         for technique, key in self._keys(name):
-            for target in self._by_key.get((technique, key), ()):
-                if target != name:
-                    found.add(SquatMatch(target=target, technique=technique))
-        if len(name) >= 4:
-            cutoff = max_distance_long if len(name) >= 10 else 1
-            for target, distance, _ in process.extract(
-                name, self.targets, scorer=OSA.distance, score_cutoff=cutoff, limit=None
-            ):
-                if distance and len(target) >= 4:
-                    found.add(
-                        SquatMatch(target=NormalizedName(target), technique=f"edit-distance-{int(distance)}")
-                    )
-        for permutation in _permutations(name):
-            if permutation in self.downloads and permutation != name:
-                found.add(SquatMatch(target=NormalizedName(permutation), technique="swapped-words"))
-        return sorted(found)
+            found.extend(
+                SquatMatch(target=t, technique=technique) for t in self._by_key.get((technique, key), ())
+            )
+        # An added affix: the name's core is a popular name (``requests-os``, ``httpxv2``) ...
+        for core in _cores(name) - {name}:
+            found.extend(
+                SquatMatch(target=t, technique="affix")
+                for t in self._by_key.get(("separators", _collapsed(core)), ())
+            )
+        # ... or a dropped one: the name is a popular name's core.
+        found.extend(
+            SquatMatch(target=t, technique="affix") for t in self._by_key.get(("core", _collapsed(name)), ())
+        )
+        found.extend(self._edits(name))
+        found.extend(
+            SquatMatch(target=NormalizedName(p), technique="swapped-words")
+            for p in _permutations(name)
+            if p in self.downloads
+        )
+        best: dict[NormalizedName, SquatMatch] = {}
+        for match in sorted(found, key=lambda m: TECHNIQUES.index(m.technique)):
+            if match.target != name:
+                best.setdefault(match.target, match)
+        return sorted(best.values())
+
+    def _edits(self, name: NormalizedName) -> Iterator[SquatMatch]:
+        """Optimal-string-alignment edits (insert, delete, substitute, adjacent swap), separators ignored."""
+        collapsed = _collapsed(name)
+        if len(collapsed) < MIN_NAME:
+            return
+        cutoff = 2 if len(collapsed) >= SHORT_TWO_EDITS else 1
+        for _, distance, position in process.extract(
+            collapsed, self._collapsed_targets, scorer=OSA.distance, score_cutoff=cutoff, limit=None
+        ):
+            other = self._collapsed_targets[position]
+            if not distance or len(other) < MIN_NAME:
+                continue
+            if distance == 2 and len(collapsed) < LONG_NAME and not _close_short(collapsed, other):
+                continue
+            yield SquatMatch(target=self.targets[position], technique=f"edit-distance-{int(distance)}")
+
+
+def _close_short(name: str, target: str) -> bool:
+    """Two edits in a name under ``LONG_NAME`` count only against a target that starts alike and has
+    about its length (``tablates`` for ``tabulate``, ``coloraiz`` for ``colorama``)."""
+    return name[0] == target[0] and abs(len(name) - len(target)) <= 1 and len(target) >= SHORT_TWO_EDITS
 
 
 def _permutations(name: str) -> Iterator[str]:
@@ -159,9 +243,10 @@ class TyposquatRule:
     rationale = "A name one slip away from a popular package is how most PyPI malware gets installed."
     help = (
         "Fails when the name is a near-miss of a popular package (one edit, two for names of 10+ "
-        "characters; separators; swapped words; py/python and other affixes; visual look-alikes) "
-        "with at least `min_ratio` times its downloads, unless the package is itself in the "
-        "popular set, is internal, or shares a maintainer with that package."
+        "characters or for 7-9 characters against a name that starts alike; separators; swapped "
+        "words; an added or dropped affix such as py/python, lib, a short word or a version; visual "
+        "look-alikes) with at least `min_ratio` times its downloads, unless the package is itself "
+        "in the popular set, is internal, or shares a maintainer with that package."
     )
     params: Mapping[str, type] = {"min_ratio": int}
 
