@@ -13,7 +13,7 @@ from supplychain.allowlist.entries import Allowlist, Exemptions
 from supplychain.allowlist.reader import load_allowlist, load_exemptions
 from supplychain.clock import Clock
 from supplychain.config import AuditConfig
-from supplychain.model import LockedSet, PackageFacts
+from supplychain.model import LockedSet, Ownership, PackageFacts
 from supplychain.policy import RULES
 from supplychain.policy.base import Environment
 from supplychain.policy.engine import evaluate
@@ -64,6 +64,7 @@ def decide(
     exemptions: Exemptions | None = None,
     top: tuple[Mapping[NormalizedName, int] | None, datetime | None, str] = (None, None, "top-packages"),
     datasets: Mapping[str, datetime | None] | None = None,
+    owners: Mapping[NormalizedName, Ownership] | None = None,
 ) -> AuditResult:
     """The policy stage over an already enriched graph: findings, scores, verdict (no I/O)."""
     now = clock.now()
@@ -87,6 +88,7 @@ def decide(
         ),
         allowed_licenses=policy.allowed_licenses,
         covered={name: held.located for name, held in cover.covered.items()},
+        owners=owners or {},
     )
     evaluation = evaluate(
         policy, env, coverage=cover, exemptions=exemptions, today=now.date(), datasets=datasets
@@ -117,9 +119,11 @@ async def run_audit(config: AuditConfig, clock: Clock, http: Http, progress: Pro
     """Read the input, resolve it, collect facts, evaluate the policy: the result every renderer reads."""
     from supplychain.inputs import InputOptions
     from supplychain.inputs.detect import load_input
+    from supplychain.policy.typosquat import lookalike_targets
     from supplychain.resolve import build_graph
     from supplychain.sources import SourceContext
     from supplychain.sources.enrich import collect_facts
+    from supplychain.sources.pypi_json import collect_ownership
 
     policy, allowlist, exemptions = load_lists(config, clock)
     progress.stage("input")
@@ -129,6 +133,11 @@ async def run_audit(config: AuditConfig, clock: Clock, http: Http, progress: Pro
     graph: DependencyGraph = await build_graph(input_set, config, http, progress)
     context = SourceContext(http=http, config=config, clock=clock, progress=progress)
     facts = await collect_facts(graph, context)
+    top = _top_packages(config)
+    # The typosquat rule spares a package that shares owners with its look-alike: learn those owners
+    # here for look-alikes outside the graph, since rules never fetch.
+    pairs = [(p, facts[p.ref.name]) for p in graph.packages() if p.ref.name in facts]
+    owners = await collect_ownership(lookalike_targets(policy.rules["typosquat"], pairs, top[0]), context)
     progress.stage("policy")
     return decide(
         config=config,
@@ -140,6 +149,7 @@ async def run_audit(config: AuditConfig, clock: Clock, http: Http, progress: Pro
         inputs=(input_set.path if config.input_path is None else str(Path(config.input_path)),),
         allowlist=allowlist,
         exemptions=exemptions,
-        top=_top_packages(config),
+        top=top,
         datasets=_datasets(config),
+        owners=owners,
     )

@@ -3,8 +3,8 @@
 The checks are the union of GuardDog's (one insert/delete/substitute/adjacent swap; the same against
 permutations of the popular name's words and its ``py``/``python`` forms) and PyPI TypoSnyper's
 (repeated, omitted and swapped characters, swapped words, visual typos such as ``rn``/``m``),
-plus crates.io's affix check with Python affixes, short words and versions (research:
-risk-signals.md §(d)). Thresholds were tuned on the
+plus crates.io's affix check with Python affixes, short words and versions, and typomania's
+"a shared owner is no squat" (research: risk-signals.md §(d)). Thresholds were tuned on the
 malicious-packages reports published before 2024 and checked on the later ones
 (benchmarks/typosquat.py).
 """
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -21,7 +21,7 @@ from packaging.utils import NormalizedName
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from supplychain.model import Known, PackageFacts, ResolvedPackage
+from supplychain.model import JSON, Action, Known, Ownership, PackageFacts, ResolvedPackage, Signal, Unknown
 from supplychain.policy.base import Environment, Hit, Missing, Outcome, RuleSettings, evidence
 from supplychain.policy.internal import is_internal
 
@@ -238,6 +238,28 @@ def index_for(downloads: Mapping[NormalizedName, int]) -> TyposquatIndex:
     return index
 
 
+def lookalike_targets(
+    settings: RuleSettings,
+    packages: Iterable[tuple[ResolvedPackage, PackageFacts]],
+    top_downloads: Mapping[NormalizedName, int] | None,
+) -> list[NormalizedName]:
+    """Popular names outside ``packages`` that one of them would be flagged as imitating.
+
+    The enrich stage asks PyPI who owns these (``Environment.owners``), since the rule never fetches.
+    """
+    if settings.action is Action.OFF or top_downloads is None:
+        return []
+    index = index_for(top_downloads)
+    pairs = list(packages)
+    present = {package.ref.name for package, _ in pairs}
+    wanted = {
+        match.target
+        for package, facts in pairs
+        for match in suspects(index, package.ref.name, _downloads(facts), settings.integer("min_ratio"))
+    }
+    return sorted(wanted - present)
+
+
 class TyposquatRule:
     id = "typosquat"
     rationale = "A name one slip away from a popular package is how most PyPI malware gets installed."
@@ -245,8 +267,9 @@ class TyposquatRule:
         "Fails when the name is a near-miss of a popular package (one edit, two for names of 10+ "
         "characters or for 7-9 characters against a name that starts alike; separators; swapped "
         "words; an added or dropped affix such as py/python, lib, a short word or a version; visual "
-        "look-alikes) with at least `min_ratio` times its downloads, unless the package is itself "
-        "in the popular set, is internal, or shares a maintainer with that package."
+        "look-alikes) with at least `min_ratio` times its downloads, unless the package is itself in "
+        "the popular set or is internal. Only warns when it shares a PyPI owner or organisation with "
+        "that package (typomania's rule)."
     )
     params: Mapping[str, type] = {"min_ratio": int}
 
@@ -264,37 +287,89 @@ class TyposquatRule:
         if is_internal(package, facts, env):
             return []
         index = index_for(env.top_downloads)
-        # Not in the top set means fewer downloads than its last entry; unknown counts as none.
-        own = facts.downloads_30d.value if isinstance(facts.downloads_30d, Known) else 0
-        mine = _owners(facts)
         hits: list[Outcome] = []
-        for match in suspects(index, package.ref.name, own, settings.integer("min_ratio")):
+        for match in suspects(index, package.ref.name, _downloads(facts), settings.integer("min_ratio")):
             target_downloads = index.downloads[match.target]
-            shared = mine & _owners(env.facts[match.target]) if match.target in env.facts else set()
-            if shared:
-                continue
+            owners = _target_ownership(match.target, env)
+            shared = _shared(facts, owners)
+            message = (
+                f"{package.ref.name} looks like {match.target} ({match.technique}), "
+                f"which has {target_downloads:,} downloads in 30 days"
+            )
             hits.append(
                 Hit(
-                    message=f"{package.ref.name} looks like {match.target} ({match.technique}), "
-                    f"which has {target_downloads:,} downloads in 30 days",
+                    message=message + (f", but shares {shared[0]} with it: not a squat" if shared else ""),
                     evidence={
                         "target": match.target,
                         "technique": match.technique,
                         "target_downloads_30d": target_downloads,
                         "source": env.top_source,
-                        **(
-                            evidence("maintainers", facts.maintainers)
-                            if isinstance(facts.maintainers, Known)
-                            else {}
-                        ),
+                        **_ownership_evidence("maintainers", facts.maintainers),
+                        **_ownership_evidence("organization", facts.organization),
+                        **_target_evidence(owners),
+                        **({"shared_with_target": shared[1]} if shared else {}),
                     },
-                    remediation=f"check you meant {package.ref.name} and not {match.target}",
+                    remediation=(
+                        f"none if you meant {package.ref.name}: the owners of {match.target} publish it"
+                        if shared
+                        else f"check you meant {package.ref.name} and not {match.target}"
+                    ),
+                    action=Action.WARN if shared else None,
                 )
             )
         return hits
 
 
-def _owners(facts: PackageFacts) -> set[str]:
-    return (
-        {m.user.lower() for m in facts.maintainers.value} if isinstance(facts.maintainers, Known) else set()
-    )
+def _downloads(facts: PackageFacts) -> int:
+    """Own downloads for the ratio: not in the top set means fewer than its last entry; unknown is none."""
+    return facts.downloads_30d.value if isinstance(facts.downloads_30d, Known) else 0
+
+
+def _target_ownership(target: NormalizedName, env: Environment) -> Ownership | None:
+    """The target's owners: its own facts when it is in the environment, else what enrich learned."""
+    if target in env.facts:
+        facts = env.facts[target]
+        return Ownership(name=target, maintainers=facts.maintainers, organization=facts.organization)
+    return env.owners.get(target)
+
+
+def _shared(facts: PackageFacts, target: Ownership | None) -> tuple[str, dict[str, JSON]] | None:
+    """What the package and its look-alike target share on PyPI: owners (users) or an organisation.
+
+    Only PyPI's ownership roles and organisation count: an ``author`` field is free text a squatter
+    copies (``httpx2`` names httpx's author), while a role needs the invited user to accept it.
+    """
+    if target is None:
+        return None
+    users: list[str] = []
+    if isinstance(facts.maintainers, Known) and isinstance(target.maintainers, Known):
+        theirs = {m.user.lower() for m in target.maintainers.value}
+        users = sorted({m.user for m in facts.maintainers.value if m.user.lower() in theirs})
+    organization: str | None = None
+    if isinstance(facts.organization, Known) and isinstance(target.organization, Known):
+        mine, theirs_org = facts.organization.value, target.organization.value
+        if mine is not None and theirs_org is not None and mine.lower() == theirs_org.lower():
+            organization = mine
+    if not users and organization is None:
+        return None
+    said = [f"organisation {organization}"] if organization else []
+    said += [f"owner{'s' if len(users) > 1 else ''} {', '.join(users)}"] if users else []
+    return " and ".join(said), {"owners": [*users], "organization": organization}
+
+
+def _ownership_evidence(name: str, signal: Signal[object]) -> dict[str, JSON]:
+    return evidence(name, signal) if isinstance(signal, Known) else {}
+
+
+def _target_evidence(target: Ownership | None) -> dict[str, JSON]:
+    """The target's owners as learned, or why they are not known (then nothing is suppressed)."""
+    if target is None:
+        return {"target_owners": "not asked (the look-alike target was not looked up on PyPI)"}
+    out: dict[str, JSON] = {}
+    for name, signal in (("maintainers", target.maintainers), ("organization", target.organization)):
+        match signal:
+            case Known():
+                out.update(evidence(f"target_{name}", signal))
+            case Unknown(reason=reason, source=source):
+                out[f"target_{name}"] = {"unknown": reason, "source": source}
+    return out

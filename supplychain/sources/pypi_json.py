@@ -3,18 +3,31 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 
+from packaging.utils import NormalizedName
 from packaging.version import InvalidVersion, Version
 
 from supplychain.errors import FetchError, HttpStatusError
-from supplychain.model import Known, Maintainer, PackageRef, ResolvedPackage, Role, Signal, Unknown, Yank
+from supplychain.model import (
+    Known,
+    Maintainer,
+    Ownership,
+    PackageRef,
+    ResolvedPackage,
+    Role,
+    Signal,
+    Unknown,
+    Yank,
+)
 from supplychain.sources import FactPatch, SourceContext
 
 SOURCE = "pypi"
+T = TypeVar("T")
 FACTS = (
     "maintainers",
     "organization",
@@ -77,17 +90,10 @@ class PyPIJsonSource:
         return {package.ref: patch for package, patch in zip(packages, results, strict=True)}
 
     async def _one(self, ref: PackageRef, context: SourceContext) -> FactPatch:
-        url = f"{context.config.endpoints.pypi.reveal()}pypi/{quote(ref.name)}/json"
-        try:
-            document = await context.http.get_json(url)
-        except HttpStatusError as error:
-            reason = "not found on PyPI" if error.status == 404 else error.reason
-            return unknown_patch(FACTS, reason, SOURCE)
-        except FetchError as error:
-            return unknown_patch(FACTS, error.reason, SOURCE)
-        if not isinstance(document, dict):
-            return unknown_patch(FACTS, "PyPI JSON is not an object", SOURCE)
-        now = context.http.learned_at(url, context.clock.now())
+        fetched = await _project(ref.name, context)
+        if isinstance(fetched, str):
+            return unknown_patch(FACTS, fetched, SOURCE)
+        document, now = fetched
         try:
             times: Releases | ShapeError = _release_times(document)
         except ShapeError as error:
@@ -135,7 +141,46 @@ class PyPIJsonSource:
         return _signal(lambda: _yank_of(files, ref), now)
 
 
-def _signal(compute: Callable[[], object], now: datetime) -> Signal[object]:
+async def _project(name: NormalizedName, context: SourceContext) -> tuple[dict[str, Any], datetime] | str:
+    """The project's JSON document and when it was learned, or why it could not be had."""
+    url = f"{context.config.endpoints.pypi.reveal()}pypi/{quote(name)}/json"
+    try:
+        document = await context.http.get_json(url)
+    except HttpStatusError as error:
+        return "not found on PyPI" if error.status == 404 else error.reason
+    except FetchError as error:
+        return error.reason
+    if not isinstance(document, dict):
+        return "PyPI JSON is not an object"
+    return document, context.http.learned_at(url, context.clock.now())
+
+
+async def collect_ownership(
+    names: Iterable[NormalizedName], context: SourceContext
+) -> dict[NormalizedName, Ownership]:
+    """Owners and organisation of projects outside the graph (the popular names packages resemble).
+
+    One request per project, the same document and HTTP cache as the source's, so an offline audit
+    knows them once an online one has asked; what could not be learned is Unknown with the reason.
+    """
+    wanted = sorted(set(names))
+    documents = await asyncio.gather(*(_project(name, context) for name in wanted))
+    owners: dict[NormalizedName, Ownership] = {}
+    for name, fetched in zip(wanted, documents, strict=True):
+        if isinstance(fetched, str):
+            missing = Unknown(reason=fetched, source=SOURCE)
+            owners[name] = Ownership(name=name, maintainers=missing, organization=missing)
+            continue
+        document, now = fetched
+        owners[name] = Ownership(
+            name=name,
+            maintainers=_signal(partial(_maintainers, document), now),
+            organization=_signal(partial(_organization, document), now),
+        )
+    return owners
+
+
+def _signal(compute: Callable[[], T], now: datetime) -> Signal[T]:
     try:
         return Known(value=compute(), source=SOURCE, fetched_at=now)
     except ShapeError as error:
