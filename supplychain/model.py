@@ -215,7 +215,7 @@ class Maintainer:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Ownership:
+class Owners:
     """Who controls a project on PyPI (its ownership roles and organisation), for a project that is
     not in the audited graph: the popular name a package resembles, asked once by the enrich stage."""
 
@@ -284,6 +284,8 @@ class Advisory:
     summary: str
     fixed_in: tuple[Version, ...]  # sorted ascending
     source: str
+    # OSV ``last_affected`` events, sorted: every release after one of these is fixed for that range
+    last_affected: tuple[Version, ...] = ()
     cvss_score: float | None = None
     withdrawn: bool = False
     published: datetime | None = None

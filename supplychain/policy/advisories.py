@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from packaging.version import InvalidVersion, Version
+
 from supplychain.model import (
     JSON,
     Action,
@@ -41,13 +43,49 @@ def _advisory_evidence(advisory: Advisory, fact: Known[object]) -> dict[str, JSO
     }
 
 
+def _latest(facts: PackageFacts) -> Version | None:
+    if not isinstance(facts.latest_version, Known):
+        return None
+    try:
+        return Version(facts.latest_version.value)
+    except InvalidVersion:
+        return None
+
+
+def remediation(advisory: Advisory, package: ResolvedPackage, facts: PackageFacts) -> str:
+    """The way out of one advisory, never claiming "no fix" while the advisory names one.
+
+    A range may end with ``fixed`` (that version is the fix) or ``last_affected`` (every later
+    release is fixed): OSV records of unfixed-at-the-time issues often use the second, so a
+    package whose fixes are all ``last_affected`` bounds still has a way out once a later release
+    exists, which the index's latest version tells.
+    """
+    name, current = package.ref.name, package.ref.version
+    above = [v for v in advisory.fixed_in if v > current]
+    if above:
+        return f"upgrade {name} to {above[0]} or later"
+    bounds = [v for v in advisory.last_affected if v >= current]
+    if bounds:
+        bound, latest = bounds[0], _latest(facts)
+        if latest is None:
+            return f"upgrade {name} to a release after {bound} (the last affected), or remove or replace it"
+        if latest > bound:
+            return f"upgrade {name} to {latest} (any release after {bound}, the last affected)"
+        return f"no release after {bound} (the last affected) is published yet; remove or replace {name}"
+    if advisory.fixed_in:
+        fixes = ", ".join(str(v) for v in advisory.fixed_in)
+        return f"fixed only in {fixes}, not in a release after {current}; remove or replace {name}"
+    return f"no fixed version is published; remove or replace {name}"
+
+
 class VulnerabilityRule:
     id = "vulnerability"
     rationale = "A published advisory affects this version; attackers read the same advisories."
     help = (
         "Fails for a non-withdrawn advisory at or above `min_severity`, warns at or above "
         "`warn_severity`; an advisory without severity counts as `unknown_severity`. "
-        "Remediation names the lowest fixed version above the current one."
+        "Remediation names the lowest fixed version above the current one, or the latest release "
+        "when the advisory gives only the last affected version."
     )
     params: Mapping[str, type] = {"min_severity": str, "warn_severity": str, "unknown_severity": str}
 
@@ -71,8 +109,6 @@ class VulnerabilityRule:
                 action = Action.WARN
             else:
                 continue
-            fixed = sorted(v for v in advisory.fixed_in if v > package.ref.version)
-            remediation = f"upgrade {package.ref.name} to {fixed[0]} or later" if fixed else None
             label = advisory.severity.label if advisory.severity is not None else "unknown"
             headline = _headline(advisory.summary)
             outcomes.append(
@@ -80,7 +116,7 @@ class VulnerabilityRule:
                     message=f"{advisory.id} ({label}) affects {package.ref}"
                     + (f": {headline}" if headline else ""),
                     evidence=_advisory_evidence(advisory, signal),
-                    remediation=remediation or "no fixed version is published; remove or replace it",
+                    remediation=remediation(advisory, package, facts),
                     action=action,
                 )
             )

@@ -9,7 +9,8 @@ from typing import Protocol
 
 from packaging.utils import NormalizedName
 
-from supplychain.model import JSON, Action, Known, Ownership, PackageFacts, ResolvedPackage, Signal, Unknown
+from supplychain.internal import InternalScope
+from supplychain.model import JSON, Action, Known, Owners, PackageFacts, ResolvedPackage, Signal, Unknown
 from supplychain.resolve.graph import DependencyGraph
 
 # A threshold's value as TOML gives it: the schema names one of these types per parameter.
@@ -56,13 +57,12 @@ class Environment:
     top_downloads: Mapping[NormalizedName, int] | None  # None: no top-packages dataset
     top_source: str = "top-packages"
     top_as_of: datetime | None = None
-    internal_indexes: tuple[str, ...] = ()
-    internal_patterns: tuple[str, ...] = ()
+    internal: InternalScope = field(default_factory=InternalScope)
     allowed_indexes: tuple[str, ...] = ()
     allowed_licenses: tuple[str, ...] = ()
     covered: Mapping[NormalizedName, str] = field(default_factory=dict)  # allowlist entry per package
-    # Ownership of projects outside the graph that packages resemble (typosquat targets), from enrich.
-    owners: Mapping[NormalizedName, Ownership] = field(default_factory=dict)
+    # Owners of projects outside the graph that packages resemble (typosquat targets), from enrich.
+    owners: Mapping[NormalizedName, Owners] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -21,7 +21,7 @@ from packaging.utils import NormalizedName
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from supplychain.model import JSON, Action, Known, Ownership, PackageFacts, ResolvedPackage, Signal, Unknown
+from supplychain.model import JSON, Action, Known, Owners, PackageFacts, ResolvedPackage, Signal, Unknown
 from supplychain.policy.base import Environment, Hit, Missing, Outcome, RuleSettings, evidence
 from supplychain.policy.internal import is_internal
 
@@ -312,7 +312,7 @@ class TyposquatRule:
                     remediation=(
                         f"none if you meant {package.ref.name}: the owners of {match.target} publish it"
                         if shared
-                        else f"check you meant {package.ref.name} and not {match.target}"
+                        else _remediation(package.ref.name, match.target, env)
                     ),
                     action=Action.WARN if shared else None,
                 )
@@ -320,20 +320,35 @@ class TyposquatRule:
         return hits
 
 
+def _remediation(name: NormalizedName, target: NormalizedName, env: Environment) -> str:
+    """Who to ask: the user for a name they wrote, else the package that pulled ``name`` in."""
+    graph = env.graph
+    if name not in graph or graph.is_direct(name):
+        return f"check you meant {name} and not {target}"
+    parents = [p for p in graph.requested_by(name) if p in graph]
+    paths = graph.why(name, limit=50)
+    via = f" (via {' > '.join(paths[0])})" if paths and len(paths[0]) > 2 else ""
+    who = ", ".join(parents[:3]) + (f" and {len(parents) - 3} more" if len(parents) > 3 else "")
+    return (
+        f"you did not ask for {name}: {who} require{'s' if len(parents) == 1 else ''} it{via}; "
+        f"check that {name}, not {target}, is what {'it' if len(parents) == 1 else 'they'} meant"
+    )
+
+
 def _downloads(facts: PackageFacts) -> int:
     """Own downloads for the ratio: not in the top set means fewer than its last entry; unknown is none."""
     return facts.downloads_30d.value if isinstance(facts.downloads_30d, Known) else 0
 
 
-def _target_ownership(target: NormalizedName, env: Environment) -> Ownership | None:
+def _target_ownership(target: NormalizedName, env: Environment) -> Owners | None:
     """The target's owners: its own facts when it is in the environment, else what enrich learned."""
     if target in env.facts:
         facts = env.facts[target]
-        return Ownership(name=target, maintainers=facts.maintainers, organization=facts.organization)
+        return Owners(name=target, maintainers=facts.maintainers, organization=facts.organization)
     return env.owners.get(target)
 
 
-def _shared(facts: PackageFacts, target: Ownership | None) -> tuple[str, dict[str, JSON]] | None:
+def _shared(facts: PackageFacts, target: Owners | None) -> tuple[str, dict[str, JSON]] | None:
     """What the package and its look-alike target share on PyPI: owners (users) or an organisation.
 
     Only PyPI's ownership roles and organisation count: an ``author`` field is free text a squatter
@@ -361,7 +376,7 @@ def _ownership_evidence(name: str, signal: Signal[object]) -> dict[str, JSON]:
     return evidence(name, signal) if isinstance(signal, Known) else {}
 
 
-def _target_evidence(target: Ownership | None) -> dict[str, JSON]:
+def _target_evidence(target: Owners | None) -> dict[str, JSON]:
     """The target's owners as learned, or why they are not known (then nothing is suppressed)."""
     if target is None:
         return {"target_owners": "not asked (the look-alike target was not looked up on PyPI)"}

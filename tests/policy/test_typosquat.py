@@ -16,22 +16,22 @@ import pytest
 from packaging.utils import NormalizedName
 
 from supplychain.clock import FixedClock
-from supplychain.datastore import DataStore
 from supplychain.model import (
     Action,
     Known,
     Maintainer,
-    Ownership,
+    Owners,
     PackageFacts,
     PackageRef,
     ResolvedPackage,
     Role,
     Unknown,
 )
+from supplychain.net.http import HttpSettings
 from supplychain.policy import RULES
 from supplychain.policy.base import Hit, RuleSettings
 from supplychain.policy.typosquat import lookalike_targets
-from supplychain.sources.http import HttpSettings
+from supplychain.sources.datastore import DataStore
 from supplychain.sources.pypi_json import collect_ownership
 from tests.policy.helpers import env_of, hits
 from tests.sources.pypi_support import config_for, context_for, package, point_endpoints, run_with
@@ -76,9 +76,9 @@ def recorded(name: str) -> tuple[ResolvedPackage, PackageFacts]:
     return package(name, str(ref.version)), facts
 
 
-def ownership(name: str, *, users: tuple[str, ...], organization: str | None) -> Ownership:
+def ownership(name: str, *, users: tuple[str, ...], organization: str | None) -> Owners:
     maintainers = tuple(Maintainer(user=u, role=Role.OWNER) for u in users)
-    return Ownership(name=NormalizedName(name), maintainers=_k(maintainers), organization=_k(organization))
+    return Owners(name=NormalizedName(name), maintainers=_k(maintainers), organization=_k(organization))
 
 
 def _reports() -> list[Path]:
@@ -159,7 +159,7 @@ def test_real_httpx2_shares_no_owner_with_httpx_so_it_still_fails() -> None:
     httpx2_document = json.loads((HERE / "pypi" / "httpx2" / "json").read_text())
     assert httpx2_document["info"]["author_email"] == httpx_document["info"]["author_email"]
     _, httpx_facts = recorded("httpx")
-    target = Ownership(
+    target = Owners(
         name=NormalizedName("httpx"),
         maintainers=httpx_facts.maintainers,  # type: ignore[arg-type]
         organization=httpx_facts.organization,  # type: ignore[arg-type]
@@ -176,7 +176,7 @@ def test_unknown_target_owners_spare_nothing() -> None:
     httpx2, facts = recorded("httpx2")
     missing = Unknown(reason="offline: not in the HTTP cache", source="pypi")
     owners = {
-        NormalizedName("httpx"): Ownership(
+        NormalizedName("httpx"): Owners(
             name=NormalizedName("httpx"), maintainers=missing, organization=missing
         )
     }
