@@ -27,7 +27,7 @@ def test_the_file_fills_what_no_flag_gave_with_paths_beside_it(tmp_path: Path) -
     assert config.allowlist == tmp_path / "team" / "allow.toml"
     assert config.formats == ("json", "sarif")
     assert config.output_dir == tmp_path / "out"
-    assert config.internal_patterns == ("acme-*",)
+    assert config.internal.patterns == ("acme-*",)
     assert str(config.endpoints.index) == "https://mirror.example/simple/"
 
 

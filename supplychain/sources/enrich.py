@@ -10,7 +10,7 @@ from packaging.utils import NormalizedName
 
 from supplychain.model import FACT_NAMES, OriginKind, PackageFacts, PackageRef, ResolvedPackage, Unknown
 from supplychain.resolve.graph import DependencyGraph
-from supplychain.sources import FactPatch, Source, SourceContext
+from supplychain.sources import FactPatch, Source, SourceContext, pypi_json, simple_index
 from supplychain.sources.facts_cache import CACHED_SOURCES, FactsCache
 from supplychain.sources.integrity import IntegritySource
 from supplychain.sources.inventory import InventorySource
@@ -30,21 +30,8 @@ SOURCES: Mapping[str, type[Source]] = {
 }
 # Facts each index-bound source speaks for: packages not from an index get Unknown for these instead.
 INDEX_FACTS: dict[str, tuple[str, ...]] = {
-    "pypi": (
-        "maintainers",
-        "organization",
-        "first_release",
-        "release_count",
-        "upload_time",
-        "latest_release",
-        "latest_version",
-        "release_gap_days",
-        "yanked",
-        "source_repository",
-        "license",
-        "summary",
-    ),
-    "simple": ("project_status", "has_wheel", "index", "on_public_index"),
+    "pypi": pypi_json.FACTS,
+    "simple": simple_index.FACTS,
     "integrity": ("provenance",),
     "popularity": ("downloads_30d", "popularity_rank"),
 }

@@ -76,13 +76,14 @@ def test_a_malformed_file_entry_stops_resolution_naming_the_index(
         resolve(requirement_set(["app"]), config_for(server.url))
 
 
-def test_an_upload_time_without_a_time_zone_is_malformed_not_a_crash(server: ReplayServer) -> None:
-    """Compared with ``--exclude-newer`` a naive time raised TypeError (an internal error)."""
+def test_an_upload_time_without_a_time_zone_is_read_as_utc_not_a_crash(server: ReplayServer) -> None:
+    """Compared with ``--exclude-newer`` a naive time raised TypeError (an internal error); PEP 700
+    defines ``upload-time`` as UTC, so a missing ``Z`` still means UTC and the cut-off applies."""
     index = HandIndex(server)
     index.wheel("app", "1.0", **{"upload-time": "2024-01-01T00:00:00"})
+    index.wheel("app", "2.0", **{"upload-time": "2025-06-01T00:00:00"})
     config = config_for(server.url, exclude_newer=datetime(2025, 1, 1, tzinfo=UTC))
-    with pytest.raises(DataUnavailableError, match=r"upload-time '2024-01-01T00:00:00' has no timezone"):
-        resolve(requirement_set(["app"]), config)
+    assert versions(resolve(requirement_set(["app"]), config)) == {"app": "1.0"}
 
 
 def test_another_projects_file_on_a_page_is_not_a_candidate(server: ReplayServer) -> None:

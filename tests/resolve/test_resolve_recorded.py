@@ -129,17 +129,15 @@ def test_every_package_names_who_requested_it(server: ReplayServer) -> None:
 
 
 def test_pages_and_metadata_are_fetched_concurrently(server: ReplayServer) -> None:
-    """With 50 ms per request, a one-at-a-time resolver would take n*50 ms.
+    """While one answer is delayed, others are asked for: the server sees several requests at once.
 
-    Since no JSON API is asked, a run sends half the requests (178, was 370) in less time, and the
-    chain of fetches that depend on each other (page, metadata, next page...) is a larger share.
+    Measured as the most requests the server held at one moment, not as wall time, so a loaded
+    machine cannot make it fail; a one-at-a-time resolver never has more than one.
     """
     server.latency = 0.05
-    started = datetime.now()
     graph = run_case(server, "inspect-ai")
-    elapsed = (datetime.now() - started).total_seconds()
     assert len(server.requests) > 100
-    assert elapsed < len(server.requests) * 0.05 / 1.5, (elapsed, len(server.requests))
+    assert server.most_in_flight >= 4, server.most_in_flight
     assert len(graph) == len(uv_answer("inspect-ai"))
 
 

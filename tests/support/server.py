@@ -103,6 +103,9 @@ class ReplayServer:
         self.requests: list[tuple[str, str]] = []
         self.latency = 0.0
         self.cache_control = "max-age=3600"
+        self.in_flight = 0
+        self.most_in_flight = 0  # the most requests being answered at one moment: concurrency, not timing
+        self._counting = threading.Lock()
         server = self
 
         class _Handler(BaseHTTPRequestHandler):
@@ -118,7 +121,14 @@ class ReplayServer:
                 reply = server.lookup(method, self.path, body, self.headers.get("Accept", ""))
                 reply = answer_ranges(reply, self.headers.get("Range"))
                 if server.latency or reply.delay:
-                    time.sleep(server.latency + reply.delay)
+                    with server._counting:
+                        server.in_flight += 1
+                        server.most_in_flight = max(server.most_in_flight, server.in_flight)
+                    try:
+                        time.sleep(server.latency + reply.delay)
+                    finally:
+                        with server._counting:
+                            server.in_flight -= 1
                 self.send_response(reply.status)
                 headers = {"Content-Length": str(len(reply.body)), **reply.headers}
                 if reply.status == 200 and "Cache-Control" not in headers:
