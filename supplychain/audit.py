@@ -20,7 +20,7 @@ from supplychain.allowlist.reader import load_allowlist, load_exemptions
 from supplychain.clock import Clock
 from supplychain.config import AuditConfig
 from supplychain.internal import InternalScope
-from supplychain.model import InputSet, LockedSet, PackageFacts
+from supplychain.model import InputSet, LockedSet, Owners, PackageFacts
 from supplychain.net.http import Http
 from supplychain.policy import RULES
 from supplychain.policy.base import Environment
@@ -136,6 +136,7 @@ def decide(
     exemptions: Exemptions | None = None,
     top: tuple[Mapping[NormalizedName, int] | None, datetime | None, str] = (None, None, "top-packages"),
     datasets: Mapping[str, datetime | None] | None = None,
+    owners: Mapping[NormalizedName, Owners] | None = None,
 ) -> AuditResult:
     """The policy stage over an already enriched graph: findings, scores, verdict (no I/O)."""
     now = clock.now()
@@ -153,6 +154,7 @@ def decide(
         allowed_indexes=(*policy.allowed_indexes, *(str(url) for url in settings.allowed_indexes)),
         allowed_licenses=policy.allowed_licenses,
         covered={name: held.located for name, held in cover.covered.items()},
+        owners=owners or {},
     )
     evaluation = evaluate(
         policy, env, coverage=cover, exemptions=exemptions, today=now.date(), datasets=datasets
@@ -209,13 +211,21 @@ async def run_audit(
 
     ``lists``: what ``load_lists`` returned, when the caller read them first to fail before any work.
     """
+    from supplychain.policy.typosquat import lookalike_targets
     from supplychain.sources.enrich import collect_facts
+    from supplychain.sources.pypi_json import collect_ownership
 
     if lists is None:
         lists = load_lists(config, clock)
     read = await read_graph(config, http, progress)
     context = SourceContext(http=http, config=source_settings(config), clock=clock, progress=progress)
     facts = await collect_facts(read.graph, context)
+    top = _top_packages(config.data_dir)
+    # The typosquat rule spares a package that shares owners with its look-alike: learn those owners
+    # here for look-alikes outside the graph, since rules never fetch.
+    pairs = [(p, facts[p.ref.name]) for p in read.graph.packages() if p.ref.name in facts]
+    targets = lookalike_targets(lists.policy.rules["typosquat"], pairs, top[0])
+    owners = await collect_ownership(targets, context)
     progress.stage("policy")
     return decide(
         settings=policy_settings(config),
@@ -227,6 +237,7 @@ async def run_audit(
         inputs=(read.inputs.path if config.input_path is None else str(Path(config.input_path)),),
         allowlist=lists.allowlist,
         exemptions=lists.exemptions,
-        top=_top_packages(config.data_dir),
+        top=top,
         datasets=_datasets(config.data_dir),
+        owners=owners,
     )

@@ -238,6 +238,16 @@ class Maintainer:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Owners:
+    """Who controls a project on PyPI (its ownership roles and organisation), for a project that is
+    not in the audited graph: the popular name a package resembles, asked once by the enrich stage."""
+
+    name: NormalizedName
+    maintainers: Signal[tuple[Maintainer, ...]]
+    organization: Signal[str | None]  # Known(None): PyPI says no organisation
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Yank:
     yanked: bool
     reason: str | None = None

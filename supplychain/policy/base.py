@@ -10,7 +10,7 @@ from typing import Protocol
 from packaging.utils import NormalizedName
 
 from supplychain.internal import InternalScope
-from supplychain.model import JSON, Action, Known, PackageFacts, ResolvedPackage, Signal, Unknown
+from supplychain.model import JSON, Action, Known, Owners, PackageFacts, ResolvedPackage, Signal, Unknown
 from supplychain.resolve.graph import DependencyGraph
 
 # A threshold's value as TOML gives it: the schema names one of these types per parameter.
@@ -61,6 +61,8 @@ class Environment:
     allowed_indexes: tuple[str, ...] = ()
     allowed_licenses: tuple[str, ...] = ()
     covered: Mapping[NormalizedName, str] = field(default_factory=dict)  # allowlist entry per package
+    # Owners of projects outside the graph that packages resemble (typosquat targets), from enrich.
+    owners: Mapping[NormalizedName, Owners] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -3,13 +3,17 @@
 The checks are the union of GuardDog's (one insert/delete/substitute/adjacent swap; the same against
 permutations of the popular name's words and its ``py``/``python`` forms) and PyPI TypoSnyper's
 (repeated, omitted and swapped characters, swapped words, visual typos such as ``rn``/``m``),
-plus crates.io's affix check with Python affixes (research: risk-signals.md §(d)).
+plus crates.io's affix check with Python affixes, short words and versions, and typomania's
+"a shared owner is no squat" (research: risk-signals.md §(d)). Thresholds were tuned on the
+malicious-packages reports published before 2024 and checked on the later ones
+(benchmarks/typosquat.py).
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator, Mapping
+import re
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -17,7 +21,7 @@ from packaging.utils import NormalizedName
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from supplychain.model import Known, PackageFacts, ResolvedPackage
+from supplychain.model import JSON, Action, Known, Owners, PackageFacts, ResolvedPackage, Signal, Unknown
 from supplychain.policy.base import Environment, Hit, Missing, Outcome, RuleSettings, evidence
 from supplychain.policy.internal import is_internal
 
@@ -33,11 +37,28 @@ AFFIXES = (
     "core",
     "tools",
     "utils",
-    "3",
-    "2",
+    # Seen as affixes in malicious-packages reports before 2024 (``matplotlib-req``, ``pylint-sys``).
+    "req",
+    "sys",
+    "arg",
 )
+# Words of at most this many characters count as affixes too (``requests-os``, ``s3transfer-sl``).
+SHORT_AFFIX = 2
+# A version word or suffix: ``aiogram-3``, ``httpxv2``, ``requests-2-32-3``.
+VERSION = re.compile(r"v?[0-9]+")
+GLUED_VERSION = re.compile(r"v?[0-9]+$")
+# Glued affixes recognised without a separator (``cryptographylib``); the rest need one.
+GLUED = ("python", "py", "lib")
 # Visual confusables (TypoSnyper's map, reduced to what survives PEP 503 normalisation).
 VISUAL = (("rn", "m"), ("vv", "w"), ("cl", "d"), ("1", "l"), ("0", "o"), ("5", "s"))
+MIN_NAME = 4
+# Edits allowed by name length (separators ignored): one for short names, two from LONG_NAME on,
+# and two from SHORT_TWO_EDITS on against a target that starts alike and has about the same length
+# (``tablates`` and ``tableate`` for tabulate, ``coloraiz`` for colorama).
+SHORT_TWO_EDITS = 7
+LONG_NAME = 10
+# The most specific technique names a match when several find the same popular name.
+TECHNIQUES = ("separators", "visual", "swapped-words", "affix", "edit-distance-1", "edit-distance-2")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, order=True)
@@ -62,15 +83,34 @@ def _visual(name: str) -> str:
     return name
 
 
-def _strip_affixes(name: str) -> str:
-    """The core of a name without ``py``/``python``/affix words or prefixes (``pyyaml`` → ``yaml``)."""
-    words = [w for w in _words(name) if w not in AFFIXES]
+def _is_affix(word: str) -> bool:
+    return word in AFFIXES or len(word) <= SHORT_AFFIX or VERSION.fullmatch(word) is not None
+
+
+def _cores(name: str) -> set[str]:
+    """The name without affix words, and without a glued version or affix (``pyyaml`` → ``yaml``).
+
+    Several cores, so that ``matplotlib-req`` (affix word) and ``matplotlib`` (whose glued ``lib``
+    also gives ``matplot``) still share one.
+    """
+    words = [w for w in _words(name) if not _is_affix(w)]
     core = "-".join(words) or name
-    for prefix in ("python", "py"):
-        if core.startswith(prefix) and len(core) - len(prefix) >= 3 and "-" not in core[: len(prefix) + 1]:
-            core = core[len(prefix) :]
-            break
-    return core
+    cores = {core}
+    unversioned = GLUED_VERSION.sub("", core)
+    if len(unversioned) >= MIN_NAME:
+        cores.add(unversioned)
+    for base in list(cores):
+        for prefix in GLUED:
+            if (
+                base.startswith(prefix)
+                and len(base) - len(prefix) >= 3
+                and "-" not in base[: len(prefix) + 1]
+            ):
+                cores.add(base[len(prefix) :])
+        for suffix in GLUED:
+            if base.endswith(suffix) and len(base) - len(suffix) >= 5 and "-" not in base[-len(suffix) - 1 :]:
+                cores.add(base[: -len(suffix)])
+    return {c for c in cores if len(c) >= MIN_NAME}
 
 
 class TyposquatIndex:
@@ -80,42 +120,86 @@ class TyposquatIndex:
         ranked = sorted(downloads.items(), key=lambda item: (-item[1], item[0]))
         self.downloads = dict(downloads)
         self.targets = [name for name, _ in ranked[:max_targets]]
+        self._collapsed_targets = [_collapsed(name) for name in self.targets]
         self._by_key: dict[tuple[str, str], list[NormalizedName]] = {}
+        self._near: dict[NormalizedName, list[SquatMatch]] = {}  # the enrich stage and the rule both ask
         for target in self.targets:
             for technique, key in self._keys(target):
                 self._by_key.setdefault((technique, key), []).append(target)
+            for core in _cores(target) - {target}:
+                # A popular name's core: a name that drops its affix imitates it (``yaml``, ``pyyaml``).
+                self._by_key.setdefault(("core", _collapsed(core)), []).append(target)
 
     @staticmethod
     def _keys(name: str) -> Iterator[tuple[str, str]]:
         yield "separators", _collapsed(name)
         yield "swapped-words", "-".join(sorted(_words(name)))
         yield "visual", _collapsed(_visual(name))
-        core = _strip_affixes(name)
-        if len(core) >= 4:
-            yield "affix", _collapsed(core)
 
-    def matches(self, name: NormalizedName, *, max_distance_long: int = 2) -> list[SquatMatch]:
+    def matches(self, name: NormalizedName) -> list[SquatMatch]:
         """Every popular name ``name`` imitates; a popular name itself imitates nothing."""
         if name in self.downloads:
             return []
-        found: set[SquatMatch] = set()
+        return self.near(name)
+
+    def near(self, name: NormalizedName) -> list[SquatMatch]:
+        """Every popular name other than ``name`` that ``name`` is a near-miss of, popular or not.
+
+        One match per popular name, by the most specific technique (the order of ``TECHNIQUES``).
+        """
+        if name not in self._near:
+            self._near[name] = self._find(name)
+        return list(self._near[name])
+
+    def _find(self, name: NormalizedName) -> list[SquatMatch]:
+        found: list[SquatMatch] = []
         for technique, key in self._keys(name):
-            for target in self._by_key.get((technique, key), ()):
-                if target != name:
-                    found.add(SquatMatch(target=target, technique=technique))
-        if len(name) >= 4:
-            cutoff = max_distance_long if len(name) >= 10 else 1
-            for target, distance, _ in process.extract(
-                name, self.targets, scorer=OSA.distance, score_cutoff=cutoff, limit=None
-            ):
-                if distance and len(target) >= 4:
-                    found.add(
-                        SquatMatch(target=NormalizedName(target), technique=f"edit-distance-{int(distance)}")
-                    )
-        for permutation in _permutations(name):
-            if permutation in self.downloads and permutation != name:
-                found.add(SquatMatch(target=NormalizedName(permutation), technique="swapped-words"))
-        return sorted(found)
+            found.extend(
+                SquatMatch(target=t, technique=technique) for t in self._by_key.get((technique, key), ())
+            )
+        # An added affix: the name's core is a popular name (``requests-os``, ``httpxv2``) ...
+        for core in _cores(name) - {name}:
+            found.extend(
+                SquatMatch(target=t, technique="affix")
+                for t in self._by_key.get(("separators", _collapsed(core)), ())
+            )
+        # ... or a dropped one: the name is a popular name's core.
+        found.extend(
+            SquatMatch(target=t, technique="affix") for t in self._by_key.get(("core", _collapsed(name)), ())
+        )
+        found.extend(self._edits(name))
+        found.extend(
+            SquatMatch(target=NormalizedName(p), technique="swapped-words")
+            for p in _permutations(name)
+            if p in self.downloads
+        )
+        best: dict[NormalizedName, SquatMatch] = {}
+        for match in sorted(found, key=lambda m: TECHNIQUES.index(m.technique)):
+            if match.target != name:
+                best.setdefault(match.target, match)
+        return sorted(best.values())
+
+    def _edits(self, name: NormalizedName) -> Iterator[SquatMatch]:
+        """Optimal-string-alignment edits (insert, delete, substitute, adjacent swap), separators ignored."""
+        collapsed = _collapsed(name)
+        if len(collapsed) < MIN_NAME:
+            return
+        cutoff = 2 if len(collapsed) >= SHORT_TWO_EDITS else 1
+        for _, distance, position in process.extract(
+            collapsed, self._collapsed_targets, scorer=OSA.distance, score_cutoff=cutoff, limit=None
+        ):
+            other = self._collapsed_targets[position]
+            if not distance or len(other) < MIN_NAME:
+                continue
+            if distance == 2 and len(collapsed) < LONG_NAME and not _close_short(collapsed, other):
+                continue
+            yield SquatMatch(target=self.targets[position], technique=f"edit-distance-{int(distance)}")
+
+
+def _close_short(name: str, target: str) -> bool:
+    """Two edits in a name under ``LONG_NAME`` count only against a target that starts alike and has
+    about its length (``tablates`` for ``tabulate``, ``coloraiz`` for ``colorama``)."""
+    return name[0] == target[0] and abs(len(name) - len(target)) <= 1 and len(target) >= SHORT_TWO_EDITS
 
 
 def _permutations(name: str) -> Iterator[str]:
@@ -154,14 +238,38 @@ def index_for(downloads: Mapping[NormalizedName, int]) -> TyposquatIndex:
     return index
 
 
+def lookalike_targets(
+    settings: RuleSettings,
+    packages: Iterable[tuple[ResolvedPackage, PackageFacts]],
+    top_downloads: Mapping[NormalizedName, int] | None,
+) -> list[NormalizedName]:
+    """Popular names outside ``packages`` that one of them would be flagged as imitating.
+
+    The enrich stage asks PyPI who owns these (``Environment.owners``), since the rule never fetches.
+    """
+    if settings.action is Action.OFF or top_downloads is None:
+        return []
+    index = index_for(top_downloads)
+    pairs = list(packages)
+    present = {package.ref.name for package, _ in pairs}
+    wanted = {
+        match.target
+        for package, facts in pairs
+        for match in suspects(index, package.ref.name, _downloads(facts), settings.integer("min_ratio"))
+    }
+    return sorted(wanted - present)
+
+
 class TyposquatRule:
     id = "typosquat"
     rationale = "A name one slip away from a popular package is how most PyPI malware gets installed."
     help = (
         "Fails when the name is a near-miss of a popular package (one edit, two for names of 10+ "
-        "characters; separators; swapped words; py/python and other affixes; visual look-alikes) "
-        "with at least `min_ratio` times its downloads, unless the package is itself in the "
-        "popular set, is internal, or shares a maintainer with that package."
+        "characters or for 7-9 characters against a name that starts alike; separators; swapped "
+        "words; an added or dropped affix such as py/python, lib, a short word or a version; visual "
+        "look-alikes) with at least `min_ratio` times its downloads, unless the package is itself in "
+        "the popular set or is internal. Only warns when it shares a PyPI owner or organisation with "
+        "that package (typomania's rule)."
     )
     params: Mapping[str, type] = {"min_ratio": int}
 
@@ -179,31 +287,34 @@ class TyposquatRule:
         if is_internal(package, facts, env):
             return []
         index = index_for(env.top_downloads)
-        # Not in the top set means fewer downloads than its last entry; unknown counts as none.
-        own = facts.downloads_30d.value if isinstance(facts.downloads_30d, Known) else 0
-        mine = _owners(facts)
         hits: list[Outcome] = []
-        for match in suspects(index, package.ref.name, own, settings.integer("min_ratio")):
+        for match in suspects(index, package.ref.name, _downloads(facts), settings.integer("min_ratio")):
             target_downloads = index.downloads[match.target]
-            shared = mine & _owners(env.facts[match.target]) if match.target in env.facts else set()
-            if shared:
-                continue
+            owners = _target_ownership(match.target, env)
+            shared = _shared(facts, owners)
+            message = (
+                f"{package.ref.name} looks like {match.target} ({match.technique}), "
+                f"which has {target_downloads:,} downloads in 30 days"
+            )
             hits.append(
                 Hit(
-                    message=f"{package.ref.name} looks like {match.target} ({match.technique}), "
-                    f"which has {target_downloads:,} downloads in 30 days",
+                    message=message + (f", but shares {shared[0]} with it: not a squat" if shared else ""),
                     evidence={
                         "target": match.target,
                         "technique": match.technique,
                         "target_downloads_30d": target_downloads,
                         "source": env.top_source,
-                        **(
-                            evidence("maintainers", facts.maintainers)
-                            if isinstance(facts.maintainers, Known)
-                            else {}
-                        ),
+                        **_ownership_evidence("maintainers", facts.maintainers),
+                        **_ownership_evidence("organization", facts.organization),
+                        **_target_evidence(owners),
+                        **({"shared_with_target": shared[1]} if shared else {}),
                     },
-                    remediation=_remediation(package.ref.name, match.target, env),
+                    remediation=(
+                        f"none if you meant {package.ref.name}: the owners of {match.target} publish it"
+                        if shared
+                        else _remediation(package.ref.name, match.target, env)
+                    ),
+                    action=Action.WARN if shared else None,
                 )
             )
         return hits
@@ -224,7 +335,56 @@ def _remediation(name: NormalizedName, target: NormalizedName, env: Environment)
     )
 
 
-def _owners(facts: PackageFacts) -> set[str]:
-    return (
-        {m.user.lower() for m in facts.maintainers.value} if isinstance(facts.maintainers, Known) else set()
-    )
+def _downloads(facts: PackageFacts) -> int:
+    """Own downloads for the ratio: not in the top set means fewer than its last entry; unknown is none."""
+    return facts.downloads_30d.value if isinstance(facts.downloads_30d, Known) else 0
+
+
+def _target_ownership(target: NormalizedName, env: Environment) -> Owners | None:
+    """The target's owners: its own facts when it is in the environment, else what enrich learned."""
+    if target in env.facts:
+        facts = env.facts[target]
+        return Owners(name=target, maintainers=facts.maintainers, organization=facts.organization)
+    return env.owners.get(target)
+
+
+def _shared(facts: PackageFacts, target: Owners | None) -> tuple[str, dict[str, JSON]] | None:
+    """What the package and its look-alike target share on PyPI: owners (users) or an organisation.
+
+    Only PyPI's ownership roles and organisation count: an ``author`` field is free text a squatter
+    copies (``httpx2`` names httpx's author), while a role needs the invited user to accept it.
+    """
+    if target is None:
+        return None
+    users: list[str] = []
+    if isinstance(facts.maintainers, Known) and isinstance(target.maintainers, Known):
+        theirs = {m.user.lower() for m in target.maintainers.value}
+        users = sorted({m.user for m in facts.maintainers.value if m.user.lower() in theirs})
+    organization: str | None = None
+    if isinstance(facts.organization, Known) and isinstance(target.organization, Known):
+        mine, theirs_org = facts.organization.value, target.organization.value
+        if mine is not None and theirs_org is not None and mine.lower() == theirs_org.lower():
+            organization = mine
+    if not users and organization is None:
+        return None
+    said = [f"organisation {organization}"] if organization else []
+    said += [f"owner{'s' if len(users) > 1 else ''} {', '.join(users)}"] if users else []
+    return " and ".join(said), {"owners": [*users], "organization": organization}
+
+
+def _ownership_evidence(name: str, signal: Signal[object]) -> dict[str, JSON]:
+    return evidence(name, signal) if isinstance(signal, Known) else {}
+
+
+def _target_evidence(target: Owners | None) -> dict[str, JSON]:
+    """The target's owners as learned, or why they are not known (then nothing is suppressed)."""
+    if target is None:
+        return {"target_owners": "not asked (the look-alike target was not looked up on PyPI)"}
+    out: dict[str, JSON] = {}
+    for name, signal in (("maintainers", target.maintainers), ("organization", target.organization)):
+        match signal:
+            case Known():
+                out.update(evidence(f"target_{name}", signal))
+            case Unknown(reason=reason, source=source):
+                out[f"target_{name}"] = {"unknown": reason, "source": source}
+    return out

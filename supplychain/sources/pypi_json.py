@@ -3,15 +3,27 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
+from functools import partial
 from typing import TypeVar
 from urllib.parse import quote, urlsplit
 
+from packaging.utils import NormalizedName
 from packaging.version import InvalidVersion, Version
 
 from supplychain.errors import FetchError, HttpStatusError
-from supplychain.model import Known, Maintainer, PackageRef, ResolvedPackage, Role, Signal, Unknown, Yank
+from supplychain.model import (
+    Known,
+    Maintainer,
+    Owners,
+    PackageRef,
+    ResolvedPackage,
+    Role,
+    Signal,
+    Unknown,
+    Yank,
+)
 from supplychain.net.pypi_json import (
     Info,
     Ownership,
@@ -70,15 +82,10 @@ class PyPIJsonSource:
         return {package.ref: patch for package, patch in zip(packages, results, strict=True)}
 
     async def _one(self, ref: PackageRef, context: SourceContext) -> FactPatch:
-        url = f"{context.config.endpoints.pypi.reveal()}pypi/{quote(ref.name)}/json"
-        try:
-            document = await fetch_document(context.http, url)
-        except HttpStatusError as error:
-            reason = "not found on PyPI" if error.status == 404 else error.reason
-            return unknown_patch(FACTS, reason, SOURCE)
-        except FetchError as error:
-            return unknown_patch(FACTS, error.reason, SOURCE)
-        now = context.http.learned_at(url, context.clock.now())
+        fetched = await _project(ref.name, context)
+        if isinstance(fetched, str):
+            return unknown_patch(FACTS, fetched, SOURCE)
+        document, now = fetched
 
         def releases() -> tuple[Release, ...]:
             """The releases with files (six facts derive from every file's upload time)."""
@@ -89,7 +96,7 @@ class PyPIJsonSource:
 
         computers: dict[str, Callable[[], object]] = {
             "maintainers": lambda: _maintainers(document.ownership),
-            "organization": lambda: valid(valid(document.ownership).organization),
+            "organization": lambda: _organization(document.ownership),
             "first_release": lambda: min(release.first_upload for release in releases()),
             "release_count": lambda: len(releases()),
             "latest_release": lambda: max(release.first_upload for release in releases()),
@@ -124,7 +131,44 @@ class PyPIJsonSource:
         return _signal(lambda: _yank_of(valid(version_document.urls), ref), now)
 
 
-def _signal(compute: Callable[[], object], now: datetime) -> Signal[object]:
+async def _project(name: NormalizedName, context: SourceContext) -> tuple[PyPIDocument, datetime] | str:
+    """The project's JSON document and when it was learned, or why it could not be had."""
+    url = f"{context.config.endpoints.pypi.reveal()}pypi/{quote(name)}/json"
+    try:
+        document = await fetch_document(context.http, url)
+    except HttpStatusError as error:
+        return "not found on PyPI" if error.status == 404 else error.reason
+    except FetchError as error:
+        return error.reason
+    return document, context.http.learned_at(url, context.clock.now())
+
+
+async def collect_ownership(
+    names: Iterable[NormalizedName], context: SourceContext
+) -> dict[NormalizedName, Owners]:
+    """Owners and organisation of projects outside the graph (the popular names packages resemble).
+
+    One request per project, the same document and HTTP cache as the source's, so an offline audit
+    knows them once an online one has asked; what could not be learned is Unknown with the reason.
+    """
+    wanted = sorted(set(names))
+    documents = await asyncio.gather(*(_project(name, context) for name in wanted))
+    owners: dict[NormalizedName, Owners] = {}
+    for name, fetched in zip(wanted, documents, strict=True):
+        if isinstance(fetched, str):
+            missing = Unknown(reason=fetched, source=SOURCE)
+            owners[name] = Owners(name=name, maintainers=missing, organization=missing)
+            continue
+        document, now = fetched
+        owners[name] = Owners(
+            name=name,
+            maintainers=_signal(partial(_maintainers, document.ownership), now),
+            organization=_signal(partial(_organization, document.ownership), now),
+        )
+    return owners
+
+
+def _signal(compute: Callable[[], T], now: datetime) -> Signal[T]:
     try:
         return Known(value=compute(), source=SOURCE, fetched_at=now)
     except ShapeError as error:
@@ -139,6 +183,10 @@ def _maintainers(ownership: Ownership | Invalid) -> tuple[Maintainer, ...]:
         except ValueError:
             raise ShapeError(f"unknown role {entry.role!r}") from None
     return tuple(sorted(people))
+
+
+def _organization(ownership: Ownership | Invalid) -> str | None:
+    return valid(valid(ownership).organization)
 
 
 def _release_of(releases: tuple[Release, ...], ref: PackageRef) -> Release:

@@ -340,13 +340,17 @@ def test_typosquat_fires_for_a_reported_squat_not_for_the_real_package() -> None
     assert missing(run("typosquat", "six", params={"min_ratio": 100})) == ["top_packages"]
 
 
-def test_typosquat_suppressed_when_sharing_a_maintainer_with_the_target() -> None:
+def test_typosquat_only_warns_when_sharing_a_maintainer_with_the_target() -> None:
     top = top_downloads()
     requests_package, requests_facts = facts_for("requests")
     fake, facts = _squat("equests", requests_facts.maintainers)  # the same owners as requests
     env = env_of([(fake, facts), (requests_package, requests_facts)], top=top)  # type: ignore[list-item]
     settings = RuleSettings(action=Action.FAIL, params={"min_ratio": 10_000})
-    assert RULES["typosquat"].evaluate(fake, facts, settings, env) == []  # type: ignore[arg-type]
+    out = hits(RULES["typosquat"].evaluate(fake, facts, settings, env))  # type: ignore[arg-type]
+    assert [(h.evidence["target"], h.action) for h in out] == [("requests", Action.WARN)]
+    shared = out[0].evidence["shared_with_target"]
+    assert shared["organization"] is None  # type: ignore[index]
+    assert shared["owners"] == sorted(m.user for m in requests_facts.maintainers.value)  # type: ignore[index,union-attr]
 
 
 def test_typosquat_remediation_names_who_pulled_in_a_transitive_look_alike() -> None:
