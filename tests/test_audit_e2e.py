@@ -92,6 +92,23 @@ def test_unreachable_advisories_exit_3_at_sl5_and_warn_at_sl2(
     assert out.splitlines()[-1].startswith("PASSED: policy sl2")
 
 
+def test_only_malicious_data_is_not_vulnerability_data(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A data directory holding only malicious-package reports: requests 2.25.1 must not pass as clean."""
+    DataStore(Path(__import__("os").environ["SUPPLYCHAIN_DATA_DIR"])).import_path(POLICY / "malicious")
+    code, out, _ = run(
+        ["audit", "requirements.txt", "--no-deps", "--policy", "sl2", "--format", "json"], capsys
+    )
+    document = json.loads(out)
+    unknown = {(u["package"], u["fact"]): u["reason"] for u in document["unknowns"]}
+    assert unknown[("requests==2.25.1", "advisories")].startswith("no vulnerability data")
+    assert ("requests==2.25.1", "malicious_reports") not in unknown
+    warned = [f for f in document["findings"] if f["rule"] == "data-unknown" and f["package"]]
+    assert {f["action"] for f in warned} == {"warn"}  # SL2 warns; SL3 lists advisories in fail_facts
+    assert code == 0
+
+
 def test_json_format_prints_findings_and_verdict(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(
         ["audit", "requirements.txt", "--no-deps", "--policy", "sl2", "--format", "json"], capsys

@@ -18,7 +18,6 @@ from supplychain.config import AuditConfig
 from supplychain.curation.environment import resolved_packages
 from supplychain.errors import UsageError
 from supplychain.inventory.store import EnvironmentRecord, InventoryStore, RecordedPackage, Use, default_url
-from supplychain.model import Known
 from supplychain.progress import NullProgress
 from supplychain.sources.http import Http
 
@@ -60,8 +59,8 @@ async def _record(config: AuditConfig, http: Http) -> tuple[str | None, tuple[Re
         for package in result.graph.packages():
             facts = result.facts.get(package.ref.name)
             advisories: tuple[tuple[str, tuple[str, ...]], ...] = ()
-            if facts is not None and isinstance(facts.advisories, Known):
-                advisories = tuple((a.id, tuple(a.aliases)) for a in facts.advisories.value)
+            if facts is not None:
+                advisories = tuple((a.id, tuple(a.aliases)) for a in facts.known_advisories())
             packages.append(
                 _recorded(package.ref.name, str(package.ref.version), package.origin.hashes, advisories)
             )

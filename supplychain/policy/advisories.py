@@ -93,7 +93,8 @@ class MaliciousRule:
     help = (
         "Fails at every level and cannot be turned off, waived or exempted. Matches OSV `MAL-` "
         "reports (the name, and the version where the report lists versions) and PEP 792 "
-        "`quarantined` projects."
+        "`quarantined` projects. Without malicious-package data the `malicious_reports` fact is "
+        "unknown (`data-unknown`)."
     )
     params: Mapping[str, type] = {}
 
@@ -114,16 +115,21 @@ class MaliciousRule:
                     remediation=f"remove {package.ref.name} and check the machines that installed it",
                 )
             )
-        signal = facts.advisories
-        if not isinstance(signal, Known):
-            return [*outcomes, missing("advisories", signal)]
-        for advisory in signal.value:
-            if advisory.kind is AdvisoryKind.MALICIOUS and not advisory.withdrawn:
-                outcomes.append(
-                    Hit(
-                        message=f"{advisory.id}: {package.ref} is reported as malicious",
-                        evidence=_advisory_evidence(advisory, signal),
-                        remediation=f"remove {package.ref.name} and check the machines that installed it",
-                    )
+        reported: dict[str, tuple[Advisory, Known[tuple[Advisory, ...]]]] = {}
+        # A MAL- id can also reach the vulnerability fact as an alias of a vulnerability record.
+        for fact in (facts.advisories, facts.malicious_reports):
+            if isinstance(fact, Known):
+                for advisory in fact.value:
+                    if advisory.kind is AdvisoryKind.MALICIOUS and not advisory.withdrawn:
+                        reported.setdefault(advisory.id, (advisory, fact))
+        for advisory, found_in in (reported[key] for key in sorted(reported)):
+            outcomes.append(
+                Hit(
+                    message=f"{advisory.id}: {package.ref} is reported as malicious",
+                    evidence=_advisory_evidence(advisory, found_in),
+                    remediation=f"remove {package.ref.name} and check the machines that installed it",
                 )
+            )
+        if not isinstance(facts.malicious_reports, Known):
+            outcomes.append(missing("malicious_reports", facts.malicious_reports))
         return outcomes

@@ -42,10 +42,8 @@ def _cap(hit: Action | None, configured: Action) -> Action:
 
 
 def _advisory(facts: PackageFacts, evidence: Mapping[str, JSON]) -> Advisory | None:
-    if not isinstance(facts.advisories, Known):
-        return None
     wanted = evidence.get("advisory")
-    return next((a for a in facts.advisories.value if a.id == wanted), None)
+    return next((a for a in facts.known_advisories() if a.id == wanted), None)
 
 
 def evaluate(

@@ -58,7 +58,9 @@ def test_waiver_downgrades_but_never_for_malicious(tmp_path: Path) -> None:
         'expires = 2027-06-01\napproved = 2026-11-01\nwaive = ["indie-maintained"]\n'
     )
     package, facts = facts_for("six", "1.17.0")
-    facts = replace(facts, advisories=Known(value=(malicious_equests(),), source="osv", fetched_at=FETCHED))
+    facts = replace(
+        facts, malicious_reports=Known(value=(malicious_equests(),), source="osv", fetched_at=FETCHED)
+    )
     allowlist = load_allowlist(path, TODAY)
     env = env_of([(package, facts)])
     cover = coverage(allowlist, [package], {package.ref.name: facts}, TODAY)

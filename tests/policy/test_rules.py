@@ -93,7 +93,7 @@ def test_vulnerability_unknown_advisories_is_missing_not_pass() -> None:
 
 
 def test_malicious_fires_on_report_and_quarantine() -> None:
-    out = hits(run("malicious", "six", facts_change={"advisories": k((malicious_equests(),))}))
+    out = hits(run("malicious", "six", facts_change={"malicious_reports": k((malicious_equests(),))}))
     assert out[0].message.startswith("MAL-2022-7433:")
     quarantined = hits(run("malicious", "six", facts_change={"project_status": k("quarantined")}))
     assert "quarantined" in quarantined[0].message
