@@ -67,7 +67,7 @@ def test_sl2_fails_on_the_advisories_and_names_the_fix(
 def test_sl5_names_the_indie_maintained_package(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (project / "requirements.txt").write_text(PINS + "six==1.17.0\n")
     # The recorded top-packages snapshot is from 2026-04-01; a user policy accepts data that old.
-    (project / "ours.toml").write_text('extends = "sl5"\nmax_data_age_days = 365\n')
+    (project / "ours.toml").write_text('extends = "sl5"\nmax_popularity_age_days = 365\n')
     code, out, err = run(
         ["audit", "requirements.txt", "--no-deps", "--policy", "ours.toml", "--format", "json"], capsys
     )
@@ -107,6 +107,28 @@ def test_only_malicious_data_is_not_vulnerability_data(
     warned = [f for f in document["findings"] if f["rule"] == "data-unknown" and f["package"]]
     assert {f["action"] for f in warned} == {"warn"}  # SL2 warns; SL3 lists advisories in fail_facts
     assert code == 0
+
+
+def test_sl5_does_not_pass_on_a_dataset_without_modified_dates(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Records without ``modified`` leave the dataset's age unknown: it was never stale, SL5 passed."""
+    data_dir = Path(__import__("os").environ["SUPPLYCHAIN_DATA_DIR"])
+    undated = project / "undated"
+    undated.mkdir()
+    for record in _records():
+        (undated / f"{record['id']}.json").write_text(json.dumps({**record, "modified": None}))
+    DataStore(data_dir).import_path(undated)
+    (project / "ours.toml").write_text('extends = "sl5"\nmax_popularity_age_days = 365\n')
+    code, out, _ = run(
+        ["audit", "requirements.txt", "--no-deps", "--policy", "ours.toml", "--format", "json"], capsys
+    )
+    assert code == 3
+    ages = [f["message"] for f in json.loads(out)["findings"] if f["rule"] == "data-unknown"]
+    assert ages == [
+        "dataset advisories has no dates, so its age is unknown (policy maximum 2, max_advisory_age_days)",
+        "dataset malicious has no dates, so its age is unknown (policy maximum 2, max_advisory_age_days)",
+    ]
 
 
 def test_json_format_prints_findings_and_verdict(project: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -239,8 +239,9 @@ def project(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, elsewhere: Recordin
         monkeypatch.chdir(tmp_path)
         (tmp_path / "requirements.txt").write_text(PINS)
         # SL5 with the recorded datasets' age accepted (top packages of 2026-04-01, a MAL- report of 2022).
-        (tmp_path / "sl5.toml").write_text('extends = "sl5"\nmax_data_age_days = 3650\n')
-        (tmp_path / "sl2.toml").write_text('extends = "sl2"\nmax_data_age_days = 3650\n')
+        ages = "max_popularity_age_days = 365\nmax_advisory_age_days = 3650\n"
+        (tmp_path / "sl5.toml").write_text(f'extends = "sl5"\n{ages}')
+        (tmp_path / "sl2.toml").write_text(f'extends = "sl2"\n{ages}')
         yield Project(server=server, root=tmp_path, elsewhere=elsewhere)
 
 
