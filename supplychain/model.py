@@ -279,6 +279,9 @@ class Advisory:
     published: datetime | None = None
     url: str | None = None
     problems: tuple[str, ...] = ()  # e.g. non-PEP 440 range events that could not be evaluated
+    # The records name the package but give neither ranges nor versions: every version matched, an
+    # unknown rather than a firm match (PYSEC-2025-75 names keras for a Keras 3 bug).
+    no_affected_range: bool = False
 
     @property
     def ids(self) -> frozenset[str]:

@@ -36,6 +36,7 @@ def _advisory_evidence(advisory: Advisory, fact: Known[object]) -> dict[str, JSO
         "severity": advisory.severity.label if advisory.severity is not None else None,
         "fixed_in": [str(v) for v in advisory.fixed_in],
         "summary": advisory.summary,
+        "no_affected_range": advisory.no_affected_range,
         "source": fact.source,
         "fetched_at": fact.fetched_at.isoformat(),
     }
@@ -46,8 +47,10 @@ class VulnerabilityRule:
     rationale = "A published advisory affects this version; attackers read the same advisories."
     help = (
         "Fails for a non-withdrawn advisory at or above `min_severity`, warns at or above "
-        "`warn_severity`; an advisory without severity counts as `unknown_severity`. "
-        "Remediation names the lowest fixed version above the current one."
+        "`warn_severity`; an advisory without severity counts as `unknown_severity`. A record that "
+        "names the package without an affected range matches every version: the finding says so "
+        "(`no_affected_range` in its evidence). Remediation names the lowest fixed version above "
+        "the current one."
     )
     params: Mapping[str, type] = {"min_severity": str, "warn_severity": str, "unknown_severity": str}
 
@@ -75,10 +78,18 @@ class VulnerabilityRule:
             remediation = f"upgrade {package.ref.name} to {fixed[0]} or later" if fixed else None
             label = advisory.severity.label if advisory.severity is not None else "unknown"
             headline = _headline(advisory.summary)
+            if advisory.no_affected_range:
+                # Unknown is not safe: still a finding, but not presented as a firm match.
+                claim = f"may affect {package.ref}: the record gives no affected range"
+                remediation = remediation or (
+                    f"check whether {package.ref} is affected; exempt the advisory for this version "
+                    "if it is not, else remove or replace it"
+                )
+            else:
+                claim = f"affects {package.ref}"
             outcomes.append(
                 Hit(
-                    message=f"{advisory.id} ({label}) affects {package.ref}"
-                    + (f": {headline}" if headline else ""),
+                    message=f"{advisory.id} ({label}) {claim}" + (f": {headline}" if headline else ""),
                     evidence=_advisory_evidence(advisory, signal),
                     remediation=remediation or "no fixed version is published; remove or replace it",
                     action=action,

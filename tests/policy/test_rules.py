@@ -7,14 +7,29 @@ from datetime import timedelta
 
 import pytest
 
-from supplychain.model import Action, InternalUsage, Known, Origin, OriginKind, Provenance, Publisher, Unknown
+from supplychain.model import (
+    Action,
+    InternalUsage,
+    Known,
+    Origin,
+    OriginKind,
+    PackageFacts,
+    PackageRef,
+    Provenance,
+    Publisher,
+    ResolvedPackage,
+    Unknown,
+)
 from supplychain.policy import RULES
 from supplychain.policy.base import RuleSettings
+from supplychain.sources.osv import match_records
+from supplychain.sources.osv_records import load_record
 from supplychain.urls import SafeUrl
 from tests.conftest import NOW
 from tests.policy.helpers import env_of, hits, missing
 from tests.policy.recorded import (
     FETCHED,
+    FIXTURES,
     affecting,
     facts_for,
     malicious_equests,
@@ -65,6 +80,36 @@ def test_vulnerability_names_lowest_fixed_version_above_current() -> None:
     assert out[0].remediation == "upgrade requests to 2.31.0 or later"
     assert out[2].remediation == "upgrade requests to 2.32.0 or later"
     assert out[0].evidence["source"] == "test"
+
+
+def test_vulnerability_record_with_no_affected_range_says_so() -> None:
+    """keras 2.12.0 against PYSEC-2025-75 (Keras 3): still a finding, but not a firm match."""
+    record = load_record(
+        (FIXTURES / "osv" / "records" / "pypa" / "keras" / "PYSEC-2025-75.yaml").read_bytes(), "PYSEC-2025-75"
+    )
+    ref = PackageRef.of("keras", "2.12.0")
+    advisories = match_records(ref, [record], source="osv")
+    package = ResolvedPackage(ref=ref, origin=Origin(kind=OriginKind.INDEX))
+    facts = replace(PackageFacts.unknown(ref), advisories=k(advisories))
+    settings = RuleSettings(action=Action.FAIL, params=VULN)  # type: ignore[arg-type]
+    (hit,) = hits(RULES["vulnerability"].evaluate(package, facts, settings, env_of([(package, facts)])))
+    assert hit.message.startswith(
+        "GHSA-c9rc-mg46-23w3 (high) may affect keras==2.12.0: the record gives no affected range: "
+    )
+    assert hit.evidence["no_affected_range"] is True
+    assert hit.action is None  # kept a finding at the advisory's tier: unknown is not safe
+    assert hit.remediation is not None
+    assert hit.remediation.startswith("check whether keras==2.12.0 is affected")
+    requests = hits(
+        run(
+            "vulnerability",
+            "requests",
+            "2.25.1",
+            params=VULN,
+            facts_change={"advisories": k(affecting(requests_advisories(), "2.25.1"))},
+        )
+    )
+    assert {h.evidence["no_affected_range"] for h in requests} == {False}
 
 
 def test_vulnerability_silent_for_fixed_version_and_below_warn_tier() -> None:
