@@ -22,6 +22,7 @@ from supplychain.model import (
 )
 from supplychain.policy import RULES
 from supplychain.policy.base import RuleSettings
+from supplychain.policy.loader import load_policy
 from supplychain.sources.osv import match_records
 from supplychain.sources.osv_records import load_record
 from supplychain.urls import SafeUrl
@@ -339,8 +340,72 @@ def test_license() -> None:
     allowed = ("MIT", "Apache-2.0")
     assert run("license", "six", params={"missing_only": False}, allowed_licenses=allowed) == []
     out = hits(run("license", "pycrypto", params={"missing_only": False}, allowed_licenses=allowed))
-    assert out[0].message == "pycrypto's licence 'Public domain' is not in the allowed list"
+    assert out[0].message == (
+        "pycrypto's licence 'Public domain' is not a recognisable licence "
+        "(no SPDX expression, classifier or known spelling)"
+    )
     assert run("license", "pycrypto", params={"missing_only": True}, allowed_licenses=allowed) == []
+
+
+SL3_LICENSES = load_policy("sl3").allowed_licenses
+
+
+# Declared licences as real packages write them (tests/fixtures/resolve/**.METADATA: License text or,
+# without one, the License :: classifiers joined as the licence fact joins them).
+@pytest.mark.parametrize(
+    "declared",
+    [
+        "MIT License",  # inspect_ai; markdown-it-py's classifier
+        "Apache 2.0",  # aiosignal
+        "Apache License 2.0",
+        "Apache 2.0 License",  # transformers
+        "Apache",  # accelerate
+        "Apache Software License",  # classifier
+        "BSD",  # nest_asyncio2 and ten more
+        "BSD License",  # jinja2's classifier
+        "Modified BSD License",  # jsonpatch
+        "ISC License",  # shellingham
+        "Python Software Foundation License",  # pathlib_abc's classifier
+        "Mozilla Public License 2.0 (MPL 2.0)",  # certifi's classifier
+        "MIT OR Apache-2.0",  # sniffio
+        "BSD License OR MIT License",
+    ],
+)
+def test_license_allowed_licences_spelled_differently_pass(declared: str) -> None:
+    """43% of licence failures were allowed licences spelled otherwise ("MIT License", "Apache 2.0")."""
+    facts_change = {"license": k(declared, "pypi")}
+    params = {"missing_only": False}
+    allowed = SL3_LICENSES
+    assert run("license", "six", params=params, facts_change=facts_change, allowed_licenses=allowed) == []
+
+
+@pytest.mark.parametrize(
+    ("declared", "message"),
+    [
+        ("GPLv3", "six's licence 'GPLv3' (SPDX: GPL-3.0-only) is not in the allowed list"),
+        ("Apache-2.0 AND CNRI-Python", "six's licence Apache-2.0 AND CNRI-Python is not in the allowed list"),
+        (
+            "GNU General Public License v3 (GPLv3) OR MIT License",  # two classifiers: a choice or parts
+            "six's licence 'GNU General Public License v3 (GPLv3) OR MIT License' "
+            "(SPDX: GPL-3.0-only AND MIT; GPL-3.0-only OR MIT) is not in the allowed list",
+        ),
+        (
+            "(MIT OR GPL-3.0-only) AND GPL-2.0-only",
+            "six's licence (MIT OR GPL-3.0-only) AND GPL-2.0-only is not in the allowed list",
+        ),
+        ("Dual License", "six's licence 'Dual License' is not a recognisable licence"),  # python-dateutil
+        ("UNKNOWN", "six's licence 'UNKNOWN' is not a recognisable licence"),  # zipfile_zstd
+    ],
+)
+def test_license_outside_the_allowed_set_or_unknown_still_fails(declared: str, message: str) -> None:
+    facts_change = {"license": k(declared, "pypi")}
+    params = {"missing_only": False}
+    (hit,) = hits(
+        run("license", "six", params=params, facts_change=facts_change, allowed_licenses=SL3_LICENSES)
+    )
+    assert hit.message.startswith(message)
+    assert hit.evidence["license"]["value"] == declared  # type: ignore[index]  # the raw value is kept
+    assert isinstance(hit.evidence["spdx"], list)
 
 
 def test_not_allowlisted() -> None:
