@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 
 from supplychain.model import (
     JSON,
@@ -11,6 +12,7 @@ from supplychain.model import (
     AdvisoryKind,
     Known,
     PackageFacts,
+    PackageRef,
     ResolvedPackage,
     Severity,
 )
@@ -37,6 +39,7 @@ def _advisory_evidence(advisory: Advisory, fact: Known[object]) -> dict[str, JSO
         "fixed_in": [str(v) for v in advisory.fixed_in],
         "summary": advisory.summary,
         "no_affected_range": advisory.no_affected_range,
+        "published": advisory.published.isoformat() if advisory.published else None,
         "source": fact.source,
         "fetched_at": fact.fetched_at.isoformat(),
     }
@@ -47,12 +50,19 @@ class VulnerabilityRule:
     rationale = "A published advisory affects this version; attackers read the same advisories."
     help = (
         "Fails for a non-withdrawn advisory at or above `min_severity`, warns at or above "
-        "`warn_severity`; an advisory without severity counts as `unknown_severity`. A record that "
+        "`warn_severity`; an advisory without severity counts as `unknown_severity`. An advisory "
+        "published fewer than `grace_days` days ago warns instead of failing (time to upgrade; an "
+        "unknown publication date gets no grace). A record that "
         "names the package without an affected range matches every version: the finding says so "
         "(`no_affected_range` in its evidence). Remediation names the lowest fixed version above "
         "the current one."
     )
-    params: Mapping[str, type] = {"min_severity": str, "warn_severity": str, "unknown_severity": str}
+    params: Mapping[str, type] = {
+        "min_severity": str,
+        "warn_severity": str,
+        "unknown_severity": str,
+        "grace_days": int,
+    }
 
     def evaluate(
         self, package: ResolvedPackage, facts: PackageFacts, settings: RuleSettings, env: Environment
@@ -63,6 +73,7 @@ class VulnerabilityRule:
         fail_at = _severity(settings.text("min_severity"))
         warn_at = _severity(settings.text("warn_severity"))
         unknown_as = _severity(settings.text("unknown_severity"))
+        grace = settings.integer("grace_days")
         outcomes: list[Outcome] = []
         for advisory in signal.value:
             if advisory.kind is not AdvisoryKind.VULNERABILITY or advisory.withdrawn:
@@ -74,28 +85,46 @@ class VulnerabilityRule:
                 action = Action.WARN
             else:
                 continue
-            fixed = sorted(v for v in advisory.fixed_in if v > package.ref.version)
-            remediation = f"upgrade {package.ref.name} to {fixed[0]} or later" if fixed else None
-            label = advisory.severity.label if advisory.severity is not None else "unknown"
-            headline = _headline(advisory.summary)
-            if advisory.no_affected_range:
-                # Unknown is not safe: still a finding, but not presented as a firm match.
-                claim = f"may affect {package.ref}: the record gives no affected range"
-                remediation = remediation or (
-                    f"check whether {package.ref} is affected; exempt the advisory for this version "
-                    "if it is not, else remove or replace it"
-                )
-            else:
-                claim = f"affects {package.ref}"
+            in_grace = action is None and _within_grace(advisory, env.now, grace)
             outcomes.append(
-                Hit(
-                    message=f"{advisory.id} ({label}) {claim}" + (f": {headline}" if headline else ""),
-                    evidence=_advisory_evidence(advisory, signal),
-                    remediation=remediation or "no fixed version is published; remove or replace it",
-                    action=action,
+                _vulnerability_hit(
+                    package.ref,
+                    advisory,
+                    {**_advisory_evidence(advisory, signal), "grace_days": grace, "within_grace": in_grace},
+                    action=Action.WARN if in_grace else action,
+                    grace=f" (published within the policy's {grace}-day grace)" if in_grace else "",
                 )
             )
         return outcomes
+
+
+def _within_grace(advisory: Advisory, now: datetime, grace: int) -> bool:
+    """Published fewer than ``grace`` days ago; an unknown publication date gets no grace."""
+    return advisory.published is not None and (now - advisory.published).days < grace
+
+
+def _vulnerability_hit(
+    ref: PackageRef, advisory: Advisory, found: dict[str, JSON], *, action: Action | None, grace: str
+) -> Hit:
+    fixed = sorted(v for v in advisory.fixed_in if v > ref.version)
+    remediation = f"upgrade {ref.name} to {fixed[0]} or later" if fixed else None
+    label = advisory.severity.label if advisory.severity is not None else "unknown"
+    headline = _headline(advisory.summary)
+    if advisory.no_affected_range:
+        # Unknown is not safe: still a finding, but not presented as a firm match.
+        claim = f"may affect {ref}: the record gives no affected range"
+        remediation = remediation or (
+            f"check whether {ref} is affected; exempt the advisory for this version if it is not, "
+            "else remove or replace it"
+        )
+    else:
+        claim = f"affects {ref}"
+    return Hit(
+        message=f"{advisory.id} ({label}) {claim}{grace}" + (f": {headline}" if headline else ""),
+        evidence=found,
+        remediation=remediation or "no fixed version is published; remove or replace it",
+        action=action,
+    )
 
 
 class MaliciousRule:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 from cvss import CVSS3, CVSS4
 from cvss.exceptions import CVSSError
@@ -83,11 +83,13 @@ def group(records: Sequence[OsvRecord]) -> list[list[OsvRecord]]:
 
 
 def _published(records: Sequence[OsvRecord]) -> datetime | None:
+    """The earliest publication of the group (OSV times are UTC; one without an offset is read so)."""
     found = []
     for record in records:
         try:
             if record.published:
-                found.append(datetime.fromisoformat(record.published.replace("Z", "+00:00")))
+                parsed = datetime.fromisoformat(record.published.replace("Z", "+00:00"))
+                found.append(parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC))
         except ValueError:
             continue
     return min(found) if found else None

@@ -49,6 +49,12 @@ def test_user_policy_overrides_single_thresholds(tmp_path: Path) -> None:
     assert policy.fail_closed is True
 
 
+def test_vulnerability_grace_days_per_level() -> None:
+    """RAND's patch windows below SL4 (14, 7, 2 days); none at SL4-SL5."""
+    grace = [load_policy(level).rules["vulnerability"].params["grace_days"] for level in LEVELS]
+    assert grace == [14, 7, 2, 0, 0]
+
+
 def test_each_dataset_has_its_own_maximum_age(tmp_path: Path) -> None:
     """Advisories change daily, the top-packages list monthly: one limit could not fit both."""
     levels = [load_policy(level) for level in LEVELS]
@@ -78,7 +84,7 @@ action = "warn"
 
 [rules.vulnerability]
 min_severity = "severe"
-grace_days = 7
+grace = 7
 """
 
 
@@ -97,7 +103,7 @@ def test_every_mistake_is_reported_at_once_with_line_and_key_path(tmp_path: Path
         f"{path}:13: rules.malicious.action: malicious packages fail at every level; it cannot be changed",
         f"{path}:16: rules.vulnerability.min_severity: must be one of none, low, medium, high, critical, "
         "not 'severe'",
-        f"{path}:17: rules.vulnerability.grace_days: unknown key (known: action, min_severity, "
+        f"{path}:17: rules.vulnerability.grace: unknown key (known: action, grace_days, min_severity, "
         "unknown_severity, warn_severity)",
     ]
     assert caught.value.exit_code == 2

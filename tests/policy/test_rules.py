@@ -64,7 +64,7 @@ def k(value: object, source: str = "test") -> Known[object]:
     return Known(value=value, source=source, fetched_at=FETCHED)
 
 
-VULN = {"min_severity": "medium", "warn_severity": "low", "unknown_severity": "high"}
+VULN = {"min_severity": "medium", "warn_severity": "low", "unknown_severity": "high", "grace_days": 0}
 
 
 def test_vulnerability_names_lowest_fixed_version_above_current() -> None:
@@ -113,15 +113,50 @@ def test_vulnerability_record_with_no_affected_range_says_so() -> None:
     assert {h.evidence["no_affected_range"] for h in requests} == {False}
 
 
+@pytest.mark.parametrize(
+    ("published_days_ago", "grace_days", "action"),
+    [
+        (1, 2, Action.WARN),  # SL3: two days to upgrade
+        (6, 7, Action.WARN),
+        (2, 2, None),  # the grace is over: the level's action (fail)
+        (30, 14, None),
+        (0, 0, None),  # SL4/SL5: no grace
+        (None, 14, None),  # an unknown publication date gets no grace
+    ],
+)
+def test_vulnerability_published_within_grace_days_warns_instead_of_failing(
+    published_days_ago: int | None, grace_days: int, action: Action | None
+) -> None:
+    (advisory, *_) = affecting(requests_advisories(), "2.25.1")
+    published = None if published_days_ago is None else NOW - timedelta(days=published_days_ago, hours=1)
+    change = {"advisories": k((replace(advisory, published=published),))}
+    params = {**VULN, "grace_days": grace_days}
+    (hit,) = hits(run("vulnerability", "requests", "2.25.1", params=params, facts_change=change))
+    assert hit.action is action
+    assert hit.evidence["within_grace"] is (action is Action.WARN)
+    assert hit.evidence["grace_days"] == grace_days
+    grace_note = f"(published within the policy's {grace_days}-day grace)"
+    assert (grace_note in hit.message) is (action is Action.WARN)
+
+
+def test_vulnerability_grace_never_raises_a_warning_to_a_failure() -> None:
+    (advisory, *_) = affecting(requests_advisories(), "2.25.1")
+    change = {"advisories": k((replace(advisory, published=NOW - timedelta(days=1)),))}
+    warn_only = {**VULN, "min_severity": "critical", "warn_severity": "medium", "grace_days": 7}
+    (hit,) = hits(run("vulnerability", "requests", "2.25.1", params=warn_only, facts_change=change))
+    assert hit.action is Action.WARN
+    assert hit.evidence["within_grace"] is False  # it warned by its tier already
+
+
 def test_vulnerability_silent_for_fixed_version_and_below_warn_tier() -> None:
     assert run("vulnerability", "requests", params=VULN, facts_change={"advisories": k(())}) == []
-    low = {"min_severity": "critical", "warn_severity": "critical", "unknown_severity": "high"}
+    low = {**VULN, "min_severity": "critical", "warn_severity": "critical"}
     advisories = affecting(requests_advisories(), "2.25.1")
     assert (
         run("vulnerability", "requests", "2.25.1", params=low, facts_change={"advisories": k(advisories)})
         == []
     )
-    warn = {"min_severity": "critical", "warn_severity": "medium", "unknown_severity": "high"}
+    warn = {**VULN, "min_severity": "critical", "warn_severity": "medium"}
     out = hits(
         run("vulnerability", "requests", "2.25.1", params=warn, facts_change={"advisories": k(advisories)})
     )
