@@ -18,8 +18,8 @@ from pathlib import Path
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from supplychain.datastore import DataStore
 from supplychain.model import PackageRef
+from supplychain.sources.datastore import DataStore
 from supplychain.sources.osv import match_records
 
 DATA = Path("/work/shared/data")

@@ -28,14 +28,13 @@ ROOT = Path(__file__).parents[1]
 sys.path.insert(0, str(ROOT))
 
 from supplychain.clock import FixedClock  # noqa: E402
-from supplychain.config import AuditConfig  # noqa: E402
 from supplychain.endpoints import Endpoints  # noqa: E402
 from supplychain.model import Origin, OriginKind, PackageRef, ResolvedPackage  # noqa: E402
+from supplychain.net.http import HttpSettings, build_http  # noqa: E402
 from supplychain.progress import NullProgress  # noqa: E402
 from supplychain.resolve.graph import DependencyGraph  # noqa: E402
-from supplychain.sources import SourceContext  # noqa: E402
+from supplychain.sources import SourceContext, SourceSettings  # noqa: E402
 from supplychain.sources.enrich import collect_facts  # noqa: E402
-from supplychain.sources.http import HttpSettings, build_http  # noqa: E402
 from supplychain.target import Target  # noqa: E402
 from tests.support.server import ReplayServer, Reply  # noqa: E402
 
@@ -115,7 +114,7 @@ def served(base: str) -> list[str]:
 
 
 async def enrich_once(
-    graph: DependencyGraph, config: AuditConfig, per_host: int, cache: Path
+    graph: DependencyGraph, config: SourceSettings, per_host: int, cache: Path
 ) -> tuple[float, int]:
     http = build_http(HttpSettings(cache_dir=cache, per_host=per_host, timeout=30))
     context = SourceContext(
@@ -159,8 +158,7 @@ def main() -> int:
             },
             environ={},
         )
-        config = AuditConfig(
-            input_path=None,
+        config = SourceSettings(
             target=Target.parse(None, None),
             endpoints=endpoints,
             cache_dir=Path(tmp),

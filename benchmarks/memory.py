@@ -183,7 +183,6 @@ def main() -> int:
         "SUPPLYCHAIN_INTEGRITY_URL": base + "/",
         "SUPPLYCHAIN_OSV_URL": base + "/osv/",
         "SUPPLYCHAIN_PYPISTATS_URL": base + "/pypistats/",
-        "SUPPLYCHAIN_DEPS_DEV_URL": base + "/deps-dev/",
     }
     sources = [flag for name in DATA_FILES for flag in ("--from", str(args.data / name))]
     run([str(SUPPLYCHAIN), "db", "update", *sources], env)

@@ -1,10 +1,16 @@
-"""The whole pipeline in one function: inputs → resolve → enrich → policy → AuditResult."""
+"""The whole pipeline in one function: inputs → resolve → enrich → policy → AuditResult.
+
+Also the one "read input, build graph" step every command shares, and the settings each stage is
+given: AuditConfig stops here, each stage gets only the part it reads.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from packaging.utils import NormalizedName
 
@@ -13,7 +19,9 @@ from supplychain.allowlist.entries import Allowlist, Exemptions
 from supplychain.allowlist.reader import load_allowlist, load_exemptions
 from supplychain.clock import Clock
 from supplychain.config import AuditConfig
-from supplychain.model import LockedSet, PackageFacts
+from supplychain.internal import InternalScope
+from supplychain.model import InputSet, LockedSet, PackageFacts
+from supplychain.net.http import Http
 from supplychain.policy import RULES
 from supplychain.policy.base import Environment
 from supplychain.policy.engine import evaluate
@@ -23,37 +31,101 @@ from supplychain.policy.scoring import score
 from supplychain.progress import Progress
 from supplychain.resolve.graph import DependencyGraph
 from supplychain.result import SCHEMA_VERSION, AuditResult
-from supplychain.sources.http import Http
+from supplychain.sources import SourceContext, SourceSettings
+from supplychain.target import Target
+from supplychain.urls import SafeUrl
+
+if TYPE_CHECKING:
+    from supplychain.resolve import ResolveSettings
 
 
-def _top_packages(config: AuditConfig) -> tuple[Mapping[NormalizedName, int] | None, datetime | None, str]:
-    """The popular-names dataset from the offline data store (H4's ``DataStore``), if one is installed."""
-    from supplychain.datastore import DataStore
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PolicySettings:
+    """What the policy stage reads of a run's settings: the target, and which indexes and names are ours."""
 
-    top = DataStore(config.data_dir).top_packages()
+    target: Target
+    internal: InternalScope = field(default_factory=InternalScope)
+    allowed_indexes: tuple[SafeUrl, ...] = ()  # besides the policy's own
+
+
+def resolve_settings(config: AuditConfig) -> ResolveSettings:
+    """The part of ``config`` resolution reads."""
+    from supplychain.resolve import ResolveSettings
+
+    return ResolveSettings(
+        target=config.target,
+        index_urls=config.index_urls,
+        endpoints=config.endpoints,
+        exclude_newer=config.exclude_newer,
+        no_deps=config.no_deps,
+        cache_dir=config.cache_dir,
+    )
+
+
+def source_settings(config: AuditConfig) -> SourceSettings:
+    """The part of ``config`` the fact sources read."""
+    return SourceSettings(
+        target=config.target,
+        index_urls=config.index_urls,
+        endpoints=config.endpoints,
+        offline=config.offline,
+        cache_dir=config.cache_dir,
+        data_dir=config.data_dir,
+        inventory_db=config.inventory_db,
+        internal=config.internal,
+    )
+
+
+def policy_settings(config: AuditConfig) -> PolicySettings:
+    """The part of ``config`` the policy stage reads."""
+    return PolicySettings(
+        target=config.target,
+        internal=config.internal,
+        # The configured index endpoint (a mirror or proxy the organisation set up) is allowed too.
+        allowed_indexes=(*config.allowed_indexes, config.endpoints.index),
+    )
+
+
+def _top_packages(data_dir: Path) -> tuple[Mapping[NormalizedName, int] | None, datetime | None, str]:
+    """The popular-names dataset from the offline data store, if one is installed."""
+    from supplychain.sources.datastore import DataStore
+
+    top = DataStore(data_dir).top_packages()
     if top is None:
         return None, None, "top-packages"
     return dict(top.downloads), top.as_of, top.source
 
 
-def _datasets(config: AuditConfig) -> dict[str, datetime | None]:
-    from supplychain.datastore import DataStore
+def _datasets(data_dir: Path) -> dict[str, datetime | None]:
+    from supplychain.sources.datastore import DataStore
 
-    return {status.name: status.as_of for status in DataStore(config.data_dir).status()}
+    return {status.name: status.as_of for status in DataStore(data_dir).status()}
 
 
-def load_lists(config: AuditConfig, clock: Clock) -> tuple[Policy, Allowlist | None, Exemptions | None]:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Lists:
+    """The policy, allowlist and exemptions of one audit, each read and validated once."""
+
+    policy: Policy
+    allowlist: Allowlist | None = None
+    exemptions: Exemptions | None = None
+
+
+def load_lists(config: AuditConfig, clock: Clock) -> Lists:
     """Policy, allowlist and exemptions, read before any network traffic so mistakes fail fast (exit 2)."""
     today = clock.now().date()
-    policy = load_policy(config.policy)
-    allowlist = load_allowlist(config.allowlist, today) if config.allowlist else None
-    exemptions = load_exemptions(config.exemptions, today, frozenset(RULES)) if config.exemptions else None
-    return policy, allowlist, exemptions
+    return Lists(
+        policy=load_policy(config.policy),
+        allowlist=load_allowlist(config.allowlist, today) if config.allowlist else None,
+        exemptions=(
+            load_exemptions(config.exemptions, today, frozenset(RULES)) if config.exemptions else None
+        ),
+    )
 
 
 def decide(
     *,
-    config: AuditConfig,
+    settings: PolicySettings,
     clock: Clock,
     policy: Policy,
     graph: DependencyGraph,
@@ -77,14 +149,8 @@ def decide(
         top_downloads=top[0],
         top_as_of=top[1],
         top_source=top[2],
-        internal_indexes=tuple(str(url) for url in config.internal_indexes),
-        internal_patterns=config.internal_patterns,
-        # The configured index endpoint (a mirror or proxy the organisation set up) is allowed too.
-        allowed_indexes=(
-            *policy.allowed_indexes,
-            *(str(url) for url in config.allowed_indexes),
-            str(config.endpoints.index),
-        ),
+        internal=settings.internal,
+        allowed_indexes=(*policy.allowed_indexes, *(str(url) for url in settings.allowed_indexes)),
         allowed_licenses=policy.allowed_licenses,
         covered={name: held.located for name, held in cover.covered.items()},
     )
@@ -96,8 +162,8 @@ def decide(
     return AuditResult(
         schema_version=SCHEMA_VERSION,
         generated_at=now,
-        python_version=str(config.target.python_version),
-        platform=config.target.platform,
+        python_version=str(settings.target.python_version),
+        platform=settings.target.platform,
         inputs=inputs,
         graph=graph,
         facts=dict(sorted(facts.items())),
@@ -110,36 +176,57 @@ def decide(
         expired_entries=evaluation.expired_entries,
         unused_entries=evaluation.unused_entries,
         declared_at=declared,
+        allowlist=allowlist.path if allowlist is not None else None,
     )
 
 
-async def run_audit(config: AuditConfig, clock: Clock, http: Http, progress: Progress) -> AuditResult:
-    """Read the input, resolve it, collect facts, evaluate the policy: the result every renderer reads."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InputGraph:
+    """An input as read, and its dependency graph for the target."""
+
+    inputs: InputSet
+    graph: DependencyGraph
+
+
+async def read_graph(config: AuditConfig, http: Http, progress: Progress) -> InputGraph:
+    """Read the input and build its graph: the one step the audit and every command reading an input share."""
     from supplychain.inputs import InputOptions
     from supplychain.inputs.detect import load_input
     from supplychain.resolve import build_graph
-    from supplychain.sources import SourceContext
-    from supplychain.sources.enrich import collect_facts
 
-    policy, allowlist, exemptions = load_lists(config, clock)
     progress.stage("input")
     options = InputOptions(target=config.target, extras=config.extras, groups=config.groups)
-    input_set = load_input(config.input_path, input_format=config.input_format, options=options)
+    inputs = load_input(config.input_path, input_format=config.input_format, options=options)
     progress.stage("resolve")
-    graph: DependencyGraph = await build_graph(input_set, config, http, progress)
-    context = SourceContext(http=http, config=config, clock=clock, progress=progress)
-    facts = await collect_facts(graph, context)
+    graph: DependencyGraph = await build_graph(inputs, resolve_settings(config), http, progress)
+    return InputGraph(inputs=inputs, graph=graph)
+
+
+async def run_audit(
+    config: AuditConfig, clock: Clock, http: Http, progress: Progress, *, lists: Lists | None = None
+) -> AuditResult:
+    """Read the input, resolve it, collect facts, evaluate the policy: the result every renderer reads.
+
+    ``lists``: what ``load_lists`` returned, when the caller read them first to fail before any work.
+    """
+    from supplychain.sources.enrich import collect_facts
+
+    if lists is None:
+        lists = load_lists(config, clock)
+    read = await read_graph(config, http, progress)
+    context = SourceContext(http=http, config=source_settings(config), clock=clock, progress=progress)
+    facts = await collect_facts(read.graph, context)
     progress.stage("policy")
     return decide(
-        config=config,
+        settings=policy_settings(config),
         clock=clock,
-        policy=policy,
-        graph=graph,
+        policy=lists.policy,
+        graph=read.graph,
         facts=facts,
-        locked=isinstance(input_set, LockedSet) or config.no_deps,
-        inputs=(input_set.path if config.input_path is None else str(Path(config.input_path)),),
-        allowlist=allowlist,
-        exemptions=exemptions,
-        top=_top_packages(config),
-        datasets=_datasets(config),
+        locked=isinstance(read.inputs, LockedSet) or config.no_deps,
+        inputs=(read.inputs.path if config.input_path is None else str(Path(config.input_path)),),
+        allowlist=lists.allowlist,
+        exemptions=lists.exemptions,
+        top=_top_packages(config.data_dir),
+        datasets=_datasets(config.data_dir),
     )

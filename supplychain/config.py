@@ -1,18 +1,21 @@
-"""Settings from ``[tool.supplychain]`` (pyproject.toml) or ``supplychain.toml``, merged under CLI flags."""
+"""The one merge of a run's settings: flags over environment over ``supplychain.toml`` or
+``[tool.supplychain]`` (pyproject.toml) over defaults, into one ``AuditConfig``."""
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
-import platformdirs
-
+from supplychain import dirs
+from supplychain.dates import parse_date, parse_timestamp
 from supplychain.endpoints import DEFAULTS as ENDPOINT_DEFAULTS
 from supplychain.endpoints import Endpoints
-from supplychain.errors import InputError
+from supplychain.errors import InputError, UsageError
+from supplychain.internal import InternalScope
 from supplychain.model import Location
 from supplychain.target import Target
 from supplychain.tomlfile import load_toml
@@ -30,18 +33,10 @@ _KNOWN_KEYS = {
     "allowed-indexes": list,
     "inventory-db": str,
 }
-
-
-def cache_dir() -> Path:
-    """HTTP cache directory: ``SUPPLYCHAIN_CACHE_DIR`` or the platform cache dir."""
-    return Path(
-        os.environ.get("SUPPLYCHAIN_CACHE_DIR") or platformdirs.user_cache_dir("supplychain")
-    )
-
-
-def data_dir() -> Path:
-    """Offline databases and the default inventory: ``SUPPLYCHAIN_DATA_DIR`` or the platform data dir."""
-    return Path(os.environ.get("SUPPLYCHAIN_DATA_DIR") or platformdirs.user_data_dir("supplychain"))
+# Where ``allowlist init`` writes when nothing is configured; ``audit`` reads it from there too.
+DEFAULT_ALLOWLIST = Path("allowlist.toml")
+# uv's "local date" form of --exclude-newer; anything else must be an RFC 3339 time.
+_BARE_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -55,8 +50,7 @@ class FileSettings:
     formats: tuple[str, ...] = ()
     output: str | None = None
     endpoints: Mapping[str, str] = field(default_factory=dict)
-    internal_indexes: tuple[str, ...] = ()
-    internal_patterns: tuple[str, ...] = ()
+    internal: InternalScope = field(default_factory=InternalScope)
     allowed_indexes: tuple[str, ...] = ()
     inventory_db: str | None = None
 
@@ -108,17 +102,22 @@ def _parse(path: Path, section: object, *, prefix: str) -> FileSettings:
         formats=tuple(_strings(section.get("formats", []), f"{prefix}formats", where)),
         output=relative(section.get("output")),
         endpoints=dict(endpoints),
-        internal_indexes=tuple(
-            _strings(section.get("internal-indexes", []), "internal-indexes", where)
-        ),
-        internal_patterns=tuple(
-            _strings(section.get("internal-patterns", []), "internal-patterns", where)
-        ),
+        internal=_internal(section, prefix, where),
         allowed_indexes=tuple(
             _strings(section.get("allowed-indexes", []), "allowed-indexes", where)
         ),
         inventory_db=section.get("inventory-db"),
     )
+
+
+def _internal(section: Mapping[str, list[object]], prefix: str, where: Location) -> InternalScope:
+    """The one InternalScope of a run; an index that names no server would silently match nothing."""
+    indexes = _strings(section.get("internal-indexes", []), "internal-indexes", where)
+    patterns = _strings(section.get("internal-patterns", []), "internal-patterns", where)
+    try:
+        return InternalScope(indexes=tuple(map(SafeUrl, indexes)), patterns=tuple(patterns))
+    except ValueError as problem:
+        raise InputError(f"{prefix}internal-indexes: {problem}", location=where) from None
 
 
 def _strings(values: list[object], key: str, where: Location) -> list[str]:
@@ -148,7 +147,126 @@ class AuditConfig:
     exemptions: Path | None = None
     formats: tuple[str, ...] = ()
     output_dir: Path = Path("reports")
-    internal_indexes: tuple[SafeUrl, ...] = ()
-    internal_patterns: tuple[str, ...] = ()
+    internal: InternalScope = field(default_factory=InternalScope)
     allowed_indexes: tuple[SafeUrl, ...] = ()
     inventory_db: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TargetFlags:
+    """The input, target and network flags as the user gave them (unset: ``None``, empty, off)."""
+
+    input_format: str | None = None
+    python_version: str | None = None
+    platform: str | None = None
+    index_url: str | None = None
+    extra_index_url: tuple[str, ...] = ()
+    exclude_newer: str | None = None
+    extra: tuple[str, ...] = ()
+    group: tuple[str, ...] = ()
+    no_deps: bool = False
+    offline: bool = False
+
+    def config(
+        self,
+        path: Path | None = None,
+        *,
+        policy: str | None = None,
+        allowlist: Path | None = None,
+        exemptions: Path | None = None,
+        formats: list[str] | None = None,
+        output: Path | None = None,
+        cwd: Path | None = None,
+    ) -> AuditConfig:
+        """These flags for the input at ``path`` with the audit's own flags, through ``merge``."""
+        given = Flags(
+            path=path,
+            target_flags=self,
+            policy=policy,
+            allowlist=allowlist,
+            exemptions=exemptions,
+            formats=tuple(formats or ()),
+            output=output,
+        )
+        return merge(given, cwd=cwd)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Flags:
+    """Every flag of one command as the user gave it: the input and its target, then the audit's own."""
+
+    path: Path | None = None
+    target_flags: TargetFlags = field(default_factory=TargetFlags)
+    policy: str | None = None
+    allowlist: Path | None = None
+    exemptions: Path | None = None
+    formats: tuple[str, ...] = ()
+    output: Path | None = None
+
+
+def merge(flags: Flags, *, cwd: Path | None = None) -> AuditConfig:
+    """Flags over ``SUPPLYCHAIN_*`` variables over the configuration file in ``cwd`` over defaults."""
+    here = cwd or Path.cwd()
+    file = load_file_settings(here)
+    given = flags.target_flags
+    formats = flags.formats or file.formats
+    indexes = tuple(SafeUrl(url) for url in [given.index_url, *given.extra_index_url] if url)
+    offline = given.offline or os.environ.get("SUPPLYCHAIN_OFFLINE", "") == "1"
+    return AuditConfig(
+        input_path=flags.path,
+        input_format=given.input_format,
+        target=Target.parse(given.python_version, given.platform),
+        index_urls=indexes,
+        exclude_newer=parse_exclude_newer(given.exclude_newer),
+        extras=given.extra,
+        groups=given.group,
+        no_deps=given.no_deps,
+        offline=offline,
+        endpoints=Endpoints.load(file.endpoints),
+        cache_dir=dirs.cache_dir(),
+        data_dir=dirs.data_dir(),
+        policy=flags.policy or file.policy or "sl3",
+        allowlist=flags.allowlist or _allowlist(file, cwd),
+        exemptions=flags.exemptions or (Path(file.exemptions) if file.exemptions else None),
+        # ``--format json,sarif`` and ``--format json --format sarif`` mean the same.
+        formats=tuple(part.strip() for item in formats for part in item.split(",") if part.strip()),
+        output_dir=flags.output or Path(file.output or "reports"),
+        internal=file.internal,
+        allowed_indexes=tuple(SafeUrl(url) for url in file.allowed_indexes),
+        inventory_db=file.inventory_db,
+    )
+
+
+def _allowlist(file: FileSettings, cwd: Path | None) -> Path | None:
+    """The configured allowlist, else ``allowlist.toml`` in the project directory when it exists."""
+    if file.allowlist:
+        return Path(file.allowlist)
+    default = DEFAULT_ALLOWLIST if cwd is None else cwd / DEFAULT_ALLOWLIST
+    return default if default.exists() else None
+
+
+def inventory_db(flag: str | None, cwd: Path | None = None) -> str | None:
+    """``--db`` over ``inventory-db`` of the configuration file; None: the caller's default."""
+    return flag or load_file_settings(cwd or Path.cwd()).inventory_db
+
+
+def parse_exclude_newer(value: str | None) -> datetime | None:
+    """An RFC 3339 time (UTC when it has no offset), or a bare date meaning that whole day.
+
+    uv reads ``2026-01-01`` as the day in the system's time zone: files uploaded before the next
+    local midnight stay (``ExcludeNewerValue::from_str`` in uv-distribution-types). Like uv, the
+    resolver drops files uploaded at or after the cut-off, so a date's cut-off is that midnight.
+    """
+    if value is None:
+        return None
+    if _BARE_DATE.fullmatch(value):
+        try:
+            next_day = parse_date(value) + timedelta(days=1)
+            next_midnight = datetime.combine(next_day, time()).astimezone()  # naive: local time
+        except (ValueError, OverflowError):
+            raise UsageError(f"--exclude-newer {value!r} is not a calendar date") from None
+        return next_midnight.astimezone(UTC)
+    try:
+        return parse_timestamp(value, assume_utc=True)
+    except ValueError:
+        raise UsageError(f"--exclude-newer {value!r} is not an RFC 3339 timestamp or date") from None

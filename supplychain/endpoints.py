@@ -13,7 +13,6 @@ DEFAULTS: dict[str, str] = {
     "pypi": "https://pypi.org/",
     "osv": "https://api.osv.dev/",
     "pypistats": "https://pypistats.org/",
-    "deps_dev": "https://api.deps.dev/",
     "integrity": "https://pypi.org/",
     "top_packages": "https://hugovk.github.io/top-pypi-packages/top-pypi-packages.min.json",
     "osv_database": "https://osv-vulnerabilities.storage.googleapis.com/PyPI/all.zip",
@@ -28,7 +27,6 @@ class Endpoints:
     pypi: SafeUrl
     osv: SafeUrl
     pypistats: SafeUrl
-    deps_dev: SafeUrl
     integrity: SafeUrl
     top_packages: SafeUrl
     osv_database: SafeUrl

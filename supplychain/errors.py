@@ -11,7 +11,7 @@ SupplychainError                 exit 2 unless stated
     ├── OfflineMiss              --offline and the cache has no answer
     ├── HttpStatusError          4xx/5xx after retries
     ├── ResponseTooLarge         the body passed the size limit
-    └── MalformedResponse        not JSON, or JSON of the wrong shape
+    └── MalformedResponse        not the documented format or shape (bad JSON, a broken page)
 """
 
 from __future__ import annotations

@@ -274,6 +274,8 @@ class Advisory:
     summary: str
     fixed_in: tuple[Version, ...]  # sorted ascending
     source: str
+    # OSV ``last_affected`` events, sorted: every release after one of these is fixed for that range
+    last_affected: tuple[Version, ...] = ()
     cvss_score: float | None = None
     withdrawn: bool = False
     published: datetime | None = None

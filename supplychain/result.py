@@ -51,3 +51,4 @@ class AuditResult:
     expired_entries: tuple[str, ...] = ()  # allowlist / exemption entries that expired
     unused_entries: tuple[str, ...] = ()
     declared_at: Mapping[NormalizedName, str] = field(default_factory=dict)  # "file:line"
+    allowlist: str | None = None  # the allowlist file the audit read, as given; None: it read none

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import errno
+import contextlib
 import hashlib
 import json
-import os
 import re
-import tempfile
 import tomllib
 from pathlib import Path
 from typing import Any
 
+from supplychain.dirs import cache_dir
 from supplychain.errors import InputError
+from supplychain.files import read_capped, write_atomic
 from supplychain.model import Location
 
 _AT_LINE = re.compile(r"at line (\d+)")
@@ -21,23 +21,10 @@ _CACHE_FROM_BYTES = 64 * 1024  # smaller files parse faster than a cache lookup
 _CACHE_FORMAT = "1"
 
 
-def read_capped(path: Path, limit: int = MAX_TOML_BYTES) -> bytes | None:
-    """The bytes of regular file ``path``, or None when it holds more than ``limit``.
-
-    Reading at most ``limit + 1`` bytes instead of trusting ``stat`` keeps a device named as a file
-    (``/dev/zero`` reports 0 bytes and never ends) from filling memory; a FIFO is never opened.
-    """
-    if path.exists() and not path.is_file():
-        raise OSError(errno.EINVAL, "not a regular file")
-    with path.open("rb") as stream:
-        data = stream.read(limit + 1)
-    return None if len(data) > limit else data
-
-
 def load_toml(path: Path, error: type[InputError] = InputError) -> dict[str, Any]:
     """Parse ``path``; malformed TOML raises ``error`` with the line tomllib reported."""
     try:
-        data = read_capped(path)
+        data = read_capped(path, MAX_TOML_BYTES)
         if data is None:
             raise error(
                 f"file is larger than {MAX_TOML_BYTES} bytes", location=Location(file=str(path))
@@ -67,12 +54,6 @@ def loads_toml(text: str, file: str, error: type[InputError] = InputError) -> di
         raise error(f"not valid TOML: {problem}", location=Location(file=file)) from None
 
 
-def find_line(text: str, needle: str) -> int | None:
-    """1-based line of the first occurrence of ``needle``, for locating keys in parsed TOML."""
-    index = text.find(needle)
-    return None if index < 0 else text.count("\n", 0, index) + 1
-
-
 def loads_toml_cached(text: str, file: str, error: type[InputError] = InputError) -> dict[str, Any]:
     """``loads_toml`` remembering the parse of large files (lock files) by content hash.
 
@@ -83,8 +64,6 @@ def loads_toml_cached(text: str, file: str, error: type[InputError] = InputError
     """
     if len(text) < _CACHE_FROM_BYTES:
         return loads_toml(text, file, error)
-    from supplychain.config import cache_dir  # config reads TOML too: imported here, not above
-
     digest = hashlib.sha256(f"{_CACHE_FORMAT}\n{text}".encode()).hexdigest()
     path = cache_dir() / "parsed-toml" / f"{digest}.json"
     try:
@@ -103,17 +82,8 @@ def _store(path: Path, data: dict[str, Any]) -> None:
         body = json.dumps(data, separators=(",", ":"), allow_nan=False)
     except (TypeError, ValueError):
         return  # dates, or non-finite floats: parse again next time
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        descriptor, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    except OSError:
-        return
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
-            stream.write(body)
-        os.replace(temporary, path)
-    except OSError:
-        Path(temporary).unlink(missing_ok=True)
+    with contextlib.suppress(OSError):  # an entry not stored is parsed again next time
+        write_atomic(path, body, private=True, durable=False)
 
 
 def parse_toml(text: str, file: str) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
-from urllib.parse import SplitResult, urlsplit, urlunsplit
+from urllib.parse import SplitResult, unquote, urlsplit, urlunsplit
 
 REDACTED = "***"
 
@@ -60,11 +60,67 @@ def redact(raw: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{REDACTED}@{host}"))
 
 
-_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)[^/\s@'\"<>]+@")
+# scheme://userinfo@: the userinfo runs to the LAST "@" before the authority ends ("/", "?", "#" or
+# whitespace), as urllib and httpx split it, so a quote or a raw "@" in a password is masked too.
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _place(raw: str | SafeUrl) -> tuple[str, str, int | None, tuple[str, ...]] | None:
+    """Scheme, host, port and path segments as an HTTP client reaches them; None if unusable."""
+    parts = urlsplit(raw.reveal() if isinstance(raw, SafeUrl) else raw.strip())
+    try:
+        port = parts.port
+    except ValueError:  # not a number or out of range: names no server
+        return None
+    scheme = parts.scheme.lower()
+    if not scheme:
+        return None
+    segments: list[str] = []
+    for segment in map(unquote, parts.path.split("/")):
+        if segment == "..":
+            del segments[-1:]
+        elif segment not in {"", "."}:
+            segments.append(segment)
+    host = (parts.hostname or "").rstrip(".")  # urllib lower-cases it and drops the userinfo
+    return scheme, host, port if port is not None else _DEFAULT_PORTS.get(scheme), tuple(segments)
+
+
+def usable(url: str | SafeUrl) -> bool:
+    """An absolute URL naming a server (or a ``file:`` path), with a valid port if it has one."""
+    place = _place(url)
+    return place is not None and (bool(place[1]) or place[0] == "file")
+
+
+def url_within(url: str | SafeUrl, base: str | SafeUrl) -> bool:
+    """``url`` is ``base`` or below it, compared as URLs, never as strings.
+
+    Scheme, host (any case) and port (``:443`` is https's own) must be equal; the path must start
+    with all of base's segments, so ``/simple`` holds ``/simple/x/`` but not ``/simple2``.
+    Credentials, query and fragment play no part.
+    """
+    here, there = _place(url), _place(base)
+    if here is None or there is None or here[:3] != there[:3]:
+        return False
+    return here[3][: len(there[3])] == there[3]
+
+
+def same_index(url: str | SafeUrl, index: str | SafeUrl) -> bool:
+    """``url`` (a serving index, or a page below it) belongs to ``index``: for allowed and internal indexes.
+
+    ``https://pkgs.corp.example`` does not hold ``https://pkgs.corp.example.attacker.net``, and
+    ``http://127.0.0.1:1873`` does not hold port 18734, as a string prefix did.
+    """
+    return url_within(url, index)
+
+
+_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)[^/?#\s]*@")
 
 
 def scrub(text: str) -> str:
-    """Mask the userinfo of every URL inside free text (log lines, library error messages)."""
+    """Mask the userinfo of every URL inside free text: log lines, error messages, rendered reports.
+
+    The one scrubber; it over-masks rather than leaks (``"https://h","u@x"`` loses ``h","u``).
+    """
     return _USERINFO.sub(lambda match: f"{match['scheme']}{REDACTED}@", text)
 
 

@@ -81,7 +81,6 @@ def _isolated_dirs(
         "PYPI",
         "OSV",
         "PYPISTATS",
-        "DEPS_DEV",
         "INTEGRITY",
         "TOP_PACKAGES",
         "OSV_DATABASE",

@@ -5,22 +5,33 @@ Exit codes are checked through the console entry point; the clock is fixed at th
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
+import re
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 import yaml
+from rich.console import Console
 
+from supplychain import audit as audit_module
+from supplychain.cli import allowlist as allowlist_cli
 from supplychain.cli import audit as audit_cli
+from supplychain.cli.display import StderrProgress, progress_for
 from supplychain.clock import FixedClock
-from supplychain.datastore import DataStore
+from supplychain.progress import RecordingProgress
+from supplychain.sources.datastore import DataStore
 from tests.policy.recorded import FETCHED, POLICY
+from tests.resolve.support import HandIndex
 from tests.sources.pypi_support import PYPI_FIXTURES, point_endpoints
 from tests.support.osv_api import OsvApi
 from tests.support.server import ReplayServer
 from tests.test_audit_cli import run
 
+T = TypeVar("T")
 PINS = "requests==2.25.1\nurllib3==2.5.0\ncertifi==2025.8.3\nidna==3.10\n"
 
 
@@ -84,11 +95,15 @@ def test_unreachable_advisories_exit_3_at_sl5_and_warn_at_sl2(
     monkeypatch.setenv("SUPPLYCHAIN_OSV_URL", "http://127.0.0.1:9/")  # discard port: refused
     code, out, _ = run(["audit", "requirements.txt", "--no-deps", "--policy", "sl5"], capsys)
     assert code == 3
-    assert "requests==2.25.1 advisories:" in out
+    # One line for the four packages, the URL cut to its origin.
+    grouped = "advisories unknown for 4 packages [osv]: OSV querybatch failed: http://127.0.0.1:9: "
+    grouped += "connection failed"
+    assert f"  fail  {grouped}" in out.splitlines()
+    assert "restore access to http://127.0.0.1:9 and rerun" in out
     assert out.splitlines()[-1].startswith("INCOMPLETE: policy sl5")
     code, out, _ = run(["audit", "requirements.txt", "--no-deps", "--policy", "sl2"], capsys)
     assert code == 0
-    assert "requests==2.25.1 advisories:" in out
+    assert f"  warn  {grouped}" in out.splitlines()
     assert out.splitlines()[-1].startswith("PASSED: policy sl2")
 
 
@@ -165,3 +180,159 @@ def test_output_dir_writes_reports_and_prints_the_summary(
     assert out.splitlines()[-1].startswith("PASSED: policy sl1")
     document = json.loads((project / "reports" / "supplychain.json").read_text())
     assert document["verdict"] == "passed"
+
+
+
+def test_first_offline_run_groups_unknowns_by_reason_and_ends_with_the_next_step(
+    project: Path, server: ReplayServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A fresh cache, offline: one line per source and reason (not per package), then what to run."""
+    code, out, _ = run(["audit", "requirements.txt", "--no-deps", "--offline"], capsys)
+    assert code == 3
+    lines = out.splitlines()
+    at = lines.index("Unknown facts (40), by source and reason:")
+    miss = f"{server.url}: not in the cache (--offline)"
+    assert lines[at + 1 :] == [
+        "  fail  advisories unknown for 4 packages [osv]: no advisory data: run `supplychain db update`",
+        "  warn  first_release, latest_release, license and 4 more unknown for 4 packages [pypi]: " + miss,
+        f"  warn  provenance unknown for 4 packages [integrity]: {miss}",
+        f"  warn  has_wheel unknown for 4 packages [simple]: {miss}",
+        "Allowlist: none",
+        "Next step: run `supplychain db update`, then `supplychain audit` once online "
+        "(it fills the cache --offline reads)",
+        "INCOMPLETE: policy sl3, 4 packages, 8 failing, 37 warnings, 40 unknown",
+    ]
+    # The dataset's age is an environment finding: the table's first row, before any package.
+    assert "│ warn   │ (environment)     │       │ data-unknown │ dataset top-packages is" in lines[4]
+    code, out, _ = run(["audit", "requirements.txt", "--no-deps", "--offline", "--quiet"], capsys)
+    assert (code, out.splitlines()) == (
+        3,
+        [
+            "INCOMPLETE: policy sl3, 4 packages, 8 failing, 37 warnings, 40 unknown",
+            "  certifi==2025.8.3: unpinned",
+            "  idna==3.10: unpinned",
+            "  requests==2.25.1: unpinned",
+            "  urllib3==2.5.0: unpinned",
+            "Next step: run `supplychain db update`, then `supplychain audit` once online "
+            "(it fills the cache --offline reads)",
+        ],
+    )
+
+
+def test_quiet_names_what_fails_and_the_fix_for_an_incomplete_run(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The pre-commit hook's output: the verdict, the failing packages and rules, the one command."""
+    code, out, _ = run(["audit", "requirements.txt", "--no-deps", "--policy", "sl2", "--quiet"], capsys)
+    assert (code, out.splitlines()[1:]) == (1, ["  requests==2.25.1: vulnerability"])
+    code, out, _ = run(["audit", "requirements.txt", "--no-deps", "--policy", "sl5", "--quiet"], capsys)
+    assert code == 3
+    assert out.splitlines()[1] == (
+        "  (environment) data-unknown: dataset top-packages is 239 days old (policy maximum 7)"
+    )
+    assert out.splitlines()[2] == (
+        "  requests==2.25.1: no-provenance, not-allowlisted, unpinned, vulnerability (4)"
+    )
+    assert out.splitlines()[-1] == "Next step: run `supplychain db update`"
+
+
+def _recording(monkeypatch: pytest.MonkeyPatch) -> RecordingProgress:
+    recorder = RecordingProgress()
+    monkeypatch.setattr(audit_cli, "progress_factory", lambda quiet: contextlib.nullcontext(recorder))
+    return recorder
+
+
+def test_progress_events_follow_the_pipeline_and_count_packages(
+    project: Path, server: ReplayServer, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stages in order; resolve counts packages resolved, enrich counts package lookups to its total."""
+    index = HandIndex(server)  # resolved, not --no-deps: app-lib needs shared, which needs leaf
+    index.wheel("app-lib", "1.0", ["shared>=1"])
+    index.wheel("shared", "1.5", ["leaf"])
+    index.wheel("leaf", "0.1")
+    (project / "requirements.txt").write_text("app-lib>=1\n")
+    recorder = _recording(monkeypatch)
+    code, out, err = run(["audit", "requirements.txt", "--policy", "sl1"], capsys)
+    assert code in {0, 1}, out + err  # the hand-made packages' facts are unknown: what passes is moot
+    assert ", 3 packages, " in out.splitlines()[-1]
+    stages = [name for kind, name, _ in recorder.events if kind == "stage"]
+    assert list(dict.fromkeys(stages)) == ["input", "resolve", "enrich", "policy"]
+    resolved = [n for kind, name, n in recorder.events if (kind, name) == ("advance", "resolve")]
+    assert sum(n or 0 for n in resolved) == 3
+    (total,) = [n for kind, name, n in recorder.events if (kind, name) == ("stage", "enrich")]
+    advanced = [n for kind, name, n in recorder.events if (kind, name) == ("advance", "enrich")]
+    assert total == sum(n or 0 for n in advanced) == 3 * 6  # three packages asked of six sources
+    assert recorder.events[-1] == ("stage", "policy", None)
+
+
+def test_no_progress_off_a_terminal_and_nothing_but_the_summary_with_quiet(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Logs and pipes get one line with the time taken; --quiet (pre-commit) not even that."""
+    code, _, err = run(["audit", "requirements.txt", "--no-deps", "--policy", "sl1"], capsys)
+    assert code == 0
+    assert re.fullmatch(r"audited 4 packages in \d+\.\d s\n", err), err
+    code, _, err = run(["audit", "requirements.txt", "--no-deps", "--policy", "sl1", "--quiet"], capsys)
+    assert (code, err) == (0, "")
+
+
+def test_a_terminal_shows_the_stages_while_the_audit_runs(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    screen = io.StringIO()
+    terminal = Console(file=screen, force_terminal=True, width=100)
+    assert isinstance(progress_for(quiet=True, console=terminal), StderrProgress)
+    assert isinstance(progress_for(quiet=False, console=Console(file=io.StringIO())), StderrProgress)
+    monkeypatch.setattr(
+        audit_cli, "progress_factory", lambda quiet: progress_for(quiet=quiet, console=terminal)
+    )
+    code, out, _ = run(["audit", "requirements.txt", "--no-deps", "--policy", "sl1"], capsys)
+    assert code == 0
+    shown = screen.getvalue()
+    for label in ("reading the input", "resolving: packages", "collecting facts: package lookups"):
+        assert label in shown
+    assert "\x1b[" not in out  # the display went to its own stream, the summary stays plain
+def test_the_policy_and_allowlist_are_read_once_per_audit(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (project / "allowlist.toml").write_text("version = 1\n")
+    read: list[str] = []
+
+    def counted(load: Callable[..., T]) -> Callable[..., T]:
+        def wrapper(*args: object) -> T:
+            read.append(load.__name__)
+            return load(*args)
+
+        return wrapper
+
+    monkeypatch.setattr(audit_module, "load_policy", counted(audit_module.load_policy))
+    monkeypatch.setattr(audit_module, "load_allowlist", counted(audit_module.load_allowlist))
+    args = ["audit", "requirements.txt", "--no-deps", "--policy", "sl1", "--allowlist", "allowlist.toml"]
+    code, out, err = run(args, capsys)
+    assert code == 0, out + err
+    assert sorted(read) == ["load_allowlist", "load_policy"]
+
+
+def _not_allowlisted(out: str) -> set[str]:
+    document = json.loads(out)
+    return {f["package"]["name"] for f in document["findings"] if f["rule"] == "not-allowlisted"}
+
+
+def test_audit_reads_the_allowlist_that_allowlist_init_wrote_and_names_it(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 17: ``allowlist init`` writes ./allowlist.toml; a later ``audit`` must read it and say so."""
+    audit = ["audit", "requirements.txt", "--no-deps", "--policy", "sl4"]
+    code, out, err = run([*audit, "--format", "json"], capsys)
+    assert json.loads(out)["allowlist"] is None, err
+    assert _not_allowlisted(out) == {"requests", "urllib3", "certifi", "idna"}
+    assert "Allowlist: none" in run(audit, capsys)[1].splitlines()
+
+    monkeypatch.setattr(allowlist_cli, "CLOCK", FixedClock(FETCHED))
+    code, out, err = run(["allowlist", "init", "requirements.txt", "--no-deps"], capsys)
+    assert (code, out) == (0, "allowlist.toml: 4 baseline entries added for 4 packages\n"), err
+
+    code, out, err = run([*audit, "--format", "json"], capsys)
+    assert json.loads(out)["allowlist"] == "allowlist.toml", err
+    assert _not_allowlisted(out) == set()
+    assert "Allowlist: allowlist.toml" in run(audit, capsys)[1].splitlines()

@@ -29,8 +29,8 @@ import yaml
 from supplychain.cli import audit as audit_cli
 from supplychain.cli import common as cli_common
 from supplychain.clock import FixedClock
-from supplychain.datastore import DataStore
-from supplychain.sources.http import HttpSettings
+from supplychain.net.http import HttpSettings
+from supplychain.sources.datastore import DataStore
 from supplychain.sources.osv_records import parse_record
 from tests.policy.recorded import FETCHED, POLICY
 from tests.sources.pypi_support import PYPI_FIXTURES
@@ -398,7 +398,7 @@ def test_fault_is_contained_and_reported(
     if endpoint_name != "integrity":  # provenance is not asked for below SL4
         assert warned, "the unknown facts were not reported as warnings"
         printed = " ".join(lenient.out.split())  # the terminal wraps long lines
-        assert f"Unknown facts ({len(needed_at_sl2)}):" in printed
+        assert f"Unknown facts ({len(needed_at_sl2)}), by source and reason:" in printed
         assert expected in printed
         assert printed.endswith(f"{len(needed_at_sl2)} unknown"), lenient.out
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from packaging.utils import NormalizedName
 
-from supplychain.audit import decide
+from supplychain.audit import decide, policy_settings
 from supplychain.clock import FixedClock
 from supplychain.config import AuditConfig
 from supplychain.endpoints import Endpoints
@@ -20,7 +20,7 @@ from tests.conftest import NOW
 from tests.policy.helpers import graph_of
 from tests.policy.recorded import FETCHED, affecting, facts_for, requests_advisories, top_downloads
 
-# requests and its dependencies at the versions whose files H5 recorded whole (record.py CASES).
+# requests and its dependencies at the versions whose files were recorded whole (record.py CASES).
 REQUESTS_SET = (("requests", "2.25.1"), ("urllib3", "2.5.0"), ("certifi", "2025.8.3"), ("idna", "3.10"))
 SIX, PYCRYPTO = ("six", "1.17.0"), ("pycrypto", "2.6.1")
 
@@ -65,7 +65,7 @@ def audit(
         pairs = [(p, replace(f, **change)) for p, f in pairs]
     top = {NormalizedName(k): v for k, v in top_downloads().items()}
     return decide(
-        config=config(tmp_path, policy),
+        settings=policy_settings(config(tmp_path, policy)),
         clock=FixedClock(NOW),
         policy=load_policy(policy),
         graph=graph_of([p for p, _ in pairs]),

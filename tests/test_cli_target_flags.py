@@ -16,7 +16,8 @@ from typer.core import TyperOption
 from typer.testing import CliRunner
 
 from supplychain.cli import app, main
-from supplychain.cli.common import TARGET_OPTIONS, TargetFlags, parse_exclude_newer, target_options
+from supplychain.cli.common import TARGET_OPTIONS, TargetFlags, target_options
+from supplychain.config import parse_exclude_newer
 from supplychain.errors import UsageError
 from tests.resolve.support import HandIndex
 from tests.support.server import ReplayServer

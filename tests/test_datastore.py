@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from packaging.utils import canonicalize_name
 
-from supplychain.archives import ArchiveLimits, iter_members
 from supplychain.cli import main
-from supplychain.datastore import DataStore
 from supplychain.errors import AdvisoryDataError, InputError
+from supplychain.sources.archives import ArchiveLimits, iter_members
+from supplychain.sources.datastore import DataStore
 from supplychain.sources.osv_records import OsvRecord
 from tests.support.server import ReplayServer, Reply
 

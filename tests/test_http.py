@@ -8,10 +8,11 @@ import sqlite3
 import tracemalloc
 from pathlib import Path
 
+import httpx
 import pytest
 
 from supplychain.errors import FetchError, HttpStatusError, MalformedResponse, OfflineMiss, ResponseTooLarge
-from supplychain.sources.http import HttpSettings, build_http
+from supplychain.net.http import HttpSettings, build_http
 from supplychain.urls import scrub
 from tests.support.server import ReplayServer, Reply
 
@@ -44,6 +45,37 @@ def test_second_get_is_served_from_disk_cache_and_offline_reads_it(
     assert (tmp_path / "http-cache.sqlite").stat().st_mode & 0o077 == 0
 
 
+def test_offline_without_a_cache_is_an_offline_miss_naming_the_url_without_credentials(
+    server: ReplayServer,
+) -> None:
+    url = server.url.replace("://", "://alice:s3cret@") + "/simple/x/"
+    expected = r"\*\*\*@127\.0\.0\.1:\d+/simple/x/: not in the cache \(--offline\)"
+    with pytest.raises(OfflineMiss, match=expected):
+        fetch(HttpSettings(offline=True), url)
+    assert server.requests == []
+
+
+def test_an_online_connection_error_reading_offline_is_retried_like_any_other() -> None:
+    """The offline miss is a type: an httpx error whose text is "offline" is not mistaken for one."""
+    calls: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        calls.append(str(request.url))
+        if len(calls) == 1:
+            raise httpx.ConnectError("offline", request=request)
+        return httpx.Response(200, stream=httpx.ByteStream(b"[]"))
+
+    async def go() -> bytes:
+        http = build_http(HttpSettings(), transport=httpx.MockTransport(answer))
+        try:
+            return (await http.get("http://127.0.0.1:9/x")).content
+        finally:
+            await http.aclose()
+
+    assert asyncio.run(go()) == b"[]"  # before: not retried, "connection failed" after one attempt
+    assert len(calls) == 2
+
+
 def test_refetching_keeps_one_stored_answer_per_request_and_offline_reads_the_newest(
     server: ReplayServer, tmp_path: Path
 ) -> None:
@@ -60,6 +92,15 @@ def test_refetching_keeps_one_stored_answer_per_request_and_offline_reads_the_ne
             "SELECT COUNT(*) FROM entries WHERE expires_at IS NULL OR expires_at > 0"
         ).fetchone()
     assert visible == 1  # before: one more copy of the answer per run, without bound
+
+
+def test_a_retry_after_date_in_utc_of_unknown_source_is_honoured(server: ReplayServer) -> None:
+    """``-0000`` parsed naive, and subtracting it from an aware now raised TypeError mid-fetch."""
+    past = "Thu, 01 Jan 2026 00:00:00 -0000"
+    replies = iter([Reply(503, b"", {"Retry-After": past}), Reply(200, b"[]")])
+    server.handlers.append(lambda method, path, body: next(replies))
+    assert fetch(HttpSettings(), server.url + "/x")[0] == b"[]"
+    assert len(server.requests) == 2
 
 
 def test_429_with_retry_after_is_retried_then_succeeds(server: ReplayServer) -> None:
@@ -88,6 +129,13 @@ def test_retries_print_nothing_and_log_without_credentials(
         ("GET https://u:p@h.example/simple/ 503", "GET https://***@h.example/simple/ 503"),
         ("'http://tok@h/x' and git+https://a:b@g/r", "'http://***@h/x' and git+https://***@g/r"),
         ("mail me at a@b.example, https://h/x", "mail me at a@b.example, https://h/x"),
+        # A quote is legal in userinfo (RFC 3986 sub-delims); the report scrubber left it whole.
+        ("pkg @ https://u:it's@h/x.whl", "pkg @ https://***@h/x.whl"),
+        ('{"url": "https://u:p\\"w@h/x"}', '{"url": "https://***@h/x"}'),
+        # urllib and httpx take the LAST "@" of the authority; every scrubber left "ss" in view.
+        ("https://u:p@ss@h/x", "https://***@h/x"),
+        # After "?" or "#" an "@" is no userinfo; the input scrubber masked the host away.
+        ("https://h.example?next=a@b and https://h.example#x@y", "https://h.example?next=a@b and https://h.example#x@y"),
     ],
 )
 def test_scrub_masks_userinfo_in_free_text(text: str, expected: str) -> None:
@@ -145,7 +193,7 @@ def test_a_gzip_body_is_decoded_and_a_corrupt_one_is_malformed(server: ReplaySer
 def test_large_json_bodies_are_read_two_at_a_time(
     server: ReplayServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from supplychain.sources import http as door
+    from supplychain.net import http as door
 
     big, small = b"[" + b"0," * 400_000 + b"0]", b"[0]"
     for n in range(6):

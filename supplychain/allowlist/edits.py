@@ -13,8 +13,8 @@ from supplychain.allowlist.coverage import coverage
 from supplychain.allowlist.entries import Allowlist, Approval, Baseline, Import, Trust, validity_problem
 from supplychain.allowlist.reader import read_allowlist
 from supplychain.allowlist.writer import canonical, dumps_allowlist, one_year_after
-from supplychain.curation.atomic import exclusive, write_atomic
 from supplychain.errors import UsageError
+from supplychain.files import exclusive, write_atomic
 from supplychain.model import PackageRef, ResolvedPackage, normalize
 
 

@@ -1,4 +1,4 @@
-"""The allowlist and exemptions entries (CONTRACTS.md format) as typed values, for audit and curation."""
+"""The allowlist and exemptions entries as typed values, for audit and curation."""
 
 from __future__ import annotations
 

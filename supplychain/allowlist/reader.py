@@ -1,4 +1,4 @@
-"""The one strict reader of the allowlist and exemptions files (CONTRACTS.md format).
+"""The one strict reader of the allowlist and exemptions files.
 
 The audit and the curation commands both read through here, so what an entry says cannot drift
 between them; curation adds only the writer (``allowlist.writer``).
@@ -26,30 +26,16 @@ from supplychain.allowlist.entries import (
     validity_problem,
 )
 from supplychain.errors import PolicyError
+from supplychain.files import read_capped
+from supplychain.locate import array_lines, top_level_line
 from supplychain.model import Location, normalize
-from supplychain.tomlfile import MAX_TOML_BYTES, parse_toml, read_capped
+from supplychain.tomlfile import MAX_TOML_BYTES, parse_toml
 
 # --- the reader ---------------------------------------------------------------------------------
 
 Problems = list[tuple[Location, str]]
-_TABLE = re.compile(r"^\s*\[\[\s*(\w+)\s*\]\]")
 # ``today`` is the UTC date; a reviewer east of UTC may already write tomorrow's date, never later.
 _AHEAD_OF_UTC = dt.timedelta(days=1)
-
-
-def _table_lines(text: str) -> dict[str, list[int]]:
-    lines: dict[str, list[int]] = {}
-    for number, line in enumerate(text.split("\n"), start=1):  # TOML's newlines only, as tomllib counts
-        match = _TABLE.match(line)
-        if match:
-            lines.setdefault(match.group(1), []).append(number)
-    return lines
-
-
-def _key_line(text: str, key: str) -> int | None:
-    """The line defining top-level ``key`` (``key =``, ``[key]``, ``[[key]]``); top-level keys come first."""
-    pattern = re.compile(rf"^\s*\[*\s*[\"']?{re.escape(key)}[\"']?\s*[=\].]")
-    return next((n for n, line in enumerate(text.split("\n"), start=1) if pattern.match(line)), None)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -151,14 +137,13 @@ class _File:
         self.text, self.path = text, path
         self.problems: Problems = []
         self.data = parse_toml(text, path)
-        self.lines = _table_lines(text)
         version = self.data.get("version")
         if type(version) is not int or version != FORMAT_VERSION:  # ``version = true`` equals 1 in Python
-            line = _key_line(text, "version") or 1
+            line = top_level_line(text, "version") or 1
             self.at(line, f"version must be {FORMAT_VERSION}, not {version!r}")
         known = {"version", *kinds}
         for key in sorted(set(self.data) - known):
-            self.at(_key_line(text, key), f"unknown key {key!r} (known: {', '.join(sorted(known))})")
+            self.at(top_level_line(text, key), f"unknown key {key!r} (known: {', '.join(sorted(known))})")
 
     def at(self, line: int | None, message: str) -> None:
         self.problems.append((Location(file=self.path, line=line), message))
@@ -166,12 +151,12 @@ class _File:
     def entries(self, kind: str) -> list[_Entry]:
         raw = self.data.get(kind, [])
         if not isinstance(raw, list):
-            self.at(_key_line(self.text, kind), f"{kind} must be an array of tables ([[{kind}]])")
+            self.at(top_level_line(self.text, kind), f"{kind} must be an array of tables ([[{kind}]])")
             return []
-        numbers = self.lines.get(kind, [])
+        numbers = array_lines(self.text, kind)
         out = []
         for index, entry in enumerate(raw):
-            line = numbers[index] if index < len(numbers) else _key_line(self.text, kind)
+            line = numbers[index] if index < len(numbers) else top_level_line(self.text, kind)
             if not isinstance(entry, dict):
                 self.at(line, f"{kind}[{index}] must be a table")
                 continue
@@ -188,7 +173,7 @@ class _File:
 
 def _read(path: Path) -> str:
     try:
-        data = read_capped(path)
+        data = read_capped(path, MAX_TOML_BYTES)
         if data is None:
             raise PolicyError([(Location(file=str(path)), f"file is larger than {MAX_TOML_BYTES} bytes")])
         return data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")  # as read_text did

@@ -6,19 +6,21 @@ import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 from email.parser import HeaderParser
-from typing import Any
+from typing import TypeVar
 from urllib.parse import quote, urljoin
 
 from packaging.requirements import InvalidRequirement, Requirement
-from packaging.version import InvalidVersion, Version
 
 from supplychain.endpoints import Endpoints
 from supplychain.errors import FetchError, HttpStatusError
-from supplychain.model import Known, PackageRef, Signal, Unknown
-from supplychain.sources.http import Http
+from supplychain.model import Known, PackageRef, Publisher, Signal, Unknown
+from supplychain.net import integrity
+from supplychain.net.http import Http
+from supplychain.net.pypi_json import Release, ReleaseFile, Vulnerability, fetch_document
+from supplychain.net.shape import Invalid
 
 SOURCE = "pypi"
-_INTEGRITY_ACCEPT = "application/vnd.pypi.integrity.v1+json"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, order=True)
@@ -73,46 +75,47 @@ async def fetch_release(
     """
     project_url = f"{endpoints.pypi.reveal()}pypi/{quote(ref.name)}/json"
     try:
-        project = await http.get_json(project_url)
+        project = await fetch_document(http, project_url)
     except FetchError as error:
         return Unknown(reason=error.reason, source=SOURCE)
-    releases = project.get("releases") if isinstance(project, dict) else None
-    entries = _release_files(releases, ref)
-    if entries is None:
+    release = project.release(ref.version)
+    if release is None:
         return Unknown(reason=f"PyPI lists no files for {ref}", source=SOURCE)
-    metadata = await _metadata(http, project_url, entries)
-    files = _files(entries)
+    if isinstance(release, Invalid):
+        return Unknown(reason=f"PyPI JSON: {release.reason}", source=SOURCE)
+    files = _files(release)
+    if isinstance(files, Unknown):
+        return files
+    metadata = await _metadata(http, project_url, release.files)
     publishers = await _publishers(http, endpoints, ref, [file.filename for file in files], now)
-    known_times = sorted(t for t in (_time(e.get("upload_time_iso_8601")) for e in entries) if t is not None)
-    ownership = project.get("ownership")
     owners: Signal[tuple[str, ...]]
     organization: Signal[str | None]
-    if isinstance(ownership, dict):
-        roles = ownership.get("roles") or []
-        owners = Known(
-            value=tuple(sorted(f"{r.get('role')}:{r.get('user')}" for r in roles if isinstance(r, dict))),
-            source=SOURCE,
-            fetched_at=now,
-        )
-        organization = Known(value=ownership.get("organization"), source=SOURCE, fetched_at=now)
+    if isinstance(project.ownership, Invalid):
+        owners, organization = _known(project.ownership, now), _known(project.ownership, now)
     else:
-        owners = organization = Unknown(reason="PyPI JSON gives no ownership table", source=SOURCE)
-    latest = str((project.get("info") or {}).get("version", ""))
+        roles = project.ownership.roles
+        people = roles if isinstance(roles, Invalid) else tuple(sorted(f"{r.role}:{r.user}" for r in roles))
+        owners = _known(people, now)
+        organization = _known(project.ownership.organization, now)
     advisories: Signal[tuple[tuple[str, tuple[str, ...]], ...]]
-    if latest == str(ref.version):
-        advisories = Known(value=_advisories(project.get("vulnerabilities")), source=SOURCE, fetched_at=now)
-    else:
+    if isinstance(project.info, Invalid) or isinstance(project.info.version, Invalid):
+        advisories = _known(Invalid("the latest version is not stated"), now)
+    elif project.info.version != str(ref.version):
         advisories = Unknown(
             reason="PyPI's project JSON lists advisories of the latest version only", source=SOURCE
         )
+    elif isinstance(project.vulnerabilities, Invalid):
+        advisories = _known(project.vulnerabilities, now)
+    else:
+        advisories = Known(value=_advisories(project.vulnerabilities), source=SOURCE, fetched_at=now)
     requires, fields = ((), ()) if isinstance(metadata, Unknown) else metadata
     return Known(
         value=ReleaseFacts(
             ref=ref,
             requires_dist=requires,
             files=files,
-            upload_time=known_times[0] if known_times else None,
-            yanked=any(bool(e.get("yanked")) for e in entries),
+            upload_time=release.first_upload,
+            yanked=release.yanked,  # every file yanked, as the audit's ``yanked`` fact reads it
             metadata=fields,
             advisories=advisories,
             owners=owners,
@@ -123,19 +126,6 @@ async def fetch_release(
         source=SOURCE,
         fetched_at=now,
     )
-
-
-def _release_files(releases: Any, ref: PackageRef) -> list[dict[str, Any]] | None:
-    if not isinstance(releases, dict):
-        return None
-    for version, entries in releases.items():
-        try:
-            same = Version(version) == ref.version
-        except InvalidVersion:
-            continue
-        if same and isinstance(entries, list) and entries:
-            return [e for e in entries if isinstance(e, dict)]
-    return None
 
 
 _HEADERS = {
@@ -151,13 +141,16 @@ _HEADERS = {
 
 
 async def _metadata(
-    http: Http, project_url: str, entries: list[dict[str, Any]]
+    http: Http, project_url: str, entries: tuple[ReleaseFile, ...]
 ) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]] | Unknown:
     """Requires-Dist and the people/licence fields from the first wheel's PEP 658 metadata."""
-    wheels = [e for e in entries if str(e.get("filename", "")).endswith(".whl") and e.get("core-metadata")]
+    wheels = sorted(
+        (e for e in entries if e.filename.endswith(".whl") and e.core_metadata and e.url),
+        key=lambda e: e.filename,
+    )
     if not wheels:
         return Unknown(reason="no wheel with PEP 658 metadata; sdist metadata is not read", source=SOURCE)
-    url = urljoin(project_url, str(sorted(wheels, key=lambda e: str(e["filename"]))[0]["url"])) + ".metadata"
+    url = urljoin(project_url, str(wheels[0].url)) + ".metadata"
     try:
         response = await http.get(url)
     except FetchError as error:
@@ -168,37 +161,27 @@ async def _metadata(
     return requires, fields
 
 
-def _files(urls: list[dict[str, Any]]) -> tuple[FileFact, ...]:
+def _known(part: T | Invalid, now: datetime) -> Signal[T]:
+    """A part of the project JSON as a fact; a part PyPI did not give (or garbled) is Unknown."""
+    if isinstance(part, Invalid):
+        return Unknown(reason=f"PyPI JSON: {part.reason}", source=SOURCE)
+    return Known(value=part, source=SOURCE, fetched_at=now)
+
+
+def _files(release: Release) -> tuple[FileFact, ...] | Unknown:
+    """Each file's size and sha256; a file PyPI lists without them leaves the release unknown, not 0."""
     files = []
-    for entry in urls or []:
-        if isinstance(entry, dict) and isinstance(entry.get("filename"), str):
-            digests = entry.get("digests") or {}
-            files.append(
-                FileFact(
-                    filename=entry["filename"],
-                    size=int(entry.get("size") or 0),
-                    sha256=str(digests.get("sha256", "")),
-                )
-            )
+    for entry in release.files:
+        if entry.size is None or entry.sha256 is None:
+            missing = "size" if entry.size is None else "sha256 digest"
+            reason = f"PyPI JSON: {entry.filename} is listed without its {missing}"
+            return Unknown(reason=reason, source=SOURCE)
+        files.append(FileFact(filename=entry.filename, size=entry.size, sha256=entry.sha256))
     return tuple(sorted(files))
 
 
-def _advisories(vulnerabilities: Any) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    found = []
-    for entry in vulnerabilities or []:
-        if isinstance(entry, dict) and isinstance(entry.get("id"), str):
-            aliases = tuple(sorted(str(a) for a in entry.get("aliases") or []))
-            found.append((entry["id"], aliases))
-    return tuple(sorted(found))
-
-
-def _time(value: object) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
+def _advisories(vulnerabilities: tuple[Vulnerability, ...]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    return tuple(sorted((entry.id, tuple(sorted(entry.aliases))) for entry in vulnerabilities))
 
 
 async def _publishers(
@@ -210,26 +193,21 @@ async def _publishers(
     for filename in filenames:
         url = f"{base}integrity/{quote(ref.name)}/{ref.version}/{quote(filename)}/provenance"
         try:
-            answer = await http.get_json(url, accept=_INTEGRITY_ACCEPT)
+            answer = await integrity.fetch_provenance(http, url)
         except HttpStatusError as error:
             if error.status == 404:
                 continue
             return Unknown(reason=error.reason, source="integrity")
         except FetchError as error:
             return Unknown(reason=error.reason, source="integrity")
-        for bundle in answer.get("attestation_bundles") or [] if isinstance(answer, dict) else []:
-            publisher = bundle.get("publisher") if isinstance(bundle, dict) else None
-            if isinstance(publisher, dict):
-                identities.add(publisher_identity(publisher))
+        identities.update(publisher_identity(publisher) for publisher in answer)
     return Known(value=tuple(sorted(identities)), source="integrity", fetched_at=now)
 
 
-def publisher_identity(publisher: dict[str, Any]) -> str:
+def publisher_identity(publisher: Publisher) -> str:
     """``github:owner/repo@workflow.yml`` (lower case), as trust entries name publishers."""
-    kind = str(publisher.get("kind", "")).lower()
-    repository = str(publisher.get("repository") or publisher.get("project") or "").lower()
-    workflow = publisher.get("workflow")
-    return f"{kind}:{repository}" + (f"@{workflow}" if workflow else "")
+    workflow = publisher.workflow
+    return publisher.identity + (f"@{workflow}" if workflow else "")
 
 
 class ReleaseFetcher:

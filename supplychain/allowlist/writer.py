@@ -83,7 +83,7 @@ def _trust_table(t: Trust) -> dict[str, Any]:
             "packages": list(t.packages),
             "reviewer": t.reviewer,
             "reason": t.reason,
-            "expires": t.expires,  # no ``approved`` key: CONTRACTS.md's [[trust]] has none
+            "expires": t.expires,  # no ``approved`` key: a [[trust]] entry has none
         }
     )
 

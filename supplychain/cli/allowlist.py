@@ -20,13 +20,13 @@ from supplychain.allowlist.review import CheckReport, Diff, Review, audit_facts,
 from supplychain.cli import app
 from supplychain.cli.common import PathArg, TargetFlags, run_with_http, target_options
 from supplychain.clock import Clock, SystemClock
-from supplychain.config import AuditConfig
-from supplychain.curation.environment import resolved_packages
+from supplychain.config import DEFAULT_ALLOWLIST, AuditConfig
+from supplychain.dates import parse_date
 from supplychain.errors import UsageError
 from supplychain.model import JSON, PackageRef, ResolvedPackage
+from supplychain.net.http import Http
 from supplychain.progress import NullProgress
 from supplychain.sources import SourceContext
-from supplychain.sources.http import Http
 
 allowlist_app = typer.Typer(help="Curate the allowlist: approvals, trusted publishers, baselines, imports.")
 app.add_typer(allowlist_app, name="allowlist")
@@ -52,7 +52,7 @@ def _today() -> date:
 
 
 def _allowlist_path(config: AuditConfig) -> Path:
-    return config.allowlist or Path("allowlist.toml")
+    return config.allowlist or DEFAULT_ALLOWLIST
 
 
 def _exists(path: Path) -> Path:
@@ -68,12 +68,14 @@ def _applied(config: AuditConfig) -> tuple[Allowlist, date]:
 
 
 def _context(config: AuditConfig, http: Http) -> SourceContext:
-    return SourceContext(http=http, config=config, clock=CLOCK, progress=NullProgress())
+    from supplychain.audit import source_settings
+
+    return SourceContext(http=http, config=source_settings(config), clock=CLOCK, progress=NullProgress())
 
 
 def _day(value: str) -> date:
     try:
-        return date.fromisoformat(value)
+        return parse_date(value)
     except ValueError:
         raise UsageError(f"--expires {value!r} is not a date YYYY-MM-DD") from None
 
@@ -87,7 +89,10 @@ def _emit(document: dict[str, JSON], text: list[str], output: OutputFormat) -> N
 
 
 async def _packages(config: AuditConfig, http: Http) -> tuple[ResolvedPackage, ...]:
-    return await resolved_packages(config, http)
+    """Every package of the input for the target, sorted by name, with the hashes the input pinned."""
+    from supplychain.audit import read_graph
+
+    return tuple((await read_graph(config, http, NullProgress())).graph.packages())
 
 
 @allowlist_app.command("init")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+import time
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -13,6 +15,7 @@ from supplychain.cli.common import PathArg, TargetFlags, run_with_http, target_o
 from supplychain.clock import Clock, SystemClock
 from supplychain.errors import UsageError
 from supplychain.model import Verdict
+from supplychain.progress import Progress
 
 if TYPE_CHECKING:
     from supplychain.report import Renderer
@@ -25,17 +28,11 @@ def clock_factory() -> Clock:
     return SystemClock()
 
 
-class StderrProgress:
-    """Warnings go to stderr as they happen; stages and counts stay quiet."""
+def progress_factory(quiet: bool) -> AbstractContextManager[Progress]:
+    """The progress display the command uses; tests replace it with a recording one."""
+    from supplychain.cli.display import progress_for  # rich's progress: only when a run starts
 
-    def stage(self, name: str, total: int | None = None) -> None:
-        return None
-
-    def advance(self, name: str, amount: int = 1) -> None:
-        return None
-
-    def warn(self, message: str) -> None:
-        sys.stderr.write(f"warning: {message}\n")
+    return progress_for(quiet=quiet)
 
 
 @app.command()
@@ -53,7 +50,14 @@ def audit(
         typer.Option("--format", help="Report format (json, sarif, cyclonedx, markdown, html); repeatable."),
     ] = None,
     output: Annotated[Path | None, typer.Option("--output", help="Directory for report files.")] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", help="Print only the verdict line.")] = False,
+    quiet: Annotated[
+        bool,
+        typer.Option(
+            "--quiet",
+            help="Print the verdict line, the failing packages and, when incomplete, the command "
+            "that completes the run; no progress.",
+        ),
+    ] = False,
     flags: TargetFlags,
 ) -> None:
     """Audit an environment against a policy. Exit 0 passed, 1 failed, 2 bad input, 3 data unavailable."""
@@ -65,8 +69,10 @@ def audit(
     )
     renderers = _renderers(config.formats)
     clock = clock_factory()
-    load_lists(config, clock)  # a malformed policy/allowlist fails before any network traffic
-    result = run_with_http(config, lambda http: run_audit(config, clock, http, StderrProgress()))
+    lists = load_lists(config, clock)  # a malformed policy/allowlist fails before any network traffic
+    started = time.monotonic()
+    with progress_factory(quiet) as progress:
+        result = run_with_http(config, lambda http: run_audit(config, clock, http, progress, lists=lists))
     if len(config.formats) == 1 and output is None:
         sys.stdout.write(renderers[config.formats[0]].render(result))
     else:
@@ -76,6 +82,9 @@ def audit(
             for written in write_reports(result, list(config.formats), config.output_dir):
                 sys.stderr.write(f"wrote {written}\n")
         render_terminal(result, stream=sys.stdout, quiet=quiet)
+    if not quiet:
+        took = time.monotonic() - started
+        sys.stderr.write(f"audited {len(result.graph)} packages in {took:.1f} s\n")
     raise typer.Exit(EXIT_CODES[result.verdict])
 
 

@@ -18,12 +18,12 @@ from typing import Annotated
 
 import typer
 
-from supplychain import config as settings
+from supplychain import dirs
 from supplychain.cli import app
 from supplychain.errors import UsageError
 from supplychain.model import Location
+from supplychain.net.http_store import MAX_CACHE_BYTES
 from supplychain.sources.facts_cache import FRESH_FOR
-from supplychain.sources.http_store import MAX_CACHE_BYTES
 
 cache_app = typer.Typer(
     help="The local cache: what it holds, its size, and removing it.", no_args_is_help=True
@@ -168,7 +168,7 @@ def info(
     output_format: Annotated[CacheFormat, typer.Option("--format", help="text or json.")] = CacheFormat.TEXT,
 ) -> None:
     """Where the cache is, what each part holds, its size and entries, and the HTTP cache's cap."""
-    directory = settings.cache_dir()
+    directory = dirs.cache_dir()
     items = measure(directory)
     total = sum(item.size for item in items)
     if output_format is CacheFormat.JSON:
@@ -224,7 +224,7 @@ def clean() -> None:
 
     Run it when no audit is running: an audit that has the cache open keeps writing to the removed files.
     """
-    directory = settings.cache_dir()
+    directory = dirs.cache_dir()
     items = measure(directory)
     if not items:
         typer.echo(f"nothing to remove: no cache in {directory}")

@@ -1,4 +1,4 @@
-"""Options shared by every command that reads an environment, and the config they build.
+"""Options shared by every command that reads an environment; ``config.merge`` turns them into a config.
 
 A command takes the input, target and network flags as one ``TargetFlags`` parameter; the
 ``target_options`` decorator shows typer the individual options in its place, so each option is
@@ -10,22 +10,14 @@ from __future__ import annotations
 import asyncio
 import functools
 import inspect
-import os
-import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
 
-from supplychain import config as settings
-from supplychain.endpoints import Endpoints
-from supplychain.errors import UsageError
-from supplychain.sources.http import Http, HttpSettings, build_http
-from supplychain.target import Target
-from supplychain.urls import SafeUrl
+from supplychain.config import AuditConfig, TargetFlags
+from supplychain.net.http import Http, HttpSettings, build_http
 
 T = TypeVar("T")
 
@@ -68,58 +60,7 @@ NoDeps = Annotated[
 ]
 Offline = Annotated[bool, typer.Option("--offline", help="Use the cache and local data only.")]
 
-# uv's "local date" form of --exclude-newer; anything else must be an RFC 3339 time.
-_BARE_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-
 R = TypeVar("R")
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class TargetFlags:
-    """The input, target and network flags as the user gave them (unset: ``None``, empty, off)."""
-
-    input_format: str | None = None
-    python_version: str | None = None
-    platform: str | None = None
-    index_url: str | None = None
-    extra_index_url: tuple[str, ...] = ()
-    exclude_newer: str | None = None
-    extra: tuple[str, ...] = ()
-    group: tuple[str, ...] = ()
-    no_deps: bool = False
-    offline: bool = False
-
-    def config(
-        self,
-        path: Path | None = None,
-        *,
-        policy: str | None = None,
-        allowlist: Path | None = None,
-        exemptions: Path | None = None,
-        formats: list[str] | None = None,
-        output: Path | None = None,
-        cwd: Path | None = None,
-    ) -> settings.AuditConfig:
-        """These flags for the input at ``path``, over ``[tool.supplychain]`` (see ``build_config``)."""
-        return build_config(
-            path=path,
-            input_format=self.input_format,
-            python_version=self.python_version,
-            platform=self.platform,
-            index_url=self.index_url,
-            extra_index_url=list(self.extra_index_url),
-            exclude_newer=self.exclude_newer,
-            extra=list(self.extra),
-            group=list(self.group),
-            no_deps=self.no_deps,
-            offline=self.offline,
-            policy=policy,
-            allowlist=allowlist,
-            exemptions=exemptions,
-            formats=formats,
-            output=output,
-            cwd=cwd,
-        )
 
 
 # Each TargetFlags field as typer sees it: its option and default, in the order --help lists them.
@@ -183,83 +124,7 @@ def target_options(*names: str) -> Callable[[Callable[..., R]], Callable[..., R]
     return decorate
 
 
-def parse_exclude_newer(value: str | None) -> datetime | None:
-    """An RFC 3339 time (UTC when it has no offset), or a bare date meaning that whole day.
-
-    uv reads ``2026-01-01`` as the day in the system's time zone: files uploaded before the next
-    local midnight stay (``ExcludeNewerValue::from_str`` in uv-distribution-types). Like uv, the
-    resolver drops files uploaded at or after the cut-off, so a date's cut-off is that midnight.
-    """
-    if value is None:
-        return None
-    if _BARE_DATE.fullmatch(value):
-        try:
-            next_day = date.fromisoformat(value) + timedelta(days=1)
-            next_midnight = datetime.combine(next_day, time()).astimezone()  # naive: local time
-        except (ValueError, OverflowError):
-            raise UsageError(f"--exclude-newer {value!r} is not a calendar date") from None
-        return next_midnight.astimezone(UTC)
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise UsageError(f"--exclude-newer {value!r} is not an RFC 3339 timestamp or date") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def build_config(
-    *,
-    path: Path | None,
-    input_format: str | None,
-    python_version: str | None,
-    platform: str | None,
-    index_url: str | None,
-    extra_index_url: list[str] | None,
-    exclude_newer: str | None,
-    extra: list[str] | None,
-    group: list[str] | None,
-    no_deps: bool,
-    offline: bool,
-    policy: str | None = None,
-    allowlist: Path | None = None,
-    exemptions: Path | None = None,
-    formats: list[str] | None = None,
-    output: Path | None = None,
-    cwd: Path | None = None,
-) -> settings.AuditConfig:
-    """Flags over ``[tool.supplychain]`` over defaults."""
-    here = cwd or Path.cwd()
-    file = settings.load_file_settings(here)
-    indexes = tuple(SafeUrl(url) for url in [index_url, *(extra_index_url or [])] if url)
-    offline = offline or os.environ.get("SUPPLYCHAIN_OFFLINE", "") == "1"
-    return settings.AuditConfig(
-        input_path=path,
-        input_format=input_format,
-        target=Target.parse(python_version, platform),
-        index_urls=indexes,
-        exclude_newer=parse_exclude_newer(exclude_newer),
-        extras=tuple(extra or ()),
-        groups=tuple(group or ()),
-        no_deps=no_deps,
-        offline=offline,
-        endpoints=Endpoints.load(file.endpoints),
-        cache_dir=settings.cache_dir(),
-        data_dir=settings.data_dir(),
-        policy=policy or file.policy or "sl3",
-        allowlist=allowlist or (Path(file.allowlist) if file.allowlist else None),
-        exemptions=exemptions or (Path(file.exemptions) if file.exemptions else None),
-        # ``--format json,sarif`` and ``--format json --format sarif`` mean the same.
-        formats=tuple(
-            part.strip() for item in (formats or file.formats) for part in item.split(",") if part.strip()
-        ),
-        output_dir=output or Path(file.output or "reports"),
-        internal_indexes=tuple(SafeUrl(url) for url in file.internal_indexes),
-        internal_patterns=file.internal_patterns,
-        allowed_indexes=tuple(SafeUrl(url) for url in file.allowed_indexes),
-        inventory_db=file.inventory_db,
-    )
-
-
-def run_with_http(config: settings.AuditConfig, job: Callable[[Http], Awaitable[T]]) -> T:
+def run_with_http(config: AuditConfig, job: Callable[[Http], Awaitable[T]]) -> T:
     """Run an async job with the one HTTP client, closing it whatever happens."""
 
     async def runner() -> T:
@@ -270,3 +135,6 @@ def run_with_http(config: settings.AuditConfig, job: Callable[[Http], Awaitable[
             await http.aclose()
 
     return asyncio.run(runner())
+
+
+__all__ = ["TARGET_OPTIONS", "Offline", "PathArg", "TargetFlags", "run_with_http", "target_options"]

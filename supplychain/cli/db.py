@@ -14,9 +14,9 @@ import typer
 from supplychain.cli import app
 from supplychain.cli.common import TargetFlags, run_with_http
 from supplychain.clock import SystemClock
-from supplychain.datastore import DataStore
 from supplychain.errors import AdvisoryDataError, DataUnavailableError, FetchError, UsageError
-from supplychain.sources.http import Http
+from supplychain.net.http import Http
+from supplychain.sources.datastore import DataStore
 
 db_app = typer.Typer(help="Offline data: OSV advisories, malicious-package reports, top packages.")
 app.add_typer(db_app, name="db")

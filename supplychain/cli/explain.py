@@ -34,13 +34,15 @@ from supplychain.model import (
     Unknown,
     Yank,
 )
+from supplychain.net.http import Http
+from supplychain.net.pypi_json import fetch_document
+from supplychain.net.shape import ShapeError
 from supplychain.progress import NullProgress
 from supplychain.report.facts_json import facts_json, iso, value_json
 from supplychain.resolve.graph import ROOT, DependencyGraph, Edge
 from supplychain.sources import SourceContext
 from supplychain.sources.enrich import SOURCES, collect_facts
-from supplychain.sources.http import Http
-from supplychain.sources.pypi_json import ShapeError, latest_version_of
+from supplychain.sources.pypi_json import latest_version_of
 
 
 class ExplainFormat(StrEnum):
@@ -67,7 +69,7 @@ def parse_target(text: str) -> tuple[str, Version | None]:
 async def latest_version(name: str, config: AuditConfig, http: Http) -> Version:
     url = f"{config.endpoints.pypi.reveal()}pypi/{quote(name)}/json"
     try:
-        document = await http.get_json(url)
+        document = await fetch_document(http, url)
         return Version(latest_version_of(document))
     except HttpStatusError as error:
         if error.status == 404:
@@ -90,12 +92,14 @@ async def explain_package(
     clock: Clock,
     sources: list[str] | None,
 ) -> PackageFacts:
+    from supplychain.audit import source_settings
+
     chosen = await latest_version(name, config, http) if version is None else version
     ref = PackageRef.of(name, chosen)
     graph = DependencyGraph()
     graph.add_package(ResolvedPackage(ref=ref, origin=Origin(kind=OriginKind.INDEX)))
     graph.add_edge(ROOT, ref.name, Edge(specifier=f"=={chosen}"))
-    context = SourceContext(http=http, config=config, clock=clock, progress=NullProgress())
+    context = SourceContext(http=http, config=source_settings(config), clock=clock, progress=NullProgress())
     return (await collect_facts(graph, context, sources=sources))[ref.name]
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 from pathlib import Path
 from typing import Annotated, Any
@@ -11,15 +10,15 @@ import typer
 from packaging.utils import canonicalize_name
 
 from supplychain import config as settings
+from supplychain import dirs
 from supplychain.cli import app
 from supplychain.cli.common import PathArg, TargetFlags, run_with_http, target_options
 from supplychain.clock import Clock, SystemClock
 from supplychain.config import AuditConfig
-from supplychain.curation.environment import resolved_packages
 from supplychain.errors import UsageError
 from supplychain.inventory.store import EnvironmentRecord, InventoryStore, RecordedPackage, Use, default_url
+from supplychain.net.http import Http
 from supplychain.progress import NullProgress
-from supplychain.sources.http import Http
 
 inventory_app = typer.Typer(help="The organisation's inventory of audited environments.")
 app.add_typer(inventory_app, name="inventory")
@@ -35,10 +34,7 @@ FormatOpt = Annotated[str, typer.Option("--format", help="text or json.")]
 
 def database_url(flag: str | None, cwd: Path | None = None) -> str:
     """``--db`` over ``[tool.supplychain] inventory-db`` over the SQLite file in the data dir."""
-    if flag:
-        return flag
-    configured = settings.load_file_settings(cwd or Path.cwd()).inventory_db
-    return configured or default_url(settings.data_dir())
+    return settings.inventory_db(flag, cwd) or default_url(dirs.data_dir())
 
 
 def _check_format(output: str) -> None:
@@ -46,27 +42,21 @@ def _check_format(output: str) -> None:
         raise UsageError(f"--format {output!r}: use text or json")
 
 
-async def _record(config: AuditConfig, http: Http) -> tuple[str | None, tuple[RecordedPackage, ...]]:
-    """H6's audit (verdict and advisories) when it is there, else the resolved graph alone."""
-    audit: Any = None
-    try:
-        audit = importlib.import_module("supplychain.audit")
-    except ModuleNotFoundError:
-        audit = None
-    if audit is not None and hasattr(audit, "run_audit"):
-        result = await audit.run_audit(config, CLOCK, http, NullProgress())
-        packages = []
-        for package in result.graph.packages():
-            facts = result.facts.get(package.ref.name)
-            advisories: tuple[tuple[str, tuple[str, ...]], ...] = ()
-            if facts is not None:
-                advisories = tuple((a.id, tuple(a.aliases)) for a in facts.known_advisories())
-            packages.append(
-                _recorded(package.ref.name, str(package.ref.version), package.origin.hashes, advisories)
-            )
-        return str(result.verdict), tuple(packages)
-    resolved = await resolved_packages(config, http)
-    return None, tuple(_recorded(p.ref.name, str(p.ref.version), p.origin.hashes, ()) for p in resolved)
+async def _record(config: AuditConfig, http: Http) -> tuple[str, tuple[RecordedPackage, ...]]:
+    """The audit's verdict and, per package, the advisories known when it was recorded."""
+    from supplychain.audit import run_audit
+
+    result = await run_audit(config, CLOCK, http, NullProgress())
+    packages = []
+    for package in result.graph.packages():
+        facts = result.facts.get(package.ref.name)
+        advisories: tuple[tuple[str, tuple[str, ...]], ...] = ()
+        if facts is not None:
+            advisories = tuple((a.id, tuple(a.aliases)) for a in facts.known_advisories())
+        packages.append(
+            _recorded(package.ref.name, str(package.ref.version), package.origin.hashes, advisories)
+        )
+    return str(result.verdict), tuple(packages)
 
 
 def _recorded(
@@ -103,7 +93,7 @@ def record_command(
     document = {"environment": env, "team": team, "packages": len(packages), "verdict": verdict}
     _emit(
         document,
-        [f"recorded {env} ({team}): {len(packages)} packages, verdict {verdict or 'not audited'}"],
+        [f"recorded {env} ({team}): {len(packages)} packages, verdict {verdict}"],
         output,
     )
 

@@ -38,15 +38,12 @@ def tree(
     flags: TargetFlags,
 ) -> None:
     """Print the dependency tree (direct vs transitive, version, origin)."""
-    from supplychain.inputs import InputOptions
-    from supplychain.inputs.detect import load_input
+    from supplychain.audit import read_graph
     from supplychain.report.graph_json import graph_document, graph_dot, graph_graphml
-    from supplychain.resolve import build_graph
 
     config = flags.config(path)
-    options = InputOptions(target=config.target, extras=config.extras, groups=config.groups)
-    inputs = load_input(path, input_format=flags.input_format, options=options)
-    graph = run_with_http(config, lambda http: build_graph(inputs, config, http, NullProgress()))
+    read = run_with_http(config, lambda http: read_graph(config, http, NullProgress()))
+    inputs, graph = read.inputs, read.graph
     console = Console(soft_wrap=True, highlight=False)
     if why is not None:
         paths = graph.why(normalize(why))

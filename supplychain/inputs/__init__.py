@@ -5,7 +5,7 @@ Readers are registered by a stable id and imported lazily, so start-up pays only
 
 from __future__ import annotations
 
-import importlib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -35,21 +35,67 @@ class InputReader(Protocol):
         ...
 
 
-# id -> "module:Class"; order is detection order (most specific first).
-_READERS: dict[str, str] = {
-    "uv-lock": "supplychain.inputs.uv_lock:UvLockInput",
-    "poetry-lock": "supplychain.inputs.poetry_lock:PoetryLockInput",
-    "pdm-lock": "supplychain.inputs.pdm_lock:PdmLockInput",
-    "pipfile-lock": "supplychain.inputs.pipfile_lock:PipfileLockInput",
-    "pylock": "supplychain.inputs.pylock:PylockInput",
-    "pyproject": "supplychain.inputs.pyproject:PyprojectInput",
-    "requirements": "supplychain.inputs.requirements_txt:RequirementsTxtInput",
-    "installed": "supplychain.inputs.installed:InstalledEnvInput",
+def _uv_lock() -> type[InputReader]:
+    from supplychain.inputs.uv_lock import UvLockInput
+
+    return UvLockInput
+
+
+def _poetry_lock() -> type[InputReader]:
+    from supplychain.inputs.poetry_lock import PoetryLockInput
+
+    return PoetryLockInput
+
+
+def _pdm_lock() -> type[InputReader]:
+    from supplychain.inputs.pdm_lock import PdmLockInput
+
+    return PdmLockInput
+
+
+def _pipfile_lock() -> type[InputReader]:
+    from supplychain.inputs.pipfile_lock import PipfileLockInput
+
+    return PipfileLockInput
+
+
+def _pylock() -> type[InputReader]:
+    from supplychain.inputs.pylock import PylockInput
+
+    return PylockInput
+
+
+def _pyproject() -> type[InputReader]:
+    from supplychain.inputs.pyproject import PyprojectInput
+
+    return PyprojectInput
+
+
+def _requirements_txt() -> type[InputReader]:
+    from supplychain.inputs.requirements_txt import RequirementsTxtInput
+
+    return RequirementsTxtInput
+
+
+def _installed() -> type[InputReader]:
+    from supplychain.inputs.installed import InstalledEnvInput
+
+    return InstalledEnvInput
+
+
+# id -> the reader's class, imported on first use; order is detection order (most specific first).
+INPUTS: Mapping[str, Callable[[], type[InputReader]]] = {
+    "uv-lock": _uv_lock,
+    "poetry-lock": _poetry_lock,
+    "pdm-lock": _pdm_lock,
+    "pipfile-lock": _pipfile_lock,
+    "pylock": _pylock,
+    "pyproject": _pyproject,
+    "requirements": _requirements_txt,
+    "installed": _installed,
 }
-INPUTS: tuple[str, ...] = tuple(_READERS)
 
 
 def reader(input_id: str) -> InputReader:
-    module, _, cls = _READERS[input_id].partition(":")
-    reader_class: type[InputReader] = getattr(importlib.import_module(module), cls)
-    return reader_class()
+    """A reader of the kind registered as ``input_id`` (one of ``INPUTS``)."""
+    return INPUTS[input_id]()()

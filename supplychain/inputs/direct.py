@@ -24,21 +24,13 @@ from packaging.utils import (
 from supplychain.errors import InputError
 from supplychain.model import Location, Origin, OriginKind
 from supplychain.tomlfile import load_toml
-from supplychain.urls import SafeUrl
+from supplychain.urls import SafeUrl, scrub
 
 _URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://|^file:", re.ASCII)
 _VCS_SCHEMES = ("git+", "hg+", "svn+", "bzr+")
 _FULL_SHA = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
 _EXTRAS = re.compile(r"^(?P<body>.+?)(?P<extras>\[[^\]]*\])?$", re.DOTALL)
 _URL_MARKER = re.compile(r"\s*;\s")  # pip: after a URL a marker needs "; " since URLs may hold ';'
-
-
-_USERINFO = re.compile(r"(?<=://)[^/@\s]+@")
-
-
-def redact_text(text: str) -> str:
-    """``text`` with the userinfo of any URL in it masked, for echoing user input in messages."""
-    return _USERINFO.sub("***@", text)
 
 
 def is_url(text: str) -> bool:
@@ -66,7 +58,7 @@ def _make(name: str, extras: str, url: str, marker: str | None, location: Locati
         return Requirement(text)
     except InvalidRequirement as problem:
         reason = str(problem).splitlines()[0]
-        raise InputError(f"invalid requirement {redact_text(text)!r}: {reason}", location=location) from None
+        raise InputError(f"invalid requirement {scrub(text)!r}: {reason}", location=location) from None
 
 
 def url_requirement(

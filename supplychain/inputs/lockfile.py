@@ -10,11 +10,13 @@ from typing import Any
 from packaging.markers import InvalidMarker, Marker
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import InvalidName, canonicalize_name
-from packaging.version import InvalidVersion, Version
+from packaging.version import InvalidVersion
 
 from supplychain.errors import InputError
+from supplychain.files import read_capped
+from supplychain.locate import line_of
 from supplychain.model import DeclaredRequirement, Location, PackageRef, normalize
-from supplychain.tomlfile import MAX_TOML_BYTES, load_toml, loads_toml_cached, read_capped
+from supplychain.tomlfile import MAX_TOML_BYTES, load_toml, loads_toml_cached
 
 _HEX = re.compile(r"^[0-9a-fA-F]+$")
 
@@ -23,7 +25,7 @@ def load_lock(path: Path) -> tuple[str, dict[str, Any]]:
     """Text and parsed TOML of a lock; a file cut short is located at its last line, not nowhere."""
     file = str(path)
     try:
-        data = read_capped(path)
+        data = read_capped(path, MAX_TOML_BYTES)
         if data is None:
             raise InputError(f"file is larger than {MAX_TOML_BYTES} bytes", location=at(file, None))
         text = data.decode("utf-8")
@@ -38,29 +40,6 @@ def load_lock(path: Path) -> tuple[str, dict[str, Any]]:
             raise
         # tomllib reports "(at end of document)" without a line: the document's last line it is
         raise InputError(problem.message, location=at(file, text.rstrip("\n").count("\n") + 1)) from None
-
-
-def header_lines(text: str, header: str) -> list[int]:
-    """1-based lines of each ``[[header]]`` in order: tomllib keeps no positions, array order does."""
-    wanted = f"[[{header}]]"
-    return [number for number, line in enumerate(text.splitlines(), 1) if line.strip() == wanted]
-
-
-def key_line(text: str, key: str) -> int | None:
-    """1-based line of top-level ``key``: ``key = ...`` before any table, or its ``[key]``/``[[key]]`` header.
-
-    A wrong type under a top-level key is then reported at that key, not against the whole file.
-    """
-    header = re.compile(rf'^\[\[?\s*"?{re.escape(key)}"?\s*[\].]')
-    in_table = False
-    for number, line in enumerate(text.splitlines(), 1):
-        stripped = line.strip()
-        if header.match(stripped):
-            return number
-        in_table = in_table or stripped.startswith("[")
-        if not in_table and stripped.split("=", 1)[0].strip().strip("\"'") == key and "=" in stripped:
-            return number
-    return None
 
 
 def at(file: str, line: int | None) -> Location:
@@ -174,8 +153,7 @@ def roots_from_pyproject(
             parsed = Requirement(spec)
         except InvalidRequirement:
             return  # the pyproject reader reports these; here only names are wanted
-        line = text.find(spec)
-        location = Location(file=file, line=text.count("\n", 0, line) + 1 if line >= 0 else None)
+        location = Location(file=file, line=line_of(text, spec))
         found.append(DeclaredRequirement(requirement=parsed, location=location))
 
     project = data.get("project", {})
@@ -219,10 +197,3 @@ def _poetry_names(poetry: object, groups: tuple[str, ...]) -> list[str]:
 
 def _strings(value: object) -> list[str]:
     return [item for item in value if isinstance(item, str)] if isinstance(value, list) else []
-
-
-def version_of(value: str, where: Location, what: str) -> Version:
-    try:
-        return Version(value)
-    except InvalidVersion:
-        raise InputError(f"{what}: invalid version {value!r}", location=where) from None

@@ -13,8 +13,6 @@ from supplychain.inputs.lockfile import (
     and_marker,
     at,
     digest,
-    header_lines,
-    key_line,
     load_lock,
     marker,
     need_list,
@@ -26,6 +24,7 @@ from supplychain.inputs.lockfile import (
     roots_from_pyproject,
     sorted_hashes,
 )
+from supplychain.locate import array_lines, line_of, top_level_line
 from supplychain.model import (
     Location,
     LockedDependency,
@@ -51,19 +50,19 @@ class PdmLockInput:
     def read(self, path: Path, options: InputOptions) -> LockedSet:
         text, data = load_lock(path)
         file = str(path)
-        metadata = need_table(data, "metadata", at(file, key_line(text, "metadata")), "pdm.lock")
+        metadata = need_table(data, "metadata", at(file, top_level_line(text, "metadata")), "pdm.lock")
         version = metadata.get("lock_version")
         if not _supported(version):
             raise InputError(
                 f"pdm.lock lock_version {version!r} is not supported (supported: 4.x)",
-                location=at(file, _line(text, "lock_version") or key_line(text, "metadata")),
+                location=at(file, line_of(text, "lock_version") or top_level_line(text, "metadata")),
             )
-        old_files = need_table(metadata, "files", at(file, key_line(text, "metadata")), "[metadata]")
-        lines = header_lines(text, "package")
+        old_files = need_table(metadata, "files", at(file, top_level_line(text, "metadata")), "[metadata]")
+        lines = array_lines(text, "package")
         merged: dict[tuple[str, str], tuple[LockedPackage, list[LockedDependency]]] = {}
-        package_at = at(file, key_line(text, "package"))
+        package_at = at(file, top_level_line(text, "package"))
         for number, entry in enumerate(need_list(data, "package", package_at, "pdm.lock")):
-            where = at(file, lines[number] if number < len(lines) else key_line(text, "package"))
+            where = at(file, lines[number] if number < len(lines) else top_level_line(text, "package"))
             if not isinstance(entry, dict):
                 raise InputError("[[package]] entry is not a table", location=where)
             raw_name = need_str(entry, "name", where, "[[package]]")
@@ -114,11 +113,6 @@ def _supported(version: object) -> bool:
         return Version(version).major == SUPPORTED_MAJOR
     except InvalidVersion:
         return False
-
-
-def _line(text: str, needle: str) -> int | None:
-    index = text.find(needle)
-    return None if index < 0 else text.count("\n", 0, index) + 1
 
 
 def _edge(spec: object, where: Location, what: str, extras: list[str]) -> LockedDependency:

@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from supplychain.errors import InputError
+from supplychain.files import read_capped
 from supplychain.inputs import InputOptions
 from supplychain.inputs.lockfile import at, digest, marker, package_ref, sorted_hashes
+from supplychain.locate import line_of
 from supplychain.model import Location, LockedPackage, LockedSet, Origin, OriginKind, normalize
-from supplychain.tomlfile import read_capped
 from supplychain.urls import SafeUrl
 
 SUPPORTED_SPECS = (6,)
@@ -50,11 +51,11 @@ class PipfileLockInput:
             raise InputError(
                 f"Pipfile.lock pipfile-spec {spec!r} is not supported (supported: "
                 f"{', '.join(map(str, SUPPORTED_SPECS))})",
-                location=at(file, _line(text, '"pipfile-spec"', 0)),
+                location=at(file, line_of(text, '"pipfile-spec"')),
             )
         listed = meta.get("sources", [])
         if not isinstance(listed, list):  # ``"sources": null`` crashed the loop below
-            raise InputError("_meta.sources must be an array", location=at(file, _line(text, '"sources"', 0)))
+            raise InputError("_meta.sources must be an array", location=at(file, line_of(text, '"sources"')))
         sources = {
             source.get("name"): source.get("url")
             for source in listed
@@ -66,10 +67,10 @@ class PipfileLockInput:
             start = text.find(f'"{section}"')
             if not isinstance(table, dict):
                 raise InputError(
-                    f"{section!r} must be an object", location=at(file, _line(text, f'"{section}"', 0))
+                    f"{section!r} must be an object", location=at(file, line_of(text, f'"{section}"'))
                 )
             for name, entry in table.items():
-                where = at(file, _line(text, json.dumps(name) + ":", max(start, 0)))
+                where = at(file, line_of(text, json.dumps(name) + ":", max(start, 0)))
                 package = _package(name, entry, where, sources)
                 packages.setdefault(package.ref.name, package)  # default wins over develop
         indexes = sorted({url for url in sources.values() if isinstance(url, str)})
@@ -80,11 +81,6 @@ class PipfileLockInput:
             roots=(),
             index_urls=tuple(SafeUrl(url) for url in indexes),
         )
-
-
-def _line(text: str, needle: str, start: int) -> int | None:
-    index = text.find(needle, start)
-    return None if index < 0 else text.count("\n", 0, index) + 1
 
 
 def _package(name: str, entry: Any, where: Location, sources: dict[Any, Any]) -> LockedPackage:

@@ -10,13 +10,13 @@ from packaging.utils import canonicalize_name
 
 from supplychain.endpoints import DEFAULTS
 from supplychain.errors import InputError
-from supplychain.inputs.direct import local_requirement, redact_text, url_requirement
+from supplychain.inputs.direct import local_requirement, url_requirement
 from supplychain.inputs.poetry_spec import PoetryConstraintError, python_marker, to_specifier
 from supplychain.model import DeclaredRequirement, Location, Origin
-from supplychain.urls import SafeUrl
+from supplychain.urls import SafeUrl, scrub
 
 if TYPE_CHECKING:
-    from supplychain.inputs.pyproject import Locator
+    from supplychain.locate import Locator
 
 _INDEX_PRIORITIES = {None, "default", "primary", "supplemental"}  # "explicit" serves only named packages
 
@@ -112,16 +112,10 @@ class PoetryReader:
                 continue
             cursor = location.line
             for alternative in spec:  # each alternative is located at its own inline table
-                cursor = self._next_table_line(cursor)
+                cursor = self.locator.containing("{", cursor)
                 declared.append(self._dependency(name, alternative, self.locator.at(cursor)))
                 cursor = None if cursor is None else cursor + 1
         return declared
-
-    def _next_table_line(self, start: int | None) -> int | None:
-        for number in range(start or 1, len(self.locator.lines) + 1):
-            if "{" in self.locator.lines[number - 1]:
-                return number
-        return start
 
     def _dependency(self, name: str, spec: object, location: Location) -> tuple[DeclaredRequirement, bool]:
         if isinstance(spec, str):
@@ -211,4 +205,4 @@ def _requirement(text: str, marker: str | None, location: Location) -> Requireme
         return Requirement(full)
     except InvalidRequirement as problem:
         reason = str(problem).splitlines()[0]
-        raise InputError(f"invalid dependency {redact_text(full)!r}: {reason}", location=location) from None
+        raise InputError(f"invalid dependency {scrub(full)!r}: {reason}", location=location) from None

@@ -14,8 +14,6 @@ from supplychain.inputs.lockfile import (
     and_marker,
     at,
     digest,
-    header_lines,
-    key_line,
     load_lock,
     marker,
     need_list,
@@ -26,6 +24,7 @@ from supplychain.inputs.lockfile import (
     roots_from_pyproject,
     sorted_hashes,
 )
+from supplychain.locate import array_lines, line_of, top_level_line
 from supplychain.model import (
     Location,
     LockedDependency,
@@ -51,21 +50,21 @@ class PoetryLockInput:
     def read(self, path: Path, options: InputOptions) -> LockedSet:
         text, data = load_lock(path)
         file = str(path)
-        metadata = need_table(data, "metadata", at(file, key_line(text, "metadata")), "poetry.lock")
+        metadata = need_table(data, "metadata", at(file, top_level_line(text, "metadata")), "poetry.lock")
         version = metadata.get("lock-version")
         if version not in SUPPORTED_VERSIONS:
             raise InputError(
                 f"poetry.lock lock-version {version!r} is not supported "
                 f"(supported: {', '.join(SUPPORTED_VERSIONS)})",
-                location=at(file, _line(text, "lock-version") or key_line(text, "metadata")),
+                location=at(file, line_of(text, "lock-version") or top_level_line(text, "metadata")),
             )
-        old_files = need_table(metadata, "files", at(file, _line(text, "[metadata.files]")), "[metadata]")
-        lines = header_lines(text, "package")
+        old_files = need_table(metadata, "files", at(file, line_of(text, "[metadata.files]")), "[metadata]")
+        lines = array_lines(text, "package")
         packages: list[LockedPackage] = []
         indexes: set[str] = set()
-        package_at = at(file, key_line(text, "package"))
+        package_at = at(file, top_level_line(text, "package"))
         for number, entry in enumerate(need_list(data, "package", package_at, "poetry.lock")):
-            where = at(file, lines[number] if number < len(lines) else key_line(text, "package"))
+            where = at(file, lines[number] if number < len(lines) else top_level_line(text, "package"))
             if not isinstance(entry, dict):
                 raise InputError("[[package]] entry is not a table", location=where)
             name = need_str(entry, "name", where, "[[package]]")
@@ -94,11 +93,6 @@ class PoetryLockInput:
             roots=roots,
             index_urls=tuple(SafeUrl(url) for url in sorted(indexes)),
         )
-
-
-def _line(text: str, needle: str) -> int | None:
-    index = text.find(needle)
-    return None if index < 0 else text.count("\n", 0, index) + 1
 
 
 def _origin(source: dict[str, Any], hashes: tuple[str, ...], where: Location, what: str) -> Origin:

@@ -12,8 +12,6 @@ from supplychain.inputs import InputOptions
 from supplychain.inputs.lockfile import (
     at,
     digest,
-    header_lines,
-    key_line,
     load_lock,
     marker,
     need_list,
@@ -23,6 +21,7 @@ from supplychain.inputs.lockfile import (
     package_ref,
     sorted_hashes,
 )
+from supplychain.locate import array_lines, key_line, top_level_line
 from supplychain.model import (
     ArtifactKind,
     Location,
@@ -54,20 +53,20 @@ class PylockInput:
         if not isinstance(version, str) or version.split(".")[0] != SUPPORTED_MAJOR:
             raise InputError(
                 f"pylock lock-version {version!r} is not supported (supported: 1.x)",
-                location=at(file, _key_line(text, "lock-version") or key_line(text, "lock-version")),
+                location=at(file, key_line(text, "lock-version") or top_level_line(text, "lock-version")),
             )
-        groups_at = at(file, key_line(text, "default-groups"))
+        groups_at = at(file, top_level_line(text, "default-groups"))
         groups = frozenset(options.groups) or frozenset(
             item
             for item in need_list(data, "default-groups", groups_at, "pylock")
             if isinstance(item, str)
         )
-        entries = need_list(data, "packages", at(file, key_line(text, "packages")), "pylock")
-        lines = header_lines(text, "packages")
+        entries = need_list(data, "packages", at(file, top_level_line(text, "packages")), "pylock")
+        lines = array_lines(text, "packages")
         packages: list[LockedPackage] = []
         indexes: set[str] = set()
         for number, entry in enumerate(entries):
-            where = at(file, lines[number] if number < len(lines) else key_line(text, "packages"))
+            where = at(file, lines[number] if number < len(lines) else top_level_line(text, "packages"))
             if not isinstance(entry, dict):
                 raise InputError("[[packages]] entry is not a table", location=where)
             name = need_str(entry, "name", where, "[[packages]]")
@@ -117,13 +116,6 @@ def _applies(condition: str, options: InputOptions, groups: frozenset[str]) -> b
     env: dict[str, Any] = dict(options.target.marker_environment)
     env.update(extras=frozenset(options.extras), dependency_groups=groups, extra="")
     return bool(Marker(condition).evaluate(env, context="lock_file"))
-
-
-def _key_line(text: str, key: str) -> int | None:
-    for number, line in enumerate(text.splitlines(), 1):
-        if line.split("=", 1)[0].strip() == key:
-            return number
-    return None
 
 
 def _file_hashes(item: object, where: Location, what: str) -> list[str]:

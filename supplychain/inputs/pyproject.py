@@ -15,49 +15,15 @@ from packaging.utils import canonicalize_name
 
 from supplychain.errors import InputError, UsageError
 from supplychain.inputs import InputOptions
-from supplychain.inputs.direct import redact_text
 from supplychain.inputs.poetry_deps import PoetryReader
 from supplychain.inputs.requirements_txt import read_requirements
 from supplychain.inputs.uv_sources import UvSources
+from supplychain.locate import Locator
 from supplychain.model import DeclaredRequirement, Location, RequirementSet
 from supplychain.tomlfile import load_toml
-from supplychain.urls import SafeUrl
+from supplychain.urls import SafeUrl, scrub
 
 MAX_GROUP_DEPTH = 32
-
-
-class Locator:
-    """Finds the line a key or string was written on, to point errors and findings at it."""
-
-    def __init__(self, text: str, file: str) -> None:
-        self.lines = text.splitlines()
-        self.file = file
-
-    def header(self, *names: str) -> int | None:
-        """Line of the table header ``[a.b]`` (quoted or not), 1-based."""
-        parts = r"\s*\.\s*".join(rf"[\"']?{re.escape(name)}[\"']?" for name in names)
-        pattern = re.compile(rf"^\s*\[\s*{parts}\s*\]\s*(#.*)?$")
-        return next((n for n, line in enumerate(self.lines, 1) if pattern.match(line)), None)
-
-    def key(self, key: str, after: int | None) -> int | None:
-        """Line of ``key =`` (or ``"key" =``, ``a.key =``) at or after line ``after``."""
-        pattern = re.compile(rf"^\s*([\w.\"'-]+\.)?[\"']?{re.escape(key)}[\"']?\s*=")
-        start = after or 1
-        for number in range(start, len(self.lines) + 1):
-            if pattern.match(self.lines[number - 1]):
-                return number
-        return after
-
-    def string(self, value: str, after: int | None) -> int | None:
-        """Line of the quoted string ``value`` at or after ``after`` (else ``after``)."""
-        for quoted in (f'"{value}"', f"'{value}'", value):
-            for number in range(after or 1, len(self.lines) + 1):
-                if quoted in self.lines[number - 1]:
-                    return number
-        return after
-
-    def at(self, line: int | None) -> Location:
-        return Location(file=self.file, line=line)
 
 
 class PyprojectInput:
@@ -210,7 +176,7 @@ class _ProjectReader:
         except InvalidRequirement as problem:
             reason = str(problem).splitlines()[0]
             raise InputError(
-                f"invalid requirement {redact_text(text)!r}: {reason}", location=location
+                f"invalid requirement {scrub(text)!r}: {reason}", location=location
             ) from None
         return DeclaredRequirement(requirement=requirement, location=location)
 

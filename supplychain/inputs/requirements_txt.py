@@ -22,11 +22,10 @@ from supplychain.inputs.direct import (
     file_url_requirement,
     is_url,
     local_requirement,
-    redact_text,
     url_requirement,
 )
 from supplychain.model import DeclaredRequirement, Location, Origin, RequirementSet
-from supplychain.urls import SafeUrl
+from supplychain.urls import SafeUrl, scrub
 
 MAX_FILE_BYTES = 8 * 1024 * 1024
 MAX_INCLUDE_DEPTH = 32
@@ -274,7 +273,7 @@ def _parse_option_line(
             assert value is not None
             if is_url(value):
                 raise InputError(
-                    f"{option} {redact_text(value)!r}: remote requirement files are not fetched; "
+                    f"{option} {scrub(value)!r}: remote requirement files are not fetched; "
                     "download it first",
                     location=location,
                 )
@@ -303,7 +302,7 @@ def _parse_option_line(
 
 def _index_url(value: str | None, location: Location, option: str) -> SafeUrl:
     if not value or not is_url(value):
-        raise InputError(f"{option} {redact_text(value or '')!r} is not a URL", location=location)
+        raise InputError(f"{option} {scrub(value or '')!r} is not a URL", location=location)
     return SafeUrl(value)
 
 
@@ -364,7 +363,7 @@ def _requirement_and_origin(
         requirement = Requirement(text)
     except InvalidRequirement as problem:
         reason = str(problem).splitlines()[0]
-        raise InputError(f"invalid requirement {redact_text(text)!r}: {reason}", location=location) from None
+        raise InputError(f"invalid requirement {scrub(text)!r}: {reason}", location=location) from None
     if requirement.url is not None and (requirement.url.startswith("file:") or not is_url(requirement.url)):
         return local_requirement(
             file_url_path(requirement.url) if requirement.url.startswith("file:") else requirement.url,

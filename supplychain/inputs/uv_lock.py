@@ -13,8 +13,6 @@ from supplychain.inputs.lockfile import (
     and_marker,
     at,
     digest,
-    header_lines,
-    key_line,
     load_lock,
     marker,
     need_list,
@@ -24,6 +22,7 @@ from supplychain.inputs.lockfile import (
     package_ref,
     sorted_hashes,
 )
+from supplychain.locate import array_lines, key_line, top_level_line
 from supplychain.model import (
     ArtifactKind,
     DeclaredRequirement,
@@ -57,17 +56,17 @@ class UvLockInput:
             raise InputError(
                 f"uv.lock version {version!r} is not supported (supported: "
                 f"{', '.join(map(str, SUPPORTED_VERSIONS))})",
-                location=at(file, _line_of(text, "version")),
+                location=at(file, key_line(text, "version")),
             )
-        entries = need_list(data, "package", at(file, key_line(text, "package")), "uv.lock")
-        lines = header_lines(text, "package")
+        entries = need_list(data, "package", at(file, top_level_line(text, "package")), "uv.lock")
+        lines = array_lines(text, "package")
         packages: list[LockedPackage] = []
         roots: list[DeclaredRequirement] = []
         manifest = data.get("manifest", {})
         members = {normalize(m) for m in manifest.get("members", [])} if isinstance(manifest, dict) else set()
         indexes: set[str] = set()
         for number, entry in enumerate(entries):
-            where = at(file, lines[number] if number < len(lines) else key_line(text, "package"))
+            where = at(file, lines[number] if number < len(lines) else top_level_line(text, "package"))
             if not isinstance(entry, dict):
                 raise InputError("[[package]] entry is not a table", location=where)
             name = need_str(entry, "name", where, "[[package]]")
@@ -103,13 +102,6 @@ class UvLockInput:
             roots=tuple(roots),
             index_urls=tuple(SafeUrl(url) for url in sorted(indexes)),
         )
-
-
-def _line_of(text: str, key: str) -> int | None:
-    for number, line in enumerate(text.splitlines(), 1):
-        if line.split("=", 1)[0].strip() == key:
-            return number
-    return None
 
 
 def _edge(raw: object, where: Location, what: str, extra: str | None = None) -> LockedDependency:

@@ -17,13 +17,13 @@ from packaging.utils import canonicalize_name
 
 from supplychain.endpoints import DEFAULTS
 from supplychain.errors import InputError
-from supplychain.inputs.direct import local_requirement, redact_text, url_requirement
+from supplychain.inputs.direct import local_requirement, url_requirement
 from supplychain.model import DeclaredRequirement, Location
 from supplychain.tomlfile import load_toml
-from supplychain.urls import SafeUrl
+from supplychain.urls import SafeUrl, scrub
 
 if TYPE_CHECKING:
-    from supplychain.inputs.pyproject import Locator
+    from supplychain.locate import Locator
 
 MAX_WORKSPACE_LEVELS = 8
 
@@ -263,4 +263,4 @@ def _requirement(text: str, marker: str | None, location: Location) -> Requireme
         return Requirement(full)
     except InvalidRequirement as problem:
         reason = str(problem).splitlines()[0]
-        raise InputError(f"invalid uv source {redact_text(full)!r}: {reason}", location=location) from None
+        raise InputError(f"invalid uv source {scrub(full)!r}: {reason}", location=location) from None

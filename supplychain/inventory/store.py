@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from supplychain.errors import DataUnavailableError, UsageError
+from supplychain.files import private_file
 from supplychain.inventory.schema import LATEST, MIGRATIONS
 from supplychain.urls import redact
 
@@ -264,9 +265,7 @@ def _connect(url: str) -> tuple[str, Any]:
         if not rest:
             raise UsageError(f"--db {url!r}: give a file, e.g. sqlite:///path/to/inventory.sqlite3")
         try:
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            if not path.exists():
-                path.touch(mode=0o600)  # which teams run what: private, as the cache is
+            private_file(path, tighten=False)  # which teams run what: private, as the cache is
             connection = sqlite3.connect(path, isolation_level=None, timeout=30)
         except (OSError, sqlite3.Error) as problem:
             raise InventoryUnavailable(f"inventory {url}: {problem}") from None

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
+from packaging.version import InvalidVersion, Version
+
 from supplychain.model import (
     JSON,
     Action,
@@ -12,7 +14,6 @@ from supplychain.model import (
     AdvisoryKind,
     Known,
     PackageFacts,
-    PackageRef,
     ResolvedPackage,
     Severity,
 )
@@ -45,6 +46,41 @@ def _advisory_evidence(advisory: Advisory, fact: Known[object]) -> dict[str, JSO
     }
 
 
+def _latest(facts: PackageFacts) -> Version | None:
+    if not isinstance(facts.latest_version, Known):
+        return None
+    try:
+        return Version(facts.latest_version.value)
+    except InvalidVersion:
+        return None
+
+
+def remediation(advisory: Advisory, package: ResolvedPackage, facts: PackageFacts) -> str:
+    """The way out of one advisory, never claiming "no fix" while the advisory names one.
+
+    A range may end with ``fixed`` (that version is the fix) or ``last_affected`` (every later
+    release is fixed): OSV records of unfixed-at-the-time issues often use the second, so a
+    package whose fixes are all ``last_affected`` bounds still has a way out once a later release
+    exists, which the index's latest version tells.
+    """
+    name, current = package.ref.name, package.ref.version
+    above = [v for v in advisory.fixed_in if v > current]
+    if above:
+        return f"upgrade {name} to {above[0]} or later"
+    bounds = [v for v in advisory.last_affected if v >= current]
+    if bounds:
+        bound, latest = bounds[0], _latest(facts)
+        if latest is None:
+            return f"upgrade {name} to a release after {bound} (the last affected), or remove or replace it"
+        if latest > bound:
+            return f"upgrade {name} to {latest} (any release after {bound}, the last affected)"
+        return f"no release after {bound} (the last affected) is published yet; remove or replace {name}"
+    if advisory.fixed_in:
+        fixes = ", ".join(str(v) for v in advisory.fixed_in)
+        return f"fixed only in {fixes}, not in a release after {current}; remove or replace {name}"
+    return f"no fixed version is published; remove or replace {name}"
+
+
 class VulnerabilityRule:
     id = "vulnerability"
     rationale = "A published advisory affects this version; attackers read the same advisories."
@@ -52,10 +88,10 @@ class VulnerabilityRule:
         "Fails for a non-withdrawn advisory at or above `min_severity`, warns at or above "
         "`warn_severity`; an advisory without severity counts as `unknown_severity`. An advisory "
         "published fewer than `grace_days` days ago warns instead of failing (time to upgrade; an "
-        "unknown publication date gets no grace). A record that "
-        "names the package without an affected range matches every version: the finding says so "
-        "(`no_affected_range` in its evidence). Remediation names the lowest fixed version above "
-        "the current one."
+        "unknown publication date gets no grace). A record that names the package without an "
+        "affected range matches every version: the finding says so (`no_affected_range` in its "
+        "evidence). Remediation names the lowest fixed version above the current one, or the "
+        "latest release when the advisory gives only the last affected version."
     )
     params: Mapping[str, type] = {
         "min_severity": str,
@@ -88,7 +124,8 @@ class VulnerabilityRule:
             in_grace = action is None and _within_grace(advisory, env.now, grace)
             outcomes.append(
                 _vulnerability_hit(
-                    package.ref,
+                    package,
+                    facts,
                     advisory,
                     {**_advisory_evidence(advisory, signal), "grace_days": grace, "within_grace": in_grace},
                     action=Action.WARN if in_grace else action,
@@ -104,25 +141,31 @@ def _within_grace(advisory: Advisory, now: datetime, grace: int) -> bool:
 
 
 def _vulnerability_hit(
-    ref: PackageRef, advisory: Advisory, found: dict[str, JSON], *, action: Action | None, grace: str
+    package: ResolvedPackage,
+    facts: PackageFacts,
+    advisory: Advisory,
+    found: dict[str, JSON],
+    *,
+    action: Action | None,
+    grace: str,
 ) -> Hit:
-    fixed = sorted(v for v in advisory.fixed_in if v > ref.version)
-    remediation = f"upgrade {ref.name} to {fixed[0]} or later" if fixed else None
     label = advisory.severity.label if advisory.severity is not None else "unknown"
     headline = _headline(advisory.summary)
+    way_out = remediation(advisory, package, facts)
     if advisory.no_affected_range:
         # Unknown is not safe: still a finding, but not presented as a firm match.
-        claim = f"may affect {ref}: the record gives no affected range"
-        remediation = remediation or (
-            f"check whether {ref} is affected; exempt the advisory for this version if it is not, "
-            "else remove or replace it"
-        )
+        claim = f"may affect {package.ref}: the record gives no affected range"
+        if not advisory.fixed_in and not advisory.last_affected:
+            way_out = (
+                f"check whether {package.ref} is affected; exempt the advisory for this version if "
+                "it is not, else remove or replace it"
+            )
     else:
-        claim = f"affects {ref}"
+        claim = f"affects {package.ref}"
     return Hit(
         message=f"{advisory.id} ({label}) {claim}{grace}" + (f": {headline}" if headline else ""),
         evidence=found,
-        remediation=remediation or "no fixed version is published; remove or replace it",
+        remediation=way_out,
         action=action,
     )
 

@@ -9,6 +9,7 @@ from typing import Protocol
 
 from packaging.utils import NormalizedName
 
+from supplychain.internal import InternalScope
 from supplychain.model import JSON, Action, Known, PackageFacts, ResolvedPackage, Signal, Unknown
 from supplychain.resolve.graph import DependencyGraph
 
@@ -56,8 +57,7 @@ class Environment:
     top_downloads: Mapping[NormalizedName, int] | None  # None: no top-packages dataset
     top_source: str = "top-packages"
     top_as_of: datetime | None = None
-    internal_indexes: tuple[str, ...] = ()
-    internal_patterns: tuple[str, ...] = ()
+    internal: InternalScope = field(default_factory=InternalScope)
     allowed_indexes: tuple[str, ...] = ()
     allowed_licenses: tuple[str, ...] = ()
     covered: Mapping[NormalizedName, str] = field(default_factory=dict)  # allowlist entry per package

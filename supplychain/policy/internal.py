@@ -1,15 +1,12 @@
-"""Which packages are the organisation's own: served by an internal index or named by an internal pattern."""
+"""The rules' view of the one "internal?" answer (supplychain.internal) and of allowed indexes."""
 
 from __future__ import annotations
 
-from fnmatch import fnmatchcase
+from collections.abc import Iterable
 
 from supplychain.model import Known, PackageFacts, ResolvedPackage
 from supplychain.policy.base import Environment
-
-
-def _same_index(url: str, index: str) -> bool:
-    return url.rstrip("/").startswith(index.rstrip("/"))
+from supplychain.urls import SafeUrl, same_index
 
 
 def served_by(package: ResolvedPackage, facts: PackageFacts) -> str | None:
@@ -20,13 +17,9 @@ def served_by(package: ResolvedPackage, facts: PackageFacts) -> str | None:
 
 
 def is_internal(package: ResolvedPackage, facts: PackageFacts, env: Environment) -> bool:
-    """Internal = a ``internal_indexes`` index served it, or its name matches ``internal_patterns``."""
-    name = package.ref.name
-    if any(fnmatchcase(name, pattern.lower()) for pattern in env.internal_patterns):
-        return True
-    url = served_by(package, facts)
-    return url is not None and any(_same_index(url, index) for index in env.internal_indexes)
+    """Asks the run's InternalScope about the package and the index the facts say served it."""
+    return env.internal.is_internal(package.ref.name, served_by(package, facts))
 
 
-def index_allowed(url: str, allowed: tuple[str, ...]) -> bool:
-    return any(_same_index(url, index) for index in allowed)
+def index_allowed(url: str, allowed: Iterable[str | SafeUrl]) -> bool:
+    return any(same_index(url, index) for index in allowed)

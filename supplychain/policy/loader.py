@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from supplychain.errors import PolicyError
+from supplychain.files import read_capped
+from supplychain.locate import key_path_line
 from supplychain.model import Action, Location
 from supplychain.policy import RULES
 from supplychain.policy.advisories import SEVERITIES
 from supplychain.policy.base import Param, RuleSettings
 from supplychain.policy.schema import ACTIONS, LEVELS, TOP_LEVEL, Policy, convert, matches, type_name
-from supplychain.tomlfile import MAX_TOML_BYTES, parse_toml, read_capped
+from supplychain.tomlfile import MAX_TOML_BYTES, parse_toml
 
-# A ``[table]``/``[[array]]`` header; not the ``[`` opening a multi-line array value.
-_HEADER = re.compile(r"^\s*\[\[?[^\[\],]*\]\]?\s*(#.*)?$")
 _ENUMS: dict[tuple[str, str], tuple[str, ...]] = {
     ("vulnerability", "min_severity"): SEVERITIES,
     ("vulnerability", "warn_severity"): SEVERITIES,
@@ -36,7 +35,8 @@ def load_policy(spec: str, *, cwd: Path | None = None) -> Policy:
         return _build(builtin_text(spec), f"{spec}.toml", name=spec, base=None)
     path = Path(spec) if cwd is None or Path(spec).is_absolute() else cwd / spec
     try:
-        data = read_capped(path)  # read whole before: a 1 GB "policy" or /dev/zero went into memory
+        # read whole before: a 1 GB "policy" or /dev/zero went into memory
+        data = read_capped(path, MAX_TOML_BYTES)
         if data is None:
             raise PolicyError([(Location(file=spec), f"file is larger than {MAX_TOML_BYTES} bytes")])
         text = data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")  # as read_text did
@@ -56,53 +56,8 @@ class _Problems:
 
     def add(self, path: tuple[str, ...], message: str) -> None:
         self.items.append(
-            (Location(file=self.file, line=locate(self.text, path)), f"{'.'.join(path)}: {message}")
+            (Location(file=self.file, line=key_path_line(self.text, path)), f"{'.'.join(path)}: {message}")
         )
-
-
-def locate(text: str, path: tuple[str, ...]) -> int | None:
-    """The line of a key path in TOML ``text``: the key inside its ``[table]``, else the table header."""
-    lines = text.splitlines()
-    start, end = 0, len(lines)
-    if len(path) >= 2:
-        table = re.escape(".".join(path[:2])).replace(r"\.", r'\s*\.\s*"?') + '"?'
-        header = re.compile(rf"^\s*\[\s*{table}\s*\]")
-        found = next((i for i, line in enumerate(lines) if header.match(line)), None)
-        if found is None:
-            # not a table of its own: a key (``low-use-internal = 0``) inside its parent's table, or
-            # written only through a sub-table (``[rules.x.action]``)
-            sub = re.compile(rf"^\s*\[\s*{table}\s*\.")
-            return _key_in_table(lines, path[0], path[1]) or next(
-                (i + 1 for i, line in enumerate(lines) if sub.match(line)), None
-            )
-        if len(path) == 2:
-            return found + 1
-        start = found + 1
-        end = next((i for i in range(start, len(lines)) if _HEADER.match(lines[i])), len(lines))
-        key = path[2]
-    else:
-        end = next((i for i, line in enumerate(lines) if _HEADER.match(line)), len(lines))
-        key = path[0]
-    pattern = re.compile(rf'^\s*"?{re.escape(key)}"?\s*=')
-    found = next((i + 1 for i in range(start, end) if pattern.match(lines[i])), None)
-    if found is None and len(path) == 1:  # a top-level key written as a table: ``[extends]``
-        header = re.compile(rf'^\s*\[\[?\s*"?{re.escape(key)}"?\s*[\].]')
-        found = next((i + 1 for i, line in enumerate(lines) if header.match(line)), None)
-    return found if found is not None else (start if start else None)
-
-
-def _key_in_table(lines: list[str], table: str, key: str) -> int | None:
-    header = re.compile(rf'^\s*\[\s*"?{re.escape(table)}"?\s*\]')
-    start = next((i + 1 for i, line in enumerate(lines) if header.match(line)), None)
-    if start is None:
-        return None
-    pattern = re.compile(rf'^\s*"?{re.escape(key)}"?\s*=')
-    for i in range(start, len(lines)):
-        if _HEADER.match(lines[i]):
-            return None
-        if pattern.match(lines[i]):
-            return i + 1
-    return None
 
 
 def _build(text: str, file: str, *, name: str, base: Path | None) -> Policy:

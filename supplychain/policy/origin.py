@@ -39,7 +39,7 @@ class UntrustedSourceRule:
             signal = facts.index
             assert not isinstance(signal, Known)
             return [missing("index", signal)]
-        if index_allowed(url, (*env.allowed_indexes, *env.internal_indexes)):
+        if index_allowed(url, (*env.allowed_indexes, *env.internal.indexes)):
             return []
         return [
             Hit(

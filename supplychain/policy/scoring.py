@@ -1,4 +1,7 @@
-"""Triage scores: a per-package 0-100 risk number with each rule's share, and an environment summary.
+"""Triage scores: a per-package 0-100 risk number with each rule's share.
+
+The environment's counts (failing, warnings, unknown) are ``report.common.counts``, the one
+definition every report prints.
 
 Scores rank what a reviewer reads first; the verdict never looks at them (a high average must not hide
 one failing package).
@@ -7,7 +10,7 @@ one failing package).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 
 from packaging.utils import NormalizedName
 
@@ -62,20 +65,3 @@ def score(refs: Iterable[PackageRef], findings: Iterable[Finding]) -> dict[Norma
         )
     return out
 
-
-def summary(scores: Mapping[NormalizedName, PackageScore], findings: Iterable[Finding]) -> dict[str, int]:
-    """Counts for the environment: packages, failing/warning findings, unknown facts, max and mean score."""
-    items = list(findings)
-    values = [s.score for s in scores.values()]
-    return {
-        "packages": len(values),
-        "fail": sum(f.action is Action.FAIL and f.suppressed_by is None for f in items),
-        "warn": sum(
-            f.action is Action.WARN or (f.action is Action.FAIL and f.suppressed_by is not None)
-            for f in items
-        ),
-        "unknown": sum(f.rule == "data-unknown" for f in items),
-        "suppressed": sum(f.suppressed_by is not None for f in items),
-        "max_score": max(values, default=0),
-        "mean_score": round(sum(values) / len(values)) if values else 0,
-    }

@@ -203,10 +203,25 @@ class TyposquatRule:
                             else {}
                         ),
                     },
-                    remediation=f"check you meant {package.ref.name} and not {match.target}",
+                    remediation=_remediation(package.ref.name, match.target, env),
                 )
             )
         return hits
+
+
+def _remediation(name: NormalizedName, target: NormalizedName, env: Environment) -> str:
+    """Who to ask: the user for a name they wrote, else the package that pulled ``name`` in."""
+    graph = env.graph
+    if name not in graph or graph.is_direct(name):
+        return f"check you meant {name} and not {target}"
+    parents = [p for p in graph.requested_by(name) if p in graph]
+    paths = graph.why(name, limit=50)
+    via = f" (via {' > '.join(paths[0])})" if paths and len(paths[0]) > 2 else ""
+    who = ", ".join(parents[:3]) + (f" and {len(parents) - 3} more" if len(parents) > 3 else "")
+    return (
+        f"you did not ask for {name}: {who} require{'s' if len(parents) == 1 else ''} it{via}; "
+        f"check that {name}, not {target}, is what {'it' if len(parents) == 1 else 'they'} meant"
+    )
 
 
 def _owners(facts: PackageFacts) -> set[str]:

@@ -6,14 +6,12 @@ files atomically (temporary file, fsync, rename), so a CI job never uploads half
 
 from __future__ import annotations
 
-import importlib
-import os
-import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
 from supplychain.errors import UsageError
+from supplychain.files import write_atomic
 from supplychain.result import AuditResult
 
 
@@ -26,56 +24,66 @@ class Renderer(Protocol):
         ...
 
 
+def _json_report() -> type[Renderer]:
+    from supplychain.report.json_report import JsonRenderer
+
+    return JsonRenderer
+
+
+def _sarif() -> type[Renderer]:
+    from supplychain.report.sarif import SarifRenderer
+
+    return SarifRenderer
+
+
+def _cyclonedx() -> type[Renderer]:
+    from supplychain.report.cyclonedx import CycloneDxRenderer
+
+    return CycloneDxRenderer
+
+
+def _markdown() -> type[Renderer]:
+    from supplychain.report.markdown import MarkdownRenderer
+
+    return MarkdownRenderer
+
+
+def _html() -> type[Renderer]:
+    from supplychain.report.html import HtmlRenderer
+
+    return HtmlRenderer
+
+
+# id -> the renderer's class, imported on first use (see ``_Renderers``).
+RENDERER_CLASSES: Mapping[str, Callable[[], type[Renderer]]] = {
+    "json": _json_report,
+    "sarif": _sarif,
+    "cyclonedx": _cyclonedx,
+    "markdown": _markdown,
+    "html": _html,
+}
+
+
 class _Renderers(Mapping[str, Renderer]):
     """Renderers imported when first asked for: the SBOM library and jinja2 cost more to import
     than a warm audit of a small lock takes, and most runs write one format or none."""
-
-    _WHERE: Mapping[str, str] = {
-        "json": "supplychain.report.json_report:JsonRenderer",
-        "sarif": "supplychain.report.sarif:SarifRenderer",
-        "cyclonedx": "supplychain.report.cyclonedx:CycloneDxRenderer",
-        "markdown": "supplychain.report.markdown:MarkdownRenderer",
-        "html": "supplychain.report.html:HtmlRenderer",
-    }
 
     def __init__(self) -> None:
         self._loaded: dict[str, Renderer] = {}
 
     def __getitem__(self, renderer_id: str) -> Renderer:
         if renderer_id not in self._loaded:
-            module, _, name = self._WHERE[renderer_id].partition(":")
-            renderer: Renderer = getattr(importlib.import_module(module), name)()
-            if renderer.id != renderer_id:
-                raise RuntimeError(f"{module}.{name} has id {renderer.id!r}, registered as {renderer_id!r}")
-            self._loaded[renderer_id] = renderer
+            self._loaded[renderer_id] = RENDERER_CLASSES[renderer_id]()()
         return self._loaded[renderer_id]
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._WHERE)
+        return iter(RENDERER_CLASSES)
 
     def __len__(self) -> int:
-        return len(self._WHERE)
+        return len(RENDERER_CLASSES)
 
 
 RENDERERS: Mapping[str, Renderer] = _Renderers()
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write via a temporary file in the same folder, fsync, then rename over ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    umask = os.umask(0o022)
-    os.umask(umask)
-    try:
-        os.fchmod(fd, 0o666 & ~umask)  # mkstemp makes 0600; a report is an ordinary file
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
 
 
 def write_reports(result: AuditResult, formats: Sequence[str], output_dir: Path) -> list[Path]:
@@ -92,4 +100,4 @@ def write_reports(result: AuditResult, formats: Sequence[str], output_dir: Path)
     return [path for path, _ in rendered]
 
 
-__all__ = ["RENDERERS", "Renderer", "write_atomic", "write_reports"]
+__all__ = ["RENDERERS", "Renderer", "write_reports"]

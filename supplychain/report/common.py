@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -11,14 +10,6 @@ from packaging.utils import NormalizedName
 from supplychain.model import JSON, Action, Finding
 from supplychain.report.facts_json import iso
 from supplychain.result import AuditResult
-
-# scheme://user:secret@host — any userinfo left in free text (warnings, messages) is masked.
-_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)[^/\s@\"'<>]+@")
-
-
-def scrub(text: str) -> str:
-    """Mask credentials in URLs anywhere in rendered text: defence in depth over SafeUrl."""
-    return _USERINFO.sub(r"\g<scheme>***@", text)
 
 
 def plain(value: object) -> JSON:
@@ -93,7 +84,13 @@ def declared_for(result: AuditResult, name: NormalizedName | None) -> Declared:
 
 
 def counts(result: AuditResult) -> dict[str, int]:
-    """Findings by effective action; the verdict itself is the engine's, never recomputed here."""
+    """The one count every report prints (terminal verdict line, Markdown, HTML).
+
+    ``fail`` / ``warn``: findings by effective action (a suppressed failure warns), data-unknown
+    ones included; ``unknown``: facts a rule needed that no source could learn, one per package
+    and fact (``result.unknowns``: the list the reports show, so the two always agree). The
+    verdict itself is the engine's, never recomputed here.
+    """
     actions = [effective(f) for f in result.findings]
     return {
         "packages": len(result.graph),

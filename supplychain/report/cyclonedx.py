@@ -29,13 +29,14 @@ from packageurl import PackageURL
 from packaging.utils import NormalizedName
 
 from supplychain.model import Advisory, Known, ResolvedPackage
-from supplychain.report.common import effective, scrub
+from supplychain.report.common import effective
 
 try:  # cyclonedx-python-lib >= 11.x; the older path still works there but warns
     from cyclonedx.contrib.license.factories import LicenseFactory
 except ImportError:  # pragma: no cover - older library versions the pin allows
     from cyclonedx.factory.license import LicenseFactory
 from supplychain.result import AuditResult
+from supplychain.urls import scrub
 
 _ALGORITHMS = {
     "md5": HashAlgorithm.MD5,

@@ -7,10 +7,11 @@ import json
 import jinja2
 
 from supplychain.model import FACT_NAMES, Known
-from supplychain.report.common import counts, effective, finding_json, finding_key, scrub
+from supplychain.report.common import counts, effective, finding_json, finding_key
 from supplychain.report.facts_json import iso, value_json
 from supplychain.report.graph_svg import COLOURS, graph_svg, risk_levels
 from supplychain.result import AuditResult
+from supplychain.urls import scrub
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("supplychain.report", "templates"),

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 
 from supplychain.model import JSON
-from supplychain.report.common import finding_json, finding_key, freshness_json, plain, scrub
+from supplychain.report.common import finding_json, finding_key, freshness_json, plain
 from supplychain.report.facts_json import iso
 from supplychain.report.graph_json import graph_document
 from supplychain.result import AuditResult
 from supplychain.target import Target
+from supplychain.urls import scrub
 
 SCHEMA_ID = "audit-1"
 
@@ -51,6 +52,7 @@ def audit_document(result: AuditResult) -> dict[str, object]:
         "expired_entries": sorted(result.expired_entries),
         "unused_entries": sorted(result.unused_entries),
         "declared_at": dict(sorted(result.declared_at.items())),
+        "allowlist": result.allowlist,
     }
     document.update(extra)
     return document

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from supplychain.model import Action, Finding
-from supplychain.report.common import counts, effective, scrub
+from supplychain.report.common import counts, effective
 from supplychain.result import AuditResult
+from supplychain.urls import scrub
 
 MAX_ROWS = 30
 _ICON = {"passed": "✅", "failed": "❌", "incomplete": "⚠️"}

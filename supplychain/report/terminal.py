@@ -1,7 +1,13 @@
-"""The terminal summary: verdict, counts, and the worst offenders first with rule, message and fix."""
+"""The terminal summary: verdict, counts, and the worst offenders first with rule, message and fix.
+
+Environment-level findings (dataset age, scope) lead, so the row cap never hides them; unknown and
+stale facts are grouped by source and reason rather than listed per package; the output ends with
+the one command that fills in what stayed unknown, then the verdict line.
+"""
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import IO
 
 from rich.console import Console
@@ -9,75 +15,85 @@ from rich.table import Table
 from rich.text import Text
 
 from supplychain.model import Action, Finding, Verdict
-from supplychain.policy.scoring import summary
+from supplychain.report.common import counts, effective
+from supplychain.report.unknowns import (
+    UnknownGroup,
+    group_unknowns,
+    is_fact_finding,
+    next_step,
+    stale_fact_findings,
+)
 from supplychain.result import AuditResult
 
 _STYLE = {Verdict.PASSED: "bold green", Verdict.FAILED: "bold red", Verdict.INCOMPLETE: "bold yellow"}
+_ACTION_STYLE = {Action.FAIL: "red", Action.WARN: "yellow", Action.OFF: "dim"}
 MAX_ROWS = 40
+QUIET_ROWS = 10
+_NAMED = 3  # a group of this many packages or fewer names them
 
 
 def verdict_line(result: AuditResult) -> str:
-    """One line a CI log greps: verdict, policy and counts."""
-    counts = summary(result.scores, result.findings)
+    """One line a CI log greps: verdict, policy and counts (``report.common.counts``, as every report)."""
+    total = counts(result)
     return (
-        f"{result.verdict.value.upper()}: policy {result.policy.name}, {counts['packages']} packages, "
-        f"{counts['fail']} failing, {counts['warn']} warnings, {counts['unknown']} unknown"
+        f"{result.verdict.value.upper()}: policy {result.policy.name}, {total['packages']} packages, "
+        f"{total['fail']} failing, {total['warn']} warnings, {total['unknown']} unknown"
     )
 
 
 def _ordered(result: AuditResult) -> list[Finding]:
-    """Failing first, then by the package's score (highest first), then rule and package."""
+    """Environment-level first, then failing, then by the package's score (highest first), rule, package."""
 
-    def key(finding: Finding) -> tuple[int, int, str, str]:
-        rank = 0 if finding.action is Action.FAIL and finding.suppressed_by is None else 1
+    def key(finding: Finding) -> tuple[int, int, int, str, str]:
+        rank = 0 if effective(finding) is Action.FAIL else 1
         score = (
             result.scores[finding.package.name].score
             if finding.package and finding.package.name in result.scores
             else 0
         )
-        return (rank, -score, str(finding.package or ""), finding.rule)
+        return (finding.package is not None, rank, -score, str(finding.package or ""), finding.rule)
 
-    return sorted(result.findings, key=key)
+    return sorted((f for f in result.findings if not is_fact_finding(f)), key=key)
 
 
 def render_terminal(
     result: AuditResult, *, stream: IO[str] | None = None, quiet: bool = False, width: int | None = None
 ) -> None:
-    """Print the summary; colour only when ``stream`` is a TTY (rich's detection); ``quiet``: verdict only."""
+    """Print the summary; colour only when ``stream`` is a TTY (rich's detection).
+
+    ``quiet`` (the pre-commit hook): the verdict line, the failing packages with their rules, and the
+    command that completes an incomplete run; nothing else.
+    """
     console = Console(file=stream, width=width, highlight=False, soft_wrap=False)
     if width is None and not console.is_terminal:
         console.width = 160  # logs and pipes: wide enough for the table to stay readable
     line = Text(verdict_line(result), style=_STYLE[result.verdict])
     if quiet:
         console.print(line)
+        _print_quiet(console, result)
         return
     findings = _ordered(result)
     if findings:
-        table = Table(title="Findings (worst first)", show_lines=False, expand=False)
-        for column in ("action", "package", "score", "rule", "message", "remediation"):
-            table.add_column(column, overflow="fold")
-        for finding in findings[:MAX_ROWS]:
-            action = (
-                finding.action.value
-                if finding.suppressed_by is None
-                else f"{finding.action.value} (suppressed)"
-            )
-            score = result.scores.get(finding.package.name) if finding.package else None
-            table.add_row(  # Text cells: messages may hold brackets that rich would read as markup
-                Text(action, style="red" if action == "fail" else "yellow"),
-                Text(str(finding.package or "(environment)")),
-                Text(str(score.score) if score else ""),
-                Text(finding.rule),
-                Text(finding.message),
-                Text(finding.remediation or ""),
-            )
-        console.print(table)
+        _print_findings(console, result, findings[:MAX_ROWS])
         if len(findings) > MAX_ROWS:
             console.print(f"... and {len(findings) - MAX_ROWS} more findings (use --format json for all)")
-    if result.unknowns:
-        console.print(f"Unknown facts ({len(result.unknowns)}):")
-        for unknown in result.unknowns[:MAX_ROWS]:
-            console.print(Text(f"  {unknown.package} {unknown.fact}: {unknown.reason} [{unknown.source}]"))
+    groups = group_unknowns(result)
+    if groups:
+        console.print(f"Unknown facts ({counts(result)['unknown']}), by source and reason:")
+        for group in groups[:MAX_ROWS]:
+            console.print(_group_line(group))
+        if len(groups) > MAX_ROWS:
+            console.print(f"  ... and {len(groups) - MAX_ROWS} more reasons (use --format json for all)")
+    stale = stale_fact_findings(result)
+    if stale:
+        worst = Action.FAIL if any(effective(f) is Action.FAIL for f in stale) else Action.WARN
+        console.print(
+            Text.assemble(
+                "Stale data: ",
+                (worst.value, _ACTION_STYLE[worst]),
+                f"  cached index facts older than the policy allows for {_packages(stale)}",
+            )
+        )
     for title, entries in (
         ("Expired allowlist/exemption entries", result.expired_entries),
         ("Unused allowlist/exemption entries", result.unused_entries),
@@ -86,8 +102,116 @@ def render_terminal(
             console.print(f"{title}:")
             for entry in entries:
                 console.print(Text(f"  {entry}"))
-    if result.verdict is Verdict.INCOMPLETE:
+    console.print(Text(f"Allowlist: {result.allowlist or 'none'}"))
+    _print_next_step(console, result)
+    console.print(line)
+
+
+_HEADERS = ("action", "package", "score", "rule", "message", "remediation")
+_PACKAGE_WIDTH = 32  # longer names and versions are cut: the JSON report has them whole
+_TEXT_WIDTH = 60  # message and remediation together; below this the findings are listed instead
+
+
+def _cells(result: AuditResult, finding: Finding) -> tuple[str, str, str, str, str, str]:
+    """action, package, score, rule, message, remediation: one line each (whitespace collapsed)."""
+    action = finding.action.value if finding.suppressed_by is None else f"{finding.action.value} (suppressed)"
+    score = result.scores.get(finding.package.name) if finding.package else None
+    return (
+        action,
+        str(finding.package or "(environment)"),
+        str(score.score) if score else "",
+        finding.rule,
+        " ".join(finding.message.split()),
+        " ".join((finding.remediation or "").split()),
+    )
+
+
+def _print_findings(console: Console, result: AuditResult, findings: list[Finding]) -> None:
+    """One table line per finding, message and remediation cut with an ellipsis to fit the width;
+    on a terminal too narrow for that (80 columns), three lines per finding instead of a table."""
+    rows = [_cells(result, finding) for finding in findings]
+    widths = [
+        max(len(header), *(min(len(row[index]), _PACKAGE_WIDTH) for row in rows))
+        for index, header in enumerate(("action", "package", "score", "rule"))
+    ]
+    room = console.width - sum(widths) - 19  # 6 columns: 7 borders and 2 spaces of padding each
+    if room < _TEXT_WIDTH:
+        _print_list(console, rows)
+        return
+    widths += [room * 3 // 5, room - room * 3 // 5]
+    table = Table(title="Findings (worst first)", show_lines=False, expand=False)
+    for header, width in zip(_HEADERS, widths, strict=True):
+        table.add_column(
+            header,
+            no_wrap=True,
+            overflow="ellipsis",
+            width=width,
+            justify="right" if header == "score" else "left",
+        )
+    for row in rows:
+        # Text cells: messages may hold brackets that rich would read as markup
+        table.add_row(Text(row[0], style="red" if row[0] == "fail" else "yellow"), *map(Text, row[1:]))
+    console.print(table)
+
+
+def _print_list(console: Console, rows: list[tuple[str, str, str, str, str, str]]) -> None:
+    console.print("Findings (worst first)")
+    for action, package, score, rule, message, remediation in rows:
+        head = Text.assemble(
+            (f"{action:<4}", "red" if action == "fail" else "yellow"), f"  {package}  {rule}"
+        )
+        if score:
+            head.append(f"  score {score}")
+        for line in (head, Text(f"      {message}"), Text(f"      → {remediation}") if remediation else None):
+            if line is not None:
+                line.truncate(console.width, overflow="ellipsis")
+                console.print(line, no_wrap=True)
+
+
+def _group_line(group: UnknownGroup) -> Text:
+    """``  fail  advisories unknown for 138 packages [osv]: no advisory data: run ...``."""
+    named = len(group.packages) <= _NAMED
+    which = ", ".join(group.packages) if named else f"{len(group.packages)} packages"
+    facts = list(group.facts)
+    if len(facts) > _NAMED + 1:
+        facts[_NAMED:] = [f"{len(facts) - _NAMED} more"]
+    listed = ", ".join(facts[:-1]) + " and " + facts[-1] if len(facts) > 1 else facts[0]
+    return Text.assemble(
+        "  ",
+        (f"{group.action.value:<4}", _ACTION_STYLE[group.action]),
+        f"  {listed} unknown for {which} [{group.source}]: {group.reason}",
+    )
+
+
+def _packages(findings: list[Finding]) -> str:
+    names = sorted({str(f.package) for f in findings})
+    return ", ".join(names) if len(names) <= _NAMED else f"{len(names)} packages"
+
+
+def _print_next_step(console: Console, result: AuditResult) -> None:
+    step = next_step(result)
+    if step is not None:
+        console.print(Text(step))
+    elif result.verdict is Verdict.INCOMPLETE:
         console.print(
             "Data the policy needs was unavailable: restore access (or refresh offline data) and rerun."
         )
-    console.print(line)
+
+
+def _print_quiet(console: Console, result: AuditResult) -> None:
+    """The failing packages with their failing rules (capped), then how to complete an incomplete run."""
+    rows: dict[str, Counter[str]] = {}
+    for finding in _ordered(result):
+        if effective(finding) is not Action.FAIL:
+            continue
+        if finding.package is None:  # one line each: the message is what to act on
+            rows[f"(environment) {finding.rule}: {' '.join(finding.message.split())}"] = Counter()
+        else:
+            rows.setdefault(str(finding.package), Counter())[finding.rule] += 1
+    for where, rules in list(rows.items())[:QUIET_ROWS]:
+        named = ", ".join(rule if n == 1 else f"{rule} ({n})" for rule, n in sorted(rules.items()))
+        console.print(Text(f"  {where}: {named}" if named else f"  {where}"))
+    if len(rows) > QUIET_ROWS:
+        console.print(f"  ... and {len(rows) - QUIET_ROWS} more (run without --quiet for details)")
+    if result.verdict is Verdict.INCOMPLETE:
+        _print_next_step(console, result)

@@ -1,4 +1,7 @@
-"""Read one metadata member out of a wheel or sdist held in memory: no extraction, bounded reads."""
+"""Read the PKG-INFO out of an sdist held in memory: no extraction, bounded reads.
+
+A wheel's METADATA is read by :mod:`supplychain.net.wheel_metadata`, usually without the whole wheel.
+"""
 
 from __future__ import annotations
 
@@ -12,22 +15,6 @@ from supplychain.errors import MalformedResponse
 
 _MAX_MEMBERS = 20_000
 _MAX_MEMBER_BYTES = 4 * 1024 * 1024
-
-
-def read_wheel_metadata(content: bytes, filename: str) -> bytes:
-    """``<name>.dist-info/METADATA`` at the top level of the wheel."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            infos = archive.infolist()
-            if len(infos) > _MAX_MEMBERS:
-                raise MalformedResponse(f"{filename}: more than {_MAX_MEMBERS} members")
-            for info in infos:
-                parts = info.filename.split("/")
-                if len(parts) == 2 and parts[0].endswith(".dist-info") and parts[1] == "METADATA":
-                    return _bounded(info.file_size, filename, functools.partial(archive.read, info))
-    except (zipfile.BadZipFile, OSError, EOFError) as error:
-        raise MalformedResponse(f"{filename}: not a readable wheel ({error})") from None
-    raise MalformedResponse(f"{filename}: no .dist-info/METADATA")
 
 
 def read_sdist_pkg_info(content: bytes, filename: str) -> bytes:

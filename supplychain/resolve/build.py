@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
 
 from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName
 from resolvelib import BaseReporter, ResolutionImpossible, Resolver
 from resolvelib.resolvers import ResolutionTooDeep
 
-from supplychain.config import AuditConfig
+from supplychain.endpoints import Endpoints
 from supplychain.errors import DataUnavailableError, FetchError, InputError, ResolutionError
 from supplychain.model import (
     ArtifactKind,
@@ -24,19 +27,32 @@ from supplychain.model import (
     ResolvedPackage,
     normalize,
 )
+from supplychain.net.http import Http
 from supplychain.progress import Progress
 from supplychain.resolve.graph import ROOT, DependencyGraph, Edge
 from supplychain.resolve.index import IndexClient, ProjectNotFound
 from supplychain.resolve.provider import Candidate, Provider, Req
 from supplychain.resolve.store import MetadataStore
-from supplychain.sources.http import Http
+from supplychain.target import Target
 from supplychain.urls import SafeUrl
 
 MAX_ROUNDS = 20_000
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ResolveSettings:
+    """What resolution reads of a run's settings: the target, where to look, and how far."""
+
+    target: Target
+    index_urls: tuple[SafeUrl, ...] = ()  # the flags' indexes; none: the input's, else ``endpoints.index``
+    endpoints: Endpoints  # ``index`` and ``pypi`` (the JSON API fallback for metadata)
+    exclude_newer: datetime | None = None
+    no_deps: bool = False
+    cache_dir: Path | None = None  # metadata store; None: keep nothing on disk
+
+
 async def build_graph(
-    inputs: InputSet, config: AuditConfig, http: Http, progress: Progress
+    inputs: InputSet, config: ResolveSettings, http: Http, progress: Progress
 ) -> DependencyGraph:
     """LockedSet → the lock's graph; ``--no-deps`` → the pins; otherwise resolve over the indexes."""
     if isinstance(inputs, LockedSet):
@@ -86,13 +102,12 @@ def _edge_of(declared: DeclaredRequirement) -> Edge:
 
 
 async def resolve(
-    inputs: RequirementSet, config: AuditConfig, http: Http, progress: Progress
+    inputs: RequirementSet, config: ResolveSettings, http: Http, progress: Progress
 ) -> DependencyGraph:
     indexes = config.index_urls or inputs.index_urls or (config.endpoints.index,)
     client = IndexClient(
         http,
         indexes,
-        pypi=(config.endpoints.index, config.endpoints.pypi),
         store=MetadataStore(config.cache_dir / "resolve-metadata") if config.cache_dir else None,
     )
     wanted = [d for d in inputs.requirements if config.target.evaluate(d.requirement.marker)]

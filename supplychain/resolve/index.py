@@ -1,4 +1,9 @@
-"""Read project pages (PEP 691 JSON) and core metadata (PEP 658) from indexes, without running anything."""
+"""Read project pages (Simple API, JSON or HTML) and core metadata from indexes, running nothing.
+
+A wheel's metadata is its own ``METADATA`` (PEP 658 file, range reads or the whole file: see
+:mod:`supplychain.net.wheel_metadata`), never the JSON API's ``requires_dist``: that is a summary of
+the release, which can disagree with the file that would be installed.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,6 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from email.parser import BytesParser
 from urllib.parse import urljoin
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -20,20 +24,21 @@ from packaging.utils import (
 )
 from packaging.version import Version
 
-from supplychain.errors import FetchError, HttpStatusError, MalformedResponse
-from supplychain.resolve.archive import read_sdist_pkg_info, read_wheel_metadata
+from supplychain.errors import HttpStatusError, ResponseTooLarge
+from supplychain.net import simple
+from supplychain.net.http import Http
+from supplychain.net.wheel_metadata import fetch_metadata_file, fetch_wheel_metadata
+from supplychain.resolve.archive import read_sdist_pkg_info
+from supplychain.resolve.core_metadata import CoreMetadata, parse_metadata, static_sdist_metadata
 from supplychain.resolve.store import MetadataStore
-from supplychain.sources.http import Http
-from supplychain.urls import SafeUrl, redact
+from supplychain.urls import SafeUrl
 
-SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"
-_METADATA_BYTES = 4 * 1024 * 1024
 _ARCHIVE_BYTES = 256 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class IndexFile:
-    """One distribution file as a project page lists it."""
+    """One distribution file as a project page lists it, with the version and tags its name gives."""
 
     filename: str
     url: str
@@ -45,6 +50,36 @@ class IndexFile:
     upload_time: datetime | None
     has_metadata: bool  # PEP 658/714 metadata file offered
     size: int | None = None
+
+    @classmethod
+    def of(cls, file: simple.DistributionFile, project: NormalizedName) -> IndexFile | None:
+        """None for a file that cannot be ``project``'s: not a wheel or sdist by name (eggs, exes),
+        or another project's file listed on its page (pip and uv skip those too)."""
+        tags: frozenset[Tag] | None
+        try:
+            if file.filename.endswith(".whl"):
+                name, version, _, tags = parse_wheel_filename(file.filename)
+            elif file.filename.endswith((".tar.gz", ".zip")):
+                name, version = parse_sdist_filename(file.filename)
+                tags = None
+            else:
+                return None
+        except (InvalidWheelFilename, InvalidSdistFilename):
+            return None
+        if name != project:
+            return None
+        return cls(
+            filename=file.filename,
+            url=file.url,
+            version=version,
+            tags=tags,
+            hashes=tuple(f"{name}:{digest}" for name, digest in file.hashes),
+            requires_python=file.requires_python,
+            yanked=file.yanked,
+            upload_time=file.upload_time,
+            has_metadata=file.core_metadata,
+            size=file.size,
+        )
 
     def python_ok(self, python: Version) -> bool:
         if not self.requires_python:
@@ -62,105 +97,24 @@ class ProjectPage:
     files: tuple[IndexFile, ...]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class CoreMetadata:
-    """What resolution needs from METADATA/PKG-INFO; ``requires`` None = unknown without a build."""
-
-    requires: tuple[str, ...] | None
-    reason: str | None = None
-
-
 class ProjectNotFound(Exception):
     def __init__(self, name: str) -> None:
         super().__init__(name)
         self.name = name
 
 
-def parse_page(name: NormalizedName, index: SafeUrl, page_url: str, data: object) -> ProjectPage:
-    """Keep the files whose names parse as wheels or sdists; the rest (eggs, exes) cannot be used."""
-    files: list[IndexFile] = []
-    raw_files = data.get("files") if isinstance(data, dict) else None
-    if not isinstance(raw_files, list):
-        # A broken index is not "no such version": that would blame the requirements (exit 2).
-        raise MalformedResponse(f"{redact(page_url)}: not a Simple API project page (no 'files' list)")
-    for raw in raw_files:
-        if not isinstance(raw, dict) or not isinstance(raw.get("filename"), str):
-            continue
-        filename: str = raw["filename"]
-        tags: frozenset[Tag] | None
-        try:
-            if filename.endswith(".whl"):
-                _, version, _, tags = parse_wheel_filename(filename)
-            elif filename.endswith((".tar.gz", ".zip")):
-                _, version = parse_sdist_filename(filename)
-                tags = None
-            else:
-                continue
-        except (InvalidWheelFilename, InvalidSdistFilename):
-            continue
-        uploaded = raw.get("upload-time")
-        metadata = raw.get("core-metadata", raw.get("data-dist-info-metadata", False))
-        hashes: dict[str, str] = raw["hashes"] if isinstance(raw.get("hashes"), dict) else {}
-        files.append(
-            IndexFile(
-                filename=filename,
-                url=urljoin(page_url, str(raw.get("url", ""))),
-                version=version,
-                tags=tags,
-                hashes=tuple(sorted(f"{k}:{v}" for k, v in hashes.items())),
-                requires_python=raw.get("requires-python") or None,
-                yanked=bool(raw.get("yanked", False)),
-                upload_time=_time(uploaded) if isinstance(uploaded, str) else None,
-                has_metadata=bool(metadata),
-                size=raw["size"] if isinstance(raw.get("size"), int) else None,
-            )
-        )
-    return ProjectPage(name=name, index=index, files=tuple(files))
-
-
-def _time(text: str) -> datetime | None:
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-
-
-def parse_metadata(content: bytes) -> CoreMetadata:
-    message = BytesParser().parsebytes(content, headersonly=True)
-    return CoreMetadata(requires=tuple(message.get_all("Requires-Dist") or ()))
-
-
-def static_sdist_metadata(content: bytes, filename: str) -> CoreMetadata:
-    """PEP 643: metadata 2.2+ with Requires-Dist not Dynamic is what a build would produce."""
-    message = BytesParser().parsebytes(content, headersonly=True)
-    try:
-        version = Version(str(message.get("Metadata-Version", "1.0")))
-    except ValueError:
-        version = Version("1.0")
-    dynamic = {str(value).strip().lower() for value in message.get_all("Dynamic") or ()}
-    if version >= Version("2.2") and "requires-dist" not in dynamic:
-        return CoreMetadata(requires=tuple(message.get_all("Requires-Dist") or ()))
-    why = "Requires-Dist is dynamic" if "requires-dist" in dynamic else f"metadata {version} < 2.2"
-    return CoreMetadata(
-        requires=None, reason=f"dependencies unknown without a build (sdist {filename}: {why})"
-    )
+def usable_files(page: simple.ProjectPage, project: NormalizedName) -> tuple[IndexFile, ...]:
+    """The page's wheels and sdists of ``project``; other files cannot be used."""
+    found = (IndexFile.of(file, project) for file in page.files)
+    return tuple(file for file in found if file is not None)
 
 
 class IndexClient:
     """Memoised async fetches of pages and metadata, shared by every concurrent caller."""
 
-    def __init__(
-        self,
-        http: Http,
-        indexes: Sequence[SafeUrl],
-        *,
-        pypi: tuple[SafeUrl, SafeUrl] | None = None,
-        store: MetadataStore | None = None,
-    ) -> None:
-        """``pypi``: (its Simple index, its JSON API base) for wheels without PEP 658 metadata."""
+    def __init__(self, http: Http, indexes: Sequence[SafeUrl], *, store: MetadataStore | None = None) -> None:
         self.http = http
         self.indexes = tuple(indexes)
-        self.pypi = pypi
         self.store = store
         self._pages: dict[NormalizedName, asyncio.Task[ProjectPage]] = {}
         self._metadata: dict[str, asyncio.Task[CoreMetadata]] = {}
@@ -179,74 +133,62 @@ class IndexClient:
             self._pages[name] = asyncio.ensure_future(self._fetch_page(name))
         return self._pages[name]
 
-    def metadata(self, file: IndexFile, index: SafeUrl) -> asyncio.Task[CoreMetadata]:
+    def metadata(self, file: IndexFile) -> asyncio.Task[CoreMetadata]:
+        """Must be called on the event loop; reads the file's metadata once."""
         if file.url not in self._metadata:
-            self._metadata[file.url] = asyncio.ensure_future(self._fetch_metadata(file, index))
+            self._metadata[file.url] = asyncio.ensure_future(self._fetch_metadata(file))
         return self._metadata[file.url]
 
     async def _fetch_page(self, name: NormalizedName) -> ProjectPage:
         for index in self.indexes:
             url = urljoin(index.reveal().rstrip("/") + "/", f"{name}/")
             try:
-                response = await self.http.get(url, accept=SIMPLE_JSON)
+                page = await simple.fetch_page(self.http, url)
             except HttpStatusError as error:
                 if error.status in {404, 410}:
                     continue  # first-index: a project absent here may live on the next index
                 raise
-            return parse_page(name, index, url, response.json())
+            return ProjectPage(name=name, index=index, files=usable_files(page, name))
         raise ProjectNotFound(name)
 
-    async def _fetch_metadata(self, file: IndexFile, index: SafeUrl) -> CoreMetadata:
+    async def _fetch_metadata(self, file: IndexFile) -> CoreMetadata:
         """From the on-disk store when this exact file (by hash) was read before."""
         if self.store is not None:
             known = self.store.get(file)
             if known is not None:
                 return known
-        metadata = await self._read_metadata(file, index)
+        try:
+            metadata = await self._read_metadata(file)
+        except ResponseTooLarge as error:
+            # Not stored: the limit and the server's range support may change, the file does not.
+            return CoreMetadata(requires=None, reason=f"dependencies unknown: {error.reason}")
         if self.store is not None:
             self.store.put(file, metadata)
         return metadata
 
-    async def _read_metadata(self, file: IndexFile, index: SafeUrl) -> CoreMetadata:
+    async def _read_metadata(self, file: IndexFile) -> CoreMetadata:
+        if file.tags is not None:
+            sha256 = next((h.removeprefix("sha256:") for h in file.hashes if h.startswith("sha256:")), None)
+            metadata = await fetch_wheel_metadata(
+                self.http,
+                file.url,
+                size=file.size,
+                sha256=sha256,
+                metadata_file=file.has_metadata,
+                max_bytes=_ARCHIVE_BYTES,
+            )
+            return parse_metadata(metadata)
         if file.has_metadata:
-            try:
-                response = await self.http.get(file.url + ".metadata", max_bytes=_METADATA_BYTES)
-                return parse_metadata(response.content)
-            except HttpStatusError as error:
-                if error.status != 404:
-                    raise
-        if self.pypi is not None and index == self.pypi[0] and file.tags is not None:
-            from_json = await self._pypi_json(file)
-            if from_json is not None:
-                return from_json
+            pkg_info = await fetch_metadata_file(self.http, file.url)
+            if pkg_info is not None:  # an sdist's metadata file is its PKG-INFO: static or not
+                return static_sdist_metadata(pkg_info, file.filename)
         if file.size is not None and file.size > _ARCHIVE_BYTES:
             return CoreMetadata(
                 requires=None,
                 reason=f"dependencies unknown: {file.filename} has no metadata file and is too large",
             )
         archive = await self.http.get(file.url, max_bytes=_ARCHIVE_BYTES)
-        if file.tags is not None:
-            return parse_metadata(read_wheel_metadata(archive.content, file.filename))
-        pkg_info = read_sdist_pkg_info(archive.content, file.filename)
-        return static_sdist_metadata(pkg_info, file.filename)
-
-    async def _pypi_json(self, file: IndexFile) -> CoreMetadata | None:
-        """PyPI's JSON API serves the Requires-Dist of a release: a wheel of 500 MB need not be read."""
-        assert self.pypi is not None
-        name, version, _, _ = parse_wheel_filename(file.filename)
-        info: object = None
-        for path in (f"pypi/{name}/{version}/json", f"pypi/{name}/json"):
-            try:
-                info = (await self.http.get_json(urljoin(self.pypi[1].reveal(), path))).get("info")
-            except (FetchError, AttributeError):
-                continue
-            if isinstance(info, dict) and info.get("version") == str(version):
-                break  # the project-level document speaks for its latest version only
-            info = None
-        requires = info.get("requires_dist") if isinstance(info, dict) else None
-        if not isinstance(requires, list):
-            return None  # null: PyPI does not know, which is not "no dependencies"
-        return CoreMetadata(requires=tuple(str(line) for line in requires))
+        return static_sdist_metadata(read_sdist_pkg_info(archive.content, file.filename), file.filename)
 
 
-__all__ = ["CoreMetadata", "FetchError", "IndexClient", "IndexFile", "ProjectNotFound", "ProjectPage"]
+__all__ = ["IndexClient", "IndexFile", "ProjectNotFound", "ProjectPage", "usable_files"]

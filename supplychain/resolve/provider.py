@@ -20,7 +20,8 @@ from resolvelib import AbstractProvider
 
 from supplychain.model import Location, normalize
 from supplychain.progress import Progress
-from supplychain.resolve.index import CoreMetadata, IndexClient, IndexFile, ProjectPage
+from supplychain.resolve.core_metadata import CoreMetadata
+from supplychain.resolve.index import IndexClient, IndexFile, ProjectPage
 from supplychain.target import Target
 
 
@@ -125,7 +126,7 @@ class Provider(AbstractProvider[Req, Candidate, str]):
             finals = [v for v in best if not v.is_prerelease] or list(best)
             if not finals:
                 return
-            metadata = await self.client.metadata(best[max(finals)], page.index)
+            metadata = await self.client.metadata(best[max(finals)])
         except Exception:  # noqa: BLE001 - a guess that failed; the resolver will ask and report
             return
         for line in metadata.requires or ():
@@ -178,8 +179,7 @@ class Provider(AbstractProvider[Req, Candidate, str]):
         if not found:  # uv's "if-necessary": pre-releases only when nothing final fits
             found = self._matching(page, extras, by_version, specs, bad, prereleases=True)
         if found:
-            best = found[0].file
-            self.loop.call_soon_threadsafe(self.client.metadata, best, found[0].page.index)
+            self.loop.call_soon_threadsafe(self.client.metadata, found[0].file)
         return found
 
     def _matching(
@@ -238,9 +238,7 @@ class Provider(AbstractProvider[Req, Candidate, str]):
         return requirement.specifier.contains(candidate.version, prereleases=True)
 
     def get_dependencies(self, candidate: Candidate) -> list[Req]:
-        metadata: CoreMetadata = self._await(
-            lambda: self.client.metadata(candidate.file, candidate.page.index)
-        )
+        metadata: CoreMetadata = self._await(lambda: self.client.metadata(candidate.file))
         parent = f"{candidate.key} {candidate.version}"
         reqs: list[Req] = []
         if candidate.extras:  # the extra-aware candidate depends on its base at the same version

@@ -1,7 +1,7 @@
 """An on-disk memo of the dependencies read from each distribution file, keyed by its sha256.
 
 A file on an index never changes under a given hash, so what its METADATA said is reusable forever;
-this spares warm runs from downloading wheels again when an index offers no PEP 658 file.
+a warm run reads no metadata at all: no PEP 658 file, no range request, no download.
 """
 
 from __future__ import annotations
@@ -9,31 +9,36 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from supplychain.resolve.index import CoreMetadata, IndexFile
+from supplychain.files import write_atomic
+from supplychain.resolve.core_metadata import CoreMetadata
 
-_VERSION = 1
+_VERSION = 2  # 1 could hold the JSON API's requires_dist, which can disagree with the wheel
+
+
+class StoredFile(Protocol):
+    """What the store keys an entry on: the file's name and its ``algorithm:digest`` hashes."""
+
+    @property
+    def filename(self) -> str: ...
+    @property
+    def hashes(self) -> tuple[str, ...]: ...
 
 
 class MetadataStore:
     def __init__(self, root: Path) -> None:
         self.root = root
 
-    def _path(self, file: IndexFile) -> Path | None:
+    def _path(self, file: StoredFile) -> Path | None:
         digest = next((h for h in file.hashes if h.startswith("sha256:")), None)
         if digest is None:
             return None  # without a hash the bytes behind the URL could change
         key = hashlib.sha256(f"{_VERSION}\n{digest}\n{file.filename}".encode()).hexdigest()
         return self.root / key[:2] / f"{key}.json"
 
-    def get(self, file: IndexFile) -> CoreMetadata | None:
-        from supplychain.resolve.index import CoreMetadata
-
+    def get(self, file: StoredFile) -> CoreMetadata | None:
         path = self._path(file)
         if path is None:
             return None
@@ -54,15 +59,11 @@ class MetadataStore:
             reason=reason if isinstance(reason, str) else None,
         )
 
-    def put(self, file: IndexFile, metadata: CoreMetadata) -> None:
+    def put(self, file: StoredFile, metadata: CoreMetadata) -> None:
         """Atomic write; a store that cannot be written only costs a download next time."""
         path = self._path(file)
         if path is None:
             return
         body = json.dumps({"requires": metadata.requires, "reason": metadata.reason})
         with contextlib.suppress(OSError):
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-            with os.fdopen(handle, "w") as stream:
-                stream.write(body)
-            os.replace(temporary, path)
+            write_atomic(path, body, private=True, durable=False)

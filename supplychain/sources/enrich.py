@@ -4,74 +4,52 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import importlib
 from collections.abc import Mapping, Sequence
 
 from packaging.utils import NormalizedName
 
 from supplychain.model import FACT_NAMES, OriginKind, PackageFacts, PackageRef, ResolvedPackage, Unknown
 from supplychain.resolve.graph import DependencyGraph
-from supplychain.sources import FactPatch, Source, SourceContext
+from supplychain.sources import FactPatch, Source, SourceContext, pypi_json, simple_index
 from supplychain.sources.facts_cache import CACHED_SOURCES, FactsCache
-from supplychain.sources.simple_index import forget_pages
+from supplychain.sources.integrity import IntegritySource
+from supplychain.sources.inventory import InventorySource
+from supplychain.sources.osv import OsvSource
+from supplychain.sources.popularity import PopularitySource
+from supplychain.sources.pypi_json import PyPIJsonSource
+from supplychain.sources.simple_index import SimpleIndexSource, forget_pages
 
-# id -> "module:Class"; imported only when a run asks for the source.
-SOURCES: dict[str, str] = {
-    "pypi": "supplychain.sources.pypi_json:PyPIJsonSource",
-    "simple": "supplychain.sources.simple_index:SimpleIndexSource",
-    "integrity": "supplychain.sources.integrity:IntegritySource",
-    "popularity": "supplychain.sources.popularity:PopularitySource",
-    "osv": "supplychain.sources.osv:OsvSource",
-    "inventory": "supplychain.sources.inventory:InventorySource",
+# id -> source class; every audit runs them all, so they are imported with this module.
+SOURCES: Mapping[str, type[Source]] = {
+    "pypi": PyPIJsonSource,
+    "simple": SimpleIndexSource,
+    "integrity": IntegritySource,
+    "popularity": PopularitySource,
+    "osv": OsvSource,
+    "inventory": InventorySource,
 }
 # Facts each index-bound source speaks for: packages not from an index get Unknown for these instead.
 INDEX_FACTS: dict[str, tuple[str, ...]] = {
-    "pypi": (
-        "maintainers",
-        "organization",
-        "first_release",
-        "release_count",
-        "upload_time",
-        "latest_release",
-        "latest_version",
-        "release_gap_days",
-        "yanked",
-        "source_repository",
-        "license",
-        "summary",
-    ),
-    "simple": ("project_status", "has_wheel", "index", "on_public_index"),
+    "pypi": pypi_json.FACTS,
+    "simple": simple_index.FACTS,
     "integrity": ("provenance",),
     "popularity": ("downloads_30d", "popularity_rank"),
 }
 
 
 class SourceUnavailableError(RuntimeError):
-    """A registered source's module or class does not exist: a wiring bug, never a silent skip."""
+    """No source is registered under the id asked for: a wiring bug, never a silent skip."""
 
 
 def load_source(source_id: str) -> Source:
     """Instantiate the source registered under ``source_id``."""
     try:
-        target = SOURCES[source_id]
+        factory = SOURCES[source_id]
     except KeyError:
         raise SourceUnavailableError(
             f"unknown source {source_id!r} (known: {', '.join(sorted(SOURCES))})"
         ) from None
-    module_name, _, class_name = target.partition(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as error:
-        if error.name != module_name:
-            raise
-        raise SourceUnavailableError(
-            f"source {source_id!r} is registered as {target} but {module_name} does not exist"
-        ) from None
-    factory = getattr(module, class_name, None)
-    if factory is None:
-        raise SourceUnavailableError(f"source {source_id!r}: {module_name} has no {class_name}")
-    source: Source = factory()
-    return source
+    return factory()
 
 
 def _is_indexed(package: ResolvedPackage) -> bool:
@@ -88,14 +66,13 @@ async def collect_facts(
     facts = {p.ref.name: PackageFacts.unknown(p.ref) for p in packages}
     off_index = [p for p in packages if not _is_indexed(p)]
     indexed = [p for p in packages if _is_indexed(p)]
-    context.progress.stage("enrich", total=len(loaded))
+    subsets = {source_id: indexed if source_id in INDEX_FACTS else packages for source_id in chosen}
+    # Counted in package lookups (a package asked of one source), so the display moves with the work.
+    context.progress.stage("enrich", total=sum(map(len, subsets.values())))
     cache = FactsCache.for_config(context.config)
 
     async def run(source_id: str, source: Source) -> dict[PackageRef, FactPatch]:
-        subset = indexed if source_id in INDEX_FACTS else packages
-        patches = await _collect(source_id, source, subset, context, cache)
-        context.progress.advance("enrich")
-        return patches
+        return await _collect(source_id, source, subsets[source_id], context, cache)
 
     try:
         results = await asyncio.gather(*(run(i, s) for i, s in zip(chosen, loaded, strict=True)))
@@ -124,11 +101,17 @@ async def _collect(
     if not packages:
         return {}
     if cache is None or source_id not in CACHED_SOURCES:
-        return await source.collect(packages, context)
+        collected = await source.collect(packages, context)
+        context.progress.advance("enrich", len(packages))
+        return collected
     now = context.clock.now()
     stored = cache.load(source_id, packages, now)
+    if stored:
+        context.progress.advance("enrich", len(stored))
     missing = [p for p in packages if p.ref.name not in stored]
     fetched = await source.collect(missing, context) if missing else {}
+    if missing:
+        context.progress.advance("enrich", len(missing))
     cache.store(source_id, [(p, fetched[p.ref]) for p in missing if p.ref in fetched], now)
     patches = {p.ref: stored[p.ref.name] for p in packages if p.ref.name in stored}
     patches.update(fetched)

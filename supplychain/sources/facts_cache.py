@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
 import sqlite3
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -24,7 +23,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from supplychain.config import AuditConfig
+from supplychain.dates import parse_timestamp
+from supplychain.files import private_file
 from supplychain.model import (
     Known,
     Maintainer,
@@ -36,7 +36,7 @@ from supplychain.model import (
     Unknown,
     Yank,
 )
-from supplychain.sources import FactPatch
+from supplychain.sources import FactPatch, SourceSettings
 from supplychain.sources.simple_index import index_of
 
 FORMAT = 1  # bump when a source's derivation changes: old entries stop matching
@@ -79,12 +79,9 @@ def _boolean(value: Any) -> bool:
 
 def _time(value: Any) -> datetime:
     try:
-        parsed = datetime.fromisoformat(_text(value))
-    except ValueError:
+        return parse_timestamp(_text(value))
+    except ValueError:  # NoTimeZone too: every stored time has its offset
         raise _Invalid from None
-    if parsed.tzinfo is None:
-        raise _Invalid
-    return parsed
 
 
 def _maintainers(value: Any) -> tuple[Maintainer, ...]:
@@ -216,16 +213,16 @@ def decode(text: str) -> FactPatch | None:
     return patch
 
 
-def _fingerprint(config: AuditConfig) -> str:
+def _fingerprint(config: SourceSettings) -> str:
     """Everything in the configuration a derived fact depends on; credentials only as a hash."""
     parts = [
         str(FORMAT),
         *(getattr(config.endpoints, name).reveal() for name in _ENDPOINTS),
         *(url.reveal() for url in config.index_urls),
         "|",
-        *(url.reveal() for url in config.internal_indexes),
+        *(url.reveal() for url in config.internal.indexes),
         "|",
-        *config.internal_patterns,
+        *config.internal.patterns,
         "|",
         config.target.platform,
         str(config.target.python_version),
@@ -233,7 +230,7 @@ def _fingerprint(config: AuditConfig) -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
-def entry_key(source_id: str, package: ResolvedPackage, fingerprint: str, config: AuditConfig) -> str:
+def entry_key(source_id: str, package: ResolvedPackage, fingerprint: str, config: SourceSettings) -> str:
     """The serving index as the sources see it (a lock's ``…/simple`` and the default ``…/simple/``
     are one index), not the origin's spelling."""
     index = index_of(package, config).reveal()
@@ -248,14 +245,14 @@ class FactsCache:
     """One sqlite file beside the HTTP cache; every failure to read or write is a miss, not an error."""
 
     path: Path
-    config: AuditConfig
+    config: SourceSettings
     fingerprint: str = field(init=False)
 
     def __post_init__(self) -> None:
         self.fingerprint = _fingerprint(self.config)
 
     @classmethod
-    def for_config(cls, config: AuditConfig) -> FactsCache | None:
+    def for_config(cls, config: SourceSettings) -> FactsCache | None:
         if config.cache_dir is None:
             return None
         return cls(path=config.cache_dir / _FILE, config=config)
@@ -302,7 +299,7 @@ class FactsCache:
         if not rows:
             return
         try:
-            _private(self.path)
+            private_file(self.path)
             with contextlib.closing(sqlite3.connect(self.path, timeout=5.0)) as db, db:
                 db.execute(
                     "CREATE TABLE IF NOT EXISTS facts (key TEXT PRIMARY KEY, stored_at REAL, body TEXT)"
@@ -310,10 +307,3 @@ class FactsCache:
                 db.executemany("INSERT OR REPLACE INTO facts VALUES (?, ?, ?)", rows)
         except (sqlite3.Error, OSError):
             return
-
-
-def _private(path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    if not path.exists():
-        path.touch(mode=0o600)
-    os.chmod(path, 0o600)

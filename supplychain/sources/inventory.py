@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-import fnmatch
 from collections.abc import Sequence
 
-from supplychain.config import AuditConfig
 from supplychain.errors import DataUnavailableError, UsageError
 from supplychain.inventory.store import InventoryStore
 from supplychain.model import InternalUsage, Known, PackageRef, ResolvedPackage, Signal, Unknown
 from supplychain.sources import FactPatch, SourceContext
+from supplychain.sources.simple_index import served_by
 
 SOURCE = "inventory"
-
-
-def is_internal(package: ResolvedPackage, config: AuditConfig) -> bool:
-    """Served by a configured internal index, or named like a configured internal pattern."""
-    url = package.origin.url
-    if url is not None:
-        served = url.reveal().rstrip("/")
-        if any(served.startswith(index.reveal().rstrip("/")) for index in config.internal_indexes):
-            return True
-    return any(fnmatch.fnmatchcase(package.ref.name, pattern) for pattern in config.internal_patterns)
 
 
 class InventorySource:
@@ -32,7 +21,8 @@ class InventorySource:
     async def collect(
         self, packages: Sequence[ResolvedPackage], context: SourceContext
     ) -> dict[PackageRef, FactPatch]:
-        internal = [p for p in packages if is_internal(p, context.config)]
+        scope = context.config.internal
+        internal = [p for p in packages if scope.is_internal(p.ref.name, served_by(p, context.config))]
         if not internal:
             return {}
         if not context.config.inventory_db:

@@ -13,10 +13,10 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from supplychain.datastore import ADVISORIES, MALICIOUS, DataStore
 from supplychain.errors import AdvisoryDataError, FetchError
 from supplychain.model import Advisory, AdvisoryKind, Known, PackageRef, ResolvedPackage, Signal, Unknown
 from supplychain.sources import FactPatch, SourceContext
+from supplychain.sources.datastore import ADVISORIES, MALICIOUS, DataStore
 from supplychain.sources.osv_merge import group, merge
 from supplychain.sources.osv_ranges import evaluate, public
 from supplychain.sources.osv_records import OsvRecord, parse_record
@@ -80,7 +80,7 @@ class OsvSource:
                 return self._from_store(store, refs, context.clock.now())
         except (AdvisoryDataError, OSError, ValueError, KeyError) as error:
             return _all_unknown(refs, f"advisory database unreadable: {error}")
-        if context.config.offline:
+        if context.http.offline:
             return _all_unknown(refs, NO_DATA)
         return await self._online(refs, context)
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 
 from cvss import CVSS3, CVSS4
 from cvss.exceptions import CVSSError
 from packaging.version import InvalidVersion, Version
 
+from supplychain.dates import timestamp_or_none
 from supplychain.model import Advisory, AdvisoryKind, Severity
 from supplychain.sources.osv_records import OsvRecord
 
@@ -83,15 +84,7 @@ def group(records: Sequence[OsvRecord]) -> list[list[OsvRecord]]:
 
 
 def _published(records: Sequence[OsvRecord]) -> datetime | None:
-    """The earliest publication of the group (OSV times are UTC; one without an offset is read so)."""
-    found = []
-    for record in records:
-        try:
-            if record.published:
-                parsed = datetime.fromisoformat(record.published.replace("Z", "+00:00"))
-                found.append(parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC))
-        except ValueError:
-            continue
+    found = [when for when in (timestamp_or_none(r.published) for r in records) if when is not None]
     return min(found) if found else None
 
 
@@ -116,16 +109,16 @@ def merge(
         labels = [r.database_severity for r in records] + [a.severity for r in records for a in r.affected]
         known = [_LABELS[label.lower()] for label in labels if label and label.lower() in _LABELS]
         severity = max(known) if known else None
-    fixed: set[Version] = set()
+    bounds: dict[str, set[Version]] = {"fixed": set(), "last_affected": set()}
     for record in records:
         for entry in record.affected:
             if name is not None and entry.name != name:
                 continue
             for item in entry.ranges:
                 for kind, value in item.events:
-                    if kind == "fixed":
+                    if kind in bounds:
                         try:
-                            fixed.add(Version(value))
+                            bounds[kind].add(Version(value))
                         except InvalidVersion:
                             continue
     by_id = {record.id: record for record in records}
@@ -138,8 +131,9 @@ def merge(
         kind=AdvisoryKind.MALICIOUS if malicious else AdvisoryKind.VULNERABILITY,
         severity=Severity.CRITICAL if malicious and severity is None else severity,
         summary=summary.strip(),
-        fixed_in=tuple(sorted(fixed)),
+        fixed_in=tuple(sorted(bounds["fixed"])),
         source=source,
+        last_affected=tuple(sorted(bounds["last_affected"])),
         cvss_score=score,
         published=_published(records),
         url=f"https://osv.dev/vulnerability/{main}",

@@ -13,14 +13,16 @@ from packaging.utils import NormalizedName
 
 from supplychain.errors import FetchError, HttpStatusError, MalformedResponse
 from supplychain.model import Known, PackageRef, ResolvedPackage, Signal, Unknown
+from supplychain.net.shape import ShapeError, expect
 from supplychain.sources import FactPatch, SourceContext
-from supplychain.sources.pypi_json import ShapeError, expect
 
 SOURCE = "popularity"
+# Said of packages not asked after the service failed for another one; the failure follows in brackets.
+NOT_ASKED = "not asked, the service failed earlier in this run"
 
 
 class TopPackagesLike(Protocol):
-    """What this source reads of H4's ``supplychain.datastore.TopPackages``."""
+    """What this source reads of ``supplychain.sources.datastore.TopPackages``."""
 
     @property
     def as_of(self) -> datetime: ...
@@ -37,7 +39,7 @@ DatasetLoader = Callable[[Path], TopPackagesLike | None]
 
 def load_top_packages(data_dir: Path) -> TopPackagesLike | None:
     """The top-packages dataset from the offline data store, or None when it was never downloaded."""
-    from supplychain.datastore import DataStore  # H4's module; imported when first needed
+    from supplychain.sources.datastore import DataStore  # imported when first needed
 
     return DataStore(data_dir).top_packages()
 
@@ -84,8 +86,11 @@ class PopularitySource:
                 fetched_at=now,
             )
         except (FetchError, ShapeError) as error:
-            if _service_down(error):
-                down[:] = [str(error)]  # the service is unreachable or throttling us, not this package
+            if _service_down(error) and not down:
+                # The service is unreachable or throttling us, not this package. Only the first
+                # failure is kept: every later "not asked" quotes it, never a previous "not asked"
+                # (which nested the reasons once per package: quadratic output on large locks).
+                down[:] = [str(error)]
             reason = f"pypistats: {error}"
             if dataset is not None and ref.name in dataset.downloads:
                 downloads = Known(value=dataset.downloads[ref.name], source=label, fetched_at=dataset.as_of)
@@ -107,7 +112,7 @@ async def _recent(context: SourceContext, url: str, down: list[str]) -> object:
     """pypistats' answer, unless an earlier request found the service unreachable."""
     if down:
         # Name the failed request as such: its URL is another package's, not this one's.
-        raise FetchError(f"not asked, the service failed earlier in this run ({down[0]})")
+        raise FetchError(f"{NOT_ASKED} ({down[0]})")
     return await context.http.get_json(url)
 
 

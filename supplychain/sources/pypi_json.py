@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TypeVar
 from urllib.parse import quote, urlsplit
 
 from packaging.version import InvalidVersion, Version
 
 from supplychain.errors import FetchError, HttpStatusError
 from supplychain.model import Known, Maintainer, PackageRef, ResolvedPackage, Role, Signal, Unknown, Yank
+from supplychain.net.pypi_json import (
+    Info,
+    Ownership,
+    PyPIDocument,
+    Release,
+    ReleaseFile,
+    fetch_document,
+    same_version,
+)
+from supplychain.net.shape import Invalid, ShapeError
 from supplychain.sources import FactPatch, SourceContext
 
 SOURCE = "pypi"
@@ -34,31 +44,14 @@ FORGE_HOSTS = frozenset(
 )
 _REPOSITORY_KEYS = ("source", "source code", "repository", "code", "github", "gitlab", "homepage", "home")
 _MAX_LICENSE_TEXT = 120
+T = TypeVar("T")
 
 
-class ShapeError(Exception):
-    """A JSON document does not have the shape its API promises; becomes one fact's Unknown."""
-
-
-def expect(value: object, kind: type[Any], what: str) -> Any:
-    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise ShapeError(f"{what} is {type(value).__name__}, expected {kind.__name__}")
-    return value
-
-
-def parse_time(value: object, what: str) -> datetime:
-    """ISO 8601 with ``Z`` → aware UTC datetime; anything else is a shape error."""
-    text = expect(value, str, what)
-    try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise ShapeError(f"{what} {text!r} is not an ISO 8601 time") from None
-    if parsed.tzinfo is None:
-        raise ShapeError(f"{what} {text!r} has no timezone")
-    return parsed
-
-
-Releases = dict[str, tuple[datetime, bool]]  # version -> (first upload, every file yanked)
+def valid(part: T | Invalid) -> T:
+    """A parsed part of the document, or the ShapeError that makes the facts resting on it Unknown."""
+    if isinstance(part, Invalid):
+        raise ShapeError(part.reason)
+    return part
 
 
 def unknown_patch(facts: Sequence[str], reason: str, source: str) -> dict[str, Signal[object]]:
@@ -79,37 +72,32 @@ class PyPIJsonSource:
     async def _one(self, ref: PackageRef, context: SourceContext) -> FactPatch:
         url = f"{context.config.endpoints.pypi.reveal()}pypi/{quote(ref.name)}/json"
         try:
-            document = await context.http.get_json(url)
+            document = await fetch_document(context.http, url)
         except HttpStatusError as error:
             reason = "not found on PyPI" if error.status == 404 else error.reason
             return unknown_patch(FACTS, reason, SOURCE)
         except FetchError as error:
             return unknown_patch(FACTS, error.reason, SOURCE)
-        if not isinstance(document, dict):
-            return unknown_patch(FACTS, "PyPI JSON is not an object", SOURCE)
         now = context.http.learned_at(url, context.clock.now())
-        try:
-            times: Releases | ShapeError = _release_times(document)
-        except ShapeError as error:
-            times = error
 
-        def releases() -> Releases:
-            """Parsed once per document: six facts derive from every file's upload time."""
-            if isinstance(times, ShapeError):
-                raise ShapeError(str(times))
-            return times
+        def releases() -> tuple[Release, ...]:
+            """The releases with files (six facts derive from every file's upload time)."""
+            found = tuple(release for release in valid(document.releases) if release.files)
+            if not found:
+                raise ShapeError("no release has files")
+            return found
 
         computers: dict[str, Callable[[], object]] = {
-            "maintainers": lambda: _maintainers(document),
-            "organization": lambda: _organization(document),
-            "first_release": lambda: min(releases().values())[0],
+            "maintainers": lambda: _maintainers(document.ownership),
+            "organization": lambda: valid(valid(document.ownership).organization),
+            "first_release": lambda: min(release.first_upload for release in releases()),
             "release_count": lambda: len(releases()),
-            "latest_release": lambda: max(first for first, _yanked in releases().values()),
-            "latest_version": lambda: _latest_of(releases()),
-            "source_repository": lambda: _source_repository(document),
-            "license": lambda: _license(document),
-            "summary": lambda: _summary(document),
-            "upload_time": lambda: _upload_time(releases(), ref),
+            "latest_release": lambda: max(release.first_upload for release in releases()),
+            "latest_version": lambda: latest_of(releases()),
+            "source_repository": lambda: _source_repository(valid(document.info)),
+            "license": lambda: _license(valid(document.info)),
+            "summary": lambda: _summary(valid(document.info)),
+            "upload_time": lambda: _release_of(releases(), ref).first_upload,
             "release_gap_days": lambda: _release_gap_days(releases(), ref),
         }
         patch: dict[str, Signal[object]] = {fact: _signal(c, now) for fact, c in computers.items()}
@@ -117,22 +105,23 @@ class PyPIJsonSource:
         return patch
 
     async def _yanked(
-        self, document: Mapping[str, Any], ref: PackageRef, context: SourceContext, now: datetime
+        self, document: PyPIDocument, ref: PackageRef, context: SourceContext, now: datetime
     ) -> Signal[object]:
-        releases = document.get("releases")
-        files = releases.get(str(ref.version)) if isinstance(releases, dict) else None
-        if files is None:
-            # The project document may list the version under another spelling; ask for it directly.
-            url = f"{context.config.endpoints.pypi.reveal()}pypi/{quote(ref.name)}/{ref.version}/json"
-            try:
-                version_document = await context.http.get_json(url)
-            except HttpStatusError as error:
-                reason = f"version {ref.version} not found on PyPI" if error.status == 404 else error.reason
-                return Unknown(reason=reason, source=SOURCE)
-            except FetchError as error:
-                return Unknown(reason=error.reason, source=SOURCE)
-            files = version_document.get("urls") if isinstance(version_document, dict) else None
-        return _signal(lambda: _yank_of(files, ref), now)
+        if isinstance(document.releases, Invalid):
+            return _signal(lambda: valid(document.releases), now)
+        release = next((r for r in document.releases if r.version == str(ref.version)), None)
+        if release is not None:
+            return _signal(lambda: _yank_of(release.files, ref), now)
+        # The project document may list the version under another spelling; ask for it directly.
+        url = f"{context.config.endpoints.pypi.reveal()}pypi/{quote(ref.name)}/{ref.version}/json"
+        try:
+            version_document = await fetch_document(context.http, url)
+        except HttpStatusError as error:
+            reason = f"version {ref.version} not found on PyPI" if error.status == 404 else error.reason
+            return Unknown(reason=reason, source=SOURCE)
+        except FetchError as error:
+            return Unknown(reason=error.reason, source=SOURCE)
+        return _signal(lambda: _yank_of(valid(version_document.urls), ref), now)
 
 
 def _signal(compute: Callable[[], object], now: datetime) -> Signal[object]:
@@ -142,77 +131,46 @@ def _signal(compute: Callable[[], object], now: datetime) -> Signal[object]:
         return Unknown(reason=f"PyPI JSON: {error}", source=SOURCE, settled=True)
 
 
-def _maintainers(document: Mapping[str, Any]) -> tuple[Maintainer, ...]:
-    if "ownership" not in document:
-        raise ShapeError("PyPI did not report ownership")
-    ownership = expect(document["ownership"], dict, "ownership")
-    roles = expect(ownership.get("roles"), list, "ownership.roles")
+def _maintainers(ownership: Ownership | Invalid) -> tuple[Maintainer, ...]:
     people = set()
-    for raw in roles:
-        entry = expect(raw, dict, "ownership.roles[]")
-        user = expect(entry.get("user"), str, "ownership.roles[].user")
-        role = expect(entry.get("role"), str, "ownership.roles[].role")
+    for entry in valid(valid(ownership).roles):
         try:
-            people.add(Maintainer(user=user, role=Role(role)))
+            people.add(Maintainer(user=entry.user, role=Role(entry.role)))
         except ValueError:
-            raise ShapeError(f"unknown role {role!r}") from None
+            raise ShapeError(f"unknown role {entry.role!r}") from None
     return tuple(sorted(people))
 
 
-def _organization(document: Mapping[str, Any]) -> str | None:
-    if "ownership" not in document:
-        raise ShapeError("PyPI did not report ownership")
-    ownership = expect(document["ownership"], dict, "ownership")
-    if "organization" not in ownership:
-        raise ShapeError("PyPI did not report an organization field")
-    value = ownership["organization"]
-    return None if value is None else str(expect(value, str, "ownership.organization"))
-
-
-def _release_times(document: Mapping[str, Any]) -> Releases:
-    """Release → (earliest file upload, every file yanked); releases without files are left out."""
-    releases = expect(document.get("releases"), dict, "releases")
-    times: dict[str, tuple[datetime, bool]] = {}
-    for version, raw in releases.items():
-        files = expect(raw, list, f"releases[{version}]")
-        if not files:
-            continue
-        uploads = [
-            parse_time(expect(f, dict, "file").get("upload_time_iso_8601"), "upload_time_iso_8601")
-            for f in files
-        ]
-        times[version] = (min(uploads), all(f.get("yanked") is True for f in files))
-    if not times:
-        raise ShapeError("no release has files")
-    return times
-
-
-def _upload_time(times: Releases, ref: PackageRef) -> datetime:
-    for version, (uploaded, _yanked) in times.items():
-        if _same_version(version, ref.version):
-            return uploaded
+def _release_of(releases: tuple[Release, ...], ref: PackageRef) -> Release:
+    for release in releases:
+        if same_version(release.version, ref.version):
+            return release
     raise ShapeError(f"version {ref.version} has no files on PyPI")
 
 
-def _release_gap_days(times: Releases, ref: PackageRef) -> int | None:
+def _release_gap_days(releases: tuple[Release, ...], ref: PackageRef) -> int | None:
     """Whole days between this version's first upload and the release uploaded just before it."""
-    uploaded = _upload_time(times, ref)
-    earlier = [first for first, _yanked in times.values() if first < uploaded]
+    uploaded = _release_of(releases, ref).first_upload
+    earlier = [release.first_upload for release in releases if release.first_upload < uploaded]
     return None if not earlier else (uploaded - max(earlier)).days
 
 
-def latest_version_of(document: Mapping[str, Any]) -> str:
-    return _latest_of(_release_times(document))
+def latest_version_of(document: PyPIDocument) -> str:
+    """The newest release that is not yanked: final releases first, pre-releases when there are no others."""
+    releases = tuple(release for release in valid(document.releases) if release.files)
+    if not releases:
+        raise ShapeError("no release has files")
+    return latest_of(releases)
 
 
-def _latest_of(times: Releases) -> str:
+def latest_of(releases: tuple[Release, ...]) -> str:
     candidates: list[Version] = []
-    for version, (_uploaded, yanked) in times.items():
+    for release in releases:
         try:
-            parsed = Version(version)
+            parsed = Version(release.version)
         except InvalidVersion:
             continue
-        if not yanked:
+        if not release.yanked:
             candidates.append(parsed)
     final = [v for v in candidates if not v.is_prerelease]
     if not (final or candidates):
@@ -220,33 +178,24 @@ def _latest_of(times: Releases) -> str:
     return str(max(final or candidates))
 
 
-def _yank_of(files: object, ref: PackageRef) -> Yank:
-    entries = expect(files, list, f"files of {ref.version}")
-    if not entries:
+def _yank_of(files: tuple[ReleaseFile, ...], ref: PackageRef) -> Yank:
+    if not files:
         raise ShapeError(f"version {ref.version} has no files on PyPI")
-    flags = [expect(f, dict, "file") for f in entries]
-    if all(f.get("yanked") is True for f in flags):
-        reasons = sorted({str(f["yanked_reason"]) for f in flags if f.get("yanked_reason")})
+    if all(file.yanked for file in files):
+        reasons = sorted({file.yanked_reason for file in files if file.yanked_reason})
         return Yank(yanked=True, reason="; ".join(reasons) or None)
     return Yank(yanked=False)
 
 
-def _info(document: Mapping[str, Any]) -> Mapping[str, Any]:
-    return expect(document.get("info"), dict, "info")  # type: ignore[no-any-return]
-
-
-def _source_repository(document: Mapping[str, Any]) -> str | None:
-    info = _info(document)
-    urls = info.get("project_urls") or {}
-    urls = expect(urls, dict, "info.project_urls")
-    by_key = {str(k).strip().lower(): v for k, v in urls.items() if isinstance(v, str)}
+def _source_repository(info: Info) -> str | None:
+    by_key = {label.strip().lower(): url for label, url in valid(info.project_urls)}
     for key in _REPOSITORY_KEYS:
         if key in by_key and _on_forge(by_key[key]):
-            return str(by_key[key])
+            return by_key[key]
     for value in sorted(by_key.values()):
         if _on_forge(value):
-            return str(value)
-    home = info.get("home_page")
+            return value
+    home = info.home_page
     return home if isinstance(home, str) and _on_forge(home) else None
 
 
@@ -255,30 +204,19 @@ def _on_forge(url: str) -> bool:
     return host in FORGE_HOSTS or host.removeprefix("www.") in FORGE_HOSTS
 
 
-def _license(document: Mapping[str, Any]) -> str | None:
-    info = _info(document)
-    expression = info.get("license_expression")
+def _license(info: Info) -> str | None:
+    expression = info.license_expression
     if isinstance(expression, str) and expression.strip():
         return expression.strip()
-    text = info.get("license")
+    text = info.license
     if isinstance(text, str) and text.strip() and len(text) <= _MAX_LICENSE_TEXT and "\n" not in text.strip():
         return text.strip()
-    classifiers = expect(info.get("classifiers") or [], list, "info.classifiers")
     licences = sorted(
-        c.split("::")[-1].strip() for c in classifiers if isinstance(c, str) and c.startswith("License ::")
+        c.split("::")[-1].strip() for c in valid(info.classifiers) if c.startswith("License ::")
     )
     return " OR ".join(licences) if licences else None
 
 
-def _summary(document: Mapping[str, Any]) -> str | None:
-    summary = _info(document).get("summary")
-    if summary is None:
-        return None
-    return str(expect(summary, str, "info.summary")).strip() or None
-
-
-def _same_version(text: str, version: Version) -> bool:
-    try:
-        return Version(text) == version
-    except InvalidVersion:
-        return False
+def _summary(info: Info) -> str | None:
+    summary = valid(info.summary)
+    return None if summary is None else summary.strip() or None

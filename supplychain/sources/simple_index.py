@@ -1,79 +1,44 @@
-"""Simple API (PEP 691 JSON) source: project status, wheels, serving index, public-name shadowing."""
+"""Simple API source (JSON or HTML pages): project status, wheels, serving index, public-name shadowing."""
 
 from __future__ import annotations
 
 import asyncio
-import fnmatch
-import functools
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from urllib.parse import quote
 
-from packaging.utils import (
-    InvalidSdistFilename,
-    InvalidWheelFilename,
-    parse_sdist_filename,
-    parse_wheel_filename,
-)
-from packaging.version import InvalidVersion, Version
+from packaging.version import Version
 
-from supplychain.config import AuditConfig
 from supplychain.errors import FetchError, HttpStatusError
 from supplychain.model import Known, OriginKind, PackageRef, ResolvedPackage, Signal, Unknown
-from supplychain.sources import FactPatch, SourceContext
-from supplychain.sources.http import Http
-from supplychain.sources.pypi_json import ShapeError, expect, unknown_patch
+from supplychain.net import simple
+from supplychain.net.http import Http
+from supplychain.net.shape import ShapeError
+from supplychain.net.simple import ProjectPage
+from supplychain.sources import FactPatch, SourceContext, SourceSettings
+from supplychain.sources.pypi_json import unknown_patch
 from supplychain.urls import SafeUrl
 
 SOURCE = "simple"
 FACTS = ("project_status", "has_wheel", "index", "on_public_index")
-SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"
 _STATUS_SINCE = (1, 4)  # PEP 792 status markers arrived with Simple API version 1.4
 _STATUSES = frozenset({"active", "archived", "quarantined", "deprecated"})
 
 # One fetch per (client, URL) per run, shared with the integrity source which needs the file list.
-_PAGES: dict[int, tuple[Http, dict[str, asyncio.Task[Any]]]] = {}
+_PAGES: dict[int, tuple[Http, dict[str, asyncio.Task[ProjectPage]]]] = {}
 
 
-async def fetch_page(http: Http, url: str, version: Version | None = None) -> Any:
-    """The Simple JSON page at ``url``, fetched once per client even when several sources ask.
+async def fetch_page(http: Http, url: str, version: Version | None = None) -> ProjectPage:
+    """The project page at ``url``, fetched once per client even when several sources ask.
 
-    With ``version`` the page is kept trimmed to that version's files: pages of long-lived
-    projects list thousands of files and a run holds every page until enrichment ends (350 MB
-    for a 360-package lock). Every caller of one URL asks about the same version.
+    With ``version`` the page keeps only that version's files: pages of long-lived projects list
+    thousands of files and a run holds every page until enrichment ends (350 MB for a
+    360-package lock). Every caller of one URL asks about the same version.
     """
     _owner, tasks = _PAGES.setdefault(id(http), (http, {}))
     if url not in tasks:
-        tasks[url] = asyncio.ensure_future(_fetch_trimmed(http, url, version))
+        tasks[url] = asyncio.ensure_future(simple.fetch_page(http, url, version=version))
     return await asyncio.shield(tasks[url])
-
-
-async def _fetch_trimmed(http: Http, url: str, version: Version | None) -> Any:
-    page = await http.get_json(url, accept=SIMPLE_JSON)
-    if version is None or not isinstance(page, dict) or not isinstance(page.get("files"), list):
-        return page  # malformed pages stay as they are: the callers' shape checks report them
-    kept = [entry for entry in page["files"] if not _is_other_version(entry, version)]
-    return {**page, "files": kept}
-
-
-def _is_other_version(entry: Any, version: Version) -> bool:
-    """True only for a well-formed file entry of another version; anything odd is kept."""
-    if not isinstance(entry, dict) or not isinstance(entry.get("filename"), str):
-        return False
-    found = _quick_version(entry["filename"])
-    return found is not None and found != version
-
-
-def _quick_version(filename: str) -> Version | None:
-    """The version a filename names, parsed once per distinct version string (no tag parsing)."""
-    if filename.endswith(".whl"):
-        parts = filename.split("-")
-        return _parsed(parts[1]) if len(parts) >= 5 else None
-    for suffix in (".tar.gz", ".zip"):  # what parse_sdist_filename accepts, split the same way
-        if filename.endswith(suffix):
-            _name, dash, version = filename[: -len(suffix)].rpartition("-")
-            return _parsed(version) if dash else None
-    return _version_of(filename)
 
 
 def forget_pages(http: Http) -> None:
@@ -81,7 +46,7 @@ def forget_pages(http: Http) -> None:
     _PAGES.pop(id(http), None)
 
 
-def index_of(package: ResolvedPackage, config: AuditConfig) -> SafeUrl:
+def index_of(package: ResolvedPackage, config: SourceSettings) -> SafeUrl:
     """The index that served the package: its recorded origin URL, else the configured/default index."""
     url = package.origin.url if package.origin.kind is OriginKind.INDEX else None
     if url is None:
@@ -94,47 +59,12 @@ def page_url(index: SafeUrl, name: str) -> str:
     return f"{index.reveal()}{quote(name)}/"
 
 
-def files_of(page: Any, version: Version) -> list[dict[str, Any]]:
-    """The file entries of ``version`` on a Simple JSON page (shape-checked).
-
-    A wheel's version is checked from its second dash-separated part before the full filename
-    parse: pages like torch's list tens of thousands of wheels, and parsing every tag was most of
-    a warm audit.
-    """
-    files = expect(expect(page, dict, "Simple JSON page").get("files"), list, "files")
-    chosen = []
-    for raw in files:
-        entry = expect(raw, dict, "files[]")
-        filename = expect(entry.get("filename"), str, "files[].filename")
-        if _quick_version(filename) != version:
-            continue
-        if _version_of(filename) == version:  # the full parse: a wheel's tags must be valid too
-            chosen.append(entry)
-    return chosen
-
-
-@functools.lru_cache(maxsize=4096)
-def _parsed(text: str) -> Version | None:
-    try:
-        return Version(text)
-    except InvalidVersion:
-        return None
-
-
-def _version_of(filename: str) -> Version | None:
-    try:
-        if filename.endswith(".whl"):
-            return parse_wheel_filename(filename)[1]
-        return parse_sdist_filename(filename)[1]
-    except (InvalidWheelFilename, InvalidSdistFilename):
-        return None
-
-
-def is_internal(package: ResolvedPackage, config: AuditConfig) -> bool:
-    index = index_of(package, config).public.rstrip("/")
-    if any(index == internal.public.rstrip("/") for internal in config.internal_indexes):
-        return True
-    return any(fnmatch.fnmatchcase(package.ref.name, pattern) for pattern in config.internal_patterns)
+def served_by(package: ResolvedPackage, config: SourceSettings) -> SafeUrl | None:
+    """What the sources ask ``config.internal`` about: the index as the index sources see it (the
+    policy reads the same value back as the ``index`` fact), else the direct URL."""
+    if package.origin.kind in {OriginKind.INDEX, OriginKind.UNKNOWN}:
+        return index_of(package, config)
+    return package.origin.url
 
 
 class SimpleIndexSource:
@@ -152,7 +82,7 @@ class SimpleIndexSource:
         now = context.clock.now()
         index = index_of(package, context.config)
         patch: dict[str, Signal[object]] = {"index": Known(value=index.public, source=SOURCE, fetched_at=now)}
-        internal = is_internal(package, context.config)
+        internal = context.config.internal.is_internal(package.ref.name, index)
         url = page_url(index, package.ref.name)
         try:
             page = await fetch_page(context.http, url, package.ref.version)
@@ -171,7 +101,7 @@ class SimpleIndexSource:
         now = context.http.learned_at(url, now)  # a cached page is as old as its answer
         patch["index"] = Known(value=index.public, source=SOURCE, fetched_at=now)
         patch["project_status"] = _guard(lambda: _status(page), now)
-        patch["has_wheel"] = _guard(lambda: _has_wheel(page, package.ref.version), now)
+        patch["has_wheel"] = _guard(lambda: _has_wheel(page, package.ref), now)
         patch["on_public_index"] = await self._public(package, context, internal)
         return patch
 
@@ -193,37 +123,29 @@ class SimpleIndexSource:
         return Known(value=True, source=SOURCE, fetched_at=now)
 
 
-def _guard(compute: Any, now: Any) -> Signal[object]:
+def _guard(compute: Callable[[], object], now: datetime) -> Signal[object]:
     try:
         return Known(value=compute(), source=SOURCE, fetched_at=now)
     except ShapeError as error:
         return Unknown(reason=f"Simple API: {error}", source=SOURCE, settled=True)
 
 
-def api_version(page: Any) -> tuple[int, int]:
-    meta = expect(expect(page, dict, "Simple JSON page").get("meta"), dict, "meta")
-    text = expect(meta.get("api-version"), str, "meta.api-version")
-    major, _, minor = text.partition(".")
-    if not (major.isdigit() and minor.isdigit()):
-        raise ShapeError(f"meta.api-version {text!r} is not MAJOR.MINOR")
-    return int(major), int(minor)
-
-
-def _status(page: Any) -> str:
-    version = api_version(page)
-    marker = page.get("project-status")
-    if marker is None:
-        if version >= _STATUS_SINCE:
+def _status(page: ProjectPage) -> str:
+    """PEP 792: a page of API 1.4 or later without a marker means ``active``; older pages cannot say."""
+    if page.status is None:
+        if page.api_version is None:
+            raise ShapeError("the index does not state its API version, so not the project status")
+        if page.api_version >= _STATUS_SINCE:
             return "active"
-        raise ShapeError(f"index API version {version[0]}.{version[1]} does not report project status")
-    status = expect(expect(marker, dict, "project-status").get("status"), str, "project-status.status")
-    if status not in _STATUSES:
-        raise ShapeError(f"unknown project status {status!r}")
-    return str(status)
+        major, minor = page.api_version
+        raise ShapeError(f"index API version {major}.{minor} does not report project status")
+    if page.status.status not in _STATUSES:
+        raise ShapeError(f"unknown project status {page.status.status!r}")
+    return page.status.status
 
 
-def _has_wheel(page: Any, version: Version) -> bool:
-    files = files_of(page, version)
+def _has_wheel(page: ProjectPage, ref: PackageRef) -> bool:
+    files = page.files_of(ref.name, ref.version)
     if not files:
-        raise ShapeError(f"no files for version {version} on the index")
-    return any(str(f["filename"]).endswith(".whl") for f in files)
+        raise ShapeError(f"no files for version {ref.version} on the index")
+    return any(file.filename.endswith(".whl") for file in files)

@@ -22,7 +22,7 @@ from packaging.utils import NormalizedName
 
 from supplychain.allowlist.reader import load_allowlist
 from supplychain.allowlist.review import CheckReport, check
-from supplychain.audit import decide
+from supplychain.audit import decide, policy_settings
 from supplychain.clock import FixedClock
 from supplychain.config import AuditConfig
 from supplychain.endpoints import Endpoints
@@ -286,7 +286,7 @@ def _audit(
         policy="sl5",
     )
     return decide(
-        config=config,
+        settings=policy_settings(config),
         clock=FixedClock(datetime.combine(day, time(12), tzinfo=UTC)),
         policy=load_policy("sl5"),
         graph=graph_of(packages),

@@ -11,7 +11,6 @@ import pytest
 from supplychain.allowlist import edits
 from supplychain.allowlist.reader import load_allowlist, loads_allowlist, read_allowlist
 from supplychain.allowlist.writer import dumps_allowlist
-from supplychain.curation.atomic import write_atomic
 from supplychain.errors import PolicyError, UsageError
 from supplychain.model import PackageRef
 
@@ -209,13 +208,6 @@ def test_interrupted_write_leaves_the_old_file_intact(
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["allowlist.toml"]  # no temp file, no lock file
     assert [a.name for a in read_allowlist(path, TODAY).approvals] == ["numpy"]
-
-
-def test_write_atomic_replaces_whole_content(tmp_path: Path) -> None:
-    path = tmp_path / "file.toml"
-    write_atomic(path, "a" * 10_000)
-    write_atomic(path, "b")
-    assert path.read_text() == "b"
 
 
 def test_entries_are_sorted_by_name_then_version(tmp_path: Path) -> None:

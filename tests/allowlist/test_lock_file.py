@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from supplychain.allowlist import edits
-from supplychain.curation.atomic import exclusive
+from supplychain.files import exclusive
 from supplychain.model import PackageRef
 
 TODAY = date(2026, 11, 26)

@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from supplychain.archives import ArchiveLimits
 from supplychain.inputs.pipfile_lock import MAX_JSON_BYTES
 from supplychain.inputs.requirements_txt import MAX_FILE_BYTES, MAX_INCLUDE_DEPTH
+from supplychain.sources.archives import ArchiveLimits
 from supplychain.tomlfile import MAX_TOML_BYTES
 
 PINS = Path(__file__).parent / "pins.requirements.txt"

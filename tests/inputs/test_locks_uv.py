@@ -104,6 +104,17 @@ HEADER = 'version = 1\nrevision = 3\nrequires-python = ">=3.10"\n\n'
             "uv.lock:5: package 'a' dependency 'b': invalid marker 'os_name ==': "
             "Expected a marker variable or quoted string",
         ),
+        # A line separator in a comment is no TOML newline: counting it put every later line one off.
+        (
+            "# generated\u2028by uv\n" + HEADER + "[[package]]\nname = 'a'\nversion = [1]\n",
+            "uv.lock:6: package 'a': 'version' must be a string, not list",
+        ),
+        # A header with a comment was not counted, so the second package was shown at the first.
+        (
+            HEADER + "[[package]]  # the project\nname = 'a'\nversion = '1'\n"
+            "source = { registry = 'https://pypi.org/simple' }\n\n[[package]]\nversion = '2'\n",
+            "uv.lock:10: [[package]] has no 'name' string",
+        ),
         (HEADER + "[[package]]\nname = 'a'\ndependencies = [\n", "uv.lock:7: not valid TOML: Invalid value"),
         (
             HEADER + "[[package]\n",

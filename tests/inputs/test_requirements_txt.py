@@ -305,12 +305,14 @@ def test_binary_file_is_refused_without_a_line(tmp_path: Path) -> None:
     assert caught.value.diagnostics() == f"{path}: not UTF-8 text (binary file?)"
 
 
-def test_credentials_in_echoed_input_are_masked(tmp_path: Path) -> None:
+@pytest.mark.parametrize("password", ["hunter2", "hun@ter2", "hun'ter2"])
+def test_credentials_in_echoed_input_are_masked(tmp_path: Path, password: str) -> None:
+    """A raw "@" in the password once left "ter2" in the message (the input scrubber stopped at the first)."""
     path = tmp_path / "requirements.txt"
-    path.write_text("foo @ https://bob:hunter2@internal.example/foo-1.0.whl ;; bad\n")
+    path.write_text(f"foo @ https://bob:{password}@internal.example/foo-1.0.whl ;; bad\n")
     with pytest.raises(InputError) as caught:
         read_requirements(path)
-    assert "hunter2" not in caught.value.diagnostics()
+    assert "ter2" not in caught.value.diagnostics()
     assert "https://***@internal.example/foo-1.0.whl" in caught.value.diagnostics()
 
 

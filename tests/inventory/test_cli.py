@@ -10,15 +10,16 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from supplychain.audit import source_settings
 from supplychain.cli import app, main
 from supplychain.cli import inventory as inventory_cli
-from supplychain.cli.common import build_config
 from supplychain.clock import FixedClock
+from supplychain.config import TargetFlags
 from supplychain.inventory.store import EnvironmentRecord, InventoryStore, RecordedPackage
 from supplychain.model import InternalUsage, Known, Origin, OriginKind, PackageRef, ResolvedPackage, Unknown
+from supplychain.net.http import HttpSettings, build_http
 from supplychain.progress import NullProgress
 from supplychain.sources import SourceContext
-from supplychain.sources.http import HttpSettings, build_http
 from supplychain.sources.inventory import InventorySource
 
 LOCK = Path(__file__).parents[1] / "fixtures" / "inputs" / "locks" / "nnsight" / "uv.lock"
@@ -108,25 +109,12 @@ def test_inventory_source_counts_internal_packages_only(db_url: str, tmp_path: P
                 )
             )
     (tmp_path / "supplychain.toml").write_text(f'internal-patterns = ["acme-*"]\ninventory-db = "{db_url}"\n')
-    config = build_config(
-        path=None,
-        input_format=None,
-        python_version=None,
-        platform=None,
-        index_url=None,
-        extra_index_url=None,
-        exclude_newer=None,
-        extra=None,
-        group=None,
-        no_deps=False,
-        offline=True,
-        cwd=tmp_path,
-    )
+    given = source_settings(TargetFlags(offline=True).config(cwd=tmp_path))
 
     async def collect() -> dict[PackageRef, object]:
-        http = build_http(HttpSettings(offline=True, cache_dir=None))
+        http = build_http(HttpSettings.for_config(given))
         try:
-            context = SourceContext(http=http, config=config, clock=FixedClock(WHEN), progress=NullProgress())
+            context = SourceContext(http=http, config=given, clock=FixedClock(WHEN), progress=NullProgress())
             return dict(
                 await InventorySource().collect([_internal("acme-tokenizer"), _internal("numpy")], context)
             )
@@ -141,25 +129,12 @@ def test_inventory_source_counts_internal_packages_only(db_url: str, tmp_path: P
 
 def test_inventory_source_without_database_is_unknown(tmp_path: Path) -> None:
     (tmp_path / "supplychain.toml").write_text('internal-patterns = ["acme-*"]\n')
-    config = build_config(
-        path=None,
-        input_format=None,
-        python_version=None,
-        platform=None,
-        index_url=None,
-        extra_index_url=None,
-        exclude_newer=None,
-        extra=None,
-        group=None,
-        no_deps=False,
-        offline=True,
-        cwd=tmp_path,
-    )
+    given = source_settings(TargetFlags(offline=True).config(cwd=tmp_path))
 
     async def collect() -> object:
-        http = build_http(HttpSettings(offline=True, cache_dir=None))
+        http = build_http(HttpSettings.for_config(given))
         try:
-            context = SourceContext(http=http, config=config, clock=FixedClock(WHEN), progress=NullProgress())
+            context = SourceContext(http=http, config=given, clock=FixedClock(WHEN), progress=NullProgress())
             return await InventorySource().collect([_internal("acme-tokenizer")], context)
         finally:
             await http.aclose()

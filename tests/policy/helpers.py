@@ -38,8 +38,7 @@ def env_of(
         now=now,
         locked=locked,
         top_downloads={NormalizedName(k): v for k, v in top.items()} if top is not None else None,
-        allowed_indexes=("https://pypi.org/simple/",),
-        **kwargs,  # type: ignore[arg-type]
+        **{"allowed_indexes": ("https://pypi.org/simple/",), **kwargs},  # type: ignore[arg-type]
     )
 
 

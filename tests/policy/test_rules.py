@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from supplychain.internal import InternalScope
 from supplychain.model import (
     Action,
     InternalUsage,
@@ -17,26 +18,26 @@ from supplychain.model import (
     PackageRef,
     Provenance,
     Publisher,
-    ResolvedPackage,
     Unknown,
 )
 from supplychain.policy import RULES
 from supplychain.policy.base import RuleSettings
 from supplychain.policy.loader import load_policy
+from supplychain.resolve.graph import Edge
 from supplychain.sources.osv import match_records
 from supplychain.sources.osv_records import load_record
 from supplychain.urls import SafeUrl
-from tests.conftest import NOW
+from tests.conftest import FIXTURES, NOW
 from tests.policy.helpers import env_of, hits, missing
 from tests.policy.recorded import (
     FETCHED,
-    FIXTURES,
     affecting,
     facts_for,
     malicious_equests,
     requests_advisories,
     top_downloads,
 )
+from tests.sources.pypi_support import package
 
 
 def run(
@@ -90,10 +91,10 @@ def test_vulnerability_record_with_no_affected_range_says_so() -> None:
     )
     ref = PackageRef.of("keras", "2.12.0")
     advisories = match_records(ref, [record], source="osv")
-    package = ResolvedPackage(ref=ref, origin=Origin(kind=OriginKind.INDEX))
+    target = package("keras", "2.12.0")
     facts = replace(PackageFacts.unknown(ref), advisories=k(advisories))
     settings = RuleSettings(action=Action.FAIL, params=VULN)  # type: ignore[arg-type]
-    (hit,) = hits(RULES["vulnerability"].evaluate(package, facts, settings, env_of([(package, facts)])))
+    (hit,) = hits(RULES["vulnerability"].evaluate(target, facts, settings, env_of([(target, facts)])))
     assert hit.message.startswith(
         "GHSA-c9rc-mg46-23w3 (high) may affect keras==2.12.0: the record gives no affected range: "
     )
@@ -146,6 +147,47 @@ def test_vulnerability_grace_never_raises_a_warning_to_a_failure() -> None:
     (hit,) = hits(run("vulnerability", "requests", "2.25.1", params=warn_only, facts_change=change))
     assert hit.action is Action.WARN
     assert hit.evidence["within_grace"] is False  # it warned by its tier already
+
+
+def _transformers(version: str, latest: str | None) -> dict[str, str | None]:
+    """The vulnerability rule on the real transformers records: advisory id -> remediation."""
+    folder = FIXTURES / "osv" / "records" / "pypa" / "transformers"
+    records = [load_record(p.read_bytes(), str(p)) for p in sorted(folder.glob("*.yaml"))]
+    ref = PackageRef.of("transformers", version)
+    facts = replace(
+        PackageFacts.unknown(ref),
+        advisories=k(match_records(ref, records, source="test")),
+        latest_version=k(latest) if latest else Unknown(reason="offline", source="pypi"),
+    )
+    target = package("transformers", version)
+    settings = RuleSettings(action=Action.FAIL, params=VULN)  # type: ignore[arg-type]
+    out = hits(RULES["vulnerability"].evaluate(target, facts, settings, env_of([(target, facts)])))
+    return {str(h.evidence["advisory"]): h.remediation for h in out}
+
+
+def test_vulnerability_remediation_never_says_no_fix_where_a_later_release_is_fixed() -> None:
+    """transformers 4.57.0 showed "no fixed version is published" next to "upgrade to 5.3.0":
+    records ending in ``last_affected`` (not ``fixed``) were read as having no fix at all."""
+    upgrade = _transformers("4.57.0", latest="5.3.0")
+    assert upgrade["GHSA-29pf-2h5f-8g72"] == "upgrade transformers to 5.3.0 or later"  # fixed: 5.3.0
+    # last_affected: 4.57.0 and 5.2.0: every later release is fixed, and 5.3.0 is published
+    assert (
+        upgrade["PYSEC-2025-214"]
+        == "upgrade transformers to 5.3.0 (any release after 4.57.0, the last affected)"
+    )
+    assert (
+        upgrade["GHSA-fgcw-684q-jj6r"]
+        == "upgrade transformers to 5.3.0 (any release after 5.2.0, the last affected)"
+    )
+    assert not [r for r in upgrade.values() if r and "no fixed version" in r]
+    waiting = _transformers("5.2.0", latest="5.2.0")
+    assert waiting["GHSA-fgcw-684q-jj6r"] == (
+        "no release after 5.2.0 (the last affected) is published yet; remove or replace transformers"
+    )
+    unknown_latest = _transformers("5.2.0", latest=None)
+    assert unknown_latest["GHSA-fgcw-684q-jj6r"] == (
+        "upgrade transformers to a release after 5.2.0 (the last affected), or remove or replace it"
+    )
 
 
 def test_vulnerability_silent_for_fixed_version_and_below_warn_tier() -> None:
@@ -229,13 +271,12 @@ def test_low_use_internal_only_for_internal_packages() -> None:
             "six",
             params=params,
             facts_change={"internal_usage": usage},
-            internal_patterns=("six",),
+            internal=InternalScope(patterns=("six",)),
         )
     )
     assert "used by 1 environment(s)" in out[0].message
-    assert missing(run("low-use-internal", "six", params=params, internal_patterns=("six",))) == [
-        "internal_usage"
-    ]
+    six_internal = InternalScope(patterns=("six",))
+    assert missing(run("low-use-internal", "six", params=params, internal=six_internal)) == ["internal_usage"]
 
 
 def test_young_project_and_fresh_release() -> None:
@@ -296,8 +337,40 @@ def test_untrusted_source() -> None:
     assert run("untrusted-source", "six", params={"allow_direct": True}, package_change={"origin": vcs}) == []
 
 
+@pytest.mark.parametrize(
+    ("allowed", "served"),
+    [
+        ("https://pkgs.corp.example", "https://pkgs.corp.example.attacker.net/simple/"),
+        ("http://127.0.0.1:1873", "http://127.0.0.1:18734/simple/"),
+        ("https://pkgs.corp.example/simple", "https://pkgs.corp.example/simple-mirror/"),
+    ],
+)
+def test_untrusted_source_a_look_alike_of_an_allowed_index_is_not_allowed(allowed: str, served: str) -> None:
+    """A string prefix let a look-alike host, port or path pass as the allowed index."""
+    out = run(
+        "untrusted-source",
+        "six",
+        params={"allow_direct": False},
+        facts_change={"index": k(served)},
+        allowed_indexes=(allowed,),
+    )
+    assert [hit.evidence for hit in hits(out)] == [{"index": served}]
+
+
+def test_untrusted_source_same_index_in_another_spelling_is_allowed() -> None:
+    served = "https://***@PKGS.corp.example:443/simple/"
+    out = run(
+        "untrusted-source",
+        "six",
+        params={"allow_direct": False},
+        facts_change={"index": k(served)},
+        allowed_indexes=("https://pkgs.corp.example/simple",),
+    )
+    assert out == []
+
+
 def test_dependency_confusion() -> None:
-    internal = {"internal_indexes": ("https://pypi.internal.example/simple/",)}
+    internal = {"internal": InternalScope(indexes=(SafeUrl("https://pypi.internal.example/simple/"),))}
     on_internal = {"index": k("https://pypi.internal.example/simple/")}
     out = hits(run("dependency-confusion", "six", facts_change=on_internal, **internal))
     assert out[0].message == "internal package six also exists on public PyPI"
@@ -340,6 +413,25 @@ def test_typosquat_suppressed_when_sharing_a_maintainer_with_the_target() -> Non
     env = env_of([(fake, facts), (requests_package, requests_facts)], top=top)  # type: ignore[list-item]
     settings = RuleSettings(action=Action.FAIL, params={"min_ratio": 10_000})
     assert RULES["typosquat"].evaluate(fake, facts, settings, env) == []  # type: ignore[arg-type]
+
+
+def test_typosquat_remediation_names_who_pulled_in_a_transitive_look_alike() -> None:
+    """The user never typed a transitive name: "check you meant equests" asked the wrong person."""
+    top = top_downloads()
+    fake, facts = _squat("equests", facts_for("six")[1].maintainers)
+    parent, parent_facts = facts_for("certifi")
+    env = env_of([(parent, parent_facts)], top=top)  # the user asked for certifi only
+    env.graph.add_package(fake)  # type: ignore[arg-type]
+    env.graph.add_edge(parent.ref.name, fake.ref.name, Edge())  # type: ignore[attr-defined]
+    env = replace(env, facts={**env.facts, fake.ref.name: facts})  # type: ignore[attr-defined]
+    settings = RuleSettings(action=Action.FAIL, params={"min_ratio": 10_000})
+    (hit,) = hits(RULES["typosquat"].evaluate(fake, facts, settings, env))  # type: ignore[arg-type]
+    assert hit.remediation == (
+        "you did not ask for equests: certifi requires it; check that equests, not requests, is what it meant"
+    )
+    direct = env_of([(fake, facts)], top=top)  # type: ignore[list-item]
+    (hit,) = hits(RULES["typosquat"].evaluate(fake, facts, settings, direct))  # type: ignore[arg-type]
+    assert hit.remediation == "check you meant equests and not requests"
 
 
 def test_build_from_source_pycrypto_is_sdist_only() -> None:

@@ -1,8 +1,8 @@
 """Real audits for the renderer tests: a real lock file, facts from recorded real PyPI/PyPA data.
 
-The policy stage is the product's own (``supplychain.audit.decide``, H6), run over the graph the
-lock reader and ``graph_from_locked`` (H2) build. Packages H5 did not record keep ``Unknown`` facts,
-as they would offline without a cache. One hand-made change, named as such: ``CREDENTIAL_URL``
+The policy stage is the product's own (``supplychain.audit.decide``), run over the graph the
+lock reader and ``graph_from_locked`` build. Packages without recorded responses keep ``Unknown``
+facts, as they would offline without a cache. One hand-made change, named as such: ``CREDENTIAL_URL``
 replaces one package's index URL so tests can prove credentials never reach a report.
 """
 
@@ -16,7 +16,7 @@ from pathlib import Path
 
 from packaging.utils import NormalizedName
 
-from supplychain.audit import decide
+from supplychain.audit import decide, policy_settings
 from supplychain.clock import FixedClock
 from supplychain.config import AuditConfig
 from supplychain.endpoints import Endpoints
@@ -85,7 +85,7 @@ def real_audit(kind: str = "pipfile", policy: str = "sl3") -> AuditResult:
     )
     top = {NormalizedName(k): v for k, v in top_downloads().items()}
     result = decide(
-        config=config,
+        settings=policy_settings(config),
         clock=FixedClock(NOW),
         policy=load_policy(policy),
         graph=graph,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import io
 import json
 import tarfile
@@ -13,15 +14,14 @@ from pathlib import Path
 
 from packaging.requirements import Requirement
 
-from supplychain.config import AuditConfig
 from supplychain.endpoints import Endpoints
 from supplychain.model import DeclaredRequirement, Location, RequirementSet
+from supplychain.net.http import HttpSettings, build_http
 from supplychain.progress import RecordingProgress
-from supplychain.resolve import build_graph
+from supplychain.resolve import ResolveSettings, build_graph
 from supplychain.resolve.graph import DependencyGraph
-from supplychain.sources.http import HttpSettings, build_http
 from supplychain.target import Target
-from tests.support.server import ReplayServer, Reply
+from tests.support.server import RangedFile, ReplayServer, Reply
 
 
 def config_for(
@@ -30,18 +30,16 @@ def config_for(
     exclude_newer: datetime | None = None,
     no_deps: bool = False,
     cache_dir: Path | None = None,
-) -> AuditConfig:
+) -> ResolveSettings:
     endpoints = Endpoints.load(
         environ={"SUPPLYCHAIN_INDEX_URL": f"{base}/simple/", "SUPPLYCHAIN_PYPI_URL": base}
     )
-    return AuditConfig(
-        input_path=None,
+    return ResolveSettings(
         target=Target.parse("3.11", "x86_64-manylinux_2_28"),
         exclude_newer=exclude_newer,
         no_deps=no_deps,
         endpoints=endpoints,
         cache_dir=cache_dir,
-        data_dir=Path("/nonexistent"),
     )
 
 
@@ -53,7 +51,7 @@ def requirement_set(lines: Sequence[str], file: str = "requirements.in") -> Requ
     return RequirementSet(kind="requirements", path=file, requirements=declared)
 
 
-def resolve(inputs: RequirementSet, config: AuditConfig) -> DependencyGraph:
+def resolve(inputs: RequirementSet, config: ResolveSettings) -> DependencyGraph:
     async def run() -> DependencyGraph:
         http = build_http(HttpSettings(attempts=1, timeout=10.0))
         try:
@@ -64,13 +62,20 @@ def resolve(inputs: RequirementSet, config: AuditConfig) -> DependencyGraph:
     return asyncio.run(run())
 
 
-def wheel_bytes(dist: str, version: str, metadata: bytes, extra: dict[str, bytes] | None = None) -> bytes:
+def wheel_bytes(
+    dist: str,
+    version: str,
+    metadata: bytes,
+    extra: dict[str, bytes] | None = None,
+    *,
+    compression: int = zipfile.ZIP_STORED,
+) -> bytes:
     """A wheel holding ``metadata`` as its METADATA (plus any ``extra`` members)."""
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr(f"{dist}-{version}.dist-info/METADATA", metadata)
-        for name, data in (extra or {}).items():
-            archive.writestr(name, data)
+    members = {**(extra or {}), f"{dist}-{version}.dist-info/METADATA": metadata}
+    with zipfile.ZipFile(buffer, "w", compression=compression) as archive:
+        for name, data in members.items():  # dated, so the same wheel is the same bytes at every read
+            archive.writestr(zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0)), data, compression)
     return buffer.getvalue()
 
 
@@ -91,20 +96,54 @@ class HandIndex:
         self.server = server
         self.files: dict[str, list[dict[str, object]]] = {}
 
-    def add(self, project: str, filename: str, body: bytes, **fields: object) -> None:
+    def add(
+        self,
+        project: str,
+        filename: str,
+        body: bytes,
+        *,
+        hashed: bool = False,
+        size: int | None = None,
+        mode: str = "honour",
+        **fields: object,
+    ) -> RangedFile:
+        """List ``body`` as ``filename``, served by ranges as ``mode`` says (see RangedFile).
+
+        The page gives its size (``size``: a larger virtual file ending with ``body``) and, when
+        ``hashed``, its sha256.
+        """
         path = f"/files/{filename}"
-        self.server.routes[path] = Reply(200, body, {"Content-Type": "application/octet-stream"})
-        entry: dict[str, object] = {"filename": filename, "url": f"{self.server.url}{path}", "hashes": {}}
+        served = RangedFile(200, body, {"Content-Type": "application/octet-stream"}, size=size, mode=mode)
+        self.server.routes[path] = served
+        entry: dict[str, object] = {
+            "filename": filename,
+            "url": f"{self.server.url}{path}",
+            "hashes": {"sha256": hashlib.sha256(body).hexdigest()} if hashed else {},
+            "size": served.total,
+        }
         entry.update(fields)
         self.files.setdefault(project, []).append(entry)
         page = {"meta": {"api-version": "1.1"}, "name": project, "files": self.files[project]}
         self.server.routes[f"/simple/{project}/"] = Reply(
             200, json.dumps(page).encode(), {"Content-Type": "application/vnd.pypi.simple.v1+json"}
         )
+        return served
 
-    def wheel(self, project: str, version: str, requires: Sequence[str] = (), **fields: object) -> None:
+    def wheel(
+        self,
+        project: str,
+        version: str,
+        requires: Sequence[str] = (),
+        *,
+        hashed: bool = False,
+        **fields: object,
+    ) -> RangedFile:
         dist = project.replace("-", "_")
-        lines = ["Metadata-Version: 2.1", f"Name: {project}", f"Version: {version}"]
-        lines += [f"Requires-Dist: {line}" for line in requires]
-        body = wheel_bytes(dist, version, ("\n".join(lines) + "\n").encode())
-        self.add(project, f"{dist}-{version}-py3-none-any.whl", body, **fields)
+        body = wheel_bytes(dist, version, metadata_text(project, version, requires))
+        return self.add(project, f"{dist}-{version}-py3-none-any.whl", body, hashed=hashed, **fields)
+
+
+def metadata_text(project: str, version: str, requires: Sequence[str] = ()) -> bytes:
+    lines = ["Metadata-Version: 2.1", f"Name: {project}", f"Version: {version}"]
+    lines += [f"Requires-Dist: {line}" for line in requires]
+    return ("\n".join(lines) + "\n").encode()

@@ -181,7 +181,7 @@ def test_direct_references_become_unfetched_nodes(server: ReplayServer) -> None:
 def test_a_second_run_reads_no_wheel_again(server: ReplayServer, tmp_path: Path) -> None:
     """Dependencies read from a file are memoised by its sha256; a file without a hash is not."""
     index = HandIndex(server)
-    index.wheel("hashed", "1.0", ["unhashed"], hashes={"sha256": "ab" * 32})
+    index.wheel("hashed", "1.0", ["unhashed"], hashed=True)
     index.wheel("unhashed", "1.0")
     config = config_for(server.url, cache_dir=tmp_path / "cache")
     first = resolve(requirement_set(["hashed"]), config)

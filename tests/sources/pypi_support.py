@@ -14,12 +14,11 @@ import pytest
 from packaging.utils import NormalizedName
 
 from supplychain.clock import FixedClock
-from supplychain.config import AuditConfig
 from supplychain.endpoints import Endpoints
 from supplychain.model import Origin, OriginKind, PackageRef, ResolvedPackage
+from supplychain.net.http import Http, HttpSettings, build_http
 from supplychain.progress import RecordingProgress
-from supplychain.sources import SourceContext
-from supplychain.sources.http import Http, HttpSettings, build_http
+from supplychain.sources import SourceContext, SourceSettings
 from supplychain.target import Target
 from tests.support.server import ReplayServer
 
@@ -29,7 +28,7 @@ T = TypeVar("T")
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TopPackages:
-    """Same fields as ``supplychain.datastore.TopPackages`` (H4), built from the recorded real subset."""
+    """Same fields as ``supplychain.sources.datastore.TopPackages``, built from the recorded real subset."""
 
     as_of: datetime
     source: str
@@ -57,17 +56,15 @@ def point_endpoints(monkeypatch: pytest.MonkeyPatch, server: ReplayServer) -> No
     monkeypatch.setenv("SUPPLYCHAIN_PYPISTATS_URL", server.url + "/pypistats/")
 
 
-def config_for(tmp_path: Path, **overrides: object) -> AuditConfig:
+def config_for(tmp_path: Path, **overrides: object) -> SourceSettings:
     values: dict[str, object] = {
-        "input_path": None,
         "target": Target.parse(None, None),
-        "no_deps": True,
         "endpoints": Endpoints.load(),
         "cache_dir": None,
         "data_dir": tmp_path / "data",
     }
     values.update(overrides)
-    return AuditConfig(**values)  # type: ignore[arg-type]
+    return SourceSettings(**values)  # type: ignore[arg-type]
 
 
 def run_with(settings: HttpSettings, job: Callable[[Http], Awaitable[T]]) -> T:
@@ -81,7 +78,7 @@ def run_with(settings: HttpSettings, job: Callable[[Http], Awaitable[T]]) -> T:
     return asyncio.run(runner())
 
 
-def context_for(http: Http, config: AuditConfig, clock: FixedClock) -> SourceContext:
+def context_for(http: Http, config: SourceSettings, clock: FixedClock) -> SourceContext:
     return SourceContext(http=http, config=config, clock=clock, progress=RecordingProgress())
 
 

@@ -21,10 +21,10 @@ from supplychain.model import (
     Unknown,
     Yank,
 )
+from supplychain.net.http import HttpSettings
 from supplychain.resolve.graph import ROOT, DependencyGraph, Edge
 from supplychain.sources.enrich import collect_facts
 from supplychain.sources.facts_cache import FRESH_FOR, FactsCache, decode, encode, entry_key
-from supplychain.sources.http import HttpSettings
 from tests.sources.pypi_support import (
     PYPI_FIXTURES,
     config_for,
@@ -64,7 +64,7 @@ def audit_facts(
     config = config_for(tmp_path, cache_dir=tmp_path / "cache", offline=offline, **overrides)
     # No HTTP cache underneath: every miss of the facts cache shows up as a request.
     settings = HttpSettings(
-        timeout=5, attempts=1, offline=offline, cache_dir=tmp_path / "http" if http_cache else None
+        timeout=5, attempts=1, offline=config.offline, cache_dir=tmp_path / "http" if http_cache else None
     )
     facts = run_with(
         settings,

@@ -10,8 +10,10 @@ import pytest
 from packaging.version import Version
 
 from supplychain.clock import FixedClock
+from supplychain.internal import InternalScope
 from supplychain.model import (
     FACT_NAMES,
+    Action,
     Advisory,
     AdvisoryKind,
     Known,
@@ -22,13 +24,16 @@ from supplychain.model import (
     Severity,
     Unknown,
 )
+from supplychain.net.http import HttpSettings
+from supplychain.policy import RULES
+from supplychain.policy.base import RuleSettings
 from supplychain.progress import RecordingProgress
 from supplychain.report.facts_json import facts_json
 from supplychain.resolve.graph import DependencyGraph
 from supplychain.sources import SourceContext
 from supplychain.sources.enrich import collect_facts
-from supplychain.sources.http import HttpSettings
 from supplychain.urls import SafeUrl
+from tests.policy.helpers import env_of
 from tests.sources.pypi_support import PYPI_FIXTURES, config_for, package, point_endpoints, run_with
 from tests.support.server import ReplayServer, Reply
 
@@ -145,12 +150,14 @@ def test_internal_name_missing_from_public_pypi(
     graph = DependencyGraph()
     graph.add_package(package("acme-tools", "1.17.0", url=internal))
     graph.add_package(package("six", "1.17.0", url=internal))
-    facts, progress = _enrich(server, tmp_path, clock, graph, internal_indexes=(SafeUrl(internal),))
+    facts, progress = _enrich(
+        server, tmp_path, clock, graph, internal=InternalScope(indexes=(SafeUrl(internal),))
+    )
     assert facts["acme-tools"].on_public_index == Known(value=False, source="simple", fetched_at=clock.now())
     assert facts["six"].on_public_index == Known(value=True, source="simple", fetched_at=clock.now())
     assert facts["acme-tools"].index == Known(value=internal, source="simple", fetched_at=clock.now())
     assert facts["acme-tools"].has_wheel == Known(value=True, source="simple", fetched_at=clock.now())
-    assert progress.events == [("stage", "enrich", 1), ("advance", "enrich", 1)]
+    assert progress.events == [("stage", "enrich", 2), ("advance", "enrich", 2)]  # package lookups
 
 
 def test_internal_pattern_with_public_index_down_is_unknown(
@@ -160,7 +167,30 @@ def test_internal_pattern_with_public_index_down_is_unknown(
     server.routes["/simple/acme-tools/"] = Reply(503, b"down")
     graph = DependencyGraph()
     graph.add_package(package("acme-tools", "1.0"))
-    facts, _ = _enrich(server, tmp_path, clock, graph, internal_patterns=("acme-*",))
+    facts, _ = _enrich(server, tmp_path, clock, graph, internal=InternalScope(patterns=("acme-*",)))
     signal = facts["acme-tools"].on_public_index
     assert isinstance(signal, Unknown)
     assert "HTTP 503" in signal.reason
+
+
+@pytest.mark.parametrize("pattern", ["ACME-*", "acme_*", "Acme.Tools"])
+def test_an_upper_case_internal_pattern_gives_no_false_dependency_confusion(
+    server: ReplayServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, clock: FixedClock, pattern: str
+) -> None:
+    """The Simple source matched patterns case-sensitively, the rules did not: the source took
+    acme-tools for public, never asked PyPI, and the rule failed it for "also on public PyPI"."""
+    server.mount("/", PYPI_FIXTURES)
+    point_endpoints(monkeypatch, server)
+    mirror = f"{server.url}/mirror/simple/"
+    six = (PYPI_FIXTURES / "simple" / "six" / "index.json").read_bytes()
+    page = six.replace(b"six-1.17.0", b"acme_tools-1.17.0")
+    server.routes["/mirror/simple/acme-tools/"] = Reply(200, page, {"Content-Type": "application/json"})
+    served = package("acme-tools", "1.17.0", url=mirror)
+    graph = DependencyGraph()
+    graph.add_package(served)
+    scope = InternalScope(patterns=(pattern,))
+    facts, _ = _enrich(server, tmp_path, clock, graph, internal=scope)
+    assert facts["acme-tools"].on_public_index == Known(value=False, source="simple", fetched_at=clock.now())
+    env = env_of([(served, facts["acme-tools"])], internal=scope)
+    settings = RuleSettings(action=Action.FAIL, params={})
+    assert RULES["dependency-confusion"].evaluate(served, facts["acme-tools"], settings, env) == []

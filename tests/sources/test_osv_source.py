@@ -11,13 +11,12 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from supplychain.clock import FixedClock
-from supplychain.config import AuditConfig
-from supplychain.datastore import DataStore
 from supplychain.endpoints import Endpoints
 from supplychain.model import Known, Origin, OriginKind, PackageRef, ResolvedPackage, Unknown
+from supplychain.net.http import HttpSettings, build_http
 from supplychain.progress import NullProgress
-from supplychain.sources import FactPatch, SourceContext
-from supplychain.sources.http import HttpSettings, build_http
+from supplychain.sources import FactPatch, SourceContext, SourceSettings
+from supplychain.sources.datastore import DataStore
 from supplychain.sources.osv import NO_DATA, NO_MALICIOUS, NO_VULNERABILITIES, OsvSource
 from supplychain.sources.osv_records import load_record
 from supplychain.target import Target
@@ -38,8 +37,7 @@ def packages() -> list[ResolvedPackage]:
 
 
 def run(tmp_path: Path, clock: FixedClock, *, offline: bool = False) -> dict[PackageRef, FactPatch]:
-    config = AuditConfig(
-        input_path=None,
+    config = SourceSettings(
         target=Target.parse(None, None),
         endpoints=Endpoints.load(),
         cache_dir=None,
@@ -48,7 +46,7 @@ def run(tmp_path: Path, clock: FixedClock, *, offline: bool = False) -> dict[Pac
     )
 
     async def job() -> dict[PackageRef, FactPatch]:
-        http = build_http(HttpSettings(offline=offline, cache_dir=None))
+        http = build_http(HttpSettings.for_config(config))
         try:
             context = SourceContext(http=http, config=config, clock=clock, progress=NullProgress())
             return await OsvSource().collect(packages(), context)

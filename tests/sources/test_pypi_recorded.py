@@ -20,10 +20,9 @@ from supplychain.model import (
     Unknown,
     Yank,
 )
+from supplychain.net.http import HttpSettings
 from supplychain.resolve.graph import ROOT, DependencyGraph, Edge
-from supplychain.sources import enrich
 from supplychain.sources.enrich import collect_facts
-from supplychain.sources.http import HttpSettings
 from supplychain.target import Target
 from tests.sources.pypi_support import (
     PYPI_FIXTURES,
@@ -261,14 +260,3 @@ def test_non_index_packages_are_not_looked_up(
     assert facts.maintainers == Unknown(reason="not on an index (vcs)", source="pypi")
     assert facts.provenance == Unknown(reason="not on an index (vcs)", source="integrity")
 
-
-def test_every_registered_source_loads() -> None:
-    """Fails with a clear SourceUnavailableError until every owner's module exists (H4 osv, H8 inventory)."""
-    for source_id in enrich.SOURCES:
-        assert enrich.load_source(source_id).id == source_id
-
-
-def test_missing_registered_module_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(enrich.SOURCES, "ghost", "supplychain.sources.ghost:GhostSource")
-    with pytest.raises(enrich.SourceUnavailableError, match=r"supplychain.sources.ghost does not exist"):
-        enrich.load_source("ghost")

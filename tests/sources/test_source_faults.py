@@ -10,9 +10,9 @@ import pytest
 
 from supplychain.clock import FixedClock
 from supplychain.model import Known, PackageFacts, Provenance, Publisher, Unknown
+from supplychain.net.http import HttpSettings
 from supplychain.resolve.graph import DependencyGraph
 from supplychain.sources.enrich import collect_facts
-from supplychain.sources.http import HttpSettings
 from tests.sources.pypi_support import (
     PYPI_FIXTURES,
     config_for,
@@ -234,7 +234,7 @@ def test_unreachable_pypistats_is_asked_once_then_the_dataset_answers(
     ]:
         graph.add_package(package(name, version))
     attempts: list[str] = []
-    import supplychain.sources.http as door
+    import supplychain.net.http as door
 
     real_send = door.Http._send
 
@@ -283,3 +283,32 @@ def test_pypistats_still_throttling_after_retries_is_not_asked_for_every_package
     for name in {"six", "idna", "attrs"} - {probed}:
         reason = str(facts[name].downloads_30d)
         assert "not asked, the service failed earlier in this run" in reason  # not blamed on itself
+
+
+def test_a_failed_service_is_quoted_once_not_nested_per_package(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, clock: FixedClock
+) -> None:
+    """Each "not asked" quotes the original failure; nesting grew reasons to 6,721 characters."""
+    monkeypatch.setenv("SUPPLYCHAIN_PYPISTATS_URL", "http://127.0.0.1:9/")  # discard port: refused
+    monkeypatch.setattr("supplychain.sources.popularity.load_top_packages", lambda _dir: None)
+    graph = DependencyGraph()
+    for number in range(50):
+        graph.add_package(package(f"pkg{number:02d}", "1.0"))
+    config = config_for(tmp_path)
+    facts = run_with(
+        HttpSettings(timeout=2),
+        lambda http: collect_facts(graph, context_for(http, config, clock), sources=["popularity"]),
+    )
+    reasons = []
+    for name in sorted(facts):
+        signal = facts[name].downloads_30d
+        assert isinstance(signal, Unknown)
+        reasons.append(signal.reason)
+    probed = [r for r in reasons if "not asked" not in r]
+    assert len(probed) == 1
+    assert "connection failed" in probed[0]
+    others = {r for r in reasons if "not asked" in r}
+    assert len(others) == 1  # the 49 others give one identical, bounded reason
+    (other,) = others
+    assert other.count("not asked") == 1
+    assert len(other) < 2 * len(probed[0])

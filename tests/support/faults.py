@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from tests.support.server import ReplayServer, Reply
+from tests.support.server import ReplayServer, Reply, answer_ranges
 
 
 @dataclass
@@ -50,6 +50,7 @@ class FaultServer(ReplayServer):
                 server.requests.append((method, self.path))
                 server.headers_seen.append(dict(self.headers.items()))
                 reply = server.lookup(method, self.path, body, self.headers.get("Accept", ""))
+                reply = answer_ranges(reply, self.headers.get("Range"))
                 if server.latency or reply.delay:
                     time.sleep(server.latency + reply.delay)
                 chunks = reply.chunks if isinstance(reply, StreamReply) else [reply.body]

@@ -3,12 +3,14 @@
 Routes are exact paths (query string included when given). A mounted directory serves
 ``<dir>/<path>``; for a path ending in ``/`` it serves ``<dir>/<path>index.json`` (Simple API JSON)
 or ``index.html``. Everything it serves is recorded real data (see tests/fixtures/record.py).
+A :class:`RangedFile` reply answers ``Range`` requests as real file hosts do, or breaks them.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -23,6 +25,62 @@ class Reply:
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
+
+
+@dataclass
+class RangedFile(Reply):
+    """A file served with ``Range`` support (RFC 9110 single ranges), or with it broken on purpose.
+
+    ``size`` larger than the body makes a virtual file whose first ``size - len(body)`` bytes are
+    zeros (never held in memory when only ranges are asked): a 2 GB wheel costs nothing to serve.
+    ``mode``: ``honour`` (206), ``ignore`` (200, the whole file), ``shifted`` (a Content-Range one
+    byte off what was asked) or ``wrong-total`` (a Content-Range with another file size).
+    ``asked`` records each request's Range header (None: none) and ``sent`` the body bytes sent.
+    """
+
+    size: int | None = None
+    mode: str = "honour"
+    asked: list[str | None] = field(default_factory=list)
+    sent: int = 0
+
+    def __post_init__(self) -> None:
+        if self.size is not None and self.size < len(self.body):
+            raise ValueError(f"a file of {self.size} bytes cannot end with {len(self.body)}")
+
+    @property
+    def total(self) -> int:
+        return len(self.body) if self.size is None else self.size
+
+    def slice(self, start: int, stop: int) -> bytes:
+        pad = self.total - len(self.body)
+        zeros = max(0, min(stop, pad) - start)
+        return bytes(zeros) + self.body[max(start - pad, 0) : max(stop - pad, 0)]
+
+    def answer(self, header: str | None) -> Reply:
+        self.asked.append(header)
+        match = re.fullmatch(r"bytes=(\d*)-(\d*)", header or "")
+        if match is None or self.mode == "ignore" or match.groups() == ("", ""):
+            reply = Reply(200, self.slice(0, self.total), dict(self.headers))
+        else:
+            first, last = match.groups()
+            if not first:
+                start, stop = max(self.total - int(last), 0), self.total
+            else:
+                start, stop = int(first), self.total if not last else min(int(last) + 1, self.total)
+            if start >= self.total:
+                return Reply(416, b"", {"Content-Range": f"bytes */{self.total}"})
+            shown = start + 1 if self.mode == "shifted" else start
+            total = self.total + 1 if self.mode == "wrong-total" else self.total
+            headers = {**self.headers, "Content-Range": f"bytes {shown}-{stop - 1}/{total}"}
+            reply = Reply(206, self.slice(start, stop), headers)
+        reply.headers.setdefault("Accept-Ranges", "bytes")
+        self.sent += len(reply.body)
+        return reply
+
+
+def answer_ranges(reply: Reply, header: str | None) -> Reply:
+    """What a server sends for ``reply`` to a request with this Range header (None: no header)."""
+    return reply.answer(header) if isinstance(reply, RangedFile) else reply
 
 
 Handler = Callable[[str, str, bytes], Reply | None]
@@ -45,6 +103,9 @@ class ReplayServer:
         self.requests: list[tuple[str, str]] = []
         self.latency = 0.0
         self.cache_control = "max-age=3600"
+        self.in_flight = 0
+        self.most_in_flight = 0  # the most requests being answered at one moment: concurrency, not timing
+        self._counting = threading.Lock()
         server = self
 
         class _Handler(BaseHTTPRequestHandler):
@@ -58,8 +119,16 @@ class ReplayServer:
                 body = self.rfile.read(length) if length else b""
                 server.requests.append((method, self.path))
                 reply = server.lookup(method, self.path, body, self.headers.get("Accept", ""))
+                reply = answer_ranges(reply, self.headers.get("Range"))
                 if server.latency or reply.delay:
-                    time.sleep(server.latency + reply.delay)
+                    with server._counting:
+                        server.in_flight += 1
+                        server.most_in_flight = max(server.most_in_flight, server.in_flight)
+                    try:
+                        time.sleep(server.latency + reply.delay)
+                    finally:
+                        with server._counting:
+                            server.in_flight -= 1
                 self.send_response(reply.status)
                 headers = {"Content-Length": str(len(reply.body)), **reply.headers}
                 if reply.status == 200 and "Cache-Control" not in headers:

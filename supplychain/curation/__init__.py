@@ -1,1 +1,0 @@
-"""Allowlist curation: the security team's approvals, trusted publishers, baselines and imports."""

@@ -1,0 +1,240 @@
+"""PyPI's JSON API (``/pypi/<name>/json``, ``/pypi/<name>/<version>/json``) parsed once into typed parts.
+
+Each part is parsed on its own: a part that is absent or of the wrong shape is ``Invalid(reason)``
+and the rest of the document still counts (a missing ownership table says nothing about the
+release history). Callers decide what an ``Invalid`` part means for their facts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+from packaging.version import InvalidVersion, Version
+
+from supplychain.errors import MalformedResponse
+from supplychain.net.http import Http
+from supplychain.net.shape import Invalid, ShapeError, expect, optional, parse_time, string_map, strings
+from supplychain.urls import redact
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OwnerRole:
+    """One entry of ``ownership.roles``; ``role`` as PyPI spells it (``Owner``, ``Maintainer``)."""
+
+    user: str
+    role: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Ownership:
+    roles: tuple[OwnerRole, ...] | Invalid
+    organization: str | Invalid | None  # None: PyPI reports no organisation; Invalid: it did not say
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReleaseFile:
+    """One file of a release (``releases[v][]`` or ``urls[]``); only the upload time is always there."""
+
+    filename: str
+    upload_time: datetime
+    yanked: bool
+    yanked_reason: str | None
+    url: str | None
+    size: int | None
+    sha256: str | None
+    core_metadata: bool  # PEP 658 metadata file served beside it
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Release:
+    """One key of ``releases``; PyPI keeps a release whose files were all deleted, with no files."""
+
+    version: str  # as the document spells it (it may not parse as a PEP 440 version)
+    files: tuple[ReleaseFile, ...]
+
+    @property
+    def first_upload(self) -> datetime:
+        """Its earliest file's upload time (only a release with files has one)."""
+        return min(file.upload_time for file in self.files)
+
+    @property
+    def yanked(self) -> bool:
+        """PyPI yanks releases: yanked when every one of its files is (a release without files is not)."""
+        return bool(self.files) and all(file.yanked for file in self.files)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Info:
+    """The ``info`` table: the latest version's metadata as PyPI summarises it."""
+
+    version: str | Invalid
+    summary: str | Invalid | None
+    license: str | Invalid | None
+    license_expression: str | Invalid | None
+    classifiers: tuple[str, ...] | Invalid
+    project_urls: tuple[tuple[str, str], ...] | Invalid  # (label, URL) in the document's order
+    home_page: str | Invalid | None
+    requires_dist: tuple[str, ...] | Invalid | None  # None: PyPI does not know (not "no dependencies")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Vulnerability:
+    id: str
+    aliases: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PyPIDocument:
+    info: Info | Invalid
+    ownership: Ownership | Invalid
+    releases: tuple[Release, ...] | Invalid  # in the document's order, releases without files too
+    urls: tuple[ReleaseFile, ...] | Invalid  # a version document's files
+    vulnerabilities: tuple[Vulnerability, ...] | Invalid
+
+    def release(self, version: Version) -> Release | Invalid | None:
+        """The release of ``version`` with files, under PEP 440 equality (``1.0`` is ``1.0.0``); else None."""
+        if isinstance(self.releases, Invalid):
+            return self.releases
+        for release in self.releases:
+            if release.files and same_version(release.version, version):
+                return release
+        return None
+
+
+async def fetch_document(http: Http, url: str) -> PyPIDocument:
+    """GET and parse ``url`` (a project's or a version's document); FetchError when it cannot be had."""
+    return parse_document(await http.get_json(url), url)
+
+
+def parse_document(data: object, url: str) -> PyPIDocument:
+    """Every part of a JSON API answer; only a document that is not an object is refused whole."""
+    if not isinstance(data, dict):
+        raise MalformedResponse(f"{redact(url)}: PyPI JSON is not an object")
+    return PyPIDocument(
+        info=_part(lambda: _info(data.get("info"))),
+        ownership=_part(lambda: _ownership(data)),
+        releases=_part(lambda: _releases(data.get("releases"))),
+        urls=_part(lambda: tuple(_file(raw, "urls[]") for raw in expect(data.get("urls"), list, "urls"))),
+        vulnerabilities=_part(lambda: _vulnerabilities(data.get("vulnerabilities"))),
+    )
+
+
+def _part(parse: Callable[[], T]) -> T | Invalid:
+    try:
+        return parse()
+    except ShapeError as error:
+        return Invalid(str(error))
+
+
+def _ownership(document: Mapping[str, Any]) -> Ownership:
+    if "ownership" not in document:
+        raise ShapeError("PyPI did not report ownership")
+    ownership = expect(document["ownership"], dict, "ownership")
+    organization: str | Invalid | None = Invalid("PyPI did not report an organization field")
+    if "organization" in ownership:
+        organization = _part(lambda: optional(ownership["organization"], str, "ownership.organization"))
+    return Ownership(roles=_part(lambda: _roles(ownership.get("roles"))), organization=organization)
+
+
+def _roles(value: object) -> tuple[OwnerRole, ...]:
+    roles = []
+    for raw in expect(value, list, "ownership.roles"):
+        entry = expect(raw, dict, "ownership.roles[]")
+        roles.append(
+            OwnerRole(
+                user=expect(entry.get("user"), str, "ownership.roles[].user"),
+                role=expect(entry.get("role"), str, "ownership.roles[].role"),
+            )
+        )
+    return tuple(roles)
+
+
+def _releases(value: object) -> tuple[Release, ...]:
+    releases = []
+    for version, raw in expect(value, dict, "releases").items():
+        files = tuple(_file(entry, "file") for entry in expect(raw, list, f"releases[{version}]"))
+        releases.append(Release(version=str(version), files=files))
+    return tuple(releases)
+
+
+def _file(raw: object, where: str) -> ReleaseFile:
+    """One file entry; checked inline, since long-lived projects list tens of thousands of them."""
+    if not isinstance(raw, dict):
+        raise ShapeError(f"{where} is {type(raw).__name__}, expected dict")
+    filename = expect(raw.get("filename"), str, f"{where}.filename")
+    reason, url, size, digests = raw.get("yanked_reason"), raw.get("url"), raw.get("size"), raw.get("digests")
+    sha256 = digests.get("sha256") if isinstance(digests, dict) else None
+    if not (
+        (reason is None or isinstance(reason, str))
+        and (url is None or isinstance(url, str))
+        and (size is None or (isinstance(size, int) and not isinstance(size, bool)))
+        and (digests is None or isinstance(digests, dict))
+        and (sha256 is None or isinstance(sha256, str))
+    ):
+        optional(reason, str, f"{where}.yanked_reason")  # each raises the ShapeError naming its field
+        optional(url, str, f"{where}.url")
+        optional(size, int, f"{where}.size")
+        optional(digests, dict, f"{where}.digests")
+        expect(sha256, str, f"{where}.digests.sha256")
+    return ReleaseFile(
+        filename=filename,
+        upload_time=parse_time(raw.get("upload_time_iso_8601"), "upload_time_iso_8601"),
+        yanked=raw.get("yanked") is True,  # a reason string without the flag is not a yank on PyPI
+        yanked_reason=reason or None,
+        url=url,
+        size=size,
+        sha256=sha256,
+        core_metadata=bool(raw.get("core-metadata", raw.get("data-dist-info-metadata", False))),
+    )
+
+
+def _info(value: object) -> Info:
+    info = expect(value, dict, "info")
+
+    def text(key: str) -> str | Invalid | None:
+        return _part(lambda: optional(info.get(key), str, f"info.{key}"))
+
+    def requires() -> tuple[str, ...] | None:
+        raw = info.get("requires_dist")
+        return None if raw is None else strings(raw, "info.requires_dist")
+
+    return Info(
+        version=_part(lambda: expect(info.get("version"), str, "info.version")),
+        summary=text("summary"),
+        license=text("license"),
+        license_expression=text("license_expression"),
+        classifiers=_part(lambda: strings(info.get("classifiers") or [], "info.classifiers")),
+        project_urls=_part(lambda: _urls(info.get("project_urls"))),
+        home_page=text("home_page"),
+        requires_dist=_part(requires),
+    )
+
+
+def _urls(value: object) -> tuple[tuple[str, str], ...]:
+    return tuple(string_map(value or {}, "info.project_urls").items())  # null: no URLs given
+
+
+def _vulnerabilities(value: object) -> tuple[Vulnerability, ...]:
+    found = []
+    for raw in expect(value if value is not None else [], list, "vulnerabilities"):
+        entry = expect(raw, dict, "vulnerabilities[]")
+        found.append(
+            Vulnerability(
+                id=expect(entry.get("id"), str, "vulnerabilities[].id"),
+                aliases=strings(entry.get("aliases") or [], "vulnerabilities[].aliases"),
+            )
+        )
+    return tuple(found)
+
+
+def same_version(text: str, version: Version) -> bool:
+    """Whether a release key names ``version`` (keys that are not PEP 440 versions name none)."""
+    try:
+        return Version(text) == version
+    except InvalidVersion:
+        return False

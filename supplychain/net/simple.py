@@ -1,0 +1,377 @@
+"""The Simple repository API: one project page, PEP 691 JSON or PEP 503 HTML, parsed into typed files.
+
+Every caller (the resolver, the Simple API and Integrity sources) reads pages through ``fetch_page``,
+so a page means the same to all of them. Content is negotiated as pip does: JSON preferred, HTML
+accepted, since most internal indexes (devpi, Artifactory, pypiserver, a static directory) serve
+only HTML. A page that is not what the specification says is a ``MalformedResponse`` as a whole:
+a half-read page could hide a file.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from html.parser import HTMLParser
+from posixpath import basename
+from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
+
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    NormalizedName,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
+from packaging.version import InvalidVersion, Version
+
+from supplychain.errors import MalformedResponse
+from supplychain.net.http import FetchedResponse, Http
+from supplychain.net.shape import ShapeError, expect, optional, parse_time, string_map
+from supplychain.urls import redact
+
+SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"
+SIMPLE_HTML = "application/vnd.pypi.simple.v1+html"
+# pip's preference order (PEP 691 "Content negotiation"): JSON, then the versioned HTML, then any HTML.
+ACCEPT = f"{SIMPLE_JSON}, {SIMPLE_HTML};q=0.2, text/html;q=0.01"
+_JSON_TYPES = frozenset({SIMPLE_JSON, "application/json"})
+_HTML_TYPES = frozenset({SIMPLE_HTML, "text/html"})
+_SUPPORTED_MAJOR = 1  # PEP 629: a client must refuse a page of a major version it does not know
+_HASH_NAMES = frozenset(hashlib.algorithms_guaranteed)
+_FRAGMENT_HASH = re.compile(r"([a-z0-9_]+)=([0-9a-fA-F]+)")
+_METADATA_KEYS = ("core-metadata", "dist-info-metadata", "data-dist-info-metadata")  # PEP 714 renames
+
+Hashes = tuple[tuple[str, str], ...]  # (algorithm, hex digest), sorted
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DistributionFile:
+    """One file a project page lists, as the page states it (nothing is fetched to check it)."""
+
+    filename: str
+    url: str  # absolute and without fragment; carries the page's credentials when it was relative
+    hashes: Hashes
+    requires_python: str | None
+    yanked: bool
+    yanked_reason: str | None  # None also when yanked without a reason
+    upload_time: datetime | None  # PEP 700 (JSON pages only)
+    size: int | None  # PEP 700 (JSON pages only)
+    core_metadata: bool  # PEP 658/714: the metadata file is served at ``url + ".metadata"``
+    core_metadata_hashes: Hashes
+    provenance_listed: bool  # PEP 740: the page says whether the file has provenance
+    provenance: str | None  # its URL; None when unlisted or listed as none
+
+    def __post_init__(self) -> None:
+        if self.provenance is not None and not self.provenance_listed:
+            raise ValueError("a provenance URL is a listed provenance")
+        if self.yanked_reason is not None and not self.yanked:
+            raise ValueError("a yank reason needs a yanked file")
+
+    @property
+    def release(self) -> tuple[NormalizedName, Version] | None:
+        """The project and version the filename names; None unless it is a wheel's or an sdist's."""
+        return release_of(self.filename)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProjectStatus:
+    """A PEP 792 status marker as the page states it (the spec's four values, or anything newer)."""
+
+    status: str
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProjectPage:
+    """What a project page says: its API version, status marker and files."""
+
+    api_version: tuple[int, int] | None  # None: the page does not state it (common for HTML)
+    status: ProjectStatus | None  # None: the page reports no status marker
+    files: tuple[DistributionFile, ...]
+
+    def files_of(self, name: NormalizedName, version: Version) -> tuple[DistributionFile, ...]:
+        """The files of project ``name`` at ``version`` (a wheel only when its tags are valid too).
+
+        A page may list another project's files; those are not this project's, whatever their version.
+        """
+        wanted = (name, version)
+        return tuple(f for f in self.files if quick_version(f.filename) == version and f.release == wanted)
+
+
+async def fetch_page(http: Http, url: str, *, version: Version | None = None) -> ProjectPage:
+    """GET and parse the project page at ``url``; with ``version``, only that version's files are kept.
+
+    Pages of long-lived projects list thousands of files; a caller that asks about one version
+    need not hold (or validate) the others.
+    """
+    return parse_response(await http.get(url, accept=ACCEPT), url, version=version)
+
+
+def parse_response(response: FetchedResponse, url: str, *, version: Version | None = None) -> ProjectPage:
+    """Dispatch on the Content-Type, as pip does; anything but Simple JSON or HTML is refused."""
+    media_type, charset = _content_type(response.headers)
+    if media_type in _JSON_TYPES:
+        try:
+            data = json.loads(response.content)
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise MalformedResponse(f"{redact(url)}: response is not valid JSON ({error})") from None
+        return parse_json_page(data, url, version=version)
+    if media_type in _HTML_TYPES:
+        try:
+            text = response.content.decode(charset or "utf-8")
+        except (LookupError, UnicodeDecodeError) as error:
+            raise MalformedResponse(f"{redact(url)}: HTML page cannot be decoded ({error})") from None
+        return parse_html_page(text, url, version=version)
+    shown = media_type or "none"
+    raise MalformedResponse(f"{redact(url)}: not a Simple API project page (Content-Type {shown})")
+
+
+def _content_type(headers: Mapping[str, str]) -> tuple[str, str | None]:
+    raw = next((value for key, value in headers.items() if key.lower() == "content-type"), "")
+    media_type, *parameters = (part.strip() for part in raw.split(";"))
+    charset = None
+    for parameter in parameters:
+        key, _, value = parameter.partition("=")
+        if key.strip().lower() == "charset":
+            charset = value.strip().strip('"') or None
+    return media_type.lower(), charset
+
+
+def parse_json_page(data: object, url: str, *, version: Version | None = None) -> ProjectPage:
+    """A PEP 691 JSON page; relative file URLs are resolved against ``url``."""
+    try:
+        page = expect(data, dict, "the page")
+        files: list[DistributionFile] = []
+        for number, raw in enumerate(expect(page.get("files"), list, "files")):
+            if version is not None and isinstance(raw, dict) and _other_version(raw.get("filename"), version):
+                continue  # well-formed and of another version: not read; anything odd is checked
+            files.append(_json_file(raw, f"files[{number}]", url))
+        meta = page.get("meta")
+        api = None if meta is None else expect(meta, dict, "meta").get("api-version")
+        return ProjectPage(
+            api_version=_api_version(None if api is None else expect(api, str, "meta.api-version")),
+            status=_json_status(page.get("project-status")),
+            files=tuple(files),
+        )
+    except ShapeError as error:
+        raise MalformedResponse(f"{redact(url)}: not a Simple API project page ({error})") from None
+
+
+def _json_file(raw: object, where: str, page_url: str) -> DistributionFile:
+    entry = expect(raw, dict, where)
+    yanked = entry.get("yanked", False)
+    if not isinstance(yanked, bool | str):
+        raise ShapeError(f"{where}.yanked is {type(yanked).__name__}, expected bool or str")
+    uploaded = optional(entry.get("upload-time"), str, f"{where}.upload-time")
+    size = optional(entry.get("size"), int, f"{where}.size")
+    if size is not None and size < 0:
+        raise ShapeError(f"{where}.size is negative")
+    metadata, metadata_hashes = _json_metadata(entry, where)
+    listed = "provenance" in entry
+    provenance = optional(entry.get("provenance"), str, f"{where}.provenance")
+    hashes = entry.get("hashes")
+    return DistributionFile(
+        filename=expect(entry.get("filename"), str, f"{where}.filename"),
+        url=_absolute(page_url, expect(entry.get("url"), str, f"{where}.url")),
+        hashes=_sorted(string_map(hashes, f"{where}.hashes")) if hashes is not None else (),
+        requires_python=optional(entry.get("requires-python"), str, f"{where}.requires-python") or None,
+        # PEP 691: a non-empty string is a reason; pip reads an empty one as "not yanked"
+        yanked=bool(yanked),
+        yanked_reason=yanked if isinstance(yanked, str) and yanked else None,
+        upload_time=(
+            None if uploaded is None else parse_time(uploaded, f"{where}.upload-time", assume_utc=True)
+        ),
+        size=size,
+        core_metadata=metadata,
+        core_metadata_hashes=metadata_hashes,
+        provenance_listed=listed,
+        provenance=None if provenance is None else _absolute(page_url, provenance),
+    )
+
+
+def _json_metadata(entry: Mapping[str, object], where: str) -> tuple[bool, Hashes]:
+    """As pip reads it: the first of the PEP 714 names that is not null."""
+    key = next((k for k in _METADATA_KEYS if entry.get(k) is not None), None)
+    if key is None:
+        return False, ()
+    value = entry[key]
+    if isinstance(value, bool):
+        return value, ()
+    return True, _sorted(string_map(value, f"{where}.{key}"))
+
+
+def _json_status(value: object) -> ProjectStatus | None:
+    if value is None:
+        return None
+    marker = expect(value, dict, "project-status")
+    return ProjectStatus(
+        status=expect(marker.get("status"), str, "project-status.status"),
+        reason=optional(marker.get("reason"), str, "project-status.reason") or None,
+    )
+
+
+def _api_version(text: str | None) -> tuple[int, int] | None:
+    if text is None:
+        return None
+    major, dot, minor = text.strip().partition(".")
+    if not (major.isdigit() and dot and minor.isdigit()):
+        raise ShapeError(f"API version {text!r} is not MAJOR.MINOR")
+    if int(major) != _SUPPORTED_MAJOR:
+        raise ShapeError(f"API version {text} is not supported (only {_SUPPORTED_MAJOR}.x)")
+    return int(major), int(minor)
+
+
+def parse_html_page(text: str, url: str, *, version: Version | None = None) -> ProjectPage:
+    """A PEP 503 HTML page: anchors with their ``data-*`` attributes, hashes in URL fragments."""
+    reader = _PageReader()
+    reader.feed(text)
+    reader.close()
+    base = urljoin(url, reader.base) if reader.base else url
+    files: list[DistributionFile] = []
+    try:
+        for attributes in reader.anchors:
+            file = _html_file(attributes, base)
+            if file is None or (version is not None and _other_version(file.filename, version)):
+                continue
+            files.append(file)
+        meta = reader.meta
+        status = None
+        if "pypi:project-status" in meta:  # PEP 792's meta tags
+            reason = meta.get("pypi:project-status-reason") or None
+            status = ProjectStatus(status=meta["pypi:project-status"], reason=reason)
+        return ProjectPage(
+            api_version=_api_version(meta.get("pypi:repository-version")), status=status, files=tuple(files)
+        )
+    except ShapeError as error:
+        raise MalformedResponse(f"{redact(url)}: not a Simple API project page ({error})") from None
+
+
+def _html_file(attributes: Mapping[str, str | None], base: str) -> DistributionFile | None:
+    """None for an anchor that names no file (no href, or a directory link like ``../``)."""
+    href = attributes.get("href")
+    if not href:
+        return None
+    parts = urlsplit(urljoin(base, href.strip()))
+    filename = unquote(basename(parts.path))
+    if not filename:
+        return None
+    hashes: Hashes = ()
+    found = _FRAGMENT_HASH.fullmatch(parts.fragment)
+    if found and found.group(1) in _HASH_NAMES:
+        hashes = ((found.group(1), found.group(2).lower()),)
+    metadata, metadata_hashes = _html_metadata(attributes)
+    yanked = "data-yanked" in attributes
+    provenance = attributes.get("data-provenance")
+    return DistributionFile(
+        filename=filename,
+        url=urlunsplit(parts._replace(fragment="")),
+        hashes=hashes,
+        # html.parser has already undone the escaping (``&gt;=3.8`` is ``>=3.8``)
+        requires_python=(attributes.get("data-requires-python") or "").strip() or None,
+        yanked=yanked,
+        yanked_reason=(attributes.get("data-yanked") or None) if yanked else None,
+        upload_time=None,
+        size=None,
+        core_metadata=metadata,
+        core_metadata_hashes=metadata_hashes,
+        provenance_listed=bool(provenance),
+        provenance=urljoin(base, provenance.strip()) if provenance else None,
+    )
+
+
+def _html_metadata(attributes: Mapping[str, str | None]) -> tuple[bool, Hashes]:
+    """``data-core-metadata`` (or its PEP 658 name): ``true`` or ``<hash name>=<digest>``, as pip reads it."""
+    value = attributes.get("data-core-metadata", attributes.get("data-dist-info-metadata"))
+    if value is None:
+        return False, ()
+    value = value.strip()
+    if value.lower() == "true":
+        return True, ()
+    name, equals, digest = value.partition("=")
+    if equals and name in _HASH_NAMES and digest:
+        return True, ((name, digest.lower()),)
+    return False, ()
+
+
+class _PageReader(HTMLParser):
+    """Collects anchors, ``<meta name=... content=...>`` and the first ``<base href>`` of a page."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.anchors: list[dict[str, str | None]] = []
+        self.meta: dict[str, str] = {}
+        self.base: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = dict(attrs)
+        if tag == "a":
+            self.anchors.append(attributes)
+        elif tag == "meta":
+            name, content = attributes.get("name"), attributes.get("content")
+            if name and content is not None:
+                self.meta.setdefault(name.strip().lower(), content.strip())
+        elif tag == "base" and self.base is None and attributes.get("href"):
+            self.base = attributes["href"]
+
+
+def _absolute(page_url: str, url: str) -> str:
+    """``url`` resolved against the page (PEP 691 allows relative URLs), fragment dropped."""
+    url = url.partition("#")[0]
+    if url.startswith(("https://", "http://")):
+        return url  # the common case, without urljoin's cost (pages list up to tens of thousands)
+    return urljoin(page_url, url)
+
+
+def _sorted(hashes: Mapping[str, str]) -> Hashes:
+    return tuple(sorted((name.lower(), digest.lower()) for name, digest in hashes.items()))
+
+
+def _other_version(filename: object, version: Version) -> bool:
+    """True only for a filename naming another version; anything odd is kept (and checked)."""
+    if not isinstance(filename, str):
+        return False
+    found = quick_version(filename)
+    return found is not None and found != version
+
+
+def quick_version(filename: str) -> Version | None:
+    """The version a filename names, from its dash-separated parts only (no tag parsing).
+
+    Pages like torch's list tens of thousands of wheels: parsing every tag set would dominate.
+    """
+    if filename.endswith(".whl"):
+        parts = filename.split("-")
+        return _parsed(parts[1]) if len(parts) >= 5 else None
+    for suffix in (".tar.gz", ".zip"):  # what parse_sdist_filename accepts, split the same way
+        if filename.endswith(suffix):
+            _name, dash, text = filename[: -len(suffix)].rpartition("-")
+            return _parsed(text) if dash else None
+    return version_of(filename)
+
+
+def release_of(filename: str) -> tuple[NormalizedName, Version] | None:
+    """Project and version of a wheel or sdist by packaging's full filename parse; None for other files."""
+    try:
+        if filename.endswith(".whl"):
+            return parse_wheel_filename(filename)[:2]
+        return parse_sdist_filename(filename)
+    except (InvalidWheelFilename, InvalidSdistFilename):
+        return None
+
+
+def version_of(filename: str) -> Version | None:
+    """The version of a wheel or sdist by packaging's full filename parse; None for other files."""
+    found = release_of(filename)
+    return None if found is None else found[1]
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed(text: str) -> Version | None:
+    try:
+        return Version(text)
+    except InvalidVersion:
+        return None

@@ -1,0 +1,301 @@
+"""The offline data directory: OSV advisories and top-packages datasets, written atomically, indexed."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from packaging.utils import NormalizedName, canonicalize_name
+
+from supplychain.dates import timestamp_or_none
+from supplychain.errors import AdvisoryDataError, InputError
+from supplychain.files import write_atomic
+from supplychain.sources.archives import ArchiveLimits, iter_members
+from supplychain.sources.osv_records import OsvRecord, load_record, parse_record
+
+MANIFEST = "manifest.json"
+ADVISORIES = "advisories"  # vulnerability records (PYSEC/GHSA/CVE ...)
+MALICIOUS = "malicious"  # MAL- reports
+TOP_PACKAGES = "top-packages"
+OSV_DATASETS = (ADVISORIES, MALICIOUS)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TopPackages:
+    as_of: datetime
+    source: str
+    downloads: Mapping[NormalizedName, int]
+    ranks: Mapping[NormalizedName, int]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DatasetStatus:
+    name: str
+    path: Path
+    as_of: datetime | None
+    records: int
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    """What an organisation audits, and the data its verdicts rest on, are not for other local users
+    to read or swap: private, and replaced atomically."""
+    write_atomic(path, data, private=True)
+
+
+def records_from_archive(path: Path) -> list[OsvRecord]:
+    """Every OSV record (``.json``/``.yaml``/``.yml``) in an archive or directory; malformed → error."""
+    records = []
+    for member in iter_members(path):
+        if member.name.endswith((".json", ".yaml", ".yml")):
+            records.append(load_record(member.data, f"{path}!{member.name}"))
+    if not records:
+        raise AdvisoryDataError(f"{path}: no OSV records (.json/.yaml) found")
+    return records
+
+
+class DataStore:
+    """Reads and writes the data directory; the manifest is the single commit point of an update."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    # --- reading -------------------------------------------------------------------------------
+    def manifest(self) -> dict[str, Any]:
+        try:
+            raw = json.loads((self.root / MANIFEST).read_bytes())
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError) as error:
+            raise AdvisoryDataError(f"{self.root / MANIFEST}: unreadable manifest ({error})") from None
+        datasets = raw.get("datasets") if isinstance(raw, dict) else None
+        return datasets if isinstance(datasets, dict) else {}
+
+    def status(self) -> list[DatasetStatus]:
+        return [
+            DatasetStatus(
+                name=name,
+                path=self.root / str(entry.get("file", "")),
+                as_of=timestamp_or_none(entry.get("as_of")),
+                records=int(entry.get("records", 0)),
+            )
+            for name, entry in sorted(self.manifest().items())
+        ]
+
+    def has_advisories(self) -> bool:
+        return any(name in self.manifest() for name in OSV_DATASETS)
+
+    def advisories_as_of(self) -> datetime | None:
+        times = [s.as_of for s in self.status() if s.name in OSV_DATASETS and s.as_of is not None]
+        return max(times) if times else None
+
+    def records_for(self, names: Iterable[str]) -> dict[NormalizedName, list[OsvRecord]]:
+        """Only the records indexed under ``names``: an audit never parses the whole database."""
+        wanted = {canonicalize_name(name) for name in names}
+        found: dict[NormalizedName, list[OsvRecord]] = {name: [] for name in wanted}
+        for dataset, entry in sorted(self.manifest().items()):
+            if dataset not in OSV_DATASETS:
+                continue
+            data_path = self.root / str(entry["file"])
+            index_path = self.root / str(entry["index"])
+            index = json.loads(index_path.read_bytes())
+            with data_path.open("rb") as stream:
+                for name in sorted(wanted):
+                    for offset, length in _spans(index, name, index_path):
+                        stream.seek(offset)
+                        line = stream.read(length)
+                        found[name].append(parse_record(json.loads(line), f"{data_path}@{offset}"))
+        return found
+
+    def _records(self, dataset: str) -> list[OsvRecord]:
+        """Every record a dataset holds (empty when it was never imported): the base of a merge."""
+        entry = self.manifest().get(dataset)
+        if not entry:
+            return []
+        path = self.root / str(entry["file"])
+        records, offset = [], 0
+        with path.open("rb") as stream:
+            for line in stream:
+                records.append(parse_record(json.loads(line), f"{path}@{offset}"))
+                offset += len(line)
+        return records
+
+    def top_packages(self) -> TopPackages | None:
+        entry = self.manifest().get(TOP_PACKAGES)
+        if not entry:
+            return None
+        path = self.root / str(entry["file"])
+        stat = path.stat()
+        key = (str(path), stat.st_mtime_ns, stat.st_size)
+        if key not in _TOP_MEMO:
+            _TOP_MEMO.clear()
+            _TOP_MEMO[key] = _top_from_json(json.loads(path.read_bytes()), str(path))
+        return _TOP_MEMO[key]
+
+    # --- writing -------------------------------------------------------------------------------
+    def import_path(self, path: Path, *, now: datetime | None = None) -> list[str]:
+        """Import a local OSV archive/directory or a top-packages JSON; returns the datasets written."""
+        if path.is_file() and path.suffix == ".json":
+            limit = ArchiveLimits().max_member_bytes  # one file, bounded like one archive member
+            try:
+                with path.open("rb") as stream:
+                    data = stream.read(limit + 1)
+                if len(data) > limit:
+                    raise InputError(f"{path}: larger than {limit} bytes")
+                raw = json.loads(data)
+            except (OSError, ValueError, RecursionError) as error:  # RecursionError: ``[[[[...``
+                raise InputError(f"{path}: not a readable JSON file ({error})") from None
+            if isinstance(raw, dict) and "rows" in raw:
+                self.write_top_packages(raw, origin=str(path))
+                return [TOP_PACKAGES]
+            return self.write_records([parse_record(raw, str(path))], origin=str(path), now=now)
+        return self.write_records(records_from_archive(path), origin=str(path), now=now)
+
+    def write_top_packages(self, raw: object, *, origin: str) -> None:
+        top = _top_from_json(raw, origin)
+        rows = sorted(top.downloads.items(), key=lambda item: (top.ranks[item[0]], item[0]))
+        body = {
+            "last_update": top.as_of.isoformat(),
+            "source": top.source,
+            "rows": [{"project": name, "download_count": count} for name, count in rows],
+        }
+        file = f"{TOP_PACKAGES}.json"
+        _write_atomic(self.root / file, json.dumps(body, sort_keys=True).encode())
+        self._commit(
+            TOP_PACKAGES,
+            {"file": file, "as_of": top.as_of.isoformat(), "records": len(rows), "origin": origin},
+        )
+
+    def write_records(
+        self, records: list[OsvRecord], *, origin: str, now: datetime | None = None
+    ) -> list[str]:
+        """Split by kind (MAL- ids are malicious reports) and merge into what earlier imports wrote.
+
+        Imports add up (``--from A --from B`` keeps both; one record per id, the newest ``modified``
+        wins): replacing made the last small import the whole database. The as-of date comes from
+        the records, never the import time: the newest ``modified`` not after ``now`` (real
+        databases hold a few records stamped in the future, which would make stale data look
+        fresh); records without dates leave it unknown.
+        """
+        written = []
+        for dataset in OSV_DATASETS:
+            incoming = [r for r in records if r.id.startswith("MAL-") == (dataset == MALICIOUS)]
+            if not incoming:
+                continue
+            chosen = _merged(self._records(dataset), incoming)
+            lines: list[bytes] = []
+            index: dict[str, list[list[int]]] = {}
+            offset = 0
+            for record in sorted(chosen, key=lambda r: r.id):
+                line = json.dumps(_to_json(record), sort_keys=True, separators=(",", ":")).encode() + b"\n"
+                for name in sorted({entry.name for entry in record.affected if entry.ecosystem == "PyPI"}):
+                    index.setdefault(name, []).append([offset, len(line)])
+                lines.append(line)
+                offset += len(line)
+            modified = [
+                t
+                for r in chosen
+                if (t := timestamp_or_none(r.modified)) is not None and (now is None or t <= now)
+            ]
+            as_of = max(modified).isoformat() if modified else None
+            _write_atomic(self.root / f"{dataset}.jsonl", b"".join(lines))
+            _write_atomic(self.root / f"{dataset}.index.json", json.dumps(index, sort_keys=True).encode())
+            self._commit(
+                dataset,
+                {
+                    "file": f"{dataset}.jsonl",
+                    "index": f"{dataset}.index.json",
+                    "as_of": as_of,
+                    "records": len(chosen),
+                    "origin": origin,
+                },
+            )
+            written.append(dataset)
+        return written
+
+    def _commit(self, dataset: str, entry: dict[str, Any]) -> None:
+        datasets = dict(self.manifest())
+        datasets[dataset] = entry
+        _write_atomic(
+            self.root / MANIFEST, json.dumps({"datasets": datasets}, indent=1, sort_keys=True).encode()
+        )
+
+
+def _merged(existing: list[OsvRecord], incoming: list[OsvRecord]) -> list[OsvRecord]:
+    """One record per id; a later import's copy wins unless the one kept is strictly newer."""
+    chosen = {record.id: record for record in existing}
+    for record in incoming:
+        kept = chosen.get(record.id)
+        if kept is None or not _newer(kept, record):
+            chosen[record.id] = record
+    return list(chosen.values())
+
+
+def _newer(a: OsvRecord, b: OsvRecord) -> bool:
+    """``a`` was modified after ``b``; a record without a readable date is older than any dated one."""
+    first, second = timestamp_or_none(a.modified), timestamp_or_none(b.modified)
+    return first is not None and (second is None or first > second)
+
+
+def _spans(index: object, name: str, where: Path) -> list[tuple[int, int]]:
+    """``[offset, length]`` pairs of ``name`` in a name index; any other shape is a corrupt store."""
+    spans = index.get(name, []) if isinstance(index, dict) else None
+    if not isinstance(spans, list) or not all(
+        isinstance(span, list) and len(span) == 2 and all(type(v) is int and v >= 0 for v in span)
+        for span in spans
+    ):
+        raise AdvisoryDataError(f"{where}: not a name index of [offset, length] pairs")
+    return [(span[0], span[1]) for span in spans]
+
+
+def _to_json(record: OsvRecord) -> dict[str, Any]:
+    """The record in OSV JSON shape (only the fields this tool reads), so ``parse_record`` reads it back."""
+    return {
+        "id": record.id,
+        "aliases": list(record.aliases),
+        "summary": record.summary,
+        "details": record.details[:2000],
+        "published": record.published,
+        "modified": record.modified,
+        "withdrawn": record.withdrawn,
+        "severity": [{"type": kind, "score": score} for kind, score in record.severity],
+        "database_specific": {"severity": record.database_severity},
+        "affected": [
+            {
+                "package": {"ecosystem": entry.ecosystem, "name": entry.name},
+                "ranges": [
+                    {"type": item.type, "events": [{kind: value} for kind, value in item.events]}
+                    for item in entry.ranges
+                ],
+                "versions": list(entry.versions),
+                "database_specific": {"severity": entry.severity},
+            }
+            for entry in record.affected
+        ],
+    }
+
+
+# The dataset parsed once per process (the popularity source and the policy both read it).
+_TOP_MEMO: dict[tuple[str, int, int], TopPackages] = {}
+
+
+def _top_from_json(raw: object, origin: str) -> TopPackages:
+    if not isinstance(raw, dict) or not isinstance(raw.get("rows"), list):
+        raise InputError(f"{origin}: not a top-packages dataset (needs a 'rows' list)")
+    as_of = timestamp_or_none(str(raw.get("last_update", "")))
+    if as_of is None:
+        raise InputError(f"{origin}: 'last_update' is missing or not a date")
+    downloads: dict[NormalizedName, int] = {}
+    for number, row in enumerate(raw["rows"]):
+        if not isinstance(row, dict) or not isinstance(row.get("project"), str):
+            raise InputError(f"{origin}: rows[{number}] has no 'project' string")
+        count = row.get("download_count")
+        if not isinstance(count, int) or isinstance(count, bool):
+            raise InputError(f"{origin}: rows[{number}].download_count is not an integer")
+        downloads.setdefault(canonicalize_name(row["project"]), count)
+    order = sorted(downloads, key=lambda name: (-downloads[name], name))
+    ranks = {name: rank for rank, name in enumerate(order, start=1)}
+    return TopPackages(as_of=as_of, source=str(raw.get("source") or origin), downloads=downloads, ranks=ranks)

@@ -1,0 +1,83 @@
+"""PyPI's JSON API and Integrity API answers parsed once into typed parts (recorded answers, hand edits)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from packaging.version import Version
+
+from supplychain.errors import MalformedResponse
+from supplychain.model import Publisher
+from supplychain.net.integrity import parse_provenance
+from supplychain.net.pypi_json import Info, OwnerRole, Ownership, Release, parse_document
+from supplychain.net.shape import Invalid
+
+PYPI = Path(__file__).parents[1] / "fixtures" / "pypi" / "pypi"
+URL = "https://pypi.org/pypi/six/json"
+
+
+def six() -> dict[str, object]:
+    return json.loads((PYPI / "six" / "json").read_text())  # type: ignore[no-any-return]
+
+
+def test_the_recorded_document_parses_whole() -> None:
+    document = parse_document(six(), URL)
+    owner = OwnerRole(user="gutworth", role="Owner")
+    assert document.ownership == Ownership(roles=(owner,), organization=None)
+    assert isinstance(document.info, Info)
+    assert document.info.version == "1.17.0"
+    assert document.vulnerabilities == ()
+    release = document.release(Version("1.17"))  # PEP 440 equality: 1.17 is 1.17.0
+    assert isinstance(release, Release)
+    assert release.first_upload == datetime(2024, 12, 4, 17, 35, 26, 475808, tzinfo=UTC)
+    assert {f.filename for f in release.files} == {"six-1.17.0.tar.gz", "six-1.17.0-py2.py3-none-any.whl"}
+    assert all(f.size and f.sha256 and f.url for f in release.files)
+    assert not release.yanked
+
+
+def test_each_part_stands_alone() -> None:
+    data = six()
+    data["ownership"] = {"roles": "gutworth"}
+    data["releases"]["1.17.0"][0]["upload_time_iso_8601"] = "2024-12-04"  # type: ignore[index]
+    document = parse_document(data, URL)
+    assert isinstance(document.ownership, Ownership)
+    assert document.ownership.roles == Invalid("ownership.roles is str, expected list")
+    assert document.ownership.organization == Invalid("PyPI did not report an organization field")
+    assert document.releases == Invalid("upload_time_iso_8601 '2024-12-04' has no timezone")
+    assert isinstance(document.info, Info)  # untouched parts still count
+
+
+def test_a_document_that_is_not_an_object_is_refused_whole() -> None:
+    with pytest.raises(MalformedResponse, match="six/json: PyPI JSON is not an object"):
+        parse_document(["six"], URL)
+
+
+def test_a_provenance_object_gives_its_publishers() -> None:
+    answer = {
+        "version": 1,
+        "attestation_bundles": [
+            {"publisher": {"kind": "GitHub", "repository": "o/r", "workflow": "ci.yml", "environment": ""}},
+            {"publisher": {"kind": "GitLab", "repository": "g/p", "environment": "prod"}},
+        ],
+    }
+    assert parse_provenance(answer, "https://pypi.org/integrity/x") == (
+        Publisher(kind="GitHub", repository="o/r", workflow="ci.yml", environment=None),
+        Publisher(kind="GitLab", repository="g/p", workflow=None, environment="prod"),
+    )
+    assert parse_provenance({"attestation_bundles": []}, "u") == ()
+
+
+@pytest.mark.parametrize(
+    ("answer", "problem"),
+    [
+        ({"attestation_bundles": "GitHub"}, "attestation_bundles is str, expected list"),
+        ({"attestation_bundles": [{"publisher": {}}]}, "publisher.kind is NoneType, expected str"),
+        ({"attestation_bundles": [{"publisher": {"kind": "G", "workflow": 3}}]}, "publisher.workflow is int"),
+    ],
+)
+def test_a_malformed_provenance_object_is_refused_whole(answer: object, problem: str) -> None:
+    with pytest.raises(MalformedResponse, match=problem):
+        parse_provenance(answer, "https://pypi.org/integrity/x")
