@@ -96,7 +96,8 @@ def test_unreachable_advisories_exit_3_at_sl5_and_warn_at_sl2(
     code, out, _ = run(["audit", "requirements.txt", "--no-deps", "--policy", "sl5"], capsys)
     assert code == 3
     # One line for the four packages, the URL cut to its origin.
-    grouped = "advisories unknown for 4 packages [osv]: OSV querybatch failed: http://127.0.0.1:9: "
+    grouped = "advisories and malicious_reports unknown for 4 packages [osv]: OSV querybatch failed: "
+    grouped += "http://127.0.0.1:9: "
     grouped += "connection failed"
     assert f"  fail  {grouped}" in out.splitlines()
     assert "restore access to http://127.0.0.1:9 and rerun" in out
@@ -190,17 +191,18 @@ def test_first_offline_run_groups_unknowns_by_reason_and_ends_with_the_next_step
     code, out, _ = run(["audit", "requirements.txt", "--no-deps", "--offline"], capsys)
     assert code == 3
     lines = out.splitlines()
-    at = lines.index("Unknown facts (40), by source and reason:")
+    at = lines.index("Unknown facts (44), by source and reason:")
     miss = f"{server.url}: not in the cache (--offline)"
     assert lines[at + 1 :] == [
-        "  fail  advisories unknown for 4 packages [osv]: no advisory data: run `supplychain db update`",
+        "  fail  advisories and malicious_reports unknown for 4 packages [osv]: "
+        "no advisory data: run `supplychain db update`",
         "  warn  first_release, latest_release, license and 4 more unknown for 4 packages [pypi]: " + miss,
         f"  warn  provenance unknown for 4 packages [integrity]: {miss}",
         f"  warn  has_wheel unknown for 4 packages [simple]: {miss}",
         "Allowlist: none",
         "Next step: run `supplychain db update`, then `supplychain audit` once online "
         "(it fills the cache --offline reads)",
-        "INCOMPLETE: policy sl3, 4 packages, 8 failing, 37 warnings, 40 unknown",
+        "INCOMPLETE: policy sl3, 4 packages, 12 failing, 37 warnings, 44 unknown",
     ]
     # The dataset's age is an environment finding: the table's first row, before any package.
     assert "│ warn   │ (environment)     │       │ data-unknown │ dataset top-packages is" in lines[4]
@@ -208,7 +210,7 @@ def test_first_offline_run_groups_unknowns_by_reason_and_ends_with_the_next_step
     assert (code, out.splitlines()) == (
         3,
         [
-            "INCOMPLETE: policy sl3, 4 packages, 8 failing, 37 warnings, 40 unknown",
+            "INCOMPLETE: policy sl3, 4 packages, 12 failing, 37 warnings, 44 unknown",
             "  certifi==2025.8.3: unpinned",
             "  idna==3.10: unpinned",
             "  requests==2.25.1: unpinned",
@@ -228,7 +230,8 @@ def test_quiet_names_what_fails_and_the_fix_for_an_incomplete_run(
     code, out, _ = run(["audit", "requirements.txt", "--no-deps", "--policy", "sl5", "--quiet"], capsys)
     assert code == 3
     assert out.splitlines()[1] == (
-        "  (environment) data-unknown: dataset top-packages is 239 days old (policy maximum 7)"
+        "  (environment) data-unknown: dataset top-packages is 239 days old "
+        "(policy maximum 45, max_popularity_age_days)"
     )
     assert out.splitlines()[2] == (
         "  requests==2.25.1: no-provenance, not-allowlisted, unpinned, vulnerability (4)"
