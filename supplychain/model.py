@@ -314,6 +314,9 @@ class Advisory:
     published: datetime | None = None
     url: str | None = None
     problems: tuple[str, ...] = ()  # e.g. non-PEP 440 range events that could not be evaluated
+    # The records name the package but give neither ranges nor versions: every version matched, an
+    # unknown rather than a firm match (PYSEC-2025-75 names keras for a Keras 3 bug).
+    no_affected_range: bool = False
 
     @property
     def ids(self) -> frozenset[str]:
@@ -350,7 +353,10 @@ class PackageFacts:
     summary: Signal[str | None]
     index: Signal[str]  # the (redacted) index URL that served it
     on_public_index: Signal[bool]
-    advisories: Signal[tuple[Advisory, ...]]
+    # Vulnerability advisories and malicious-package reports come from different datasets: one can
+    # be installed without the other, and "no report" is only known where that kind's data is.
+    advisories: Signal[tuple[Advisory, ...]]  # vulnerabilities (PYSEC, GHSA, CVE ...)
+    malicious_reports: Signal[tuple[Advisory, ...]]  # malicious-package reports (OSV MAL-)
     internal_usage: Signal[InternalUsage]
 
     @classmethod
@@ -358,6 +364,16 @@ class PackageFacts:
         """All facts Unknown: the starting point sources fill in."""
         missing = Unknown(reason=reason, source="supplychain")
         return cls(ref=ref, **dict.fromkeys(FACT_NAMES, missing))
+
+    def known_advisories(self) -> tuple[Advisory, ...]:
+        """Every advisory learned, of both kinds, by id: what reports and the inventory list."""
+        found = {
+            advisory.id: advisory
+            for signal in (self.advisories, self.malicious_reports)
+            if isinstance(signal, Known)
+            for advisory in signal.value
+        }
+        return tuple(found[key] for key in sorted(found))
 
 
 FACT_NAMES: tuple[str, ...] = (
@@ -381,6 +397,7 @@ FACT_NAMES: tuple[str, ...] = (
     "index",
     "on_public_index",
     "advisories",
+    "malicious_reports",
     "internal_usage",
 )
 

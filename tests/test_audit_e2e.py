@@ -78,7 +78,7 @@ def test_sl2_fails_on_the_advisories_and_names_the_fix(
 def test_sl5_names_the_indie_maintained_package(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (project / "requirements.txt").write_text(PINS + "six==1.17.0\n")
     # The recorded top-packages snapshot is from 2026-04-01; a user policy accepts data that old.
-    (project / "ours.toml").write_text('extends = "sl5"\nmax_data_age_days = 365\n')
+    (project / "ours.toml").write_text('extends = "sl5"\nmax_popularity_age_days = 365\n')
     code, out, err = run(
         ["audit", "requirements.txt", "--no-deps", "--policy", "ours.toml", "--format", "json"], capsys
     )
@@ -96,7 +96,8 @@ def test_unreachable_advisories_exit_3_at_sl5_and_warn_at_sl2(
     code, out, _ = run(["audit", "requirements.txt", "--no-deps", "--policy", "sl5"], capsys)
     assert code == 3
     # One line for the four packages, the URL cut to its origin.
-    grouped = "advisories unknown for 4 packages [osv]: OSV querybatch failed: http://127.0.0.1:9: "
+    grouped = "advisories and malicious_reports unknown for 4 packages [osv]: OSV querybatch failed: "
+    grouped += "http://127.0.0.1:9: "
     grouped += "connection failed"
     assert f"  fail  {grouped}" in out.splitlines()
     assert "restore access to http://127.0.0.1:9 and rerun" in out
@@ -105,6 +106,45 @@ def test_unreachable_advisories_exit_3_at_sl5_and_warn_at_sl2(
     assert code == 0
     assert f"  warn  {grouped}" in out.splitlines()
     assert out.splitlines()[-1].startswith("PASSED: policy sl2")
+
+
+def test_only_malicious_data_is_not_vulnerability_data(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A data directory holding only malicious-package reports: requests 2.25.1 must not pass as clean."""
+    DataStore(Path(__import__("os").environ["SUPPLYCHAIN_DATA_DIR"])).import_path(POLICY / "malicious")
+    code, out, _ = run(
+        ["audit", "requirements.txt", "--no-deps", "--policy", "sl2", "--format", "json"], capsys
+    )
+    document = json.loads(out)
+    unknown = {(u["package"], u["fact"]): u["reason"] for u in document["unknowns"]}
+    assert unknown[("requests==2.25.1", "advisories")].startswith("no vulnerability data")
+    assert ("requests==2.25.1", "malicious_reports") not in unknown
+    warned = [f for f in document["findings"] if f["rule"] == "data-unknown" and f["package"]]
+    assert {f["action"] for f in warned} == {"warn"}  # SL2 warns; SL3 lists advisories in fail_facts
+    assert code == 0
+
+
+def test_sl5_does_not_pass_on_a_dataset_without_modified_dates(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Records without ``modified`` leave the dataset's age unknown: it was never stale, SL5 passed."""
+    data_dir = Path(__import__("os").environ["SUPPLYCHAIN_DATA_DIR"])
+    undated = project / "undated"
+    undated.mkdir()
+    for record in _records():
+        (undated / f"{record['id']}.json").write_text(json.dumps({**record, "modified": None}))
+    DataStore(data_dir).import_path(undated)
+    (project / "ours.toml").write_text('extends = "sl5"\nmax_popularity_age_days = 365\n')
+    code, out, _ = run(
+        ["audit", "requirements.txt", "--no-deps", "--policy", "ours.toml", "--format", "json"], capsys
+    )
+    assert code == 3
+    ages = [f["message"] for f in json.loads(out)["findings"] if f["rule"] == "data-unknown"]
+    assert ages == [
+        "dataset advisories has no dates, so its age is unknown (policy maximum 2, max_advisory_age_days)",
+        "dataset malicious has no dates, so its age is unknown (policy maximum 2, max_advisory_age_days)",
+    ]
 
 
 def test_json_format_prints_findings_and_verdict(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -151,17 +191,18 @@ def test_first_offline_run_groups_unknowns_by_reason_and_ends_with_the_next_step
     code, out, _ = run(["audit", "requirements.txt", "--no-deps", "--offline"], capsys)
     assert code == 3
     lines = out.splitlines()
-    at = lines.index("Unknown facts (40), by source and reason:")
+    at = lines.index("Unknown facts (44), by source and reason:")
     miss = f"{server.url}: not in the cache (--offline)"
     assert lines[at + 1 :] == [
-        "  fail  advisories unknown for 4 packages [osv]: no advisory data: run `supplychain db update`",
+        "  fail  advisories and malicious_reports unknown for 4 packages [osv]: "
+        "no advisory data: run `supplychain db update`",
         "  warn  first_release, latest_release, license and 4 more unknown for 4 packages [pypi]: " + miss,
         f"  warn  provenance unknown for 4 packages [integrity]: {miss}",
         f"  warn  has_wheel unknown for 4 packages [simple]: {miss}",
         "Allowlist: none",
         "Next step: run `supplychain db update`, then `supplychain audit` once online "
         "(it fills the cache --offline reads)",
-        "INCOMPLETE: policy sl3, 4 packages, 8 failing, 37 warnings, 40 unknown",
+        "INCOMPLETE: policy sl3, 4 packages, 12 failing, 37 warnings, 44 unknown",
     ]
     # The dataset's age is an environment finding: the table's first row, before any package.
     assert "│ warn   │ (environment)     │       │ data-unknown │ dataset top-packages is" in lines[4]
@@ -169,7 +210,7 @@ def test_first_offline_run_groups_unknowns_by_reason_and_ends_with_the_next_step
     assert (code, out.splitlines()) == (
         3,
         [
-            "INCOMPLETE: policy sl3, 4 packages, 8 failing, 37 warnings, 40 unknown",
+            "INCOMPLETE: policy sl3, 4 packages, 12 failing, 37 warnings, 44 unknown",
             "  certifi==2025.8.3: unpinned",
             "  idna==3.10: unpinned",
             "  requests==2.25.1: unpinned",
@@ -189,7 +230,8 @@ def test_quiet_names_what_fails_and_the_fix_for_an_incomplete_run(
     code, out, _ = run(["audit", "requirements.txt", "--no-deps", "--policy", "sl5", "--quiet"], capsys)
     assert code == 3
     assert out.splitlines()[1] == (
-        "  (environment) data-unknown: dataset top-packages is 239 days old (policy maximum 7)"
+        "  (environment) data-unknown: dataset top-packages is 239 days old "
+        "(policy maximum 45, max_popularity_age_days)"
     )
     assert out.splitlines()[2] == (
         "  requests==2.25.1: no-provenance, not-allowlisted, unpinned, vulnerability (4)"

@@ -101,7 +101,7 @@ ENDPOINTS: dict[str, Endpoint] = {
         env="SUPPLYCHAIN_OSV_URL",
         base="/",
         prefix="/v1/",
-        affected=(("requests", "advisories"), ("six", "advisories")),
+        affected=tuple((p, f) for p in ("requests", "six") for f in ("advisories", "malicious_reports")),
         kept=(),
         wrong_shape=json.dumps({"results": {"vulns": []}}).encode(),
         shape_reason="OSV querybatch failed: answer has no 'results' list",
@@ -111,8 +111,8 @@ ENDPOINTS: dict[str, Endpoint] = {
         env="SUPPLYCHAIN_OSV_URL",
         base="/",
         prefix="/v1/vulns/",
-        affected=(("requests", "advisories"),),
-        kept=(("six", "advisories"),),
+        affected=(("requests", "advisories"), ("requests", "malicious_reports")),
+        kept=(("six", "advisories"), ("six", "malicious_reports")),
         wrong_shape=json.dumps({"id": 7, "affected": "requests"}).encode(),
         shape_reason="PYSEC-",
     ),
@@ -238,18 +238,23 @@ def project(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, elsewhere: Recordin
         install_popularity_without_six(Path(os.environ["SUPPLYCHAIN_DATA_DIR"]), tmp_path)
         monkeypatch.chdir(tmp_path)
         (tmp_path / "requirements.txt").write_text(PINS)
-        # SL5 with the recorded datasets' age accepted (the snapshot is from 2026-04-01).
-        (tmp_path / "sl5.toml").write_text('extends = "sl5"\nmax_data_age_days = 365\n')
-        (tmp_path / "sl2.toml").write_text('extends = "sl2"\nmax_data_age_days = 365\n')
+        # SL5 with the recorded datasets' age accepted (top packages of 2026-04-01, a MAL- report of 2022).
+        ages = "max_popularity_age_days = 365\nmax_advisory_age_days = 3650\n"
+        (tmp_path / "sl5.toml").write_text(f'extends = "sl5"\n{ages}')
+        (tmp_path / "sl2.toml").write_text(f'extends = "sl2"\n{ages}')
         yield Project(server=server, root=tmp_path, elsewhere=elsewhere)
 
 
 @functools.cache
 def osv_records() -> tuple[dict[str, Any], ...]:
-    """The real PyPA records for requests (tests/fixtures/policy), as the OSV emulator serves them."""
-    return tuple(
-        yaml.load(io.StringIO(p.read_text()), Loader=yaml.BaseLoader)
-        for p in sorted((POLICY / "advisories").glob("*.yaml"))
+    """The real PyPA records for requests and a real MAL- report (tests/fixtures/policy), as OSV's
+    emulator and its PyPI database (which holds both kinds) serve them."""
+    return (
+        *(
+            yaml.load(io.StringIO(p.read_text()), Loader=yaml.BaseLoader)
+            for p in sorted((POLICY / "advisories").glob("*.yaml"))
+        ),
+        json.loads((POLICY / "malicious" / "MAL-2022-7433.json").read_text()),
     )
 
 

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from packaging.utils import canonicalize_name
 
 from supplychain.cli import main
 from supplychain.errors import AdvisoryDataError, InputError
@@ -162,6 +163,48 @@ def test_db_cli_update_from_and_status_json(tmp_path: Path, capsys: pytest.Captu
     assert rows["advisories"]["records"] == 1
     assert rows["malicious"]["records"] == 4
     assert isinstance(rows["malicious"]["age_days"], int)
+
+
+def test_db_update_from_a_from_b_merges_instead_of_replacing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The PyPA records plus one extra JSON record: both stay, dated by the records, not by today."""
+    archive = make_tar(
+        tmp_path / "vulns.tar.gz",
+        {f"vulns/pyyaml/{p.name}": p.read_bytes() for p in (OSV / "records" / "pypa" / "pyyaml").iterdir()},
+    )
+    extra = tmp_path / "PYSEC-2025-75.json"
+    extra.write_bytes(_as_json((OSV / "records" / "pypa" / "keras" / "PYSEC-2025-75.yaml").read_bytes()))
+    with pytest.raises(SystemExit) as done:
+        main(["db", "update", "--from", str(archive), "--from", str(extra)])
+    assert done.value.code == 0
+    store = DataStore(Path(os.environ["SUPPLYCHAIN_DATA_DIR"]))
+    (advisories,) = store.status()
+    assert advisories.records == 5
+    found = store.records_for(["pyyaml", "keras"])
+    assert sorted(r.id for records in found.values() for r in records) == [
+        "PYSEC-2018-49",
+        "PYSEC-2020-176",
+        "PYSEC-2020-96",
+        "PYSEC-2021-142",
+        "PYSEC-2025-75",
+    ]
+    assert advisories.as_of == datetime(2025, 8, 14, 16, 24, 41, 287000, tzinfo=UTC)  # keras's modified
+
+
+def test_db_update_merge_keeps_the_newest_modified_copy(tmp_path: Path) -> None:
+    store = DataStore(tmp_path / "data")
+    record = json.loads(_as_json(PYYAML))
+    newer = tmp_path / "newer.json"
+    newer.write_text(json.dumps(record | {"summary": "newer copy"}))
+    older = tmp_path / "older.json"
+    older.write_text(json.dumps(record | {"summary": "older copy", "modified": "2020-01-01T00:00:00Z"}))
+    store.import_path(newer, now=datetime(2026, 1, 1, tzinfo=UTC))
+    store.import_path(older, now=datetime(2026, 1, 1, tzinfo=UTC))
+    (kept,) = store.records_for(["pyyaml"])[canonicalize_name("pyyaml")]
+    assert kept.summary == "newer copy"
+    assert store.status()[0].records == 1
+    assert store.advisories_as_of() == datetime(2021, 8, 27, 3, 22, 18, 913334, tzinfo=UTC)
 
 
 def test_db_cli_bad_archive_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

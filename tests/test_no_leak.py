@@ -81,7 +81,7 @@ def setup(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Setup]:
         install_popularity_without_six(Path(os.environ["SUPPLYCHAIN_DATA_DIR"]), tmp_path)
         monkeypatch.chdir(tmp_path)
         (tmp_path / "requirements.txt").write_text(PINS)
-        (tmp_path / "sl5.toml").write_text('extends = "sl5"\nmax_data_age_days = 365\n')
+        (tmp_path / "sl5.toml").write_text('extends = "sl5"\nmax_popularity_age_days = 365\n')
         try:
             yield Setup(server=server, root=tmp_path, elsewhere=other)
         finally:

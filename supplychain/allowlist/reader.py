@@ -34,6 +34,8 @@ from supplychain.tomlfile import MAX_TOML_BYTES, parse_toml
 # --- the reader ---------------------------------------------------------------------------------
 
 Problems = list[tuple[Location, str]]
+# ``today`` is the UTC date; a reviewer east of UTC may already write tomorrow's date, never later.
+_AHEAD_OF_UTC = dt.timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -111,9 +113,20 @@ class _Entry:
                 self.problem("hashes", f"{digest!r} is not 'algorithm:hex'")
         return tuple(sorted(set(values)))
 
-    def bound(self, start: dt.date | None, expires: dt.date | None) -> None:
-        problem = validity_problem(start, expires) if start is not None and expires is not None else None
-        if problem:
+    def bound(
+        self, expires: dt.date | None, today: dt.date, since: tuple[str, dt.date | None] | None = None
+    ) -> None:
+        """At most a year from a start that has already happened (``since``: its key and date; none:
+        today). A future ``approved`` or ``recorded`` date stretched the limit: ``approved =
+        2030-07-01`` with ``expires = 2031-06-01`` passed as a one-year entry."""
+        key, start = since if since is not None else ("", today)
+        if start is None or expires is None:
+            return
+        if since is not None and start > today + _AHEAD_OF_UTC:
+            self.problem(key, f"{start} is in the future (today is {today})")
+        elif since is not None and start > expires:  # without a start date an entry simply expired
+            self.problem(key, f"{start} is after expires {expires}")
+        elif problem := validity_problem(start, expires):
             self.problem("expires", problem)
 
 
@@ -179,7 +192,7 @@ def _approval(r: _Entry, today: dt.date) -> Approval | None:
     name, versions, hashes = r.string("name"), r.versions("versions"), r.hashes()
     reviewer, reason, expires = r.string("reviewer"), r.string("reason"), r.date("expires")
     approved = r.date("approved", required=False)
-    r.bound(approved or today, expires)
+    r.bound(expires, today, ("approved", approved) if approved else None)
     waive = r.names("waive")
     if "malicious" in waive:
         r.problem("waive", "'malicious' can never be waived")
@@ -208,7 +221,7 @@ def _trust(r: _Entry, today: dt.date) -> Trust | None:
         r.problem("publisher", f"{publisher!r} is not a PEP 740 identity kind:repository")
     packages = tuple(sorted({normalize(p) for p in r.strings("packages", required=True)}))
     reviewer, reason, expires = r.string("reviewer"), r.string("reason"), r.date("expires")
-    r.bound(today, expires)  # a trust has no start date: at most a year from whenever it is read
+    r.bound(expires, today)  # a trust has no start date: at most a year from whenever it is read
     if not (reviewer and reason and expires) or (publisher is None) == (org is None):
         return None
     return Trust(
@@ -223,12 +236,12 @@ def _trust(r: _Entry, today: dt.date) -> Trust | None:
     )
 
 
-def _baseline(r: _Entry) -> Baseline | None:
+def _baseline(r: _Entry, today: dt.date) -> Baseline | None:
     r.check_keys({"name", "versions", "hashes", "recorded", "expires", "reason"})
     name, versions, hashes = r.string("name"), r.versions("versions"), r.hashes()
     recorded, expires = r.date("recorded"), r.date("expires")
     reason = r.string("reason", required=False) or "baseline at adoption"
-    r.bound(recorded, expires)
+    r.bound(expires, today, ("recorded", recorded))
     if not (name and recorded and expires):
         return None
     return Baseline(
@@ -256,7 +269,7 @@ def loads_allowlist(text: str, path: str, today: dt.date) -> Allowlist:
     file = _File(text, path, {"approve", "trust", "baseline", "import"})
     approvals = [a for r in file.entries("approve") if (a := _approval(r, today))]
     trusts = [t for r in file.entries("trust") if (t := _trust(r, today))]
-    baselines = [b for r in file.entries("baseline") if (b := _baseline(r))]
+    baselines = [b for r in file.entries("baseline") if (b := _baseline(r, today))]
     imports = [i for r in file.entries("import") if (i := _import(r))]
     file.done()
     return Allowlist(

@@ -17,7 +17,6 @@ from supplychain.clock import Clock, SystemClock
 from supplychain.config import AuditConfig
 from supplychain.errors import UsageError
 from supplychain.inventory.store import EnvironmentRecord, InventoryStore, RecordedPackage, Use, default_url
-from supplychain.model import Known
 from supplychain.net.http import Http
 from supplychain.progress import NullProgress
 
@@ -52,8 +51,8 @@ async def _record(config: AuditConfig, http: Http) -> tuple[str, tuple[RecordedP
     for package in result.graph.packages():
         facts = result.facts.get(package.ref.name)
         advisories: tuple[tuple[str, tuple[str, ...]], ...] = ()
-        if facts is not None and isinstance(facts.advisories, Known):
-            advisories = tuple((a.id, tuple(a.aliases)) for a in facts.advisories.value)
+        if facts is not None:
+            advisories = tuple((a.id, tuple(a.aliases)) for a in facts.known_advisories())
         packages.append(
             _recorded(package.ref.name, str(package.ref.version), package.origin.hashes, advisories)
         )

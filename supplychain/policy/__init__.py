@@ -35,8 +35,10 @@ class DataUnknownRule:
     help = (
         "Raised when a fact a rule needs is unknown (source unreachable, offline without cache). "
         "Fails when the policy is `fail_closed` or the fact is in `fail_facts`; otherwise uses this "
-        "rule's action. Also raised when a dataset, or an index fact read from the cache (`--offline`), "
-        "is older than `max_data_age_days`."
+        "rule's action. Also raised for an offline dataset older than its policy maximum "
+        "(`max_advisory_age_days`, `max_popularity_age_days`) or without dates to tell its age, and "
+        "for index facts read from the cache (`--offline`) older than `max_data_age_days`: stale "
+        "data fails like missing data for the facts in `fail_facts`."
     )
     params: Mapping[str, type] = {"fail_facts": tuple}
 

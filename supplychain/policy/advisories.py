@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 
 from packaging.version import InvalidVersion, Version
 
@@ -38,6 +39,8 @@ def _advisory_evidence(advisory: Advisory, fact: Known[object]) -> dict[str, JSO
         "severity": advisory.severity.label if advisory.severity is not None else None,
         "fixed_in": [str(v) for v in advisory.fixed_in],
         "summary": advisory.summary,
+        "no_affected_range": advisory.no_affected_range,
+        "published": advisory.published.isoformat() if advisory.published else None,
         "source": fact.source,
         "fetched_at": fact.fetched_at.isoformat(),
     }
@@ -83,11 +86,19 @@ class VulnerabilityRule:
     rationale = "A published advisory affects this version; attackers read the same advisories."
     help = (
         "Fails for a non-withdrawn advisory at or above `min_severity`, warns at or above "
-        "`warn_severity`; an advisory without severity counts as `unknown_severity`. "
-        "Remediation names the lowest fixed version above the current one, or the latest release "
-        "when the advisory gives only the last affected version."
+        "`warn_severity`; an advisory without severity counts as `unknown_severity`. An advisory "
+        "published fewer than `grace_days` days ago warns instead of failing (time to upgrade; an "
+        "unknown publication date gets no grace). A record that names the package without an "
+        "affected range matches every version: the finding says so (`no_affected_range` in its "
+        "evidence). Remediation names the lowest fixed version above the current one, or the "
+        "latest release when the advisory gives only the last affected version."
     )
-    params: Mapping[str, type] = {"min_severity": str, "warn_severity": str, "unknown_severity": str}
+    params: Mapping[str, type] = {
+        "min_severity": str,
+        "warn_severity": str,
+        "unknown_severity": str,
+        "grace_days": int,
+    }
 
     def evaluate(
         self, package: ResolvedPackage, facts: PackageFacts, settings: RuleSettings, env: Environment
@@ -98,6 +109,7 @@ class VulnerabilityRule:
         fail_at = _severity(settings.text("min_severity"))
         warn_at = _severity(settings.text("warn_severity"))
         unknown_as = _severity(settings.text("unknown_severity"))
+        grace = settings.integer("grace_days")
         outcomes: list[Outcome] = []
         for advisory in signal.value:
             if advisory.kind is not AdvisoryKind.VULNERABILITY or advisory.withdrawn:
@@ -109,18 +121,53 @@ class VulnerabilityRule:
                 action = Action.WARN
             else:
                 continue
-            label = advisory.severity.label if advisory.severity is not None else "unknown"
-            headline = _headline(advisory.summary)
+            in_grace = action is None and _within_grace(advisory, env.now, grace)
             outcomes.append(
-                Hit(
-                    message=f"{advisory.id} ({label}) affects {package.ref}"
-                    + (f": {headline}" if headline else ""),
-                    evidence=_advisory_evidence(advisory, signal),
-                    remediation=remediation(advisory, package, facts),
-                    action=action,
+                _vulnerability_hit(
+                    package,
+                    facts,
+                    advisory,
+                    {**_advisory_evidence(advisory, signal), "grace_days": grace, "within_grace": in_grace},
+                    action=Action.WARN if in_grace else action,
+                    grace=f" (published within the policy's {grace}-day grace)" if in_grace else "",
                 )
             )
         return outcomes
+
+
+def _within_grace(advisory: Advisory, now: datetime, grace: int) -> bool:
+    """Published fewer than ``grace`` days ago; an unknown publication date gets no grace."""
+    return advisory.published is not None and (now - advisory.published).days < grace
+
+
+def _vulnerability_hit(
+    package: ResolvedPackage,
+    facts: PackageFacts,
+    advisory: Advisory,
+    found: dict[str, JSON],
+    *,
+    action: Action | None,
+    grace: str,
+) -> Hit:
+    label = advisory.severity.label if advisory.severity is not None else "unknown"
+    headline = _headline(advisory.summary)
+    way_out = remediation(advisory, package, facts)
+    if advisory.no_affected_range:
+        # Unknown is not safe: still a finding, but not presented as a firm match.
+        claim = f"may affect {package.ref}: the record gives no affected range"
+        if not advisory.fixed_in and not advisory.last_affected:
+            way_out = (
+                f"check whether {package.ref} is affected; exempt the advisory for this version if "
+                "it is not, else remove or replace it"
+            )
+    else:
+        claim = f"affects {package.ref}"
+    return Hit(
+        message=f"{advisory.id} ({label}) {claim}{grace}" + (f": {headline}" if headline else ""),
+        evidence=found,
+        remediation=way_out,
+        action=action,
+    )
 
 
 class MaliciousRule:
@@ -129,7 +176,8 @@ class MaliciousRule:
     help = (
         "Fails at every level and cannot be turned off, waived or exempted. Matches OSV `MAL-` "
         "reports (the name, and the version where the report lists versions) and PEP 792 "
-        "`quarantined` projects."
+        "`quarantined` projects. Without malicious-package data the `malicious_reports` fact is "
+        "unknown (`data-unknown`)."
     )
     params: Mapping[str, type] = {}
 
@@ -150,16 +198,21 @@ class MaliciousRule:
                     remediation=f"remove {package.ref.name} and check the machines that installed it",
                 )
             )
-        signal = facts.advisories
-        if not isinstance(signal, Known):
-            return [*outcomes, missing("advisories", signal)]
-        for advisory in signal.value:
-            if advisory.kind is AdvisoryKind.MALICIOUS and not advisory.withdrawn:
-                outcomes.append(
-                    Hit(
-                        message=f"{advisory.id}: {package.ref} is reported as malicious",
-                        evidence=_advisory_evidence(advisory, signal),
-                        remediation=f"remove {package.ref.name} and check the machines that installed it",
-                    )
+        reported: dict[str, tuple[Advisory, Known[tuple[Advisory, ...]]]] = {}
+        # A MAL- id can also reach the vulnerability fact as an alias of a vulnerability record.
+        for fact in (facts.advisories, facts.malicious_reports):
+            if isinstance(fact, Known):
+                for advisory in fact.value:
+                    if advisory.kind is AdvisoryKind.MALICIOUS and not advisory.withdrawn:
+                        reported.setdefault(advisory.id, (advisory, fact))
+        for advisory, found_in in (reported[key] for key in sorted(reported)):
+            outcomes.append(
+                Hit(
+                    message=f"{advisory.id}: {package.ref} is reported as malicious",
+                    evidence=_advisory_evidence(advisory, found_in),
+                    remediation=f"remove {package.ref.name} and check the machines that installed it",
                 )
+            )
+        if not isinstance(facts.malicious_reports, Known):
+            outcomes.append(missing("malicious_reports", facts.malicious_reports))
         return outcomes

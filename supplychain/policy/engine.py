@@ -42,10 +42,8 @@ def _cap(hit: Action | None, configured: Action) -> Action:
 
 
 def _advisory(facts: PackageFacts, evidence: Mapping[str, JSON]) -> Advisory | None:
-    if not isinstance(facts.advisories, Known):
-        return None
     wanted = evidence.get("advisory")
-    return next((a for a in facts.advisories.value if a.id == wanted), None)
+    return next((a for a in facts.known_advisories() if a.id == wanted), None)
 
 
 def evaluate(
@@ -164,11 +162,9 @@ def _suppress(
 def _unknown_findings(
     policy: Policy, needed: Mapping[tuple[str, str], tuple[Missing, PackageRef, set[str]]]
 ) -> list[Finding]:
-    settings = policy.rules["data-unknown"]
     out: list[Finding] = []
     for (_, fact), (missing, ref, rules) in sorted(needed.items()):
-        fails = policy.fail_closed or fact in settings.strings("fail_facts")
-        action = Action.FAIL if fails else settings.action
+        action = _data_unknown_action(policy, (fact,))
         if action is Action.OFF:
             continue
         out.append(
@@ -190,34 +186,66 @@ def _unknown_findings(
     return out
 
 
-def _data_unknown_action(policy: Policy) -> Action:
-    """Stale data fails at fail-closed levels whatever the rule's own action says."""
-    return Action.FAIL if policy.fail_closed else policy.rules["data-unknown"].action
+def _data_unknown_action(policy: Policy, facts: tuple[str, ...] = ()) -> Action:
+    """Unknown or stale data fails at fail-closed levels, and for the facts in ``fail_facts``,
+    whatever the rule's own action says: stale advisories are treated like missing ones."""
+    settings = policy.rules["data-unknown"]
+    if policy.fail_closed or set(facts) & set(settings.strings("fail_facts")):
+        return Action.FAIL
+    return settings.action
+
+
+# The offline datasets (the data store's names): the facts each gives, and the policy key capping its
+# age. A top-packages list is published monthly, an advisory database changes every day.
+_DATASETS: dict[str, tuple[tuple[str, ...], str]] = {
+    "advisories": (("advisories",), "max_advisory_age_days"),
+    "malicious": (("malicious_reports",), "max_advisory_age_days"),
+    "top-packages": (("downloads_30d", "popularity_rank"), "max_popularity_age_days"),
+}
 
 
 def _stale_datasets(
     policy: Policy, now: dt.datetime, datasets: Mapping[str, dt.datetime | None]
 ) -> list[Finding]:
-    action = _data_unknown_action(policy)
-    if action is Action.OFF:
-        return []
+    """A dataset older than its policy maximum, or with no date to tell its age, is data unknown."""
     out: list[Finding] = []
     for name, as_of in sorted(datasets.items()):
-        if as_of is None:
+        facts, key = _DATASETS.get(name, ((), "max_data_age_days"))
+        limit = _max_age(policy, key)
+        action = _data_unknown_action(policy, facts)
+        if action is Action.OFF:
             continue
-        age = (now - as_of).days
-        if age > policy.max_data_age_days:
-            out.append(
-                Finding(
-                    rule="data-unknown",
-                    action=action,
-                    package=None,
-                    message=f"dataset {name} is {age} days old (policy maximum {policy.max_data_age_days})",
-                    evidence={"dataset": name, "as_of": as_of.isoformat()},
-                    remediation="supplychain db update",
-                )
+        if as_of is None:
+            message = f"dataset {name} has no dates, so its age is unknown (policy maximum {limit}, {key})"
+        elif (age := (now - as_of).days) > limit:
+            message = f"dataset {name} is {age} days old (policy maximum {limit}, {key})"
+        else:
+            continue
+        out.append(
+            Finding(
+                rule="data-unknown",
+                action=action,
+                package=None,
+                message=message,
+                evidence={
+                    "dataset": name,
+                    "as_of": as_of.isoformat() if as_of else None,
+                    "facts": list(facts),
+                    "max_age_days": limit,
+                },
+                remediation="supplychain db update",
             )
+        )
     return out
+
+
+def _max_age(policy: Policy, key: str) -> int:
+    limits = {
+        "max_data_age_days": policy.max_data_age_days,
+        "max_advisory_age_days": policy.max_advisory_age_days,
+        "max_popularity_age_days": policy.max_popularity_age_days,
+    }
+    return limits[key]
 
 
 # Sources whose answers the caches keep: an offline audit may read them long after they were learned.
@@ -231,9 +259,6 @@ def _stale_facts(policy: Policy, env: Environment) -> list[Finding]:
     ownership change or a quarantine since then would go unseen, so age past the policy's limit
     counts as data unknown, like an old advisory database.
     """
-    action = _data_unknown_action(policy)
-    if action is Action.OFF:
-        return []
     limit = dt.timedelta(days=policy.max_data_age_days)
     out: list[Finding] = []
     for _name, facts in sorted(env.facts.items()):
@@ -244,7 +269,8 @@ def _stale_facts(policy: Policy, env: Environment) -> list[Finding]:
             and signal.source in _CACHED_SOURCES
             and env.now - signal.fetched_at > limit
         )
-        if not stale:
+        action = _data_unknown_action(policy, tuple(f for f, _ in stale))
+        if not stale or action is Action.OFF:
             continue
         oldest = min(when for _fact, when in stale)
         out.append(

@@ -108,6 +108,8 @@ def _top_level(data: dict[str, Any], problems: _Problems, *, complete: bool) -> 
                 problems.add((key,), "missing")
         elif not matches(data[key], kind):
             problems.add((key,), f"must be {type_name(kind)}, not {_tname(data[key])}")
+        elif kind is int and data[key] < 0:
+            problems.add((key,), f"must not be negative, not {data[key]}")
         else:
             top[key] = convert(data[key], kind)
     return top

@@ -10,12 +10,14 @@ from supplychain.policy.base import Param, RuleSettings
 from supplychain.result import PolicySummary
 
 LEVELS = ("sl1", "sl2", "sl3", "sl4", "sl5")
-# Top-level keys: name -> (type, description); ``rules`` and ``extends`` are handled by the loader.
+# Top-level keys: name -> type; ``rules`` and ``extends`` are handled by the loader.
 TOP_LEVEL: dict[str, type] = {
     "fail_closed": bool,
     "allowed_indexes": tuple,
     "allowed_licenses": tuple,
-    "max_data_age_days": int,
+    "max_data_age_days": int,  # index facts read from the cache (``--offline``)
+    "max_advisory_age_days": int,  # the vulnerability and malicious-package datasets
+    "max_popularity_age_days": int,  # the top-packages dataset (published monthly)
 }
 ACTIONS = tuple(a.value for a in Action)
 
@@ -30,6 +32,8 @@ class Policy:
     allowed_indexes: tuple[str, ...]
     allowed_licenses: tuple[str, ...]
     max_data_age_days: int
+    max_advisory_age_days: int
+    max_popularity_age_days: int
     rules: Mapping[str, RuleSettings]
 
     def summary(self) -> PolicySummary:
@@ -57,6 +61,8 @@ class Policy:
             "allowed_indexes": list(self.allowed_indexes),
             "allowed_licenses": list(self.allowed_licenses),
             "max_data_age_days": self.max_data_age_days,
+            "max_advisory_age_days": self.max_advisory_age_days,
+            "max_popularity_age_days": self.max_popularity_age_days,
             "rules": {k: dict(v) for k, v in summary.rules.items()},
         }
 

@@ -167,9 +167,9 @@ def build_bom(result: AuditResult) -> Bom:
         bom.register_dependency(component, [components[d] for d in result.graph.dependencies(name)])
     affected: dict[str, tuple[Advisory, list[tuple[str, str]]]] = {}
     for name, facts in sorted(result.facts.items()):
-        if name not in components or not isinstance(facts.advisories, Known):
+        if name not in components:
             continue
-        for advisory in facts.advisories.value:
+        for advisory in facts.known_advisories():
             if advisory.withdrawn:
                 continue
             entry = affected.setdefault(advisory.id, (advisory, []))

@@ -80,7 +80,7 @@ def value_json(value: object) -> JSON:  # noqa: PLR0911 - one return per model v
 def facts_json(facts: PackageFacts) -> dict[str, JSON]:
     """``{"facts": {name: {value, source, fetched_at} | {unknown, source}}, "advisories": [...]}``.
 
-    Every fact of the model appears; advisories are listed when the ``advisories`` fact is known.
+    Every fact of the model appears; ``advisories`` lists those of both advisory facts that are known.
     """
     document: dict[str, JSON] = {}
     for name in sorted(FACT_NAMES):
@@ -90,10 +90,5 @@ def facts_json(facts: PackageFacts) -> dict[str, JSON]:
                 document[name] = {"value": value_json(value), "source": source, "fetched_at": iso(fetched_at)}
             case Unknown(reason=reason, source=source):
                 document[name] = {"unknown": reason, "source": source}
-    advisories: list[JSON] = []
-    match facts.advisories:
-        case Known(value=found):
-            advisories = [advisory_json(a) for a in sorted(found, key=lambda a: a.id)]
-        case _:
-            advisories = []
+    advisories: list[JSON] = [advisory_json(a) for a in facts.known_advisories()]
     return {"facts": document, "advisories": advisories}

@@ -118,6 +118,19 @@ class DataStore:
                         found[name].append(parse_record(json.loads(line), f"{data_path}@{offset}"))
         return found
 
+    def _records(self, dataset: str) -> list[OsvRecord]:
+        """Every record a dataset holds (empty when it was never imported): the base of a merge."""
+        entry = self.manifest().get(dataset)
+        if not entry:
+            return []
+        path = self.root / str(entry["file"])
+        records, offset = [], 0
+        with path.open("rb") as stream:
+            for line in stream:
+                records.append(parse_record(json.loads(line), f"{path}@{offset}"))
+                offset += len(line)
+        return records
+
     def top_packages(self) -> TopPackages | None:
         """The imported top-packages dataset or None; parsed once per process while the file is unchanged."""
         entry = self.manifest().get(TOP_PACKAGES)
@@ -169,16 +182,20 @@ class DataStore:
     def write_records(
         self, records: list[OsvRecord], *, origin: str, now: datetime | None = None
     ) -> list[str]:
-        """Split by kind (MAL- ids are malicious reports), write JSON lines + a name index per set.
+        """Split by kind (MAL- ids are malicious reports) and merge into what earlier imports wrote.
 
-        The as-of date is the newest ``modified`` time not after ``now``: real databases hold a few
-        records stamped in the future, which would make stale data look fresh.
+        Imports add up (``--from A --from B`` keeps both; one record per id, the newest ``modified``
+        wins): replacing made the last small import the whole database. The as-of date comes from
+        the records, never the import time: the newest ``modified`` not after ``now`` (real
+        databases hold a few records stamped in the future, which would make stale data look
+        fresh); records without dates leave it unknown.
         """
         written = []
         for dataset in OSV_DATASETS:
-            chosen = [r for r in records if r.id.startswith("MAL-") == (dataset == MALICIOUS)]
-            if not chosen:
+            incoming = [r for r in records if r.id.startswith("MAL-") == (dataset == MALICIOUS)]
+            if not incoming:
                 continue
+            chosen = _merged(self._records(dataset), incoming)
             lines: list[bytes] = []
             index: dict[str, list[list[int]]] = {}
             offset = 0
@@ -215,6 +232,22 @@ class DataStore:
         _write_atomic(
             self.root / MANIFEST, json.dumps({"datasets": datasets}, indent=1, sort_keys=True).encode()
         )
+
+
+def _merged(existing: list[OsvRecord], incoming: list[OsvRecord]) -> list[OsvRecord]:
+    """One record per id; a later import's copy wins unless the one kept is strictly newer."""
+    chosen = {record.id: record for record in existing}
+    for record in incoming:
+        kept = chosen.get(record.id)
+        if kept is None or not _newer(kept, record):
+            chosen[record.id] = record
+    return list(chosen.values())
+
+
+def _newer(a: OsvRecord, b: OsvRecord) -> bool:
+    """``a`` was modified after ``b``; a record without a readable date is older than any dated one."""
+    first, second = timestamp_or_none(a.modified), timestamp_or_none(b.modified)
+    return first is not None and (second is None or first > second)
 
 
 def _spans(index: object, name: str, where: Path) -> list[tuple[int, int]]:

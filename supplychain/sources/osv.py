@@ -1,4 +1,9 @@
-"""OSV advisories source: the on-disk database when installed, else OSV's querybatch API."""
+"""OSV advisories source: the on-disk database when installed, else OSV's querybatch API.
+
+It gives two facts, ``advisories`` (vulnerabilities) and ``malicious_reports`` (MAL- reports): the
+data directory holds one dataset per kind, and a kind whose dataset is missing is Unknown, never
+an empty list.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +14,9 @@ from typing import Any
 from urllib.parse import quote
 
 from supplychain.errors import AdvisoryDataError, FetchError
-from supplychain.model import Advisory, Known, PackageRef, ResolvedPackage, Signal, Unknown
+from supplychain.model import Advisory, AdvisoryKind, Known, PackageRef, ResolvedPackage, Signal, Unknown
 from supplychain.sources import FactPatch, SourceContext
-from supplychain.sources.datastore import DataStore
+from supplychain.sources.datastore import ADVISORIES, MALICIOUS, DataStore
 from supplychain.sources.osv_merge import group, merge
 from supplychain.sources.osv_ranges import evaluate, public
 from supplychain.sources.osv_records import OsvRecord, parse_record
@@ -19,6 +24,14 @@ from supplychain.sources.osv_records import OsvRecord, parse_record
 SOURCE = "osv"
 BATCH = 1000  # OSV's documented querybatch limit
 NO_DATA = "no advisory data: run `supplychain db update`"
+NO_VULNERABILITIES = (
+    "no vulnerability data: the offline data holds only malicious-package reports "
+    "(run `supplychain db update`, or import a vulnerability database with --from)"
+)
+NO_MALICIOUS = (
+    "no malicious-package data: the offline data holds only vulnerability advisories "
+    "(run `supplychain db update`, or import the malicious-packages reports with --from)"
+)
 
 
 def match_records(ref: PackageRef, records: Sequence[OsvRecord], *, source: str) -> tuple[Advisory, ...]:
@@ -74,13 +87,26 @@ class OsvSource:
     def _from_store(
         self, store: DataStore, refs: list[PackageRef], now: datetime
     ) -> dict[PackageRef, FactPatch]:
-        as_of = store.advisories_as_of()
-        source = f"osv-db:{as_of.date().isoformat() if as_of else 'unknown'}"
+        as_of = {status.name: status.as_of for status in store.status()}
+        labels = {dataset: _label(as_of.get(dataset)) for dataset in (ADVISORIES, MALICIOUS)}
+        source = _label(store.advisories_as_of())
         records = store.records_for(ref.name for ref in refs)
         patches: dict[PackageRef, FactPatch] = {}
         for ref in refs:
-            value = match_records(ref, records.get(ref.name, []), source=source)
-            patches[ref] = {"advisories": Known(value=value, source=source, fetched_at=now)}
+            found = match_records(ref, records.get(ref.name, []), source=source)
+            vulnerabilities = tuple(a for a in found if a.kind is AdvisoryKind.VULNERABILITY)
+            malicious = tuple(a for a in found if a.kind is AdvisoryKind.MALICIOUS)
+            patch: dict[str, Signal[object]] = {}
+            if MALICIOUS in as_of:
+                patch["malicious_reports"] = Known(value=malicious, source=labels[MALICIOUS], fetched_at=now)
+            else:
+                patch["malicious_reports"] = Unknown(reason=NO_MALICIOUS, source=SOURCE)
+                vulnerabilities += malicious  # a vulnerability record's MAL- alias: never dropped
+            if ADVISORIES in as_of:
+                patch["advisories"] = Known(value=vulnerabilities, source=labels[ADVISORIES], fetched_at=now)
+            else:
+                patch["advisories"] = Unknown(reason=NO_VULNERABILITIES, source=SOURCE)
+            patches[ref] = patch
         return patches
 
     async def _online(self, refs: list[PackageRef], context: SourceContext) -> dict[PackageRef, FactPatch]:
@@ -109,11 +135,22 @@ class OsvSource:
         for ref, ids in ids_of.items():
             failures = sorted(str(records[i]) for i in ids if not isinstance(records[i], OsvRecord))
             if failures:
-                patches[ref] = {"advisories": Unknown(reason="; ".join(failures), source=SOURCE)}
+                patches.update(_all_unknown([ref], "; ".join(failures)))
                 continue
             mine = [r for i in ids if isinstance(r := records[i], OsvRecord) and not r.withdrawn]
             value = advisories_of(mine, name=ref.name, source="osv.dev")
-            patches[ref] = {"advisories": Known(value=value, source="osv.dev", fetched_at=now)}
+            patches[ref] = {
+                "advisories": Known(
+                    value=tuple(a for a in value if a.kind is AdvisoryKind.VULNERABILITY),
+                    source="osv.dev",
+                    fetched_at=now,
+                ),
+                "malicious_reports": Known(
+                    value=tuple(a for a in value if a.kind is AdvisoryKind.MALICIOUS),
+                    source="osv.dev",
+                    fetched_at=now,
+                ),
+            }
         return patches
 
     async def _vuln(self, base: str, vuln_id: str, context: SourceContext) -> OsvRecord | str:
@@ -155,7 +192,11 @@ def _batch_ids(answer: Any, expected: int) -> list[list[str]]:
 
 def _all_unknown(refs: Sequence[PackageRef], reason: str) -> dict[PackageRef, FactPatch]:
     unknown: Signal[object] = Unknown(reason=reason, source=SOURCE)
-    return {ref: {"advisories": unknown} for ref in refs}
+    return {ref: {"advisories": unknown, "malicious_reports": unknown} for ref in refs}
 
 
-__all__ = ["NO_DATA", "OsvSource", "advisories_of", "match_records"]
+def _label(as_of: datetime | None) -> str:
+    return f"osv-db:{as_of.date().isoformat() if as_of else 'unknown'}"
+
+
+__all__ = ["NO_DATA", "NO_MALICIOUS", "NO_VULNERABILITIES", "OsvSource", "advisories_of", "match_records"]

@@ -89,6 +89,14 @@ def _published(records: Sequence[OsvRecord]) -> datetime | None:
     return min(found) if found else None
 
 
+def gives_no_range(record: OsvRecord, name: str | None) -> bool:
+    """The record's entries for ``name`` list no affected versions and no PyPI (ECOSYSTEM) range."""
+    entries = [entry for entry in record.affected if name is None or entry.name == name]
+    return all(
+        not entry.versions and not any(item.type == "ECOSYSTEM" for item in entry.ranges) for entry in entries
+    )
+
+
 def merge(
     records: Sequence[OsvRecord], *, source: str, name: str | None = None, problems: Iterable[str] = ()
 ) -> Advisory:
@@ -131,4 +139,5 @@ def merge(
         published=_published(records),
         url=f"https://osv.dev/vulnerability/{main}",
         problems=tuple(sorted(set(problems))),
+        no_affected_range=all(gives_no_range(record, name) for record in records),
     )

@@ -118,6 +118,52 @@ def test_approval_longer_than_a_year_is_refused(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("entry", "expected"),
+    [
+        # The bypass: a future approval date, and an expiry within a year of it but years from today.
+        ("approved = 2030-07-01\nexpires = 2031-06-01", "approve[0].approved: 2030-07-01 is in the future"),
+        ("approved = 2026-11-28\nexpires = 2027-06-01", "approve[0].approved: 2026-11-28 is in the future"),
+        ("approved = 2026-10-01\nexpires = 2026-09-01", "approve[0].approved: 2026-10-01 is after expires"),
+    ],
+    ids=["future-approved", "approved-two-days-ahead", "approved-after-expires"],
+)
+def test_allowlist_future_or_inverted_dates_are_refused(tmp_path: Path, entry: str, expected: str) -> None:
+    path = tmp_path / "allowlist.toml"
+    path.write_text(
+        'version = 1\n[[approve]]\nname = "six"\nversions = ["1.17.0"]\nreviewer = "a"\nreason = "r"\n'
+        f"{entry}\n"
+    )
+    with pytest.raises(PolicyError) as caught:
+        load_allowlist(path, TODAY)
+    assert caught.value.exit_code == 2
+    assert caught.value.diagnostics().startswith(f"{path}:2: {expected}")
+
+
+def test_allowlist_future_baseline_recorded_date_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "allowlist.toml"
+    path.write_text(
+        'version = 1\n[[baseline]]\nname = "x"\nversions = ["1"]\n'
+        "recorded = 2030-07-01\nexpires = 2031-06-01\n"
+    )
+    with pytest.raises(PolicyError) as caught:
+        read_allowlist(path, TODAY)
+    assert caught.value.diagnostics() == (
+        f"{path}:2: baseline[0].recorded: 2030-07-01 is in the future (today is 2026-11-26)"
+    )
+
+
+def test_allowlist_approval_dated_tomorrow_is_accepted(tmp_path: Path) -> None:
+    """East of UTC a reviewer's date is already tomorrow's UTC date: that is not a future date."""
+    path = tmp_path / "allowlist.toml"
+    path.write_text(
+        'version = 1\n[[approve]]\nname = "six"\nversions = ["1.17.0"]\nreviewer = "a"\nreason = "r"\n'
+        "approved = 2026-11-27\nexpires = 2027-11-27\n"
+    )
+    (approval,) = load_allowlist(path, TODAY).approvals
+    assert approval.approved == dt.date(2026, 11, 27)
+
+
 def test_exemption_by_advisory_alias(tmp_path: Path) -> None:
     path = tmp_path / "exemptions.toml"
     path.write_text(

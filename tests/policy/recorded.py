@@ -81,6 +81,7 @@ def facts_for(name: str, version: str | None = None) -> tuple[ResolvedPackage, P
         # H5 recorded a 404 from the Integrity API for these versions (statuses.json): no attestation.
         provenance=_k(Provenance(attested=False), "integrity"),
         advisories=_k((), "osv"),
+        malicious_reports=_k((), "osv"),
         **({"downloads_30d": _k(downloads, "top-pypi-packages")} if downloads is not None else {}),
     )
     package = ResolvedPackage(

@@ -58,7 +58,9 @@ def test_waiver_downgrades_but_never_for_malicious(tmp_path: Path) -> None:
         'expires = 2027-06-01\napproved = 2026-11-01\nwaive = ["indie-maintained"]\n'
     )
     package, facts = facts_for("six", "1.17.0")
-    facts = replace(facts, advisories=Known(value=(malicious_equests(),), source="osv", fetched_at=FETCHED))
+    facts = replace(
+        facts, malicious_reports=Known(value=(malicious_equests(),), source="osv", fetched_at=FETCHED)
+    )
     allowlist = load_allowlist(path, TODAY)
     env = env_of([(package, facts)])
     cover = coverage(allowlist, [package], {package.ref.name: facts}, TODAY)
@@ -87,20 +89,59 @@ def test_verdict_rule() -> None:
     assert verdict_of([f("data-unknown"), f("malicious")]) is Verdict.FAILED
 
 
-def test_stale_dataset_is_data_unknown() -> None:
-    pairs = [facts_for("six", "1.17.0")]
-    old = {"top-pypi-packages": dt.datetime(2026, 4, 1, tzinfo=dt.UTC), "osv": NOW - dt.timedelta(days=1)}
+def _dataset_findings(level: str, datasets: dict[str, dt.datetime | None]) -> list[Finding]:
     result = evaluate(
-        load_policy("sl3"),
-        env_of(pairs),
+        load_policy(level),
+        env_of([facts_for("six", "1.17.0")]),
         coverage=coverage(None, [], {}, TODAY),
         exemptions=None,
         today=TODAY,
-        datasets=old,
+        datasets=datasets,
     )
-    stale = [f for f in result.findings if f.rule == "data-unknown" and f.package is None]
-    assert [f.message for f in stale] == ["dataset top-pypi-packages is 239 days old (policy maximum 30)"]
+    return [f for f in result.findings if f.rule == "data-unknown" and f.package is None]
+
+
+def test_stale_dataset_is_data_unknown() -> None:
+    old = {"top-packages": dt.datetime(2026, 4, 1, tzinfo=dt.UTC), "advisories": NOW - dt.timedelta(days=1)}
+    stale = _dataset_findings("sl3", old)
+    assert [f.message for f in stale] == [
+        "dataset top-packages is 239 days old (policy maximum 60, max_popularity_age_days)"
+    ]
     assert stale[0].action is Action.WARN
+    assert stale[0].evidence["facts"] == ["downloads_30d", "popularity_rank"]
+
+
+def test_sl3_fails_on_a_132_day_old_advisory_database_as_on_missing_advisories() -> None:
+    """SL3 fails when advisories are missing (fail_facts); 132-day-old ones only warned."""
+    for dataset in ("advisories", "malicious"):
+        (stale,) = _dataset_findings("sl3", {dataset: NOW - dt.timedelta(days=132)})
+        assert stale.message == f"dataset {dataset} is 132 days old (policy maximum 7, max_advisory_age_days)"
+        assert stale.action is Action.FAIL
+    assert _dataset_findings("sl2", {"advisories": NOW - dt.timedelta(days=132)})[0].action is Action.WARN
+
+
+def test_sl5_accepts_a_monthly_top_packages_list_for_a_month() -> None:
+    """One max age for every dataset made SL5 (7 days) exit 3 on a list published monthly."""
+    assert _dataset_findings("sl5", {"top-packages": NOW - dt.timedelta(days=40)}) == []
+    assert [f.action for f in _dataset_findings("sl5", {"top-packages": NOW - dt.timedelta(days=50)})] == [
+        Action.FAIL
+    ]
+    assert [f.action for f in _dataset_findings("sl5", {"advisories": NOW - dt.timedelta(days=3)})] == [
+        Action.FAIL
+    ]
+
+
+def test_dataset_without_modified_dates_has_unknown_age() -> None:
+    """A dataset whose records carry no ``modified`` date was never stale; its age is unknown."""
+    (sl5,) = _dataset_findings("sl5", {"advisories": None})
+    assert sl5.message == (
+        "dataset advisories has no dates, so its age is unknown (policy maximum 2, max_advisory_age_days)"
+    )
+    assert sl5.action is Action.FAIL
+    (sl3,) = _dataset_findings("sl3", {"advisories": None})
+    assert sl3.action is Action.FAIL  # advisories are in SL3's fail_facts
+    (sl1,) = _dataset_findings("sl1", {"advisories": None})
+    assert sl1.action is Action.WARN
 
 
 def test_index_facts_older_than_the_data_age_limit_are_data_unknown() -> None:

@@ -49,6 +49,24 @@ def test_user_policy_overrides_single_thresholds(tmp_path: Path) -> None:
     assert policy.fail_closed is True
 
 
+def test_vulnerability_grace_days_per_level() -> None:
+    """RAND's patch windows below SL4 (14, 7, 2 days); none at SL4-SL5."""
+    grace = [load_policy(level).rules["vulnerability"].params["grace_days"] for level in LEVELS]
+    assert grace == [14, 7, 2, 0, 0]
+
+
+def test_each_dataset_has_its_own_maximum_age(tmp_path: Path) -> None:
+    """Advisories change daily, the top-packages list monthly: one limit could not fit both."""
+    levels = [load_policy(level) for level in LEVELS]
+    assert [p.max_advisory_age_days for p in levels] == [30, 14, 7, 3, 2]
+    assert all(p.max_popularity_age_days >= 45 for p in levels)  # a monthly list plus two weeks
+    path = tmp_path / "ours.toml"
+    path.write_text('extends = "sl5"\nmax_popularity_age_days = 365\nmax_advisory_age_days = -1\n')
+    with pytest.raises(PolicyError) as caught:
+        load_policy(str(path))
+    assert caught.value.diagnostics() == f"{path}:3: max_advisory_age_days: must not be negative, not -1"
+
+
 MALFORMED = """\
 extends = "sl4"
 colour = "red"
@@ -66,7 +84,7 @@ action = "warn"
 
 [rules.vulnerability]
 min_severity = "severe"
-grace_days = 7
+grace = 7
 """
 
 
@@ -77,7 +95,7 @@ def test_every_mistake_is_reported_at_once_with_line_and_key_path(tmp_path: Path
         load_policy(str(path))
     assert caught.value.diagnostics().splitlines() == [
         f"{path}:2: colour: unknown key (known: allowed_indexes, allowed_licenses, extends, fail_closed, "
-        "max_data_age_days, rules)",
+        "max_advisory_age_days, max_data_age_days, max_popularity_age_days, rules)",
         f"{path}:3: fail_closed: must be a boolean, not a string",
         f"{path}:6: rules.indie-maintained.min_maintainers: must be an integer, not a string",
         f"{path}:7: rules.indie-maintained.action: must be one of off, warn, fail, not 'block'",
@@ -85,7 +103,7 @@ def test_every_mistake_is_reported_at_once_with_line_and_key_path(tmp_path: Path
         f"{path}:13: rules.malicious.action: malicious packages fail at every level; it cannot be changed",
         f"{path}:16: rules.vulnerability.min_severity: must be one of none, low, medium, high, critical, "
         "not 'severe'",
-        f"{path}:17: rules.vulnerability.grace_days: unknown key (known: action, min_severity, "
+        f"{path}:17: rules.vulnerability.grace: unknown key (known: action, grace_days, min_severity, "
         "unknown_severity, warn_severity)",
     ]
     assert caught.value.exit_code == 2

@@ -93,6 +93,6 @@ def real_audit(kind: str = "pipfile", policy: str = "sl3") -> AuditResult:
         locked=True,
         inputs=(relative,),
         top=(top, None, "top-pypi-packages"),
-        datasets={"osv": FETCHED, "top-pypi-packages": None},
+        datasets={"advisories": FETCHED, "malicious": FETCHED, "top-packages": FETCHED},
     )
     return replace(result, warnings=(f"index {CREDENTIAL_URL} answered 401 once (hand-made warning)",))

@@ -52,6 +52,18 @@ def test_pyyaml_531_merges_aliases_and_offers_the_fix() -> None:
     assert ids("pyyaml", "6.0.1") == []
 
 
+def test_record_with_no_ranges_and_no_versions_is_flagged_not_a_firm_match() -> None:
+    """PYSEC-2025-75 (a Keras 3 safe-mode bypass) names keras with no range: keras 2.12.0 matches,
+    flagged as the record giving no affected range."""
+    ref = PackageRef(name=canonicalize_name("keras"), version=Version("2.12.0"))
+    (found,) = match_records(ref, by_name("keras"), source="test")
+    assert found.id == "GHSA-c9rc-mg46-23w3"
+    assert found.no_affected_range is True
+    firm = match_records(PackageRef.of("pyyaml", "5.3.1"), by_name("pyyaml"), source="test")
+    assert firm
+    assert not any(a.no_affected_range for a in firm)
+
+
 def test_requests_and_urllib3_real_versions() -> None:
     assert ids("requests", "2.19.0")
     assert ids("requests", "2.19.0") != ids("requests", "2.32.4")

@@ -17,7 +17,7 @@ from supplychain.net.http import HttpSettings, build_http
 from supplychain.progress import NullProgress
 from supplychain.sources import FactPatch, SourceContext, SourceSettings
 from supplychain.sources.datastore import DataStore
-from supplychain.sources.osv import NO_DATA, OsvSource
+from supplychain.sources.osv import NO_DATA, NO_MALICIOUS, NO_VULNERABILITIES, OsvSource
 from supplychain.sources.osv_records import load_record
 from supplychain.target import Target
 from tests.support.server import ReplayServer, Reply
@@ -128,8 +128,36 @@ def test_on_disk_database(tmp_path: Path, clock: FixedClock) -> None:
     assert by_name["pyyaml"].source.startswith("osv-db:")
     assert by_name["pyyaml"].fetched_at == clock.now()
     assert "GHSA-8q59-q68h-6hv4" in {a.id for a in by_name["pyyaml"].value}  # type: ignore[attr-defined]
-    assert [a.kind.value for a in by_name["midi-melady-extraction"].value] == ["malicious"]  # type: ignore[attr-defined]
+    assert by_name["midi-melady-extraction"].value == ()
+    by_ref = {ref.name: patch for ref, patch in result.items()}
+    malicious = by_ref["midi-melady-extraction"]["malicious_reports"]
+    assert isinstance(malicious, Known)
+    assert [a.kind.value for a in malicious.value] == ["malicious"]  # type: ignore[attr-defined]
     assert by_name["requests"].value == ()
+
+
+def test_data_dir_with_only_malicious_dataset_leaves_vulnerabilities_unknown(
+    tmp_path: Path, clock: FixedClock
+) -> None:
+    """Malicious-package reports say nothing about vulnerabilities: pyyaml 5.3.1 must not look clean."""
+    DataStore(tmp_path / "data").import_path(OSV / "records" / "malicious")
+    result = {ref.name: patch for ref, patch in run(tmp_path, clock, offline=True).items()}
+    assert result["pyyaml"]["advisories"] == Unknown(reason=NO_VULNERABILITIES, source="osv")
+    malicious = result["midi-melady-extraction"]["malicious_reports"]
+    assert isinstance(malicious, Known)
+    assert [a.id for a in malicious.value] == ["MAL-2024-11632"]  # type: ignore[attr-defined]
+    assert result["pyyaml"]["malicious_reports"] == Known(
+        value=(), source=malicious.source, fetched_at=clock.now()
+    )
+
+
+def test_data_dir_with_only_vulnerability_dataset_leaves_malicious_reports_unknown(
+    tmp_path: Path, clock: FixedClock
+) -> None:
+    DataStore(tmp_path / "data").import_path(OSV / "records" / "pypa" / "pyyaml")
+    result = {ref.name: patch for ref, patch in run(tmp_path, clock, offline=True).items()}
+    assert result["midi-melady-extraction"]["malicious_reports"] == Unknown(reason=NO_MALICIOUS, source="osv")
+    assert isinstance(result["pyyaml"]["advisories"], Known)
 
 
 def test_online_querybatch_matches_the_database(
@@ -142,9 +170,12 @@ def test_online_querybatch_matches_the_database(
     DataStore(tmp_path / "db" / "data").import_path(OSV / "records")
     offline = run(tmp_path / "db", clock, offline=True)
     for ref in online:
-        got, want = advisories(online[ref]), advisories(offline[ref])
-        assert got.source == "osv.dev"
-        assert [a.ids for a in got.value] == [a.ids for a in want.value]  # type: ignore[attr-defined]
+        for fact in ("advisories", "malicious_reports"):
+            got, want = online[ref][fact], offline[ref][fact]
+            assert isinstance(got, Known)
+            assert isinstance(want, Known)
+            assert got.source == "osv.dev"
+            assert [a.ids for a in got.value] == [a.ids for a in want.value]  # type: ignore[attr-defined]
 
 
 def test_short_batch_answer_is_unknown_for_all(
@@ -176,6 +207,8 @@ def test_vuln_fetch_failure_is_unknown_for_that_package_only(
 ) -> None:
     install_osv_api(server, monkeypatch)
     server.handlers.insert(0, lambda m, p, b: Reply(500, b"") if p == "/v1/vulns/MAL-2024-11632" else None)
-    result: dict[str, object] = {ref.name: patch["advisories"] for ref, patch in run(tmp_path, clock).items()}
+    patches = {ref.name: patch for ref, patch in run(tmp_path, clock).items()}
+    result: dict[str, object] = {name: patch["advisories"] for name, patch in patches.items()}
     assert isinstance(result["midi-melady-extraction"], Unknown)
+    assert isinstance(patches["midi-melady-extraction"]["malicious_reports"], Unknown)
     assert isinstance(result["pyyaml"], Known)
