@@ -19,6 +19,7 @@ from supplychain.allowlist.entries import Allowlist, Exemptions
 from supplychain.allowlist.reader import load_allowlist, load_exemptions
 from supplychain.clock import Clock
 from supplychain.config import AuditConfig
+from supplychain.endpoints import DEFAULTS as ENDPOINT_DEFAULTS
 from supplychain.internal import InternalScope
 from supplychain.model import InputSet, LockedSet, PackageFacts
 from supplychain.net.http import Http
@@ -33,7 +34,7 @@ from supplychain.resolve.graph import DependencyGraph
 from supplychain.result import SCHEMA_VERSION, AuditResult
 from supplychain.sources import SourceContext, SourceSettings
 from supplychain.target import Target
-from supplychain.urls import SafeUrl
+from supplychain.urls import SafeUrl, same_index
 
 if TYPE_CHECKING:
     from supplychain.resolve import ResolveSettings
@@ -62,11 +63,23 @@ def resolve_settings(config: AuditConfig) -> ResolveSettings:
     )
 
 
-def source_settings(config: AuditConfig) -> SourceSettings:
-    """The part of ``config`` the fact sources read."""
+def installer_indexes(config: AuditConfig, inputs: InputSet | None) -> tuple[SafeUrl, ...]:
+    """The indexes an installer of this input asks: the flags', else the input's (as resolution takes
+    them), pip's default index read as the configured ``index`` endpoint (a mirror, or a test server)."""
+    if config.index_urls or inputs is None:
+        return config.index_urls
+    default = SafeUrl(ENDPOINT_DEFAULTS["index"])
+    return tuple(
+        config.endpoints.index if same_index(url, default) and same_index(default, url) else url
+        for url in inputs.index_urls
+    )
+
+
+def source_settings(config: AuditConfig, inputs: InputSet | None = None) -> SourceSettings:
+    """The part of ``config`` the fact sources read, with the indexes an installer of ``inputs`` asks."""
     return SourceSettings(
         target=config.target,
-        index_urls=config.index_urls,
+        index_urls=installer_indexes(config, inputs),
         endpoints=config.endpoints,
         offline=config.offline,
         cache_dir=config.cache_dir,
@@ -214,7 +227,8 @@ async def run_audit(
     if lists is None:
         lists = load_lists(config, clock)
     read = await read_graph(config, http, progress)
-    context = SourceContext(http=http, config=source_settings(config), clock=clock, progress=progress)
+    settings = source_settings(config, read.inputs)
+    context = SourceContext(http=http, config=settings, clock=clock, progress=progress)
     facts = await collect_facts(read.graph, context)
     progress.stage("policy")
     return decide(

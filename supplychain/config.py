@@ -210,7 +210,10 @@ def merge(flags: Flags, *, cwd: Path | None = None) -> AuditConfig:
     file = load_file_settings(here)
     given = flags.target_flags
     formats = flags.formats or file.formats
-    indexes = tuple(SafeUrl(url) for url in [given.index_url, *given.extra_index_url] if url)
+    endpoints = Endpoints.load(file.endpoints)
+    # As pip: --extra-index-url adds to the index, which stays the default when --index-url is absent.
+    primary = given.index_url or (endpoints.index.reveal() if given.extra_index_url else None)
+    indexes = tuple(SafeUrl(url) for url in [primary, *given.extra_index_url] if url)
     offline = given.offline or os.environ.get("SUPPLYCHAIN_OFFLINE", "") == "1"
     return AuditConfig(
         input_path=flags.path,
@@ -222,7 +225,7 @@ def merge(flags: Flags, *, cwd: Path | None = None) -> AuditConfig:
         groups=given.group,
         no_deps=given.no_deps,
         offline=offline,
-        endpoints=Endpoints.load(file.endpoints),
+        endpoints=endpoints,
         cache_dir=dirs.cache_dir(),
         data_dir=dirs.data_dir(),
         policy=flags.policy or file.policy or "sl3",

@@ -8,7 +8,7 @@ from supplychain.errors import DataUnavailableError, UsageError
 from supplychain.inventory.store import InventoryStore
 from supplychain.model import InternalUsage, Known, PackageRef, ResolvedPackage, Signal, Unknown
 from supplychain.sources import FactPatch, SourceContext
-from supplychain.sources.simple_index import served_by
+from supplychain.sources.scope import is_internal
 
 SOURCE = "inventory"
 
@@ -21,8 +21,7 @@ class InventorySource:
     async def collect(
         self, packages: Sequence[ResolvedPackage], context: SourceContext
     ) -> dict[PackageRef, FactPatch]:
-        scope = context.config.internal
-        internal = [p for p in packages if scope.is_internal(p.ref.name, served_by(p, context.config))]
+        internal = [p for p in packages if is_internal(p, context)]
         if not internal:
             return {}
         if not context.config.inventory_db:

@@ -23,6 +23,7 @@ from supplychain.net.pypi_json import (
 )
 from supplychain.net.shape import Invalid, ShapeError
 from supplychain.sources import FactPatch, SourceContext
+from supplychain.sources.scope import public_only
 
 SOURCE = "pypi"
 FACTS = (
@@ -66,6 +67,7 @@ class PyPIJsonSource:
     async def collect(
         self, packages: Sequence[ResolvedPackage], context: SourceContext
     ) -> dict[PackageRef, FactPatch]:
+        packages = public_only(packages, context)  # an internal name is never sent to PyPI
         results = await asyncio.gather(*(self._one(package.ref, context) for package in packages))
         return {package.ref: patch for package, patch in zip(packages, results, strict=True)}
 
