@@ -34,7 +34,7 @@ from supplychain.resolve.graph import DependencyGraph
 from supplychain.result import SCHEMA_VERSION, AuditResult
 from supplychain.sources import SourceContext, SourceSettings
 from supplychain.target import Target
-from supplychain.urls import SafeUrl, same_index
+from supplychain.urls import SafeUrl, redact, same_index
 
 if TYPE_CHECKING:
     from supplychain.resolve import ResolveSettings
@@ -149,6 +149,7 @@ def decide(
     exemptions: Exemptions | None = None,
     top: tuple[Mapping[NormalizedName, int] | None, datetime | None, str] = (None, None, "top-packages"),
     datasets: Mapping[str, datetime | None] | None = None,
+    inventory: str | None = None,
 ) -> AuditResult:
     """The policy stage over an already enriched graph: findings, scores, verdict (no I/O)."""
     now = clock.now()
@@ -190,7 +191,13 @@ def decide(
         unused_entries=evaluation.unused_entries,
         declared_at=declared,
         allowlist=allowlist.path if allowlist is not None else None,
+        inventory=redact(inventory) if inventory is not None and _asked_inventory(facts) else None,
     )
+
+
+def _asked_inventory(facts: Mapping[NormalizedName, PackageFacts]) -> bool:
+    """Some package's usage was looked up (internal packages only): the report names the database."""
+    return any(f.internal_usage.source == "inventory" for f in facts.values())
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -243,4 +250,5 @@ async def run_audit(
         exemptions=lists.exemptions,
         top=_top_packages(config.data_dir),
         datasets=_datasets(config.data_dir),
+        inventory=config.inventory_db,
     )

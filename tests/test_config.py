@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -72,11 +73,16 @@ def test_an_unknown_key_in_the_file_names_the_file(tmp_path: Path) -> None:
     assert caught.value.location.file == str(tmp_path / "pyproject.toml")
 
 
-def test_inventory_db_flag_over_file(tmp_path: Path) -> None:
-    assert inventory_db(None, tmp_path) is None
+def test_inventory_db_flag_over_file_over_the_data_dir(tmp_path: Path) -> None:
+    default = f"sqlite:///{Path(os.environ['SUPPLYCHAIN_DATA_DIR']) / 'inventory.sqlite3'}"
+    assert inventory_db(None, tmp_path) == default
+    assert merge(Flags(), cwd=tmp_path).inventory_db == default  # what audit reads: the same file
     (tmp_path / "supplychain.toml").write_text('inventory-db = "sqlite:///file.db"\n')
-    assert inventory_db(None, tmp_path) == "sqlite:///file.db"
+    assert inventory_db(None, tmp_path) == f"sqlite:///{tmp_path / 'file.db'}"  # beside the file
+    assert merge(Flags(), cwd=tmp_path).inventory_db == f"sqlite:///{tmp_path / 'file.db'}"
     assert inventory_db("sqlite:///flag.db", tmp_path) == "sqlite:///flag.db"
+    (tmp_path / "supplychain.toml").write_text('inventory-db = "sqlite:////srv/inventory.db"\n')
+    assert inventory_db(None, tmp_path) == "sqlite:////srv/inventory.db"
 
 
 def test_the_default_allowlist_is_the_one_allowlist_init_writes_when_it_exists(tmp_path: Path) -> None:
