@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from supplychain.allowlist.coverage import Coverage
-from supplychain.allowlist.entries import Exemptions
-from supplychain.allowlist.exemptions import exemption_for, exemption_label
+from supplychain.allowlist.entries import Approval, Exemptions
+from supplychain.allowlist.exemptions import exemption_for, exemption_label, names_finding
 from supplychain.model import JSON, Action, Advisory, Finding, Known, PackageFacts, PackageRef, Verdict
 from supplychain.policy import RULES, UNWAIVABLE
 from supplychain.policy.base import Environment, Hit, Missing
@@ -41,8 +41,8 @@ def _cap(hit: Action | None, configured: Action) -> Action:
     return hit if _SEVERITY[hit] > _SEVERITY[configured] else configured
 
 
-def _advisory(facts: PackageFacts, evidence: Mapping[str, JSON]) -> Advisory | None:
-    if not isinstance(facts.advisories, Known):
+def _advisory(facts: PackageFacts | None, evidence: Mapping[str, JSON]) -> Advisory | None:
+    if facts is None or not isinstance(facts.advisories, Known):
         return None
     wanted = evidence.get("advisory")
     return next((a for a in facts.advisories.value if a.id == wanted), None)
@@ -83,9 +83,19 @@ def evaluate(
                         used=used_exemptions,
                     )
                 )
-    findings.extend(_unknown_findings(policy, needed))
+    # Unknown facts are waivable like any rule's findings (never malicious: it is not one of them).
+    for finding in (*_unknown_findings(policy, needed), *_stale_facts(policy, env)):
+        findings.append(
+            _suppress(
+                finding,
+                facts=None,  # no advisory to match: these are never an advisory's finding
+                coverage=coverage,
+                exemptions=exemptions,
+                today=today,
+                used=used_exemptions,
+            )
+        )
     findings.extend(_stale_datasets(policy, env.now, datasets or {}))
-    findings.extend(_stale_facts(policy, env))
     findings.sort(
         key=lambda f: (
             f.suppressed_by is not None,
@@ -140,7 +150,7 @@ def _finding(rule_id: str, hit: Hit, configured: Action, ref: PackageRef) -> Fin
 def _suppress(
     finding: Finding,
     *,
-    facts: PackageFacts,
+    facts: PackageFacts | None,
     coverage: Coverage,
     exemptions: Exemptions | None,
     today: dt.date,
@@ -148,17 +158,31 @@ def _suppress(
 ) -> Finding:
     if finding.rule in UNWAIVABLE or finding.package is None:
         return finding
+    about = _about(finding)
     entry = exemption_for(
-        exemptions, finding.package, finding.rule, _advisory(facts, finding.evidence), today
+        exemptions, finding.package, finding.rule, _advisory(facts, finding.evidence), today, facts=about
     )
     if entry is not None and exemptions is not None:
         name = exemption_label(exemptions, entry)
         used.add(name)
         return replace(finding, suppressed_by=name)
     waiver = coverage.waivers.get(finding.package.name)
-    if waiver and finding.rule in waiver[1] and finding.action is Action.FAIL:
-        return replace(finding, action=Action.WARN, suppressed_by=waiver[0].located)
+    if waiver and finding.action is Action.FAIL:
+        held, rules = waiver
+        named = held.entry.facts if isinstance(held.entry, Approval) else ()
+        if names_finding(rules, named, finding.rule, about):
+            return replace(finding, action=Action.WARN, suppressed_by=held.located)
     return finding
+
+
+def _about(finding: Finding) -> tuple[str, ...]:
+    """The facts a ``data-unknown`` finding is about (one unknown fact, or the stale ones)."""
+    fact, stale = finding.evidence.get("fact"), finding.evidence.get("facts")
+    if isinstance(fact, str):
+        return (fact,)
+    if isinstance(stale, list):
+        return tuple(item for item in stale if isinstance(item, str))
+    return ()
 
 
 def _unknown_findings(
