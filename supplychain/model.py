@@ -131,6 +131,8 @@ class RequirementSet:
     index_urls: tuple[SafeUrl, ...] = ()  # first is the primary index; empty = default (PyPI)
     find_links: tuple[SafeUrl, ...] = ()
     no_index: bool = False
+    # Names the input pins to one index (uv ``{ index = "..." }`` sources): only that index is asked.
+    index_pins: tuple[tuple[NormalizedName, SafeUrl], ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -105,10 +105,12 @@ async def resolve(
     inputs: RequirementSet, config: ResolveSettings, http: Http, progress: Progress
 ) -> DependencyGraph:
     indexes = config.index_urls or inputs.index_urls or (config.endpoints.index,)
+    pins = dict(inputs.index_pins)
     client = IndexClient(
         http,
         indexes,
         store=MetadataStore(config.cache_dir / "resolve-metadata") if config.cache_dir else None,
+        pins=pins,
     )
     wanted = [d for d in inputs.requirements if config.target.evaluate(d.requirement.marker)]
     direct_refs = {d.name: d for d in wanted if d.origin is not None}
@@ -144,7 +146,7 @@ async def resolve(
     finally:
         provider.stop()
         client.cancel()
-    return _graph(result.mapping, provider, wanted, direct_refs)
+    return _graph(result.mapping, provider, wanted, direct_refs, frozenset(pins))
 
 
 def _root_req(declared: DeclaredRequirement) -> Req:
@@ -188,6 +190,7 @@ def _graph(
     provider: Provider,
     wanted: Sequence[DeclaredRequirement],
     direct_refs: dict[NormalizedName, DeclaredRequirement],
+    pinned: frozenset[NormalizedName] = frozenset(),
 ) -> DependencyGraph:
     graph = DependencyGraph()
     for candidate in sorted(mapping.values(), key=lambda c: c.key):
@@ -199,6 +202,7 @@ def _graph(
             url=candidate.page.index,
             hashes=file.hashes,
             artifact=ArtifactKind.SDIST if file.tags is None else ArtifactKind.WHEEL,
+            pinned=candidate.name in pinned,
         )
         graph.add_package(
             ResolvedPackage(

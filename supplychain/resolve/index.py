@@ -8,7 +8,7 @@ the release, which can disagree with the file that would be installed.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urljoin
@@ -112,10 +112,18 @@ def usable_files(page: simple.ProjectPage, project: NormalizedName) -> tuple[Ind
 class IndexClient:
     """Memoised async fetches of pages and metadata, shared by every concurrent caller."""
 
-    def __init__(self, http: Http, indexes: Sequence[SafeUrl], *, store: MetadataStore | None = None) -> None:
+    def __init__(
+        self,
+        http: Http,
+        indexes: Sequence[SafeUrl],
+        *,
+        store: MetadataStore | None = None,
+        pins: Mapping[NormalizedName, SafeUrl] | None = None,
+    ) -> None:
         self.http = http
         self.indexes = tuple(indexes)
         self.store = store
+        self.pins = dict(pins or {})  # a pinned name is asked of its index only, as uv does
         self._pages: dict[NormalizedName, asyncio.Task[ProjectPage]] = {}
         self._metadata: dict[str, asyncio.Task[CoreMetadata]] = {}
 
@@ -140,7 +148,8 @@ class IndexClient:
         return self._metadata[file.url]
 
     async def _fetch_page(self, name: NormalizedName) -> ProjectPage:
-        for index in self.indexes:
+        pinned = self.pins.get(name)
+        for index in (pinned,) if pinned is not None else self.indexes:
             url = urljoin(index.reveal().rstrip("/") + "/", f"{name}/")
             try:
                 page = await simple.fetch_page(self.http, url)
