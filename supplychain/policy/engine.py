@@ -21,6 +21,7 @@ from supplychain.policy import RULES, UNWAIVABLE
 from supplychain.policy.base import Environment, Hit, Missing
 from supplychain.policy.schema import Policy
 from supplychain.result import UnknownFact
+from supplychain.sources.scope import INTERNAL
 
 _SEVERITY = {Action.FAIL: 0, Action.WARN: 1, Action.OFF: 2}
 
@@ -208,10 +209,17 @@ def _unknown_findings(
                     "source": missing.source,
                     "rules": [*map(str, sorted(rules))],
                 },
-                remediation="restore access to the source and rerun (or refresh the offline data)",
+                remediation=_unknown_remedy(fact, missing),
             )
         )
     return out
+
+
+def _unknown_remedy(fact: str, missing: Missing) -> str:
+    """Retry when the fetch failed; when no source will ever say (an internal package), review and exempt."""
+    if missing.source == INTERNAL or missing.settled:
+        return f'no source can say: review it, then exempt it (exemptions: facts = ["{fact}"])'
+    return "restore access to the source and rerun (or refresh the offline data)"
 
 
 def _data_unknown_action(policy: Policy) -> Action:

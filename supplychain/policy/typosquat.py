@@ -168,6 +168,8 @@ class TyposquatRule:
     def evaluate(
         self, package: ResolvedPackage, facts: PackageFacts, settings: RuleSettings, env: Environment
     ) -> list[Outcome]:
+        if is_internal(package, facts, env):
+            return []  # first: an internal package needs no dataset of public names to pass
         if env.top_downloads is None:
             return [
                 Missing(
@@ -176,8 +178,6 @@ class TyposquatRule:
                     source=env.top_source,
                 )
             ]
-        if is_internal(package, facts, env):
-            return []
         index = index_for(env.top_downloads)
         # Not in the top set means fewer downloads than its last entry; unknown counts as none.
         own = facts.downloads_30d.value if isinstance(facts.downloads_30d, Known) else 0
