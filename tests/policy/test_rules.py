@@ -292,6 +292,33 @@ def test_untrusted_source_a_look_alike_of_an_allowed_index_is_not_allowed(allowe
     assert [hit.evidence for hit in hits(out)] == [{"index": served}]
 
 
+@pytest.mark.parametrize(
+    ("internal", "served"),
+    [
+        ("https://pkgs.corp.example/simple/", "https://pkgs.corp.example.attacker.net/simple/"),
+        ("http://127.0.0.1:1873/simple/", "http://127.0.0.1:18734/simple/"),
+    ],
+)
+def test_untrusted_source_a_look_alike_of_an_internal_index_is_not_allowed(
+    internal: str, served: str
+) -> None:
+    """The configured internal indexes are allowed sources; their look-alikes are not."""
+    scope = InternalScope(indexes=(SafeUrl(internal),))
+    out = run(
+        "untrusted-source",
+        "six",
+        params={"allow_direct": False},
+        facts_change={"index": k(served)},
+        internal=scope,
+    )
+    assert [hit.evidence for hit in hits(out)] == [{"index": served}]
+    ours = {"index": k(internal + "six/")}
+    assert (
+        run("untrusted-source", "six", params={"allow_direct": False}, facts_change=ours, internal=scope)
+        == []
+    )
+
+
 def test_untrusted_source_same_index_in_another_spelling_is_allowed() -> None:
     served = "https://***@PKGS.corp.example:443/simple/"
     out = run(
