@@ -242,3 +242,41 @@ def test_sl5_flags_the_internal_tool_one_environment_uses_and_asks_public_servic
     # Not one request about either internal tool reached the public server, in any of the five runs.
     assert public.mentions(*digests) == []
     assert public.server.requests  # it was asked: about six
+
+
+# --- the other commands ask public services nothing about internal names either --------------------
+
+
+def test_explain_without_a_version_refuses_an_internal_name(
+    public: PublicLog, capsys: pytest.CaptureFixture[str]
+) -> None:
+    Path("supplychain.toml").write_text('internal-patterns = ["corp-*"]\n')
+    code, _out, err = run(["explain", "corp-tool"], capsys)
+    assert (code, err) == (
+        2,
+        "error: corp-tool is internal: give NAME==VERSION (PyPI is not asked about internal names)\n",
+    )
+    assert public.server.requests == []
+
+
+def test_allowlist_propose_and_diff_ask_pypi_nothing_about_an_internal_name(
+    internal: HtmlIndex, public: PublicLog, capsys: pytest.CaptureFixture[str]
+) -> None:
+    internal.wheel("corp-tool", "1.0")
+    internal.wheel("corp-tool", "1.1")
+    Path("supplychain.toml").write_text(f'internal-indexes = ["{internal.url}"]\n')
+    Path("allowlist.toml").write_text("version = 1\n")
+    Path("old.txt").write_text("corp-tool==1.0\n")
+    Path("new.txt").write_text("corp-tool==1.1\n")
+    code, out, err = run(
+        ["allowlist", "propose", "new.txt", "--index-url", internal.url, "--format", "json"], capsys
+    )
+    assert code == 0, out + err
+    (review,) = json.loads(out)["reviews"]
+    assert review["package"] == "corp-tool==1.1"
+    code, out, err = run(
+        ["allowlist", "diff", "old.txt", "new.txt", "--index-url", internal.url, "--format", "json"], capsys
+    )
+    assert code == 0, out + err
+    assert "internal package: PyPI is not asked about internal names" in out
+    assert public.mentions("corp-tool") == []
