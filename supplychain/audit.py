@@ -60,6 +60,7 @@ def resolve_settings(config: AuditConfig) -> ResolveSettings:
         exclude_newer=config.exclude_newer,
         no_deps=config.no_deps,
         cache_dir=config.cache_dir,
+        internal=config.internal,
     )
 
 

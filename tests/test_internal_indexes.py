@@ -280,3 +280,18 @@ def test_allowlist_propose_and_diff_ask_pypi_nothing_about_an_internal_name(
     assert code == 0, out + err
     assert "internal package: PyPI is not asked about internal names" in out
     assert public.mentions("corp-tool") == []
+
+
+def test_resolution_never_asks_the_default_index_for_an_internal_name(
+    public: PublicLog, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Told no index, pip would ask PyPI for it (and install an attacker's copy if one exists)."""
+    Path("supplychain.toml").write_text('internal-patterns = ["corp-*"]\n')
+    Path("requirements.txt").write_text("corp-tool\n")
+    code, _out, err = run(["audit", "requirements.txt"], capsys)
+    assert code == 2
+    assert err == (
+        "error: corp-tool is internal (internal-patterns) and no index is configured: give --index-url "
+        "or the input's index (PyPI is not asked about internal names)\n"
+    )
+    assert public.mentions("corp-tool") == []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -15,6 +15,7 @@ from resolvelib.resolvers import ResolutionTooDeep
 
 from supplychain.endpoints import Endpoints
 from supplychain.errors import DataUnavailableError, FetchError, InputError, ResolutionError
+from supplychain.internal import InternalScope
 from supplychain.model import (
     ArtifactKind,
     DeclaredRequirement,
@@ -30,11 +31,11 @@ from supplychain.model import (
 from supplychain.net.http import Http
 from supplychain.progress import Progress
 from supplychain.resolve.graph import ROOT, DependencyGraph, Edge
-from supplychain.resolve.index import IndexClient, ProjectNotFound
+from supplychain.resolve.index import IndexClient, InternalNameWithheld, ProjectNotFound
 from supplychain.resolve.provider import Candidate, Provider, Req
 from supplychain.resolve.store import MetadataStore
 from supplychain.target import Target
-from supplychain.urls import SafeUrl
+from supplychain.urls import SafeUrl, same_index
 
 MAX_ROUNDS = 20_000
 
@@ -49,6 +50,7 @@ class ResolveSettings:
     exclude_newer: datetime | None = None
     no_deps: bool = False
     cache_dir: Path | None = None  # metadata store; None: keep nothing on disk
+    internal: InternalScope = field(default_factory=InternalScope)  # names never sent to the default index
 
 
 async def build_graph(
@@ -106,11 +108,20 @@ async def resolve(
 ) -> DependencyGraph:
     indexes = config.index_urls or inputs.index_urls or (config.endpoints.index,)
     pins = dict(inputs.index_pins)
+    # Told no index, an installer asks PyPI: for an internal name that is a request to a public
+    # service (and the attacker's copy if one exists), so the audit asks the default index nothing.
+    fallback = not (config.index_urls or inputs.index_urls)
+    default = config.endpoints.index
+
+    def withheld(name: NormalizedName) -> bool:
+        return fallback and name not in pins and config.internal.is_internal(name, None)
+
     client = IndexClient(
         http,
         indexes,
         store=MetadataStore(config.cache_dir / "resolve-metadata") if config.cache_dir else None,
         pins=pins,
+        withheld=None if any(same_index(default, index) for index in config.internal.indexes) else withheld,
     )
     wanted = [d for d in inputs.requirements if config.target.evaluate(d.requirement.marker)]
     direct_refs = {d.name: d for d in wanted if d.origin is not None}
@@ -139,6 +150,11 @@ async def resolve(
         raise ResolutionError(explain_conflict(error.causes)) from None
     except ResolutionTooDeep:
         raise ResolutionError(f"resolution did not finish within {MAX_ROUNDS} rounds") from None
+    except InternalNameWithheld as refused:
+        raise ResolutionError(
+            f"{refused.name} is internal (internal-patterns) and no index is configured: "
+            "give --index-url or the input's index (PyPI is not asked about internal names)"
+        ) from None
     except ProjectNotFound as missing:
         raise ResolutionError(_missing(missing.name, provider, roots, indexes)) from None
     except FetchError as error:  # the index failed, not the requirements: exit 3, not 2
