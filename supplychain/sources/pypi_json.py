@@ -26,9 +26,8 @@ from supplychain.sources import FactPatch, SourceContext
 from supplychain.sources.scope import public_only
 
 SOURCE = "pypi"
-FACTS = (
-    "maintainers",
-    "organization",
+# The release history: for an internal package its own index's page gives these (simple_index).
+HISTORY_FACTS = (
     "first_release",
     "release_count",
     "upload_time",
@@ -36,10 +35,8 @@ FACTS = (
     "latest_version",
     "release_gap_days",
     "yanked",
-    "source_repository",
-    "license",
-    "summary",
 )
+FACTS = ("maintainers", "organization", *HISTORY_FACTS, "source_repository", "license", "summary")
 FORGE_HOSTS = frozenset(
     {"github.com", "gitlab.com", "bitbucket.org", "codeberg.org", "git.sr.ht", "sr.ht", "gitee.com"}
 )

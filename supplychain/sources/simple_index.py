@@ -17,21 +17,11 @@ from supplychain.net.http import Http
 from supplychain.net.shape import ShapeError
 from supplychain.net.simple import DistributionFile, ProjectPage
 from supplychain.sources import FactPatch, SourceContext
-from supplychain.sources.pypi_json import unknown_patch
+from supplychain.sources.pypi_json import HISTORY_FACTS, unknown_patch
 from supplychain.sources.scope import askable, index_of, is_internal, other_indexes, page_url, served_by
 
 SOURCE = "simple"
 FACTS = ("project_status", "has_wheel", "index", "index_offers")
-# What the PyPI JSON API gives public packages and an index's own page gives internal ones.
-HISTORY_FACTS = (
-    "first_release",
-    "release_count",
-    "upload_time",
-    "latest_release",
-    "latest_version",
-    "release_gap_days",
-    "yanked",
-)
 _ABSENT = frozenset({404, 410})  # the index has no such project (pip and uv read 410 the same way)
 _STATUS_SINCE = (1, 4)  # PEP 792 status markers arrived with Simple API version 1.4
 _STATUSES = frozenset({"active", "archived", "quarantined", "deprecated"})
@@ -216,11 +206,13 @@ def release_history(page: ProjectPage, ref: PackageRef, now: datetime) -> dict[s
             times[version] = min(stamp for stamp in stamps if stamp is not None)
         return times
 
+    def upload() -> datetime:
+        mine()  # this version has files on the page
+        return uploaded()[ref.version]
+
     def gap() -> int | None:
-        times = uploaded()
-        mine()
-        this = times[ref.version]
-        earlier = [moment for moment in times.values() if moment < this]
+        this = upload()
+        earlier = [moment for moment in uploaded().values() if moment < this]
         return None if not earlier else (this - max(earlier)).days
 
     computers: dict[str, Callable[[], object]] = {
@@ -229,7 +221,7 @@ def release_history(page: ProjectPage, ref: PackageRef, now: datetime) -> dict[s
         "yanked": lambda: _yank(mine()),
         "first_release": lambda: min(uploaded().values()),
         "latest_release": lambda: max(uploaded().values()),
-        "upload_time": lambda: (mine(), uploaded()[ref.version])[1],
+        "upload_time": upload,
         "release_gap_days": gap,
     }
     return {fact: _guard(compute, now) for fact, compute in computers.items()}
