@@ -100,3 +100,21 @@ def test_the_default_allowlist_is_relative_to_the_working_directory(
     monkeypatch.chdir(tmp_path)
     (tmp_path / "allowlist.toml").write_text("version = 1\n")
     assert merge(Flags()).allowlist == Path("allowlist.toml")  # as `allowlist init` names it
+
+
+def test_an_extra_index_adds_to_the_default_index_as_in_pip(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--extra-index-url`` alone kept only the extra index: the default one, which pip still asks
+    (and where a shadowing copy of an internal name lives), was never looked at."""
+    monkeypatch.setenv("SUPPLYCHAIN_INDEX_URL", "https://mirror.example/simple/")
+    flags = TargetFlags(extra_index_url=("https://pkgs.corp.example/simple/",))
+    assert [str(url) for url in flags.config(cwd=tmp_path).index_urls] == [
+        "https://mirror.example/simple/",
+        "https://pkgs.corp.example/simple/",
+    ]
+    both = TargetFlags(index_url="https://a.example/simple/", extra_index_url=("https://b.example/simple/",))
+    assert [str(url) for url in both.config(cwd=tmp_path).index_urls] == [
+        "https://a.example/simple/",
+        "https://b.example/simple/",
+    ]
