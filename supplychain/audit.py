@@ -19,6 +19,7 @@ from supplychain.allowlist.entries import Allowlist, Exemptions
 from supplychain.allowlist.reader import load_allowlist, load_exemptions
 from supplychain.clock import Clock
 from supplychain.config import AuditConfig
+from supplychain.endpoints import DEFAULTS as ENDPOINT_DEFAULTS
 from supplychain.internal import InternalScope
 from supplychain.model import InputSet, LockedSet, Owners, PackageFacts
 from supplychain.net.http import Http
@@ -33,7 +34,7 @@ from supplychain.resolve.graph import DependencyGraph
 from supplychain.result import SCHEMA_VERSION, AuditResult
 from supplychain.sources import SourceContext, SourceSettings
 from supplychain.target import Target
-from supplychain.urls import SafeUrl
+from supplychain.urls import SafeUrl, redact, same_index
 
 if TYPE_CHECKING:
     from supplychain.resolve import ResolveSettings
@@ -59,14 +60,27 @@ def resolve_settings(config: AuditConfig) -> ResolveSettings:
         exclude_newer=config.exclude_newer,
         no_deps=config.no_deps,
         cache_dir=config.cache_dir,
+        internal=config.internal,
     )
 
 
-def source_settings(config: AuditConfig) -> SourceSettings:
-    """The part of ``config`` the fact sources read."""
+def installer_indexes(config: AuditConfig, inputs: InputSet | None) -> tuple[SafeUrl, ...]:
+    """The indexes an installer of this input asks: the flags', else the input's (as resolution takes
+    them), pip's default index read as the configured ``index`` endpoint (a mirror, or a test server)."""
+    if config.index_urls or inputs is None:
+        return config.index_urls
+    default = SafeUrl(ENDPOINT_DEFAULTS["index"])
+    return tuple(
+        config.endpoints.index if same_index(url, default) and same_index(default, url) else url
+        for url in inputs.index_urls
+    )
+
+
+def source_settings(config: AuditConfig, inputs: InputSet | None = None) -> SourceSettings:
+    """The part of ``config`` the fact sources read, with the indexes an installer of ``inputs`` asks."""
     return SourceSettings(
         target=config.target,
-        index_urls=config.index_urls,
+        index_urls=installer_indexes(config, inputs),
         endpoints=config.endpoints,
         offline=config.offline,
         cache_dir=config.cache_dir,
@@ -137,6 +151,7 @@ def decide(
     top: tuple[Mapping[NormalizedName, int] | None, datetime | None, str] = (None, None, "top-packages"),
     datasets: Mapping[str, datetime | None] | None = None,
     owners: Mapping[NormalizedName, Owners] | None = None,
+    inventory: str | None = None,
 ) -> AuditResult:
     """The policy stage over an already enriched graph: findings, scores, verdict (no I/O)."""
     now = clock.now()
@@ -179,7 +194,13 @@ def decide(
         unused_entries=evaluation.unused_entries,
         declared_at=declared,
         allowlist=allowlist.path if allowlist is not None else None,
+        inventory=redact(inventory) if inventory is not None and _asked_inventory(facts) else None,
     )
+
+
+def _asked_inventory(facts: Mapping[NormalizedName, PackageFacts]) -> bool:
+    """Some package's usage was looked up (internal packages only): the report names the database."""
+    return any(f.internal_usage.source == "inventory" for f in facts.values())
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -218,7 +239,8 @@ async def run_audit(
     if lists is None:
         lists = load_lists(config, clock)
     read = await read_graph(config, http, progress)
-    context = SourceContext(http=http, config=source_settings(config), clock=clock, progress=progress)
+    settings = source_settings(config, read.inputs)
+    context = SourceContext(http=http, config=settings, clock=clock, progress=progress)
     facts = await collect_facts(read.graph, context)
     top = _top_packages(config.data_dir)
     # The typosquat rule spares a package that shares owners with its look-alike: learn those owners
@@ -240,4 +262,5 @@ async def run_audit(
         top=top,
         datasets=_datasets(config.data_dir),
         owners=owners,
+        inventory=config.inventory_db,
     )

@@ -106,8 +106,16 @@ def _parse(path: Path, section: object, *, prefix: str) -> FileSettings:
         allowed_indexes=tuple(
             _strings(section.get("allowed-indexes", []), "allowed-indexes", where)
         ),
-        inventory_db=section.get("inventory-db"),
+        inventory_db=_inventory(section.get("inventory-db"), base),
     )
+
+
+def _inventory(url: str | None, base: Path) -> str | None:
+    """A relative ``sqlite:///`` path is the configuration file's neighbour, as every path it names."""
+    if url is None or not url.startswith("sqlite:///"):
+        return url
+    path = Path(url.removeprefix("sqlite:///"))
+    return url if path.is_absolute() or not str(path) else f"sqlite:///{base / path}"
 
 
 def _internal(section: Mapping[str, list[object]], prefix: str, where: Location) -> InternalScope:
@@ -149,7 +157,7 @@ class AuditConfig:
     output_dir: Path = Path("reports")
     internal: InternalScope = field(default_factory=InternalScope)
     allowed_indexes: tuple[SafeUrl, ...] = ()
-    inventory_db: str | None = None
+    inventory_db: str | None = None  # ``merge`` always sets one: the configured, else the default
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -210,7 +218,11 @@ def merge(flags: Flags, *, cwd: Path | None = None) -> AuditConfig:
     file = load_file_settings(here)
     given = flags.target_flags
     formats = flags.formats or file.formats
-    indexes = tuple(SafeUrl(url) for url in [given.index_url, *given.extra_index_url] if url)
+    endpoints = Endpoints.load(file.endpoints)
+    data_dir = dirs.data_dir()
+    # As pip: --extra-index-url adds to the index, which stays the default when --index-url is absent.
+    primary = given.index_url or (endpoints.index.reveal() if given.extra_index_url else None)
+    indexes = tuple(SafeUrl(url) for url in [primary, *given.extra_index_url] if url)
     offline = given.offline or os.environ.get("SUPPLYCHAIN_OFFLINE", "") == "1"
     return AuditConfig(
         input_path=flags.path,
@@ -222,9 +234,9 @@ def merge(flags: Flags, *, cwd: Path | None = None) -> AuditConfig:
         groups=given.group,
         no_deps=given.no_deps,
         offline=offline,
-        endpoints=Endpoints.load(file.endpoints),
+        endpoints=endpoints,
         cache_dir=dirs.cache_dir(),
-        data_dir=dirs.data_dir(),
+        data_dir=data_dir,
         policy=flags.policy or file.policy or "sl3",
         allowlist=flags.allowlist or _allowlist(file, cwd),
         exemptions=flags.exemptions or (Path(file.exemptions) if file.exemptions else None),
@@ -233,7 +245,7 @@ def merge(flags: Flags, *, cwd: Path | None = None) -> AuditConfig:
         output_dir=flags.output or Path(file.output or "reports"),
         internal=file.internal,
         allowed_indexes=tuple(SafeUrl(url) for url in file.allowed_indexes),
-        inventory_db=file.inventory_db,
+        inventory_db=file.inventory_db or dirs.inventory_url(data_dir),
     )
 
 
@@ -245,9 +257,10 @@ def _allowlist(file: FileSettings, cwd: Path | None) -> Path | None:
     return default if default.exists() else None
 
 
-def inventory_db(flag: str | None, cwd: Path | None = None) -> str | None:
-    """``--db`` over ``inventory-db`` of the configuration file; None: the caller's default."""
-    return flag or load_file_settings(cwd or Path.cwd()).inventory_db
+def inventory_db(flag: str | None, cwd: Path | None = None) -> str:
+    """``--db`` over ``inventory-db`` of the configuration file over the data dir's SQLite file:
+    the one database ``inventory record`` writes and ``audit`` reads."""
+    return flag or load_file_settings(cwd or Path.cwd()).inventory_db or dirs.inventory_url()
 
 
 def parse_exclude_newer(value: str | None) -> datetime | None:

@@ -84,6 +84,9 @@ class Origin:
     hashes: tuple[str, ...] = ()  # "sha256:<hex>", sorted
     artifact: ArtifactKind | None = None
     commit: str | None = None  # VCS revision when known
+    # The input pins this name to ``url``'s index (uv ``index =`` source, poetry ``source =``): an
+    # installer asks no other index for it, so another index's copy cannot be chosen instead.
+    pinned: bool = False
 
     def __post_init__(self) -> None:
         if tuple(sorted(set(self.hashes))) != self.hashes:
@@ -151,6 +154,8 @@ class RequirementSet:
     index_urls: tuple[SafeUrl, ...] = ()  # first is the primary index; empty = default (PyPI)
     find_links: tuple[SafeUrl, ...] = ()
     no_index: bool = False
+    # Names the input pins to one index (uv ``{ index = "..." }`` sources): only that index is asked.
+    index_pins: tuple[tuple[NormalizedName, SafeUrl], ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -323,6 +328,14 @@ class Advisory:
         return frozenset((self.id, *self.aliases))
 
 
+@dataclass(frozen=True, slots=True, kw_only=True, order=True)
+class IndexOffer:
+    """One index an installer asks for a name, and the versions of that name it offers."""
+
+    index: str  # redacted URL
+    versions: tuple[str, ...]  # ascending; empty: the index does not serve the name
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class InternalUsage:
     environments: int
@@ -352,7 +365,8 @@ class PackageFacts:
     license: Signal[str | None]
     summary: Signal[str | None]
     index: Signal[str]  # the (redacted) index URL that served it
-    on_public_index: Signal[bool]
+    # Internal names only: every index the installer asks for the name that serves it, serving one first
+    index_offers: Signal[tuple[IndexOffer, ...]]
     # Vulnerability advisories and malicious-package reports come from different datasets: one can
     # be installed without the other, and "no report" is only known where that kind's data is.
     advisories: Signal[tuple[Advisory, ...]]  # vulnerabilities (PYSEC, GHSA, CVE ...)
@@ -395,7 +409,7 @@ FACT_NAMES: tuple[str, ...] = (
     "license",
     "summary",
     "index",
-    "on_public_index",
+    "index_offers",
     "advisories",
     "malicious_reports",
     "internal_usage",

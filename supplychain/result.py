@@ -56,3 +56,4 @@ class AuditResult:
     unused_entries: tuple[str, ...] = ()
     declared_at: Mapping[NormalizedName, str] = field(default_factory=dict)  # "file:line"
     allowlist: str | None = None  # the allowlist file the audit read, as given; None: it read none
+    inventory: str | None = None  # the inventory database internal usage was read from (redacted); None: none

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -72,11 +73,16 @@ def test_an_unknown_key_in_the_file_names_the_file(tmp_path: Path) -> None:
     assert caught.value.location.file == str(tmp_path / "pyproject.toml")
 
 
-def test_inventory_db_flag_over_file(tmp_path: Path) -> None:
-    assert inventory_db(None, tmp_path) is None
+def test_inventory_db_flag_over_file_over_the_data_dir(tmp_path: Path) -> None:
+    default = f"sqlite:///{Path(os.environ['SUPPLYCHAIN_DATA_DIR']) / 'inventory.sqlite3'}"
+    assert inventory_db(None, tmp_path) == default
+    assert merge(Flags(), cwd=tmp_path).inventory_db == default  # what audit reads: the same file
     (tmp_path / "supplychain.toml").write_text('inventory-db = "sqlite:///file.db"\n')
-    assert inventory_db(None, tmp_path) == "sqlite:///file.db"
+    assert inventory_db(None, tmp_path) == f"sqlite:///{tmp_path / 'file.db'}"  # beside the file
+    assert merge(Flags(), cwd=tmp_path).inventory_db == f"sqlite:///{tmp_path / 'file.db'}"
     assert inventory_db("sqlite:///flag.db", tmp_path) == "sqlite:///flag.db"
+    (tmp_path / "supplychain.toml").write_text('inventory-db = "sqlite:////srv/inventory.db"\n')
+    assert inventory_db(None, tmp_path) == "sqlite:////srv/inventory.db"
 
 
 def test_the_default_allowlist_is_the_one_allowlist_init_writes_when_it_exists(tmp_path: Path) -> None:
@@ -94,3 +100,21 @@ def test_the_default_allowlist_is_relative_to_the_working_directory(
     monkeypatch.chdir(tmp_path)
     (tmp_path / "allowlist.toml").write_text("version = 1\n")
     assert merge(Flags()).allowlist == Path("allowlist.toml")  # as `allowlist init` names it
+
+
+def test_an_extra_index_adds_to_the_default_index_as_in_pip(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--extra-index-url`` alone kept only the extra index: the default one, which pip still asks
+    (and where a shadowing copy of an internal name lives), was never looked at."""
+    monkeypatch.setenv("SUPPLYCHAIN_INDEX_URL", "https://mirror.example/simple/")
+    flags = TargetFlags(extra_index_url=("https://pkgs.corp.example/simple/",))
+    assert [str(url) for url in flags.config(cwd=tmp_path).index_urls] == [
+        "https://mirror.example/simple/",
+        "https://pkgs.corp.example/simple/",
+    ]
+    both = TargetFlags(index_url="https://a.example/simple/", extra_index_url=("https://b.example/simple/",))
+    assert [str(url) for url in both.config(cwd=tmp_path).index_urls] == [
+        "https://a.example/simple/",
+        "https://b.example/simple/",
+    ]

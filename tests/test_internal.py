@@ -36,6 +36,7 @@ def test_a_pattern_is_still_a_whole_name_pattern() -> None:
         ("https://***@PKGS.corp.example/simple", True),
         ("https://pkgs.corp.example/simple/acme-tools/", True),
         ("https://pkgs.corp.example.attacker.net/simple/", False),
+        ("https://pkgs.corp.example:4430/simple/", False),  # another port of the same host
         ("https://pkgs.corp.example/simple2/", False),
         (None, False),
     ],
@@ -64,3 +65,25 @@ def test_an_internal_index_that_names_no_server_is_an_input_error(tmp_path: Path
         f"{path}: internal-indexes: internal index {index} is not an absolute URL (scheme://host/path)"
     )
     assert caught.value.exit_code == 2
+
+
+@pytest.mark.parametrize(
+    ("index", "served_by"),
+    [
+        (
+            "http://127.0.0.1:1873/simple/",
+            "http://127.0.0.1:18734/simple/",
+        ),  # a port with the index's as prefix
+        ("https://pkgs.corp.example/simple/", "https://pkgs.corp.example.attacker.net/simple/"),
+    ],
+)
+def test_a_look_alike_of_an_internal_index_is_neither_internal_nor_trusted(
+    index: str, served_by: str
+) -> None:
+    """Internal indexes are trusted sources too (untrusted-source allows them): a look-alike is neither."""
+    from supplychain.policy.internal import index_allowed
+
+    scope = InternalScope(indexes=(SafeUrl(index),))
+    assert not scope.is_internal("corp-tool", served_by)
+    assert not index_allowed(served_by, scope.indexes)
+    assert index_allowed(index + "corp-tool/", scope.indexes)

@@ -121,7 +121,7 @@ def _cover(
             expired.append(held)
             continue
         by = by or held
-        if isinstance(held.entry, Approval) and held.entry.waive:
+        if isinstance(held.entry, Approval) and (held.entry.waive or held.entry.facts):
             waiver = (held, held.entry.waive)  # the last live approval waiving something, as ever
     return PackageCoverage(package=package, by=by, expired=tuple(expired), waiver=waiver)
 

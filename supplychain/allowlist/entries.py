@@ -35,7 +35,8 @@ class Approval:
     hashes: tuple[str, ...] = ()
     approved: dt.date | None = None
     criteria: tuple[str, ...] = ()
-    waive: tuple[str, ...] = ()
+    waive: tuple[str, ...] = ()  # rule ids downgraded to warn; ``data-unknown`` covers unknown facts
+    facts: tuple[str, ...] = ()  # only these facts' ``data-unknown`` findings (none: every fact's)
     line: int | None = field(default=None, compare=False)
 
     @property
@@ -122,7 +123,14 @@ class Exemption:
     versions: tuple[Version, ...] = ()  # empty: all versions
     rule: str | None = None
     advisory: str | None = None
+    rules: tuple[str, ...] = ()  # more rule ids, as ``rules = [...]``; ``data-unknown`` covers unknown facts
+    facts: tuple[str, ...] = ()  # only these facts' ``data-unknown`` findings (none: every fact's)
     line: int | None = field(default=None, compare=False)
+
+    @property
+    def named_rules(self) -> tuple[str, ...]:
+        """``rule`` and ``rules`` together: what the exemption suppresses, by rule id."""
+        return (self.rule, *self.rules) if self.rule is not None else self.rules
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

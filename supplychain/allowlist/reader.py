@@ -28,7 +28,7 @@ from supplychain.allowlist.entries import (
 from supplychain.errors import PolicyError
 from supplychain.files import read_capped
 from supplychain.locate import array_lines, top_level_line
-from supplychain.model import Location, normalize
+from supplychain.model import FACT_NAMES, Location, normalize
 from supplychain.tomlfile import MAX_TOML_BYTES, parse_toml
 
 # --- the reader ---------------------------------------------------------------------------------
@@ -185,9 +185,19 @@ def _read(path: Path) -> str:
 # --- entries ------------------------------------------------------------------------------------
 
 
+def _facts(r: _Entry) -> tuple[str, ...]:
+    """``facts = [...]``: fact names (``provenance``, ``maintainers``…) whose unknowns the entry covers."""
+    facts = r.names("facts")
+    for fact in facts:
+        if fact not in FACT_NAMES:
+            r.problem("facts", f"unknown fact {fact!r} (known: {', '.join(sorted(FACT_NAMES))})")
+    return facts
+
+
 def _approval(r: _Entry, today: dt.date) -> Approval | None:
     r.check_keys(
         {"name", "versions", "hashes", "reviewer", "reason", "expires", "approved", "criteria", "waive"}
+        | {"facts"}
     )
     name, versions, hashes = r.string("name"), r.versions("versions"), r.hashes()
     reviewer, reason, expires = r.string("reviewer"), r.string("reason"), r.date("expires")
@@ -208,6 +218,7 @@ def _approval(r: _Entry, today: dt.date) -> Approval | None:
         approved=approved,
         criteria=r.names("criteria"),
         waive=waive,
+        facts=_facts(r),
         line=r.line,
     )
 
@@ -311,15 +322,20 @@ def loads_exemptions(text: str, path: str, rule_ids: frozenset[str]) -> Exemptio
     file = _File(text, path, {"exempt"})
     entries = []
     for r in file.entries("exempt"):
-        r.check_keys({"name", "versions", "rule", "advisory", "reason", "expires"})
+        r.check_keys({"name", "versions", "rule", "rules", "facts", "advisory", "reason", "expires"})
         name, reason, expires = r.string("name"), r.string("reason"), r.date("expires")
         rule, advisory = r.string("rule", required=False), r.string("advisory", required=False)
-        if (rule is None) == (advisory is None):
-            r.problem("rule", "give exactly one of rule or advisory")
-        elif rule is not None and rule not in rule_ids:
-            r.problem("rule", f"unknown rule {rule!r} (known: {', '.join(sorted(rule_ids))})")
-        elif rule == "malicious":
-            r.problem("rule", "'malicious' can never be exempted")
+        rules, facts = r.names("rules"), _facts(r)
+        if rule is not None and rules:
+            r.problem("rules", "give rule or rules, not both")
+        if (rule is None and not rules and not facts) == (advisory is None):
+            r.problem("rule", "give exactly one of rule (or rules, or facts) or advisory")
+        for named in (rule, *rules) if rule is not None else rules:
+            key = "rule" if named == rule else "rules"
+            if named not in rule_ids:
+                r.problem(key, f"unknown rule {named!r} (known: {', '.join(sorted(rule_ids))})")
+            elif named == "malicious":
+                r.problem(key, "'malicious' can never be exempted")
         versions = r.versions("versions", required=False)
         if name and reason and expires:
             entries.append(
@@ -327,6 +343,8 @@ def loads_exemptions(text: str, path: str, rule_ids: frozenset[str]) -> Exemptio
                     name=normalize(name),
                     versions=versions,
                     rule=rule,
+                    rules=rules,
+                    facts=facts,
                     advisory=advisory,
                     reason=reason,
                     expires=expires,

@@ -70,6 +70,7 @@ def _approval_table(a: Approval) -> dict[str, Any]:
             "approved": a.approved,
             "criteria": list(a.criteria),
             "waive": list(a.waive),
+            "facts": list(a.facts),
         }
     )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 import json
 import os
+from collections.abc import Sequence
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -15,18 +16,19 @@ import typer
 from supplychain.allowlist import edits
 from supplychain.allowlist.entries import Allowlist
 from supplychain.allowlist.reader import load_allowlist, read_allowlist
-from supplychain.allowlist.release_facts import ReleaseFetcher
-from supplychain.allowlist.review import CheckReport, Diff, Review, audit_facts, check, diff, propose
+from supplychain.allowlist.release_facts import ReleaseFacts, ReleaseFetcher
+from supplychain.allowlist.review import CheckReport, Diff, Fetch, Review, audit_facts, check, diff, propose
 from supplychain.cli import app
 from supplychain.cli.common import PathArg, TargetFlags, run_with_http, target_options
 from supplychain.clock import Clock, SystemClock
 from supplychain.config import DEFAULT_ALLOWLIST, AuditConfig
 from supplychain.dates import parse_date
 from supplychain.errors import UsageError
-from supplychain.model import JSON, PackageRef, ResolvedPackage
+from supplychain.model import JSON, PackageRef, ResolvedPackage, Signal, Unknown
 from supplychain.net.http import Http
 from supplychain.progress import NullProgress
 from supplychain.sources import SourceContext
+from supplychain.sources.scope import INTERNAL, is_internal
 
 allowlist_app = typer.Typer(help="Curate the allowlist: approvals, trusted publishers, baselines, imports.")
 app.add_typer(allowlist_app, name="allowlist")
@@ -71,6 +73,19 @@ def _context(config: AuditConfig, http: Http) -> SourceContext:
     from supplychain.audit import source_settings
 
     return SourceContext(http=http, config=source_settings(config), clock=CLOCK, progress=NullProgress())
+
+
+def _public_releases(context: SourceContext, packages: Sequence[ResolvedPackage]) -> Fetch:
+    """Release facts from PyPI's JSON and Integrity APIs, which are never asked about an internal name."""
+    fetch = ReleaseFetcher(context.http, context.config.endpoints, CLOCK.now())
+    ours = frozenset(p.ref.name for p in packages if is_internal(p, context))
+
+    async def public_only(ref: PackageRef) -> Signal[ReleaseFacts]:
+        if ref.name in ours:
+            return Unknown(reason="internal package: PyPI is not asked about internal names", source=INTERNAL)
+        return await fetch(ref)
+
+    return public_only
 
 
 def _day(value: str) -> date:
@@ -143,8 +158,9 @@ def propose_command(
 
     async def job(http: Http) -> tuple[Review, ...]:
         packages = await _packages(config, http)
-        fetch = ReleaseFetcher(http, config.endpoints, CLOCK.now())
-        return await propose(packages, current, today, fetch, audit_facts(_context(config, http), current))
+        context = _context(config, http)
+        fetch = _public_releases(context, packages)
+        return await propose(packages, current, today, fetch, audit_facts(context, current))
 
     reviews = run_with_http(config, job)
     text = [line for review in reviews for line in _review_lines(review)] or ["nothing to review"]
@@ -275,7 +291,7 @@ def diff_command(
     async def job(http: Http) -> Diff:
         before = await _packages(old_config, http)
         after = await _packages(new_config, http)
-        return await diff(before, after, ReleaseFetcher(http, new_config.endpoints, CLOCK.now()))
+        return await diff(before, after, _public_releases(_context(new_config, http), (*before, *after)))
 
     result = run_with_http(new_config, job)
     text = [f"added: {r}" for r in result.added] + [f"removed: {r}" for r in result.removed]

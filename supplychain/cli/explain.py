@@ -98,6 +98,9 @@ async def explain_package(
     """The facts of one version (the latest when None), from the audit's own sources over a one-node graph."""
     from supplychain.audit import source_settings
 
+    default_index = config.index_urls[0] if config.index_urls else config.endpoints.index
+    if version is None and config.internal.is_internal(name, default_index):
+        raise UsageError(f"{name} is internal: give NAME==VERSION (PyPI is not asked about internal names)")
     chosen = await latest_version(name, config, http) if version is None else version
     ref = PackageRef.of(name, chosen)
     graph = DependencyGraph()

@@ -10,13 +10,13 @@ import typer
 from packaging.utils import canonicalize_name
 
 from supplychain import config as settings
-from supplychain import dirs
 from supplychain.cli import app
 from supplychain.cli.common import PathArg, TargetFlags, run_with_http, target_options
 from supplychain.clock import Clock, SystemClock
 from supplychain.config import AuditConfig
 from supplychain.errors import UsageError
-from supplychain.inventory.store import EnvironmentRecord, InventoryStore, RecordedPackage, Use, default_url
+from supplychain.inventory.store import EnvironmentRecord, InventoryStore, RecordedPackage, Use
+from supplychain.model import Known
 from supplychain.net.http import Http
 from supplychain.progress import NullProgress
 
@@ -33,8 +33,8 @@ FormatOpt = Annotated[str, typer.Option("--format", help="text or json.")]
 
 
 def database_url(flag: str | None, cwd: Path | None = None) -> str:
-    """``--db`` over ``[tool.supplychain] inventory-db`` over the SQLite file in the data dir."""
-    return settings.inventory_db(flag, cwd) or default_url(dirs.data_dir())
+    """``--db`` over ``inventory-db`` over the data dir's SQLite file: the database ``audit`` reads."""
+    return settings.inventory_db(flag, cwd)
 
 
 def _check_format(output: str) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import canonicalize_name
+from packaging.utils import NormalizedName, canonicalize_name
 
 from supplychain.endpoints import DEFAULTS
 from supplychain.errors import InputError
@@ -28,6 +28,7 @@ class PoetryReader:
         self.path = path
         self.locator = locator
         self.poetry = poetry
+        self.pins: dict[NormalizedName, SafeUrl] = {}  # ``source = "<name>"``: only that source is asked
 
     def has_dependencies(self) -> bool:
         table = self.poetry.get("dependencies")
@@ -71,6 +72,22 @@ class PoetryReader:
         if name == "dev":
             declared += [item for item, _ in self._section(("dev-dependencies",))]
         return declared
+
+    def _source(self, wanted: str, location: Location) -> SafeUrl:
+        """The URL of the ``[[tool.poetry.source]]`` a dependency names (Poetry refuses unknown names)."""
+        if wanted.lower() == "pypi":  # Poetry's implicit source
+            return SafeUrl(DEFAULTS["index"])
+        sources = self.poetry.get("source", [])
+        for source in sources if isinstance(sources, list) else []:
+            if (
+                isinstance(source, dict)
+                and source.get("name") == wanted
+                and isinstance(source.get("url"), str)
+            ):
+                return SafeUrl(source["url"])
+        raise InputError(
+            f"dependency source {wanted!r} is not a [[tool.poetry.source]] with a url", location=location
+        )
 
     def index_urls(self) -> tuple[SafeUrl, ...]:
         """Sources consulted for every package: primary ones first (PyPI only when none is primary)."""
@@ -147,6 +164,10 @@ class PoetryReader:
             except PoetryConstraintError as problem:
                 raise InputError(f"dependency {name!r}: {problem}", location=location) from None
             requirement = _requirement(f"{name}{extra_text}{specifier}", markers, location)
+            if "source" in spec:
+                self.pins[canonicalize_name(name)] = self._source(
+                    _string(spec, "source", name, location), location
+                )
         declared = DeclaredRequirement(
             requirement=requirement,
             location=location,

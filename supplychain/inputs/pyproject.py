@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import canonicalize_name
+from packaging.utils import NormalizedName, canonicalize_name
 
 from supplychain.errors import InputError, UsageError
 from supplychain.inputs import InputOptions
@@ -65,17 +65,20 @@ def read_pyproject(
     requirements += reader.extras(extras)
     requirements += reader.groups(groups)
     index_urls = reader.index_urls
+    pins: dict[NormalizedName, SafeUrl] = dict(reader.poetry.pins) if reader.poetry else {}
     uv = _uv_table(data, locator)
     if uv is not None:
         sources = UvSources(path, locator, uv)
         requirements = sources.apply(requirements)
         index_urls = index_urls or sources.index_urls()
+        pins.update(sources.pins)
     return checked(
         RequirementSet(
             kind="pyproject",
             path=str(path),
             requirements=tuple(requirements),
             index_urls=index_urls,
+            index_pins=tuple(sorted(pins.items(), key=lambda pin: pin[0])),
         )
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,7 @@ from supplychain.model import (
     OriginKind,
     normalize,
 )
-from supplychain.urls import SafeUrl
+from supplychain.urls import SafeUrl, same_index
 
 SUPPORTED_VERSIONS = (1,)
 _LOCAL = ("editable", "virtual", "directory", "path")
@@ -96,15 +97,48 @@ class UvLockInput:
                     location=where,
                 )
             )
+        pins = _index_pins(entries)
         return checked(
             LockedSet(
                 kind=self.id,
                 path=file,
-                packages=tuple(packages),
+                packages=tuple(_pinned(package, pins) for package in packages),
                 roots=tuple(roots),
                 index_urls=tuple(SafeUrl(url) for url in sorted(indexes)),
             )
         )
+
+
+def _index_pins(entries: list[Any]) -> dict[str, set[str]]:
+    """Names a member's requirements pin to an index: uv records ``index = "<url>"`` in
+    ``[package.metadata]`` for a ``[tool.uv.sources]`` entry such as ``{ index = "internal" }``."""
+    pins: dict[str, set[str]] = {}
+    for entry in entries:
+        metadata = entry.get("metadata") if isinstance(entry, dict) else None
+        if not isinstance(metadata, dict):
+            continue
+        groups = metadata.get("requires-dev", {})
+        lists = [metadata.get("requires-dist", []), *(groups.values() if isinstance(groups, dict) else [])]
+        for listed in lists:
+            for raw in listed if isinstance(listed, list) else []:
+                if (
+                    isinstance(raw, dict)
+                    and isinstance(raw.get("name"), str)
+                    and isinstance(raw.get("index"), str)
+                ):
+                    pins.setdefault(normalize(raw["name"]), set()).add(raw["index"])
+    return pins
+
+
+def _pinned(package: LockedPackage, pins: dict[str, set[str]]) -> LockedPackage:
+    """The package with ``origin.pinned`` when its registry is the index its name is pinned to."""
+    url = package.origin.url
+    indexes = pins.get(package.ref.name, set())
+    if package.origin.kind is not OriginKind.INDEX or url is None:
+        return package
+    if not any(same_index(url, index) and same_index(index, url) for index in indexes):
+        return package
+    return replace(package, origin=replace(package.origin, pinned=True))
 
 
 def _edge(raw: object, where: Location, what: str, extra: str | None = None) -> LockedDependency:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from packaging.markers import Marker
 from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import canonicalize_name
+from packaging.utils import NormalizedName, canonicalize_name
 
 from supplychain.endpoints import DEFAULTS
 from supplychain.errors import InputError
@@ -43,6 +43,7 @@ class UvSources:
         self.sources_line = line
         self.indexes = self._indexes()
         self.pinned_indexes: list[SafeUrl] = []
+        self.pins: dict[NormalizedName, SafeUrl] = {}  # name -> the one index uv asks for it
 
     def _indexes(self) -> dict[str, tuple[SafeUrl, bool, bool]]:
         """name → (url, explicit, default) for each ``[[tool.uv.index]]``."""
@@ -116,6 +117,7 @@ class UvSources:
                     f"uv source for {item.name!r} names unknown index {spec['index']!r}", location=where
                 )
             self.pinned_indexes.append(self.indexes[spec["index"]][0])
+            self.pins[item.name] = self.indexes[spec["index"]][0]
             requirement = _requirement(
                 f"{item.requirement.name}{extras}{item.requirement.specifier}", marker, where
             )

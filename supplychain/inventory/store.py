@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+from supplychain import dirs
 from supplychain.errors import DataUnavailableError, UsageError
 from supplychain.files import private_file
 from supplychain.inventory.schema import LATEST, MIGRATIONS
@@ -260,8 +261,12 @@ def _driver_errors() -> tuple[type[BaseException], ...]:
 
 
 def default_url(data_dir: Path) -> str:
-    """A SQLite file in the user's data directory: the inventory works with no server to set up."""
-    return f"sqlite:///{data_dir / 'inventory.sqlite3'}"
+    return dirs.inventory_url(data_dir)
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file a ``sqlite:///`` URL names (SQLAlchemy's spelling); None for any other URL."""
+    return Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite:///") and url[10:] else None
 
 
 def _connect(url: str) -> tuple[str, Any]:

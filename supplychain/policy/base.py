@@ -82,6 +82,7 @@ class Missing:
     fact: str
     reason: str
     source: str
+    settled: bool = False  # the source answered without the fact: retrying will not help
 
 
 Outcome = Hit | Missing
@@ -114,7 +115,7 @@ def evidence(name: str, signal: Known[object]) -> dict[str, JSON]:
 
 
 def missing(fact: str, signal: Unknown) -> Missing:
-    return Missing(fact=fact, reason=signal.reason, source=signal.source)
+    return Missing(fact=fact, reason=signal.reason, source=signal.source, settled=signal.settled)
 
 
 def known(signal: Signal[object]) -> bool:

@@ -14,13 +14,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from supplychain.allowlist.coverage import Coverage
-from supplychain.allowlist.entries import Exemptions
-from supplychain.allowlist.exemptions import exemption_for, exemption_label
+from supplychain.allowlist.entries import Approval, Exemptions
+from supplychain.allowlist.exemptions import exemption_for, exemption_label, names_finding
 from supplychain.model import JSON, Action, Advisory, Finding, Known, PackageFacts, PackageRef, Verdict
 from supplychain.policy import RULES, UNWAIVABLE
 from supplychain.policy.base import Environment, Hit, Missing
 from supplychain.policy.schema import Policy
 from supplychain.result import UnknownFact
+from supplychain.sources.scope import INTERNAL
 
 _SEVERITY = {Action.FAIL: 0, Action.WARN: 1, Action.OFF: 2}
 
@@ -41,7 +42,9 @@ def _cap(hit: Action | None, configured: Action) -> Action:
     return hit if _SEVERITY[hit] > _SEVERITY[configured] else configured
 
 
-def _advisory(facts: PackageFacts, evidence: Mapping[str, JSON]) -> Advisory | None:
+def _advisory(facts: PackageFacts | None, evidence: Mapping[str, JSON]) -> Advisory | None:
+    if facts is None or not isinstance(facts.advisories, Known):
+        return None
     wanted = evidence.get("advisory")
     return next((a for a in facts.known_advisories() if a.id == wanted), None)
 
@@ -81,9 +84,19 @@ def evaluate(
                         used=used_exemptions,
                     )
                 )
-    findings.extend(_unknown_findings(policy, needed))
+    # Unknown facts are waivable like any rule's findings (never malicious: it is not one of them).
+    for finding in (*_unknown_findings(policy, needed), *_stale_facts(policy, env)):
+        findings.append(
+            _suppress(
+                finding,
+                facts=None,  # no advisory to match: these are never an advisory's finding
+                coverage=coverage,
+                exemptions=exemptions,
+                today=today,
+                used=used_exemptions,
+            )
+        )
     findings.extend(_stale_datasets(policy, env.now, datasets or {}))
-    findings.extend(_stale_facts(policy, env))
     findings.sort(
         key=lambda f: (
             f.suppressed_by is not None,
@@ -138,7 +151,7 @@ def _finding(rule_id: str, hit: Hit, configured: Action, ref: PackageRef) -> Fin
 def _suppress(
     finding: Finding,
     *,
-    facts: PackageFacts,
+    facts: PackageFacts | None,
     coverage: Coverage,
     exemptions: Exemptions | None,
     today: dt.date,
@@ -146,17 +159,31 @@ def _suppress(
 ) -> Finding:
     if finding.rule in UNWAIVABLE or finding.package is None:
         return finding
+    about = _about(finding)
     entry = exemption_for(
-        exemptions, finding.package, finding.rule, _advisory(facts, finding.evidence), today
+        exemptions, finding.package, finding.rule, _advisory(facts, finding.evidence), today, facts=about
     )
     if entry is not None and exemptions is not None:
         name = exemption_label(exemptions, entry)
         used.add(name)
         return replace(finding, suppressed_by=name)
     waiver = coverage.waivers.get(finding.package.name)
-    if waiver and finding.rule in waiver[1] and finding.action is Action.FAIL:
-        return replace(finding, action=Action.WARN, suppressed_by=waiver[0].located)
+    if waiver and finding.action is Action.FAIL:
+        held, rules = waiver
+        named = held.entry.facts if isinstance(held.entry, Approval) else ()
+        if names_finding(rules, named, finding.rule, about):
+            return replace(finding, action=Action.WARN, suppressed_by=held.located)
     return finding
+
+
+def _about(finding: Finding) -> tuple[str, ...]:
+    """The facts a ``data-unknown`` finding is about (one unknown fact, or the stale ones)."""
+    fact, stale = finding.evidence.get("fact"), finding.evidence.get("facts")
+    if isinstance(fact, str):
+        return (fact,)
+    if isinstance(stale, list):
+        return tuple(item for item in stale if isinstance(item, str))
+    return ()
 
 
 def _unknown_findings(
@@ -180,10 +207,17 @@ def _unknown_findings(
                     "source": missing.source,
                     "rules": [*map(str, sorted(rules))],
                 },
-                remediation="restore access to the source and rerun (or refresh the offline data)",
+                remediation=_unknown_remedy(fact, missing),
             )
         )
     return out
+
+
+def _unknown_remedy(fact: str, missing: Missing) -> str:
+    """Retry when the fetch failed; when no source will ever say (an internal package), review and exempt."""
+    if missing.source == INTERNAL or missing.settled:
+        return f'no source can say: review it, then exempt it (exemptions: facts = ["{fact}"])'
+    return "restore access to the source and rerun (or refresh the offline data)"
 
 
 def _data_unknown_action(policy: Policy, facts: tuple[str, ...] = ()) -> Action:

@@ -17,8 +17,14 @@ def served_by(package: ResolvedPackage, facts: PackageFacts) -> str | None:
 
 
 def is_internal(package: ResolvedPackage, facts: PackageFacts, env: Environment) -> bool:
-    """Asks the run's InternalScope about the package and the index the facts say served it."""
-    return env.internal.is_internal(package.ref.name, served_by(package, facts))
+    """Asks the run's InternalScope about the index the facts say served the package, and about every
+    index that offers its name (a name an internal index offers is ours, whichever index won)."""
+    if env.internal.is_internal(package.ref.name, served_by(package, facts)):
+        return True
+    offers = facts.index_offers
+    return isinstance(offers, Known) and any(
+        env.internal.is_internal(package.ref.name, offer.index) for offer in offers.value if offer.versions
+    )
 
 
 def index_allowed(url: str, allowed: Iterable[str | SafeUrl]) -> bool:

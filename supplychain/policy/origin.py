@@ -52,28 +52,64 @@ class UntrustedSourceRule:
 
 class DependencyConfusionRule:
     id = "dependency-confusion"
-    rationale = "An internal name that also exists on public PyPI can be swapped for the attacker's copy."
-    help = "Fails for an internal package whose name also exists on public PyPI."
+    rationale = "An internal name that another index also offers can be swapped for the attacker's copy."
+    help = (
+        "Fails for an internal package whose name more than one of the indexes the installer asks "
+        "offers (pip merges them all and takes the highest version; uv takes the first index that has "
+        "it), unless the input pins it to its index (uv `index =` source, poetry `source =`); and for "
+        "an internal name served by an index that is not one of the configured internal indexes."
+    )
     params: Mapping[str, type] = {}
 
     def evaluate(
         self, package: ResolvedPackage, facts: PackageFacts, settings: RuleSettings, env: Environment
     ) -> list[Outcome]:
-        if not is_internal(package, facts, env):
+        if package.origin.kind not in {OriginKind.INDEX, OriginKind.UNKNOWN}:
             return []
-        public = facts.on_public_index
-        if not isinstance(public, Known):
-            return [missing("on_public_index", public)]
-        if not public.value:
+        internal = is_internal(package, facts, env)
+        offers = facts.index_offers
+        if not isinstance(offers, Known):
+            # Settled: the name is not internal, so nothing was asked; otherwise the check failed.
+            return [missing("index_offers", offers)] if internal or not offers.settled else []
+        if not internal:
             return []
-        return [
-            Hit(
-                message=f"internal package {package.ref.name} also exists on public PyPI",
-                evidence=evidence("on_public_index", public),
-                remediation="pin it to the internal index (uv: [tool.uv.sources] with an explicit "
-                "index) and register the name on PyPI",
-            )
-        ]
+        url = served_by(package, facts)
+        offering = [offer for offer in offers.value if offer.versions]
+        if len(offering) > 1:
+            named = "; ".join(f"{offer.index} offers {_versions(offer.versions)}" for offer in offering)
+            return [
+                Hit(
+                    message=f"internal package {package.ref.name} is offered by {len(offering)} indexes "
+                    f"the installer asks ({named}); {url} served it",
+                    evidence={**evidence("index_offers", offers), "index": url},
+                    remediation="pin it to the internal index (uv: [tool.uv.sources] NAME = { index = "
+                    '"internal" } with explicit = true; poetry: source = "internal"), drop '
+                    "--extra-index-url, and register the name on PyPI",
+                )
+            ]
+        recorded = package.origin.kind is OriginKind.INDEX and package.origin.url is not None
+        if (
+            env.internal.indexes
+            and recorded
+            and url is not None
+            and not index_allowed(url, env.internal.indexes)
+        ):
+            return [
+                Hit(
+                    message=f"internal package {package.ref.name} was served by {url}, "
+                    "not by an internal index",
+                    evidence={"index": url, "internal_indexes": [str(i) for i in env.internal.indexes]},
+                    remediation="pin it to the internal index, and register the name on PyPI",
+                )
+            ]
+        return []
+
+
+def _versions(versions: tuple[str, ...], shown: int = 5) -> str:
+    """``1.0, 1.1`` or, for a long list, its newest few and the count."""
+    if len(versions) <= shown:
+        return ", ".join(versions)
+    return f"{', '.join(versions[-shown:])} and {len(versions) - shown} older"
 
 
 class BuildFromSourceRule:

@@ -276,6 +276,8 @@ class TyposquatRule:
     def evaluate(
         self, package: ResolvedPackage, facts: PackageFacts, settings: RuleSettings, env: Environment
     ) -> list[Outcome]:
+        if is_internal(package, facts, env):
+            return []  # first: an internal package needs no dataset of public names to pass
         if env.top_downloads is None:
             return [
                 Missing(
@@ -284,8 +286,6 @@ class TyposquatRule:
                     source=env.top_source,
                 )
             ]
-        if is_internal(package, facts, env):
-            return []
         index = index_for(env.top_downloads)
         hits: list[Outcome] = []
         for match in suspects(index, package.ref.name, _downloads(facts), settings.integer("min_ratio")):

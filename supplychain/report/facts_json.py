@@ -11,6 +11,7 @@ from supplychain.model import (
     FACT_NAMES,
     JSON,
     Advisory,
+    IndexOffer,
     InternalUsage,
     Known,
     Maintainer,
@@ -69,6 +70,8 @@ def value_json(value: object) -> JSON:  # noqa: PLR0911 - one return per model v
             }
         case InternalUsage(environments=environments, teams=teams):
             return {"environments": environments, "teams": teams}
+        case IndexOffer(index=index, versions=versions):
+            return {"index": index, "versions": list[JSON](versions)}
         case Advisory():
             return value.id
         case tuple() | list():

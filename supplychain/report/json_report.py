@@ -53,6 +53,7 @@ def audit_document(result: AuditResult) -> dict[str, object]:
         "unused_entries": sorted(result.unused_entries),
         "declared_at": dict(sorted(result.declared_at.items())),
         "allowlist": result.allowlist,
+        "inventory": result.inventory,
     }
     document.update(extra)
     return document

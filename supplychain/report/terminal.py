@@ -103,6 +103,8 @@ def render_terminal(
             for entry in entries:
                 console.print(Text(f"  {entry}"))
     console.print(Text(f"Allowlist: {result.allowlist or 'none'}"))
+    if result.inventory is not None:
+        console.print(Text(f"Inventory: {result.inventory}"))
     _print_next_step(console, result)
     console.print(line)
 

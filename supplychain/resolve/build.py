@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -16,6 +16,7 @@ from resolvelib.resolvers import ResolutionTooDeep
 
 from supplychain.endpoints import Endpoints
 from supplychain.errors import DataUnavailableError, FetchError, InputError, ResolutionError
+from supplychain.internal import InternalScope
 from supplychain.model import (
     UNKNOWN_VERSION,
     ArtifactKind,
@@ -32,11 +33,11 @@ from supplychain.model import (
 from supplychain.net.http import Http
 from supplychain.progress import Progress
 from supplychain.resolve.graph import ROOT, DependencyGraph, Edge
-from supplychain.resolve.index import IndexClient, ProjectNotFound
+from supplychain.resolve.index import IndexClient, InternalNameWithheld, ProjectNotFound
 from supplychain.resolve.provider import Candidate, Provider, Req
 from supplychain.resolve.store import MetadataStore
 from supplychain.target import Target
-from supplychain.urls import SafeUrl
+from supplychain.urls import SafeUrl, same_index
 
 MAX_ROUNDS = 20_000
 
@@ -51,6 +52,7 @@ class ResolveSettings:
     exclude_newer: datetime | None = None
     no_deps: bool = False
     cache_dir: Path | None = None  # metadata store; None: keep nothing on disk
+    internal: InternalScope = field(default_factory=InternalScope)  # names never sent to the default index
 
 
 async def build_graph(
@@ -114,10 +116,21 @@ async def resolve(
     A conflict or missing project is a ResolutionError (exit 2); an index fault is exit 3.
     """
     indexes = config.index_urls or inputs.index_urls or (config.endpoints.index,)
+    pins = dict(inputs.index_pins)
+    # Told no index, an installer asks PyPI: for an internal name that is a request to a public
+    # service (and the attacker's copy if one exists), so the audit asks the default index nothing.
+    fallback = not (config.index_urls or inputs.index_urls)
+    default = config.endpoints.index
+
+    def withheld(name: NormalizedName) -> bool:
+        return fallback and name not in pins and config.internal.is_internal(name, None)
+
     client = IndexClient(
         http,
         indexes,
         store=MetadataStore(config.cache_dir / "resolve-metadata") if config.cache_dir else None,
+        pins=pins,
+        withheld=None if any(same_index(default, index) for index in config.internal.indexes) else withheld,
     )
     wanted = [d for d in inputs.requirements if config.target.evaluate(d.requirement.marker)]
     direct_refs = {d.name: d for d in wanted if d.origin is not None}
@@ -146,6 +159,11 @@ async def resolve(
         raise ResolutionError(explain_conflict(error.causes)) from None
     except ResolutionTooDeep:
         raise ResolutionError(f"resolution did not finish within {MAX_ROUNDS} rounds") from None
+    except InternalNameWithheld as refused:
+        raise ResolutionError(
+            f"{refused.name} is internal (internal-patterns) and no index is configured: "
+            "give --index-url or the input's index (PyPI is not asked about internal names)"
+        ) from None
     except ProjectNotFound as missing:
         raise ResolutionError(_missing(missing.name, provider, roots, indexes)) from None
     except FetchError as error:  # the index failed, not the requirements: exit 3, not 2
@@ -153,7 +171,7 @@ async def resolve(
     finally:
         provider.stop()
         client.cancel()
-    return _graph(result.mapping, provider, wanted, direct_refs)
+    return _graph(result.mapping, provider, wanted, direct_refs, frozenset(pins))
 
 
 def _root_req(declared: DeclaredRequirement) -> Req:
@@ -197,6 +215,7 @@ def _graph(
     provider: Provider,
     wanted: Sequence[DeclaredRequirement],
     direct_refs: dict[NormalizedName, DeclaredRequirement],
+    pinned: frozenset[NormalizedName] = frozenset(),
 ) -> DependencyGraph:
     graph = DependencyGraph()
     for candidate in sorted(mapping.values(), key=lambda c: c.key):
@@ -208,6 +227,7 @@ def _graph(
             url=candidate.page.index,
             hashes=file.hashes,
             artifact=ArtifactKind.SDIST if file.tags is None else ArtifactKind.WHEEL,
+            pinned=candidate.name in pinned,
         )
         graph.add_package(
             ResolvedPackage(

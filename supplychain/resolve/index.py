@@ -8,7 +8,7 @@ the release, which can disagree with the file that would be installed.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urljoin
@@ -108,6 +108,10 @@ class ProjectNotFound(Exception):
         self.name = name
 
 
+class InternalNameWithheld(ProjectNotFound):
+    """An internal name the resolver would have had to ask the default (public) index about."""
+
+
 def usable_files(page: simple.ProjectPage, project: NormalizedName) -> tuple[IndexFile, ...]:
     """The page's wheels and sdists of ``project``; other files cannot be used."""
     found = (IndexFile.of(file, project) for file in page.files)
@@ -117,10 +121,20 @@ def usable_files(page: simple.ProjectPage, project: NormalizedName) -> tuple[Ind
 class IndexClient:
     """Memoised async fetches of pages and metadata, shared by every concurrent caller."""
 
-    def __init__(self, http: Http, indexes: Sequence[SafeUrl], *, store: MetadataStore | None = None) -> None:
+    def __init__(
+        self,
+        http: Http,
+        indexes: Sequence[SafeUrl],
+        *,
+        store: MetadataStore | None = None,
+        pins: Mapping[NormalizedName, SafeUrl] | None = None,
+        withheld: Callable[[NormalizedName], bool] | None = None,
+    ) -> None:
         self.http = http
         self.indexes = tuple(indexes)
         self.store = store
+        self.pins = dict(pins or {})  # a pinned name is asked of its index only, as uv does
+        self.withheld = withheld  # names never to be asked of these indexes (internal ones)
         self._pages: dict[NormalizedName, asyncio.Task[ProjectPage]] = {}
         self._metadata: dict[str, asyncio.Task[CoreMetadata]] = {}
 
@@ -145,7 +159,10 @@ class IndexClient:
         return self._metadata[file.url]
 
     async def _fetch_page(self, name: NormalizedName) -> ProjectPage:
-        for index in self.indexes:
+        if self.withheld is not None and self.withheld(name):
+            raise InternalNameWithheld(name)
+        pinned = self.pins.get(name)
+        for index in (pinned,) if pinned is not None else self.indexes:
             url = urljoin(index.reveal().rstrip("/") + "/", f"{name}/")
             try:
                 page = await simple.fetch_page(self.http, url)
@@ -196,4 +213,11 @@ class IndexClient:
         return static_sdist_metadata(read_sdist_pkg_info(archive.content, file.filename), file.filename)
 
 
-__all__ = ["IndexClient", "IndexFile", "ProjectNotFound", "ProjectPage", "usable_files"]
+__all__ = [
+    "IndexClient",
+    "IndexFile",
+    "InternalNameWithheld",
+    "ProjectNotFound",
+    "ProjectPage",
+    "usable_files",
+]

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from packaging.utils import NormalizedName
+
 from supplychain.clock import Clock
 from supplychain.endpoints import Endpoints
 from supplychain.internal import InternalScope
@@ -25,7 +27,9 @@ class SourceSettings:
     """What the sources read of a run's settings: where each service is, local data, what is internal."""
 
     target: Target  # wheel tags for the provenance source, and part of the facts cache's key
-    index_urls: tuple[SafeUrl, ...] = ()  # the flags' indexes: the first serves packages with no origin URL
+    # The indexes an installer asks (the flags', else the input's; none: ``endpoints.index``); the
+    # first serves packages with no origin URL.
+    index_urls: tuple[SafeUrl, ...] = ()
     endpoints: Endpoints
     offline: bool = False
     cache_dir: Path | None = None  # the facts cache; None: no cache
@@ -42,6 +46,9 @@ class SourceContext:
     config: SourceSettings
     clock: Clock
     progress: Progress
+    # Names an internal index offers although another index served them (``collect_facts`` finds
+    # them before any public service is asked): internal too, see ``sources.scope.is_internal``.
+    offered_internally: frozenset[NormalizedName] = frozenset()
 
 
 class Source(Protocol):

@@ -1,4 +1,9 @@
-"""The enrich stage: run every fact source concurrently over the graph and merge their patches."""
+"""The enrich stage: run every fact source concurrently over the graph and merge their patches.
+
+Internal packages are settled first (``sources.scope``): the public services (PyPI JSON, Integrity,
+pypistats, OSV) are never given their names, and say nothing about them; what those would have
+said is Unknown with the reason, and their release history comes from their index's own pages.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from collections.abc import Mapping, Sequence
 
 from packaging.utils import NormalizedName
 
-from supplychain.model import FACT_NAMES, OriginKind, PackageFacts, PackageRef, ResolvedPackage, Unknown
+from supplychain.model import FACT_NAMES, PackageFacts, PackageRef, ResolvedPackage, Signal, Unknown
 from supplychain.resolve.graph import DependencyGraph
 from supplychain.sources import FactPatch, Source, SourceContext, pypi_json, simple_index
 from supplychain.sources.facts_cache import CACHED_SOURCES, FactsCache
@@ -17,7 +22,8 @@ from supplychain.sources.inventory import InventorySource
 from supplychain.sources.osv import OsvSource
 from supplychain.sources.popularity import PopularitySource
 from supplychain.sources.pypi_json import PyPIJsonSource
-from supplychain.sources.simple_index import SimpleIndexSource, forget_pages
+from supplychain.sources.scope import INTERNAL, INTERNAL_REASONS, PUBLIC_SOURCES, indexed, is_internal
+from supplychain.sources.simple_index import SimpleIndexSource, forget_pages, internal_offers
 
 # id -> source class; every audit runs them all, so they are imported with this module.
 SOURCES: Mapping[str, type[Source]] = {
@@ -64,10 +70,6 @@ def load_source(source_id: str) -> Source:
     return factory()
 
 
-def _is_indexed(package: ResolvedPackage) -> bool:
-    return package.origin.kind in {OriginKind.INDEX, OriginKind.UNKNOWN}
-
-
 async def collect_facts(
     graph: DependencyGraph, context: SourceContext, *, sources: Sequence[str] | None = None
 ) -> dict[NormalizedName, PackageFacts]:
@@ -76,22 +78,37 @@ async def collect_facts(
     loaded = [load_source(source_id) for source_id in chosen]  # fail before any network traffic
     packages = list(graph.packages())
     facts = {p.ref.name: PackageFacts.unknown(p.ref) for p in packages}
-    off_index = [p for p in packages if not _is_indexed(p)]
-    indexed = [p for p in packages if _is_indexed(p)]
-    subsets = {source_id: indexed if source_id in INDEX_FACTS else packages for source_id in chosen}
-    for source_id in VERSION_ONLY_SOURCES.intersection(subsets):  # never asked about a placeholder version
-        subsets[source_id] = [p for p in subsets[source_id] if p.ref.version_known]
-    # Counted in package lookups (a package asked of one source), so the display moves with the work.
-    context.progress.stage("enrich", total=sum(map(len, subsets.values())))
-    cache = FactsCache.for_config(context.config)
-
-    async def run(source_id: str, source: Source) -> dict[PackageRef, FactPatch]:
-        return await _collect(source_id, source, subsets[source_id], context, cache)
-
+    off_index = [p for p in packages if not indexed(p)]
+    indexed_packages = [p for p in packages if indexed(p)]
     try:
+        # Only internal indexes are asked here; every source below then knows which names are ours.
+        offered = await internal_offers(indexed_packages, context)
+        context = dataclasses.replace(context, offered_internally=offered)
+        internal = [p for p in packages if is_internal(p, context)]
+        ours = frozenset(p.ref.name for p in internal)
+        subsets = {
+            source_id: [
+                p
+                for p in (indexed_packages if source_id in INDEX_FACTS else packages)
+                if source_id not in PUBLIC_SOURCES or p.ref.name not in ours
+            ]
+            for source_id in chosen
+        }
+        for source_id in VERSION_ONLY_SOURCES.intersection(subsets):  # never asked about a placeholder
+            subsets[source_id] = [p for p in subsets[source_id] if p.ref.version_known]
+        # Counted in package lookups (a package asked of one source), so the display moves with the work.
+        context.progress.stage("enrich", total=sum(map(len, subsets.values())))
+        cache = FactsCache.for_config(context.config, internal=ours)
+
+        async def run(source_id: str, source: Source) -> dict[PackageRef, FactPatch]:
+            return await _collect(source_id, source, subsets[source_id], context, cache)
+
         results = await asyncio.gather(*(run(i, s) for i, s in zip(chosen, loaded, strict=True)))
     finally:
         forget_pages(context.http)
+    for package in internal:
+        # First, so the history the index's own page gave (the simple source) replaces the reason.
+        facts[package.ref.name] = merge(facts[package.ref.name], _not_asked(chosen), INTERNAL)
     for source_id, patches in zip(chosen, results, strict=True):
         for ref, patch in patches.items():
             facts[ref.name] = merge(facts[ref.name], patch, source_id)
@@ -134,6 +151,15 @@ async def _collect(
     patches = {p.ref: stored[p.ref.name] for p in packages if p.ref.name in stored}
     patches.update(fetched)
     return patches
+
+
+def _not_asked(chosen: Sequence[str]) -> dict[str, Signal[object]]:
+    """What the chosen public sources would have said of an internal package: why they were not asked."""
+    return {
+        fact: Unknown(reason=reason, source=INTERNAL, settled=True)
+        for source_id in chosen
+        for fact, reason in INTERNAL_REASONS.get(source_id, {}).items()
+    }
 
 
 def merge(facts: PackageFacts, patch: Mapping[str, object], source_id: str) -> PackageFacts:

@@ -26,6 +26,7 @@ from typing import Any
 from supplychain.dates import parse_timestamp
 from supplychain.files import private_file
 from supplychain.model import (
+    IndexOffer,
     Known,
     Maintainer,
     Provenance,
@@ -37,9 +38,9 @@ from supplychain.model import (
     Yank,
 )
 from supplychain.sources import FactPatch, SourceSettings
-from supplychain.sources.simple_index import index_of
+from supplychain.sources.scope import index_of
 
-FORMAT = 1  # bump when a source's derivation changes: old entries stop matching
+FORMAT = 2  # bump when a source's derivation changes: old entries stop matching
 FRESH_FOR = timedelta(minutes=10)
 CACHED_SOURCES = frozenset({"pypi", "simple", "integrity"})
 _FILE = "facts-cache.sqlite"
@@ -121,6 +122,17 @@ def _provenance(value: Any) -> Provenance:
     )
 
 
+def _offers(value: Any) -> tuple[IndexOffer, ...]:
+    if not isinstance(value, list):
+        raise _Invalid
+    offers = []
+    for raw in value:
+        if not isinstance(raw, dict) or not isinstance(raw.get("versions"), list):
+            raise _Invalid
+        offers.append(IndexOffer(index=_text(raw.get("index")), versions=tuple(map(_text, raw["versions"]))))
+    return tuple(offers)
+
+
 def _encode_value(value: object) -> object:
     if isinstance(value, datetime):
         return value.isoformat()
@@ -142,6 +154,8 @@ def _encode_value(value: object) -> object:
         }
     if isinstance(value, tuple) and all(isinstance(m, Maintainer) for m in value):
         return [[m.user, m.role.value] for m in value]
+    if isinstance(value, tuple) and all(isinstance(o, IndexOffer) for o in value):
+        return [{"index": o.index, "versions": list(o.versions)} for o in value]
     if value is None or isinstance(value, bool | int | str):
         return value
     raise TypeError(f"no cache encoding for {type(value).__name__}")
@@ -164,7 +178,7 @@ _DECODERS: dict[str, Callable[[Any], object]] = {
     "project_status": _text,
     "has_wheel": _boolean,
     "index": _text,
-    "on_public_index": _boolean,
+    "index_offers": _offers,
     "provenance": _provenance,
 }
 
@@ -230,12 +244,28 @@ def _fingerprint(config: SourceSettings) -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
-def entry_key(source_id: str, package: ResolvedPackage, fingerprint: str, config: SourceSettings) -> str:
+def entry_key(
+    source_id: str,
+    package: ResolvedPackage,
+    fingerprint: str,
+    config: SourceSettings,
+    *,
+    internal: bool = False,
+) -> str:
     """The serving index as the sources see it (a lock's ``…/simple`` and the default ``…/simple/``
-    are one index), not the origin's spelling."""
+    are one index), not the origin's spelling; whether it is internal and pinned change its facts."""
     index = index_of(package, config).reveal()
+    marks = f"internal={internal} pinned={package.origin.pinned}"
     identity = "\n".join(
-        [fingerprint, source_id, package.ref.name, str(package.ref.version), package.origin.kind, index]
+        [
+            fingerprint,
+            source_id,
+            package.ref.name,
+            str(package.ref.version),
+            package.origin.kind,
+            index,
+            marks,
+        ]
     )
     return hashlib.sha256(identity.encode()).hexdigest()
 
@@ -246,22 +276,29 @@ class FactsCache:
 
     path: Path
     config: SourceSettings
+    internal: frozenset[str] = frozenset()  # names the run found internal: their facts differ
     fingerprint: str = field(init=False)
 
     def __post_init__(self) -> None:
         self.fingerprint = _fingerprint(self.config)
 
     @classmethod
-    def for_config(cls, config: SourceSettings) -> FactsCache | None:
+    def for_config(
+        cls, config: SourceSettings, *, internal: frozenset[str] = frozenset()
+    ) -> FactsCache | None:
         if config.cache_dir is None:
             return None
-        return cls(path=config.cache_dir / _FILE, config=config)
+        return cls(path=config.cache_dir / _FILE, config=config, internal=internal)
+
+    def _key(self, source_id: str, package: ResolvedPackage) -> str:
+        internal = package.ref.name in self.internal
+        return entry_key(source_id, package, self.fingerprint, self.config, internal=internal)
 
     def load(
         self, source_id: str, packages: Iterable[ResolvedPackage], now: datetime
     ) -> dict[str, FactPatch]:
         """Stored patches by package name; stale ones only when offline."""
-        keys = {entry_key(source_id, p, self.fingerprint, self.config): p.ref.name for p in packages}
+        keys = {self._key(source_id, p): p.ref.name for p in packages}
         if not keys or not self.path.exists():
             return {}
         found: dict[str, FactPatch] = {}
@@ -294,7 +331,7 @@ class FactsCache:
         for package, patch in patches:
             body = encode(patch)
             if body is not None:
-                key = entry_key(source_id, package, self.fingerprint, self.config)
+                key = self._key(source_id, package)
                 rows.append((key, now.timestamp(), body))
         if not rows:
             return

@@ -13,6 +13,7 @@ from supplychain.model import Known, PackageRef, Provenance, Publisher, Resolved
 from supplychain.net import integrity
 from supplychain.net.simple import DistributionFile
 from supplychain.sources import FactPatch, SourceContext
+from supplychain.sources.scope import public_only
 from supplychain.sources.simple_index import fetch_page, index_of, page_url
 
 SOURCE = "integrity"
@@ -26,6 +27,7 @@ class IntegritySource:
     async def collect(
         self, packages: Sequence[ResolvedPackage], context: SourceContext
     ) -> dict[PackageRef, FactPatch]:
+        packages = public_only(packages, context)  # an internal name is never sent to the Integrity API
         results = await asyncio.gather(*(self._one(package, context) for package in packages))
         return {
             package.ref: {"provenance": signal} for package, signal in zip(packages, results, strict=True)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from supplychain.errors import DataUnavailableError, UsageError
-from supplychain.inventory.store import InventoryStore
+from supplychain.inventory.store import InventoryStore, sqlite_path
 from supplychain.model import InternalUsage, Known, PackageRef, ResolvedPackage, Signal, Unknown
 from supplychain.sources import FactPatch, SourceContext
-from supplychain.sources.simple_index import served_by
+from supplychain.sources.scope import is_internal
 
 SOURCE = "inventory"
 
@@ -21,16 +21,23 @@ class InventorySource:
     async def collect(
         self, packages: Sequence[ResolvedPackage], context: SourceContext
     ) -> dict[PackageRef, FactPatch]:
-        scope = context.config.internal
-        internal = [p for p in packages if scope.is_internal(p.ref.name, served_by(p, context.config))]
+        internal = [p for p in packages if is_internal(p, context)]
         if not internal:
             return {}
-        if not context.config.inventory_db:
-            missing = Unknown(reason="no inventory database configured (inventory-db)", source=SOURCE)
+        url = context.config.inventory_db
+        path = sqlite_path(url) if url else None
+        if not url or (path is not None and not path.is_file()):
+            # Never created here: an audit reads the inventory, only ``inventory record`` writes it.
+            why = (
+                "no inventory database configured (inventory-db)"
+                if not url
+                else f"no inventory at {path}: record environments with `supplychain inventory record`"
+            )
+            missing = Unknown(reason=why, source=SOURCE)
             return {p.ref: {"internal_usage": missing} for p in internal}
         now = context.clock.now()
         try:
-            with InventoryStore(context.config.inventory_db) as store:
+            with InventoryStore(url) as store:
                 signals: dict[PackageRef, Signal[object]] = {}
                 for package in internal:
                     environments, teams = store.usage(package.ref.name)

@@ -20,6 +20,7 @@ from supplychain.sources.datastore import ADVISORIES, MALICIOUS, DataStore
 from supplychain.sources.osv_merge import group, merge
 from supplychain.sources.osv_ranges import evaluate, public
 from supplychain.sources.osv_records import OsvRecord, parse_record
+from supplychain.sources.scope import public_only
 
 SOURCE = "osv"
 BATCH = 1000  # OSV's documented querybatch limit
@@ -71,7 +72,9 @@ class OsvSource:
     async def collect(
         self, packages: Sequence[ResolvedPackage], context: SourceContext
     ) -> dict[PackageRef, FactPatch]:
-        refs = sorted({package.ref for package in packages}, key=lambda ref: (ref.name, ref.version))
+        # An internal name is never sent to OSV (and no public record is about our package).
+        public = public_only(packages, context)
+        refs = sorted({package.ref for package in public}, key=lambda ref: (ref.name, ref.version))
         if not refs:
             return {}
         store = DataStore(context.config.data_dir)

@@ -15,6 +15,7 @@ from supplychain.errors import FetchError, HttpStatusError, MalformedResponse
 from supplychain.model import Known, PackageRef, ResolvedPackage, Signal, Unknown
 from supplychain.net.shape import ShapeError, expect
 from supplychain.sources import FactPatch, SourceContext
+from supplychain.sources.scope import public_only
 
 SOURCE = "popularity"
 # Said of packages not asked after the service failed for another one; the failure follows in brackets.
@@ -56,6 +57,7 @@ class PopularitySource:
         self, packages: Sequence[ResolvedPackage], context: SourceContext
     ) -> dict[PackageRef, FactPatch]:
         dataset = (self._load or load_top_packages)(context.config.data_dir)
+        packages = public_only(packages, context)  # an internal name is never sent to pypistats
         if not packages:
             return {}
         # Ask once first: when pypistats is unreachable (blocked egress), the other packages go

@@ -35,11 +35,11 @@ from supplychain.net.pypi_json import (
 )
 from supplychain.net.shape import Invalid, ShapeError
 from supplychain.sources import FactPatch, SourceContext
+from supplychain.sources.scope import public_only
 
 SOURCE = "pypi"
-FACTS = (
-    "maintainers",
-    "organization",
+# The release history: for an internal package its own index's page gives these (simple_index).
+HISTORY_FACTS = (
     "first_release",
     "release_count",
     "upload_time",
@@ -47,10 +47,8 @@ FACTS = (
     "latest_version",
     "release_gap_days",
     "yanked",
-    "source_repository",
-    "license",
-    "summary",
 )
+FACTS = ("maintainers", "organization", *HISTORY_FACTS, "source_repository", "license", "summary")
 FORGE_HOSTS = frozenset(
     {"github.com", "gitlab.com", "bitbucket.org", "codeberg.org", "git.sr.ht", "sr.ht", "gitee.com"}
 )
@@ -78,6 +76,7 @@ class PyPIJsonSource:
     async def collect(
         self, packages: Sequence[ResolvedPackage], context: SourceContext
     ) -> dict[PackageRef, FactPatch]:
+        packages = public_only(packages, context)  # an internal name is never sent to PyPI
         results = await asyncio.gather(*(self._one(package.ref, context) for package in packages))
         return {package.ref: patch for package, patch in zip(packages, results, strict=True)}
 

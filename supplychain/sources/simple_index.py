@@ -1,26 +1,28 @@
-"""Simple API source (JSON or HTML pages): project status, wheels, serving index, public-name shadowing."""
+"""Simple API source (JSON or HTML pages): project status, wheels, serving index; for internal packages
+their release history and the other indexes that offer their name (dependency confusion)."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from urllib.parse import quote
 
+from packaging.utils import NormalizedName
 from packaging.version import Version
 
 from supplychain.errors import FetchError, HttpStatusError
-from supplychain.model import Known, OriginKind, PackageRef, ResolvedPackage, Signal, Unknown
+from supplychain.model import IndexOffer, Known, PackageRef, ResolvedPackage, Signal, Unknown, Yank
 from supplychain.net import simple
 from supplychain.net.http import Http
 from supplychain.net.shape import ShapeError
-from supplychain.net.simple import ProjectPage
-from supplychain.sources import FactPatch, SourceContext, SourceSettings
-from supplychain.sources.pypi_json import unknown_patch
-from supplychain.urls import SafeUrl
+from supplychain.net.simple import DistributionFile, ProjectPage
+from supplychain.sources import FactPatch, SourceContext
+from supplychain.sources.pypi_json import HISTORY_FACTS, unknown_patch
+from supplychain.sources.scope import askable, index_of, is_internal, other_indexes, page_url, served_by
 
 SOURCE = "simple"
-FACTS = ("project_status", "has_wheel", "index", "on_public_index")
+FACTS = ("project_status", "has_wheel", "index", "index_offers")
+_ABSENT = frozenset({404, 410})  # the index has no such project (pip and uv read 410 the same way)
 _STATUS_SINCE = (1, 4)  # PEP 792 status markers arrived with Simple API version 1.4
 _STATUSES = frozenset({"active", "archived", "quarantined", "deprecated"})
 
@@ -46,29 +48,43 @@ def forget_pages(http: Http) -> None:
     _PAGES.pop(id(http), None)
 
 
-def index_of(package: ResolvedPackage, config: SourceSettings) -> SafeUrl:
-    """The index that served the package: its recorded origin URL, else the configured/default index."""
-    url = package.origin.url if package.origin.kind is OriginKind.INDEX else None
-    if url is None:
-        url = config.index_urls[0] if config.index_urls else config.endpoints.index
-    raw = url.reveal()
-    return SafeUrl(raw if raw.endswith("/") else raw + "/")
+async def internal_offers(
+    packages: Sequence[ResolvedPackage], context: SourceContext
+) -> frozenset[NormalizedName]:
+    """Names an internal index offers although another index served them: dependency confusion's victims.
+
+    Asked before any public service, so none of them is ever sent there. Only internal indexes are
+    asked here (and only those an installer asks too); a failed answer is reported by the source.
+    """
+    config = context.config
+    asked: list[tuple[NormalizedName, str]] = []
+    for package in packages:
+        if is_internal(package, context):
+            continue
+        for index in other_indexes(package, config):
+            if config.internal.is_internal(package.ref.name, index):
+                asked.append((package.ref.name, page_url(index, package.ref.name)))
+    answers = await asyncio.gather(*(_offered(context.http, url) for _name, url in asked))
+    return frozenset(name for (name, _url), answer in zip(asked, answers, strict=True) if answer is True)
 
 
-def page_url(index: SafeUrl, name: str) -> str:
-    return f"{index.reveal()}{quote(name)}/"
-
-
-def served_by(package: ResolvedPackage, config: SourceSettings) -> SafeUrl | None:
-    """What the sources ask ``config.internal`` about: the index as the index sources see it (the
-    policy reads the same value back as the ``index`` fact), else the direct URL."""
-    if package.origin.kind in {OriginKind.INDEX, OriginKind.UNKNOWN}:
-        return index_of(package, config)
-    return package.origin.url
+async def _offered(http: Http, url: str) -> bool | FetchError:
+    """Whether the page lists any file, False when the index has no such project, or the failure."""
+    try:
+        page = await fetch_page(http, url)
+    except HttpStatusError as error:
+        return False if error.status in _ABSENT else error
+    except FetchError as error:
+        return error
+    return bool(page.files)
 
 
 class SimpleIndexSource:
-    """Reads the project page on the index that served each package."""
+    """Reads the project page on the index that served each package.
+
+    For an internal package it reads the whole page: its release history comes from there, never
+    from PyPI, and the other indexes an installer asks are asked whether they offer the name too.
+    """
 
     id = SOURCE
 
@@ -82,45 +98,149 @@ class SimpleIndexSource:
         now = context.clock.now()
         index = index_of(package, context.config)
         patch: dict[str, Signal[object]] = {"index": Known(value=index.public, source=SOURCE, fetched_at=now)}
-        internal = context.config.internal.is_internal(package.ref.name, index)
+        internal = is_internal(package, context)
         url = page_url(index, package.ref.name)
-        try:
-            page = await fetch_page(context.http, url, package.ref.version)
-        except HttpStatusError as error:
-            reason = f"not found on {index.public}" if error.status == 404 else error.reason
-            patch.update(unknown_patch(("project_status", "has_wheel"), reason, SOURCE))
-            if error.status == 404 and not internal:
-                patch["on_public_index"] = Known(value=False, source=SOURCE, fetched_at=now)
-            else:
-                patch["on_public_index"] = await self._public(package, context, internal)
+        if not askable(index, package, context):
+            reason = f"internal package with no recorded or configured index: {index.public} not asked"
+            patch.update(unknown_patch(("project_status", "has_wheel", *HISTORY_FACTS), reason, SOURCE))
+            patch["index_offers"] = Unknown(reason=reason, source=SOURCE)
             return patch
+        try:
+            # An internal project's page is small, and all of it is its release history.
+            page = await fetch_page(context.http, url, None if internal else package.ref.version)
         except FetchError as error:
-            patch.update(unknown_patch(("project_status", "has_wheel"), error.reason, SOURCE))
-            patch["on_public_index"] = await self._public(package, context, internal)
+            absent = isinstance(error, HttpStatusError) and error.status == 404
+            reason = f"not found on {index.public}" if absent else error.reason
+            patch.update(unknown_patch(("project_status", "has_wheel"), reason, SOURCE))
+            if internal:
+                patch.update(unknown_patch(HISTORY_FACTS, reason, SOURCE))
+            patch["index_offers"] = await self._offers(package, context, internal, reason)
             return patch
         now = context.http.learned_at(url, now)  # a cached page is as old as its answer
         patch["index"] = Known(value=index.public, source=SOURCE, fetched_at=now)
         patch["project_status"] = _guard(lambda: _status(page), now)
         patch["has_wheel"] = _guard(lambda: _has_wheel(page, package.ref), now)
-        patch["on_public_index"] = await self._public(package, context, internal)
+        if internal:
+            patch.update(release_history(page, package.ref, now))
+        patch["index_offers"] = await self._offers(package, context, internal, page)
         return patch
 
-    async def _public(
-        self, package: ResolvedPackage, context: SourceContext, internal: bool
+    async def _offers(
+        self, package: ResolvedPackage, context: SourceContext, internal: bool, serving: ProjectPage | str
     ) -> Signal[object]:
-        """For internal packages: does the same name exist on public PyPI (dependency confusion)?"""
-        now = context.clock.now()
+        """Every index the installer asks that offers the name, with its versions (internal names only).
+
+        Only indexes the installer itself asks for the name are asked (none when the input pins it),
+        so this reveals nothing a plain install would not.
+        """
+        config, name = context.config, package.ref.name
+        others = other_indexes(package, config)
         if not internal:
-            return Known(value=True, source=SOURCE, fetched_at=now)
-        try:
-            await fetch_page(context.http, page_url(context.config.endpoints.index, package.ref.name))
-        except HttpStatusError as error:
-            if error.status == 404:
-                return Known(value=False, source=SOURCE, fetched_at=now)
-            return Unknown(reason=error.reason, source=SOURCE)
-        except FetchError as error:
-            return Unknown(reason=error.reason, source=SOURCE)
-        return Known(value=True, source=SOURCE, fetched_at=now)
+            internal_indexes = [i for i in others if config.internal.is_internal(name, i)]
+            answers = await asyncio.gather(
+                *(_offered(context.http, page_url(i, name)) for i in internal_indexes)
+            )
+            problem = next((answer for answer in answers if isinstance(answer, FetchError)), None)
+            if problem is not None:
+                reason = f"could not ask an internal index whether it offers {name}: {problem.reason}"
+                return Unknown(reason=reason, source=SOURCE)
+            return Unknown(
+                reason="not an internal name: other indexes not asked", source=SOURCE, settled=True
+            )
+        if isinstance(serving, str):
+            return Unknown(reason=serving, source=SOURCE)
+        now = context.clock.now()
+        offers = [IndexOffer(index=index_of(package, config).public, versions=_versions(serving, name))]
+        for index in others:
+            if not askable(index, package, context):
+                continue  # an index no installer of this input asks: the default one
+            try:
+                page = await fetch_page(context.http, page_url(index, name))
+            except HttpStatusError as error:
+                if error.status in _ABSENT:
+                    continue
+                return Unknown(reason=f"{index.public}: {error.reason}", source=SOURCE)
+            except FetchError as error:
+                return Unknown(reason=f"{index.public}: {error.reason}", source=SOURCE)
+            versions = _versions(page, name)
+            if versions:
+                offers.append(IndexOffer(index=index.public, versions=versions))
+        return Known(value=tuple(offers), source=SOURCE, fetched_at=now)
+
+
+def _versions(page: ProjectPage, name: NormalizedName) -> tuple[str, ...]:
+    """The versions of ``name`` a page lists files for, ascending."""
+    found = {release[1] for file in page.files if (release := file.release) and release[0] == name}
+    return tuple(str(version) for version in sorted(found))
+
+
+def release_history(page: ProjectPage, ref: PackageRef, now: datetime) -> dict[str, Signal[object]]:
+    """The release facts the PyPI JSON API gives public packages, from an index's own page.
+
+    Upload times come from PEP 700 ``upload-time`` (JSON pages); a page that gives none for some
+    file leaves the facts resting on times Unknown rather than guessing from the others.
+    """
+    releases: dict[Version, list[DistributionFile]] = {}
+    for file in page.files:
+        release = file.release
+        if release is not None and release[0] == ref.name:
+            releases.setdefault(release[1], []).append(file)
+
+    def files() -> dict[Version, list[DistributionFile]]:
+        if not releases:
+            raise ShapeError("the index lists no files of this project")
+        return releases
+
+    def mine() -> list[DistributionFile]:
+        found = releases.get(ref.version)
+        if not found:
+            raise ShapeError(f"no files for version {ref.version} on the index")
+        return found
+
+    def uploaded() -> dict[Version, datetime]:
+        times: dict[Version, datetime] = {}
+        for version, listed in files().items():
+            stamps = [file.upload_time for file in listed]
+            if any(stamp is None for stamp in stamps):
+                raise ShapeError("the index does not give every file's upload time (PEP 700)")
+            times[version] = min(stamp for stamp in stamps if stamp is not None)
+        return times
+
+    def upload() -> datetime:
+        mine()  # this version has files on the page
+        return uploaded()[ref.version]
+
+    def gap() -> int | None:
+        this = upload()
+        earlier = [moment for moment in uploaded().values() if moment < this]
+        return None if not earlier else (this - max(earlier)).days
+
+    computers: dict[str, Callable[[], object]] = {
+        "release_count": lambda: len(files()),
+        "latest_version": lambda: _latest(files()),
+        "yanked": lambda: _yank(mine()),
+        "first_release": lambda: min(uploaded().values()),
+        "latest_release": lambda: max(uploaded().values()),
+        "upload_time": upload,
+        "release_gap_days": gap,
+    }
+    return {fact: _guard(compute, now) for fact, compute in computers.items()}
+
+
+def _latest(releases: Mapping[Version, list[DistributionFile]]) -> str:
+    """The newest version not wholly yanked: final releases first, pre-releases when there are no others."""
+    candidates = [version for version, files in releases.items() if not all(f.yanked for f in files)]
+    final = [version for version in candidates if not version.is_prerelease]
+    if not (final or candidates):
+        raise ShapeError("no installable release")
+    return str(max(final or candidates))
+
+
+def _yank(files: list[DistributionFile]) -> Yank:
+    if all(file.yanked for file in files):
+        reasons = sorted({file.yanked_reason for file in files if file.yanked_reason})
+        return Yank(yanked=True, reason="; ".join(reasons) or None)
+    return Yank(yanked=False)
 
 
 def _guard(compute: Callable[[], object], now: datetime) -> Signal[object]:
@@ -149,3 +269,17 @@ def _has_wheel(page: ProjectPage, ref: PackageRef) -> bool:
     if not files:
         raise ShapeError(f"no files for version {ref.version} on the index")
     return any(file.filename.endswith(".whl") for file in files)
+
+
+__all__ = [
+    "FACTS",
+    "HISTORY_FACTS",
+    "SimpleIndexSource",
+    "fetch_page",
+    "forget_pages",
+    "index_of",
+    "internal_offers",
+    "page_url",
+    "release_history",
+    "served_by",
+]

@@ -59,6 +59,15 @@ def test_contract_example_round_trips_to_identical_sorted_text() -> None:
     assert dumps_allowlist(loads_allowlist(text, "allowlist.toml", TODAY)) == text
 
 
+def test_an_approval_waiving_unknown_facts_round_trips() -> None:
+    text = CONTRACT_EXAMPLE.replace(
+        'waive = ["indie-maintained"]', 'waive = ["data-unknown", "indie-maintained"]\nfacts = ["provenance"]'
+    )
+    parsed = loads_allowlist(text, "allowlist.toml", TODAY)
+    assert parsed.approvals[0].facts == ("provenance",)
+    assert loads_allowlist(dumps_allowlist(parsed), "allowlist.toml", TODAY) == parsed
+
+
 OTHER_TEAM = """\
 version = 1
 

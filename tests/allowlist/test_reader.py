@@ -12,7 +12,7 @@ from supplychain.allowlist.coverage import coverage
 from supplychain.allowlist.exemptions import exemption_for
 from supplychain.allowlist.reader import load_allowlist, load_exemptions, read_allowlist
 from supplychain.errors import PolicyError
-from supplychain.model import Known, PackageRef
+from supplychain.model import FACT_NAMES, Known, PackageRef
 from supplychain.policy import RULES
 from tests.policy.recorded import FETCHED, facts_for, requests_advisories
 
@@ -192,7 +192,25 @@ def test_malformed_exemptions(tmp_path: Path) -> None:
     assert caught.value.diagnostics().splitlines() == [
         f"{path}:1: version must be 1, not 2",
         f"{path}:2: exempt[0].rule: 'malicious' can never be exempted",
-        f"{path}:7: exempt[1].rule: give exactly one of rule or advisory",
+        f"{path}:7: exempt[1].rule: give exactly one of rule (or rules, or facts) or advisory",
+    ]
+
+
+def test_malformed_exemptions_of_unknown_facts(tmp_path: Path) -> None:
+    path = tmp_path / "exemptions.toml"
+    path.write_text(
+        'version = 1\n[[exempt]]\nname = "x"\nrules = ["data-unknown", "malicious"]\nreason = "r"\n'
+        'expires = 2027-01-01\n[[exempt]]\nname = "y"\nfacts = ["maintainer"]\nreason = "r"\n'
+        'expires = 2027-01-01\n[[exempt]]\nname = "z"\nrule = "yanked"\nrules = ["unpinned"]\n'
+        'reason = "r"\nexpires = 2027-01-01\n'
+    )
+    with pytest.raises(PolicyError) as caught:
+        load_exemptions(path, TODAY, frozenset(RULES))
+    known = ", ".join(sorted(FACT_NAMES))
+    assert caught.value.diagnostics().splitlines() == [
+        f"{path}:2: exempt[0].rules: 'malicious' can never be exempted",
+        f"{path}:7: exempt[1].facts: unknown fact 'maintainer' (known: {known})",
+        f"{path}:12: exempt[2].rules: give rule or rules, not both",
     ]
 
 

@@ -158,3 +158,21 @@ def test_workspace_members_are_local_code_and_their_requirements_the_roots() -> 
     windows_310 = Target.parse("3.10", "windows")
     windows = graph_from_locked(read(WORKSPACE), windows_310)
     assert {"colorama", "tomli"} <= {p.ref.name for p in windows.packages()}
+
+
+def test_a_name_the_project_pins_to_an_index_is_marked_pinned(tmp_path: Path) -> None:
+    """uv writes a ``{ index = "corp" }`` source as ``index = "<url>"`` in the member's metadata."""
+    path = tmp_path / "uv.lock"
+    path.write_text(
+        'version = 1\nrevision = 3\nrequires-python = ">=3.10"\n\n'
+        '[[package]]\nname = "app"\nversion = "0.1.0"\nsource = { virtual = "." }\n'
+        'dependencies = [{ name = "corp-tool" }, { name = "six" }]\n\n'
+        "[package.metadata]\nrequires-dist = [\n"
+        '    { name = "corp-tool", index = "https://pkgs.corp.example/simple" },\n'
+        '    { name = "six" },\n]\n\n'
+        '[[package]]\nname = "corp-tool"\nversion = "1.0"\n'
+        'source = { registry = "https://pkgs.corp.example/simple/" }\n\n'
+        '[[package]]\nname = "six"\nversion = "1.17.0"\nsource = { registry = "https://pypi.org/simple" }\n'
+    )
+    pinned = {p.ref.name: p.origin.pinned for p in read(path).packages if p.origin.kind is OriginKind.INDEX}
+    assert pinned == {"corp-tool": True, "six": False}

@@ -40,6 +40,36 @@ def test_workspace_git_path_url_and_index_sources() -> None:
         "https://pypi.org/simple/",
         "https://download.pytorch.org/whl/cpu",
     ]
+    # The index source pins torch: uv asks that index only for it, never the others above.
+    assert [(name, str(url)) for name, url in found.index_pins] == [
+        ("torch", "https://download.pytorch.org/whl/cpu")
+    ]
+
+
+def test_a_poetry_source_pins_its_dependency(tmp_path: Path) -> None:
+    path = tmp_path / "pyproject.toml"
+    path.write_text(
+        '[tool.poetry]\nname = "app"\n[tool.poetry.dependencies]\npython = "^3.11"\n'
+        'corp-tool = { version = "^1.0", source = "corp" }\nsix = "*"\n'
+        '[[tool.poetry.source]]\nname = "corp"\nurl = "https://pkgs.corp.example/simple/"\n'
+        'priority = "explicit"\n'
+    )
+    found = read_pyproject(path)
+    assert [(name, str(url)) for name, url in found.index_pins] == [
+        ("corp-tool", "https://pkgs.corp.example/simple/")
+    ]
+
+
+def test_a_poetry_source_that_is_not_declared_is_an_input_error(tmp_path: Path) -> None:
+    path = tmp_path / "pyproject.toml"
+    path.write_text(
+        '[tool.poetry]\nname = "app"\n[tool.poetry.dependencies]\n'
+        'corp-tool = { version = "1", source = "corp" }\n'
+    )
+    with pytest.raises(
+        InputError, match=r"dependency source 'corp' is not a \[\[tool.poetry.source\]\] with a url"
+    ):
+        read_pyproject(path)
 
 
 def test_a_marker_restricted_source_falls_back_to_the_index_elsewhere(tmp_path: Path) -> None:

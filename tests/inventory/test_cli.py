@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -127,9 +128,13 @@ def test_inventory_source_counts_internal_packages_only(db_url: str, tmp_path: P
     assert signal == Known(value=InternalUsage(environments=3, teams=2), source="inventory", fetched_at=WHEN)
 
 
-def test_inventory_source_without_database_is_unknown(tmp_path: Path) -> None:
+def test_inventory_source_without_database_is_unknown_and_creates_none(tmp_path: Path) -> None:
+    """The default database before anything was recorded: usage is unknown, and the audit (a reader)
+    does not create an empty one that would later read as "used by 0 environments"."""
     (tmp_path / "supplychain.toml").write_text('internal-patterns = ["acme-*"]\n')
     given = source_settings(TargetFlags(offline=True).config(cwd=tmp_path))
+    default = Path(os.environ["SUPPLYCHAIN_DATA_DIR"]) / "inventory.sqlite3"
+    assert given.inventory_db == f"sqlite:///{default}"
 
     async def collect() -> object:
         http = build_http(HttpSettings.for_config(given))
@@ -143,7 +148,9 @@ def test_inventory_source_without_database_is_unknown(tmp_path: Path) -> None:
     assert patches == {
         PackageRef.of("acme-tokenizer", "0.4.0"): {
             "internal_usage": Unknown(
-                reason="no inventory database configured (inventory-db)", source="inventory"
+                reason=f"no inventory at {default}: record environments with `supplychain inventory record`",
+                source="inventory",
             )
         }
     }
+    assert not default.exists()

@@ -28,6 +28,7 @@ from supplychain.model import (
     Provenance,
     ResolvedPackage,
     Role,
+    Unknown,
     Yank,
 )
 from supplychain.urls import SafeUrl
@@ -77,7 +78,10 @@ def facts_for(name: str, version: str | None = None) -> tuple[ResolvedPackage, P
         has_wheel=_k(any(f["filename"].endswith(".whl") for f in files), "simple"),
         project_status=_k("active", "simple"),
         index=_k("https://pypi.org/simple/", "simple"),
-        on_public_index=_k(True, "simple"),
+        # A public name: the simple source asks no other index about it.
+        index_offers=Unknown(
+            reason="not an internal name: other indexes not asked", source="simple", settled=True
+        ),
         # H5 recorded a 404 from the Integrity API for these versions (statuses.json): no attestation.
         provenance=_k(Provenance(attested=False), "integrity"),
         advisories=_k((), "osv"),

@@ -8,14 +8,21 @@ from pathlib import Path
 
 from supplychain.allowlist.coverage import coverage
 from supplychain.allowlist.reader import load_allowlist, load_exemptions
-from supplychain.model import Action, Finding, Known, PackageRef, Verdict
+from supplychain.model import Action, Finding, Known, PackageRef, Unknown, Verdict
 from supplychain.policy import RULES
 from supplychain.policy.engine import evaluate, verdict_of
 from supplychain.policy.loader import load_policy
 from supplychain.policy.scoring import score
 from tests.conftest import NOW
 from tests.policy.helpers import env_of
-from tests.policy.recorded import FETCHED, affecting, facts_for, malicious_equests, requests_advisories
+from tests.policy.recorded import (
+    FETCHED,
+    affecting,
+    facts_for,
+    malicious_equests,
+    requests_advisories,
+    top_downloads,
+)
 
 TODAY = NOW.date()
 
@@ -179,3 +186,75 @@ def test_score_ranks_but_does_not_decide() -> None:
     assert 0 < requests.score <= 100
     assert len(scores) == 1
     assert sum(f.action is Action.FAIL and f.suppressed_by is None for f in result.findings) == 4
+
+
+def _six_with_unknowns() -> list:
+    """six with its provenance and maintainers unknown: an SL5 audit is incomplete for them."""
+    package, facts = facts_for("six", "1.17.0")
+    gone = Unknown(reason="internal package: not asked", source="internal")
+    return [(package, replace(facts, provenance=gone, maintainers=gone, organization=gone))]
+
+
+def _unknown_facts(result: object) -> dict[str, str | None]:
+    return {
+        str(f.evidence["fact"]): f.suppressed_by
+        for f in result.findings  # type: ignore[attr-defined]
+        if f.rule == "data-unknown" and f.package is not None
+    }
+
+
+def test_an_exemption_naming_data_unknown_covers_every_unknown_fact_and_is_used(tmp_path: Path) -> None:
+    """Before, data-unknown findings never met the exemptions: ignored, and reported unused."""
+    path = tmp_path / "exemptions.toml"
+    path.write_text(
+        'version = 1\n[[exempt]]\nname = "six"\nrules = ["data-unknown"]\nreason = "ours"\n'
+        "expires = 2027-01-01\n"
+    )
+    exemptions = load_exemptions(path, TODAY, frozenset(RULES))
+    cover = coverage(None, [], {}, TODAY)
+    env = env_of(_six_with_unknowns(), top=top_downloads())
+    result = evaluate(load_policy("sl5"), env, coverage=cover, exemptions=exemptions, today=TODAY)
+    label = f"{path}:2 (exempt six data-unknown)"
+    assert _unknown_facts(result) == {"maintainers": label, "organization": label, "provenance": label}
+    assert result.unused_entries == ()
+    assert result.verdict is not Verdict.INCOMPLETE
+
+
+def test_an_exemption_naming_facts_covers_only_those_facts(tmp_path: Path) -> None:
+    path = tmp_path / "exemptions.toml"
+    path.write_text(
+        'version = 1\n[[exempt]]\nname = "six"\nfacts = ["provenance"]\nreason = "no PEP 740 here"\n'
+        'expires = 2027-01-01\n[[exempt]]\nname = "six"\nrule = "data-unknown"\nfacts = ["maintainers"]\n'
+        'reason = "r"\nexpires = 2027-01-01\n'
+    )
+    exemptions = load_exemptions(path, TODAY, frozenset(RULES))
+    cover = coverage(None, [], {}, TODAY)
+    env = env_of(_six_with_unknowns(), top=top_downloads())
+    result = evaluate(load_policy("sl5"), env, coverage=cover, exemptions=exemptions, today=TODAY)
+    assert _unknown_facts(result) == {
+        "maintainers": f"{path}:7 (exempt six data-unknown (maintainers))",
+        "organization": None,  # named by neither entry: still fails closed
+        "provenance": f"{path}:2 (exempt six data-unknown (provenance))",
+    }
+    assert result.verdict is Verdict.INCOMPLETE
+
+
+def test_an_approval_waiving_data_unknown_downgrades_it(tmp_path: Path) -> None:
+    path = tmp_path / "allowlist.toml"
+    path.write_text(
+        'version = 1\n[[approve]]\nname = "six"\nversions = ["1.17.0"]\nreviewer = "a"\nreason = "r"\n'
+        'expires = 2027-06-01\napproved = 2026-11-01\nwaive = ["data-unknown"]\nfacts = ["provenance"]\n'
+    )
+    pairs = _six_with_unknowns()
+    allowlist = load_allowlist(path, TODAY)
+    package, facts = pairs[0]
+    cover = coverage(allowlist, [package], {package.ref.name: facts}, TODAY)
+    covered = {n: h.located for n, h in cover.covered.items()}
+    env = replace(env_of(pairs, top=top_downloads()), covered=covered)
+    result = evaluate(load_policy("sl5"), env, coverage=cover, exemptions=None, today=TODAY)
+    unknown = {str(f.evidence["fact"]): f for f in result.findings if f.rule == "data-unknown"}
+    assert (unknown["provenance"].action, unknown["provenance"].suppressed_by) == (
+        Action.WARN,
+        f"{path}:2 (approve six)",
+    )
+    assert (unknown["maintainers"].action, unknown["maintainers"].suppressed_by) == (Action.FAIL, None)

@@ -10,6 +10,7 @@ import pytest
 from supplychain.internal import InternalScope
 from supplychain.model import (
     Action,
+    IndexOffer,
     InternalUsage,
     Known,
     Origin,
@@ -357,6 +358,33 @@ def test_untrusted_source_a_look_alike_of_an_allowed_index_is_not_allowed(allowe
     assert [hit.evidence for hit in hits(out)] == [{"index": served}]
 
 
+@pytest.mark.parametrize(
+    ("internal", "served"),
+    [
+        ("https://pkgs.corp.example/simple/", "https://pkgs.corp.example.attacker.net/simple/"),
+        ("http://127.0.0.1:1873/simple/", "http://127.0.0.1:18734/simple/"),
+    ],
+)
+def test_untrusted_source_a_look_alike_of_an_internal_index_is_not_allowed(
+    internal: str, served: str
+) -> None:
+    """The configured internal indexes are allowed sources; their look-alikes are not."""
+    scope = InternalScope(indexes=(SafeUrl(internal),))
+    out = run(
+        "untrusted-source",
+        "six",
+        params={"allow_direct": False},
+        facts_change={"index": k(served)},
+        internal=scope,
+    )
+    assert [hit.evidence for hit in hits(out)] == [{"index": served}]
+    ours = {"index": k(internal + "six/")}
+    assert (
+        run("untrusted-source", "six", params={"allow_direct": False}, facts_change=ours, internal=scope)
+        == []
+    )
+
+
 def test_untrusted_source_same_index_in_another_spelling_is_allowed() -> None:
     served = "https://***@PKGS.corp.example:443/simple/"
     out = run(
@@ -369,21 +397,74 @@ def test_untrusted_source_same_index_in_another_spelling_is_allowed() -> None:
     assert out == []
 
 
-def test_dependency_confusion() -> None:
-    internal = {"internal": InternalScope(indexes=(SafeUrl("https://pypi.internal.example/simple/"),))}
-    on_internal = {"index": k("https://pypi.internal.example/simple/")}
-    out = hits(run("dependency-confusion", "six", facts_change=on_internal, **internal))
-    assert out[0].message == "internal package six also exists on public PyPI"
-    assert (
+INTERNAL_INDEX = "https://pypi.internal.example/simple/"
+PUBLIC_INDEX = "https://pypi.org/simple/"
+
+
+def _offers(*offers: tuple[str, tuple[str, ...]]) -> Known[object]:
+    return k(tuple(IndexOffer(index=index, versions=versions) for index, versions in offers), "simple")
+
+
+@pytest.mark.parametrize("served", [INTERNAL_INDEX, PUBLIC_INDEX])
+def test_dependency_confusion_a_name_two_indexes_offer_fails_whichever_served_it(served: str) -> None:
+    """The installer asks both; pip takes the higher version, uv the first index that has it."""
+    internal = {"internal": InternalScope(indexes=(SafeUrl(INTERNAL_INDEX),))}
+    offers = _offers(
+        (served, ("1.0",)), *((INTERNAL_INDEX if served == PUBLIC_INDEX else PUBLIC_INDEX, ("99.0",)),)
+    )
+    out = hits(
         run(
             "dependency-confusion",
             "six",
-            facts_change={**on_internal, "on_public_index": k(False)},
+            facts_change={"index": k(served), "index_offers": offers},
             **internal,
         )
-        == []
     )
-    assert run("dependency-confusion", "six") == []  # public package
+    other = INTERNAL_INDEX if served == PUBLIC_INDEX else PUBLIC_INDEX
+    assert [h.message for h in out] == [
+        f"internal package six is offered by 2 indexes the installer asks ({served} offers 1.0; "
+        f"{other} offers 99.0); {served} served it"
+    ]
+    assert out[0].evidence["index_offers"]["value"] == [  # type: ignore[index]
+        {"index": served, "versions": ["1.0"]},
+        {"index": other, "versions": ["99.0"]},
+    ]
+
+
+def test_dependency_confusion_one_offering_index_passes() -> None:
+    internal = {"internal": InternalScope(indexes=(SafeUrl(INTERNAL_INDEX),))}
+    only = {"index": k(INTERNAL_INDEX), "index_offers": _offers((INTERNAL_INDEX, ("1.0", "1.1")))}
+    assert run("dependency-confusion", "six", facts_change=only, **internal) == []
+
+
+def test_dependency_confusion_an_internal_name_from_another_index_fails() -> None:
+    """A pattern says it is ours, yet a public index served it: the confusion already happened."""
+    scope = InternalScope(indexes=(SafeUrl(INTERNAL_INDEX),), patterns=("six",))
+    only = {"index": k(PUBLIC_INDEX), "index_offers": _offers((PUBLIC_INDEX, ("1.17.0",)))}
+    out = hits(run("dependency-confusion", "six", facts_change=only, internal=scope))
+    assert [h.message for h in out] == [
+        f"internal package six was served by {PUBLIC_INDEX}, not by an internal index"
+    ]
+
+
+def test_dependency_confusion_unknown_offers() -> None:
+    internal = {"internal": InternalScope(indexes=(SafeUrl(INTERNAL_INDEX),))}
+    failed = Unknown(reason="https://pypi.org/simple/: HTTP 503", source="simple")
+    on_internal = {"index": k(INTERNAL_INDEX), "index_offers": failed}
+    assert missing(run("dependency-confusion", "six", facts_change=on_internal, **internal)) == [
+        "index_offers"
+    ]
+    # A public name whose internal-index check failed could be ours: unknown, not a pass.
+    assert missing(run("dependency-confusion", "six", facts_change={"index_offers": failed})) == [
+        "index_offers"
+    ]
+    assert run("dependency-confusion", "six") == []  # a public name: nothing was asked, nothing needed
+
+
+def test_dependency_confusion_not_for_direct_references() -> None:
+    vcs = Origin(kind=OriginKind.VCS, url=SafeUrl("git+https://github.com/benjaminp/six"))
+    scope = InternalScope(patterns=("six",))
+    assert run("dependency-confusion", "six", package_change={"origin": vcs}, internal=scope) == []
 
 
 def _squat(name: str, maintainers: object) -> tuple[object, object]:

@@ -96,7 +96,8 @@ def test_removed_name_with_version_reports_unknowns(pypi: ReplayServer) -> None:
     assert result.returncode == 0, result.stderr
     facts = json.loads(result.stdout)["facts"]
     assert facts["maintainers"] == {"unknown": "not found on PyPI", "source": "pypi"}
-    assert facts["on_public_index"]["value"] is False
+    public = "not an internal name: other indexes not asked"
+    assert facts["index_offers"] == {"unknown": public, "source": "simple"}
 
 
 @pytest.mark.parametrize("argument", ["requests>=2", "requests==2.*", "requests[socks]==2.0", "not a name!"])

@@ -11,6 +11,7 @@ import pytest
 from supplychain.clock import FixedClock
 from supplychain.endpoints import Endpoints
 from supplychain.model import (
+    IndexOffer,
     Known,
     Maintainer,
     PackageFacts,
@@ -246,7 +247,12 @@ def test_every_cached_fact_round_trips() -> None:
         "project_status": Unknown(reason="Simple API: too old", source="simple", settled=True),
         "has_wheel": known(False),
         "index": known("https://pypi.org/simple/"),
-        "on_public_index": known(True),
+        "index_offers": known(
+            (
+                IndexOffer(index="https://pkgs.corp.example/simple/", versions=("1.0", "2.0")),
+                IndexOffer(index="https://pypi.org/simple/", versions=("99.0",)),
+            )
+        ),
         "provenance": known(
             Provenance(
                 attested=True,

@@ -16,6 +16,7 @@ from supplychain.model import (
     Action,
     Advisory,
     AdvisoryKind,
+    IndexOffer,
     Known,
     Maintainer,
     PackageFacts,
@@ -128,9 +129,10 @@ def _enrich(
     return run_with(HttpSettings(timeout=5), job), progress
 
 
-def test_internal_name_missing_from_public_pypi(
+def test_an_internal_index_is_the_only_index_asked_about_its_names(
     server: ReplayServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, clock: FixedClock
 ) -> None:
+    """The default (public) index is not configured for this input, so it is never asked about them."""
     server.mount("/", PYPI_FIXTURES)
     point_endpoints(monkeypatch, server)
     internal = f"{server.url}/internal/simple/"
@@ -153,24 +155,30 @@ def test_internal_name_missing_from_public_pypi(
     facts, progress = _enrich(
         server, tmp_path, clock, graph, internal=InternalScope(indexes=(SafeUrl(internal),))
     )
-    assert facts["acme-tools"].on_public_index == Known(value=False, source="simple", fetched_at=clock.now())
-    assert facts["six"].on_public_index == Known(value=True, source="simple", fetched_at=clock.now())
+    only = IndexOffer(index=internal, versions=("1.17.0",))
+    assert facts["acme-tools"].index_offers == Known(value=(only,), source="simple", fetched_at=clock.now())
     assert facts["acme-tools"].index == Known(value=internal, source="simple", fetched_at=clock.now())
     assert facts["acme-tools"].has_wheel == Known(value=True, source="simple", fetched_at=clock.now())
+    asked = {path for _method, path in server.requests}
+    assert asked == {"/internal/simple/acme-tools/", "/internal/simple/six/"}
     assert progress.events == [("stage", "enrich", 2), ("advance", "enrich", 2)]  # package lookups
 
 
-def test_internal_pattern_with_public_index_down_is_unknown(
+def test_an_internal_name_with_no_recorded_index_is_not_asked_of_the_default_index(
     server: ReplayServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, clock: FixedClock
 ) -> None:
+    """Told nothing, an installer would ask PyPI: the audit does not send an internal name there."""
     point_endpoints(monkeypatch, server)
-    server.routes["/simple/acme-tools/"] = Reply(503, b"down")
+    server.routes["/simple/acme-tools/"] = Reply(200, b"{}", {"Content-Type": "application/json"})
     graph = DependencyGraph()
     graph.add_package(package("acme-tools", "1.0"))
     facts, _ = _enrich(server, tmp_path, clock, graph, internal=InternalScope(patterns=("acme-*",)))
-    signal = facts["acme-tools"].on_public_index
+    assert server.requests == []
+    signal = facts["acme-tools"].index_offers
     assert isinstance(signal, Unknown)
-    assert "HTTP 503" in signal.reason
+    assert signal.reason == (
+        f"internal package with no recorded or configured index: {server.url}/simple/ not asked"
+    )
 
 
 @pytest.mark.parametrize("pattern", ["ACME-*", "acme_*", "Acme.Tools"])
@@ -178,7 +186,7 @@ def test_an_upper_case_internal_pattern_gives_no_false_dependency_confusion(
     server: ReplayServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, clock: FixedClock, pattern: str
 ) -> None:
     """The Simple source matched patterns case-sensitively, the rules did not: the source took
-    acme-tools for public, never asked PyPI, and the rule failed it for "also on public PyPI"."""
+    acme-tools for public, and the rule failed it for "also on public PyPI"."""
     server.mount("/", PYPI_FIXTURES)
     point_endpoints(monkeypatch, server)
     mirror = f"{server.url}/mirror/simple/"
@@ -190,7 +198,8 @@ def test_an_upper_case_internal_pattern_gives_no_false_dependency_confusion(
     graph.add_package(served)
     scope = InternalScope(patterns=(pattern,))
     facts, _ = _enrich(server, tmp_path, clock, graph, internal=scope)
-    assert facts["acme-tools"].on_public_index == Known(value=False, source="simple", fetched_at=clock.now())
+    only = IndexOffer(index=mirror, versions=("1.17.0",))
+    assert facts["acme-tools"].index_offers == Known(value=(only,), source="simple", fetched_at=clock.now())
     env = env_of([(served, facts["acme-tools"])], internal=scope)
     settings = RuleSettings(action=Action.FAIL, params={})
     assert RULES["dependency-confusion"].evaluate(served, facts["acme-tools"], settings, env) == []

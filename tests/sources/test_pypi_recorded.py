@@ -99,7 +99,8 @@ def test_popular_package_facts(recorded: dict[str, PackageFacts]) -> None:
     # pypistats is not recorded (unreachable from here): downloads come from the dataset, which says so.
     assert facts.downloads_30d.source.startswith("top-pypi-packages")
     assert value(facts.downloads_30d) == 1291814272
-    assert value(facts.on_public_index) is True
+    assert isinstance(facts.index_offers, Unknown)
+    assert facts.index_offers.settled  # a public name: no other index asked
     assert value(facts.index).endswith("/simple/")  # type: ignore[union-attr]
 
 
@@ -192,7 +193,7 @@ def test_removed_malicious_name(recorded: dict[str, PackageFacts]) -> None:
     facts = recorded["readychars"]
     assert facts.maintainers == Unknown(reason="not found on PyPI", source="pypi")
     assert facts.yanked == Unknown(reason="not found on PyPI", source="pypi")
-    assert value(facts.on_public_index) is False
+    assert facts.index_offers.reason == "not an internal name: other indexes not asked"  # type: ignore[union-attr]
     assert isinstance(facts.has_wheel, Unknown)
     assert "not found" in facts.has_wheel.reason
     assert isinstance(facts.downloads_30d, Unknown)
