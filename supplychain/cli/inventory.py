@@ -16,7 +16,6 @@ from supplychain.clock import Clock, SystemClock
 from supplychain.config import AuditConfig
 from supplychain.errors import UsageError
 from supplychain.inventory.store import EnvironmentRecord, InventoryStore, RecordedPackage, Use
-from supplychain.model import Known
 from supplychain.net.http import Http
 from supplychain.progress import NullProgress
 
