@@ -78,13 +78,19 @@ def test_a_shadowed_internal_name_is_dependency_confusion_at_sl3_in_either_index
         {
             "fact": "advisories",
             "reason": "internal package: not covered by public advisory data",
-            "rules": ["malicious", "vulnerability"],
+            "rules": ["vulnerability"],
             "source": "internal",
-        }
+        },
+        {
+            "fact": "malicious_reports",
+            "reason": "internal package: not covered by public malicious-package reports",
+            "rules": ["malicious"],
+            "source": "internal",
+        },
     ]
     # Reviewed and exempted, the confusion is what fails.
     Path("exemptions.toml").write_text(
-        'version = 1\n[[exempt]]\nname = "corp-tool"\nfacts = ["advisories"]\n'
+        'version = 1\n[[exempt]]\nname = "corp-tool"\nfacts = ["advisories", "malicious_reports"]\n'
         'reason = "our own code: no public advisory covers it"\nexpires = 2026-12-31\n'
     )
     code, out, err = run(

@@ -261,6 +261,7 @@ def _driver_errors() -> tuple[type[BaseException], ...]:
 
 
 def default_url(data_dir: Path) -> str:
+    """The database ``inventory record`` writes and ``audit`` reads when none is configured."""
     return dirs.inventory_url(data_dir)
 
 

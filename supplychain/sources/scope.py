@@ -39,7 +39,10 @@ INTERNAL_REASONS: Mapping[str, Mapping[str, str]] = {
         "provenance": "internal package: PyPI's Integrity API is not asked about internal names",
     },
     "popularity": {"downloads_30d": _DOWNLOADS, "popularity_rank": _DOWNLOADS},
-    "osv": {"advisories": "internal package: not covered by public advisory data"},
+    "osv": {
+        "advisories": "internal package: not covered by public advisory data",
+        "malicious_reports": "internal package: not covered by public malicious-package reports",
+    },
 }
 PUBLIC_SOURCES = frozenset(INTERNAL_REASONS)
 
