@@ -46,6 +46,7 @@ class Endpoints:
         return cls(**{name: SafeUrl(_with_slash(name, values[name])) for name in DEFAULTS})
 
     def names(self) -> tuple[str, ...]:
+        """Every endpoint's field name: what ``[endpoints]`` in the config may set."""
         return tuple(f.name for f in fields(self))
 
 

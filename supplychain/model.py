@@ -45,6 +45,7 @@ class PackageRef:
 
     @classmethod
     def of(cls, name: str, version: str | Version) -> PackageRef:
+        """A reference from a name as written and a version, normalised as PyPI compares them."""
         return cls(
             name=normalize(name),
             version=version if isinstance(version, Version) else Version(version),
@@ -71,6 +72,8 @@ class OriginKind(enum.StrEnum):
 
 
 class ArtifactKind(enum.StrEnum):
+    """What was (or would be) installed: a built wheel, or an sdist built on the machine."""
+
     WHEEL = "wheel"
     SDIST = "sdist"
 
@@ -121,6 +124,7 @@ class DeclaredRequirement:
 
     @property
     def name(self) -> NormalizedName:
+        """The requirement's name, normalised (PEP 503) for comparison."""
         return normalize(self.requirement.name)
 
     @property
@@ -232,12 +236,16 @@ Signal: TypeAlias = Known[T_co] | Unknown
 
 
 class Role(enum.StrEnum):
+    """A PyPI project role; owners can add maintainers, so both can publish."""
+
     OWNER = "Owner"
     MAINTAINER = "Maintainer"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, order=True)
 class Maintainer:
+    """One account with a role on a PyPI project."""
+
     user: str
     role: Role
 
@@ -254,6 +262,8 @@ class Owners:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Yank:
+    """A file's PEP 592 yank status and the reason the publisher gave."""
+
     yanked: bool
     reason: str | None = None
 
@@ -293,10 +303,13 @@ class Severity(enum.IntEnum):
 
     @property
     def label(self) -> str:
+        """The severity as reports print it."""
         return self.name.lower()
 
 
 class AdvisoryKind(enum.StrEnum):
+    """A vulnerability (upgrade to fix) or a malicious-package report (remove now)."""
+
     VULNERABILITY = "vulnerability"
     MALICIOUS = "malicious"
 
@@ -325,6 +338,7 @@ class Advisory:
 
     @property
     def ids(self) -> frozenset[str]:
+        """The advisory's id and aliases: one advisory under any of its names."""
         return frozenset((self.id, *self.aliases))
 
 
@@ -338,6 +352,8 @@ class IndexOffer:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class InternalUsage:
+    """How many recorded environments and teams use an internal package (the inventory's answer)."""
+
     environments: int
     teams: int
 
@@ -420,12 +436,16 @@ FACT_NAMES: tuple[str, ...] = (
 
 
 class Action(enum.StrEnum):
+    """What a rule's outcome does to the verdict."""
+
     OFF = "off"
     WARN = "warn"
     FAIL = "fail"
 
 
 class Verdict(enum.StrEnum):
+    """The audit's answer; INCOMPLETE is never a pass."""
+
     PASSED = "passed"
     FAILED = "failed"
     INCOMPLETE = "incomplete"  # a fail-closed policy needed data that was unavailable (exit 3)

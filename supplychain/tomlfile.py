@@ -38,6 +38,7 @@ def load_toml(path: Path, error: type[InputError] = InputError) -> dict[str, Any
 
 
 def loads_toml(text: str, file: str, error: type[InputError] = InputError) -> dict[str, Any]:
+    """Parse TOML; a syntax error becomes the user's error with file and line (exit 2)."""
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as problem:

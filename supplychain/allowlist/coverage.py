@@ -55,6 +55,7 @@ class PackageCoverage:
 
     @property
     def ref(self) -> PackageRef:
+        """The package this coverage is for, as findings name it."""
         return self.package.ref
 
 

@@ -41,6 +41,7 @@ class Approval:
 
     @property
     def label(self) -> str:
+        """How reports and ``allowlist`` commands name this entry."""
         return f"approve {self.name}=={_joined(self.versions)}"
 
 
@@ -59,10 +60,12 @@ class Trust:
 
     @property
     def identity(self) -> str:
+        """The trusted publisher, or ``organization:NAME``: what a release must match."""
         return self.publisher if self.publisher is not None else f"organization:{self.organization}"
 
     @property
     def label(self) -> str:
+        """How reports and ``allowlist`` commands name this entry."""
         return f"trust {self.identity} ({', '.join(self.packages)})"
 
 
@@ -80,6 +83,7 @@ class Baseline:
 
     @property
     def label(self) -> str:
+        """How reports and ``allowlist`` commands name this entry."""
         return f"baseline {self.name}=={_joined(self.versions)}"
 
 
@@ -93,6 +97,7 @@ class Import:
 
     @property
     def label(self) -> str:
+        """How reports and ``allowlist`` commands name this entry."""
         return f"import {self.path}"
 
 
@@ -101,6 +106,8 @@ Entry = Approval | Trust | Baseline
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Allowlist:
+    """One allowlist file as read: its own entries and the approvals its imports lend it."""
+
     path: str = "allowlist.toml"
     approvals: tuple[Approval, ...] = ()
     trusts: tuple[Trust, ...] = ()
@@ -117,6 +124,8 @@ class Allowlist:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Exemption:
+    """A reviewed, expiring waiver of one rule, advisory or fact for a package (``exemptions.toml``)."""
+
     name: NormalizedName
     reason: str
     expires: dt.date
@@ -135,6 +144,8 @@ class Exemption:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Exemptions:
+    """The waivers of one file; an expired or unused waiver is reported, never silently kept."""
+
     path: str
     entries: tuple[Exemption, ...] = ()
 

@@ -37,6 +37,8 @@ CLOCK: Clock = SystemClock()  # tests replace this with a FixedClock
 
 
 class OutputFormat(StrEnum):
+    """What ``allowlist`` commands print: text for people, JSON for scripts."""
+
     TEXT = "text"
     JSON = "json"
 

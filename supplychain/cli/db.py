@@ -25,6 +25,8 @@ _MAX_DOWNLOAD = 1024 * 1024 * 1024  # OSV's PyPI all.zip is tens of MB; 1 GiB is
 
 
 class StatusFormat(StrEnum):
+    """What ``db status`` prints: text for people, JSON for scripts."""
+
     TEXT = "text"
     JSON = "json"
 

@@ -24,6 +24,8 @@ class InputOptions:
 
 
 class InputReader(Protocol):
+    """One input format: recognise a file of its kind, and read it into declared requirements."""
+
     id: str
 
     def detect(self, path: Path) -> bool:

@@ -42,6 +42,7 @@ MAX_PKG_INFO_BYTES = 1024 * 1024
 
 
 def is_url(text: str) -> bool:
+    """Is this requirement text a URL (a direct reference) rather than a name or path?"""
     return bool(_URL.match(text))
 
 

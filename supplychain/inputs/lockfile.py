@@ -43,10 +43,12 @@ def load_lock(path: Path) -> tuple[str, dict[str, Any]]:
 
 
 def at(file: str, line: int | None) -> Location:
+    """A location in a user's file, for errors and findings."""
     return Location(file=file, line=line)
 
 
 def need_str(entry: Mapping[str, Any], key: str, where: Location, what: str) -> str:
+    """A required non-empty string field; its absence is the user's malformed file (exit 2)."""
     value = entry.get(key)
     if not isinstance(value, str) or not value.strip():
         raise InputError(f"{what} has no {key!r} string", location=where)
@@ -54,6 +56,7 @@ def need_str(entry: Mapping[str, Any], key: str, where: Location, what: str) -> 
 
 
 def opt_str(entry: Mapping[str, Any], key: str, where: Location, what: str) -> str | None:
+    """An optional string field; a value of another type is a malformed file (exit 2)."""
     value = entry.get(key)
     if value is not None and not isinstance(value, str):
         raise InputError(f"{what}: {key!r} must be a string, not {type(value).__name__}", location=where)
@@ -61,6 +64,7 @@ def opt_str(entry: Mapping[str, Any], key: str, where: Location, what: str) -> s
 
 
 def need_list(entry: Mapping[str, Any], key: str, where: Location, what: str) -> list[Any]:
+    """An array field (absent: empty); another type is a malformed file (exit 2)."""
     value = entry.get(key, [])
     if not isinstance(value, list):
         raise InputError(f"{what}: {key!r} must be an array, not {type(value).__name__}", location=where)
@@ -68,6 +72,7 @@ def need_list(entry: Mapping[str, Any], key: str, where: Location, what: str) ->
 
 
 def need_table(entry: Mapping[str, Any], key: str, where: Location, what: str) -> dict[str, Any]:
+    """A table field (absent: empty); another type is a malformed file (exit 2)."""
     value = entry.get(key, {})
     if not isinstance(value, dict):
         raise InputError(f"{what}: {key!r} must be a table, not {type(value).__name__}", location=where)
@@ -109,6 +114,7 @@ def marker(text: str | None, where: Location, what: str) -> str | None:
 
 
 def requirement(text: str, where: Location, what: str) -> Requirement:
+    """A PEP 508 requirement; an invalid one is the user's error with file and line, not a crash."""
     try:
         return Requirement(text)
     except InvalidRequirement as problem:
@@ -129,10 +135,12 @@ def digest(text: object, where: Location, what: str) -> str:
 
 
 def sorted_hashes(hashes: Iterable[str]) -> tuple[str, ...]:
+    """Hashes in one order without repeats, so equal locks compare equal."""
     return tuple(sorted(set(hashes)))
 
 
 def and_marker(first: str | None, second: str | None) -> str | None:
+    """Both markers must hold (a dependency's marker within its parent's)."""
     if not first:
         return second
     if not second:

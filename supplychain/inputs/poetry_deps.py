@@ -31,6 +31,7 @@ class PoetryReader:
         self.pins: dict[NormalizedName, SafeUrl] = {}  # ``source = "<name>"``: only that source is asked
 
     def has_dependencies(self) -> bool:
+        """Does the project declare any dependency besides Python itself?"""
         table = self.poetry.get("dependencies")
         return isinstance(table, dict) and any(canonicalize_name(key) != "python" for key in table)
 
@@ -59,6 +60,7 @@ class PoetryReader:
         return extras
 
     def group_names(self) -> dict[str, str]:
+        """Canonical group name -> name as written, ``dev-dependencies`` counting as ``dev``."""
         groups = self.poetry.get("group", {})
         names: dict[str, str] = (
             {canonicalize_name(name): name for name in groups} if isinstance(groups, dict) else {}
@@ -68,6 +70,7 @@ class PoetryReader:
         return names
 
     def group(self, name: str) -> list[DeclaredRequirement]:
+        """Every dependency of one group (optional ones too: a group is installed whole)."""
         declared = [item for item, _ in self._section(("group", name, "dependencies"))]
         if name == "dev":
             declared += [item for item, _ in self._section(("dev-dependencies",))]

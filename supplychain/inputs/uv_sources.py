@@ -75,6 +75,7 @@ class UvSources:
         return tuple(dict.fromkeys(ordered + self.pinned_indexes))
 
     def apply(self, declared: list[DeclaredRequirement]) -> list[DeclaredRequirement]:
+        """Give each requirement the origin ``[tool.uv.sources]`` assigns it, as uv would install it."""
         applied: list[DeclaredRequirement] = []
         for item in declared:
             if item.name not in self.sources or item.origin is not None:

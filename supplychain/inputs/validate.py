@@ -78,6 +78,7 @@ def _marker_verdict(text: str, lock_file: bool) -> tuple[str | None, str | None]
 
 
 def check_name(name: str, where: Location) -> None:
+    """Refuse a name no installer accepts (too long, not PEP 508) before it reaches a URL or a report."""
     if len(name) > MAX_NAME_LENGTH:
         raise InputError(
             f"package name {name[:40]!r}… is {len(name)} characters long (at most {MAX_NAME_LENGTH})",
@@ -116,6 +117,7 @@ def check_requirement(requirement: Requirement, where: Location, what: str) -> N
 
 
 def check_declared(declared: DeclaredRequirement) -> None:
+    """Refuse a requirement no installer would accept: its version, markers and origin."""
     what = f"requirement {declared.name[:40]!r}"
     check_requirement(declared.requirement, declared.location, what)
     _check_origin(declared.origin, declared.location, what)

@@ -49,10 +49,14 @@ class RunSettings(Protocol):
     """What the door reads of a run's settings (``AuditConfig`` or a stage's own settings)."""
 
     @property
-    def offline(self) -> bool: ...
+    def offline(self) -> bool:
+        """No request leaves the machine: the door answers from the cache or raises OfflineMiss."""
+        ...
 
     @property
-    def cache_dir(self) -> Path | None: ...
+    def cache_dir(self) -> Path | None:
+        """Where responses are cached; None keeps them in memory only."""
+        ...
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -88,6 +92,7 @@ class FetchedResponse:
     from_cache: bool
 
     def json(self) -> Any:
+        """The body as JSON; a body that is not JSON is a malformed response, not a crash."""
         try:
             return json.loads(self.content)
         except (UnicodeDecodeError, json.JSONDecodeError) as error:
@@ -198,6 +203,7 @@ class Http:
         return ByteRange(offset=offset, total=total, content=response.content, whole=response.status == 200)
 
     async def get_json(self, url: SafeUrl | str, *, accept: str = "application/json") -> Any:
+        """GET a JSON document through the door (cache, retries, offline)."""
         return (await self.get(url, accept=accept)).json()
 
     async def post_json(self, url: SafeUrl | str, body: object) -> Any:
@@ -210,6 +216,7 @@ class Http:
         return (await self._with_retries("POST", raw, headers, payload, None)).json()
 
     async def aclose(self) -> None:
+        """Close the connection pool (the cache is written as responses arrive)."""
         await self.client.aclose()
 
     async def _with_retries(

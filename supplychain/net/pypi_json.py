@@ -32,6 +32,8 @@ class OwnerRole:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Ownership:
+    """Who PyPI says may publish: roles and organisation, each possibly invalid in the document."""
+
     roles: tuple[OwnerRole, ...] | Invalid
     organization: str | Invalid | None  # None: PyPI reports no organisation; Invalid: it did not say
 
@@ -84,12 +86,16 @@ class Info:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Vulnerability:
+    """One entry of the JSON API's ``vulnerabilities`` list."""
+
     id: str
     aliases: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PyPIDocument:
+    """The JSON API document, each part parsed or marked Invalid (never a guessed default)."""
+
     info: Info | Invalid
     ownership: Ownership | Invalid
     releases: tuple[Release, ...] | Invalid  # in the document's order, releases without files too

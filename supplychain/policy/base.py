@@ -25,22 +25,26 @@ class RuleSettings:
     params: Mapping[str, Param] = field(default_factory=dict)
 
     def integer(self, key: str) -> int:
+        """An integer threshold; the schema checked its type when the policy was loaded."""
         value = self.params[key]
         assert isinstance(value, int)
         assert not isinstance(value, bool)
         return value
 
     def text(self, key: str) -> str:
+        """A string setting; the schema checked its type when the policy was loaded."""
         value = self.params[key]
         assert isinstance(value, str)
         return value
 
     def flag(self, key: str) -> bool:
+        """A boolean setting; the schema checked its type when the policy was loaded."""
         value = self.params[key]
         assert isinstance(value, bool)
         return value
 
     def strings(self, key: str) -> tuple[str, ...]:
+        """A list-of-strings setting; the schema checked its type when the policy was loaded."""
         value = self.params[key]
         assert isinstance(value, tuple)
         return value
@@ -115,10 +119,12 @@ def evidence(name: str, signal: Known[object]) -> dict[str, JSON]:
 
 
 def missing(fact: str, signal: Unknown) -> Missing:
+    """The outcome for a fact the rule needs but the sources could not learn."""
     return Missing(fact=fact, reason=signal.reason, source=signal.source, settled=signal.settled)
 
 
 def known(signal: Signal[object]) -> bool:
+    """Did a source learn this fact?"""
     return isinstance(signal, Known)
 
 

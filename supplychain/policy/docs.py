@@ -53,6 +53,7 @@ def render_readme(current: str) -> str:
 
 
 def main() -> None:
+    """Regenerate the rule table of policies/README.md from the rules themselves."""
     path = Path(__file__).resolve().parents[2] / "policies" / "README.md"
     path.write_text(render_readme(path.read_text(encoding="utf-8")), encoding="utf-8")
 

@@ -28,6 +28,8 @@ _SEVERITY = {Action.FAIL: 0, Action.WARN: 1, Action.OFF: 2}
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Evaluation:
+    """The engine's answer for one environment: findings, unknowns, verdict and stale entries."""
+
     findings: tuple[Finding, ...]
     unknowns: tuple[UnknownFact, ...]
     verdict: Verdict
@@ -129,6 +131,7 @@ def evaluate(
 
 
 def verdict_of(findings: list[Finding] | tuple[Finding, ...]) -> Verdict:
+    """The verdict findings give: malicious fails outright, unknown data is INCOMPLETE, never a pass."""
     failing = [f for f in findings if f.action is Action.FAIL and f.suppressed_by is None]
     if any(f.rule == "malicious" for f in failing):
         return Verdict.FAILED

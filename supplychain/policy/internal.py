@@ -28,4 +28,5 @@ def is_internal(package: ResolvedPackage, facts: PackageFacts, env: Environment)
 
 
 def index_allowed(url: str, allowed: Iterable[str | SafeUrl]) -> bool:
+    """Is the index one of the allowed ones (scheme, host, port and path, never a string prefix)?"""
     return any(same_index(url, index) for index in allowed)

@@ -72,6 +72,7 @@ def _plain(value: Param) -> object:
 
 
 def type_name(kind: type) -> str:
+    """A schema type as an error message names it."""
     return {bool: "a boolean", int: "an integer", str: "a string", tuple: "a list of strings"}[kind]
 
 
@@ -85,6 +86,7 @@ def matches(value: object, kind: type) -> bool:
 
 
 def convert(value: object, kind: type) -> Param:
+    """A validated TOML value as a rule reads it (lists become tuples)."""
     if kind is tuple:
         assert isinstance(value, list)
         return tuple(str(item) for item in value)

@@ -16,6 +16,8 @@ from supplychain.result import AuditResult
 
 
 class Renderer(Protocol):
+    """One report format: a pure function of the audit result, so reports are reproducible."""
+
     id: str
     extension: str
 

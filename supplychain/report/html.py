@@ -63,6 +63,7 @@ def _rows(result: AuditResult) -> list[dict[str, object]]:
 
 
 def render_html(result: AuditResult) -> str:
+    """The self-contained HTML report (no external assets, so it opens offline)."""
     template = _ENV.get_template("report.html.j2")
     environment = [f for f in sorted(result.findings, key=finding_key) if f.package is None]
     text = template.render(
@@ -78,6 +79,8 @@ def render_html(result: AuditResult) -> str:
 
 
 class HtmlRenderer:
+    """The HTML report format."""
+
     id = "html"
     extension = "html"
 

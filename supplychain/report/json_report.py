@@ -65,6 +65,8 @@ def dumps(document: object) -> str:
 
 
 class JsonRenderer:
+    """The JSON report format (its schema is shipped and versioned)."""
+
     id = "json"
     extension = "json"
 

@@ -32,6 +32,7 @@ def _ordered(result: AuditResult) -> list[Finding]:
 
 
 def render_markdown(result: AuditResult) -> str:
+    """The Markdown report, short enough for a pull-request comment."""
     total = counts(result)
     verdict = result.verdict.value
     lines = [
@@ -75,6 +76,8 @@ def render_markdown(result: AuditResult) -> str:
 
 
 class MarkdownRenderer:
+    """The Markdown report format."""
+
     id = "markdown"
     extension = "md"
 

@@ -82,6 +82,7 @@ def _result(result: AuditResult, finding: Finding, index: dict[str, int]) -> JSO
 
 
 def sarif_document(result: AuditResult) -> dict[str, JSON]:
+    """The SARIF 2.1.0 document code-scanning tools read."""
     rules = _rules()
     index = {str(rule["id"]): position for position, rule in enumerate(rules) if isinstance(rule, dict)}
     from supplychain import __version__
@@ -111,6 +112,8 @@ def sarif_document(result: AuditResult) -> dict[str, JSON]:
 
 
 class SarifRenderer:
+    """The SARIF report format."""
+
     id = "sarif"
     extension = "sarif"
 

@@ -58,4 +58,6 @@ class Source(Protocol):
 
     async def collect(
         self, packages: Sequence[ResolvedPackage], context: SourceContext
-    ) -> dict[PackageRef, FactPatch]: ...
+    ) -> dict[PackageRef, FactPatch]:
+        """Facts for each package it knows about; what it could not learn is an Unknown with a reason."""
+        ...

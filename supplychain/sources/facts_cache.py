@@ -286,6 +286,7 @@ class FactsCache:
     def for_config(
         cls, config: SourceSettings, *, internal: frozenset[str] = frozenset()
     ) -> FactsCache | None:
+        """The cache for these settings, or None when caching is off."""
         if config.cache_dir is None:
             return None
         return cls(path=config.cache_dir / _FILE, config=config, internal=internal)
@@ -327,6 +328,7 @@ class FactsCache:
     def store(
         self, source_id: str, patches: Iterable[tuple[ResolvedPackage, FactPatch]], now: datetime
     ) -> None:
+        """Remember a source's patches, keyed so that another index's or scope's facts never answer."""
         rows = []
         for package, patch in patches:
             body = encode(patch)

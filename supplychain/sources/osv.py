@@ -56,6 +56,7 @@ def match_records(ref: PackageRef, records: Sequence[OsvRecord], *, source: str)
 def advisories_of(
     records: Sequence[OsvRecord], *, name: str, source: str, problems: Mapping[str, list[str]] | None = None
 ) -> tuple[Advisory, ...]:
+    """One Advisory per advisory, merging records that alias each other, for the named package."""
     found = problems or {}
     merged = [
         merge(members, source=source, name=name, problems=[p for r in members for p in found.get(r.id, [])])

@@ -26,13 +26,24 @@ class TopPackagesLike(Protocol):
     """What this source reads of ``supplychain.sources.datastore.TopPackages``."""
 
     @property
-    def as_of(self) -> datetime: ...
+    def as_of(self) -> datetime:
+        """When the list was published: its age is the popularity fact's age."""
+        ...
+
     @property
-    def source(self) -> str: ...
+    def source(self) -> str:
+        """Where the list came from, named in evidence."""
+        ...
+
     @property
-    def downloads(self) -> Mapping[NormalizedName, int]: ...
+    def downloads(self) -> Mapping[NormalizedName, int]:
+        """Downloads in the last 30 days, for the names on the list only."""
+        ...
+
     @property
-    def ranks(self) -> Mapping[NormalizedName, int]: ...
+    def ranks(self) -> Mapping[NormalizedName, int]:
+        """1-based rank on the list."""
+        ...
 
 
 DatasetLoader = Callable[[Path], TopPackagesLike | None]

@@ -65,6 +65,7 @@ def valid(part: T | Invalid) -> T:
 
 
 def unknown_patch(facts: Sequence[str], reason: str, source: str) -> dict[str, Signal[object]]:
+    """Every fact of a source as Unknown with one reason: what a failed request gives."""
     return dict.fromkeys(facts, Unknown(reason=reason, source=source))
 
 
@@ -211,6 +212,7 @@ def latest_version_of(document: PyPIDocument) -> str:
 
 
 def latest_of(releases: tuple[Release, ...]) -> str:
+    """The highest release version (pre-releases too), skipping versions that do not parse."""
     candidates: list[Version] = []
     for release in releases:
         try:

@@ -66,6 +66,7 @@ def index_of(package: ResolvedPackage, config: SourceSettings) -> SafeUrl:
 
 
 def page_url(index: SafeUrl, name: str) -> str:
+    """The index page of one project (PEP 503: the name, quoted, with a trailing slash)."""
     return f"{index.reveal()}{quote(name)}/"
 
 
