@@ -3,21 +3,27 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion
 
 from supplychain import config as settings
 from supplychain.cli import app
 from supplychain.cli.common import PathArg, TargetFlags, run_with_http, target_options
 from supplychain.clock import Clock, SystemClock
 from supplychain.config import AuditConfig
-from supplychain.errors import UsageError
+from supplychain.errors import DataUnavailableError, UsageError
 from supplychain.inventory.store import EnvironmentRecord, InventoryStore, RecordedPackage, Use
+from supplychain.model import PackageRef
 from supplychain.net.http import Http
 from supplychain.progress import NullProgress
+from supplychain.sources.datastore import DataStore
+from supplychain.sources.osv import match_records
+from supplychain.sources.osv_records import OsvRecord
 
 inventory_app = typer.Typer(help="The organisation's inventory of audited environments.")
 app.add_typer(inventory_app, name="inventory")
@@ -156,6 +162,24 @@ def usage_command(
     )
 
 
+def _affected_today(store: InventoryStore, records: list[OsvRecord]) -> tuple[list[Use], list[Use]]:
+    """Recorded uses today's ``records`` affect, and uses whose recorded version cannot be compared."""
+    names = sorted({e.name for r in records for e in r.affected if e.ecosystem == "PyPI"})
+    affected: list[Use] = []
+    unreadable: list[Use] = []
+    for name in names:
+        for use in store.who_uses(name):
+            try:
+                ref = PackageRef.of(use.package, use.version)
+            except InvalidVersion:
+                unreadable.append(use)
+                continue
+            matched = match_records(ref, records, source="advisory data")
+            if matched:
+                affected.append(replace(use, advisory=matched[0].id))
+    return affected, unreadable
+
+
 @inventory_app.command("affected")
 def affected_command(
     *,
@@ -163,13 +187,48 @@ def affected_command(
     db: DbOpt = None,
     output: FormatOpt = "text",
 ) -> None:
-    """Incident response: every environment holding a version an advisory affected when recorded."""
+    """Incident response: every recorded environment holding a version the advisory affects, by
+    today's advisory data (``db update`` first), not by what was known when it was recorded."""
     _check_format(output)
+    wanted = advisory.strip()
+    data = DataStore(TargetFlags(offline=True).config().data_dir)
+    if not data.has_advisories():
+        raise DataUnavailableError(
+            "no advisory data to answer from: run `supplychain db update` (or `db update --from PATH`)"
+        )
+    records = data.find_records(wanted)
+    as_of = data.advisories_as_of()
+    dated = f"advisory data as of {as_of.date().isoformat()}" if as_of else "advisory data of unknown date"
     with InventoryStore(database_url(db)) as store:
-        uses = store.affected(advisory.strip())
-    lines = [f"{u.environment} ({u.team}): {u.package}=={u.version} [{u.advisory}]" for u in sorted(uses)]
+        if not records:
+            recorded = store.affected(wanted)
+            if not recorded:
+                raise UsageError(
+                    f"{wanted}: no such advisory in the {dated}, nor in any recorded environment "
+                    "(check the id; `supplychain db update` fetches newer advisories)"
+                )
+            affected, unreadable = list(recorded), list[Use]()
+            basis = f"not in the {dated}: as recorded with each environment"
+        else:
+            affected, unreadable = _affected_today(store, records)
+            basis = dated
+    withdrawn = bool(records) and all(r.withdrawn for r in records)
+    lines = [f"{u.environment} ({u.team}): {u.package}=={u.version} [{u.advisory}]" for u in sorted(affected)]
+    lines += [
+        f"{u.environment} ({u.team}): {u.package}=={u.version}: version not comparable, check by hand"
+        for u in sorted(unreadable)
+    ]
+    if not lines:
+        note = " (the advisory is withdrawn)" if withdrawn else ""
+        lines = [f"no recorded environment has {wanted}{note}"]
     _emit(
-        {"advisory": advisory, "affected": _uses(uses)},
-        lines or [f"no recorded environment has {advisory}"],
+        {
+            "advisory": wanted,
+            "basis": basis,
+            "withdrawn": withdrawn,
+            "affected": _uses(tuple(affected)),
+            "version_not_comparable": _uses(tuple(unreadable)),
+        },
+        [*lines, f"({basis})"],
         output,
     )

@@ -118,6 +118,28 @@ class DataStore:
                         found[name].append(parse_record(json.loads(line), f"{data_path}@{offset}"))
         return found
 
+    def find_records(self, advisory: str) -> list[OsvRecord]:
+        """The records whose id or an alias is ``advisory`` (any case), from every OSV dataset.
+
+        An incident question, asked once: it scans the data files, skipping lines that cannot hold
+        the id before parsing them."""
+        wanted = advisory.strip().upper()
+        needle = wanted.encode()
+        found: list[OsvRecord] = []
+        for dataset, entry in sorted(self.manifest().items()):
+            if dataset not in OSV_DATASETS:
+                continue
+            path = self.root / str(entry["file"])
+            offset = 0
+            with path.open("rb") as stream:
+                for line in stream:
+                    if needle in line.upper():
+                        record = parse_record(json.loads(line), f"{path}@{offset}")
+                        if wanted in {name.upper() for name in (record.id, *record.aliases)}:
+                            found.append(record)
+                    offset += len(line)
+        return found
+
     def _records(self, dataset: str) -> list[OsvRecord]:
         """Every record a dataset holds (empty when it was never imported): the base of a merge."""
         entry = self.manifest().get(dataset)

@@ -21,10 +21,19 @@ from supplychain.model import InternalUsage, Known, Origin, OriginKind, PackageR
 from supplychain.net.http import HttpSettings, build_http
 from supplychain.progress import NullProgress
 from supplychain.sources import SourceContext
+from supplychain.sources.datastore import DataStore
 from supplychain.sources.inventory import InventorySource
 
 LOCK = Path(__file__).parents[1] / "fixtures" / "inputs" / "locks" / "nnsight" / "uv.lock"
 WHEN = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+
+
+def fails(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    """Run through ``main``, which turns the tool's errors into exit codes and one line on stderr."""
+    monkeypatch.setattr(inventory_cli, "CLOCK", FixedClock(WHEN))
+    with pytest.raises(SystemExit) as exited:
+        main(["inventory", *args])
+    return int(exited.value.code or 0), capsys.readouterr().err
 
 
 def invoke(monkeypatch: pytest.MonkeyPatch, *args: str) -> tuple[int, str]:
@@ -69,8 +78,52 @@ def test_record_then_query_a_real_lock(db_url: str, monkeypatch: pytest.MonkeyPa
     ]
     code, out = invoke(monkeypatch, "usage", "numpy", "--db", db_url)
     assert (code, out) == (0, "numpy: 1 environments, 1 teams\n")
-    code, out = invoke(monkeypatch, "affected", "GHSA-8q59-q68h-6hv4", "--db", db_url)
-    assert (code, out) == (0, "no recorded environment has GHSA-8q59-q68h-6hv4\n")
+
+
+ADVISORIES = Path(__file__).parents[1] / "fixtures" / "osv" / "records" / "pypa"
+
+
+def test_affected_answers_from_todays_advisory_data_not_from_the_record(
+    db_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The incident question: an advisory published after the environment was recorded (here the
+    record had no advisory data at all) still finds the environment holding an affected version."""
+    code, out = invoke(
+        monkeypatch,
+        "record",
+        str(LOCK),
+        "--env",
+        "eval-cluster",
+        "--team",
+        "alignment",
+        "--offline",
+        "--db",
+        db_url,
+    )
+    assert code == 0, out
+    code, out = fails(monkeypatch, capsys, "affected", "GHSA-69w3-r845-3855", "--db", db_url)
+    assert code == 3, out  # no advisory data: nobody can be said to be unaffected
+    assert "db update" in out
+
+    DataStore(Path(os.environ["SUPPLYCHAIN_DATA_DIR"])).import_path(ADVISORIES)
+    code, out = invoke(monkeypatch, "affected", "ghsa-69w3-r845-3855", "--db", db_url, "--format", "json")
+    assert code == 0, out
+    answer = json.loads(out)
+    assert [(u["environment"], u["package"], u["version"], u["advisory"]) for u in answer["affected"]] == [
+        ("eval-cluster", "transformers", "4.57.6", "GHSA-69w3-r845-3855")  # PYSEC-2026-2288: fixed in 5.0.0
+    ]
+    code, out = invoke(monkeypatch, "affected", "PYSEC-2025-214", "--db", db_url)  # fixed in 4.53.0
+    assert code == 0, out
+    assert out.startswith("no recorded environment has PYSEC-2025-214\n")
+
+
+def test_affected_with_an_unknown_advisory_id_is_an_error_not_nobody(
+    db_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    DataStore(Path(os.environ["SUPPLYCHAIN_DATA_DIR"])).import_path(ADVISORIES)
+    code, out = fails(monkeypatch, capsys, "affected", "GHSA-0000-0000-0000", "--db", db_url)
+    assert code == 2, out
+    assert "GHSA-0000-0000-0000: no such advisory" in out
 
 
 @pytest.mark.parametrize(
