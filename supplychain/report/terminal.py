@@ -121,11 +121,11 @@ def _print_delta(console: Console, delta: Delta | None, *, quiet: bool = False) 
         return
     for mark, changes in (("+", delta.added), ("-", delta.removed), ("~", delta.changed)):
         for change in changes[:MAX_ROWS]:
-            console.print(Text(f"  {mark} {change_line(change)}"))
+            console.print(Text(f"  {mark} {change_line(change)}"), soft_wrap=True)  # URLs stay whole
     for title, findings in (("new", delta.new_findings), ("resolved", delta.resolved_findings)):
         lines = finding_lines(findings)
         for text in lines[:MAX_ROWS]:
-            console.print(Text(f"  {title}  {text}"))
+            console.print(Text(f"  {title}  {text}"), soft_wrap=True)
         if len(lines) > MAX_ROWS:
             console.print(
                 f"  ... and {len(lines) - MAX_ROWS} more {title} findings (use --format json for all)"
