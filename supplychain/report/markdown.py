@@ -44,7 +44,7 @@ def render_markdown(result: AuditResult) -> str:
         "",
     ]
     if result.delta is not None:
-        lines += _delta_lines(result.delta)
+        lines += delta_lines(result.delta)
     findings = _ordered(result)
     failing = [f for f in findings if effective(f) is Action.FAIL]
     shown = failing or findings
@@ -84,7 +84,7 @@ def render_markdown(result: AuditResult) -> str:
     return scrub("\n".join(lines)) + "\n"
 
 
-def _delta_lines(delta: Delta) -> list[str]:
+def delta_lines(delta: Delta) -> list[str]:
     """What this change brings: package changes, then new findings grouped by package with their
     reasons and fixes, then what it resolved."""
     lines = [f"**Changes** {_cell(summary_line(delta))}", ""]

@@ -72,7 +72,7 @@ def render_terminal(
     if quiet:
         console.print(line)
         _print_quiet(console, result)
-        _print_delta(console, result.delta, quiet=True)
+        print_delta(console, result.delta, quiet=True)
         return
     findings = _ordered(result)
     if findings:
@@ -108,11 +108,11 @@ def render_terminal(
     if result.inventory is not None:
         console.print(Text(f"Inventory: {result.inventory}"))
     _print_next_step(console, result)
-    _print_delta(console, result.delta)
+    print_delta(console, result.delta)
     console.print(line)
 
 
-def _print_delta(console: Console, delta: Delta | None, *, quiet: bool = False) -> None:
+def print_delta(console: Console, delta: Delta | None, *, quiet: bool = False) -> None:
     """The short delta section: package changes, then new and resolved findings, each capped."""
     if delta is None:
         return
