@@ -249,7 +249,22 @@ def test_unknown_ref_is_a_usage_error_naming_it(project: Path, capsys: pytest.Ca
     _git(project, "init", "-q", "-b", "main")
     code, _, err = run(["audit", "Pipfile.lock", "--baseline", "no-such-ref"], capsys)
     assert code == 2
-    assert "--baseline 'no-such-ref': cannot read Pipfile.lock at that ref" in err
+    assert f"--baseline 'no-such-ref': not an existing report file nor a commit of {project}" in err
+
+
+def test_a_lock_new_at_the_ref_is_all_added_and_the_project_file_is_found(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _git(project, "init", "-q", "-b", "main")
+    (project / "README").write_text("no lock yet\n")
+    _git(project, "add", "README")
+    _git(project, "-c", "user.name=t", "-c", "user.email=t@example.invalid", "commit", "-q", "-m", "start")
+    code, out, err = run(["audit", "--policy", "sl3", "--baseline", "main", "--format", "json"], capsys)
+    assert code in (1, 3), err
+    delta = json.loads(out)["delta"]
+    assert delta["baseline"] == "git main:Pipfile.lock (absent)"
+    assert len(delta["added"]) == len(json.loads(out)["packages"])
+    assert delta["resolved_findings"] == []
 
 
 def test_a_json_file_that_is_not_a_report_is_an_input_error(

@@ -138,11 +138,20 @@ def _baseline(baseline: str | None, config: AuditConfig, scratch: Path) -> Again
         return None
     if Path(baseline).is_file():
         return Against(label=baseline, document=load_report(Path(baseline)))
-    if config.input_path is None:
-        raise UsageError(
-            f"--baseline {baseline!r} is a git ref: name the input file (audit PATH --baseline REF)"
-        )
-    copy, label = baseline_input(baseline, config.input_path, scratch)
+    path = config.input_path or Path()
+    if path.is_dir():
+        from supplychain.inputs.detect import project_file
+
+        found = project_file(path)
+        if found is None:
+            raise UsageError(
+                f"--baseline {baseline!r} is a git ref, and {path} has no project file to compare: "
+                "name the input file (audit PATH --baseline REF)"
+            )
+        path = found
+    copy, label = baseline_input(baseline, path, scratch)
+    if copy is None:  # the file is new at that ref: everything in it is added
+        return Against(label=label, document={"schema": "audit-1", "packages": [], "findings": []})
     return Against(label=label, config=replace(config, input_path=copy))
 
 

@@ -55,8 +55,8 @@ def _git(args: list[str], cwd: Path) -> subprocess.CompletedProcess[bytes]:
         raise UsageError(f"git {args[0]} failed: {problem}") from None
 
 
-def git_show(ref: str, path: Path) -> tuple[bytes, str]:
-    """The bytes of ``path`` as committed at ``ref``, and the ``REF:path`` it was read from."""
+def git_show(ref: str, path: Path) -> tuple[bytes | None, str]:
+    """The bytes of ``path`` as committed at ``ref`` (None: not in that commit), and where it was read."""
     if not ref or ref.startswith("-") or any(c in ref for c in "\0\n:"):
         raise UsageError(f"--baseline {ref!r}: not an existing report file nor a git ref")
     directory = path.resolve().parent
@@ -67,6 +67,11 @@ def git_show(ref: str, path: Path) -> tuple[bytes, str]:
         )
     root = Path(top.stdout.decode(errors="replace").strip())
     relative = path.resolve().relative_to(root.resolve()).as_posix()
+    commit = _git(["rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}"], root)
+    if commit.returncode != 0:
+        raise UsageError(f"--baseline {ref!r}: not an existing report file nor a commit of {root}")
+    if _git(["cat-file", "-e", f"{ref}:{relative}"], root).returncode != 0:
+        return None, f"git {ref}:{relative} (absent)"
     shown = _git(["show", f"{ref}:{relative}"], root)
     if shown.returncode != 0:
         lines = shown.stderr.decode(errors="replace").strip().splitlines()
@@ -75,23 +80,24 @@ def git_show(ref: str, path: Path) -> tuple[bytes, str]:
     return shown.stdout, f"git {ref}:{relative}"
 
 
-def baseline_input(ref: str, path: Path, into: Path) -> tuple[Path, str]:
+def baseline_input(ref: str, path: Path, into: Path) -> tuple[Path | None, str]:
     """Write ``path`` as it was at ``ref`` (and its project file, if committed) into ``into``.
 
-    Returns the copy to audit and a label naming what it was read from.
+    Returns the copy to audit (None: the file did not exist at ``ref``) and where it was read from.
     """
     if not path.is_file():
         raise UsageError(f"--baseline {ref!r} needs an input file to compare, got {path}")
     data, label = git_show(ref, path)
+    if data is None:
+        return None, label
     copy = into / path.name
     copy.write_bytes(data)
     for name in COMPANIONS:
         sibling = path.parent / name
         if name != path.name and sibling.is_file():
-            try:
-                (into / name).write_bytes(git_show(ref, sibling)[0])
-            except UsageError:
-                continue  # not committed at that ref: the input is read without it, as it would be
+            companion = git_show(ref, sibling)[0]
+            if companion is not None:  # not committed at that ref: the input is read without it
+                (into / name).write_bytes(companion)
     return copy, label
 
 
