@@ -56,6 +56,7 @@ class PackageFix:
     remains: tuple[tuple[Mapping[str, JSON], str], ...]  # (finding, why it remains)
     checked: tuple[Version, ...]  # the candidate versions judged, newest first
     declared_at: Location | None = None
+    conflicting: Version | None = None  # a passing version withdrawn: it does not resolve with the pins
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -298,7 +299,7 @@ async def _withdraw_conflicts(
             why = f"{fix.name} {fix.proposed} conflicts with another pin: {reason}"
             reasons.append(why)
             remains = tuple((f, why) for f in fix.clears) + fix.remains
-            kept.append(replace(fix, proposed=None, clears=(), remains=remains))
+            kept.append(replace(fix, proposed=None, clears=(), remains=remains, conflicting=fix.proposed))
         else:
             kept.append(fix)
     proposals = {f.name: f.proposed for f in kept if f.proposed is not None}

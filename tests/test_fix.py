@@ -17,6 +17,7 @@ from supplychain.cli import audit as audit_cli
 from supplychain.clock import FixedClock
 from supplychain.sources.datastore import DataStore
 from tests.policy.recorded import FETCHED
+from tests.resolve.support import HandIndex
 from tests.resolve.test_resolve_recorded import serve_recorded
 from tests.sources.pypi_support import PYPI_FIXTURES, point_endpoints
 from tests.support.osv_api import OsvApi
@@ -121,3 +122,54 @@ def test_apply_on_a_lock_prints_the_lock_tool_command_and_leaves_the_lock_alone(
     assert apply_plan(plan) == (
         "run, to update the lock with the tool that wrote it:\n  uv lock --upgrade-package requests==2.34.2\n"
     )
+
+
+def _hand_made_advisory(record_id: str, name: str, fixed: str | None) -> dict[str, object]:
+    events: list[dict[str, str]] = [{"introduced": "0"}, *([{"fixed": fixed}] if fixed else [])]
+    return {
+        "id": record_id,
+        "modified": "2026-11-20T00:00:00Z",
+        "published": "2026-01-01T00:00:00Z",
+        "summary": f"hand-made advisory for {name}",
+        "affected": [
+            {
+                "package": {"ecosystem": "PyPI", "name": name},
+                "ranges": [{"type": "ECOSYSTEM", "events": events}],
+            }
+        ],
+    }
+
+
+def test_an_upgrade_that_conflicts_with_another_pin_is_withdrawn_and_said_why(
+    server: ReplayServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Hand-made index and advisories: alpha's fix needs beta>=2 while beta stays pinned at 1.0;
+    every gamma version is affected, so gamma 1.1 is judged and still fails."""
+    index = HandIndex(server)
+    index.wheel("alpha", "1.0", ["beta"])
+    index.wheel("alpha", "2.0", ["beta>=2"])
+    index.wheel("beta", "1.0")
+    index.wheel("beta", "2.0")
+    index.wheel("gamma", "1.0")
+    index.wheel("gamma", "1.1")
+    OsvApi(
+        [_hand_made_advisory("HAND-A", "alpha", "2.0"), _hand_made_advisory("HAND-G", "gamma", None)]
+    ).install(server)
+    point_endpoints(monkeypatch, server)
+    monkeypatch.setenv("SUPPLYCHAIN_OSV_URL", server.url + "/")
+    monkeypatch.setattr(audit_cli, "clock_factory", lambda: FixedClock(FETCHED))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "requirements.txt").write_text("alpha==1.0\nbeta==1.0\ngamma==1.0\n")
+    code, out, err = run(["fix", "requirements.txt", "--no-deps", "--policy", "sl2", "--apply"], capsys)
+    assert code == 1, out + err
+    assert "  alpha 1.0 (withdrawn: 2.0 passes but conflicts with another pin)" in out
+    assert (
+        "remains  vulnerability: HAND-A (unknown) affects alpha==1.0: hand-made advisory for alpha: " in out
+    )
+    assert ": alpha 2.0 conflicts with another pin: " in out
+    assert "  gamma 1.0 (no passing version)" in out
+    assert "no passing version exists: each of 1.1 still fails it or fails a new rule" in out
+    assert "resolution failed: alpha 2.0 conflicts with another pin" in out
+    assert (
+        tmp_path / "requirements.txt"
+    ).read_text() == "alpha==1.0\nbeta==1.0\ngamma==1.0\n"  # nothing to apply

@@ -74,6 +74,8 @@ def plan_text(plan: FixPlan) -> str:
         lines.append("  nothing fails: no change needed")
     for fix in plan.fixes:
         target = f"-> {fix.proposed}" if fix.proposed is not None else "(no passing version)"
+        if fix.conflicting is not None:
+            target = f"(withdrawn: {fix.conflicting} passes but conflicts with another pin)"
         lines.append(f"  {fix.name} {fix.current} {target}")
         lines += [f"      clears   {_finding(f)}" for f in fix.clears]
         lines += [f"      remains  {_finding(f)}: {why}" for f, why in fix.remains]
