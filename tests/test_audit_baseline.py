@@ -62,18 +62,24 @@ def changed_lock() -> str:
     return json.dumps(lock, indent=4, sort_keys=True) + "\n"
 
 
-@pytest.fixture
-def project(server: ReplayServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+def replay_pypi(server: ReplayServer, monkeypatch: pytest.MonkeyPatch, workdir: Path) -> None:
+    """Every endpoint at the replay server (recorded PyPI JSON mounted), the recording's clock and
+    top-packages snapshot, and ``workdir`` as the working directory."""
     server.mount("/", PYPI_FIXTURES)
-    server.mount("/", FIXTURES / "baseline" / "pypi")
-    OsvApi(_records()).install(server)
     point_endpoints(monkeypatch, server)
     monkeypatch.setenv("SUPPLYCHAIN_OSV_URL", server.url + "/")
     monkeypatch.setattr(audit_cli, "clock_factory", lambda: FixedClock(FETCHED))
     DataStore(Path(os.environ["SUPPLYCHAIN_DATA_DIR"])).import_path(
         PYPI_FIXTURES / "top-pypi-packages.subset.json"
     )
-    monkeypatch.chdir(tmp_path)
+    monkeypatch.chdir(workdir)
+
+
+@pytest.fixture
+def project(server: ReplayServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    replay_pypi(server, monkeypatch, tmp_path)
+    server.mount("/", FIXTURES / "baseline" / "pypi")
+    OsvApi(_records()).install(server)
     (tmp_path / "Pipfile.lock").write_text(LOCK.read_text())
     return tmp_path
 
@@ -170,9 +176,9 @@ def test_baseline_report_gives_exactly_the_three_changes_in_every_format(
     states = {r["baselineState"] for r in results}
     assert states == {"new", "unchanged", "absent"}
     absent = [r["properties"] for r in results if r["baselineState"] == "absent"]
-    assert _advisories(
-        [{"rule": "vulnerability", **p} for p in absent if "advisory" in p["evidence"]]
-    ) >= FIXED
+    assert (
+        _advisories([{"rule": "vulnerability", **p} for p in absent if "advisory" in p["evidence"]]) >= FIXED
+    )
     new = [r for r in results if r["baselineState"] == "new"]
     assert {r["properties"]["package"] for r in new} <= CHANGED
     assert len(new) == len(delta["new_findings"])
@@ -190,50 +196,36 @@ def test_fail_on_new_ignores_what_the_baseline_already_had(
     code, out, _ = run(["audit", "Pipfile.lock", "--policy", "sl3", "--format", "json", "--quiet"], capsys)
     (project / "before.json").write_text(out)
     assert json.loads(out)["verdict"] != "passed"  # the real lock fails SL3 on its own
-    code, out, _ = run(
-        [
-            "audit",
-            "Pipfile.lock",
-            "--policy",
-            "sl3",
-            "--baseline",
-            "before.json",
-            "--fail-on",
-            "new",
-            "--quiet",
-        ],
-        capsys,
-    )
+    on_new = [
+        "audit",
+        "Pipfile.lock",
+        "--policy",
+        "sl3",
+        "--baseline",
+        "before.json",
+        "--fail-on",
+        "new",
+        "--quiet",
+    ]
+    code, out, _ = run(on_new, capsys)
     assert code == 0, out
     assert "0 new findings (0 failing)" in out
     (project / "Pipfile.lock").write_text(changed_lock())
-    code, out, _ = run(
-        [
-            "audit",
-            "Pipfile.lock",
-            "--policy",
-            "sl3",
-            "--baseline",
-            "before.json",
-            "--fail-on",
-            "new",
-            "--quiet",
-        ],
-        capsys,
-    )
+    code, out, _ = run(on_new, capsys)
     assert code == 1, out  # the direct URL is a new failure
 
 
-def _git(cwd: Path, *args: str) -> None:
-    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
+def _repository(directory: Path, committed: str) -> None:
+    """A git repository in ``directory`` whose branch main has one commit holding file ``committed``."""
+    identity = ["-c", "user.name=t", "-c", "user.email=t@example.invalid"]
+    for args in (["init", "-q", "-b", "main"], ["add", committed], ["commit", "-q", "-m", committed]):
+        subprocess.run(["git", *identity, *args], cwd=directory, check=True, capture_output=True)
 
 
 def test_git_ref_baseline_reads_the_committed_lock_without_checkout(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _git(project, "init", "-q", "-b", "main")
-    _git(project, "-c", "user.name=t", "-c", "user.email=t@example.invalid", "add", "Pipfile.lock")
-    _git(project, "-c", "user.name=t", "-c", "user.email=t@example.invalid", "commit", "-q", "-m", "lock")
+    _repository(project, "Pipfile.lock")
     (project / "Pipfile.lock").write_text(changed_lock())
     code, out, err = run(
         ["audit", "Pipfile.lock", "--policy", "sl3", "--baseline", "main", "--format", "json"], capsys
@@ -246,7 +238,7 @@ def test_git_ref_baseline_reads_the_committed_lock_without_checkout(
 
 
 def test_unknown_ref_is_a_usage_error_naming_it(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    _git(project, "init", "-q", "-b", "main")
+    _repository(project, "Pipfile.lock")
     code, _, err = run(["audit", "Pipfile.lock", "--baseline", "no-such-ref"], capsys)
     assert code == 2
     assert f"--baseline 'no-such-ref': not an existing report file nor a commit of {project}" in err
@@ -255,10 +247,8 @@ def test_unknown_ref_is_a_usage_error_naming_it(project: Path, capsys: pytest.Ca
 def test_a_lock_new_at_the_ref_is_all_added_and_the_project_file_is_found(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _git(project, "init", "-q", "-b", "main")
     (project / "README").write_text("no lock yet\n")
-    _git(project, "add", "README")
-    _git(project, "-c", "user.name=t", "-c", "user.email=t@example.invalid", "commit", "-q", "-m", "start")
+    _repository(project, "README")
     code, out, err = run(["audit", "--policy", "sl3", "--baseline", "main", "--format", "json"], capsys)
     assert code in (1, 3), err
     delta = json.loads(out)["delta"]

@@ -8,20 +8,15 @@ emulator. One hand-made advisory, named as such, affects every idna version: no 
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
-from supplychain.cli import audit as audit_cli
-from supplychain.clock import FixedClock
-from supplychain.sources.datastore import DataStore
-from tests.policy.recorded import FETCHED
 from tests.resolve.support import HandIndex
 from tests.resolve.test_resolve_recorded import serve_recorded
-from tests.sources.pypi_support import PYPI_FIXTURES, point_endpoints
 from tests.support.osv_api import OsvApi
 from tests.support.server import ReplayServer, Reply
+from tests.test_audit_baseline import replay_pypi
 from tests.test_audit_cli import run
 from tests.test_audit_e2e import _records
 
@@ -51,14 +46,7 @@ def project(server: ReplayServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
         return recorded(method, path, body) if path.startswith(("/simple/", "/files/")) else None
 
     server.handlers.append(index_only)
-    server.mount("/", PYPI_FIXTURES)
-    point_endpoints(monkeypatch, server)
-    monkeypatch.setenv("SUPPLYCHAIN_OSV_URL", server.url + "/")
-    monkeypatch.setattr(audit_cli, "clock_factory", lambda: FixedClock(FETCHED))
-    DataStore(Path(os.environ["SUPPLYCHAIN_DATA_DIR"])).import_path(
-        PYPI_FIXTURES / "top-pypi-packages.subset.json"
-    )
-    monkeypatch.chdir(tmp_path)
+    replay_pypi(server, monkeypatch, tmp_path)
     (tmp_path / "requirements.txt").write_text(PINS)
     return tmp_path
 
@@ -155,10 +143,7 @@ def test_an_upgrade_that_conflicts_with_another_pin_is_withdrawn_and_said_why(
     OsvApi(
         [_hand_made_advisory("HAND-A", "alpha", "2.0"), _hand_made_advisory("HAND-G", "gamma", None)]
     ).install(server)
-    point_endpoints(monkeypatch, server)
-    monkeypatch.setenv("SUPPLYCHAIN_OSV_URL", server.url + "/")
-    monkeypatch.setattr(audit_cli, "clock_factory", lambda: FixedClock(FETCHED))
-    monkeypatch.chdir(tmp_path)
+    replay_pypi(server, monkeypatch, tmp_path)
     (tmp_path / "requirements.txt").write_text("alpha==1.0\nbeta==1.0\ngamma==1.0\n")
     code, out, err = run(["fix", "requirements.txt", "--no-deps", "--policy", "sl2", "--apply"], capsys)
     assert code == 1, out + err

@@ -14,7 +14,15 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from supplychain.cli import app
-from supplychain.cli.common import PathArg, TargetFlags, run_with_http, target_options
+from supplychain.cli.common import (
+    AllowlistOption,
+    ExemptionsOption,
+    PathArg,
+    PolicyOption,
+    TargetFlags,
+    run_with_http,
+    target_options,
+)
 from supplychain.clock import Clock, SystemClock
 from supplychain.config import AuditConfig
 from supplychain.errors import UsageError
@@ -46,11 +54,9 @@ def progress_factory(quiet: bool) -> AbstractContextManager[Progress]:
 def audit(
     *,
     path: PathArg = None,
-    policy: Annotated[
-        str | None, typer.Option("--policy", help="sl1..sl5 or a policy file (default: sl3).")
-    ] = None,
-    allowlist: Annotated[Path | None, typer.Option("--allowlist", help="Allowlist TOML file.")] = None,
-    exemptions: Annotated[Path | None, typer.Option("--exemptions", help="Exemptions TOML file.")] = None,
+    policy: PolicyOption = None,
+    allowlist: AllowlistOption = None,
+    exemptions: ExemptionsOption = None,
     formats: Annotated[
         list[str] | None,
         typer.Option("--format", help="Report format (json, sarif, cyclonedx, markdown, html); repeatable."),

@@ -15,7 +15,15 @@ import typer
 
 from supplychain.cli import app
 from supplychain.cli.audit import clock_factory, progress_factory
-from supplychain.cli.common import PathArg, TargetFlags, run_with_http, target_options
+from supplychain.cli.common import (
+    AllowlistOption,
+    ExemptionsOption,
+    PathArg,
+    PolicyOption,
+    TargetFlags,
+    run_with_http,
+    target_options,
+)
 from supplychain.errors import UsageError
 from supplychain.fix import FixPlan, PackageFix
 
@@ -34,11 +42,9 @@ LOCK_COMMANDS = {
 def fix(
     *,
     path: PathArg = None,
-    policy: Annotated[
-        str | None, typer.Option("--policy", help="sl1..sl5 or a policy file (default: sl3).")
-    ] = None,
-    allowlist: Annotated[Path | None, typer.Option("--allowlist", help="Allowlist TOML file.")] = None,
-    exemptions: Annotated[Path | None, typer.Option("--exemptions", help="Exemptions TOML file.")] = None,
+    policy: PolicyOption = None,
+    allowlist: AllowlistOption = None,
+    exemptions: ExemptionsOption = None,
     apply: Annotated[
         bool,
         typer.Option(
