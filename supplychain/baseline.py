@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from supplychain.model import JSON, Verdict
+from supplychain.urls import scrub
 
 # The facts a package change can name, in the order ``what`` lists them.
 WHAT = ("version", "origin", "index", "hashes", "maintainers", "publisher")
@@ -90,6 +91,7 @@ def finding_identity(finding: Mapping[str, JSON]) -> tuple[str, ...]:
         about = next((str(evidence[key]) for key in _DISCRIMINATORS if key in evidence), "")
     if not about and name is None:
         about = str(finding.get("message", ""))
+    about = scrub(about)  # a saved report masks credentials in URLs: compare as it does
     return (str(finding.get("rule")), str(name or ""), about, "fail" if failing(finding) else "warn")
 
 

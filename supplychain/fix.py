@@ -42,6 +42,7 @@ from supplychain.progress import Progress
 from supplychain.resolve.graph import DependencyGraph
 from supplychain.result import AuditResult
 
+Remains = tuple[tuple[Mapping[str, JSON], str], ...]  # (finding, why it remains)
 MAX_CANDIDATES = 5  # versions judged per package, newest first: each costs one round of fact lookups
 
 
@@ -53,7 +54,7 @@ class PackageFix:
     current: Version
     proposed: Version | None
     clears: tuple[Mapping[str, JSON], ...]
-    remains: tuple[tuple[Mapping[str, JSON], str], ...]  # (finding, why it remains)
+    remains: Remains
     checked: tuple[Version, ...]  # the candidate versions judged, newest first
     declared_at: Location | None = None
     conflicting: Version | None = None  # a passing version withdrawn: it does not resolve with the pins
@@ -186,13 +187,28 @@ async def _fix_one(run: _Run, name: NormalizedName, now_failing: list[dict[str, 
         checked=(),
         declared_at=package.declared_at,
     )
+    unknown_why = "a fact stayed unknown: no upgrade decides it; restore access to the source and rerun"
+    unknown = tuple((f, unknown_why) for f in now_failing if f.get("rule") == "data-unknown")
+    to_fix = [f for f in now_failing if f.get("rule") != "data-unknown"]
+    base = replace(base, remains=unknown)
+    if not to_fix:
+        return base
+
+    def remaining(why: str, findings: Sequence[Mapping[str, JSON]]) -> Remains:
+        return unknown + tuple((f, why) for f in findings if f.get("rule") != "data-unknown")
+
     if package.origin.kind is not OriginKind.INDEX:
-        why = f"not from an index ({package.origin.kind.value}): change its source by hand"
-        return replace(base, remains=tuple((f, why) for f in now_failing))
+        return replace(
+            base,
+            remains=remaining(
+                f"not from an index ({package.origin.kind.value}): change its source by hand", to_fix
+            ),
+        )
     candidates = (await _candidates(run.config, run.audited, run.http, name))[:MAX_CANDIDATES]
     if not candidates:
         why = f"no passing version exists: the index offers no version newer than {package.ref.version}"
-        return replace(base, remains=tuple((f, why) for f in now_failing))
+        return replace(base, remains=remaining(why, to_fix))
+    # A candidate's unknown facts count against it, unless the pinned version has the same unknowns.
     current = {finding_identity(f) for f in now_failing}
     best: tuple[Version, list[dict[str, JSON]]] | None = None
     for version in candidates:
@@ -205,16 +221,15 @@ async def _fix_one(run: _Run, name: NormalizedName, now_failing: list[dict[str, 
     shown = ", ".join(str(v) for v in candidates)
     if best is None:
         why = f"no passing version exists: each of {shown} still fails it or fails a new rule"
-        return replace(base, checked=tuple(candidates), remains=tuple((f, why) for f in now_failing))
+        return replace(base, checked=tuple(candidates), remains=remaining(why, to_fix))
     version, still = best
     kept = {finding_identity(f) for f in still}
-    why = f"no checked version clears it (checked {shown})"
     return replace(
         base,
         proposed=version,
         checked=tuple(candidates),
-        clears=tuple(f for f in now_failing if finding_identity(f) not in kept),
-        remains=tuple((f, why) for f in still),
+        clears=tuple(f for f in to_fix if finding_identity(f) not in kept),
+        remains=remaining(f"no checked version clears it (checked {shown})", still),
     )
 
 
