@@ -225,6 +225,17 @@ async def read_graph(config: AuditConfig, http: Http, progress: Progress) -> Inp
     return InputGraph(inputs=inputs, graph=graph)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Audited:
+    """One audit with what it was decided from: ``fix`` decides again with candidate versions."""
+
+    read: InputGraph
+    facts: Mapping[NormalizedName, PackageFacts]
+    owners: Mapping[NormalizedName, Owners]
+    lists: Lists
+    result: AuditResult
+
+
 async def run_audit(
     config: AuditConfig, clock: Clock, http: Http, progress: Progress, *, lists: Lists | None = None
 ) -> AuditResult:
@@ -232,6 +243,13 @@ async def run_audit(
 
     ``lists``: what ``load_lists`` returned, when the caller read them first to fail before any work.
     """
+    return (await audit_input(config, clock, http, progress, lists=lists)).result
+
+
+async def audit_input(
+    config: AuditConfig, clock: Clock, http: Http, progress: Progress, *, lists: Lists | None = None
+) -> Audited:
+    """``run_audit``, keeping the graph, facts and owners the result was decided from."""
     from supplychain.policy.typosquat import lookalike_targets
     from supplychain.sources.enrich import collect_facts
     from supplychain.sources.pypi_json import collect_ownership
@@ -249,17 +267,34 @@ async def run_audit(
     targets = lookalike_targets(lists.policy.rules["typosquat"], pairs, top[0])
     owners = await collect_ownership(targets, context)
     progress.stage("policy")
+    result = redecide(
+        config, clock, lists=lists, inputs=read.inputs, owners=owners, graph=read.graph, facts=facts
+    )
+    return Audited(read=read, facts=facts, owners=owners, lists=lists, result=result)
+
+
+def redecide(
+    config: AuditConfig,
+    clock: Clock,
+    *,
+    lists: Lists,
+    inputs: InputSet,
+    owners: Mapping[NormalizedName, Owners],
+    graph: DependencyGraph,
+    facts: Mapping[NormalizedName, PackageFacts],
+) -> AuditResult:
+    """The policy stage of an audit over a graph and facts (no I/O); ``fix`` runs it on candidate versions."""
     return decide(
         settings=policy_settings(config),
         clock=clock,
         policy=lists.policy,
-        graph=read.graph,
+        graph=graph,
         facts=facts,
-        locked=isinstance(read.inputs, LockedSet) or config.no_deps,
-        inputs=(read.inputs.path if config.input_path is None else str(Path(config.input_path)),),
+        locked=isinstance(inputs, LockedSet) or config.no_deps,
+        inputs=(inputs.path if config.input_path is None else str(Path(config.input_path)),),
         allowlist=lists.allowlist,
         exemptions=lists.exemptions,
-        top=top,
+        top=_top_packages(config.data_dir),
         datasets=_datasets(config.data_dir),
         owners=owners,
         inventory=config.inventory_db,

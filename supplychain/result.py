@@ -8,6 +8,7 @@ from datetime import datetime
 
 from packaging.utils import NormalizedName
 
+from supplychain.baseline import Delta
 from supplychain.model import Finding, PackageFacts, PackageScore, Verdict
 from supplychain.resolve.graph import DependencyGraph
 
@@ -57,3 +58,4 @@ class AuditResult:
     declared_at: Mapping[NormalizedName, str] = field(default_factory=dict)  # "file:line"
     allowlist: str | None = None  # the allowlist file the audit read, as given; None: it read none
     inventory: str | None = None  # the inventory database internal usage was read from (redacted); None: none
+    delta: Delta | None = None  # with ``audit --baseline``: what changed against the baseline report

@@ -327,3 +327,34 @@ def test_the_github_example_runs_and_fails_the_job_only_after_the_uploads(
     assert job.ran["Fail the job when an audit did not pass"] == expected
     audited = json.loads((reports / "toolchain" / "supplychain.json").read_text())
     assert {p["name"] for p in audited["packages"]} >= {"httpx", "certifi", *(d.split("-")[0] for d in extra)}
+
+
+def _git(cwd: Path, *args: str) -> None:
+    identity = ["-c", "user.name=ci", "-c", "user.email=ci@example.invalid"]
+    subprocess.run(["git", *identity, *args], cwd=cwd, check=True, capture_output=True)
+
+
+def test_on_a_pull_request_the_github_example_fails_only_on_what_the_change_brings(
+    services: ReplayServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The base branch already pins requests 2.25.1 (failing SL3); the pull request adds six (passing)."""
+    workspace, origin = tmp_path / "checkout", tmp_path / "origin.git"
+    workspace.mkdir()
+    (workspace / "pylock.toml").write_text(_pylock(VULNERABLE))
+    _git(workspace, "init", "-q", "-b", "main")
+    _git(workspace, "add", "pylock.toml")
+    _git(workspace, "commit", "-q", "-m", "base")
+    _git(tmp_path, "init", "-q", "--bare", str(origin))
+    _git(workspace, "remote", "add", "origin", str(origin))
+    _git(workspace, "push", "-q", "origin", "main")
+    _git(workspace, "update-ref", "-d", "refs/remotes/origin/main")  # a fresh checkout: the step fetches it
+    (workspace / "pylock.toml").write_text(_pylock(VULNERABLE + CLEAN))
+    monkeypatch.setenv("GITHUB_BASE_REF", "main")
+    job = run_workflow(workspace, tmp_path, _tool())
+
+    assert job.outputs["audit"]["exit_code"] == "0", job.logs["Audit"]
+    report = json.loads((workspace / "reports" / "supplychain.json").read_text())
+    assert report["verdict"] == "passed"  # on new findings only: requests' advisories were already there
+    assert report["delta"]["baseline"] == "git origin/main:pylock.toml"
+    assert [c["name"] for c in report["delta"]["added"]] == ["six"]
+    assert "**Changes** against git origin/main:pylock.toml: 1 added" in job.summary

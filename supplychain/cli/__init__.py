@@ -30,7 +30,7 @@ app = typer.Typer(
 
 
 # command name -> the module that adds it to ``app`` (the order ``--help`` lists them in)
-COMMANDS = ("audit", "explain", "tree", "allowlist", "db", "inventory", "policy", "cache")
+COMMANDS = ("audit", "diff", "fix", "explain", "tree", "allowlist", "db", "inventory", "policy", "cache")
 
 
 def version_line() -> str:

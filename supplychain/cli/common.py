@@ -59,6 +59,12 @@ NoDeps = Annotated[
     typer.Option("--no-deps", help="Take the file's pins as the complete set; resolve nothing."),
 ]
 Offline = Annotated[bool, typer.Option("--offline", help="Use the cache and local data only.")]
+# The lists a command judges against (audit, fix): spelled once here.
+PolicyOption = Annotated[
+    str | None, typer.Option("--policy", help="sl1..sl5 or a policy file (default: sl3).")
+]
+AllowlistOption = Annotated[Path | None, typer.Option("--allowlist", help="Allowlist TOML file.")]
+ExemptionsOption = Annotated[Path | None, typer.Option("--exemptions", help="Exemptions TOML file.")]
 
 R = TypeVar("R")
 
@@ -137,4 +143,14 @@ def run_with_http(config: AuditConfig, job: Callable[[Http], Awaitable[T]]) -> T
     return asyncio.run(runner())
 
 
-__all__ = ["TARGET_OPTIONS", "Offline", "PathArg", "TargetFlags", "run_with_http", "target_options"]
+__all__ = [
+    "TARGET_OPTIONS",
+    "AllowlistOption",
+    "ExemptionsOption",
+    "Offline",
+    "PathArg",
+    "PolicyOption",
+    "TargetFlags",
+    "run_with_http",
+    "target_options",
+]

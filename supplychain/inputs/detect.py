@@ -96,6 +96,12 @@ def _unknown(path: Path) -> InputError:
     )
 
 
+def project_file(directory: Path) -> Path | None:
+    """The project file an audit of ``directory`` reads (a lock before its pyproject.toml), if any."""
+    found = _project_file(directory)
+    return found[0] if found is not None else None
+
+
 def _project_file(directory: Path) -> tuple[Path, str] | None:
     for name, input_id in PROJECT_FILES:
         candidate = directory / name

@@ -6,6 +6,7 @@ import json
 
 import jinja2
 
+from supplychain.baseline import Delta, change_line, failing, finding_identity, finding_lines, summary_line
 from supplychain.model import FACT_NAMES, Known
 from supplychain.report.common import counts, effective, finding_json, finding_key
 from supplychain.report.facts_json import iso, value_json
@@ -25,10 +26,12 @@ def _rows(result: AuditResult) -> list[dict[str, object]]:
     depths = result.graph.depths()
     levels = risk_levels(result)
     by_package: dict[str, list[dict[str, object]]] = {}
+    new_keys = result.delta.new_keys() if result.delta is not None else frozenset()
     for finding in sorted(result.findings, key=finding_key):
         if finding.package is not None:
             entry: dict[str, object] = dict(finding_json(finding))
             entry["effective"] = effective(finding).value
+            entry["new"] = finding_identity(finding_json(finding)) in new_keys
             entry["evidence_text"] = json.dumps(entry["evidence"], sort_keys=True, indent=1)
             by_package.setdefault(finding.package.name, []).append(entry)
     rows = []
@@ -62,6 +65,18 @@ def _rows(result: AuditResult) -> list[dict[str, object]]:
     return rows
 
 
+def _delta(delta: Delta | None) -> dict[str, object] | None:
+    """The baseline section's plain data: a summary, package change lines, new and resolved findings."""
+    if delta is None:
+        return None
+    return {
+        "summary": summary_line(delta),
+        "changes": [change_line(c) for c in (*delta.added, *delta.removed, *delta.changed)],
+        "new": [{**f, "failing": failing(f)} for f in delta.new_findings],
+        "resolved": finding_lines(delta.resolved_findings),
+    }
+
+
 def render_html(result: AuditResult) -> str:
     """The self-contained HTML report (no external assets, so it opens offline)."""
     template = _ENV.get_template("report.html.j2")
@@ -73,6 +88,7 @@ def render_html(result: AuditResult) -> str:
         rows=_rows(result),
         environment=[finding_json(f) for f in environment],
         svg=graph_svg(result),
+        delta=_delta(result.delta),
         colours=COLOURS,
     )
     return scrub(text)

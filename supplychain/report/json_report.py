@@ -55,6 +55,8 @@ def audit_document(result: AuditResult) -> dict[str, object]:
         "allowlist": result.allowlist,
         "inventory": result.inventory,
     }
+    if result.delta is not None:
+        extra["delta"] = result.delta.json()
     document.update(extra)
     return document
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from supplychain.baseline import Delta, change_line, finding_lines, reasons, summary_line
+from supplychain.baseline import failing as fails
 from supplychain.model import Action, Finding
 from supplychain.report.common import counts, effective
 from supplychain.result import AuditResult
@@ -42,9 +44,17 @@ def render_markdown(result: AuditResult) -> str:
         f"{total['warn']} warnings · {total['unknown']} unknown facts · {total['suppressed']} suppressed",
         "",
     ]
+    if result.delta is not None:
+        lines += delta_lines(result.delta)
     findings = _ordered(result)
     failing = [f for f in findings if effective(f) is Action.FAIL]
     shown = failing or findings
+    if result.delta is not None:
+        shown = []  # the pull-request comment: what this change brings; the full list is in the reports
+        if failing:
+            lines.append(
+                f"All {len(failing)} failing findings of the environment: see the JSON or HTML report."
+            )
     if shown:
         lines += ["| | package | rule | problem | what to do |", "|---|---|---|---|---|"]
         for finding in shown[:MAX_ROWS]:
@@ -57,7 +67,7 @@ def render_markdown(result: AuditResult) -> str:
             lines.append(f"\n{len(shown) - MAX_ROWS} more; see the JSON or HTML report for all findings.")
         if failing and len(findings) > len(failing):
             lines.append(f"\nPlus {len(findings) - len(failing)} warnings (not listed here).")
-    else:
+    elif result.delta is None:
         lines.append("No findings.")
     notes = []
     if result.verdict.value == "incomplete":
@@ -73,6 +83,39 @@ def render_markdown(result: AuditResult) -> str:
     if notes:
         lines += ["", *(f"- {note}" for note in notes)]
     return scrub("\n".join(lines)) + "\n"
+
+
+def delta_lines(delta: Delta) -> list[str]:
+    """What this change brings: package changes, then new findings grouped by package with their
+    reasons and fixes, then what it resolved."""
+    lines = [f"**Changes** {_cell(summary_line(delta))}", ""]
+    changes = [*delta.added, *delta.removed, *delta.changed]
+    if changes:
+        lines += ["### Packages", ""]
+        lines += [f"- {_cell(change_line(change))}" for change in changes[:MAX_ROWS]]
+        if len(changes) > MAX_ROWS:
+            lines.append(f"- ... and {len(changes) - MAX_ROWS} more")
+        lines.append("")
+    if delta.new_findings:
+        lines += ["### New findings", ""]
+        for name, findings in reasons(delta).items():
+            lines.append(f"- `{name or '(environment)'}`")
+            for finding in findings[:MAX_ROWS]:
+                mark = "❌" if fails(finding) else "⚠️"
+                fix = finding.get("remediation")
+                reason = f"{mark} `{finding.get('rule')}`: {_cell(str(finding.get('message')))}"
+                lines.append(f"  - {reason}" + (f" Fix: {_cell(str(fix))}" if fix else ""))
+        lines.append("")
+    if delta.resolved_findings:
+        lines += ["### Resolved findings", ""]
+        resolved = finding_lines(delta.resolved_findings)
+        lines += [f"- ✅ {_cell(text)}" for text in resolved[:MAX_ROWS]]
+        if len(resolved) > MAX_ROWS:
+            lines.append(f"- ... and {len(resolved) - MAX_ROWS} more")
+        lines.append("")
+    if delta.empty:
+        lines += ["No package or finding changed against the baseline.", ""]
+    return lines
 
 
 class MarkdownRenderer:

@@ -7,11 +7,15 @@ shows each alert on a line the author can change.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from pathlib import PurePath, PurePosixPath
 
+from packaging.utils import NormalizedName, canonicalize_name
+
+from supplychain.baseline import failing, finding_identity
 from supplychain.model import JSON, Action, Finding
 from supplychain.policy import RULES
-from supplychain.report.common import declared_for, effective, finding_key, plain
+from supplychain.report.common import declared_for, effective, finding_json, finding_key, plain
 from supplychain.report.json_report import dumps
 from supplychain.result import AuditResult
 
@@ -29,8 +33,11 @@ def _uri(file: str) -> tuple[str, str | None]:
 
 def fingerprint(finding: Finding) -> str:
     """Stable across runs and data refreshes: rule, package, and the advisory or fact it is about."""
-    parts = [finding.rule, str(finding.package or "")]
-    parts += [str(finding.evidence.get(key) or "") for key in ("advisory", "fact", "target")]
+    return _fingerprint(finding.rule, str(finding.package or ""), finding.evidence)
+
+
+def _fingerprint(rule: str, package: str, evidence: Mapping[str, object]) -> str:
+    parts = [rule, package, *(str(evidence.get(key) or "") for key in ("advisory", "fact", "target"))]
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
@@ -47,8 +54,8 @@ def _rules() -> list[JSON]:
     ]
 
 
-def _result(result: AuditResult, finding: Finding, index: dict[str, int]) -> JSON:
-    declared = declared_for(result, finding.package.name if finding.package else None)
+def _location(result: AuditResult, name: NormalizedName | None) -> JSON:
+    declared = declared_for(result, name)
     uri, base = _uri(declared.file)
     artifact: dict[str, JSON] = {"uri": uri}
     if base is not None:
@@ -56,6 +63,10 @@ def _result(result: AuditResult, finding: Finding, index: dict[str, int]) -> JSO
     physical: dict[str, JSON] = {"artifactLocation": artifact}
     if declared.line is not None:
         physical["region"] = {"startLine": declared.line}
+    return {"physicalLocation": physical}
+
+
+def _result(result: AuditResult, finding: Finding, index: dict[str, int]) -> JSON:
     text = finding.message if finding.package is None else f"{finding.package}: {finding.message}"
     if finding.remediation:
         text = f"{text} Fix: {finding.remediation}"
@@ -64,7 +75,7 @@ def _result(result: AuditResult, finding: Finding, index: dict[str, int]) -> JSO
         "ruleIndex": index[finding.rule],
         "level": _LEVEL[effective(finding)],
         "message": {"text": text},
-        "locations": [{"physicalLocation": physical}],
+        "locations": [_location(result, finding.package.name if finding.package else None)],
         "partialFingerprints": {"supplychain/v1": fingerprint(finding)},
         "properties": {
             "action": finding.action.value,
@@ -78,6 +89,34 @@ def _result(result: AuditResult, finding: Finding, index: dict[str, int]) -> JSO
     }
     if finding.suppressed_by is not None:
         entry["suppressions"] = [{"kind": "external", "justification": finding.suppressed_by}]
+    if result.delta is not None:
+        new = finding_identity(finding_json(finding)) in result.delta.new_keys()
+        entry["baselineState"] = "new" if new else "unchanged"
+    return entry
+
+
+def _absent(result: AuditResult, finding: Mapping[str, JSON], index: dict[str, int]) -> JSON:
+    """A baseline finding this run no longer has: ``baselineState: absent``, so code scanning closes it."""
+    rule = str(finding.get("rule"))
+    package = finding.get("package")
+    name = version = None
+    if isinstance(package, dict):
+        name, version = str(package.get("name")), str(package.get("version"))
+    evidence = finding.get("evidence")
+    shown = f"{name}=={version}" if name is not None else ""
+    entry: dict[str, JSON] = {
+        "ruleId": rule,
+        "level": "error" if failing(finding) else "warning",
+        "message": {"text": f"resolved: {shown + ': ' if shown else ''}{finding.get('message')}"},
+        "locations": [_location(result, canonicalize_name(name) if name is not None else None)],
+        "partialFingerprints": {
+            "supplychain/v1": _fingerprint(rule, shown, evidence if isinstance(evidence, dict) else {})
+        },
+        "baselineState": "absent",
+        "properties": {"action": finding.get("action"), "evidence": evidence},
+    }
+    if rule in index:
+        entry["ruleIndex"] = index[rule]
     return entry
 
 
@@ -104,8 +143,17 @@ def sarif_document(result: AuditResult) -> dict[str, JSON]:
                     _result(result, f, index)
                     for f in sorted(result.findings, key=finding_key)
                     if f.action is not Action.OFF
+                ]
+                + [
+                    _absent(result, f, index)
+                    for f in (result.delta.resolved_findings if result.delta is not None else ())
+                    if f.get("action") != Action.OFF.value
                 ],
-                "properties": {"verdict": result.verdict.value, "policy": result.policy.name},
+                "properties": {
+                    "verdict": result.verdict.value,
+                    "policy": result.policy.name,
+                    **({"baseline": result.delta.baseline} if result.delta is not None else {}),
+                },
             }
         ],
     }

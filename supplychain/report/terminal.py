@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from supplychain.baseline import Delta, change_line, finding_lines, summary_line
 from supplychain.model import Action, Finding, Verdict
 from supplychain.report.common import counts, effective
 from supplychain.report.unknowns import (
@@ -71,6 +72,7 @@ def render_terminal(
     if quiet:
         console.print(line)
         _print_quiet(console, result)
+        print_delta(console, result.delta, quiet=True)
         return
     findings = _ordered(result)
     if findings:
@@ -106,7 +108,28 @@ def render_terminal(
     if result.inventory is not None:
         console.print(Text(f"Inventory: {result.inventory}"))
     _print_next_step(console, result)
+    print_delta(console, result.delta)
     console.print(line)
+
+
+def print_delta(console: Console, delta: Delta | None, *, quiet: bool = False) -> None:
+    """The short delta section: package changes, then new and resolved findings, each capped."""
+    if delta is None:
+        return
+    console.print(Text("Changes " + summary_line(delta)))
+    if quiet:
+        return
+    for mark, changes in (("+", delta.added), ("-", delta.removed), ("~", delta.changed)):
+        for change in changes[:MAX_ROWS]:
+            console.print(Text(f"  {mark} {change_line(change)}"), soft_wrap=True)  # URLs stay whole
+    for title, findings in (("new", delta.new_findings), ("resolved", delta.resolved_findings)):
+        lines = finding_lines(findings)
+        for text in lines[:MAX_ROWS]:
+            console.print(Text(f"  {title}  {text}"), soft_wrap=True)
+        if len(lines) > MAX_ROWS:
+            console.print(
+                f"  ... and {len(lines) - MAX_ROWS} more {title} findings (use --format json for all)"
+            )
 
 
 _HEADERS = ("action", "package", "score", "rule", "message", "remediation")

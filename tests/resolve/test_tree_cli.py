@@ -50,7 +50,7 @@ def test_json_contract(project: Path, capsys: pytest.CaptureFixture[str]) -> Non
         "name": "shared",
         "version": "1.5",
         "direct": False,
-        "origin": {"kind": "index", "url": shared["origin"]["url"]},
+        "origin": {"kind": "index", "url": shared["origin"]["url"], "hashes": []},
         "requested_by": ["app-lib", "other"],
         "depth": 2,
         "unresolved": None,
