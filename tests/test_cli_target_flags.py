@@ -238,6 +238,7 @@ def test_every_command_spells_a_shared_option_the_same_way() -> None:
         "allowlist propose",
         "allowlist prune",
         "audit",
+        "fix",
         "inventory record",
         "tree",
     ]
