@@ -92,9 +92,7 @@ def delta_lines(delta: Delta) -> list[str]:
     changes = [*delta.added, *delta.removed, *delta.changed]
     if changes:
         lines += ["### Packages", ""]
-        lines += [f"- {_cell(change_line(change))}" for change in changes[:MAX_ROWS]]
-        if len(changes) > MAX_ROWS:
-            lines.append(f"- ... and {len(changes) - MAX_ROWS} more")
+        lines += _capped([f"- {_cell(change_line(change))}" for change in changes])
         lines.append("")
     if delta.new_findings:
         lines += ["### New findings", ""]
@@ -108,10 +106,7 @@ def delta_lines(delta: Delta) -> list[str]:
         lines.append("")
     if delta.resolved_findings:
         lines += ["### Resolved findings", ""]
-        resolved = finding_lines(delta.resolved_findings)
-        lines += [f"- ✅ {_cell(text)}" for text in resolved[:MAX_ROWS]]
-        if len(resolved) > MAX_ROWS:
-            lines.append(f"- ... and {len(resolved) - MAX_ROWS} more")
+        lines += _capped([f"- ✅ {_cell(text)}" for text in finding_lines(delta.resolved_findings)])
         lines.append("")
     if delta.empty:
         lines += ["No package or finding changed against the baseline.", ""]
@@ -126,3 +121,9 @@ class MarkdownRenderer:
 
     def render(self, result: AuditResult) -> str:
         return render_markdown(result)
+
+
+def _capped(rows: list[str]) -> list[str]:
+    """At most ``MAX_ROWS`` list items, then one saying how many more: a comment stays short."""
+    more = [f"- ... and {len(rows) - MAX_ROWS} more"] if len(rows) > MAX_ROWS else []
+    return rows[:MAX_ROWS] + more
