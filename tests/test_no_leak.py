@@ -364,3 +364,21 @@ def test_credentials_in_the_configuration_file_leak_nowhere(
     assert "***@127.0.0.1" in document
     if scenario != "refused":
         assert any(h.get("Authorization") == f"Basic {BASIC}" for h in setup.server.headers_seen)
+
+
+def test_audit_against_a_private_index_whose_answers_are_public_stores_no_credential(
+    setup: Setup, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    """``Cache-Control: public`` lets the cache store authenticated answers: the token stays out of it."""
+    setup.server.cache_control = "public, max-age=3600"
+    args = ["audit", "requirements.txt", "--no-deps", "--policy", "sl5.toml", "--format", "json"]
+    cold = execute(args, capsys, caplog)
+    sent = len(setup.server.requests)
+    warm = execute(args, capsys, caplog)
+    assert cold.code in {1, 3}, cold.text()[-3000:]
+    assert warm.code == cold.code
+    assert len(setup.server.requests) - sent < sent  # the warm run was answered from the cache
+    assert any(h.get("Authorization") == f"Basic {BASIC}" for h in setup.server.headers_seen)
+    cache = all_files(Path(os.environ["SUPPLYCHAIN_CACHE_DIR"]))
+    assert any(p.name.startswith("http-cache.sqlite") for p in cache)
+    assert_no_secret(warm, *cache)
