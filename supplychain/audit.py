@@ -200,6 +200,14 @@ def decide(
     )
 
 
+def audit_sources(policy: Policy) -> list[str]:
+    """Every source, less those whose only rule the policy turns off (reading wheels costs requests)."""
+    from supplychain.sources.enrich import SOURCES
+
+    skip = {"startup-hooks"} if policy.rules["startup-hook"].action is Action.OFF else set()
+    return [source_id for source_id in SOURCES if source_id not in skip]
+
+
 def _asked_inventory(facts: Mapping[NormalizedName, PackageFacts]) -> bool:
     """Some package's usage was looked up (internal packages only): the report names the database."""
     return any(f.internal_usage.source == "inventory" for f in facts.values())
@@ -282,7 +290,7 @@ async def run_audit(
     read = await read_graph(config, http, progress, policy=lists.policy)
     settings = source_settings(config, read.inputs)
     context = SourceContext(http=http, config=settings, clock=clock, progress=progress)
-    facts = await collect_facts(read.graph, context)
+    facts = await collect_facts(read.graph, context, sources=audit_sources(lists.policy))
     top = _top_packages(config.data_dir)
     # The typosquat rule spares a package that shares owners with its look-alike: learn those owners
     # here for look-alikes outside the graph, since rules never fetch.
