@@ -7,7 +7,7 @@ given: AuditConfig stops here, each stage gets only the part it reads.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,7 +21,7 @@ from supplychain.clock import Clock
 from supplychain.config import AuditConfig
 from supplychain.endpoints import DEFAULTS as ENDPOINT_DEFAULTS
 from supplychain.internal import InternalScope
-from supplychain.model import InputSet, LockedSet, Owners, PackageFacts
+from supplychain.model import Action, InputSet, LockedSet, Owners, PackageFacts
 from supplychain.net.http import Http
 from supplychain.policy import RULES
 from supplychain.policy.base import Environment
@@ -152,6 +152,7 @@ def decide(
     datasets: Mapping[str, datetime | None] | None = None,
     owners: Mapping[NormalizedName, Owners] | None = None,
     inventory: str | None = None,
+    refused_indexes: tuple[SafeUrl, ...] = (),
 ) -> AuditResult:
     """The policy stage over an already enriched graph: findings, scores, verdict (no I/O)."""
     now = clock.now()
@@ -170,6 +171,7 @@ def decide(
         allowed_licenses=policy.allowed_licenses,
         covered={name: held.located for name, held in cover.covered.items()},
         owners=owners or {},
+        refused_indexes=tuple(str(url) for url in refused_indexes),
     )
     evaluation = evaluate(
         policy, env, coverage=cover, exemptions=exemptions, today=now.date(), datasets=datasets
@@ -198,6 +200,14 @@ def decide(
     )
 
 
+def audit_sources(policy: Policy) -> list[str]:
+    """Every source, less those whose only rule the policy turns off (reading wheels costs requests)."""
+    from supplychain.sources.enrich import SOURCES
+
+    skip = {"startup-hooks"} if policy.rules["startup-hook"].action is Action.OFF else set()
+    return [source_id for source_id in SOURCES if source_id not in skip]
+
+
 def _asked_inventory(facts: Mapping[NormalizedName, PackageFacts]) -> bool:
     """Some package's usage was looked up (internal packages only): the report names the database."""
     return any(f.internal_usage.source == "inventory" for f in facts.values())
@@ -209,10 +219,46 @@ class InputGraph:
 
     inputs: InputSet
     graph: DependencyGraph
+    refused: tuple[SafeUrl, ...] = ()  # indexes the input named that the policy let nobody ask
 
 
-async def read_graph(config: AuditConfig, http: Http, progress: Progress) -> InputGraph:
-    """Read the input and build its graph: the one step the audit and every command reading an input share."""
+def file_only_indexes(config: AuditConfig, inputs: InputSet, policy: Policy) -> tuple[SafeUrl, ...]:
+    """The input's indexes that no flag, configuration, endpoint, internal scope or policy allows.
+
+    Only these are refused: a file naming the index the user configured anyway changes nothing.
+    """
+    trusted: tuple[str | SafeUrl, ...] = (
+        *config.index_urls,
+        config.endpoints.index,
+        *config.internal.indexes,
+        *config.allowed_indexes,
+        *policy.allowed_indexes,
+    )
+    return tuple(url for url in inputs.index_urls if not any(same_index(url, t) for t in trusted))
+
+
+def refusing(config: AuditConfig, inputs: InputSet, policy: Policy | None) -> tuple[SafeUrl, ...]:
+    """The indexes only the input names that the audit must not ask.
+
+    All of them under ``untrusted-source``'s ``contact_file_indexes = false`` (SL4, SL5); at every
+    level, those whose URL takes ``${VAR}`` from the environment: a token of yours goes only to an
+    index you configured, never to one a pull request chose.
+    """
+    if policy is None:
+        return ()
+    settings = policy.rules["untrusted-source"]
+    contact = settings.action is Action.OFF or settings.flag("contact_file_indexes")
+    return tuple(url for url in file_only_indexes(config, inputs, policy) if url.expanded or not contact)
+
+
+async def read_graph(
+    config: AuditConfig, http: Http, progress: Progress, *, policy: Policy | None = None
+) -> InputGraph:
+    """Read the input and build its graph: the one step the audit and every command reading an input share.
+
+    With ``policy``, indexes only the input names are dropped before anything is asked when the
+    policy says so (an auditor of untrusted pull requests must not send them requests, or tokens).
+    """
     from supplychain.inputs import InputOptions
     from supplychain.inputs.detect import load_input
     from supplychain.resolve import build_graph
@@ -220,9 +266,12 @@ async def read_graph(config: AuditConfig, http: Http, progress: Progress) -> Inp
     progress.stage("input")
     options = InputOptions(target=config.target, extras=config.extras, groups=config.groups)
     inputs = load_input(config.input_path, input_format=config.input_format, options=options)
+    refused = refusing(config, inputs, policy)
+    if refused:
+        inputs = replace(inputs, index_urls=tuple(url for url in inputs.index_urls if url not in refused))
     progress.stage("resolve")
     graph: DependencyGraph = await build_graph(inputs, resolve_settings(config), http, progress)
-    return InputGraph(inputs=inputs, graph=graph)
+    return InputGraph(inputs=inputs, graph=graph, refused=refused)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -256,10 +305,10 @@ async def audit_input(
 
     if lists is None:
         lists = load_lists(config, clock)
-    read = await read_graph(config, http, progress)
+    read = await read_graph(config, http, progress, policy=lists.policy)
     settings = source_settings(config, read.inputs)
     context = SourceContext(http=http, config=settings, clock=clock, progress=progress)
-    facts = await collect_facts(read.graph, context)
+    facts = await collect_facts(read.graph, context, sources=audit_sources(lists.policy))
     top = _top_packages(config.data_dir)
     # The typosquat rule spares a package that shares owners with its look-alike: learn those owners
     # here for look-alikes outside the graph, since rules never fetch.
@@ -298,4 +347,5 @@ def redecide(
         datasets=_datasets(config.data_dir),
         owners=owners,
         inventory=config.inventory_db,
+        refused_indexes=read.refused,
     )

@@ -292,6 +292,18 @@ class Provenance:
     files_checked: int = 0
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StartupHook:
+    """A wheel member the interpreter acts on at every start-up, before any import of the package.
+
+    ``site`` executes each line of a ``.pth`` file that starts with ``import`` and imports
+    ``sitecustomize``/``usercustomize``; a ``.pth`` of plain paths only extends ``sys.path``.
+    """
+
+    member: str  # its path inside the wheel
+    runs_code: bool  # an ``import`` line or a *customize module; False: a .pth of paths only
+
+
 class Severity(enum.IntEnum):
     """Advisory severity, ordered so policies compare with ``>=``. UNKNOWN ranks as HIGH in policy."""
 
@@ -388,6 +400,8 @@ class PackageFacts:
     advisories: Signal[tuple[Advisory, ...]]  # vulnerabilities (PYSEC, GHSA, CVE ...)
     malicious_reports: Signal[tuple[Advisory, ...]]  # malicious-package reports (OSV MAL-)
     internal_usage: Signal[InternalUsage]
+    # .pth files and sitecustomize/usercustomize the target's wheel installs into site-packages
+    startup_hooks: Signal[tuple[StartupHook, ...]]
 
     @classmethod
     def unknown(cls, ref: PackageRef, reason: str = "not collected") -> PackageFacts:
@@ -429,6 +443,7 @@ FACT_NAMES: tuple[str, ...] = (
     "advisories",
     "malicious_reports",
     "internal_usage",
+    "startup_hooks",
 )
 
 

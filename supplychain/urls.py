@@ -15,9 +15,12 @@ class SafeUrl:
     """A URL whose ``str``/``repr`` mask userinfo, as ``httpx.URL`` does for passwords.
 
     Use :meth:`reveal` only at the network door; everything printed goes through ``str``.
+    ``shown``: the URL as its file wrote it, when that differs from what is fetched (``${VAR}``
+    expanded from the environment): printed instead, so an expanded value is never shown.
     """
 
     _raw: str = field(repr=False)
+    shown: str | None = field(default=None, repr=False, compare=False, kw_only=True)
 
     def __post_init__(self) -> None:
         if not isinstance(self._raw, str) or not self._raw.strip():
@@ -26,6 +29,11 @@ class SafeUrl:
     def reveal(self) -> str:
         """The URL with its credentials, for the HTTP client only."""
         return self._raw
+
+    @property
+    def expanded(self) -> bool:
+        """True when the URL took values from the environment (``${VAR}`` in the file that named it)."""
+        return self.shown is not None
 
     @property
     def has_credentials(self) -> bool:
@@ -39,8 +47,8 @@ class SafeUrl:
 
     @property
     def public(self) -> str:
-        """The URL with any userinfo replaced by ``***``; safe to print, log and key on."""
-        return redact(self._raw)
+        """The URL with userinfo masked as ``***``, as written (``${VAR}`` unexpanded); safe to print."""
+        return redact(self._raw if self.shown is None else self.shown)
 
     def __str__(self) -> str:
         return self.public

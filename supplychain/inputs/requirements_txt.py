@@ -10,7 +10,7 @@ import codecs
 import os
 import re
 import shlex
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -200,7 +200,28 @@ def logical_lines(text: str) -> list[_Line]:
     return [_Line(text=line, number=number) for number, line in stripped if line]
 
 
-def _expand(text: str, location: Location) -> str:
+@dataclass(frozen=True, slots=True)
+class _Expanded:
+    """A line with pip's ``${VAR}`` expanded, and how to hide each value again in what is printed."""
+
+    text: str
+    values: tuple[tuple[str, str], ...] = ()  # (value, "${NAME}"), longest value first
+
+    def hide(self, text: str) -> str:
+        """``text`` with every expanded value put back as the ``${NAME}`` it came from."""
+        for value, name in self.values:
+            text = text.replace(value, name)
+        return text
+
+    def url(self, raw: str) -> SafeUrl:
+        """A URL from this line, fetched as expanded but always printed as written."""
+        return SafeUrl(raw, shown=self.hide(raw) if self.values else None)
+
+
+def _expand(text: str, location: Location) -> _Expanded:
+    """pip's expansion; the values are secrets as often as not (an index token), so never printed."""
+    values: dict[str, str] = {}
+
     def replace(match: re.Match[str]) -> str:
         value = os.environ.get(match.group(1))
         if value is None:
@@ -208,9 +229,12 @@ def _expand(text: str, location: Location) -> str:
                 f"environment variable {match.group(1)} is not set (used as ${{{match.group(1)}}})",
                 location=location,
             )
+        if value:
+            values[value] = match.group(0)
         return value
 
-    return _ENV_VAR.sub(replace, text)
+    expanded = _ENV_VAR.sub(replace, text)
+    return _Expanded(expanded, tuple(sorted(values.items(), key=lambda item: -len(item[0]))))
 
 
 def _parse_file(
@@ -235,14 +259,38 @@ def _parse_file(
     text = _read_text(path, where)
     for line in logical_lines(text):
         location = Location(file=str(path), line=line.number)
-        content = _expand(line.text, location)
-        if content.startswith("-"):
-            _parse_option_line(
-                path, content, location, collected, stack=(*stack, resolved), constraint=constraint
-            )
-        else:
-            declared = parse_requirement_line(content, location, base=path.parent)
-            (collected.constraints if constraint else collected.requirements).append(declared)
+        expanded = _expand(line.text, location)
+        try:
+            _parse_line(path, expanded, location, collected, stack=(*stack, resolved), constraint=constraint)
+        except InputError as error:
+            if not expanded.values or error.location != location:
+                raise
+            raise InputError(expanded.hide(error.message), location=location, hint=error.hint) from None
+
+
+def _parse_line(
+    path: Path,
+    expanded: _Expanded,
+    location: Location,
+    collected: _Collected,
+    *,
+    stack: tuple[Path, ...],
+    constraint: bool,
+) -> None:
+    content = expanded.text
+    if content.startswith("-"):
+        _parse_option_line(path, expanded, location, collected, stack=stack, constraint=constraint)
+        return
+    declared = _shown_as_written(parse_requirement_line(content, location, base=path.parent), expanded)
+    (collected.constraints if constraint else collected.requirements).append(declared)
+
+
+def _shown_as_written(declared: DeclaredRequirement, expanded: _Expanded) -> DeclaredRequirement:
+    """A direct reference whose URL took an environment value prints the ``${VAR}`` form instead."""
+    origin = declared.origin
+    if not expanded.values or origin is None or origin.url is None:
+        return declared
+    return replace(declared, origin=replace(origin, url=expanded.url(origin.url.reveal())))
 
 
 def _split_options(content: str, location: Location) -> list[tuple[str, str | None]]:
@@ -277,13 +325,14 @@ def _split_options(content: str, location: Location) -> list[tuple[str, str | No
 
 def _parse_option_line(
     path: Path,
-    content: str,
+    expanded: _Expanded,
     location: Location,
     collected: _Collected,
     *,
     stack: tuple[Path, ...],
     constraint: bool,
 ) -> None:
+    content = expanded.text
     if content.startswith(("-e", "--editable")):
         option, _, rest = content.partition(" ") if " " in content else (content, "", "")
         if option.startswith("--editable="):
@@ -292,7 +341,9 @@ def _parse_option_line(
             rest = option[2:]
         if not rest.strip():
             raise InputError("option --editable needs a value", location=location)
-        declared = parse_requirement_line(rest.strip(), location, base=path.parent, editable=True)
+        declared = _shown_as_written(
+            parse_requirement_line(rest.strip(), location, base=path.parent, editable=True), expanded
+        )
         (collected.constraints if constraint else collected.requirements).append(declared)
         return
     for option, value in _split_options(content, location):
@@ -300,8 +351,7 @@ def _parse_option_line(
             assert value is not None
             if is_url(value):
                 raise InputError(
-                    f"{option} {scrub(value)!r}: remote requirement files are not fetched; "
-                    "download it first",
+                    f"{option} {scrub(value)!r}: remote requirement files are not fetched; download it first",
                     location=location,
                 )
             _parse_file(
@@ -312,13 +362,13 @@ def _parse_option_line(
                 where=location,
             )
         elif option == "--index-url":
-            collected.index_url = _index_url(value, location, option)
+            collected.index_url = _index_url(value, location, option, expanded)
         elif option == "--extra-index-url":
-            collected.extra_index_urls.append(_index_url(value, location, option))
+            collected.extra_index_urls.append(_index_url(value, location, option, expanded))
         elif option == "--find-links":
             assert value is not None
             link = value if is_url(value) else (path.parent / value).resolve().as_uri()
-            collected.find_links.append(SafeUrl(link))
+            collected.find_links.append(expanded.url(link))
         elif option == "--no-index":
             collected.no_index = True
         elif option in _REQUIREMENT_OPTIONS:
@@ -327,10 +377,10 @@ def _parse_option_line(
             )
 
 
-def _index_url(value: str | None, location: Location, option: str) -> SafeUrl:
+def _index_url(value: str | None, location: Location, option: str, expanded: _Expanded) -> SafeUrl:
     if not value or not is_url(value):
         raise InputError(f"{option} {scrub(value or '')!r} is not a URL", location=location)
-    return SafeUrl(value)
+    return expanded.url(value)
 
 
 def _split_requirement_options(content: str) -> tuple[str, str]:

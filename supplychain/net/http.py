@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import hashlib
 import json
 import logging
 import re
@@ -267,7 +266,6 @@ class Http:
         current = raw
         for _ in range(_MAX_REDIRECTS + 1):
             request = self.client.build_request(method, current, headers=headers, content=body)
-            request.extensions["caching"] = _cache_config(request, offline=self.offline)
             self.requests_sent += 1
             response = await self.client.send(request, stream=True)
             try:
@@ -354,21 +352,6 @@ def _is_large(response: httpx.Response) -> bool:
         return True
     encoded = response.headers.get("Content-Encoding", "identity").lower() not in {"", "identity"}
     return int(declared) * (_COMPRESSION if encoded else 1) > _LARGE_BYTES
-
-
-def _cache_config(request: httpx.Request, *, offline: bool) -> dict[str, object]:
-    """Key entries on method, full URL (credentials hashed in, never printed) and Accept.
-
-    The explicit key lets ``--offline`` read entries written online, stale or not.
-    """
-    identity = "\n".join([request.method, str(request.url), request.headers.get("Accept", "")])
-    userinfo = request.url.userinfo
-    if userinfo:
-        identity += "\n" + hashlib.sha256(userinfo).hexdigest()
-    key = hashlib.sha256(identity.encode()).hexdigest()
-    if offline:
-        return {"key": key, "rfc": False}
-    return {"key": key}
 
 
 def _follow(current: str, response: httpx.Response) -> str:
@@ -502,7 +485,7 @@ def build_http(settings: HttpSettings, transport: httpx.AsyncBaseTransport | Non
             limits=httpx.Limits(max_connections=64, max_keepalive_connections=32), http2=False
         )
     if settings.cache_dir is not None:
-        base = _cached(base, settings.cache_dir)
+        base = _cached(base, settings.cache_dir, offline=settings.offline)
     client = httpx.AsyncClient(
         transport=base,
         timeout=httpx.Timeout(settings.timeout, connect=min(10.0, settings.timeout)),
@@ -513,12 +496,13 @@ def build_http(settings: HttpSettings, transport: httpx.AsyncBaseTransport | Non
     return Http(client=client, settings=settings)
 
 
-def _cached(base: httpx.AsyncBaseTransport, cache_dir: Path) -> httpx.AsyncBaseTransport:
+def _cached(base: httpx.AsyncBaseTransport, cache_dir: Path, *, offline: bool) -> httpx.AsyncBaseTransport:
     from hishel.httpx import AsyncCacheTransport
 
-    from supplychain.net.http_store import LatestOnlyStorage
+    from supplychain.net.http_store import KeyedTransport, LatestOnlyStorage
 
     database = cache_dir / "http-cache.sqlite"
     private_file(database)
     storage = LatestOnlyStorage(database)
-    return AsyncCacheTransport(next_transport=base, storage=storage, rfc=True)
+    cache = AsyncCacheTransport(next_transport=base, storage=storage, rfc=True)
+    return KeyedTransport(cache, offline=offline)

@@ -1,4 +1,4 @@
-"""The HTTP cache's storage: hishel's SQLite store, keeping one stored answer per request key.
+"""The HTTP cache's storage and keys: hishel's SQLite store, one answer per key, no credential kept.
 
 hishel adds a new entry every time a response is stored and keeps the old ones until they expire.
 Ours never expire (``--offline`` reads answers of any age), so each online run of an index that
@@ -6,17 +6,88 @@ sends no freshness headers added another copy of every answer: 954 MB after two 
 packages. Once a new answer is completely stored, the older ones for its key are removed through
 hishel's own ``remove_entry`` (hidden at once, deleted when no reader can still hold them); the
 size cap is the backstop.
+
+No credential is stored (a CI cache of this directory travels): the stored request loses its URL's
+userinfo and its ``Authorization``, ``Proxy-Authorization`` and ``Cookie`` headers, the stored
+response its ``Set-Cookie``. Authenticated answers are still cached (``--offline`` and warm runs
+need a private index too), but apart per credential: the key mixes in a slow, salted hash of it
+(scrypt), so two tokens for one URL never share an answer and the key cannot cheaply test guesses.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import uuid
 from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 
-from hishel import AsyncSqliteStorage, Entry, Request, Response
+import httpx
+from hishel import AsyncSqliteStorage, Entry, Headers, Request, Response
+
+from supplychain.urls import redact
 
 MAX_CACHE_BYTES = 2 * 1024**3  # least recently used answers go first beyond this
+CREDENTIAL_HEADERS = ("authorization", "proxy-authorization", "cookie")
+_RESPONSE_SECRETS = ("set-cookie", "set-cookie2")
+_SALT = b"supplychain http-cache credential v1"
+
+
+def cache_config(request: httpx.Request, *, offline: bool) -> dict[str, object]:
+    """hishel's per-request settings: the key is method, URL without userinfo, Accept, credential.
+
+    Called on the request as sent (after httpx added ``Authorization`` from the URL or netrc), so a
+    credential from any source keeps its answers apart. The explicit key lets ``--offline`` read
+    entries written online, stale or not.
+    """
+    identity = "\n".join([request.method, redact(str(request.url)), request.headers.get("Accept", "")])
+    credential = b"\n".join(
+        [request.url.userinfo, *(request.headers.get(name, "").encode() for name in CREDENTIAL_HEADERS)]
+    )
+    if credential.strip(b"\n"):
+        identity += "\n" + _credential_digest(credential)
+    key = hashlib.sha256(identity.encode()).hexdigest()
+    if offline:
+        return {"key": key, "rfc": False}
+    return {"key": key}
+
+
+@functools.lru_cache(maxsize=64)
+def _credential_digest(credential: bytes) -> str:
+    """scrypt of a credential (~50 ms once per credential and run): a key is no cheap password oracle."""
+    return hashlib.scrypt(credential, salt=_SALT, n=2**14, r=8, p=1, dklen=32).hex()
+
+
+class KeyedTransport(httpx.AsyncBaseTransport):
+    """Keys each request where it is final (below httpx's auth, above hishel), then drops its userinfo.
+
+    httpx has already turned the URL's userinfo into ``Authorization``, and the request line never
+    carries it, so the server sees the same request; the cache sees a URL it can store and match.
+    """
+
+    def __init__(self, cache: httpx.AsyncBaseTransport, *, offline: bool) -> None:
+        self._cache = cache
+        self._offline = offline
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Key the request, then let the cache answer it."""
+        request.extensions["caching"] = cache_config(request, offline=self._offline)
+        request.url = request.url.copy_with(userinfo=b"")
+        return await self._cache.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        """Close the cache transport (and the network one under it)."""
+        await self._cache.aclose()
+
+
+def _without(headers: Headers, names: tuple[str, ...]) -> Headers:
+    return Headers({key: value for key, value in headers.items() if key.lower() not in names})
+
+
+def stored_request(request: Request) -> Request:
+    """The request as stored: no userinfo in its URL, no credential header."""
+    return replace(request, url=redact(request.url), headers=_without(request.headers, CREDENTIAL_HEADERS))
 
 
 class LatestOnlyStorage(AsyncSqliteStorage):
@@ -42,12 +113,17 @@ class LatestOnlyStorage(AsyncSqliteStorage):
         ttl: float | None = None,
         tti: float | None = None,
     ) -> Entry:
-        """hishel's store; for a key that had entries, the older ones go once this body is read through."""
-        entry = await super().create_entry(request, response, key, ttl=ttl, tti=tti)
+        """hishel's store, credential-free; for a key with entries, older ones go once this body is read."""
+        response = replace(response, headers=_without(response.headers, _RESPONSE_SECRETS))
+        entry = await super().create_entry(stored_request(request), response, key, ttl=ttl, tti=tti)
         stream = entry.response.stream
         if key not in self._held or stream is None or not isinstance(stream, AsyncIterable):
             return entry  # a first answer for its key (every request of a cold run): nothing to retire
         return replace(entry, response=replace(entry.response, stream=self._then_retire(stream, key, entry)))
+
+    async def update_headers(self, id: uuid.UUID, headers: Headers) -> None:
+        """hishel's revalidation update, without a ``Set-Cookie`` the 304 may carry."""
+        await super().update_headers(id, _without(headers, _RESPONSE_SECRETS))
 
     async def _then_retire(
         self, stream: AsyncIterable[bytes], key: str, entry: Entry

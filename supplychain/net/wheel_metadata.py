@@ -15,6 +15,7 @@ import struct
 import zipfile
 import zlib
 from collections.abc import Awaitable, Callable
+from typing import TypeVar
 from urllib.parse import unquote, urlsplit
 
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
@@ -28,9 +29,21 @@ METADATA_BYTES = 4 * 1024 * 1024  # a METADATA (or PEP 658 file) past this is no
 _CENTRAL_DIRECTORY_BYTES = 64 * 1024 * 1024  # torch's, for ~15,000 members, is about 2 MB
 _MIN_READ = 16 * 1024  # a read past what was planned fetches at least this much
 _MAX_READS = 8  # range requests for one wheel: three suffice for a well-formed one
+T = TypeVar("T")
+# What zipfile raises on a damaged or hostile archive (or a sparse view lacking bytes it assumed).
+ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    NotImplementedError,
+    EOFError,
+    OSError,
+    ValueError,
+    struct.error,
+    zlib.error,
+)
+Fetch = Callable[[int, int], Awaitable[ByteRange]]
 
 
-class _Unfetched(Exception):
+class Unfetched(Exception):
     """zipfile read bytes ``[start, stop)`` of the file that were not fetched yet."""
 
     def __init__(self, start: int, stop: int) -> None:
@@ -42,7 +55,7 @@ class _Unfetched(Exception):
 class SparseFile:
     """A read-only, seekable view of a remote file of ``size`` bytes of which some spans are held.
 
-    Reading a span not held raises ``_Unfetched``, which is how the reader learns what to fetch
+    Reading a span not held raises ``Unfetched``, which is how the reader learns what to fetch
     next while :mod:`zipfile` does all the parsing.
     """
 
@@ -106,13 +119,13 @@ class SparseFile:
         return True
 
     def read(self, n: int = -1, /) -> bytes:
-        """Up to ``n`` bytes (all when negative) from the position; ``_Unfetched`` if not held, unmoved."""
+        """Up to ``n`` bytes (all when negative) from the position; ``Unfetched`` if not held, unmoved."""
         start = min(self._position, self.size)
         stop = self.size if n < 0 else min(self.size, start + n)
         if start == stop:
             return b""
         if not self.holds(start, stop):
-            raise _Unfetched(start, stop)
+            raise Unfetched(start, stop)
         index = bisect.bisect_right(self._starts, start) - 1
         held_start = self._starts[index]
         self._position = stop
@@ -156,6 +169,20 @@ async def fetch_wheel_metadata(
         if content is not None:
             return content
     filename = wheel_filename(url)
+    sparse, fetch = await open_wheel(http, url, size=size, sha256=sha256, max_bytes=max_bytes)
+    return await metadata_by_ranges(sparse, filename, fetch)
+
+
+async def open_wheel(
+    http: Http,
+    url: str,
+    *,
+    size: int | None = None,
+    sha256: str | None = None,
+    max_bytes: int = WHOLE_FILE_BYTES,
+) -> tuple[SparseFile, Fetch]:
+    """The wheel's tail as a SparseFile, and how to fetch more of it (see ``fetch_wheel_metadata``)."""
+    filename = wheel_filename(url)
     try:
         first = await http.get_range(url, -TAIL_BYTES, size=size, max_bytes=max_bytes)
     except ResponseTooLarge:
@@ -172,17 +199,28 @@ async def fetch_wheel_metadata(
     async def fetch(start: int, stop: int) -> ByteRange:
         return await http.get_range(url, start, stop, size=sparse.size, max_bytes=max_bytes)
 
-    return await metadata_by_ranges(sparse, filename, fetch)
+    return sparse, fetch
 
 
-async def metadata_by_ranges(
-    sparse: SparseFile, filename: str, fetch: Callable[[int, int], Awaitable[ByteRange]]
-) -> bytes:
+async def metadata_by_ranges(sparse: SparseFile, filename: str, fetch: Fetch) -> bytes:
     """Let zipfile parse what ``sparse`` holds, fetching each span it lacks with ``fetch(start, stop)``."""
-    for _ in range(_MAX_READS):
+    return await read_by_ranges(sparse, filename, fetch, _metadata_member, what="METADATA")
+
+
+async def read_by_ranges(
+    sparse: SparseFile,
+    filename: str,
+    fetch: Fetch,
+    parse: Callable[[SparseFile, str], T],
+    *,
+    what: str,
+    reads: int = _MAX_READS,
+) -> T:
+    """``parse(sparse, filename)``, fetching each span it lacks (it raises ``Unfetched``) in turn."""
+    for _ in range(reads):
         try:
-            return _metadata_member(sparse, filename)
-        except _Unfetched as wanted:
+            return parse(sparse, filename)
+        except Unfetched as wanted:
             first, last = wanted.start, wanted.stop
         if last - first > _CENTRAL_DIRECTORY_BYTES:
             raise MalformedResponse(f"{filename}: a zip structure of {last - first} bytes is too large")
@@ -193,7 +231,7 @@ async def metadata_by_ranges(
         if answer.total != sparse.size:
             raise MalformedResponse(f"{filename}: the file changed size between two range requests")
         sparse.add(answer.offset, answer.content)
-    raise MalformedResponse(f"{filename}: METADATA not found within {_MAX_READS} range requests")
+    raise MalformedResponse(f"{filename}: {what} not found within {reads} range requests")
 
 
 def wheel_metadata_from_bytes(content: bytes, filename: str) -> bytes:
@@ -204,7 +242,7 @@ def wheel_metadata_from_bytes(content: bytes, filename: str) -> bytes:
 
 
 def _metadata_member(sparse: SparseFile, filename: str) -> bytes:
-    """Parse with zipfile; raises _Unfetched for the next span it needs.
+    """Parse with zipfile; raises Unfetched for the next span it needs.
 
     The METADATA member's local header and data are asked for in one span before zipfile reads
     them, so a well-formed wheel needs the tail, perhaps the central directory, and that span.
@@ -212,30 +250,33 @@ def _metadata_member(sparse: SparseFile, filename: str) -> bytes:
     try:
         with zipfile.ZipFile(sparse) as archive:
             info = _metadata_info(archive.infolist(), filename)
-            if info.file_size > METADATA_BYTES or info.compress_size > METADATA_BYTES:
-                raise MalformedResponse(f"{filename}: METADATA of {info.file_size} bytes is too large")
-            if info.header_offset < 0 or info.header_offset + 30 > sparse.size:
-                raise MalformedResponse(f"{filename}: METADATA lies outside the file")
-            if info.flag_bits & 0x1:
-                raise MalformedResponse(f"{filename}: METADATA is encrypted")
-            planned = info.header_offset + 30 + len(info.orig_filename.encode()) + len(info.extra)
-            planned += info.compress_size + 256  # the local extra field may be longer than the central one
-            if not sparse.holds(info.header_offset, planned):
-                raise _Unfetched(info.header_offset, min(planned, sparse.size))
-            with archive.open(info) as member:
-                content = member.read(METADATA_BYTES + 1)
-    except (
-        zipfile.BadZipFile,
-        NotImplementedError,
-        EOFError,
-        OSError,
-        ValueError,
-        struct.error,
-        zlib.error,
-    ) as error:
+            return read_member(archive, info, sparse, METADATA_BYTES, f"{filename}: METADATA")
+    except ZIP_ERRORS as error:
         raise MalformedResponse(f"{filename}: not a readable wheel ({error})") from None
-    if len(content) > METADATA_BYTES:
-        raise MalformedResponse(f"{filename}: METADATA inflates past {METADATA_BYTES} bytes")
+
+
+def read_member(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, sparse: SparseFile, limit: int, what: str
+) -> bytes:
+    """One member's bytes (at most ``limit``), its local header and data asked for in one span.
+
+    Raises ``Unfetched`` for that span when not held, MalformedResponse for a member too large,
+    outside the file or encrypted; ``what`` names it in messages.
+    """
+    if info.file_size > limit or info.compress_size > limit:
+        raise MalformedResponse(f"{what} of {info.file_size} bytes is too large")
+    if info.header_offset < 0 or info.header_offset + 30 > sparse.size:
+        raise MalformedResponse(f"{what} lies outside the file")
+    if info.flag_bits & 0x1:
+        raise MalformedResponse(f"{what} is encrypted")
+    planned = info.header_offset + 30 + len(info.orig_filename.encode()) + len(info.extra)
+    planned += info.compress_size + 256  # the local extra field may be longer than the central one
+    if not sparse.holds(info.header_offset, planned):
+        raise Unfetched(info.header_offset, min(planned, sparse.size))
+    with archive.open(info) as member:
+        content = member.read(limit + 1)
+    if len(content) > limit:
+        raise MalformedResponse(f"{what} inflates past {limit} bytes")
     return content
 
 
@@ -262,10 +303,16 @@ __all__ = [
     "METADATA_BYTES",
     "TAIL_BYTES",
     "WHOLE_FILE_BYTES",
+    "ZIP_ERRORS",
+    "Fetch",
     "SparseFile",
+    "Unfetched",
     "fetch_metadata_file",
     "fetch_wheel_metadata",
     "metadata_by_ranges",
+    "open_wheel",
+    "read_by_ranges",
+    "read_member",
     "wheel_filename",
     "wheel_metadata_from_bytes",
 ]

@@ -24,6 +24,7 @@ from supplychain.policy.origin import (
     YankedRule,
 )
 from supplychain.policy.popularity import LowPopularityRule, LowUseInternalRule
+from supplychain.policy.startup import StartupHookRule
 from supplychain.policy.typosquat import TyposquatRule
 
 
@@ -63,6 +64,7 @@ _ALL: tuple[Rule, ...] = (
     DependencyConfusionRule(),
     TyposquatRule(),
     BuildFromSourceRule(),
+    StartupHookRule(),
     UnpinnedRule(),
     YankedRule(),
     LicenseRule(),

@@ -67,6 +67,8 @@ class Environment:
     covered: Mapping[NormalizedName, str] = field(default_factory=dict)  # allowlist entry per package
     # Owners of projects outside the graph that packages resemble (typosquat targets), from enrich.
     owners: Mapping[NormalizedName, Owners] = field(default_factory=dict)
+    # Indexes only the audited input named, not asked under ``contact_file_indexes = false``.
+    refused_indexes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
-from supplychain.model import Known, OriginKind, PackageFacts, ResolvedPackage
+from supplychain.model import Action, Finding, Known, OriginKind, PackageFacts, ResolvedPackage
 from supplychain.policy.base import Environment, Hit, Outcome, RuleSettings, evidence, missing
 from supplychain.policy.internal import index_allowed, is_internal, served_by
 from supplychain.resolve.graph import ROOT
@@ -16,9 +16,11 @@ class UntrustedSourceRule:
     help = (
         "Fails for a package served by an index not in the policy's `allowed_indexes` (plus the "
         "configured internal indexes), and for direct URL, VCS, local path or editable installs "
-        "unless `allow_direct` is true."
+        "unless `allow_direct` is true. An index that only the audited file names (its `--index-url`, "
+        "not the flags, configuration or policy) is never asked when `contact_file_indexes` is false, "
+        "nor at any level when its URL takes `${VAR}` from the environment: it fails here instead."
     )
-    params: Mapping[str, type] = {"allow_direct": bool}
+    params: Mapping[str, type] = {"allow_direct": bool, "contact_file_indexes": bool}
 
     def evaluate(
         self, package: ResolvedPackage, facts: PackageFacts, settings: RuleSettings, env: Environment
@@ -48,6 +50,24 @@ class UntrustedSourceRule:
                 remediation="serve it from an allowed index, or add the index to allowed_indexes",
             )
         ]
+
+
+def refused_index_findings(refused: Iterable[str], settings: RuleSettings) -> list[Finding]:
+    """One environment finding per index the audited file named and the audit did not ask."""
+    return [
+        Finding(
+            rule=UntrustedSourceRule.id,
+            action=Action.WARN if settings.action is Action.OFF else settings.action,
+            package=None,
+            message=f"the audited input names the index {url}, which no flag, configuration or policy "
+            "allows; it was not asked (never with an environment value in its URL, never at all under "
+            "contact_file_indexes = false), so what it would serve is unaudited",
+            evidence={"index": url, "contacted": False},
+            remediation="remove the index option from the file, or allow the index in your own "
+            "configuration or policy (allowed_indexes) after review",
+        )
+        for url in sorted(set(refused))
+    ]
 
 
 class DependencyConfusionRule:

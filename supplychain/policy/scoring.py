@@ -23,6 +23,7 @@ WEIGHTS: dict[str, int] = {
     "dependency-confusion": 50,
     "untrusted-source": 30,
     "yanked": 20,
+    "startup-hook": 20,
     "young-project": 20,
     "indie-maintained": 15,
     "low-popularity": 15,

@@ -18,6 +18,7 @@ from supplychain.model import (
     PackageFacts,
     Provenance,
     Publisher,
+    StartupHook,
     Unknown,
     Yank,
 )
@@ -70,6 +71,8 @@ def value_json(value: object) -> JSON:  # noqa: PLR0911 - one return per model v
             }
         case InternalUsage(environments=environments, teams=teams):
             return {"environments": environments, "teams": teams}
+        case StartupHook(member=member, runs_code=runs_code):
+            return {"member": member, "runs_code": runs_code}
         case IndexOffer(index=index, versions=versions):
             return {"index": index, "versions": list[JSON](versions)}
         case Advisory():

@@ -24,6 +24,7 @@ from supplychain.sources.popularity import PopularitySource
 from supplychain.sources.pypi_json import PyPIJsonSource
 from supplychain.sources.scope import INTERNAL, INTERNAL_REASONS, PUBLIC_SOURCES, indexed, is_internal
 from supplychain.sources.simple_index import SimpleIndexSource, forget_pages, internal_offers
+from supplychain.sources.startup_hooks import StartupHooksSource
 
 # id -> source class; every audit runs them all, so they are imported with this module.
 SOURCES: Mapping[str, type[Source]] = {
@@ -33,6 +34,7 @@ SOURCES: Mapping[str, type[Source]] = {
     "popularity": PopularitySource,
     "osv": OsvSource,
     "inventory": InventorySource,
+    "startup-hooks": StartupHooksSource,
 }
 # Facts each index-bound source speaks for: packages not from an index get Unknown for these instead.
 INDEX_FACTS: dict[str, tuple[str, ...]] = {
@@ -40,6 +42,7 @@ INDEX_FACTS: dict[str, tuple[str, ...]] = {
     "simple": simple_index.FACTS,
     "integrity": ("provenance",),
     "popularity": ("downloads_30d", "popularity_rank"),
+    "startup-hooks": ("startup_hooks",),
 }
 # Facts about one version rather than the project: Unknown("version unknown") when no file states the
 # version (``PackageRef.version_known``); a source is not asked about such a package when these are
@@ -51,6 +54,7 @@ VERSION_FACTS: tuple[str, ...] = (
     "release_gap_days",
     "has_wheel",
     "provenance",
+    "startup_hooks",
 )
 VERSION_ONLY_SOURCES = frozenset({"osv"})
 

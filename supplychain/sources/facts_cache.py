@@ -34,6 +34,7 @@ from supplychain.model import (
     ResolvedPackage,
     Role,
     Signal,
+    StartupHook,
     Unknown,
     Yank,
 )
@@ -42,7 +43,7 @@ from supplychain.sources.scope import index_of
 
 FORMAT = 2  # bump when a source's derivation changes: old entries stop matching
 FRESH_FOR = timedelta(minutes=10)
-CACHED_SOURCES = frozenset({"pypi", "simple", "integrity"})
+CACHED_SOURCES = frozenset({"pypi", "simple", "integrity", "startup-hooks"})
 _FILE = "facts-cache.sqlite"
 _ENDPOINTS = ("index", "pypi", "integrity")  # what the cached sources read; others must not void them
 _BATCH = 500
@@ -133,7 +134,18 @@ def _offers(value: Any) -> tuple[IndexOffer, ...]:
     return tuple(offers)
 
 
-def _encode_value(value: object) -> object:
+def _hooks(value: Any) -> tuple[StartupHook, ...]:
+    if not isinstance(value, list):
+        raise _Invalid
+    hooks = []
+    for raw in value:
+        if not isinstance(raw, dict) or not isinstance(raw.get("runs_code"), bool):
+            raise _Invalid
+        hooks.append(StartupHook(member=_text(raw.get("member")), runs_code=raw["runs_code"]))
+    return tuple(hooks)
+
+
+def _encode_value(value: object) -> object:  # noqa: PLR0911 - one return per cached value type
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, Yank):
@@ -156,6 +168,8 @@ def _encode_value(value: object) -> object:
         return [[m.user, m.role.value] for m in value]
     if isinstance(value, tuple) and all(isinstance(o, IndexOffer) for o in value):
         return [{"index": o.index, "versions": list(o.versions)} for o in value]
+    if isinstance(value, tuple) and all(isinstance(h, StartupHook) for h in value):
+        return [{"member": h.member, "runs_code": h.runs_code} for h in value]
     if value is None or isinstance(value, bool | int | str):
         return value
     raise TypeError(f"no cache encoding for {type(value).__name__}")
@@ -180,6 +194,7 @@ _DECODERS: dict[str, Callable[[Any], object]] = {
     "index": _text,
     "index_offers": _offers,
     "provenance": _provenance,
+    "startup_hooks": _hooks,
 }
 
 

@@ -35,12 +35,12 @@ class IntegritySource:
 
     async def _one(self, package: ResolvedPackage, context: SourceContext) -> Signal[object]:
         ref = package.ref
-        files = await _files(package, context)
+        files = await version_files(package, context)
         if isinstance(files, Unknown):
             return files
         base = context.config.endpoints.integrity.reveal()
         urls: list[str | None] = []
-        for file in _for_target(files, context):
+        for file in target_files(files, context):
             default = f"{base}integrity/{quote(ref.name)}/{ref.version}/{quote(file.filename)}/provenance"
             urls.append(file.provenance if file.provenance_listed else default)
         # Wait for every file: on the first failure a plain gather would leave the siblings running,
@@ -69,9 +69,7 @@ class IntegritySource:
         )
 
 
-def _for_target(
-    files: tuple[DistributionFile, ...], context: SourceContext
-) -> tuple[DistributionFile, ...]:
+def target_files(files: tuple[DistributionFile, ...], context: SourceContext) -> tuple[DistributionFile, ...]:
     """The files this target would install (its wheels and the sdist), not every platform's.
 
     A release like torch has dozens of wheels; checking all of them cost tens of thousands of
@@ -93,7 +91,10 @@ def _for_target(
     return tuple(kept) or files
 
 
-async def _files(package: ResolvedPackage, context: SourceContext) -> tuple[DistributionFile, ...] | Unknown:
+async def version_files(
+    package: ResolvedPackage, context: SourceContext
+) -> tuple[DistributionFile, ...] | Unknown:
+    """This version's files as the serving index lists them, or why they are unknown."""
     ref = package.ref
     try:
         page = await fetch_page(

@@ -374,3 +374,57 @@ def test_a_file_with_a_byte_order_mark_is_read_as_pip_reads_it(tmp_path: Path, c
         ("requests==2.32.3", 2),
         ('six>=1.16; python_version < "3.12"', 3),
     ]
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("--index-url ${SC_TEST_TOKEN}", "--index-url '${SC_TEST_TOKEN}' is not a URL"),
+        (
+            "--extra-index-url=${SC_TEST_TOKEN}/simple",
+            "--extra-index-url '${SC_TEST_TOKEN}/simple' is not a URL",
+        ),
+        ("mypkg==${SC_TEST_TOKEN}", "${SC_TEST_TOKEN}"),
+        ("mypkg @ ${SC_TEST_TOKEN}", "${SC_TEST_TOKEN}"),
+    ],
+)
+def test_an_error_on_a_line_with_an_expanded_value_prints_the_var_form_not_the_value(
+    line: str, message: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("SC_TEST_TOKEN", "n0t-a-url-S3CRET")
+    path = tmp_path / "requirements.txt"
+    path.write_text(f"six==1.17.0\n{line}\n")
+    with pytest.raises(InputError) as caught:
+        read_requirements(path)
+    shown = caught.value.diagnostics()
+    assert "S3CRET" not in shown
+    assert shown.startswith(f"{path}:2: ")
+    assert message in shown
+
+
+def test_an_expanded_value_in_a_url_prints_as_the_var_form(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("SC_TEST_TOKEN", "S3CRET")
+    path = tmp_path / "requirements.txt"
+    path.write_text(
+        "--extra-index-url https://pypi.internal.example/${SC_TEST_TOKEN}/simple/\n"
+        "--find-links https://files.internal.example/${SC_TEST_TOKEN}/\n"
+        "mypkg @ https://files.internal.example/${SC_TEST_TOKEN}/mypkg-1.0-py3-none-any.whl\n"
+    )
+    found = read_requirements(path)
+    origin = found.requirements[0].origin
+    assert origin is not None
+    assert origin.url is not None
+    urls = [*found.index_urls, *found.find_links, origin.url]
+    assert [u.reveal() for u in urls[1:]] == [
+        "https://pypi.internal.example/S3CRET/simple/",
+        "https://files.internal.example/S3CRET/",
+        "https://files.internal.example/S3CRET/mypkg-1.0-py3-none-any.whl",
+    ]
+    assert [str(u) for u in urls[1:]] == [
+        "https://pypi.internal.example/${SC_TEST_TOKEN}/simple/",
+        "https://files.internal.example/${SC_TEST_TOKEN}/",
+        "https://files.internal.example/${SC_TEST_TOKEN}/mypkg-1.0-py3-none-any.whl",
+    ]
+    assert [u.expanded for u in urls] == [False, True, True, True]

@@ -86,6 +86,8 @@ def facts_for(name: str, version: str | None = None) -> tuple[ResolvedPackage, P
         provenance=_k(Provenance(attested=False), "integrity"),
         advisories=_k((), "osv"),
         malicious_reports=_k((), "osv"),
+        # No recorded package's wheel ships a .pth or sitecustomize (their RECORD files list none).
+        startup_hooks=_k((), "startup-hooks"),
         **({"downloads_30d": _k(downloads, "top-pypi-packages")} if downloads is not None else {}),
     )
     package = ResolvedPackage(

@@ -91,7 +91,10 @@ def test_an_internal_package_gets_its_history_from_its_index_and_reasons_for_the
         return await collect_facts(graph, context_for(http, settings, clock))
 
     facts = run_with(HttpSettings(timeout=5), job)["corp-tool"]
-    assert [path for _method, path in public.server.requests] == ["/internal/simple/corp-tool/"]
+    paths = [path for _method, path in public.server.requests]
+    # The page, then the version's wheel (its start-up hooks): the internal index only, nothing public.
+    assert paths[0] == "/internal/simple/corp-tool/"
+    assert all(path.startswith("/internal/") and path.endswith(".whl") for path in paths[1:]), paths
     at = clock.now()
 
     def known(value: object) -> Known[object]:
