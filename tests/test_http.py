@@ -311,3 +311,29 @@ def test_credentials_are_sent_but_keyed_apart(server: ReplayServer, tmp_path: Pa
     fetch(settings, base + "/simple/private/")
     fetch(settings, server.url + "/simple/private/")  # no credentials: must not reuse the entry
     assert seen == ["/simple/private/", "/simple/private/"]
+
+
+def test_a_stale_answer_with_an_etag_is_revalidated_and_a_304_reuses_the_stored_body(
+    server: ReplayServer, tmp_path: Path
+) -> None:
+    """PyPI's pages carry an ETag: once stale, the door asks If-None-Match and keeps its copy on 304."""
+    server.etags = True
+    server.cache_control = "max-age=0"
+    server.json("/simple/x/", {"files": []})
+    settings = HttpSettings(cache_dir=tmp_path)
+    assert fetch(settings, server.url + "/simple/x/") == (b'{"files": []}', False)
+    assert fetch(settings, server.url + "/simple/x/") == (b'{"files": []}', True)
+    assert fetch(settings, server.url + "/simple/x/") == (b'{"files": []}', True)
+    assert server.validated == ["/simple/x/", "/simple/x/"]
+    assert server.not_modified == 2
+
+
+def test_a_fresh_answer_is_reused_without_asking_the_server(server: ReplayServer, tmp_path: Path) -> None:
+    server.etags = True
+    server.cache_control = "max-age=600"  # PyPI's Simple pages
+    server.json("/simple/x/", {"files": []})
+    settings = HttpSettings(cache_dir=tmp_path)
+    for _ in range(3):
+        assert fetch(settings, server.url + "/simple/x/")[0] == b'{"files": []}'
+    assert len(server.requests) == 1
+    assert server.not_modified == 0
