@@ -37,10 +37,17 @@ def timed(command: list[str], env: dict[str, str]) -> tuple[float, str]:
 
 
 def same_answer(ours: str, theirs: str) -> bool:
-    """Do ``tree --format json`` and ``uv pip compile`` name the same packages at the same versions?"""
+    """Do ``tree --format json`` and ``uv pip compile`` name the same packages at the same versions?
+
+    Differences are printed to stderr, one package a line.
+    """
     mine = {p["name"]: p["version"] for p in json.loads(ours)["packages"]}
     pins = (line.split(" ")[0] for line in theirs.splitlines() if "==" in line and not line.startswith("#"))
-    return mine == dict(pin.split("==") for pin in pins)
+    uv = dict(pin.split("==") for pin in pins)
+    for name in sorted(set(mine) | set(uv)):
+        if mine.get(name) != uv.get(name):
+            print(f"  {name}: ours {mine.get(name)}, uv {uv.get(name)}", file=sys.stderr)
+    return mine == uv
 
 
 def bench(requirement: str, uv: str, runs: int) -> tuple[float, float, float, float, bool]:

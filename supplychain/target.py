@@ -127,17 +127,26 @@ class Target:
         """
         if not filename.endswith(".whl"):
             return True
-        parts = filename[:-4].split("-")
-        if len(parts) < 5:
+        parts = filename[:-4].rsplit("-", 3)
+        if len(parts) < 4:
             return True
-        interpreters, abis, platforms = (part.lower().split(".") for part in parts[-3:])
-        triples = self._tag_triples
-        return any(
-            (interpreter, abi, platform) in triples
-            for interpreter in interpreters
-            for abi in abis
-            for platform in platforms
-        )
+        tag_text = "-".join(parts[1:]).lower()
+        known = self._fits.get(tag_text)
+        if known is None:  # a page repeats a few tag strings over hundreds of versions
+            interpreters, abis, platforms = (part.split(".") for part in parts[1:])
+            triples = self._tag_triples
+            known = any(
+                (interpreter.lower(), abi.lower(), platform.lower()) in triples
+                for interpreter in interpreters
+                for abi in abis
+                for platform in platforms
+            )
+            self._fits[tag_text] = known
+        return known
+
+    @cached_property
+    def _fits(self) -> dict[str, bool]:
+        return {}
 
     def _platform_tags(self) -> list[str]:
         if self.os == "linux":
