@@ -1,14 +1,17 @@
 """Time ``supplychain tree --format json`` against ``uv pip compile`` on the same inputs, cold and warm.
 
-Needs the network (real PyPI) and uv (``--uv PATH``, default: ``uv`` on PATH, else /tmp/probe/bin/uv).
-    .venv/bin/python benchmarks/resolve.py [--runs N] [requirement ...]
-Each input is one top-level requirement resolved for CPython 3.11 on x86_64-manylinux_2_28 with a
+Needs the network (real PyPI) and uv (``--uv PATH``, default: ``uv`` on PATH, else /tmp/uvenv/bin/uv).
+    .venv/bin/python benchmarks/resolve.py [--runs N] [requirements file or requirement ...]
+By default the five research environments of benchmarks/data/envs (the top-level requirements of
+trl, inspect-ai, nnsight, OLMo and e2e_sae), resolved for CPython 3.11 on x86_64-manylinux_2_28 with a
 fixed --exclude-newer. Cold = empty cache directories for both tools; warm = the same run again.
+The last column says whether both picked the same package set and versions.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import statistics
@@ -20,23 +23,39 @@ from pathlib import Path
 
 CUTOFF = "2026-06-01T00:00:00Z"
 TARGET = ["--python-version", "3.11"]
-DEFAULT_INPUTS = ["inspect-ai", "trl", "requests[socks]"]
+ENVS = Path(__file__).parent / "data" / "envs"
+DEFAULT_INPUTS = [str(path) for path in sorted(ENVS.glob("*.txt"))]
 
 
-def timed(command: list[str], env: dict[str, str]) -> float:
+def timed(command: list[str], env: dict[str, str]) -> tuple[float, str]:
     started = time.perf_counter()
     done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - started
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed:\n{done.stderr[-2000:]}")
-    return elapsed
+    return elapsed, done.stdout
 
 
-def bench(requirement: str, uv: str, runs: int) -> tuple[float, float, float, float]:
+def same_answer(ours: str, theirs: str) -> bool:
+    """Do ``tree --format json`` and ``uv pip compile`` name the same packages at the same versions?
+
+    Differences are printed to stderr, one package a line.
+    """
+    mine = {p["name"]: p["version"] for p in json.loads(ours)["packages"]}
+    pins = (line.split(" ")[0] for line in theirs.splitlines() if "==" in line and not line.startswith("#"))
+    uv = dict(pin.split("==") for pin in pins)
+    for name in sorted(set(mine) | set(uv)):
+        if mine.get(name) != uv.get(name):
+            print(f"  {name}: ours {mine.get(name)}, uv {uv.get(name)}", file=sys.stderr)
+    return mine == uv
+
+
+def bench(requirement: str, uv: str, runs: int) -> tuple[float, float, float, float, bool]:
     with tempfile.TemporaryDirectory() as scratch:
         root = Path(scratch)
         file = root / "requirements.txt"
-        file.write_text(requirement + "\n")
+        given = Path(requirement)
+        file.write_text(given.read_text() if given.is_file() else requirement + "\n")
         ours = [
             sys.executable,
             "-m",
@@ -66,19 +85,23 @@ def bench(requirement: str, uv: str, runs: int) -> tuple[float, float, float, fl
             "--quiet",
         ]
         cold_ours, cold_uv, warm_ours, warm_uv = [], [], [], []
+        same = True
         for run in range(runs):
             env = dict(os.environ)
             env["SUPPLYCHAIN_CACHE_DIR"] = str(root / f"sc-cache-{run}")
             env["UV_CACHE_DIR"] = str(root / f"uv-cache-{run}")
-            cold_ours.append(timed(ours, env))
-            cold_uv.append(timed(theirs, env))
-            warm_ours.append(timed(ours, env))
-            warm_uv.append(timed(theirs, env))
+            for ours_times, uv_times in ((cold_ours, cold_uv), (warm_ours, warm_uv)):
+                elapsed, tree = timed(ours, env)
+                ours_times.append(elapsed)
+                elapsed, compiled = timed(theirs, env)
+                uv_times.append(elapsed)
+                same = same and same_answer(tree, compiled)
     return (
         statistics.median(cold_ours),
         statistics.median(cold_uv),
         statistics.median(warm_ours),
         statistics.median(warm_uv),
+        same,
     )
 
 
@@ -86,15 +109,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("requirements", nargs="*", default=DEFAULT_INPUTS)
     parser.add_argument("--runs", type=int, default=1)
-    parser.add_argument("--uv", default=shutil.which("uv") or "/tmp/probe/bin/uv")
+    parser.add_argument("--uv", default=shutil.which("uv") or "/tmp/uvenv/bin/uv")
     args = parser.parse_args()
-    header = ("input", "cold ours", "cold uv", "ratio", "warm ours", "warm uv", "ratio")
-    print("{:<18} {:>10} {:>9} {:>6} {:>10} {:>8} {:>6}".format(*header))
+    header = ("input", "cold ours", "cold uv", "ratio", "warm ours", "warm uv", "ratio", "same")
+    print("{:<18} {:>10} {:>9} {:>6} {:>10} {:>8} {:>6} {:>5}".format(*header), flush=True)
     for requirement in args.requirements:
-        cold_ours, cold_uv, warm_ours, warm_uv = bench(requirement, args.uv, args.runs)
+        cold_ours, cold_uv, warm_ours, warm_uv, same = bench(requirement, args.uv, args.runs)
+        label = Path(requirement).stem if Path(requirement).is_file() else requirement
         print(
-            f"{requirement:<18} {cold_ours:>9.2f}s {cold_uv:>8.2f}s {cold_ours / cold_uv:>5.1f}x "
-            f"{warm_ours:>9.2f}s {warm_uv:>7.2f}s {warm_ours / warm_uv:>5.1f}x"
+            f"{label:<18} {cold_ours:>9.2f}s {cold_uv:>8.2f}s {cold_ours / cold_uv:>5.1f}x "
+            f"{warm_ours:>9.2f}s {warm_uv:>7.2f}s {warm_ours / warm_uv:>5.1f}x {'yes' if same else 'NO':>5}",
+            flush=True,
         )
 
 

@@ -114,6 +114,40 @@ class Target:
         """Tag to its rank in ``tags`` (0 is best), so choosing a wheel is a dictionary look-up."""
         return {tag: index for index, tag in enumerate(self.tags)}
 
+    @cached_property
+    def _tag_triples(self) -> frozenset[tuple[str, str, str]]:
+        return frozenset((tag.interpreter, tag.abi, tag.platform) for tag in self.tags)
+
+    def file_may_fit(self, filename: str) -> bool:
+        """False only for a wheel whose filename tags all miss the target: a string test, no parsing.
+
+        Pages of torch or numpy list thousands of wheels; building each one's tags to drop it cost
+        most of a resolution. Anything unusual (an sdist, a malformed name) is True, for the full
+        parser to judge.
+        """
+        if not filename.endswith(".whl"):
+            return True
+        parts = filename[:-4].rsplit("-", 3)
+        if len(parts) < 4:
+            return True
+        tag_text = "-".join(parts[1:]).lower()
+        known = self._fits.get(tag_text)
+        if known is None:  # a page repeats a few tag strings over hundreds of versions
+            interpreters, abis, platforms = (part.split(".") for part in parts[1:])
+            triples = self._tag_triples
+            known = any(
+                (interpreter.lower(), abi.lower(), platform.lower()) in triples
+                for interpreter in interpreters
+                for abi in abis
+                for platform in platforms
+            )
+            self._fits[tag_text] = known
+        return known
+
+    @cached_property
+    def _fits(self) -> dict[str, bool]:
+        return {}
+
     def _platform_tags(self) -> list[str]:
         if self.os == "linux":
             arch = self.machine

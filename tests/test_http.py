@@ -380,3 +380,29 @@ def test_an_authorization_header_keys_apart_and_is_not_stored(server: ReplayServ
     assert fetch_with("OTHER-SECRET") is False  # another credential, another entry
     assert fetch(HttpSettings(cache_dir=tmp_path), url)[1] is False  # and none at all, a third
     assert _cache_files_holding(tmp_path, "HEADER-SECRET", "OTHER-SECRET") == []
+
+
+def test_a_stale_answer_with_an_etag_is_revalidated_and_a_304_reuses_the_stored_body(
+    server: ReplayServer, tmp_path: Path
+) -> None:
+    """PyPI's pages carry an ETag: once stale, the door asks If-None-Match and keeps its copy on 304."""
+    server.etags = True
+    server.cache_control = "max-age=0"
+    server.json("/simple/x/", {"files": []})
+    settings = HttpSettings(cache_dir=tmp_path)
+    assert fetch(settings, server.url + "/simple/x/") == (b'{"files": []}', False)
+    assert fetch(settings, server.url + "/simple/x/") == (b'{"files": []}', True)
+    assert fetch(settings, server.url + "/simple/x/") == (b'{"files": []}', True)
+    assert server.validated == ["/simple/x/", "/simple/x/"]
+    assert server.not_modified == 2
+
+
+def test_a_fresh_answer_is_reused_without_asking_the_server(server: ReplayServer, tmp_path: Path) -> None:
+    server.etags = True
+    server.cache_control = "max-age=600"  # PyPI's Simple pages
+    server.json("/simple/x/", {"files": []})
+    settings = HttpSettings(cache_dir=tmp_path)
+    for _ in range(3):
+        assert fetch(settings, server.url + "/simple/x/")[0] == b'{"files": []}'
+    assert len(server.requests) == 1
+    assert server.not_modified == 0

@@ -13,7 +13,7 @@ import functools
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from html.parser import HTMLParser
@@ -102,16 +102,24 @@ class ProjectPage:
         return tuple(f for f in self.files if quick_version(f.filename) == version and f.release == wanted)
 
 
-async def fetch_page(http: Http, url: str, *, version: Version | None = None) -> ProjectPage:
+Keep = Callable[[str], bool]  # a filename filter: False skips the file unread
+
+
+async def fetch_page(
+    http: Http, url: str, *, version: Version | None = None, keep: Keep | None = None
+) -> ProjectPage:
     """GET and parse the project page at ``url``; with ``version``, only that version's files are kept.
 
     Pages of long-lived projects list thousands of files; a caller that asks about one version
-    need not hold (or validate) the others.
+    need not hold (or validate) the others. ``keep`` does the same by filename (the resolver's
+    target: torch's page lists 2,000 wheels, a few dozen of which can be installed).
     """
-    return parse_response(await http.get(url, accept=ACCEPT), url, version=version)
+    return parse_response(await http.get(url, accept=ACCEPT), url, version=version, keep=keep)
 
 
-def parse_response(response: FetchedResponse, url: str, *, version: Version | None = None) -> ProjectPage:
+def parse_response(
+    response: FetchedResponse, url: str, *, version: Version | None = None, keep: Keep | None = None
+) -> ProjectPage:
     """Dispatch on the Content-Type, as pip does; anything but Simple JSON or HTML is refused."""
     media_type, charset = _content_type(response.headers)
     if media_type in _JSON_TYPES:
@@ -119,13 +127,13 @@ def parse_response(response: FetchedResponse, url: str, *, version: Version | No
             data = json.loads(response.content)
         except (UnicodeDecodeError, json.JSONDecodeError) as error:
             raise MalformedResponse(f"{redact(url)}: response is not valid JSON ({error})") from None
-        return parse_json_page(data, url, version=version)
+        return parse_json_page(data, url, version=version, keep=keep)
     if media_type in _HTML_TYPES:
         try:
             text = response.content.decode(charset or "utf-8")
         except (LookupError, UnicodeDecodeError) as error:
             raise MalformedResponse(f"{redact(url)}: HTML page cannot be decoded ({error})") from None
-        return parse_html_page(text, url, version=version)
+        return parse_html_page(text, url, version=version, keep=keep)
     shown = media_type or "none"
     raise MalformedResponse(f"{redact(url)}: not a Simple API project page (Content-Type {shown})")
 
@@ -141,7 +149,9 @@ def _content_type(headers: Mapping[str, str]) -> tuple[str, str | None]:
     return media_type.lower(), charset
 
 
-def parse_json_page(data: object, url: str, *, version: Version | None = None) -> ProjectPage:
+def parse_json_page(
+    data: object, url: str, *, version: Version | None = None, keep: Keep | None = None
+) -> ProjectPage:
     """A PEP 691 JSON page; relative file URLs are resolved against ``url``."""
     try:
         page = expect(data, dict, "the page")
@@ -149,6 +159,8 @@ def parse_json_page(data: object, url: str, *, version: Version | None = None) -
         for number, raw in enumerate(expect(page.get("files"), list, "files")):
             if version is not None and isinstance(raw, dict) and _other_version(raw.get("filename"), version):
                 continue  # well-formed and of another version: not read; anything odd is checked
+            if keep is not None and isinstance(raw, dict) and _skipped(raw.get("filename"), keep):
+                continue
             files.append(_json_file(raw, f"files[{number}]", url))
         meta = page.get("meta")
         api = None if meta is None else expect(meta, dict, "meta").get("api-version")
@@ -225,7 +237,9 @@ def _api_version(text: str | None) -> tuple[int, int] | None:
     return int(major), int(minor)
 
 
-def parse_html_page(text: str, url: str, *, version: Version | None = None) -> ProjectPage:
+def parse_html_page(
+    text: str, url: str, *, version: Version | None = None, keep: Keep | None = None
+) -> ProjectPage:
     """A PEP 503 HTML page: anchors with their ``data-*`` attributes, hashes in URL fragments."""
     reader = _PageReader()
     reader.feed(text)
@@ -236,6 +250,8 @@ def parse_html_page(text: str, url: str, *, version: Version | None = None) -> P
         for attributes in reader.anchors:
             file = _html_file(attributes, base)
             if file is None or (version is not None and _other_version(file.filename, version)):
+                continue
+            if keep is not None and not keep(file.filename):
                 continue
             files.append(file)
         meta = reader.meta
@@ -328,6 +344,11 @@ def _absolute(page_url: str, url: str) -> str:
 
 def _sorted(hashes: Mapping[str, str]) -> Hashes:
     return tuple(sorted((name.lower(), digest.lower()) for name, digest in hashes.items()))
+
+
+def _skipped(filename: object, keep: Keep) -> bool:
+    """True only for a filename string the caller's filter refuses; anything odd is kept (and checked)."""
+    return isinstance(filename, str) and not keep(filename)
 
 
 def _other_version(filename: object, version: Version) -> bool:

@@ -131,6 +131,7 @@ async def resolve(
         store=MetadataStore(config.cache_dir / "resolve-metadata") if config.cache_dir else None,
         pins=pins,
         withheld=None if any(same_index(default, index) for index in config.internal.indexes) else withheld,
+        keep=config.target.file_may_fit,
     )
     wanted = [d for d in inputs.requirements if config.target.evaluate(d.requirement.marker)]
     direct_refs = {d.name: d for d in wanted if d.origin is not None}

@@ -8,6 +8,7 @@ the release, which can disagree with the file that would be installed.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -85,10 +86,16 @@ class IndexFile:
         """Does the file's Requires-Python admit ``python``, pre-releases included?"""
         if not self.requires_python:
             return True
-        try:
-            return SpecifierSet(self.requires_python).contains(python, prereleases=True)
-        except InvalidSpecifier:
-            return True  # as pip and uv do: an unparseable bound does not exclude the file
+        return _admits(self.requires_python, python)
+
+
+@functools.lru_cache(maxsize=4096)
+def _admits(requires_python: str, python: Version) -> bool:
+    """One parse per distinct Requires-Python: a page repeats the same few thousands of times."""
+    try:
+        return SpecifierSet(requires_python).contains(python, prereleases=True)
+    except InvalidSpecifier:
+        return True  # as pip and uv do: an unparseable bound does not exclude the file
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -129,12 +136,14 @@ class IndexClient:
         store: MetadataStore | None = None,
         pins: Mapping[NormalizedName, SafeUrl] | None = None,
         withheld: Callable[[NormalizedName], bool] | None = None,
+        keep: simple.Keep | None = None,
     ) -> None:
         self.http = http
         self.indexes = tuple(indexes)
         self.store = store
         self.pins = dict(pins or {})  # a pinned name is asked of its index only, as uv does
         self.withheld = withheld  # names never to be asked of these indexes (internal ones)
+        self.keep = keep  # files the target could use: others are skipped unparsed
         self._pages: dict[NormalizedName, asyncio.Task[ProjectPage]] = {}
         self._metadata: dict[str, asyncio.Task[CoreMetadata]] = {}
 
@@ -165,7 +174,7 @@ class IndexClient:
         for index in (pinned,) if pinned is not None else self.indexes:
             url = urljoin(index.reveal().rstrip("/") + "/", f"{name}/")
             try:
-                page = await simple.fetch_page(self.http, url)
+                page = await simple.fetch_page(self.http, url, keep=self.keep)
             except HttpStatusError as error:
                 if error.status in {404, 410}:
                     continue  # first-index: a project absent here may live on the next index

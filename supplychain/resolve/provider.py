@@ -85,6 +85,9 @@ def key_of(name: str, extras: frozenset[str]) -> str:
     return f"{name}[{','.join(sorted(extras))}]" if extras else name
 
 
+_Chosen = tuple[ProjectPage, dict[Version, IndexFile]]  # a page and its best file per version
+
+
 class Provider(AbstractProvider[Req, Candidate, str]):
     """resolvelib's delegate: candidates from project pages, dependencies from core metadata.
 
@@ -113,6 +116,7 @@ class Provider(AbstractProvider[Req, Candidate, str]):
         self.unresolved: dict[tuple[NormalizedName, Version], str] = {}
         self.warned_no_time: set[NormalizedName] = set()
         self.crawled: dict[NormalizedName, asyncio.Future[None]] = {}
+        self._best: dict[tuple[NormalizedName, frozenset[Version]], _Chosen] = {}
 
     # --- bridging to the event loop -------------------------------------------------------------
 
@@ -223,7 +227,18 @@ class Provider(AbstractProvider[Req, Candidate, str]):
         ]
 
     def _best_files(self, page: ProjectPage, pins: set[Version]) -> dict[Version, IndexFile]:
-        """Per version the most specific compatible wheel, else an sdist; yanked only when pinned."""
+        """Per version the most specific compatible wheel, else an sdist; yanked only when pinned.
+
+        Memoised per page and pins: resolvelib asks for the same identifier's matches many times.
+        """
+        key = (page.name, frozenset(pins))
+        known = self._best.get(key)
+        if known is None or known[0] is not page:
+            known = (page, self._choose_files(page, pins))
+            self._best[key] = known
+        return known[1]
+
+    def _choose_files(self, page: ProjectPage, pins: set[Version]) -> dict[Version, IndexFile]:
         best: dict[Version, tuple[int, IndexFile]] = {}
         priority = self.target.tag_priority
         sdist_rank = len(priority) + 1

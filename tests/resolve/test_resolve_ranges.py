@@ -104,6 +104,25 @@ def test_a_warm_run_reads_no_metadata_at_all(server: ReplayServer, tmp_path: Pat
     assert sorted(path for _, path in server.requests) == ["/simple/sympy/", "/simple/torchlike/"]
 
 
+def test_a_warm_run_revalidates_each_stale_page_by_its_etag_and_reads_no_metadata(
+    server: ReplayServer, tmp_path: Path
+) -> None:
+    """PyPI's pages carry an ETag: once stale they cost a 304 each, not the page again."""
+    server.etags = True
+    server.cache_control = "max-age=0"  # stale at once: every run revalidates
+    index = HandIndex(server)
+    index.add("torchlike", TORCHLIKE, torchlike(), size=2 * GIB, hashed=True)
+    index.wheel("sympy", "1.14", hashed=True)
+    config = config_for(server.url, cache_dir=tmp_path / "cache")
+    settings = HttpSettings(attempts=1, cache_dir=tmp_path / "http")
+    first = resolve_with(requirement_set(["torchlike"]), config, settings)
+    server.requests.clear()
+    assert versions(resolve_with(requirement_set(["torchlike"]), config, settings)) == versions(first)
+    assert sorted(path for _, path in server.requests) == ["/simple/sympy/", "/simple/torchlike/"]
+    assert sorted(server.validated) == ["/simple/sympy/", "/simple/torchlike/"]
+    assert server.not_modified == 2
+
+
 def test_an_sdist_metadata_file_is_used_only_when_its_requires_dist_is_static(server: ReplayServer) -> None:
     """PEP 658 serves an sdist's PKG-INFO: Requires-Dist there is what a build gives only when static."""
     index = HandIndex(server)

@@ -9,6 +9,7 @@ A :class:`RangedFile` reply answers ``Range`` requests as real file hosts do, or
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import re
 import threading
@@ -103,6 +104,9 @@ class ReplayServer:
         self.requests: list[tuple[str, str]] = []
         self.latency = 0.0
         self.cache_control = "max-age=3600"
+        self.etags = False  # True: every 200 carries an ETag, and a matching If-None-Match gets 304
+        self.not_modified = 0  # 304s sent
+        self.validated: list[str] = []  # paths asked with If-None-Match
         self.in_flight = 0
         self.most_in_flight = 0  # the most requests being answered at one moment: concurrency, not timing
         self._counting = threading.Lock()
@@ -129,9 +133,11 @@ class ReplayServer:
                     finally:
                         with server._counting:
                             server.in_flight -= 1
+                if server.etags and reply.status == 200:
+                    reply = server.revalidate(reply, self.path, self.headers.get("If-None-Match"))
                 self.send_response(reply.status)
                 headers = {"Content-Length": str(len(reply.body)), **reply.headers}
-                if reply.status == 200 and "Cache-Control" not in headers:
+                if reply.status in {200, 304} and "Cache-Control" not in headers:
                     headers["Cache-Control"] = server.cache_control
                 for key, value in headers.items():
                     self.send_header(key, value)
@@ -153,6 +159,17 @@ class ReplayServer:
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self.httpd.daemon_threads = True
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def revalidate(self, reply: Reply, path: str, if_none_match: str | None) -> Reply:
+        """As PyPI does: an ETag on the answer, 304 without a body when the client holds that one."""
+        tag = '"' + hashlib.sha256(reply.body).hexdigest()[:32] + '"'
+        if if_none_match is not None:
+            self.validated.append(path)
+        if if_none_match is not None and tag in {t.strip() for t in if_none_match.split(",")}:
+            with self._counting:
+                self.not_modified += 1
+            return Reply(304, b"", {"ETag": tag})
+        return Reply(reply.status, reply.body, {**reply.headers, "ETag": tag}, reply.delay)
 
     @property
     def url(self) -> str:
