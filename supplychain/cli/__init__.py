@@ -90,7 +90,8 @@ def main(argv: list[str] | None = None) -> None:
     debug = "--debug" in args
     if debug:
         args.remove("--debug")
-    register_commands(args[0] if args else None)
+    if args[:1] != ["--version"]:  # the version needs no command: 0.1 s instead of a full import
+        register_commands(args[0] if args else None)
     try:
         app(args=args, prog_name="supplychain")
     except SupplychainError as error:
