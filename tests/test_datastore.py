@@ -15,8 +15,8 @@ from packaging.utils import canonicalize_name
 
 from supplychain.cli import main
 from supplychain.errors import AdvisoryDataError, InputError
-from supplychain.sources.archives import ArchiveLimits, iter_members
 from supplychain.sources import datastore
+from supplychain.sources.archives import ArchiveLimits, iter_members
 from supplychain.sources.datastore import DataStore
 from supplychain.sources.osv_records import OsvRecord
 from tests.support.server import ReplayServer, Reply
