@@ -139,9 +139,7 @@ class DataStore:
         self._upgrade_index(dataset, dict(entry), legacy, index_path)
         return spans
 
-    def _upgrade_index(
-        self, dataset: str, entry: dict[str, Any], legacy: object, legacy_path: Path
-    ) -> None:
+    def _upgrade_index(self, dataset: str, entry: dict[str, Any], legacy: object, legacy_path: Path) -> None:
         """Rebuild a JSON index as SQLite, once; a read-only data dir keeps working on the old one."""
         if not isinstance(legacy, dict):
             return
