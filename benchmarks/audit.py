@@ -2,6 +2,16 @@
 
     .venv/bin/python benchmarks/audit.py [LOCK] [--extra all] [--runs 5] [--work DIR]
         [--data DIR] [--pip-audit PATH] [--pip-audit-runs 3] [--osv-latency 0.0] [--skip-pip-audit]
+        [--peers] [--uv PATH] [--latencies 0,0.02]
+
+The code measured is this checkout's (``PYTHONPATH`` points at it, whatever the venv installed),
+with bytecode caching on as an installed copy has it (``PYTHONDONTWRITEBYTECODE`` is dropped).
+``--peers`` (issue 16) adds, for each OSV latency in ``--latencies``: ours with advisories from the
+loopback OSV API instead of the imported database (querybatch + parallel record fetches), warm and
+first run; ``pip-audit`` on the same pins, warm and cold cache; ``uv audit --frozen --service-url``
+on the same lock (its whole lock, every extra), each with its peak RSS. pypistats.org does not
+answer from this machine, so in that section it is pointed at the loopback server (404s: downloads
+come from the dataset), and the figures measure us, not a retry loop.
 
 Every ``supplychain`` run is a subprocess timed wall-clock, interpreter start included, with its own
 peak RSS (``wait4``). Steps: import the offline data (``db update --from``) into an isolated data
@@ -62,12 +72,14 @@ class Run:
     max_rss_mb: float
 
 
-def run(command: Sequence[str], env: dict[str, str], stdout: Path | None = None) -> Run:
+def run(
+    command: Sequence[str], env: dict[str, str], stdout: Path | None = None, cwd: Path | None = None
+) -> Run:
     """One subprocess, wall time from spawn to exit, peak RSS of that child alone (``wait4``)."""
     out = open(stdout, "wb") if stdout else subprocess.DEVNULL  # noqa: SIM115  # closed below
     try:
         started = time.perf_counter()
-        child = subprocess.Popen(list(command), env=env, stdout=out, stderr=subprocess.PIPE)
+        child = subprocess.Popen(list(command), env=env, stdout=out, stderr=subprocess.PIPE, cwd=cwd)
         assert child.stderr is not None
         errors = child.stderr.read()
         _pid, status, usage = os.wait4(child.pid, 0)
@@ -204,6 +216,109 @@ def ensure_pip_audit(given: Path | None, work: Path) -> Path:
     return binary
 
 
+def checkout_env(**extra: str) -> dict[str, str]:
+    """This checkout's code, bytecode cached as in an installed copy, plus ``extra``."""
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
+    return {**env, "PYTHONPATH": str(ROOT), **extra}
+
+
+def ensure_uv(given: Path | None, work: Path) -> Path | None:
+    """A uv with ``uv audit`` (0.13 has it), or None when it cannot be installed here."""
+    if given:
+        return given
+    venv = work / "uv-venv"
+    binary = venv / "bin" / "uv"
+    if not binary.exists():
+        print(f"installing uv into {venv} ...")
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "uv"], check=False)
+    if not binary.exists():
+        return None
+    probe = subprocess.run([str(binary), "audit", "--help"], check=False, capture_output=True)
+    return binary if probe.returncode == 0 else None
+
+
+def start_osv(archives: list[Path], latency: float) -> tuple[str, Connection, multiprocessing.Process]:
+    parent, child = multiprocessing.Pipe()
+    server = multiprocessing.get_context("fork").Process(
+        target=serve_osv, args=(archives, latency, child), daemon=True
+    )
+    server.start()
+    base, _records = parent.recv()
+    return base, parent, server
+
+
+def peers(
+    lock: Path,
+    extra_flags: list[str],
+    work: Path,
+    args: argparse.Namespace,
+    pins: Path,
+    latencies: list[float],
+) -> None:
+    """Issue 16's table: ours (OSV over the loopback API), pip-audit and uv audit, warm and cold."""
+    pip_audit = ensure_pip_audit(args.pip_audit, work)
+    uv = ensure_uv(args.uv, work)
+    project = work / "uv-project"  # uv audit reads the project next to its lock
+    project.mkdir(exist_ok=True)
+    for name in ("pyproject.toml", "uv.lock"):
+        if (lock.parent / name).exists():
+            shutil.copy(lock.parent / name, project / name)
+    archives = [args.data / name for name in ADVISORY_ARCHIVES]
+    print("\n== issue 16: advisories from a loopback OSV API ==")
+    for latency in latencies:
+        base, conn, server = start_osv(archives, latency)
+        label = f"OSV at {latency * 1000:.0f} ms/request"
+        data = work / "data-no-advisories"  # top packages only: the OSV source asks the API
+        env = checkout_env(
+            SUPPLYCHAIN_CACHE_DIR=str(work / "cache-osv-api"),
+            SUPPLYCHAIN_DATA_DIR=str(data),
+            SUPPLYCHAIN_OSV_URL=base + "/",
+            SUPPLYCHAIN_PYPISTATS_URL=base + "/pypistats/",
+        )
+        if not data.exists():
+            run([str(SUPPLYCHAIN), "db", "update", "--from", str(args.data / DATA_FILES[2])], env)
+        ours = [str(SUPPLYCHAIN), "audit", str(lock), *extra_flags, "--quiet"]
+        if not (work / "cache-osv-api").exists():
+            shutil.copytree(work / "cache", work / "cache-osv-api")  # PyPI answers warm, OSV's not
+        before = served(base)
+        first = run(ours, env)
+        asked = served(base) - before
+        print(f"[{label}] ours, first run with this OSV ({asked} OSV requests): {spread([first])}")
+        before = served(base)
+        warm = [run(ours, env) for _ in range(args.runs)]
+        asked = (served(base) - before) // max(1, len(warm))
+        print(f"[{label}] ours, warm online ({asked} OSV requests/run): {spread(warm)}")
+        pa = [
+            str(pip_audit), "--disable-pip", "--no-deps", "-r", str(pins), "-s", "osv",
+            "--osv-url", f"{base}/v1/query", "--progress-spinner", "off", "-f", "json",
+        ]  # fmt: skip
+        cold_pa = [
+            run([*pa, "--cache-dir", str(work / f"pa-cold-{latency}-{n}")], env, work / "pa.json")
+            for n in range(args.pip_audit_runs)
+        ]
+        print(f"[{label}] pip-audit, cold cache: {spread(cold_pa)}")
+        warm_pa = [
+            run([*pa, "--cache-dir", str(work / "pa-warm")], env, work / "pa.json")
+            for _ in range(args.pip_audit_runs)
+        ]
+        print(f"[{label}] pip-audit, warm cache: {spread(warm_pa)}")
+        print(
+            f"[{label}] ratio pip-audit warm / ours warm: {median(warm_pa) / median(warm):.1f}x "
+            "(target >= 10x)"
+        )
+        if uv is None:
+            print(f"[{label}] uv audit: not available (no uv with `uv audit` could be installed)")
+        else:
+            ua = [str(uv), "audit", "--frozen", "--service-url", base + "/", "--output-format", "json"]
+            uv_env = {**env, "UV_CACHE_DIR": str(work / "uv-cache")}
+            uv_runs = [run(ua, uv_env, work / "uv-audit.json", cwd=project) for _ in range(args.runs)]
+            print(f"[{label}] uv audit --frozen (whole lock): {spread(uv_runs)}")
+            print(f"[{label}] ratio ours warm / uv audit: {median(warm) / median(uv_runs):.1f}x")
+        conn.send("done")
+        server.join(timeout=10)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("lock", nargs="?", type=Path, default=DEFAULT_LOCK)
@@ -217,16 +332,18 @@ def main() -> int:
         "--osv-latency", type=float, default=0.0, help="seconds the OSV emulator waits per request"
     )
     parser.add_argument("--skip-pip-audit", action="store_true")
+    parser.add_argument("--peers", action="store_true", help="issue 16's table: ours, pip-audit, uv audit")
+    parser.add_argument("--uv", type=Path, help="a uv binary with `uv audit` (default: a venv in --work)")
+    parser.add_argument("--latencies", default="0,0.02", help="OSV emulator latencies for --peers, seconds")
     args = parser.parse_args()
     lock = args.lock.resolve()
     extras = args.extra if args.extra is not None else (["all"] if lock == DEFAULT_LOCK else [])
     work = args.work or Path(tempfile.mkdtemp(prefix="supplychain-bench-"))
     work.mkdir(parents=True, exist_ok=True)
-    env = {
-        **os.environ,
-        "SUPPLYCHAIN_CACHE_DIR": str(work / "cache"),
-        "SUPPLYCHAIN_DATA_DIR": str(work / "data"),
-    }
+    env = checkout_env(
+        SUPPLYCHAIN_CACHE_DIR=str(work / "cache"),
+        SUPPLYCHAIN_DATA_DIR=str(work / "data"),
+    )
     extra_flags = [flag for extra in extras for flag in ("--extra", extra)]
     audit = [str(SUPPLYCHAIN), "audit", str(lock), *extra_flags, "--quiet"]
     shown = lock.relative_to(ROOT) if lock.is_relative_to(ROOT) else lock
@@ -242,15 +359,20 @@ def main() -> int:
     print(f"packages: {len(pins)}")
     first = run(audit, env)
     print(f"{'cold' if cold_cache else 'first'} online audit (warms the cache): {first.wall:.2f} s")
+    version = [run([str(SUPPLYCHAIN), "--version"], env) for _ in range(args.runs)]
+    print(f"supplychain --version:  {spread(version)}")
     offline = [run([*audit, "--offline"], env) for _ in range(args.runs)]
     print(f"warm audit --offline:  {spread(offline)}   target < 1.5 s for 450 packages")
     online = [run(audit, env) for _ in range(args.runs)]
     print(f"warm audit (online):   {spread(online)}")
+    requirements = work / "pins.txt"
+    requirements.write_text("".join(f"{name}=={version}\n" for name, version in pins))
+    if args.peers:
+        latencies = [float(value) for value in args.latencies.split(",")]
+        peers(lock, extra_flags, work, args, requirements, latencies)
     if args.skip_pip_audit:
         return 0
 
-    requirements = work / "pins.txt"
-    requirements.write_text("".join(f"{name}=={version}\n" for name, version in pins))
     flat = [str(SUPPLYCHAIN), "audit", str(requirements), "--no-deps", "--quiet", "--offline"]
     first_flat = run(flat[:-1], env)  # the pins file is a new input: one online run to warm it
     print(f"pins.txt audit --no-deps, first online run: {first_flat.wall:.2f} s")
