@@ -14,7 +14,8 @@ answer from this machine, so in that section it is pointed at the loopback serve
 come from the dataset), and the figures measure us, not a retry loop.
 
 Every ``supplychain`` run is a subprocess timed wall-clock, interpreter start included, with its own
-peak RSS (``wait4``). Steps: import the offline data (``db update --from``) into an isolated data
+peak RSS and CPU time (``wait4``; CPU is the steadier figure when other work shares the machine).
+Steps: import the offline data (``db update --from``) into an isolated data
 dir; one online audit to warm the HTTP cache (reaches PyPI); N warm ``--offline`` runs and N warm
 online runs (the HTTP cache may revalidate). Then the same resolved pins as a ``name==version``
 requirements file: ``pip-audit --disable-pip --no-deps -r`` against the loopback OSV API emulator
@@ -70,6 +71,7 @@ class Run:
     wall: float
     code: int
     max_rss_mb: float
+    cpu: float = 0.0  # user + system seconds of the child: steadier than wall on a shared machine
 
 
 def run(
@@ -92,15 +94,17 @@ def run(
     if code not in (0, 1, 3):
         sys.stderr.write(errors.decode(errors="replace")[-2000:])
         raise SystemExit(f"{command[0]} exited {code}: {' '.join(command[1:])}")
-    return Run(wall=wall, code=code, max_rss_mb=usage.ru_maxrss / 1024)
+    cpu = usage.ru_utime + usage.ru_stime
+    return Run(wall=wall, code=code, max_rss_mb=usage.ru_maxrss / 1024, cpu=cpu)
 
 
 def spread(runs: Sequence[Run]) -> str:
     walls = [r.wall for r in runs]
     rss = max(r.max_rss_mb for r in runs)
+    cpu = statistics.median(r.cpu for r in runs)
     return (
         f"median {statistics.median(walls):.2f} s, min {min(walls):.2f} s, max {max(walls):.2f} s "
-        f"(n={len(walls)}, exit {runs[-1].code}, peak RSS {rss:.0f} MB)"
+        f"(n={len(walls)}, exit {runs[-1].code}, peak RSS {rss:.0f} MB, CPU median {cpu:.2f} s)"
     )
 
 
