@@ -142,6 +142,16 @@ def test_a_data_dir_with_the_old_json_index_is_read_then_upgraded(tmp_path: Path
     assert again == first
 
 
+def test_an_import_over_an_old_data_dir_replaces_its_json_index(tmp_path: Path) -> None:
+    root = tmp_path / "data"
+    pyyaml = OSV / "records" / "pypa" / "pyyaml"
+    DataStore(root).import_path(pyyaml, now=datetime(2026, 1, 1, tzinfo=UTC))
+    _make_legacy(root)
+    DataStore(root).import_path(pyyaml, now=datetime(2026, 1, 1, tzinfo=UTC))
+    assert not list(root.glob("*.index.json"))
+    assert DataStore(root).records_for(["pyyaml"])[canonicalize_name("pyyaml")]
+
+
 def test_a_read_only_data_dir_with_the_old_index_still_answers(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

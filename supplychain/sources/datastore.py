@@ -259,6 +259,7 @@ class DataStore:
                     "origin": origin,
                 },
             )
+            (self.root / f"{dataset}{LEGACY_INDEX_SUFFIX}").unlink(missing_ok=True)  # replaced above
             written.append(dataset)
         return written
 
