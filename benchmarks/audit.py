@@ -2,9 +2,20 @@
 
     .venv/bin/python benchmarks/audit.py [LOCK] [--extra all] [--runs 5] [--work DIR]
         [--data DIR] [--pip-audit PATH] [--pip-audit-runs 3] [--osv-latency 0.0] [--skip-pip-audit]
+        [--peers] [--uv PATH] [--latencies 0,0.02]
+
+The code measured is this checkout's (``PYTHONPATH`` points at it, whatever the venv installed),
+with bytecode caching on as an installed copy has it (``PYTHONDONTWRITEBYTECODE`` is dropped).
+``--peers`` (issue 16) adds, for each OSV latency in ``--latencies``: ours with advisories from the
+loopback OSV API instead of the imported database (querybatch + parallel record fetches), warm and
+first run; ``pip-audit`` on the same pins, warm and cold cache; ``uv audit --frozen --service-url``
+on the same lock (its whole lock, every extra), each with its peak RSS. pypistats.org does not
+answer from this machine, so in that section it is pointed at the loopback server (404s: downloads
+come from the dataset), and the figures measure us, not a retry loop.
 
 Every ``supplychain`` run is a subprocess timed wall-clock, interpreter start included, with its own
-peak RSS (``wait4``). Steps: import the offline data (``db update --from``) into an isolated data
+peak RSS and CPU time (``wait4``; CPU is the steadier figure when other work shares the machine).
+Steps: import the offline data (``db update --from``) into an isolated data
 dir; one online audit to warm the HTTP cache (reaches PyPI); N warm ``--offline`` runs and N warm
 online runs (the HTTP cache may revalidate). Then the same resolved pins as a ``name==version``
 requirements file: ``pip-audit --disable-pip --no-deps -r`` against the loopback OSV API emulator
@@ -60,14 +71,17 @@ class Run:
     wall: float
     code: int
     max_rss_mb: float
+    cpu: float = 0.0  # user + system seconds of the child: steadier than wall on a shared machine
 
 
-def run(command: Sequence[str], env: dict[str, str], stdout: Path | None = None) -> Run:
+def run(
+    command: Sequence[str], env: dict[str, str], stdout: Path | None = None, cwd: Path | None = None
+) -> Run:
     """One subprocess, wall time from spawn to exit, peak RSS of that child alone (``wait4``)."""
     out = open(stdout, "wb") if stdout else subprocess.DEVNULL  # noqa: SIM115  # closed below
     try:
         started = time.perf_counter()
-        child = subprocess.Popen(list(command), env=env, stdout=out, stderr=subprocess.PIPE)
+        child = subprocess.Popen(list(command), env=env, stdout=out, stderr=subprocess.PIPE, cwd=cwd)
         assert child.stderr is not None
         errors = child.stderr.read()
         _pid, status, usage = os.wait4(child.pid, 0)
@@ -80,15 +94,17 @@ def run(command: Sequence[str], env: dict[str, str], stdout: Path | None = None)
     if code not in (0, 1, 3):
         sys.stderr.write(errors.decode(errors="replace")[-2000:])
         raise SystemExit(f"{command[0]} exited {code}: {' '.join(command[1:])}")
-    return Run(wall=wall, code=code, max_rss_mb=usage.ru_maxrss / 1024)
+    cpu = usage.ru_utime + usage.ru_stime
+    return Run(wall=wall, code=code, max_rss_mb=usage.ru_maxrss / 1024, cpu=cpu)
 
 
 def spread(runs: Sequence[Run]) -> str:
     walls = [r.wall for r in runs]
     rss = max(r.max_rss_mb for r in runs)
+    cpu = statistics.median(r.cpu for r in runs)
     return (
         f"median {statistics.median(walls):.2f} s, min {min(walls):.2f} s, max {max(walls):.2f} s "
-        f"(n={len(walls)}, exit {runs[-1].code}, peak RSS {rss:.0f} MB)"
+        f"(n={len(walls)}, exit {runs[-1].code}, peak RSS {rss:.0f} MB, CPU median {cpu:.2f} s)"
     )
 
 
@@ -123,8 +139,9 @@ def serve_osv(archives: list[Path], latency: float, conn: Connection) -> None:
 
     def count(method: str, path: str, body: bytes) -> Reply | None:
         if path == "/__count__":
-            server.requests.pop()
-            return Reply(200, json.dumps(len(server.requests)).encode())
+            server.requests.pop()  # OSV requests only: pypistats may be pointed here too (--peers)
+            osv = sum(1 for _method, asked in server.requests if asked.startswith("/v1/"))
+            return Reply(200, json.dumps(osv).encode())
         return None
 
     server.handlers.insert(0, count)
@@ -204,6 +221,109 @@ def ensure_pip_audit(given: Path | None, work: Path) -> Path:
     return binary
 
 
+def checkout_env(**extra: str) -> dict[str, str]:
+    """This checkout's code, bytecode cached as in an installed copy, plus ``extra``."""
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
+    return {**env, "PYTHONPATH": str(ROOT), **extra}
+
+
+def ensure_uv(given: Path | None, work: Path) -> Path | None:
+    """A uv with ``uv audit`` (0.13 has it), or None when it cannot be installed here."""
+    if given:
+        return given
+    venv = work / "uv-venv"
+    binary = venv / "bin" / "uv"
+    if not binary.exists():
+        print(f"installing uv into {venv} ...")
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "uv"], check=False)
+    if not binary.exists():
+        return None
+    probe = subprocess.run([str(binary), "audit", "--help"], check=False, capture_output=True)
+    return binary if probe.returncode == 0 else None
+
+
+def start_osv(archives: list[Path], latency: float) -> tuple[str, Connection, multiprocessing.Process]:
+    parent, child = multiprocessing.Pipe()
+    server = multiprocessing.get_context("fork").Process(
+        target=serve_osv, args=(archives, latency, child), daemon=True
+    )
+    server.start()
+    base, _records = parent.recv()
+    return base, parent, server
+
+
+def peers(
+    lock: Path,
+    extra_flags: list[str],
+    work: Path,
+    args: argparse.Namespace,
+    pins: Path,
+    latencies: list[float],
+) -> None:
+    """Issue 16's table: ours (OSV over the loopback API), pip-audit and uv audit, warm and cold."""
+    pip_audit = ensure_pip_audit(args.pip_audit, work)
+    uv = ensure_uv(args.uv, work)
+    project = work / "uv-project"  # uv audit reads the project next to its lock
+    project.mkdir(exist_ok=True)
+    for name in ("pyproject.toml", "uv.lock"):
+        if (lock.parent / name).exists():
+            shutil.copy(lock.parent / name, project / name)
+    archives = [args.data / name for name in ADVISORY_ARCHIVES]
+    print("\n== issue 16: advisories from a loopback OSV API ==")
+    for latency in latencies:
+        base, conn, server = start_osv(archives, latency)
+        label = f"OSV at {latency * 1000:.0f} ms/request"
+        data = work / "data-no-advisories"  # top packages only: the OSV source asks the API
+        env = checkout_env(
+            SUPPLYCHAIN_CACHE_DIR=str(work / "cache-osv-api"),
+            SUPPLYCHAIN_DATA_DIR=str(data),
+            SUPPLYCHAIN_OSV_URL=base + "/",
+            SUPPLYCHAIN_PYPISTATS_URL=base + "/pypistats/",
+        )
+        if not data.exists():
+            run([str(SUPPLYCHAIN), "db", "update", "--from", str(args.data / DATA_FILES[2])], env)
+        ours = [str(SUPPLYCHAIN), "audit", str(lock), *extra_flags, "--quiet"]
+        if not (work / "cache-osv-api").exists():
+            shutil.copytree(work / "cache", work / "cache-osv-api")  # PyPI answers warm, OSV's not
+        before = served(base)
+        first = run(ours, env)
+        asked = served(base) - before
+        print(f"[{label}] ours, first run with this OSV ({asked} OSV requests): {spread([first])}")
+        before = served(base)
+        warm = [run(ours, env) for _ in range(args.runs)]
+        asked = (served(base) - before) // max(1, len(warm))
+        print(f"[{label}] ours, warm online ({asked} OSV requests/run): {spread(warm)}")
+        pa = [
+            str(pip_audit), "--disable-pip", "--no-deps", "-r", str(pins), "-s", "osv",
+            "--osv-url", f"{base}/v1/query", "--progress-spinner", "off", "-f", "json",
+        ]  # fmt: skip
+        cold_pa = [
+            run([*pa, "--cache-dir", str(work / f"pa-cold-{latency}-{n}")], env, work / "pa.json")
+            for n in range(args.pip_audit_runs)
+        ]
+        print(f"[{label}] pip-audit, cold cache: {spread(cold_pa)}")
+        warm_pa = [
+            run([*pa, "--cache-dir", str(work / "pa-warm")], env, work / "pa.json")
+            for _ in range(args.pip_audit_runs)
+        ]
+        print(f"[{label}] pip-audit, warm cache: {spread(warm_pa)}")
+        print(
+            f"[{label}] ratio pip-audit warm / ours warm: {median(warm_pa) / median(warm):.1f}x "
+            "(target >= 10x)"
+        )
+        if uv is None:
+            print(f"[{label}] uv audit: not available (no uv with `uv audit` could be installed)")
+        else:
+            ua = [str(uv), "audit", "--frozen", "--service-url", base + "/", "--output-format", "json"]
+            uv_env = {**env, "UV_CACHE_DIR": str(work / "uv-cache")}
+            uv_runs = [run(ua, uv_env, work / "uv-audit.json", cwd=project) for _ in range(args.runs)]
+            print(f"[{label}] uv audit --frozen (whole lock): {spread(uv_runs)}")
+            print(f"[{label}] ratio ours warm / uv audit: {median(warm) / median(uv_runs):.1f}x")
+        conn.send("done")
+        server.join(timeout=10)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("lock", nargs="?", type=Path, default=DEFAULT_LOCK)
@@ -217,16 +337,18 @@ def main() -> int:
         "--osv-latency", type=float, default=0.0, help="seconds the OSV emulator waits per request"
     )
     parser.add_argument("--skip-pip-audit", action="store_true")
+    parser.add_argument("--peers", action="store_true", help="issue 16's table: ours, pip-audit, uv audit")
+    parser.add_argument("--uv", type=Path, help="a uv binary with `uv audit` (default: a venv in --work)")
+    parser.add_argument("--latencies", default="0,0.02", help="OSV emulator latencies for --peers, seconds")
     args = parser.parse_args()
     lock = args.lock.resolve()
     extras = args.extra if args.extra is not None else (["all"] if lock == DEFAULT_LOCK else [])
     work = args.work or Path(tempfile.mkdtemp(prefix="supplychain-bench-"))
     work.mkdir(parents=True, exist_ok=True)
-    env = {
-        **os.environ,
-        "SUPPLYCHAIN_CACHE_DIR": str(work / "cache"),
-        "SUPPLYCHAIN_DATA_DIR": str(work / "data"),
-    }
+    env = checkout_env(
+        SUPPLYCHAIN_CACHE_DIR=str(work / "cache"),
+        SUPPLYCHAIN_DATA_DIR=str(work / "data"),
+    )
     extra_flags = [flag for extra in extras for flag in ("--extra", extra)]
     audit = [str(SUPPLYCHAIN), "audit", str(lock), *extra_flags, "--quiet"]
     shown = lock.relative_to(ROOT) if lock.is_relative_to(ROOT) else lock
@@ -242,15 +364,20 @@ def main() -> int:
     print(f"packages: {len(pins)}")
     first = run(audit, env)
     print(f"{'cold' if cold_cache else 'first'} online audit (warms the cache): {first.wall:.2f} s")
+    version = [run([str(SUPPLYCHAIN), "--version"], env) for _ in range(args.runs)]
+    print(f"supplychain --version:  {spread(version)}")
     offline = [run([*audit, "--offline"], env) for _ in range(args.runs)]
     print(f"warm audit --offline:  {spread(offline)}   target < 1.5 s for 450 packages")
     online = [run(audit, env) for _ in range(args.runs)]
     print(f"warm audit (online):   {spread(online)}")
+    requirements = work / "pins.txt"
+    requirements.write_text("".join(f"{name}=={version}\n" for name, version in pins))
+    if args.peers:
+        latencies = [float(value) for value in args.latencies.split(",")]
+        peers(lock, extra_flags, work, args, requirements, latencies)
     if args.skip_pip_audit:
         return 0
 
-    requirements = work / "pins.txt"
-    requirements.write_text("".join(f"{name}=={version}\n" for name, version in pins))
     flat = [str(SUPPLYCHAIN), "audit", str(requirements), "--no-deps", "--quiet", "--offline"]
     first_flat = run(flat[:-1], env)  # the pins file is a new input: one online run to warm it
     print(f"pins.txt audit --no-deps, first online run: {first_flat.wall:.2f} s")

@@ -426,8 +426,8 @@ def test_osv_database_index_of_the_wrong_shape_is_unknown(
 ) -> None:
     store = DataStore(Path(os.environ["SUPPLYCHAIN_DATA_DIR"]))
     store.write_records([parse_record(r, "fixture") for r in osv_records()], origin="fixture")
-    for index in sorted(store.root.glob("*.index.json")):
-        index.write_text(json.dumps(["requests", [0, 10]]))
+    for index in sorted(store.root.glob("*.index.sqlite")):
+        index.write_bytes(b"SQLite format 3\x00" + b"\x00" * 200)
     broken = audit(project, "sl5", capsys)
     assert broken.code == 3, broken.out + broken.err
     assert "advisory database unreadable" in broken.fact("requests", "advisories")["unknown"]

@@ -15,6 +15,7 @@ from packaging.utils import canonicalize_name
 
 from supplychain.cli import main
 from supplychain.errors import AdvisoryDataError, InputError
+from supplychain.sources import datastore
 from supplychain.sources.archives import ArchiveLimits, iter_members
 from supplychain.sources.datastore import DataStore
 from supplychain.sources.osv_records import OsvRecord
@@ -106,6 +107,73 @@ def test_import_detects_kind_and_indexes_by_name(tmp_path: Path) -> None:
     assert status["advisories"].records == 1
     assert status["malicious"].as_of == datetime(2024, 12, 9, 6, 50, 35, tzinfo=UTC)
     assert not list((tmp_path / "data").glob(".*"))  # no temp files left behind
+
+
+def _make_legacy(root: Path) -> None:
+    """Turn a data dir into the form written before the SQLite index: a JSON name index per dataset."""
+    import sqlite3
+
+    manifest = json.loads((root / "manifest.json").read_text())
+    for name, entry in manifest["datasets"].items():
+        if "index" not in entry:
+            continue
+        with sqlite3.connect(root / entry["index"]) as db:
+            rows = db.execute("SELECT name, start, size FROM spans ORDER BY name, start").fetchall()
+        (root / entry["index"]).unlink()
+        legacy: dict[str, list[list[int]]] = {}
+        for key, start, size in rows:
+            legacy.setdefault(key, []).append([start, size])
+        entry["index"] = f"{name}.index.json"
+        (root / entry["index"]).write_text(json.dumps(legacy))
+    (root / "manifest.json").write_text(json.dumps(manifest))
+
+
+def test_a_data_dir_with_the_old_json_index_is_read_then_upgraded(tmp_path: Path) -> None:
+    root = tmp_path / "data"
+    archive = make_zip(tmp_path / "all.zip", {"PYSEC-2021-142.yaml": PYYAML, "MAL-2024-11632.json": MAL})
+    DataStore(root).import_path(archive, now=datetime(2026, 11, 1, tzinfo=UTC))
+    _make_legacy(root)
+    first = DataStore(root).records_for(["pyyaml", "midi-melady-extraction"])
+    assert [r.id for r in first[canonicalize_name("pyyaml")]] == ["PYSEC-2021-142"]
+    assert not list(root.glob("*.index.json"))
+    indexes = {e["index"] for e in json.loads((root / "manifest.json").read_text())["datasets"].values()}
+    assert indexes == {"advisories.index.sqlite", "malicious.index.sqlite"}
+    again = DataStore(root).records_for(["pyyaml", "midi-melady-extraction"])
+    assert again == first
+
+
+def test_an_import_over_an_old_data_dir_replaces_its_json_index(tmp_path: Path) -> None:
+    root = tmp_path / "data"
+    pyyaml = OSV / "records" / "pypa" / "pyyaml"
+    DataStore(root).import_path(pyyaml, now=datetime(2026, 1, 1, tzinfo=UTC))
+    _make_legacy(root)
+    DataStore(root).import_path(pyyaml, now=datetime(2026, 1, 1, tzinfo=UTC))
+    assert not list(root.glob("*.index.json"))
+    assert DataStore(root).records_for(["pyyaml"])[canonicalize_name("pyyaml")]
+
+
+def test_a_read_only_data_dir_with_the_old_index_still_answers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "data"
+    DataStore(root).import_path(OSV / "records" / "pypa" / "pyyaml", now=datetime(2026, 1, 1, tzinfo=UTC))
+    _make_legacy(root)
+
+    def read_only(path: Path, data: bytes) -> None:
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(datastore, "_write_atomic", read_only)  # root ignores chmod: fail the write itself
+    found = DataStore(root).records_for(["pyyaml"])
+    assert found[canonicalize_name("pyyaml")]
+    assert list(root.glob("*.index.json"))  # not upgraded, still used
+
+
+def test_a_corrupt_sqlite_index_is_an_advisory_data_error_naming_db_update(tmp_path: Path) -> None:
+    root = tmp_path / "data"
+    DataStore(root).import_path(OSV / "records" / "pypa" / "pyyaml", now=datetime(2026, 1, 1, tzinfo=UTC))
+    (root / "advisories.index.sqlite").write_bytes(b"not a database" * 20)
+    with pytest.raises(AdvisoryDataError, match=r"advisories.index.sqlite: unreadable index .*db update"):
+        DataStore(root).records_for(["pyyaml"])
 
 
 def test_imported_data_is_private(tmp_path: Path) -> None:

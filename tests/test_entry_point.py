@@ -62,3 +62,36 @@ def test_a_closed_pipe_is_not_a_traceback() -> None:
     done = subprocess.run(command, shell=True, capture_output=True, text=True, timeout=120, check=False)
     assert done.stdout == 'level = "s'
     assert "Traceback" not in done.stderr
+
+
+# A fresh interpreter reports which modules a command loaded: start-up cost is what it imports.
+IMPORTED = """
+import sys
+from supplychain.cli import main
+try:
+    main(sys.argv[1:])
+except SystemExit:
+    pass
+print(" ".join(sorted(sys.modules)))
+"""
+
+
+def imported_by(*args: str) -> set[str]:
+    done = subprocess.run(
+        [sys.executable, "-c", IMPORTED, *args], capture_output=True, text=True, timeout=120, check=False
+    )
+    return set(done.stdout.split())
+
+
+def test_version_imports_no_command_and_no_http_stack() -> None:
+    loaded = imported_by("--version")
+    assert "supplychain.cli" in loaded
+    assert not {m for m in loaded if m.startswith(("supplychain.cli.audit", "supplychain.audit"))}
+    assert not {"httpx", "networkx", "rich.progress"} & loaded
+
+
+def test_an_offline_audit_of_a_clean_lock_loads_no_yaml_cvss_or_report_renderer(tmp_path: Path) -> None:
+    loaded = imported_by("audit", LOCK, "--offline", "--quiet", "--policy", "sl1")
+    assert "supplychain.audit" in loaded  # the audit ran
+    unneeded = {"yaml", "cvss", "jinja2", "cyclonedx", "supplychain.report.html", "supplychain.report.sarif"}
+    assert not unneeded & loaded, unneeded & loaded

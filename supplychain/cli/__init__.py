@@ -10,7 +10,6 @@ import logging
 import os
 import platform
 import sys
-from importlib import metadata
 from pathlib import Path
 from typing import Annotated
 
@@ -39,6 +38,8 @@ def version_line() -> str:
     The directory shows which code is running: on PyPI the name ``supplychain`` belongs to an
     unrelated project, so a version alone would not tell the two apart.
     """
+    from importlib import metadata  # with zipfile and more: 40 ms that only --version needs
+
     try:
         version = metadata.version("supplychain")
     except metadata.PackageNotFoundError:
@@ -90,7 +91,8 @@ def main(argv: list[str] | None = None) -> None:
     debug = "--debug" in args
     if debug:
         args.remove("--debug")
-    register_commands(args[0] if args else None)
+    if args[:1] != ["--version"]:  # the version needs no command: 0.1 s instead of a full import
+        register_commands(args[0] if args else None)
     try:
         app(args=args, prog_name="supplychain")
     except SupplychainError as error:
@@ -101,9 +103,7 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as error:
         if debug:
             raise
-        sys.stderr.write(
-            f"internal error ({type(error).__name__}); rerun with --debug for the traceback\n"
-        )
+        sys.stderr.write(f"internal error ({type(error).__name__}); rerun with --debug for the traceback\n")
         sys.exit(70)
 
 

@@ -1,8 +1,15 @@
-"""The offline data directory: OSV advisories and top-packages datasets, written atomically, indexed."""
+"""The offline data directory: OSV advisories and top-packages datasets, written atomically, indexed.
+
+Each OSV dataset is a JSON-lines file plus a name index in SQLite (one indexed row per name and
+record), so an audit of N packages costs N index look-ups, not a parse of the whole index. A data
+directory written before that (a JSON index) is still read, and its index rebuilt on first use.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sqlite3
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,8 +19,8 @@ from typing import Any
 from packaging.utils import NormalizedName, canonicalize_name
 
 from supplychain.dates import timestamp_or_none
-from supplychain.errors import AdvisoryDataError, InputError
-from supplychain.files import write_atomic
+from supplychain.errors import AdvisoryDataError, InputError, UsageError
+from supplychain.files import exclusive, write_atomic
 from supplychain.sources.archives import ArchiveLimits, iter_members
 from supplychain.sources.osv_records import OsvRecord, load_record, parse_record
 
@@ -22,6 +29,9 @@ ADVISORIES = "advisories"  # vulnerability records (PYSEC/GHSA/CVE ...)
 MALICIOUS = "malicious"  # MAL- reports
 TOP_PACKAGES = "top-packages"
 OSV_DATASETS = (ADVISORIES, MALICIOUS)
+INDEX_SUFFIX = ".index.sqlite"
+LEGACY_INDEX_SUFFIX = ".index.json"  # before the SQLite index: read, then rebuilt
+_LOOKUP_BATCH = 500  # names per query, well under SQLite's bound on parameters
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -108,11 +118,10 @@ class DataStore:
             if dataset not in OSV_DATASETS:
                 continue
             data_path = self.root / str(entry["file"])
-            index_path = self.root / str(entry["index"])
-            index = json.loads(index_path.read_bytes())
+            spans = self._spans_of(dataset, entry, sorted(wanted))
             with data_path.open("rb") as stream:
                 for name in sorted(wanted):
-                    for offset, length in _spans(index, name, index_path):
+                    for offset, length in spans.get(name, ()):
                         stream.seek(offset)
                         line = stream.read(length)
                         found[name].append(parse_record(json.loads(line), f"{data_path}@{offset}"))
@@ -139,6 +148,33 @@ class DataStore:
                             found.append(record)
                     offset += len(line)
         return found
+
+    def _spans_of(
+        self, dataset: str, entry: Mapping[str, Any], names: list[str]
+    ) -> dict[str, list[tuple[int, int]]]:
+        """``(offset, length)`` of each name's records; an index in the old JSON form is upgraded."""
+        index_path = self.root / str(entry["index"])
+        if index_path.name.endswith(INDEX_SUFFIX):
+            return _lookup(index_path, names)
+        legacy = json.loads(index_path.read_bytes())
+        spans = {name: _spans(legacy, name, index_path) for name in names}
+        self._upgrade_index(dataset, dict(entry), legacy, index_path)
+        return spans
+
+    def _upgrade_index(self, dataset: str, entry: dict[str, Any], legacy: object, legacy_path: Path) -> None:
+        """Rebuild a JSON index as SQLite, once; a read-only data dir keeps working on the old one."""
+        if not isinstance(legacy, dict):
+            return
+        file = f"{dataset}{INDEX_SUFFIX}"
+        rows = {str(name): _spans(legacy, name, legacy_path) for name in legacy}
+        try:
+            _write_atomic(self.root / file, _index_bytes(rows))
+            with exclusive(self.root / MANIFEST):
+                if self.manifest().get(dataset) == entry:  # not replaced by a concurrent import
+                    self._commit(dataset, {**entry, "index": file})
+                    legacy_path.unlink(missing_ok=True)
+        except (OSError, UsageError, sqlite3.Error):
+            return
 
     def _records(self, dataset: str) -> list[OsvRecord]:
         """Every record a dataset holds (empty when it was never imported): the base of a merge."""
@@ -219,12 +255,12 @@ class DataStore:
                 continue
             chosen = _merged(self._records(dataset), incoming)
             lines: list[bytes] = []
-            index: dict[str, list[list[int]]] = {}
+            index: dict[str, list[tuple[int, int]]] = {}
             offset = 0
             for record in sorted(chosen, key=lambda r: r.id):
                 line = json.dumps(_to_json(record), sort_keys=True, separators=(",", ":")).encode() + b"\n"
                 for name in sorted({entry.name for entry in record.affected if entry.ecosystem == "PyPI"}):
-                    index.setdefault(name, []).append([offset, len(line)])
+                    index.setdefault(name, []).append((offset, len(line)))
                 lines.append(line)
                 offset += len(line)
             modified = [
@@ -234,17 +270,18 @@ class DataStore:
             ]
             as_of = max(modified).isoformat() if modified else None
             _write_atomic(self.root / f"{dataset}.jsonl", b"".join(lines))
-            _write_atomic(self.root / f"{dataset}.index.json", json.dumps(index, sort_keys=True).encode())
+            _write_atomic(self.root / f"{dataset}{INDEX_SUFFIX}", _index_bytes(index))
             self._commit(
                 dataset,
                 {
                     "file": f"{dataset}.jsonl",
-                    "index": f"{dataset}.index.json",
+                    "index": f"{dataset}{INDEX_SUFFIX}",
                     "as_of": as_of,
                     "records": len(chosen),
                     "origin": origin,
                 },
             )
+            (self.root / f"{dataset}{LEGACY_INDEX_SUFFIX}").unlink(missing_ok=True)  # replaced above
             written.append(dataset)
         return written
 
@@ -272,8 +309,44 @@ def _newer(a: OsvRecord, b: OsvRecord) -> bool:
     return first is not None and (second is None or first > second)
 
 
+def _index_bytes(index: Mapping[str, list[tuple[int, int]]]) -> bytes:
+    """A name index as an SQLite database image: one row per (name, record), indexed by name."""
+    with contextlib.closing(sqlite3.connect(":memory:")) as db:
+        db.execute("CREATE TABLE spans (name TEXT NOT NULL, start INTEGER NOT NULL, size INTEGER NOT NULL)")
+        db.executemany(
+            "INSERT INTO spans VALUES (?, ?, ?)",
+            ((name, start, size) for name, spans in sorted(index.items()) for start, size in spans),
+        )
+        db.execute("CREATE INDEX spans_by_name ON spans (name)")
+        db.commit()
+        return db.serialize()
+
+
+def _lookup(path: Path, names: list[str]) -> dict[str, list[tuple[int, int]]]:
+    """The spans of ``names`` in an SQLite name index, read only; a corrupt index is an advisory error."""
+    found: dict[str, list[tuple[int, int]]] = {}
+    if not path.is_file():
+        raise AdvisoryDataError(f"{path}: index missing (run `supplychain db update`)")
+    try:
+        with contextlib.closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)) as db:
+            for start in range(0, len(names), _LOOKUP_BATCH):
+                chunk = names[start : start + _LOOKUP_BATCH]
+                marks = ",".join("?" * len(chunk))
+                rows = db.execute(
+                    f"SELECT name, start, size FROM spans WHERE name IN ({marks}) ORDER BY name, start",  # noqa: S608
+                    chunk,
+                )
+                for name, offset, length in rows:
+                    if not (type(offset) is int and type(length) is int and offset >= 0 and length >= 0):
+                        raise AdvisoryDataError(f"{path}: not a name index of (offset, length) pairs")
+                    found.setdefault(str(name), []).append((offset, length))
+    except sqlite3.Error as error:
+        raise AdvisoryDataError(f"{path}: unreadable index ({error}; run `supplychain db update`)") from None
+    return found
+
+
 def _spans(index: object, name: str, where: Path) -> list[tuple[int, int]]:
-    """``[offset, length]`` pairs of ``name`` in a name index; any other shape is a corrupt store."""
+    """``[offset, length]`` pairs of ``name`` in a legacy JSON name index; any other shape is corrupt."""
     spans = index.get(name, []) if isinstance(index, dict) else None
     if not isinstance(spans, list) or not all(
         isinstance(span, list) and len(span) == 2 and all(type(v) is int and v >= 0 for v in span)

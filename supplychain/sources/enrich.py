@@ -103,6 +103,8 @@ async def collect_facts(
         # Counted in package lookups (a package asked of one source), so the display moves with the work.
         context.progress.stage("enrich", total=sum(map(len, subsets.values())))
         cache = FactsCache.for_config(context.config, internal=ours)
+        if cache is not None:  # the whole environment's stored facts in one query
+            cache.preload({i: subsets[i] for i in chosen if i in CACHED_SOURCES}, context.clock.now())
 
         async def run(source_id: str, source: Source) -> dict[PackageRef, FactPatch]:
             return await _collect(source_id, source, subsets[source_id], context, cache)

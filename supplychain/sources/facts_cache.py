@@ -17,7 +17,7 @@ import contextlib
 import hashlib
 import json
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -46,7 +46,6 @@ FRESH_FOR = timedelta(minutes=10)
 CACHED_SOURCES = frozenset({"pypi", "simple", "integrity", "startup-hooks"})
 _FILE = "facts-cache.sqlite"
 _ENDPOINTS = ("index", "pypi", "integrity")  # what the cached sources read; others must not void them
-_BATCH = 500
 
 
 class _Invalid(Exception):
@@ -293,6 +292,7 @@ class FactsCache:
     config: SourceSettings
     internal: frozenset[str] = frozenset()  # names the run found internal: their facts differ
     fingerprint: str = field(init=False)
+    _preloaded: dict[str, dict[str, FactPatch]] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self.fingerprint = _fingerprint(self.config)
@@ -310,20 +310,42 @@ class FactsCache:
         internal = package.ref.name in self.internal
         return entry_key(source_id, package, self.fingerprint, self.config, internal=internal)
 
+    def preload(self, wanted: Mapping[str, Iterable[ResolvedPackage]], now: datetime) -> None:
+        """Read every listed source's stored patches in one query; ``load`` then answers from memory.
+
+        A warm audit asked once per source (a connection and a query each); the whole environment
+        is one indexed look-up instead.
+        """
+        self._preloaded.update(self._read(wanted, now))
+
     def load(
         self, source_id: str, packages: Iterable[ResolvedPackage], now: datetime
     ) -> dict[str, FactPatch]:
         """Stored patches by package name; stale ones only when offline."""
-        keys = {self._key(source_id, p): p.ref.name for p in packages}
+        listed = list(packages)
+        if source_id in self._preloaded:
+            names = {p.ref.name for p in listed}
+            return {name: patch for name, patch in self._preloaded.pop(source_id).items() if name in names}
+        return self._read({source_id: listed}, now)[source_id]
+
+    def _read(
+        self, wanted: Mapping[str, Iterable[ResolvedPackage]], now: datetime
+    ) -> dict[str, dict[str, FactPatch]]:
+        found: dict[str, dict[str, FactPatch]] = {source_id: {} for source_id in wanted}
+        keys = {
+            self._key(source_id, p): (source_id, p.ref.name)
+            for source_id, packages in wanted.items()
+            for p in packages
+        }
         if not keys or not self.path.exists():
-            return {}
-        found: dict[str, FactPatch] = {}
+            return found
         oldest = (now - FRESH_FOR).timestamp()
         try:
             with contextlib.closing(sqlite3.connect(self.path)) as db:
-                wanted = list(keys)
-                for start in range(0, len(wanted), _BATCH):
-                    chunk = wanted[start : start + _BATCH]
+                wanted_keys = list(keys)
+                batch = db.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)  # 32,766 and up since 3.32
+                for start in range(0, len(wanted_keys), batch):
+                    chunk = wanted_keys[start : start + batch]
                     marks = ",".join("?" * len(chunk))
                     rows = db.execute(
                         f"SELECT key, stored_at, body FROM facts WHERE key IN ({marks})",  # noqa: S608
@@ -335,9 +357,10 @@ class FactsCache:
                             continue
                         patch = decode(body) if isinstance(body, str) else None
                         if patch is not None:
-                            found[keys[key]] = patch
+                            source_id, name = keys[key]
+                            found[source_id][name] = patch
         except sqlite3.Error:
-            return {}
+            return {source_id: {} for source_id in wanted}
         return found
 
     def store(

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from supplychain.errors import DataUnavailableError, UsageError
-from supplychain.inventory.store import InventoryStore, sqlite_path
 from supplychain.model import InternalUsage, Known, PackageRef, ResolvedPackage, Signal, Unknown
 from supplychain.sources import FactPatch, SourceContext
 from supplychain.sources.scope import is_internal
@@ -24,6 +23,8 @@ class InventorySource:
         internal = [p for p in packages if is_internal(p, context)]
         if not internal:
             return {}
+        from supplychain.inventory.store import InventoryStore, sqlite_path  # only internal names need it
+
         url = context.config.inventory_db
         path = sqlite_path(url) if url else None
         if not url or (path is not None and not path.is_file()):

@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from cvss import CVSS3, CVSS4
-from cvss.exceptions import CVSSError
 from packaging.version import InvalidVersion, Version
 
 from supplychain.dates import timestamp_or_none
@@ -52,6 +50,9 @@ def band(score: float) -> Severity:
 
 def cvss_score(vector: str) -> float | None:
     """The base score of a CVSS v3.x or v4 vector; None when the vector is not one."""
+    from cvss import CVSS3, CVSS4  # 20 ms of start-up: only a matched advisory needs it
+    from cvss.exceptions import CVSSError
+
     try:
         if vector.startswith("CVSS:4"):
             return float(CVSS4(vector).base_score)

@@ -90,6 +90,27 @@ def test_a_warm_run_answers_from_the_cache_with_the_same_facts(replay: ReplaySer
     assert isinstance(warm["six"].maintainers, Known)
 
 
+def test_a_warm_run_reads_the_whole_environment_in_one_query(
+    replay: ReplayServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    audit_facts(tmp_path)
+    statements: list[str] = []
+    real_connect = sqlite3.connect
+
+    def connect(*args: object, **kwargs: object) -> sqlite3.Connection:
+        db = real_connect(*args, **kwargs)  # type: ignore[arg-type]
+        db.set_trace_callback(statements.append)
+        return db
+
+    monkeypatch.setattr("supplychain.sources.facts_cache.sqlite3.connect", connect)
+    warm = audit_facts(tmp_path, NOW + timedelta(minutes=5))
+    selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    assert len(selects) == 1, statements  # was one connection and query per cached source
+    assert isinstance(warm["six"].maintainers, Known)
+    assert isinstance(warm["six"].has_wheel, Known)
+    assert isinstance(warm["six"].provenance, Known)
+
+
 def test_stale_entries_are_fetched_again_online_and_used_offline(
     replay: ReplayServer, tmp_path: Path
 ) -> None:
