@@ -351,6 +351,9 @@ class PackageFacts:
     organization: Signal[str | None]  # Known(None): PyPI says no organisation
     downloads_30d: Signal[int]
     popularity_rank: Signal[int | None]  # Known(None): not in the top-packages dataset
+    # An upper bound on downloads_30d (at most this many): the top-N list's cut-off, learned from the
+    # name's absence from that list. Known(None): the name is in the list (downloads_30d is exact).
+    downloads_30d_at_most: Signal[int | None]
     first_release: Signal[datetime]
     release_count: Signal[int]
     upload_time: Signal[datetime]
@@ -395,6 +398,7 @@ FACT_NAMES: tuple[str, ...] = (
     "organization",
     "downloads_30d",
     "popularity_rank",
+    "downloads_30d_at_most",
     "first_release",
     "release_count",
     "upload_time",

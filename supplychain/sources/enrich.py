@@ -39,7 +39,7 @@ INDEX_FACTS: dict[str, tuple[str, ...]] = {
     "pypi": pypi_json.FACTS,
     "simple": simple_index.FACTS,
     "integrity": ("provenance",),
-    "popularity": ("downloads_30d", "popularity_rank"),
+    "popularity": ("downloads_30d", "popularity_rank", "downloads_30d_at_most"),
 }
 # Facts about one version rather than the project: Unknown("version unknown") when no file states the
 # version (``PackageRef.version_known``); a source is not asked about such a package when these are

@@ -632,3 +632,29 @@ def test_every_rule_has_id_rationale_help(rule_id: str) -> None:
     assert rule.rationale.endswith(".")
     assert "\n" not in rule.rationale
     assert rule.help
+
+
+def test_low_popularity_fires_when_absent_from_a_top_list_whose_cutoff_is_below_the_minimum() -> None:
+    """No count, but not in the top N with a cut-off of 57,487: fewer than a 100,000 minimum."""
+    no_count = {
+        "downloads_30d": Unknown(reason="pypistats unreachable", source="popularity"),
+        "downloads_30d_at_most": k(57_487, "top-pypi-packages: not in the top 15,000"),
+    }
+    out = hits(run("low-popularity", "six", params={"min_downloads": 100_000}, facts_change=no_count))
+    assert "at most 57,487 downloads in 30 days" in out[0].message
+    assert out[0].evidence["downloads_30d_at_most"]["value"] == 57_487  # type: ignore[index]
+
+
+def test_low_popularity_stays_unknown_when_the_top_list_cutoff_is_above_the_minimum() -> None:
+    """At most 57,487 says nothing about a 10,000 minimum: unknown, and the reason says why."""
+    no_count = {
+        "downloads_30d": Unknown(reason="pypistats unreachable", source="popularity"),
+        "downloads_30d_at_most": k(57_487, "top-pypi-packages: not in the top 15,000"),
+    }
+    out = run("low-popularity", "six", params={"min_downloads": 10_000}, facts_change=no_count)
+    assert missing(out) == ["downloads_30d"]
+    assert "at most 57,487 downloads/30d, which does not settle the policy minimum 10,000" in out[0].reason  # type: ignore[union-attr]
+    in_list = {**no_count, "downloads_30d_at_most": k(None)}
+    assert missing(run("low-popularity", "six", params={"min_downloads": 100_000}, facts_change=in_list)) == [
+        "downloads_30d"
+    ]
