@@ -84,9 +84,14 @@ def test_sl5_names_the_indie_maintained_package(project: Path, capsys: pytest.Ca
     )
     assert code == 1, out + err
     indie = [f for f in json.loads(out)["findings"] if f["rule"] == "indie-maintained"]
-    assert {(f["package"]["name"], f["action"]) for f in indie} == {("six", "fail"), ("idna", "fail")}
+    # certifi: organisation certifi with one listed account, a warning (organisation teams are hidden)
+    assert {(f["package"]["name"], f["action"]) for f in indie} == {
+        ("six", "fail"),
+        ("idna", "fail"),
+        ("certifi", "warn"),
+    }
     six = next(f for f in indie if f["package"]["name"] == "six")
-    assert six["message"].startswith("six has 1 maintainer(s) (gutworth) and no organisation")
+    assert six["message"].startswith("six: 1 PyPI account(s) (gutworth) and no organisation")
 
 
 def test_unreachable_advisories_exit_3_at_sl5_and_warn_at_sl2(
@@ -104,7 +109,9 @@ def test_unreachable_advisories_exit_3_at_sl5_and_warn_at_sl2(
     assert out.splitlines()[-1].startswith("INCOMPLETE: policy sl5")
     code, out, _ = run(["audit", "requirements.txt", "--no-deps", "--policy", "sl2"], capsys)
     assert code == 0
-    assert f"  warn  {grouped}" in out.splitlines()
+    # The second audit does not knock again: the refused host is remembered for a few minutes.
+    remembered = grouped.replace("connection failed", "host unreachable (remembered since ")
+    assert any(line.startswith(f"  warn  {remembered}") for line in out.splitlines()), out
     assert out.splitlines()[-1].startswith("PASSED: policy sl2")
 
 

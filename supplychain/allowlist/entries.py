@@ -54,12 +54,18 @@ class Trust:
     expires: dt.date
     publisher: str | None = None  # a lower-case PEP 740 identity kind:repository
     organization: str | None = None
+    # A PyPI account known to be a company's shared one: covers while it is the only account with a role.
+    account: str | None = None
     workflow: str | None = None
     line: int | None = field(default=None, compare=False)
 
     @property
     def identity(self) -> str:
-        return self.publisher if self.publisher is not None else f"organization:{self.organization}"
+        if self.publisher is not None:
+            return self.publisher
+        if self.account is not None:
+            return f"account:{self.account}"
+        return f"organization:{self.organization}"
 
     @property
     def label(self) -> str:

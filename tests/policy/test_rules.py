@@ -224,12 +224,48 @@ def test_malicious_fires_on_report_and_quarantine() -> None:
     assert run("malicious", "six") == []
 
 
-def test_indie_maintained_six_fires_attrs_and_requests_do_not() -> None:
+def test_indie_maintained_six_fires_requests_does_not() -> None:
     out = hits(run("indie-maintained", "six", params={"min_maintainers": 2}))
-    assert out[0].message.startswith("six has 1 maintainer(s) (gutworth) and no organisation")
+    assert out[0].message.startswith("six: 1 PyPI account(s) (gutworth) and no organisation")
     assert out[0].evidence["maintainers"]["source"] == "pypi"  # type: ignore[index]
-    assert run("indie-maintained", "attrs", params={"min_maintainers": 2}) == []  # organisation "attrs"
     assert run("indie-maintained", "requests", params={"min_maintainers": 2}) == []  # three owners
+
+
+def test_indie_maintained_a_company_account_is_one_credential_and_people_unknown() -> None:
+    """sentry-sdk (recorded): one account, getsentry, no organisation. Two questions, two answers."""
+    out = hits(run("indie-maintained", "sentry-sdk", params={"min_maintainers": 2}))
+    assert out[0].message == (
+        "sentry-sdk: 1 PyPI account(s) (getsentry) and no organisation, no Trusted Publisher; PyPI does "
+        "not say whether an account is one person or a company's shared account, so at most 1 known "
+        "maintainer(s) (the policy wants at least 2)"
+    )
+    assert out[0].evidence["credentials"] == {"accounts": 1, "trusted_publishers": []}
+    assert out[0].evidence["people"]["accounts"] == ["getsentry"]  # type: ignore[index,call-overload]
+    assert "allowlist trust --account getsentry --package sentry-sdk" in (out[0].remediation or "")
+
+
+def test_an_organisation_no_longer_silently_exempts_a_package_one_account_publishes() -> None:
+    """certifi (recorded): organisation certifi, one account with a role (Lukasa). Before: no finding."""
+    out = hits(run("indie-maintained", "certifi", params={"min_maintainers": 2}))
+    assert out[0].action is Action.WARN  # organisation teams are not listed: never a failure
+    assert out[0].message.startswith(
+        "certifi belongs to PyPI organisation certifi, but PyPI lists only 1 account(s) with a role "
+        "(Lukasa) and 0 Trusted Publisher(s) that can publish it"
+    )
+    attrs = hits(run("indie-maintained", "attrs", params={"min_maintainers": 2}))  # no account listed
+    assert "lists only 0 account(s) with a role (none)" in attrs[0].message
+    published = k(
+        Provenance(attested=True, publishers=(Publisher(kind="GitHub", repository="certifi/python-certifi"),))
+    )
+    assert (
+        run(
+            "indie-maintained",
+            "certifi",
+            params={"min_maintainers": 2},
+            facts_change={"provenance": published},
+        )
+        == []
+    )
 
 
 def test_publish_surface() -> None:
