@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Generic, TypeAlias, TypeVar
@@ -256,6 +256,19 @@ class Owners:
 class Yank:
     yanked: bool
     reason: str | None = None
+
+    @classmethod
+    def of_release(cls, files: Iterable[tuple[bool | None, str | None]]) -> Yank | None:
+        """PEP 592: a release is yanked when every file is. ``files`` are (yanked, reason) per file,
+        yanked None where the index does not say; the answer is None (unknown) when no file is known
+        to be installable and some file's state is not stated."""
+        states = list(files)
+        if any(yanked is False for yanked, _reason in states):
+            return cls(yanked=False)
+        if any(yanked is None for yanked, _reason in states):
+            return None
+        reasons = sorted({reason for _yanked, reason in states if reason})
+        return cls(yanked=True, reason="; ".join(reasons) or None)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -694,3 +694,13 @@ def test_low_popularity_stays_unknown_when_the_top_list_cutoff_is_above_the_mini
     assert missing(run("low-popularity", "six", params={"min_downloads": 100_000}, facts_change=in_list)) == [
         "downloads_30d"
     ]
+
+
+def test_malicious_an_unknown_pep_792_status_is_data_unknown_not_a_pass() -> None:
+    """An index that does not state the status cannot vouch the project is not quarantined."""
+    unknown = {
+        "project_status": Unknown(
+            reason="index API version 1.1 does not report project status", source="simple"
+        )
+    }
+    assert missing(run("malicious", "six", facts_change=unknown)) == ["project_status"]
