@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Generic, TypeAlias, TypeVar
@@ -267,6 +267,19 @@ class Yank:
     yanked: bool
     reason: str | None = None
 
+    @classmethod
+    def of_release(cls, files: Iterable[tuple[bool | None, str | None]]) -> Yank | None:
+        """PEP 592: a release is yanked when every file is. ``files`` are (yanked, reason) per file,
+        yanked None where the index does not say; the answer is None (unknown) when no file is known
+        to be installable and some file's state is not stated."""
+        states = list(files)
+        if any(yanked is False for yanked, _reason in states):
+            return cls(yanked=False)
+        if any(yanked is None for yanked, _reason in states):
+            return None
+        reasons = sorted({reason for _yanked, reason in states if reason})
+        return cls(yanked=True, reason="; ".join(reasons) or None)
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Publisher:
@@ -379,6 +392,9 @@ class PackageFacts:
     organization: Signal[str | None]  # Known(None): PyPI says no organisation
     downloads_30d: Signal[int]
     popularity_rank: Signal[int | None]  # Known(None): not in the top-packages dataset
+    # An upper bound on downloads_30d (at most this many): the top-N list's cut-off, learned from the
+    # name's absence from that list. Known(None): the name is in the list (downloads_30d is exact).
+    downloads_30d_at_most: Signal[int | None]
     first_release: Signal[datetime]
     release_count: Signal[int]
     upload_time: Signal[datetime]
@@ -425,6 +441,7 @@ FACT_NAMES: tuple[str, ...] = (
     "organization",
     "downloads_30d",
     "popularity_rank",
+    "downloads_30d_at_most",
     "first_release",
     "release_count",
     "upload_time",

@@ -82,11 +82,17 @@ def test_sl5_names_the_indie_maintained_package(project: Path, capsys: pytest.Ca
     code, out, err = run(
         ["audit", "requirements.txt", "--no-deps", "--policy", "ours.toml", "--format", "json"], capsys
     )
-    assert code == 1, out + err
+    # Incomplete: the recorded pages are Simple API 1.1, which predates PEP 792's project status.
+    assert code == 3, out + err
     indie = [f for f in json.loads(out)["findings"] if f["rule"] == "indie-maintained"]
-    assert {(f["package"]["name"], f["action"]) for f in indie} == {("six", "fail"), ("idna", "fail")}
+    # certifi: organisation certifi with one listed account, a warning (organisation teams are hidden)
+    assert {(f["package"]["name"], f["action"]) for f in indie} == {
+        ("six", "fail"),
+        ("idna", "fail"),
+        ("certifi", "warn"),
+    }
     six = next(f for f in indie if f["package"]["name"] == "six")
-    assert six["message"].startswith("six has 1 maintainer(s) (gutworth) and no organisation")
+    assert six["message"].startswith("six: 1 PyPI account(s) (gutworth) and no organisation")
 
 
 def test_unreachable_advisories_exit_3_at_sl5_and_warn_at_sl2(
@@ -104,7 +110,9 @@ def test_unreachable_advisories_exit_3_at_sl5_and_warn_at_sl2(
     assert out.splitlines()[-1].startswith("INCOMPLETE: policy sl5")
     code, out, _ = run(["audit", "requirements.txt", "--no-deps", "--policy", "sl2"], capsys)
     assert code == 0
-    assert f"  warn  {grouped}" in out.splitlines()
+    # The second audit does not knock again: the refused host is remembered for a few minutes.
+    remembered = grouped.replace("connection failed", "host unreachable (remembered since ")
+    assert any(line.startswith(f"  warn  {remembered}") for line in out.splitlines()), out
     assert out.splitlines()[-1].startswith("PASSED: policy sl2")
 
 
@@ -140,7 +148,8 @@ def test_sl5_does_not_pass_on_a_dataset_without_modified_dates(
         ["audit", "requirements.txt", "--no-deps", "--policy", "ours.toml", "--format", "json"], capsys
     )
     assert code == 3
-    ages = [f["message"] for f in json.loads(out)["findings"] if f["rule"] == "data-unknown"]
+    findings = json.loads(out)["findings"]
+    ages = [f["message"] for f in findings if f["rule"] == "data-unknown" and f["package"] is None]
     assert ages == [
         "dataset advisories has no dates, so its age is unknown (policy maximum 2, max_advisory_age_days)",
         "dataset malicious has no dates, so its age is unknown (policy maximum 2, max_advisory_age_days)",
@@ -191,18 +200,18 @@ def test_first_offline_run_groups_unknowns_by_reason_and_ends_with_the_next_step
     code, out, _ = run(["audit", "requirements.txt", "--no-deps", "--offline"], capsys)
     assert code == 3
     lines = out.splitlines()
-    at = lines.index("Unknown facts (44), by source and reason:")
+    at = lines.index("Unknown facts (48), by source and reason:")
     miss = f"{server.url}: not in the cache (--offline)"
     assert lines[at + 1 :] == [
         "  fail  advisories and malicious_reports unknown for 4 packages [osv]: "
         "no advisory data: run `supplychain db update`",
         "  warn  first_release, latest_release, license and 4 more unknown for 4 packages [pypi]: " + miss,
+        f"  warn  has_wheel and project_status unknown for 4 packages [simple]: {miss}",
         f"  warn  provenance unknown for 4 packages [integrity]: {miss}",
-        f"  warn  has_wheel unknown for 4 packages [simple]: {miss}",
         "Allowlist: none",
         "Next step: run `supplychain db update`, then `supplychain audit` once online "
         "(it fills the cache --offline reads)",
-        "INCOMPLETE: policy sl3, 4 packages, 12 failing, 37 warnings, 44 unknown",
+        "INCOMPLETE: policy sl3, 4 packages, 12 failing, 41 warnings, 48 unknown",
     ]
     # The dataset's age is an environment finding: the table's first row, before any package.
     assert "│ warn   │ (environment)     │       │ data-unknown │ dataset top-packages is" in lines[4]
@@ -210,7 +219,7 @@ def test_first_offline_run_groups_unknowns_by_reason_and_ends_with_the_next_step
     assert (code, out.splitlines()) == (
         3,
         [
-            "INCOMPLETE: policy sl3, 4 packages, 12 failing, 37 warnings, 44 unknown",
+            "INCOMPLETE: policy sl3, 4 packages, 12 failing, 41 warnings, 48 unknown",
             "  certifi==2025.8.3: unpinned",
             "  idna==3.10: unpinned",
             "  requests==2.25.1: unpinned",

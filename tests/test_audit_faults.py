@@ -83,7 +83,9 @@ ENDPOINTS: dict[str, Endpoint] = {
         base="/simple/",
         prefix="/simple/",
         # The integrity source reads the file list from the same page: it cannot check provenance either.
-        affected=tuple((p, f) for p in ("requests", "six") for f in ("has_wheel", "provenance")),
+        affected=tuple(
+            (p, f) for p in ("requests", "six") for f in ("has_wheel", "project_status", "provenance")
+        ),
         kept=(("six", "index"),),
         wrong_shape=json.dumps({"meta": {"api-version": "1.1"}, "files": {"six-1.17.0.tar.gz": {}}}).encode(),
         shape_reason="files is dict, expected list",
@@ -227,6 +229,7 @@ class Project:
 @pytest.fixture
 def project(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, elsewhere: RecordingServer) -> Iterator[Project]:
     with fault_server() as server:
+        server.handlers.append(_pep_792_pages)
         server.mount("/", PYPI_FIXTURES)
         OsvApi(osv_records()).install(server)
         for name, document in PYPISTATS.items():
@@ -243,6 +246,18 @@ def project(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, elsewhere: Recordin
         (tmp_path / "sl5.toml").write_text(f'extends = "sl5"\n{ages}')
         (tmp_path / "sl2.toml").write_text(f'extends = "sl2"\n{ages}')
         yield Project(server=server, root=tmp_path, elsewhere=elsewhere)
+
+
+def _pep_792_pages(_method: str, path: str, _body: bytes) -> Reply | None:
+    """The recorded Simple pages (API 1.1) as an index serving PEP 792 answers them: API 1.4, where no
+    status marker means ``active``. Otherwise the healthy SL5 baseline would lack ``project_status``
+    (an unknown status is a data-unknown since the quarantine check stopped skipping it)."""
+    parts = path.strip("/").split("/")
+    if len(parts) != 2 or parts[0] != "simple":  # simple/<name>
+        return None
+    page = json.loads((PYPI_FIXTURES / "simple" / parts[1] / "index.json").read_text())
+    page["meta"]["api-version"] = "1.4"
+    return Reply(200, json.dumps(page).encode(), {"Content-Type": "application/vnd.pypi.simple.v1+json"})
 
 
 @functools.cache

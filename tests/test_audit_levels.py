@@ -109,7 +109,7 @@ def test_sl5_fails_an_indie_maintained_package_and_names_it(tmp_path: Path) -> N
     six = next(
         f for f in result.findings if f.rule == "indie-maintained" and f.package and f.package.name == "six"
     )
-    assert six.message.startswith("six has 1 maintainer(s) (gutworth)")
+    assert six.message.startswith("six: 1 PyPI account(s) (gutworth) and no organisation")
     assert result.scores[NormalizedName("six")].score > 0
 
 

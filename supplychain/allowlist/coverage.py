@@ -38,7 +38,7 @@ class Held:
         """How audit reports name it: ``allowlist.toml:4 (approve six)``."""
         entry = self.entry
         if isinstance(entry, Trust):
-            what = f"trust {entry.publisher or entry.organization}"
+            what = f"trust {entry.publisher or entry.organization or f'account {entry.account}'}"
         else:
             what = f"{'approve' if isinstance(entry, Approval) else 'baseline'} {entry.name}"
         return located(self.path, entry.line, what)
@@ -84,12 +84,17 @@ def pins_cover(entry: Approval | Baseline, package: ResolvedPackage) -> bool:
 
 
 def trusted(trust: Trust, facts: PackageFacts | None) -> bool:
-    """The version's PyPI organisation, or every PEP 740 publisher of its files, is the trusted one.
+    """The version's PyPI organisation, its only account, or every PEP 740 publisher of its files, is
+    the trusted one.
 
-    Unknown never is. Every publisher, not any: a file attested by someone else does not ride along.
+    Unknown never is. Every publisher, not any: a file attested by someone else does not ride along;
+    likewise a trusted account covers only while no other account holds a role.
     """
     if facts is None:
         return False
+    if trust.account is not None:
+        people = facts.maintainers
+        return isinstance(people, Known) and {m.user.lower() for m in people.value} == {trust.account.lower()}
     if trust.organization is not None:
         org = facts.organization
         return isinstance(org, Known) and (org.value or "").lower() == trust.organization.lower()
@@ -189,5 +194,5 @@ def trusted_names(allowlist: Allowlist) -> frozenset[str]:
 
 def trust_sources(allowlist: Allowlist) -> tuple[str, ...]:
     """The audit's sources trusts read: ``pypi`` for organisations, ``integrity`` for publishers."""
-    kinds = {"pypi" if t.organization is not None else "integrity" for t in allowlist.trusts}
+    kinds = {"integrity" if t.publisher is not None else "pypi" for t in allowlist.trusts}
     return tuple(sorted(kinds))

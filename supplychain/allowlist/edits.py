@@ -116,19 +116,20 @@ def trust(
     publisher: str | None,
     organization: str | None,
     workflow: str | None,
+    account: str | None = None,
     packages: Sequence[str],
     reviewer: str,
     reason: str,
     expires: date,
     today: date,
 ) -> Callable[[Allowlist], Allowlist]:
-    """Trust a publisher (``kind:repository``) or a PyPI organisation for the named packages.
+    """Trust a publisher (``kind:repository``), a PyPI organisation or a company's shared PyPI account.
 
-    Exactly one of the two; the same trust (identity, workflow, packages) again replaces the old entry.
+    Exactly one of the three; the same trust (identity, workflow, packages) again replaces the old entry.
     """
     check_expiry(expires, today)
-    if (publisher is None) == (organization is None):
-        raise UsageError("give exactly one of --publisher or --organization")
+    if [publisher, organization, account].count(None) != 2:
+        raise UsageError("give exactly one of --publisher, --organization or --account")
     if publisher is not None and ":" not in publisher:
         raise UsageError(f"--publisher {publisher!r} must be kind:repository, e.g. github:pytorch/pytorch")
     if not packages:
@@ -136,6 +137,7 @@ def trust(
     entry = Trust(
         publisher=publisher.lower() if publisher else None,
         organization=organization,
+        account=account,
         workflow=workflow,
         packages=tuple(sorted({normalize(p) for p in packages})),
         reviewer=reviewer,

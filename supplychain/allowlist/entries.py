@@ -55,13 +55,19 @@ class Trust:
     expires: dt.date
     publisher: str | None = None  # a lower-case PEP 740 identity kind:repository
     organization: str | None = None
+    # A PyPI account known to be a company's shared one: covers while it is the only account with a role.
+    account: str | None = None
     workflow: str | None = None
     line: int | None = field(default=None, compare=False)
 
     @property
     def identity(self) -> str:
-        """The trusted publisher, or ``organization:NAME``: what a release must match."""
-        return self.publisher if self.publisher is not None else f"organization:{self.organization}"
+        """The trusted publisher, ``account:NAME`` or ``organization:NAME``: what a release must match."""
+        if self.publisher is not None:
+            return self.publisher
+        if self.account is not None:
+            return f"account:{self.account}"
+        return f"organization:{self.organization}"
 
     @property
     def label(self) -> str:

@@ -224,16 +224,20 @@ def _approval(r: _Entry, today: dt.date) -> Approval | None:
 
 
 def _trust(r: _Entry, today: dt.date) -> Trust | None:
-    r.check_keys({"publisher", "organization", "workflow", "packages", "reviewer", "reason", "expires"})
+    r.check_keys(
+        {"publisher", "organization", "account", "workflow", "packages", "reviewer", "reason", "expires"}
+    )
     publisher, org = r.string("publisher", required=False), r.string("organization", required=False)
-    if (publisher is None) == (org is None):
-        r.problem("publisher", "give exactly one of publisher or organization")
+    account = r.string("account", required=False)
+    one = [publisher, org, account].count(None) == 2
+    if not one:
+        r.problem("publisher", "give exactly one of publisher, organization or account")
     elif publisher is not None and ":" not in publisher:
         r.problem("publisher", f"{publisher!r} is not a PEP 740 identity kind:repository")
     packages = tuple(sorted({normalize(p) for p in r.strings("packages", required=True)}))
     reviewer, reason, expires = r.string("reviewer"), r.string("reason"), r.date("expires")
     r.bound(expires, today)  # a trust has no start date: at most a year from whenever it is read
-    if not (reviewer and reason and expires) or (publisher is None) == (org is None):
+    if not (reviewer and reason and expires) or not one:
         return None
     return Trust(
         packages=packages,
@@ -242,6 +246,7 @@ def _trust(r: _Entry, today: dt.date) -> Trust | None:
         expires=expires,
         publisher=publisher.lower() if publisher else None,
         organization=org,
+        account=account,
         workflow=r.string("workflow", required=False),
         line=r.line,
     )

@@ -80,6 +80,7 @@ def _trust_table(t: Trust) -> dict[str, Any]:
         {
             "publisher": t.publisher,
             "organization": t.organization,
+            "account": t.account,
             "workflow": t.workflow,
             "packages": list(t.packages),
             "reviewer": t.reviewer,

@@ -217,18 +217,23 @@ def trust_command(
     package: Annotated[list[str], typer.Option("--package", help="Package the trust covers; repeatable.")],
     publisher: Annotated[str | None, typer.Option("--publisher", help="PEP 740 kind:repository.")] = None,
     organization: Annotated[str | None, typer.Option("--organization", help="PyPI organisation.")] = None,
+    account: Annotated[
+        str | None,
+        typer.Option("--account", help="A company's shared PyPI account (the only one with a role)."),
+    ] = None,
     workflow: Annotated[str | None, typer.Option("--workflow", help="Only this workflow file.")] = None,
     reviewer: Annotated[str | None, typer.Option("--reviewer", help="Default: your login name.")] = None,
     reason: Annotated[str | None, typer.Option("--reason")] = None,
     allowlist: AllowlistOpt = None,
     output: FormatOpt = OutputFormat.TEXT,
 ) -> None:
-    """Trust a publisher identity or PyPI organisation for new versions of the named packages."""
+    """Trust a publisher identity, PyPI organisation or company account for new versions of the packages."""
     config = TargetFlags(offline=True).config(allowlist=allowlist)
-    who = publisher or f"organization {organization}"
+    who = publisher or (f"account {account}" if account else f"organization {organization}")
     edit = edits.trust(
         publisher=publisher,
         organization=organization,
+        account=account,
         workflow=workflow,
         packages=package,
         reviewer=reviewer or getpass.getuser(),

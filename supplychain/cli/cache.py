@@ -22,6 +22,8 @@ from supplychain import dirs
 from supplychain.cli import app
 from supplychain.errors import UsageError
 from supplychain.model import Location
+from supplychain.net.hosts import FILE as HOSTS_FILE
+from supplychain.net.hosts import REMEMBER_FOR
 from supplychain.net.http_store import MAX_CACHE_BYTES
 from supplychain.sources.facts_cache import FRESH_FOR
 
@@ -31,7 +33,7 @@ cache_app = typer.Typer(
 app.add_typer(cache_app, name="cache")
 
 _SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
-_SINGULAR = {"responses": "response", "entries": "entry", "files": "file"}
+_SINGULAR = {"responses": "response", "entries": "entry", "files": "file", "hosts": "host"}
 # hishel writes this beside its database (so a cache inside a repository is not committed)
 _HISHEL_GITIGNORE = ".gitignore", "# Automatically created by Hishel\n*"
 
@@ -66,6 +68,12 @@ PARTS = (
         "at any age --offline",
         unit="entries",
         count_sql="SELECT count(*) FROM facts",
+    ),
+    Part(
+        name=HOSTS_FILE,
+        holds=f"hosts found unreachable, not asked again for {int(REMEMBER_FOR.total_seconds() // 60)} "
+        "minutes",
+        unit="hosts",
     ),
     Part(
         name="parsed-toml",
@@ -127,6 +135,14 @@ def _count(database: Path, query: str) -> tuple[int | None, str | None]:
     return int(row[0]), None
 
 
+def _json_entries(path: Path) -> tuple[int | None, str | None]:
+    try:
+        data = json.loads(path.read_bytes())
+    except (OSError, ValueError, RecursionError) as problem:
+        return None, f"unreadable: {problem}"
+    return (len(data), None) if isinstance(data, dict) else (None, "not a JSON object")
+
+
 def measure(directory: Path) -> list[Measured]:
     """Each cached part present in ``directory``, with its size and number of entries."""
     found = []
@@ -136,6 +152,8 @@ def measure(directory: Path) -> list[Measured]:
         main = directory / part.name
         if part.count_sql is not None:
             entries, unknown = _count(main, part.count_sql) if main.is_file() else (None, "no database file")
+        elif main.is_file() and part.name.endswith(".json"):
+            entries, unknown = _json_entries(main)
         elif main.is_dir() and not main.is_symlink():
             entries, unknown = sum(1 for f in main.glob("*.json") if f.is_file()), None
         else:

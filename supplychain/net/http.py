@@ -31,6 +31,8 @@ from supplychain.errors import (
     ResponseTooLarge,
 )
 from supplychain.files import private_file
+from supplychain.net.hosts import FILE as HOSTS_FILE
+from supplychain.net.hosts import HostGate, HostMemory, host_key, unreachable
 from supplychain.urls import SafeUrl, guard_library_logs, redact
 
 USER_AGENT = "supplychain/0.1 (+https://pypi.org/project/supplychain/)"
@@ -138,6 +140,7 @@ class Http:
     # URL -> when the server sent the answer now read from the cache (its Date header)
     _learned: dict[str, dt.datetime] = field(default_factory=dict)
     requests_sent: int = 0
+    hosts: HostMemory = field(default_factory=HostMemory)  # unreachable hosts, shared with the gate
 
     @property
     def offline(self) -> bool:
@@ -248,10 +251,11 @@ class Http:
                 f"{redact(raw)}: HTTP {error.status} after {tried} attempt{'' if tried == 1 else 's'}",
                 status=error.status,
             ) from None
-        except httpx.TimeoutException:
-            raise FetchError(f"{redact(raw)}: timed out") from None
         except httpx.TransportError as error:
-            raise _transport_error(raw, error) from None
+            detail = _transport_detail(error)
+            if unreachable(error):  # every attempt failed to connect: not asked again for a while
+                self.hosts.remember(host_key(httpx.URL(raw)), detail)
+            raise FetchError(f"{redact(raw)}: {detail}") from None
         raise AssertionError("stamina.retry_context ended without an attempt")  # pragma: no cover
 
     async def _send(
@@ -449,15 +453,17 @@ def _backoff(error: Exception) -> bool | float:
     return isinstance(error, httpx.TimeoutException | httpx.NetworkError | httpx.RemoteProtocolError)
 
 
-def _transport_error(raw: str, error: httpx.TransportError) -> FetchError:
-    detail = type(error).__name__
+def _transport_detail(error: httpx.TransportError) -> str:
+    """What went wrong, in words, without the URL (the memory of unreachable hosts keeps it)."""
     if _caused_by(error, socket.gaierror):
-        detail = "DNS lookup failed"
-    elif isinstance(error, httpx.ConnectError):
-        detail = "connection failed"
-    elif isinstance(error, httpx.RemoteProtocolError):
-        detail = "connection closed mid-response (truncated body)"
-    return FetchError(f"{redact(raw)}: {detail}")
+        return "DNS lookup failed"
+    if isinstance(error, httpx.TimeoutException):
+        return "timed out"
+    if isinstance(error, httpx.ConnectError):
+        return "connection failed"
+    if isinstance(error, httpx.RemoteProtocolError):
+        return "connection closed mid-response (truncated body)"
+    return type(error).__name__
 
 
 def _caused_by(error: BaseException, kind: type[BaseException]) -> bool:
@@ -478,12 +484,14 @@ def build_http(settings: HttpSettings, transport: httpx.AsyncBaseTransport | Non
     stamina.instrumentation.set_on_retry_hooks([])
     guard_library_logs()
     base: httpx.AsyncBaseTransport
+    memory = HostMemory(path=None if settings.cache_dir is None else settings.cache_dir / HOSTS_FILE)
     if settings.offline:
         base = _OfflineTransport()
     else:
-        base = transport or httpx.AsyncHTTPTransport(
+        network = transport or httpx.AsyncHTTPTransport(
             limits=httpx.Limits(max_connections=64, max_keepalive_connections=32), http2=False
         )
+        base = HostGate(network, memory)
     if settings.cache_dir is not None:
         base = _cached(base, settings.cache_dir, offline=settings.offline)
     client = httpx.AsyncClient(
@@ -493,7 +501,7 @@ def build_http(settings: HttpSettings, transport: httpx.AsyncBaseTransport | Non
         follow_redirects=False,
         trust_env=True,  # netrc credentials for private indexes
     )
-    return Http(client=client, settings=settings)
+    return Http(client=client, settings=settings, hosts=memory)
 
 
 def _cached(base: httpx.AsyncBaseTransport, cache_dir: Path, *, offline: bool) -> httpx.AsyncBaseTransport:

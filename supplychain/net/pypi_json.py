@@ -44,7 +44,7 @@ class ReleaseFile:
 
     filename: str
     upload_time: datetime
-    yanked: bool
+    yanked: bool | None  # None: the file entry has no ``yanked`` key, so PyPI did not say
     yanked_reason: str | None
     url: str | None
     size: int | None
@@ -66,8 +66,8 @@ class Release:
 
     @property
     def yanked(self) -> bool:
-        """PyPI yanks releases: yanked when every one of its files is (a release without files is not)."""
-        return bool(self.files) and all(file.yanked for file in self.files)
+        """Known yanked: every one of its files says so (a release without files is not)."""
+        return bool(self.files) and all(file.yanked is True for file in self.files)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -190,7 +190,8 @@ def _file(raw: object, where: str) -> ReleaseFile:
     return ReleaseFile(
         filename=filename,
         upload_time=parse_time(raw.get("upload_time_iso_8601"), "upload_time_iso_8601"),
-        yanked=raw.get("yanked") is True,  # a reason string without the flag is not a yank on PyPI
+        # A reason string without the flag is not a yank on PyPI; no key at all says nothing.
+        yanked=(raw["yanked"] is True) if "yanked" in raw else None,
         yanked_reason=reason or None,
         url=url,
         size=size,

@@ -56,7 +56,7 @@ class DistributionFile:
     url: str  # absolute and without fragment; carries the page's credentials when it was relative
     hashes: Hashes
     requires_python: str | None
-    yanked: bool
+    yanked: bool | None  # None: a JSON page's file entry has no ``yanked`` key, so the index did not say
     yanked_reason: str | None  # None also when yanked without a reason
     upload_time: datetime | None  # PEP 700 (JSON pages only)
     size: int | None  # PEP 700 (JSON pages only)
@@ -175,8 +175,8 @@ def parse_json_page(
 
 def _json_file(raw: object, where: str, page_url: str) -> DistributionFile:
     entry = expect(raw, dict, where)
-    yanked = entry.get("yanked", False)
-    if not isinstance(yanked, bool | str):
+    yanked = entry.get("yanked")
+    if yanked is not None and not isinstance(yanked, bool | str):
         raise ShapeError(f"{where}.yanked is {type(yanked).__name__}, expected bool or str")
     uploaded = optional(entry.get("upload-time"), str, f"{where}.upload-time")
     size = optional(entry.get("size"), int, f"{where}.size")
@@ -192,7 +192,7 @@ def _json_file(raw: object, where: str, page_url: str) -> DistributionFile:
         hashes=_sorted(string_map(hashes, f"{where}.hashes")) if hashes is not None else (),
         requires_python=optional(entry.get("requires-python"), str, f"{where}.requires-python") or None,
         # PEP 691: a non-empty string is a reason; pip reads an empty one as "not yanked"
-        yanked=bool(yanked),
+        yanked=None if yanked is None else bool(yanked),
         yanked_reason=yanked if isinstance(yanked, str) and yanked else None,
         upload_time=(
             None if uploaded is None else parse_time(uploaded, f"{where}.upload-time", assume_utc=True)

@@ -177,7 +177,8 @@ class MaliciousRule:
         "Fails at every level and cannot be turned off, waived or exempted. Matches OSV `MAL-` "
         "reports (the name, and the version where the report lists versions) and PEP 792 "
         "`quarantined` projects. Without malicious-package data the `malicious_reports` fact is "
-        "unknown (`data-unknown`)."
+        "unknown (`data-unknown`); so is `project_status` where the index does not state it "
+        "(Simple API before 1.4)."
     )
     params: Mapping[str, type] = {}
 
@@ -213,6 +214,9 @@ class MaliciousRule:
                     remediation=f"remove {package.ref.name} and check the machines that installed it",
                 )
             )
+        if not isinstance(status, Known):
+            # PEP 792: an index that does not state the status cannot vouch that it is not quarantined.
+            outcomes.append(missing("project_status", status))
         if not isinstance(facts.malicious_reports, Known):
             outcomes.append(missing("malicious_reports", facts.malicious_reports))
         return outcomes

@@ -239,7 +239,10 @@ def _data_unknown_action(policy: Policy, facts: tuple[str, ...] = ()) -> Action:
 _DATASETS: dict[str, tuple[tuple[str, ...], str]] = {
     "advisories": (("advisories",), "max_advisory_age_days"),
     "malicious": (("malicious_reports",), "max_advisory_age_days"),
-    "top-packages": (("downloads_30d", "popularity_rank"), "max_popularity_age_days"),
+    "top-packages": (
+        ("downloads_30d", "popularity_rank", "downloads_30d_at_most"),
+        "max_popularity_age_days",
+    ),
 }
 
 

@@ -4,15 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from supplychain.model import Known, PackageFacts, ResolvedPackage
-from supplychain.policy.base import Environment, Hit, Outcome, RuleSettings, evidence, missing
+from supplychain.model import Known, PackageFacts, ResolvedPackage, Signal, Unknown
+from supplychain.policy.base import (
+    Environment,
+    Hit,
+    Missing,
+    Outcome,
+    RuleSettings,
+    evidence,
+    missing,
+)
 from supplychain.policy.internal import is_internal
 
 
 class LowPopularityRule:
     id = "low-popularity"
     rationale = "Little-used public code has had few eyes on it and is a cheap target for takeover."
-    help = "Fails when a public package had fewer than `min_downloads` downloads in the last 30 days."
+    help = (
+        "Fails when a public package had fewer than `min_downloads` downloads in the last 30 days, "
+        "or is absent from a top-packages list whose cut-off is below `min_downloads`."
+    )
     params: Mapping[str, type] = {"min_downloads": int}
 
     def evaluate(
@@ -21,9 +32,9 @@ class LowPopularityRule:
         if is_internal(package, facts, env):
             return []
         downloads = facts.downloads_30d
-        if not isinstance(downloads, Known):
-            return [missing("downloads_30d", downloads)]
         minimum = settings.integer("min_downloads")
+        if not isinstance(downloads, Known):
+            return [_from_bound(package, facts.downloads_30d_at_most, downloads, minimum)]
         if downloads.value >= minimum:
             return []
         return [
@@ -34,6 +45,27 @@ class LowPopularityRule:
                 remediation="prefer a widely used alternative, or approve it in the allowlist after review",
             )
         ]
+
+
+def _from_bound(
+    package: ResolvedPackage, bound: Signal[int | None], downloads: Unknown, minimum: int
+) -> Outcome:
+    """Without a count, absence from a top-N list still proves "at most the cut-off": enough to fire
+    when the cut-off is below the minimum, and said in the unknown's reason when it is not."""
+    if not isinstance(bound, Known) or bound.value is None:
+        return missing("downloads_30d", downloads)
+    if bound.value < minimum:
+        return Hit(
+            message=f"{package.ref.name} had at most {bound.value:,} downloads in 30 days "
+            f"(absent from the top-packages list; policy minimum {minimum:,})",
+            evidence=evidence("downloads_30d_at_most", bound),
+            remediation="prefer a widely used alternative, or approve it in the allowlist after review",
+        )
+    reason = (
+        f"{downloads.reason}; absent from the top-packages list, so at most {bound.value:,} "
+        f"downloads/30d, which does not settle the policy minimum {minimum:,}"
+    )
+    return Missing(fact="downloads_30d", reason=reason, source=bound.source, settled=downloads.settled)
 
 
 class LowUseInternalRule:

@@ -76,7 +76,7 @@ class IndexFile:
             tags=tags,
             hashes=tuple(f"{name}:{digest}" for name, digest in file.hashes),
             requires_python=file.requires_python,
-            yanked=file.yanked,
+            yanked=file.yanked is True,  # as pip: a file the page does not mark is a candidate
             upload_time=file.upload_time,
             has_metadata=file.core_metadata,
             size=file.size,

@@ -41,7 +41,7 @@ INDEX_FACTS: dict[str, tuple[str, ...]] = {
     "pypi": pypi_json.FACTS,
     "simple": simple_index.FACTS,
     "integrity": ("provenance",),
-    "popularity": ("downloads_30d", "popularity_rank"),
+    "popularity": ("downloads_30d", "popularity_rank", "downloads_30d_at_most"),
     "startup-hooks": ("startup_hooks",),
 }
 # Facts about one version rather than the project: Unknown("version unknown") when no file states the

@@ -41,7 +41,7 @@ from supplychain.model import (
 from supplychain.sources import FactPatch, SourceSettings
 from supplychain.sources.scope import index_of
 
-FORMAT = 2  # bump when a source's derivation changes: old entries stop matching
+FORMAT = 3  # bump when a source's derivation changes: old entries stop matching
 FRESH_FOR = timedelta(minutes=10)
 CACHED_SOURCES = frozenset({"pypi", "simple", "integrity", "startup-hooks"})
 _FILE = "facts-cache.sqlite"

@@ -111,7 +111,29 @@ class PopularitySource:
                 downloads = Unknown(reason=f"{reason}; not among the dataset's top packages", source=SOURCE)
             else:
                 downloads = Unknown(reason=f"{reason}; no top-packages dataset", source=SOURCE)
-        return {"downloads_30d": downloads, "popularity_rank": rank}
+        return {
+            "downloads_30d": downloads,
+            "popularity_rank": rank,
+            "downloads_30d_at_most": _bound(ref, dataset),
+        }
+
+
+def _bound(ref: PackageRef, dataset: TopPackagesLike | None) -> Signal[object]:
+    """At most the list's cut-off when the name is absent from a top-N list, Known(None) when it is in.
+
+    The list holds every project with more downloads than its last row, so a name it lacks had at
+    most that many: a bound, never a count, and only as good as the list is complete.
+    """
+    if dataset is None:
+        return Unknown(reason="no top-packages dataset (run `supplychain db update`)", source=SOURCE)
+    if not dataset.downloads:
+        return Unknown(reason="the top-packages dataset is empty", source=SOURCE)
+    label = _dataset_label(dataset)
+    if ref.name in dataset.downloads:
+        return Known(value=None, source=label, fetched_at=dataset.as_of)
+    cutoff = min(dataset.downloads.values())
+    source = f"{label}: not in the top {len(dataset.downloads):,} (cut-off {cutoff:,} downloads/30d)"
+    return Known(value=cutoff, source=source, fetched_at=dataset.as_of)
 
 
 def _service_down(error: Exception) -> bool:

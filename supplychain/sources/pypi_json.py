@@ -230,10 +230,10 @@ def latest_of(releases: tuple[Release, ...]) -> str:
 def _yank_of(files: tuple[ReleaseFile, ...], ref: PackageRef) -> Yank:
     if not files:
         raise ShapeError(f"version {ref.version} has no files on PyPI")
-    if all(file.yanked for file in files):
-        reasons = sorted({file.yanked_reason for file in files if file.yanked_reason})
-        return Yank(yanked=True, reason="; ".join(reasons) or None)
-    return Yank(yanked=False)
+    yank = Yank.of_release((file.yanked, file.yanked_reason) for file in files)
+    if yank is None:
+        raise ShapeError(f"PyPI does not say whether the files of {ref.version} are yanked (no 'yanked' key)")
+    return yank
 
 
 def _source_repository(info: Info) -> str | None:

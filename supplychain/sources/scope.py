@@ -38,7 +38,11 @@ INTERNAL_REASONS: Mapping[str, Mapping[str, str]] = {
     "integrity": {
         "provenance": "internal package: PyPI's Integrity API is not asked about internal names",
     },
-    "popularity": {"downloads_30d": _DOWNLOADS, "popularity_rank": _DOWNLOADS},
+    "popularity": {
+        "downloads_30d": _DOWNLOADS,
+        "popularity_rank": _DOWNLOADS,
+        "downloads_30d_at_most": _DOWNLOADS,
+    },
     "osv": {
         "advisories": "internal package: not covered by public advisory data",
         "malicious_reports": "internal package: not covered by public malicious-package reports",

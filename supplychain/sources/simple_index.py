@@ -229,7 +229,7 @@ def release_history(page: ProjectPage, ref: PackageRef, now: datetime) -> dict[s
 
 def _latest(releases: Mapping[Version, list[DistributionFile]]) -> str:
     """The newest version not wholly yanked: final releases first, pre-releases when there are no others."""
-    candidates = [version for version, files in releases.items() if not all(f.yanked for f in files)]
+    candidates = [version for version, files in releases.items() if not all(f.yanked is True for f in files)]
     final = [version for version in candidates if not version.is_prerelease]
     if not (final or candidates):
         raise ShapeError("no installable release")
@@ -237,10 +237,10 @@ def _latest(releases: Mapping[Version, list[DistributionFile]]) -> str:
 
 
 def _yank(files: list[DistributionFile]) -> Yank:
-    if all(file.yanked for file in files):
-        reasons = sorted({file.yanked_reason for file in files if file.yanked_reason})
-        return Yank(yanked=True, reason="; ".join(reasons) or None)
-    return Yank(yanked=False)
+    yank = Yank.of_release((file.yanked, file.yanked_reason) for file in files)
+    if yank is None:
+        raise ShapeError("the index does not say whether this version's files are yanked (no 'yanked' key)")
+    return yank
 
 
 def _guard(compute: Callable[[], object], now: datetime) -> Signal[object]:

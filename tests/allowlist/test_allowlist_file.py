@@ -163,7 +163,7 @@ expires = 2027-01-01
         loads_allowlist(bad, "allowlist.toml", TODAY)
     assert raised.value.diagnostics() == (
         "allowlist.toml:3: approve[0].expires: 2028-06-01 is more than one year after 2026-06-01\n"
-        "allowlist.toml:11: trust[0].publisher: give exactly one of publisher or organization"
+        "allowlist.toml:11: trust[0].publisher: give exactly one of publisher, organization or account"
     )
 
 

@@ -98,8 +98,9 @@ def test_malformed_allowlist_lists_every_problem(tmp_path: Path) -> None:
         f"{path}:3: approve[0].reason: missing",
         f"{path}:3: approve[0].versions: 'one' is not a valid version",
         f"{path}:3: approve[0].waive: 'malicious' can never be waived",
-        f"{path}:10: trust[0].publisher: give exactly one of publisher or organization",
-        f"{path}:10: trust[0].team: unknown key (known: expires, organization, packages, publisher, reason, "
+        f"{path}:10: trust[0].publisher: give exactly one of publisher, organization or account",
+        f"{path}:10: trust[0].team: unknown key (known: account, expires, organization, packages, publisher, "
+        "reason, "
         "reviewer, workflow)",
     ]
 
@@ -268,7 +269,8 @@ REJECTIONS = [
     ),
     (
         'version = 1\n[[trust]]\norganization = "o"\npackages = ["x"]\napproved = 2026-11-01\n' + ENTRY,
-        "2: trust[0].approved: unknown key (known: expires, organization, packages, publisher, reason, "
+        "2: trust[0].approved: unknown key (known: account, expires, organization, packages, publisher, "
+        "reason, "
         "reviewer, workflow)",
     ),
     (

@@ -115,7 +115,7 @@ def test_stale_dataset_is_data_unknown() -> None:
         "dataset top-packages is 239 days old (policy maximum 60, max_popularity_age_days)"
     ]
     assert stale[0].action is Action.WARN
-    assert stale[0].evidence["facts"] == ["downloads_30d", "popularity_rank"]
+    assert stale[0].evidence["facts"] == ["downloads_30d", "popularity_rank", "downloads_30d_at_most"]
 
 
 def test_sl3_fails_on_a_132_day_old_advisory_database_as_on_missing_advisories() -> None:

@@ -224,12 +224,48 @@ def test_malicious_fires_on_report_and_quarantine() -> None:
     assert run("malicious", "six") == []
 
 
-def test_indie_maintained_six_fires_attrs_and_requests_do_not() -> None:
+def test_indie_maintained_six_fires_requests_does_not() -> None:
     out = hits(run("indie-maintained", "six", params={"min_maintainers": 2}))
-    assert out[0].message.startswith("six has 1 maintainer(s) (gutworth) and no organisation")
+    assert out[0].message.startswith("six: 1 PyPI account(s) (gutworth) and no organisation")
     assert out[0].evidence["maintainers"]["source"] == "pypi"  # type: ignore[index]
-    assert run("indie-maintained", "attrs", params={"min_maintainers": 2}) == []  # organisation "attrs"
     assert run("indie-maintained", "requests", params={"min_maintainers": 2}) == []  # three owners
+
+
+def test_indie_maintained_a_company_account_is_one_credential_and_people_unknown() -> None:
+    """sentry-sdk (recorded): one account, getsentry, no organisation. Two questions, two answers."""
+    out = hits(run("indie-maintained", "sentry-sdk", params={"min_maintainers": 2}))
+    assert out[0].message == (
+        "sentry-sdk: 1 PyPI account(s) (getsentry) and no organisation, no Trusted Publisher; PyPI does "
+        "not say whether an account is one person or a company's shared account, so at most 1 known "
+        "maintainer(s) (the policy wants at least 2)"
+    )
+    assert out[0].evidence["credentials"] == {"accounts": 1, "trusted_publishers": []}
+    assert out[0].evidence["people"]["accounts"] == ["getsentry"]  # type: ignore[index,call-overload]
+    assert "allowlist trust --account getsentry --package sentry-sdk" in (out[0].remediation or "")
+
+
+def test_an_organisation_no_longer_silently_exempts_a_package_one_account_publishes() -> None:
+    """certifi (recorded): organisation certifi, one account with a role (Lukasa). Before: no finding."""
+    out = hits(run("indie-maintained", "certifi", params={"min_maintainers": 2}))
+    assert out[0].action is Action.WARN  # organisation teams are not listed: never a failure
+    assert out[0].message.startswith(
+        "certifi belongs to PyPI organisation certifi, but PyPI lists only 1 account(s) with a role "
+        "(Lukasa) and 0 Trusted Publisher(s) that can publish it"
+    )
+    attrs = hits(run("indie-maintained", "attrs", params={"min_maintainers": 2}))  # no account listed
+    assert "lists only 0 account(s) with a role (none)" in attrs[0].message
+    published = k(
+        Provenance(attested=True, publishers=(Publisher(kind="GitHub", repository="certifi/python-certifi"),))
+    )
+    assert (
+        run(
+            "indie-maintained",
+            "certifi",
+            params={"min_maintainers": 2},
+            facts_change={"provenance": published},
+        )
+        == []
+    )
 
 
 def test_publish_surface() -> None:
@@ -632,3 +668,39 @@ def test_every_rule_has_id_rationale_help(rule_id: str) -> None:
     assert rule.rationale.endswith(".")
     assert "\n" not in rule.rationale
     assert rule.help
+
+
+def test_low_popularity_fires_when_absent_from_a_top_list_whose_cutoff_is_below_the_minimum() -> None:
+    """No count, but not in the top N with a cut-off of 57,487: fewer than a 100,000 minimum."""
+    no_count = {
+        "downloads_30d": Unknown(reason="pypistats unreachable", source="popularity"),
+        "downloads_30d_at_most": k(57_487, "top-pypi-packages: not in the top 15,000"),
+    }
+    out = hits(run("low-popularity", "six", params={"min_downloads": 100_000}, facts_change=no_count))
+    assert "at most 57,487 downloads in 30 days" in out[0].message
+    assert out[0].evidence["downloads_30d_at_most"]["value"] == 57_487  # type: ignore[index]
+
+
+def test_low_popularity_stays_unknown_when_the_top_list_cutoff_is_above_the_minimum() -> None:
+    """At most 57,487 says nothing about a 10,000 minimum: unknown, and the reason says why."""
+    no_count = {
+        "downloads_30d": Unknown(reason="pypistats unreachable", source="popularity"),
+        "downloads_30d_at_most": k(57_487, "top-pypi-packages: not in the top 15,000"),
+    }
+    out = run("low-popularity", "six", params={"min_downloads": 10_000}, facts_change=no_count)
+    assert missing(out) == ["downloads_30d"]
+    assert "at most 57,487 downloads/30d, which does not settle the policy minimum 10,000" in out[0].reason  # type: ignore[union-attr]
+    in_list = {**no_count, "downloads_30d_at_most": k(None)}
+    assert missing(run("low-popularity", "six", params={"min_downloads": 100_000}, facts_change=in_list)) == [
+        "downloads_30d"
+    ]
+
+
+def test_malicious_an_unknown_pep_792_status_is_data_unknown_not_a_pass() -> None:
+    """An index that does not state the status cannot vouch the project is not quarantined."""
+    unknown = {
+        "project_status": Unknown(
+            reason="index API version 1.1 does not report project status", source="simple"
+        )
+    }
+    assert missing(run("malicious", "six", facts_change=unknown)) == ["project_status"]

@@ -78,7 +78,7 @@ def test_an_internal_package_gets_its_history_from_its_index_and_reasons_for_the
         200,
         _page(
             _file("0.9", "2025-01-10T09:00:00Z"),
-            _file("1.0", "2025-03-01T12:00:00Z"),
+            _file("1.0", "2025-03-01T12:00:00Z", yanked=False),  # no key at all: yank unknown
             _file("1.1", "2025-06-01T12:00:00Z", yanked="broken"),
         ),
         PAGE_TYPE,

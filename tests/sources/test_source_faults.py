@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from packaging.utils import NormalizedName
 
 from supplychain.clock import FixedClock
 from supplychain.model import Known, PackageFacts, Provenance, Publisher, Unknown
@@ -257,6 +258,39 @@ def test_unreachable_pypistats_is_asked_once_then_the_dataset_answers(
     assert isinstance(unknown, Unknown)
     assert "connection failed" in unknown.reason
     assert "not among the dataset's top packages" in unknown.reason
+
+
+def test_a_name_absent_from_a_complete_top_list_has_the_cutoff_as_upper_bound(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, clock: FixedClock
+) -> None:
+    """The last three rows of the real 2026-04-01 snapshot, as a complete top-3 list."""
+    from supplychain.sources.datastore import TopPackages
+
+    top = TopPackages(
+        as_of=clock.now(),
+        source="ClickHouse",
+        downloads={NormalizedName("a"): 57_491, NormalizedName("six"): 57_488, NormalizedName("c"): 57_487},
+        ranks={NormalizedName("a"): 1, NormalizedName("six"): 2, NormalizedName("c"): 3},
+    )
+    monkeypatch.setenv("SUPPLYCHAIN_PYPISTATS_URL", "http://127.0.0.1:9/")  # discard port: refused
+    monkeypatch.setattr("supplychain.sources.popularity.load_top_packages", lambda _dir: top)
+    graph = DependencyGraph()
+    graph.add_package(package("six", "1.17.0"))
+    graph.add_package(package("readychars", "0.0.1"))
+    facts = run_with(
+        HttpSettings(timeout=2),
+        lambda http: collect_facts(
+            graph, context_for(http, config_for(tmp_path), clock), sources=["popularity"]
+        ),
+    )
+    bound = facts["readychars"].downloads_30d_at_most
+    assert isinstance(bound, Known)
+    assert bound.value == 57_487
+    assert "not in the top 3 (cut-off 57,487 downloads/30d)" in bound.source
+    assert isinstance(facts["readychars"].downloads_30d, Unknown)  # a bound is not a count
+    in_list = facts["six"].downloads_30d_at_most
+    assert isinstance(in_list, Known)
+    assert in_list.value is None
 
 
 def test_pypistats_still_throttling_after_retries_is_not_asked_for_every_package(
