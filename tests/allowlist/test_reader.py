@@ -225,19 +225,12 @@ def test_trust_by_publisher_needs_matching_attestation(tmp_path: Path) -> None:
     allowlist = load_allowlist(path, TODAY)
     package, facts = facts_for("sigstore", "3.6.0")
     assert "sigstore" not in coverage(allowlist, [package], {package.ref.name: facts}, TODAY).covered
-    attested = replace(
-        facts,
-        provenance=Known(
-            value=Provenance(
-                attested=True,
-                publishers=(
-                    Publisher(kind="GitHub", repository="sigstore/sigstore-python", workflow="release.yml"),
-                ),
-            ),
-            source="integrity",
-            fetched_at=FETCHED,
-        ),
-    )
+    publisher = Publisher(kind="GitHub", repository="sigstore/sigstore-python", workflow="release.yml")
+    claimed = Provenance(attested=True, publishers=(publisher,), problems=("signature does not verify",))
+    unverified = replace(facts, provenance=Known(value=claimed, source="integrity", fetched_at=FETCHED))
+    assert "sigstore" not in coverage(allowlist, [package], {package.ref.name: unverified}, TODAY).covered
+    verified = replace(claimed, verified=True, problems=())
+    attested = replace(facts, provenance=Known(value=verified, source="integrity", fetched_at=FETCHED))
     assert "sigstore" in coverage(allowlist, [package], {package.ref.name: attested}, TODAY).covered
 
 
