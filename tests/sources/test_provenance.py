@@ -63,7 +63,8 @@ def test_a_different_publisher_does_not_verify() -> None:
     claimed["attestation_bundles"][0]["publisher"]["email"] = "attacker@example.iam.gserviceaccount.com"
     verdict = verify_provenance(claimed, FILENAME, SHA256)
     assert verdict.verified is False
-    assert verdict.problem is not None and "SAN" in verdict.problem  # the certificate names another
+    assert verdict.problem is not None
+    assert "SAN" in verdict.problem  # the certificate names another identity
 
 
 def test_a_tampered_signature_does_not_verify() -> None:
@@ -122,7 +123,8 @@ def test_index_digest_that_differs_from_the_attestation_is_a_failed_verification
     provenance = collect(server, monkeypatch, tmp_path, clock).provenance
     assert isinstance(provenance, Known)
     assert (provenance.value.attested, provenance.value.verified) == (True, False)
-    assert provenance.value.problems == (f"{FILENAME}: Verification failed: subject does not match distribution digest",)
+    mismatch = f"{FILENAME}: Verification failed: subject does not match distribution digest"
+    assert provenance.value.problems == (mismatch,)
 
 
 @pytest.mark.parametrize(
@@ -202,3 +204,35 @@ def test_hostile_index_pointing_at_the_metadata_address_makes_no_request(
     assert asked == []
     assert [path for _m, path in server.requests] == ["/simple/gcb-attestation-test/"]
     assert facts.provenance == Unknown(reason="provenance URL not on the index's host", source="integrity")
+
+
+def test_approval_records_the_verified_publisher_and_a_changed_one_fails_at_sl4(
+    server: ReplayServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, clock: FixedClock
+) -> None:
+    from supplychain.allowlist.review import verified_publishers
+    from supplychain.policy import RULES
+    from supplychain.policy.loader import load_policy
+    from tests.policy.helpers import env_of, hits
+
+    serve_pep740_page(server, "gcb-attestation-test", {FILENAME: (SHA256, server.url + PROVENANCE_PATH)})
+    server.json(PROVENANCE_PATH, REAL)
+    point_endpoints(monkeypatch, server)
+    gcb = package("gcb-attestation-test", "0.0.0")
+    config = config_for(tmp_path)
+    recorded = run_with(
+        HttpSettings(timeout=5), lambda http: verified_publishers(context_for(http, config, clock), [gcb])
+    )
+    assert recorded == {gcb.ref: (f"google:{EMAIL}",)}
+
+    facts = collect(server, monkeypatch, tmp_path, clock)
+    approved = ("allowlist.toml:2 (approve gcb-attestation-test)", ("github:acme/gcb@release.yml",))
+    env = env_of([(gcb, facts)], approved_publishers={gcb.ref.name: approved})
+    settings = load_policy("sl4").rules["publisher-changed"]
+    assert settings.action.value == "fail"
+    out = hits(RULES["publisher-changed"].evaluate(gcb, facts, settings, env))
+    assert out[0].message == (
+        f"gcb-attestation-test==0.0.0 is published by google:{EMAIL}; "
+        "the approval recorded github:acme/gcb@release.yml"
+    )
+    same = env_of([(gcb, facts)], approved_publishers={gcb.ref.name: (approved[0], recorded[gcb.ref])})
+    assert RULES["publisher-changed"].evaluate(gcb, facts, settings, same) == []
