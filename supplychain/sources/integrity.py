@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
 from supplychain.errors import FetchError, HttpStatusError
 from supplychain.model import Known, PackageRef, Provenance, Publisher, ResolvedPackage, Signal, Unknown
 from supplychain.net import integrity
+from supplychain.net.http import Http
 from supplychain.net.simple import PEP_740_API, DistributionFile
 from supplychain.sources import FactPatch, SourceContext
 from supplychain.sources.attestation import Verdict, verify_provenance
@@ -43,26 +45,41 @@ class IntegritySource:
 
     async def _one(self, package: ResolvedPackage, context: SourceContext) -> Signal[object]:
         page = page_url(index_of(package, context.config), package.ref.name)
-        listed = await _files(package, context, page)
-        if isinstance(listed, Unknown):
-            return listed
-        api, files = listed
-        chosen = _for_target(files, context)
-        # Wait for every file: on the first failure a plain gather would leave the siblings running,
-        # orphaned requests that outlive the audit's client (unclosed connections, wasted retries).
-        outcomes = await asyncio.gather(
-            *(_one_file(context, page, api, file) for file in chosen), return_exceptions=True
+        return await page_provenance(
+            context.http, page, package.ref, context.clock.now(), lambda files: _for_target(files, context)
         )
-        answers: list[_FileAnswer] = []
-        for outcome in outcomes:
-            if isinstance(outcome, BaseException):
-                if isinstance(outcome, FetchError):
-                    return Unknown(reason=outcome.reason, source=SOURCE)
-                raise outcome
-            if isinstance(outcome, Unknown):
-                return outcome
-            answers.append(outcome)
-        return _combine(answers, context, page)
+
+
+async def page_provenance(
+    http: Http,
+    page: str,
+    ref: PackageRef,
+    now: datetime,
+    choose: Callable[[tuple[DistributionFile, ...]], tuple[DistributionFile, ...]] = lambda files: files,
+) -> Signal[Provenance]:
+    """The provenance of ``ref``'s files (those ``choose`` keeps) as the project page at ``page`` states it.
+
+    The one reading of PEP 740 for the audit and the allowlist's delta reviews alike.
+    """
+    listed = await _files(http, page, ref)
+    if isinstance(listed, Unknown):
+        return listed
+    api, files = listed
+    # Wait for every file: on the first failure a plain gather would leave the siblings running,
+    # orphaned requests that outlive the audit's client (unclosed connections, wasted retries).
+    outcomes = await asyncio.gather(
+        *(_one_file(http, page, api, file) for file in choose(files)), return_exceptions=True
+    )
+    answers: list[_FileAnswer] = []
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            if isinstance(outcome, FetchError):
+                return Unknown(reason=outcome.reason, source=SOURCE)
+            raise outcome
+        if isinstance(outcome, Unknown):
+            return outcome
+        answers.append(outcome)
+    return _combine(answers, http, now, page)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -72,7 +89,7 @@ class _FileAnswer:
     verdict: Verdict | None = None  # None: nothing to verify
 
 
-def _combine(answers: list[_FileAnswer], context: SourceContext, page: str) -> Signal[object]:
+def _combine(answers: list[_FileAnswer], http: Http, now: datetime, page: str) -> Signal[Provenance]:
     """All files attested and every attestation verified, or why not; one uncheckable one is unknown."""
     verdicts = [a.verdict for a in answers if a.verdict is not None]
     failed = tuple(sorted(v.problem for v in verdicts if v.verified is False and v.problem))
@@ -84,9 +101,8 @@ def _combine(answers: list[_FileAnswer], context: SourceContext, page: str) -> S
         {p for answer in answers for p in answer.publishers},
         key=lambda p: (p.kind, p.repository or "", p.workflow or "", p.environment or "", p.email or ""),
     )
-    now = context.clock.now()
     answered = [page, *(a.url for a in answers if a.url is not None)]
-    learned = min(context.http.learned_at(u, now) for u in answered)
+    learned = min(http.learned_at(u, now) for u in answered)
     return Known(
         value=Provenance(
             attested=attested,
@@ -101,7 +117,7 @@ def _combine(answers: list[_FileAnswer], context: SourceContext, page: str) -> S
 
 
 async def _one_file(
-    context: SourceContext, page: str, api: tuple[int, int] | None, file: DistributionFile
+    http: Http, page: str, api: tuple[int, int] | None, file: DistributionFile
 ) -> _FileAnswer | Unknown:
     """What the page says about one file's provenance, fetched and verified when it names one."""
     if api is not None and api < PEP_740_API:
@@ -115,7 +131,7 @@ async def _one_file(
         return _FileAnswer(url=None)
     if not same_origin(file.provenance, page):
         return Unknown(reason="provenance URL not on the index's host", source=SOURCE, settled=True)
-    data, publishers = await integrity.fetch_provenance_object(context.http, file.provenance)
+    data, publishers = await integrity.fetch_provenance_object(http, file.provenance)
     sha256 = dict(file.hashes).get("sha256")
     return _FileAnswer(
         url=file.provenance, publishers=publishers, verdict=verify_provenance(data, file.filename, sha256)
@@ -147,12 +163,11 @@ def _for_target(
 
 
 async def _files(
-    package: ResolvedPackage, context: SourceContext, url: str
+    http: Http, url: str, ref: PackageRef
 ) -> tuple[tuple[int, int] | None, tuple[DistributionFile, ...]] | Unknown:
     """The page's API version and this version's files."""
-    ref = package.ref
     try:
-        page = await fetch_page(context.http, url, ref.version)
+        page = await fetch_page(http, url, ref.version)
     except HttpStatusError as error:
         reason = "not found on the index" if error.status == 404 else error.reason
         return Unknown(reason=reason, source=SOURCE)
