@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from packaging.utils import NormalizedName
 
-from supplychain.allowlist.coverage import coverage
+from supplychain.allowlist.coverage import approved_publishers, coverage
 from supplychain.allowlist.entries import Allowlist, Exemptions
 from supplychain.allowlist.reader import load_allowlist, load_exemptions
 from supplychain.clock import Clock
@@ -170,6 +170,7 @@ def decide(
         allowed_indexes=(*policy.allowed_indexes, *(str(url) for url in settings.allowed_indexes)),
         allowed_licenses=policy.allowed_licenses,
         covered={name: held.located for name, held in cover.covered.items()},
+        approved_publishers=approved_publishers(allowlist),
         owners=owners or {},
         refused_indexes=tuple(str(url) for url in refused_indexes),
     )

@@ -289,20 +289,42 @@ class Publisher:
     repository: str | None = None
     workflow: str | None = None
     environment: str | None = None
+    email: str | None = None  # a Google publisher's service account, its only identity
 
     @property
     def identity(self) -> str:
-        """``kind:repository`` in lower case, the key trust entries use."""
-        return f"{self.kind.lower()}:{(self.repository or '').lower()}"
+        """``kind:repository`` (``kind:email`` for Google) in lower case, the key trust entries use."""
+        return f"{self.kind.lower()}:{(self.repository or self.email or '').lower()}"
+
+    @property
+    def full_identity(self) -> str:
+        """``kind:repository@workflow#environment`` (the parts it has): what an approval records.
+
+        A new workflow or environment in the same repository is a different pipeline publishing.
+        """
+        workflow = f"@{self.workflow}" if self.workflow else ""
+        environment = f"#{self.environment}" if self.environment else ""
+        return f"{self.identity}{workflow}{environment}"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Provenance:
-    """What the Integrity API said about this version's files."""
+    """What the index's PEP 740 provenance says about this version's files, and whether it verified.
+
+    ``attested``: every file checked carries an attestation. ``verified``: every attestation
+    verified offline (Sigstore signature and log entry, the file's sha256 as its subject, the
+    publisher it names); ``problems`` say why not. Not attested is never verified.
+    """
 
     attested: bool
     publishers: tuple[Publisher, ...] = ()
     files_checked: int = 0
+    verified: bool = False
+    problems: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.verified and not self.attested:
+            raise ValueError("only an attested version can be verified")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

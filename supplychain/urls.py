@@ -114,6 +114,16 @@ def url_within(url: str | SafeUrl, base: str | SafeUrl) -> bool:
     return here[3][: len(there[3])] == there[3]
 
 
+def same_origin(url: str | SafeUrl, other: str | SafeUrl) -> bool:
+    """Same scheme, host (any case) and port (``:443`` is https's own); paths play no part.
+
+    What a page may send the auditor to: a URL an index names is fetched only on the index's own
+    origin, never on a host the index chose (a link-local metadata address, an intranet service).
+    """
+    here, there = _place(url), _place(other)
+    return here is not None and there is not None and bool(here[1]) and here[:3] == there[:3]
+
+
 def same_index(url: str | SafeUrl, index: str | SafeUrl) -> bool:
     """``url`` (a serving index, or a page below it) belongs to ``index``: for allowed and internal indexes.
 

@@ -28,6 +28,7 @@ from tests.policy.recorded import FETCHED, POLICY
 from tests.resolve.support import HandIndex
 from tests.sources.pypi_support import PYPI_FIXTURES, point_endpoints
 from tests.support.osv_api import OsvApi
+from tests.support.pep740 import serve_pep740_pages
 from tests.support.server import ReplayServer
 from tests.test_audit_cli import run
 
@@ -47,6 +48,8 @@ def _records() -> list[dict[str, object]]:
 @pytest.fixture
 def project(server: ReplayServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     server.mount("/", PYPI_FIXTURES)
+    # a PEP 740 index that says these files carry no provenance (all were uploaded before attestations)
+    serve_pep740_pages(server, lambda _project, _filename: None)
     OsvApi(_records()).install(server)
     point_endpoints(monkeypatch, server)
     monkeypatch.setenv("SUPPLYCHAIN_OSV_URL", server.url + "/")

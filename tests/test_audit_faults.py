@@ -36,6 +36,7 @@ from tests.policy.recorded import FETCHED, POLICY
 from tests.sources.pypi_support import PYPI_FIXTURES
 from tests.support.faults import FaultServer, RecordingServer, StreamReply, closed_port, fault_server
 from tests.support.osv_api import OsvApi
+from tests.support.pep740 import serve_pep740_pages
 from tests.support.server import Reply
 from tests.test_audit_cli import run
 
@@ -129,6 +130,7 @@ ENDPOINTS: dict[str, Endpoint] = {
         wrong_shape=json.dumps({"data": {"last_month": "lots"}}).encode(),
         shape_reason="data.last_month is str, expected int",
     ),
+    # The provenance URLs come from the index's pages (served as PEP 740 pages below), on its host.
     "integrity": Endpoint(
         env="SUPPLYCHAIN_INTEGRITY_URL",
         base="/",
@@ -207,9 +209,29 @@ CASES = [
     (endpoint, fault)
     for endpoint in ENDPOINTS
     for fault in FAULTS
-    # The record fetch shares the OSV base URL: an unreachable host is the "osv" case.
-    if not (endpoint == "osv-vulns" and FAULTS[fault].base_url is not None)
+    # The record fetch shares the OSV base URL: an unreachable host is the "osv" case. Provenance is
+    # fetched from the URL the index's page gives, never from a configured Integrity base URL.
+    if not (endpoint in {"osv-vulns", "integrity"} and FAULTS[fault].base_url is not None)
 ]
+# A PEP 740 provenance object in its documented shape (hand-made: the recorded packages carry none).
+# Its bundle holds no attestation, so it never verifies: the facts are Known either way.
+PROVENANCE = {
+    "version": 1,
+    "attestation_bundles": [
+        {
+            "publisher": {"kind": "GitHub", "repository": "psf/requests", "workflow": "publish.yml"},
+            "attestations": [],
+        }
+    ],
+}
+
+
+def serve_provenance(server: FaultServer) -> None:
+    """PEP 740 pages linking a provenance per file on the index's host, and its answer."""
+    url = server.url
+    serve_pep740_pages(server, lambda project, filename: f"{url}/integrity/{project}/{filename}/provenance")
+    answer = _json(json.dumps(PROVENANCE).encode())
+    server.handlers.append(lambda _m, path, _b: answer if path.startswith("/integrity/") else None)
 
 
 @pytest.fixture(scope="module")
@@ -231,6 +253,7 @@ def project(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, elsewhere: Recordin
     with fault_server() as server:
         server.handlers.append(_pep_792_pages)
         server.mount("/", PYPI_FIXTURES)
+        serve_provenance(server)
         OsvApi(osv_records()).install(server)
         for name, document in PYPISTATS.items():
             server.json(f"/pypistats/api/packages/{name}/recent", document)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from supplychain.urls import SafeUrl, same_index, url_within
+from supplychain.urls import SafeUrl, same_index, same_origin, url_within
 
 
 @pytest.mark.parametrize(
@@ -59,3 +59,20 @@ def test_the_same_index_however_it_is_spelled(url: str | SafeUrl, index: str | S
 
 def test_the_path_is_case_sensitive() -> None:
     assert not url_within("https://pkgs.corp.example/Simple/", "https://pkgs.corp.example/simple/")
+
+
+@pytest.mark.parametrize(
+    ("url", "index", "same"),
+    [
+        ("https://pypi.org/integrity/six/1.17.0/six.whl/provenance", "https://pypi.org/simple/six/", True),
+        ("https://PyPI.org:443/integrity/x", "https://pypi.org/simple/", True),
+        ("http://169.254.169.254/latest/meta-data/", "https://pypi.org/simple/six/", False),
+        ("http://pypi.org/integrity/x", "https://pypi.org/simple/", False),  # another scheme
+        ("https://pypi.org:8443/integrity/x", "https://pypi.org/simple/", False),  # another port
+        ("https://pypi.org.attacker.net/integrity/x", "https://pypi.org/simple/", False),
+        ("https://u:tok@pypi.org/x", "https://pypi.org/simple/", True),  # credentials play no part
+        ("/integrity/x", "https://pypi.org/simple/", False),  # names no server
+    ],
+)
+def test_same_origin_is_scheme_host_and_port(url: str, index: str, same: bool) -> None:
+    assert same_origin(url, index) is same

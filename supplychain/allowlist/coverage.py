@@ -84,8 +84,8 @@ def pins_cover(entry: Approval | Baseline, package: ResolvedPackage) -> bool:
 
 
 def trusted(trust: Trust, facts: PackageFacts | None) -> bool:
-    """The version's PyPI organisation, its only account, or every PEP 740 publisher of its files, is
-    the trusted one.
+    """The version's PyPI organisation, its only account, or every verified PEP 740 publisher of its
+    files, is the trusted one.
 
     Unknown never is. Every publisher, not any: a file attested by someone else does not ride along;
     likewise a trusted account covers only while no other account holds a role.
@@ -99,7 +99,8 @@ def trusted(trust: Trust, facts: PackageFacts | None) -> bool:
         org = facts.organization
         return isinstance(org, Known) and (org.value or "").lower() == trust.organization.lower()
     prov = facts.provenance
-    if not isinstance(prov, Known) or not prov.value.attested:  # every file attested, not just one
+    # every file attested, not just one, and every attestation verified: a claim is not a publisher
+    if not isinstance(prov, Known) or not prov.value.verified:
         return False
     publishers = prov.value.publishers
     return bool(publishers) and all(
@@ -196,3 +197,21 @@ def trust_sources(allowlist: Allowlist) -> tuple[str, ...]:
     """The audit's sources trusts read: ``pypi`` for organisations, ``integrity`` for publishers."""
     kinds = {"integrity" if t.publisher is not None else "pypi" for t in allowlist.trusts}
     return tuple(sorted(kinds))
+
+
+def approved_publishers(allowlist: Allowlist | None) -> dict[NormalizedName, tuple[str, tuple[str, ...]]]:
+    """Per package, the publishers its newest approval recorded, with that entry's location.
+
+    Own approvals before imported ones; an approval that recorded no publisher says nothing.
+    """
+    if allowlist is None:
+        return {}
+    found: dict[NormalizedName, tuple[Version, str, tuple[str, ...]]] = {}
+    for held in precedence(allowlist):
+        entry = held.entry
+        if not isinstance(entry, Approval) or not entry.publishers:
+            continue
+        newest = max(entry.versions)
+        if entry.name not in found or newest > found[entry.name][0]:
+            found[entry.name] = (newest, held.located, entry.publishers)
+    return {name: (where, publishers) for name, (_, where, publishers) in sorted(found.items())}

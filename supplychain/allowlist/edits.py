@@ -83,8 +83,13 @@ def approve(
     today: date,
     criteria: Sequence[str] = (),
     waive: Sequence[str] = (),
+    publishers: dict[PackageRef, tuple[str, ...]] | None = None,
 ) -> Callable[[Allowlist], Allowlist]:
-    """One approval per package; re-approving the same versions replaces (renews) the old entry."""
+    """One approval per package; re-approving the same versions replaces (renews) the old entry.
+
+    ``publishers``: the verified PEP 740 publishers of each approved version, recorded so a later
+    version from anyone else is ``publisher-changed``.
+    """
     check_expiry(expires, today)
     if "malicious" in waive:
         raise UsageError("the malicious rule can never be waived")
@@ -101,6 +106,7 @@ def approve(
                 approved=today,
                 criteria=tuple(sorted(set(criteria))),
                 waive=tuple(sorted(set(waive))),
+                publishers=(publishers or {}).get(ref, ()),
             )
             for ref in refs
         )

@@ -37,6 +37,9 @@ class Approval:
     criteria: tuple[str, ...] = ()
     waive: tuple[str, ...] = ()  # rule ids downgraded to warn; ``data-unknown`` covers unknown facts
     facts: tuple[str, ...] = ()  # only these facts' ``data-unknown`` findings (none: every fact's)
+    # PEP 740 publishers of the approved versions (``Publisher.full_identity``); () when not recorded.
+    # A later version published by anyone else is ``publisher-changed``.
+    publishers: tuple[str, ...] = ()
     line: int | None = field(default=None, compare=False)
 
     @property

@@ -194,10 +194,19 @@ def _facts(r: _Entry) -> tuple[str, ...]:
     return facts
 
 
+def _publishers(r: _Entry) -> tuple[str, ...]:
+    """``publishers = ["github:owner/repo@release.yml#pypi"]``: who published the approved versions."""
+    publishers = r.names("publishers")
+    for publisher in publishers:
+        if ":" not in publisher:
+            r.problem("publishers", f"{publisher!r} is not a PEP 740 identity kind:repository[@workflow]")
+    return publishers
+
+
 def _approval(r: _Entry, today: dt.date) -> Approval | None:
     r.check_keys(
         {"name", "versions", "hashes", "reviewer", "reason", "expires", "approved", "criteria", "waive"}
-        | {"facts"}
+        | {"facts", "publishers"}
     )
     name, versions, hashes = r.string("name"), r.versions("versions"), r.hashes()
     reviewer, reason, expires = r.string("reviewer"), r.string("reason"), r.date("expires")
@@ -219,6 +228,7 @@ def _approval(r: _Entry, today: dt.date) -> Approval | None:
         criteria=r.names("criteria"),
         waive=waive,
         facts=_facts(r),
+        publishers=_publishers(r),
         line=r.line,
     )
 

@@ -12,12 +12,12 @@ from urllib.parse import quote, urljoin
 from packaging.requirements import InvalidRequirement, Requirement
 
 from supplychain.endpoints import Endpoints
-from supplychain.errors import FetchError, HttpStatusError
+from supplychain.errors import FetchError
 from supplychain.model import Known, PackageRef, Publisher, Signal, Unknown
-from supplychain.net import integrity
 from supplychain.net.http import Http
 from supplychain.net.pypi_json import Release, ReleaseFile, Vulnerability, fetch_document
 from supplychain.net.shape import Invalid
+from supplychain.sources.integrity import page_provenance
 
 SOURCE = "pypi"
 T = TypeVar("T")
@@ -90,7 +90,7 @@ async def fetch_release(
     if isinstance(files, Unknown):
         return files
     metadata = await _metadata(http, project_url, release.files)
-    publishers = await _publishers(http, endpoints, ref, [file.filename for file in files], now)
+    publishers = await _publishers(http, endpoints, ref, now)
     owners: Signal[tuple[str, ...]]
     organization: Signal[str | None]
     if isinstance(project.ownership, Invalid):
@@ -188,23 +188,23 @@ def _advisories(vulnerabilities: tuple[Vulnerability, ...]) -> tuple[tuple[str, 
 
 
 async def _publishers(
-    http: Http, endpoints: Endpoints, ref: PackageRef, filenames: list[str], now: datetime
+    http: Http, endpoints: Endpoints, ref: PackageRef, now: datetime
 ) -> Signal[tuple[str, ...]]:
-    """Identities over every file; a file without attestation (404) adds none."""
-    base = endpoints.integrity.reveal()
-    identities: set[str] = set()
-    for filename in filenames:
-        url = f"{base}integrity/{quote(ref.name)}/{ref.version}/{quote(filename)}/provenance"
-        try:
-            answer = await integrity.fetch_provenance(http, url)
-        except HttpStatusError as error:
-            if error.status == 404:
-                continue
-            return Unknown(reason=error.reason, source="integrity")
-        except FetchError as error:
-            return Unknown(reason=error.reason, source="integrity")
-        identities.update(publisher_identity(publisher) for publisher in answer)
-    return Known(value=tuple(sorted(identities)), source="integrity", fetched_at=now)
+    """Verified identities over every file, as the index's page states provenance (PEP 740).
+
+    An index that does not serve PEP 740 leaves them unknown (not "none attested"); an attestation that
+    does not verify is unknown too: a claim is never compared as if it were a publisher.
+    """
+    page = f"{endpoints.index.reveal()}{quote(ref.name)}/"
+    signal = await page_provenance(http, page, ref, now)
+    if isinstance(signal, Unknown):
+        return signal
+    provenance = signal.value
+    if provenance.problems:
+        reason = f"attestation does not verify: {'; '.join(provenance.problems)}"
+        return Unknown(reason=reason, source=signal.source)
+    identities = {publisher_identity(publisher) for publisher in provenance.publishers}
+    return Known(value=tuple(sorted(identities)), source=signal.source, fetched_at=now)
 
 
 def publisher_identity(publisher: Publisher) -> str:

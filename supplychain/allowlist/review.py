@@ -91,6 +91,28 @@ def audit_facts(context: SourceContext, allowlist: Allowlist) -> Learn:
     return learn
 
 
+async def verified_publishers(
+    context: SourceContext, packages: Sequence[ResolvedPackage]
+) -> dict[PackageRef, tuple[str, ...]]:
+    """The verified PEP 740 publishers of each package, as an approval records them (``full_identity``).
+
+    Through the audit's own Integrity source, so ``publisher-changed`` compares like with like. A
+    package whose provenance is unknown or does not verify records nothing: an approval never stores
+    a claim as a fact.
+    """
+    graph = DependencyGraph()
+    for package in packages:
+        graph.add_package(package)
+    facts = await collect_facts(graph, context, sources=["integrity"])
+    out: dict[PackageRef, tuple[str, ...]] = {}
+    for package in packages:
+        known = facts.get(package.ref.name)
+        prov = None if known is None else known.provenance
+        if isinstance(prov, Known) and prov.value.verified and prov.value.publishers:
+            out[package.ref] = tuple(sorted({p.full_identity for p in prov.value.publishers}))
+    return out
+
+
 async def check(
     packages: Sequence[ResolvedPackage], allowlist: Allowlist, today: date, learn: Learn
 ) -> CheckReport:

@@ -71,6 +71,7 @@ def _approval_table(a: Approval) -> dict[str, Any]:
             "criteria": list(a.criteria),
             "waive": list(a.waive),
             "facts": list(a.facts),
+            "publishers": list(a.publishers),
         }
     )
 

@@ -17,7 +17,17 @@ from supplychain.allowlist import edits
 from supplychain.allowlist.entries import Allowlist
 from supplychain.allowlist.reader import load_allowlist, read_allowlist
 from supplychain.allowlist.release_facts import ReleaseFacts, ReleaseFetcher
-from supplychain.allowlist.review import CheckReport, Diff, Fetch, Review, audit_facts, check, diff, propose
+from supplychain.allowlist.review import (
+    CheckReport,
+    Diff,
+    Fetch,
+    Review,
+    audit_facts,
+    check,
+    diff,
+    propose,
+    verified_publishers,
+)
 from supplychain.cli import app
 from supplychain.cli.common import PathArg, TargetFlags, run_with_http, target_options
 from supplychain.clock import Clock, SystemClock
@@ -183,17 +193,37 @@ def approve_command(
     waive: Annotated[list[str] | None, typer.Option("--waive", help="Rule id downgraded to warn.")] = None,
     hashes: Annotated[list[str] | None, typer.Option("--hash", help="sha256:… to pin; repeatable.")] = None,
     lock: Annotated[Path | None, typer.Option("--input", help="Pin the hashes this input records.")] = None,
+    publisher: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--publisher",
+            help="PEP 740 publisher to record, kind:repository[@workflow][#environment]; repeatable. "
+            "With --input, the verified publishers are learned and recorded.",
+        ),
+    ] = None,
     flags: TargetFlags,
     allowlist: AllowlistOpt = None,
     output: FormatOpt = OutputFormat.TEXT,
 ) -> None:
-    """Record a review of exact versions (with their file hashes when an input pins them)."""
+    """Record a review of exact versions (with their file hashes and publishers when an input pins them)."""
     config = flags.config(lock, allowlist=allowlist)
     refs = [edits.parse_pin(spec) for spec in specs]
     pinned: dict[PackageRef, tuple[str, ...]] = {}
+    publishers: dict[PackageRef, tuple[str, ...]] = {}
     if lock is not None:
-        packages = run_with_http(config, lambda http: _packages(config, http))
+
+        async def job(http: Http) -> tuple[tuple[ResolvedPackage, ...], dict[PackageRef, tuple[str, ...]]]:
+            packages = await _packages(config, http)
+            chosen = [p for p in packages if p.ref in refs]  # internal names are never asked (public_only)
+            return packages, await verified_publishers(_context(config, http), chosen)
+
+        packages, publishers = run_with_http(config, job)
         pinned = {p.ref: p.origin.hashes for p in packages if p.ref in refs}
+    if publisher:
+        for given in publisher:
+            if ":" not in given:
+                raise UsageError(f"--publisher {given!r} must be kind:repository, e.g. github:pypa/pip")
+        publishers = {ref: tuple(sorted(set(publisher))) for ref in refs}
     if hashes:
         pinned = {ref: tuple(sorted(set(hashes) | set(pinned.get(ref, ())))) for ref in refs}
     edit = edits.approve(
@@ -205,6 +235,7 @@ def approve_command(
         today=_today(),
         criteria=criteria or (),
         waive=waive or (),
+        publishers=publishers,
     )
     edits.update(_allowlist_path(config), _today(), edit)
     _emit({"approved": [str(r) for r in refs]}, [f"approved {', '.join(map(str, refs))}"], output)

@@ -132,8 +132,11 @@ def show(value: object, now: datetime) -> str:  # noqa: PLR0911 - one return per
             return "not yanked"
         case Provenance(attested=attested, publishers=publishers, files_checked=files):
             who = ", ".join(f"{p.identity} ({p.workflow or 'any workflow'})" for p in publishers)
-            state = "attested" if attested else "not attested"
-            return f"{state}, {files} file(s) checked" + (f"; {who}" if who else "")
+            state = "not attested"
+            if attested:
+                state = "attested, verified" if value.verified else "attested, NOT verified"
+            why = f" ({'; '.join(value.problems)})" if value.problems else ""
+            return f"{state}{why}, {files} file(s) checked" + (f"; {who}" if who else "")
         case tuple() if value and all(isinstance(item, Maintainer) for item in value):
             return ", ".join(f"{m.user} ({m.role.value})" for m in value if isinstance(m, Maintainer))
         case bool():

@@ -16,6 +16,12 @@ async def fetch_provenance(http: Http, url: str) -> tuple[Publisher, ...]:
     return parse_provenance(await http.get_json(url, accept=ACCEPT), url)
 
 
+async def fetch_provenance_object(http: Http, url: str) -> tuple[object, tuple[Publisher, ...]]:
+    """GET one file's provenance: the raw object (for verification) and its parsed publishers."""
+    data = await http.get_json(url, accept=ACCEPT)
+    return data, parse_provenance(data, url)
+
+
 def parse_provenance(data: object, url: str) -> tuple[Publisher, ...]:
     """The publisher of each attestation bundle; empty when the file carries none.
 
@@ -33,6 +39,7 @@ def parse_provenance(data: object, url: str) -> tuple[Publisher, ...]:
                     repository=optional(publisher.get("repository"), str, "publisher.repository") or None,
                     workflow=optional(publisher.get("workflow"), str, "publisher.workflow") or None,
                     environment=optional(publisher.get("environment"), str, "publisher.environment") or None,
+                    email=optional(publisher.get("email"), str, "publisher.email") or None,
                 )
             )
     except ShapeError as error:

@@ -14,7 +14,7 @@ import hashlib
 import json
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from html.parser import HTMLParser
 from posixpath import basename
@@ -40,6 +40,7 @@ SIMPLE_HTML = "application/vnd.pypi.simple.v1+html"
 ACCEPT = f"{SIMPLE_JSON}, {SIMPLE_HTML};q=0.2, text/html;q=0.01"
 _JSON_TYPES = frozenset({SIMPLE_JSON, "application/json"})
 _HTML_TYPES = frozenset({SIMPLE_HTML, "text/html"})
+PEP_740_API = (1, 3)  # the Simple API version that added ``provenance`` (PEP 740)
 _SUPPORTED_MAJOR = 1  # PEP 629: a client must refuse a page of a major version it does not know
 _HASH_NAMES = frozenset(hashlib.algorithms_guaranteed)
 _FRAGMENT_HASH = re.compile(r"([a-z0-9_]+)=([0-9a-fA-F]+)")
@@ -62,7 +63,7 @@ class DistributionFile:
     size: int | None  # PEP 700 (JSON pages only)
     core_metadata: bool  # PEP 658/714: the metadata file is served at ``url + ".metadata"``
     core_metadata_hashes: Hashes
-    provenance_listed: bool  # PEP 740: the page says whether the file has provenance
+    provenance_listed: bool  # PEP 740: the page states it (a JSON key, or any HTML anchor from API 1.3)
     provenance: str | None  # its URL; None when unlisted or listed as none
 
     def __post_init__(self) -> None:
@@ -259,9 +260,11 @@ def parse_html_page(
         if "pypi:project-status" in meta:  # PEP 792's meta tags
             reason = meta.get("pypi:project-status-reason") or None
             status = ProjectStatus(status=meta["pypi:project-status"], reason=reason)
-        return ProjectPage(
-            api_version=_api_version(meta.get("pypi:repository-version")), status=status, files=tuple(files)
-        )
+        api = _api_version(meta.get("pypi:repository-version"))
+        if api is not None and api >= PEP_740_API:
+            # HTML cannot say null: from 1.3 on an anchor without data-provenance states "none"
+            files = [f if f.provenance_listed else replace(f, provenance_listed=True) for f in files]
+        return ProjectPage(api_version=api, status=status, files=tuple(files))
     except ShapeError as error:
         raise MalformedResponse(f"{redact(url)}: not a Simple API project page ({error})") from None
 

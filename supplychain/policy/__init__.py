@@ -24,6 +24,7 @@ from supplychain.policy.origin import (
     YankedRule,
 )
 from supplychain.policy.popularity import LowPopularityRule, LowUseInternalRule
+from supplychain.policy.provenance import ProvenanceInvalidRule, PublisherChangedRule
 from supplychain.policy.startup import StartupHookRule
 from supplychain.policy.typosquat import TyposquatRule
 
@@ -60,6 +61,8 @@ _ALL: tuple[Rule, ...] = (
     FreshReleaseRule(),
     AbandonedRule(),
     NoProvenanceRule(),
+    ProvenanceInvalidRule(),
+    PublisherChangedRule(),
     UntrustedSourceRule(),
     DependencyConfusionRule(),
     TyposquatRule(),

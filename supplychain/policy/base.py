@@ -65,6 +65,8 @@ class Environment:
     allowed_indexes: tuple[str, ...] = ()
     allowed_licenses: tuple[str, ...] = ()
     covered: Mapping[NormalizedName, str] = field(default_factory=dict)  # allowlist entry per package
+    # The PEP 740 publishers an approval recorded per package, with where that approval is
+    approved_publishers: Mapping[NormalizedName, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
     # Owners of projects outside the graph that packages resemble (typosquat targets), from enrich.
     owners: Mapping[NormalizedName, Owners] = field(default_factory=dict)
     # Indexes only the audited input named, not asked under ``contact_file_indexes = false``.

@@ -136,7 +136,7 @@ class PublishSurfaceRule:
             prov = facts.provenance
             if not isinstance(prov, Known):
                 return [missing("provenance", prov)]
-            if prov.value.attested and prov.value.publishers:
+            if prov.value.verified and prov.value.publishers:
                 return []
         return [
             Hit(

@@ -80,6 +80,8 @@ def _properties(result: AuditResult, name: NormalizedName) -> list[Property]:
             props.append(
                 Property(name="supplychain:attested", value=str(facts.provenance.value.attested).lower())
             )
+            verified = str(facts.provenance.value.verified).lower()
+            props.append(Property(name="supplychain:attestation-verified", value=verified))
     return props
 
 

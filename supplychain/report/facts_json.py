@@ -62,10 +62,13 @@ def value_json(value: object) -> JSON:  # noqa: PLR0911 - one return per model v
                 "repository": value.repository,
                 "workflow": value.workflow,
                 "environment": value.environment,
+                "email": value.email,
             }
         case Provenance(attested=attested, publishers=publishers, files_checked=files):
             return {
                 "attested": attested,
+                "verified": value.verified,
+                "problems": list[JSON](value.problems),
                 "files_checked": files,
                 "publishers": [value_json(p) for p in publishers],
             }

@@ -113,13 +113,22 @@ def _provenance(value: Any) -> Provenance:
                 repository=_optional_text(raw.get("repository")),
                 workflow=_optional_text(raw.get("workflow")),
                 environment=_optional_text(raw.get("environment")),
+                email=_optional_text(raw.get("email")),
             )
         )
-    return Provenance(
-        attested=_boolean(value.get("attested")),
-        publishers=tuple(publishers),
-        files_checked=_integer(value.get("files_checked")),
-    )
+    problems = value.get("problems")
+    if not isinstance(problems, list):
+        raise _Invalid  # written before attestations were verified: learn it again
+    try:
+        return Provenance(
+            attested=_boolean(value.get("attested")),
+            publishers=tuple(publishers),
+            files_checked=_integer(value.get("files_checked")),
+            verified=_boolean(value.get("verified")),
+            problems=tuple(map(_text, problems)),
+        )
+    except ValueError:
+        raise _Invalid from None
 
 
 def _offers(value: Any) -> tuple[IndexOffer, ...]:
@@ -153,12 +162,15 @@ def _encode_value(value: object) -> object:  # noqa: PLR0911 - one return per ca
         return {
             "attested": value.attested,
             "files_checked": value.files_checked,
+            "verified": value.verified,
+            "problems": list(value.problems),
             "publishers": [
                 {
                     "kind": p.kind,
                     "repository": p.repository,
                     "workflow": p.workflow,
                     "environment": p.environment,
+                    "email": p.email,
                 }
                 for p in value.publishers
             ],

@@ -1,26 +1,36 @@
-"""PEP 740 source: whether this version's files carry attestations, and who published them."""
+"""PEP 740 source: whether this version's files carry attestations, who published them, and if they verify."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
-from urllib.parse import quote
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
 from supplychain.errors import FetchError, HttpStatusError
 from supplychain.model import Known, PackageRef, Provenance, Publisher, ResolvedPackage, Signal, Unknown
 from supplychain.net import integrity
-from supplychain.net.simple import DistributionFile
+from supplychain.net.http import Http
+from supplychain.net.simple import PEP_740_API, DistributionFile
 from supplychain.sources import FactPatch, SourceContext
+from supplychain.sources.attestation import Verdict, verify_provenance
 from supplychain.sources.scope import public_only
 from supplychain.sources.simple_index import fetch_page, index_of, page_url
+from supplychain.urls import same_origin
 
 SOURCE = "integrity"
 
 
 class IntegritySource:
-    """Per file: the Simple API ``provenance`` URL when given, else the Integrity API path."""
+    """Per file: the provenance URL the index's page gives, fetched on the index's origin and verified.
+
+    Only the page decides (PEP 740): a JSON file with ``provenance: null`` (or an HTML anchor without
+    ``data-provenance`` on a page of API 1.3 or later) has none; a page that does not state it, or
+    predates PEP 740, leaves provenance unknown. No Integrity API URL is guessed: an index that does not
+    serve PEP 740 answers 404 for every file, which says nothing about the file.
+    """
 
     id = SOURCE
 
@@ -34,39 +44,98 @@ class IntegritySource:
         }
 
     async def _one(self, package: ResolvedPackage, context: SourceContext) -> Signal[object]:
-        ref = package.ref
-        files = await version_files(package, context)
-        if isinstance(files, Unknown):
-            return files
-        base = context.config.endpoints.integrity.reveal()
-        urls: list[str | None] = []
-        for file in target_files(files, context):
-            default = f"{base}integrity/{quote(ref.name)}/{ref.version}/{quote(file.filename)}/provenance"
-            urls.append(file.provenance if file.provenance_listed else default)
-        # Wait for every file: on the first failure a plain gather would leave the siblings running,
-        # orphaned requests that outlive the audit's client (unclosed connections, wasted retries).
-        outcomes = await asyncio.gather(*(_publishers(context, url) for url in urls), return_exceptions=True)
-        try:
-            for outcome in outcomes:
-                if isinstance(outcome, BaseException):
-                    raise outcome
-        except FetchError as error:
-            return Unknown(reason=error.reason, source=SOURCE)
-        answers = [outcome for outcome in outcomes if not isinstance(outcome, BaseException)]
-        attested = all(answer is not None for answer in answers)
-        publishers = sorted(
-            {p for answer in answers for p in answer or ()},
-            key=lambda p: (p.kind, p.repository or "", p.workflow or "", p.environment or ""),
+        page = page_url(index_of(package, context.config), package.ref.name)
+        return await page_provenance(
+            context.http, page, package.ref, context.clock.now(), lambda files: target_files(files, context)
         )
-        now = context.clock.now()
-        page = page_url(index_of(package, context.config), ref.name)
-        answered = [page, *(u for u in urls if isinstance(u, str))]
-        learned = min(context.http.learned_at(u, now) for u in answered)
-        return Known(
-            value=Provenance(attested=attested, publishers=tuple(publishers), files_checked=len(urls)),
-            source=SOURCE,
-            fetched_at=learned,  # the oldest answer it rests on, when read from the cache
-        )
+
+
+async def page_provenance(
+    http: Http,
+    page: str,
+    ref: PackageRef,
+    now: datetime,
+    choose: Callable[[tuple[DistributionFile, ...]], tuple[DistributionFile, ...]] = lambda files: files,
+) -> Signal[Provenance]:
+    """The provenance of ``ref``'s files (those ``choose`` keeps) as the project page at ``page`` states it.
+
+    The one reading of PEP 740 for the audit and the allowlist's delta reviews alike.
+    """
+    listed = await _files(http, page, ref)
+    if isinstance(listed, Unknown):
+        return listed
+    api, files = listed
+    # Wait for every file: on the first failure a plain gather would leave the siblings running,
+    # orphaned requests that outlive the audit's client (unclosed connections, wasted retries).
+    outcomes = await asyncio.gather(
+        *(_one_file(http, page, api, file) for file in choose(files)), return_exceptions=True
+    )
+    answers: list[_FileAnswer] = []
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            if isinstance(outcome, FetchError):
+                return Unknown(reason=outcome.reason, source=SOURCE)
+            raise outcome
+        if isinstance(outcome, Unknown):
+            return outcome
+        answers.append(outcome)
+    return _combine(answers, http, now, page)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _FileAnswer:
+    url: str | None  # the provenance fetched; None when the page states the file has none
+    publishers: tuple[Publisher, ...] = ()
+    verdict: Verdict | None = None  # None: nothing to verify
+
+
+def _combine(answers: list[_FileAnswer], http: Http, now: datetime, page: str) -> Signal[Provenance]:
+    """All files attested and every attestation verified, or why not; one uncheckable one is unknown."""
+    verdicts = [a.verdict for a in answers if a.verdict is not None]
+    failed = tuple(sorted(v.problem for v in verdicts if v.verified is False and v.problem))
+    unchecked = [v.problem for v in verdicts if v.verified is None and v.problem]
+    if unchecked and not failed:
+        return Unknown(reason=unchecked[0], source=SOURCE)
+    attested = all(a.url is not None for a in answers)
+    publishers = sorted(
+        {p for answer in answers for p in answer.publishers},
+        key=lambda p: (p.kind, p.repository or "", p.workflow or "", p.environment or "", p.email or ""),
+    )
+    answered = [page, *(a.url for a in answers if a.url is not None)]
+    learned = min(http.learned_at(u, now) for u in answered)
+    return Known(
+        value=Provenance(
+            attested=attested,
+            publishers=tuple(publishers),
+            files_checked=len(answers),
+            verified=attested and not failed,
+            problems=failed,
+        ),
+        source=SOURCE,
+        fetched_at=learned,  # the oldest answer it rests on, when read from the cache
+    )
+
+
+async def _one_file(
+    http: Http, page: str, api: tuple[int, int] | None, file: DistributionFile
+) -> _FileAnswer | Unknown:
+    """What the page says about one file's provenance, fetched and verified when it names one."""
+    if api is not None and api < PEP_740_API:
+        shown = ".".join(map(str, api))
+        reason = f"the index does not serve PEP 740 (Simple API {shown} predates 1.3)"
+        return Unknown(reason=reason, source=SOURCE, settled=True)
+    if not file.provenance_listed:
+        reason = f"the index does not serve PEP 740 (its page has no provenance for {file.filename})"
+        return Unknown(reason=reason, source=SOURCE, settled=True)
+    if file.provenance is None:
+        return _FileAnswer(url=None)
+    if not same_origin(file.provenance, page):
+        return Unknown(reason="provenance URL not on the index's host", source=SOURCE, settled=True)
+    data, publishers = await integrity.fetch_provenance_object(http, file.provenance)
+    sha256 = dict(file.hashes).get("sha256")
+    return _FileAnswer(
+        url=file.provenance, publishers=publishers, verdict=verify_provenance(data, file.filename, sha256)
+    )
 
 
 def target_files(files: tuple[DistributionFile, ...], context: SourceContext) -> tuple[DistributionFile, ...]:
@@ -95,11 +164,16 @@ async def version_files(
     package: ResolvedPackage, context: SourceContext
 ) -> tuple[DistributionFile, ...] | Unknown:
     """This version's files as the serving index lists them, or why they are unknown."""
-    ref = package.ref
+    listed = await _files(context.http, page_url(index_of(package, context.config), package.ref.name), package.ref)
+    return listed if isinstance(listed, Unknown) else listed[1]
+
+
+async def _files(
+    http: Http, url: str, ref: PackageRef
+) -> tuple[tuple[int, int] | None, tuple[DistributionFile, ...]] | Unknown:
+    """The page's API version and this version's files."""
     try:
-        page = await fetch_page(
-            context.http, page_url(index_of(package, context.config), ref.name), ref.version
-        )
+        page = await fetch_page(http, url, ref.version)
     except HttpStatusError as error:
         reason = "not found on the index" if error.status == 404 else error.reason
         return Unknown(reason=reason, source=SOURCE)
@@ -108,16 +182,4 @@ async def version_files(
     files = page.files_of(ref.name, ref.version)
     if not files:
         return Unknown(reason=f"no files for version {ref.version} on the index", source=SOURCE, settled=True)
-    return files
-
-
-async def _publishers(context: SourceContext, url: str | None) -> tuple[Publisher, ...] | None:
-    """The publishers attesting one file; None when the file has no attestation (404 / null / none)."""
-    if url is None:
-        return None
-    try:
-        return await integrity.fetch_provenance(context.http, url) or None
-    except HttpStatusError as error:
-        if error.status == 404:
-            return None
-        raise
+    return page.api_version, files

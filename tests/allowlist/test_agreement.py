@@ -68,7 +68,7 @@ def imports(criteria: str = "") -> str:
 
 
 def provenance(*publishers: Publisher, attested: bool = True) -> Known[Provenance]:
-    value = Provenance(attested=attested, publishers=publishers, files_checked=2)
+    value = Provenance(attested=attested, publishers=publishers, files_checked=2, verified=attested)
     return Known(value=value, source="integrity", fetched_at=FETCHED)
 
 

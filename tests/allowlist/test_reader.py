@@ -226,19 +226,12 @@ def test_trust_by_publisher_needs_matching_attestation(tmp_path: Path) -> None:
     allowlist = load_allowlist(path, TODAY)
     package, facts = facts_for("sigstore", "3.6.0")
     assert "sigstore" not in coverage(allowlist, [package], {package.ref.name: facts}, TODAY).covered
-    attested = replace(
-        facts,
-        provenance=Known(
-            value=Provenance(
-                attested=True,
-                publishers=(
-                    Publisher(kind="GitHub", repository="sigstore/sigstore-python", workflow="release.yml"),
-                ),
-            ),
-            source="integrity",
-            fetched_at=FETCHED,
-        ),
-    )
+    publisher = Publisher(kind="GitHub", repository="sigstore/sigstore-python", workflow="release.yml")
+    claimed = Provenance(attested=True, publishers=(publisher,), problems=("signature does not verify",))
+    unverified = replace(facts, provenance=Known(value=claimed, source="integrity", fetched_at=FETCHED))
+    assert "sigstore" not in coverage(allowlist, [package], {package.ref.name: unverified}, TODAY).covered
+    verified = replace(claimed, verified=True, problems=())
+    attested = replace(facts, provenance=Known(value=verified, source="integrity", fetched_at=FETCHED))
     assert "sigstore" in coverage(allowlist, [package], {package.ref.name: attested}, TODAY).covered
 
 
@@ -322,3 +315,36 @@ def test_a_baseline_without_reason_gets_the_adoption_reason(tmp_path: Path) -> N
     )
     (entry,) = load_allowlist(path, TODAY).baselines
     assert (entry.name, entry.reason, entry.line) == ("x", "baseline at adoption", 2)
+
+
+def test_approval_records_publishers_for_publisher_changed(tmp_path: Path) -> None:
+    from supplychain.allowlist.coverage import approved_publishers
+    from supplychain.allowlist.writer import dumps_allowlist
+
+    path = tmp_path / "allowlist.toml"
+    path.write_text(
+        'version = 1\n[[approve]]\nname = "six"\nversions = ["1.16.0"]\nreviewer = "a"\nreason = "r"\n'
+        'expires = 2027-06-01\npublishers = ["github:benjaminp/six@publish.yml#pypi"]\n'
+        '[[approve]]\nname = "six"\nversions = ["1.17.0"]\nreviewer = "a"\nreason = "r"\n'
+        'expires = 2027-06-01\npublishers = ["github:benjaminp/six@release.yml"]\n'
+    )
+    allowlist = load_allowlist(path, TODAY)
+    # the newest approved version's publishers are what a later version is compared with
+    assert approved_publishers(allowlist) == {
+        "six": (f"{path}:9 (approve six)", ("github:benjaminp/six@release.yml",))
+    }
+    assert 'publishers = [\n    "github:benjaminp/six@release.yml",\n]' in dumps_allowlist(allowlist)
+
+
+def test_approval_publisher_without_a_kind_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "allowlist.toml"
+    path.write_text(
+        'version = 1\n[[approve]]\nname = "six"\nversions = ["1.17.0"]\nreviewer = "a"\nreason = "r"\n'
+        'expires = 2027-06-01\npublishers = ["benjaminp/six"]\n'
+    )
+    with pytest.raises(PolicyError) as caught:
+        load_allowlist(path, TODAY)
+    assert caught.value.diagnostics() == (
+        f"{path}:2: approve[0].publishers: 'benjaminp/six' is not a PEP 740 identity "
+        "kind:repository[@workflow]"
+    )

@@ -19,6 +19,7 @@ from supplychain.allowlist.release_facts import ReleaseFacts, fetch_release
 from supplychain.endpoints import Endpoints
 from supplychain.model import Known, PackageRef, Signal, Unknown
 from supplychain.net.http import HttpSettings, build_http
+from tests.sources.pypi_support import serve_pep740_page
 from tests.support.server import ReplayServer, Reply
 
 REPLAY = Path(__file__).parents[1] / "fixtures" / "curation"
@@ -34,14 +35,31 @@ def recorded() -> dict[str, Any]:
 Edit = Callable[[dict[str, Any]], None]
 
 
-def release(server: ReplayServer, edit: Edit | None = None) -> Signal[ReleaseFacts]:
+def release(
+    server: ReplayServer,
+    edit: Edit | None = None,
+    provenance: dict[str, object] | None = None,
+    api: str = "1.4",
+) -> Signal[ReleaseFacts]:
+    """The release as fetched; its Simple page is a PEP 740 one (``provenance`` per file, default none)."""
     document = recorded()
     if edit is not None:
         edit(document)
     server.json("/pypi/urllib3/json", document)
     server.mount("/packages/", REPLAY / "packages")
+    files = {
+        entry["filename"]: (entry["digests"]["sha256"], (provenance or {}).get(entry["filename"]))
+        for entry in recorded()["releases"]["2.8.0"]
+    }
+    serve_pep740_page(server, "urllib3", files, api=api)
     base = server.url + "/"
-    endpoints = Endpoints.load(environ={"SUPPLYCHAIN_PYPI_URL": base, "SUPPLYCHAIN_INTEGRITY_URL": base})
+    endpoints = Endpoints.load(
+        environ={
+            "SUPPLYCHAIN_PYPI_URL": base,
+            "SUPPLYCHAIN_INTEGRITY_URL": base,
+            "SUPPLYCHAIN_INDEX_URL": base + "simple/",
+        }
+    )
 
     async def go() -> Signal[ReleaseFacts]:
         http = build_http(HttpSettings(timeout=5, attempts=1))
@@ -67,7 +85,7 @@ def test_the_recorded_release(server: ReplayServer) -> None:
     )
     assert found.organization == Known(value=None, source="pypi", fetched_at=NOW)
     assert found.advisories == Known(value=(), source="pypi", fetched_at=NOW)  # 2.8.0 is the latest
-    assert found.publishers == Known(value=(), source="integrity", fetched_at=NOW)  # 404: none attested
+    assert found.publishers == Known(value=(), source="integrity", fetched_at=NOW)  # the page says none
     assert found.yanked is False
 
 
@@ -95,9 +113,19 @@ def test_a_file_listed_without_its_size_leaves_the_release_unknown(server: Repla
     )  # before: a file of 0 bytes
 
 
+def test_an_index_without_pep740_leaves_publishers_unknown_not_none(server: ReplayServer) -> None:
+    server.json(PROVENANCE, {}, status=404)  # what such an index's Integrity API answers: not asked
+    publishers = facts(release(server, api="1.1")).publishers
+    assert publishers == Unknown(
+        reason="the index does not serve PEP 740 (Simple API 1.1 predates 1.3)", source="integrity"
+    )  # before: Known(()), "no file attested", from the 404
+    assert not [path for _m, path in server.requests if path.startswith("/integrity/")]
+
+
 def test_a_garbled_provenance_answer_is_unknown_not_unattested(server: ReplayServer) -> None:
     server.json(PROVENANCE, {"attestation_bundles": [{"publisher": "GitHub"}]})
-    publishers = facts(release(server)).publishers
+    wheel = "urllib3-2.8.0-py3-none-any.whl"
+    publishers = facts(release(server, provenance={wheel: server.url + PROVENANCE})).publishers
     assert isinstance(publishers, Unknown)  # before: Known(()), as if no file were attested
     assert "not a PEP 740 provenance object (publisher is str, expected dict)" in publishers.reason
 

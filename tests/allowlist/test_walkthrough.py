@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from supplychain.cli import allowlist as allowlist_cli
 from supplychain.cli import app
 from supplychain.clock import FixedClock
+from supplychain.errors import UsageError
 from tests.support.server import ReplayServer
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
@@ -55,6 +56,7 @@ def project(tmp_path: Path, server: ReplayServer, monkeypatch: pytest.MonkeyPatc
     server.mount("/packages/", REPLAY / "packages")
     monkeypatch.setenv("SUPPLYCHAIN_PYPI_URL", server.url + "/")
     monkeypatch.setenv("SUPPLYCHAIN_INTEGRITY_URL", server.url + "/")
+    monkeypatch.setenv("SUPPLYCHAIN_INDEX_URL", server.url + "/simple/")  # no pages: provenance unknown
     monkeypatch.chdir(tmp_path)
     return tmp_path
 
@@ -221,3 +223,14 @@ def test_import_is_explicit_filtered_by_criteria_and_not_transitive(
     # certifi: approved there without the criterion, and by a third team they import: neither counts
     assert [c["package"] for c in report["not_covered"]] == ["certifi==2026.10.19.post1"]
     assert code == 1
+
+
+def test_approve_records_the_publisher_it_is_given(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    args = ["approve", "urllib3==2.8.0", "--reviewer", "a", "--reason", "r", "--expires", "2027-01-31"]
+    code, out = run(DAY0, monkeypatch, *args, "--publisher", "github:urllib3/urllib3@publish.yml#pypi")
+    assert code == 0, out
+    assert 'publishers = [\n    "github:urllib3/urllib3@publish.yml#pypi",\n]' in (
+        project / "allowlist.toml"
+    ).read_text()
+    with pytest.raises(UsageError, match="--publisher 'urllib3/urllib3' must be kind:repository"):
+        run(DAY0, monkeypatch, *args, "--publisher", "urllib3/urllib3")  # the CLI maps it to exit 2

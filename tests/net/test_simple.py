@@ -109,7 +109,13 @@ def test_hand_made_html_attributes_relative_urls_and_meta_tags() -> None:
     assert first.url == "https://user:tok@devpi.example/root/pypi/+simple/acme/acme-1.0.tar.gz"
     assert first.hashes == (("sha256", "abcdef"),)
     assert first.requires_python == ">=3.8,<4"
-    assert (first.yanked, first.core_metadata, first.provenance_listed) == (False, False, False)
+    # API 1.4: an anchor without data-provenance states the file has none (HTML cannot say null)
+    assert (first.yanked, first.core_metadata, first.provenance_listed, first.provenance) == (
+        False,
+        False,
+        True,
+        None,
+    )
     assert second.url == "https://user:tok@devpi.example/files/acme-1.1-py3-none-any.whl"
     assert (second.yanked, second.yanked_reason) == (True, "broken build")
     assert (second.core_metadata, second.core_metadata_hashes) == (True, (("sha256", "beef"),))

@@ -276,7 +276,17 @@ def test_publish_surface() -> None:
         run("publish-surface", "requests", params={"max_uploaders": 3, "unless_trusted_publisher": False})
         == []
     )
-    attested = k(Provenance(attested=True, publishers=(Publisher(kind="GitHub", repository="psf/requests"),)))
+    requests = (Publisher(kind="GitHub", repository="psf/requests"),)
+    claimed = k(Provenance(attested=True, publishers=requests, problems=("forged",)))  # does not verify
+    assert hits(
+        run(
+            "publish-surface",
+            "requests",
+            params={"max_uploaders": 2, "unless_trusted_publisher": True},
+            facts_change={"provenance": claimed},
+        )
+    )
+    attested = k(Provenance(attested=True, publishers=requests, verified=True))
     assert (
         run(
             "publish-surface",
@@ -354,6 +364,73 @@ def test_no_provenance() -> None:
         )
     )
     assert run("no-provenance", "sigstore", facts_change={"provenance": attested}) == []
+
+
+VERIFIED_GOOGLE = Publisher(kind="Google", email="919436158236-compute@developer.gserviceaccount.com")
+
+
+def test_provenance_that_does_not_verify_fails_but_a_verified_one_passes() -> None:
+    bad = Provenance(
+        attested=True,
+        publishers=(VERIFIED_GOOGLE,),
+        files_checked=1,
+        problems=("six-1.17.0.tar.gz: Verification failed: subject does not match distribution digest",),
+    )
+    out = hits(run("provenance-invalid", "six", facts_change={"provenance": k(bad)}))
+    assert out[0].message == (
+        "six==1.17.0: PEP 740 attestation does not verify "
+        "(six-1.17.0.tar.gz: Verification failed: subject does not match distribution digest)"
+    )
+    good = replace(bad, verified=True, problems=())
+    assert run("provenance-invalid", "six", facts_change={"provenance": k(good)}) == []
+    unknown = Unknown(reason="the index does not serve PEP 740", source="integrity")
+    assert missing(run("provenance-invalid", "six", facts_change={"provenance": unknown})) == ["provenance"]
+
+
+APPROVED = ("allowlist.toml:3 (approve six)", ("github:benjaminp/six@publish.yml#pypi",))
+
+
+def test_publisher_changed_names_both_identities() -> None:
+    now = Provenance(attested=True, publishers=(VERIFIED_GOOGLE,), files_checked=1, verified=True)
+    out = hits(
+        run(
+            "publisher-changed",
+            "six",
+            facts_change={"provenance": k(now)},
+            approved_publishers={"six": APPROVED},
+        )
+    )
+    assert out[0].message == (
+        "six==1.17.0 is published by google:919436158236-compute@developer.gserviceaccount.com; "
+        "the approval recorded github:benjaminp/six@publish.yml#pypi"
+    )
+    assert out[0].evidence["approved_publishers"] == ["github:benjaminp/six@publish.yml#pypi"]
+    assert out[0].evidence["publishers_now"] == [
+        "google:919436158236-compute@developer.gserviceaccount.com"
+    ]
+
+
+def test_publisher_unchanged_or_not_recorded_passes() -> None:
+    six = Publisher(kind="GitHub", repository="benjaminp/six", workflow="publish.yml", environment="pypi")
+    same = Provenance(attested=True, publishers=(six,), files_checked=2, verified=True)
+    change = {"provenance": k(same)}
+    assert run("publisher-changed", "six", facts_change=change, approved_publishers={"six": APPROVED}) == []
+    assert run("publisher-changed", "six", facts_change=change) == []  # no approval recorded one
+
+
+def test_publisher_changed_when_new_version_carries_no_verified_attestation() -> None:
+    six = Publisher(kind="GitHub", repository="benjaminp/six", workflow="publish.yml", environment="pypi")
+    claimed = Provenance(attested=True, publishers=(six,), files_checked=2, problems=("forged",))
+    for provenance in (claimed, Provenance(attested=False, files_checked=2)):
+        out = hits(
+            run(
+                "publisher-changed",
+                "six",
+                facts_change={"provenance": k(provenance)},
+                approved_publishers={"six": APPROVED},
+            )
+        )
+        assert out[0].message.startswith("six==1.17.0 is published by no verified publisher")
 
 
 def test_untrusted_source() -> None:

@@ -20,7 +20,7 @@ from supplychain.net.http import Http, HttpSettings, build_http
 from supplychain.progress import RecordingProgress
 from supplychain.sources import SourceContext, SourceSettings
 from supplychain.target import Target
-from tests.support.server import ReplayServer
+from tests.support.server import ReplayServer, Reply
 
 PYPI_FIXTURES = Path(__file__).parents[1] / "fixtures" / "pypi"
 T = TypeVar("T")
@@ -90,4 +90,35 @@ def package(
     return ResolvedPackage(
         ref=PackageRef.of(name, version),
         origin=Origin(kind=kind, url=SafeUrl(url) if url else None),
+    )
+
+
+ABSENT = object()  # a page entry without the ``provenance`` key at all (an index without PEP 740)
+
+
+def serve_pep740_page(
+    server: ReplayServer,
+    project: str,
+    files: Mapping[str, tuple[str, object]],
+    *,
+    api: str = "1.4",
+) -> None:
+    """A PEP 691 JSON page for ``project`` at ``/simple/<project>/``: filename -> (sha256, provenance).
+
+    Hand-made in PEP 691/740's shape; ``provenance`` is a URL, None (the index says "none") or
+    ``ABSENT`` (the key left out).
+    """
+    entries = []
+    for filename, (sha256, provenance) in files.items():
+        entry: dict[str, object] = {
+            "filename": filename,
+            "url": f"{server.url}/files/{filename}",
+            "hashes": {"sha256": sha256},
+        }
+        if provenance is not ABSENT:
+            entry["provenance"] = provenance
+        entries.append(entry)
+    page = {"meta": {"api-version": api}, "name": project, "files": entries}
+    server.routes[f"/simple/{project}/"] = Reply(
+        200, json.dumps(page).encode(), {"Content-Type": "application/vnd.pypi.simple.v1+json"}
     )

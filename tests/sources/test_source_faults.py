@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
@@ -21,6 +21,7 @@ from tests.sources.pypi_support import (
     package,
     point_endpoints,
     run_with,
+    serve_pep740_page,
 )
 from tests.support.server import ReplayServer, Reply
 
@@ -60,6 +61,12 @@ WRONG_SHAPE: dict[str, bytes] = {
 FAULTS = ["persistent-500", "slow", "truncated", "malformed", "wrong-shape", "oversized", "403"]
 
 
+SIX_FILES = {  # sha256 as the recorded page lists them
+    "six-1.17.0-py2.py3-none-any.whl": "4721f391ed90541fddacab5acf947aa0d3dc7d27b2e1e8eda2be8970586c3274",
+    "six-1.17.0.tar.gz": "ff70335d468e7eb6ec65b95b99d3a2836546063f63acc5171de367e834932a81",
+}
+
+
 def collect(
     server: ReplayServer,
     monkeypatch: pytest.MonkeyPatch,
@@ -67,8 +74,16 @@ def collect(
     clock: FixedClock,
     source: str,
     settings: HttpSettings,
+    provenance: Mapping[str, object] | None = None,
 ) -> PackageFacts:
     server.mount("/", PYPI_FIXTURES)
+    if source == "integrity":  # the recorded page predates PEP 740: serve one that links provenance
+        given = provenance or {}
+        files = {
+            name: (digest, given.get(name, f"{server.url}/integrity/six/1.17.0/{name}/provenance"))
+            for name, digest in SIX_FILES.items()
+        }
+        serve_pep740_page(server, "six", files)
     point_endpoints(monkeypatch, server)
     monkeypatch.setattr("supplychain.sources.popularity.load_top_packages", lambda _dir: None)
     graph = DependencyGraph()
@@ -172,7 +187,10 @@ def test_429_with_retry_after_then_success(
     source: str, server: ReplayServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, clock: FixedClock
 ) -> None:
     prefix, facts_owned = TARGETS[source]
-    success = {"popularity": Reply(200, json.dumps(PYPISTATS_SIX).encode())}.get(source)
+    success = {
+        "popularity": Reply(200, json.dumps(PYPISTATS_SIX).encode()),
+        "integrity": Reply(200, json.dumps(PROVENANCE).encode()),
+    }.get(source)
     calls = inject(
         server, prefix, lambda n: Reply(429, b"slow down", {"Retry-After": "0"}) if n == 1 else success
     )
@@ -194,8 +212,14 @@ def test_attested_file_publishers(
     publisher = Publisher(
         kind="GitHub", repository="benjaminp/six", workflow="publish.yml", environment="pypi"
     )
+    empty = "an attestation bundle holds no attestation"  # a bundle without attestations proves nothing
     assert facts.provenance == Known(
-        value=Provenance(attested=True, publishers=(publisher,), files_checked=2),
+        value=Provenance(
+            attested=True,
+            publishers=(publisher,),
+            files_checked=2,
+            problems=tuple(f"{name}: {empty}" for name in sorted(SIX_FILES)),
+        ),
         source="integrity",
         fetched_at=clock.now(),
     )
@@ -210,7 +234,8 @@ def test_one_file_unattested_means_not_attested(
         "/integrity/six/1.17.0/six-1.17.0-py2.py3-none-any.whl/",
         lambda _n: Reply(200, json.dumps(PROVENANCE).encode()),
     )
-    facts = collect(server, monkeypatch, tmp_path, clock, "integrity", HttpSettings(timeout=5))
+    none = {"six-1.17.0.tar.gz": None}  # the index states the sdist has no provenance
+    facts = collect(server, monkeypatch, tmp_path, clock, "integrity", HttpSettings(timeout=5), none)
     provenance = facts.provenance
     assert isinstance(provenance, Known)
     assert provenance.value.attested is False
