@@ -318,7 +318,14 @@ async def audit_input(
     owners = await collect_ownership(targets, context)
     progress.stage("policy")
     result = redecide(
-        config, clock, lists=lists, inputs=read.inputs, owners=owners, graph=read.graph, facts=facts
+        config,
+        clock,
+        lists=lists,
+        inputs=read.inputs,
+        owners=owners,
+        graph=read.graph,
+        facts=facts,
+        refused=read.refused,
     )
     return Audited(read=read, facts=facts, owners=owners, lists=lists, result=result)
 
@@ -332,6 +339,7 @@ def redecide(
     owners: Mapping[NormalizedName, Owners],
     graph: DependencyGraph,
     facts: Mapping[NormalizedName, PackageFacts],
+    refused: tuple[SafeUrl, ...] = (),
 ) -> AuditResult:
     """The policy stage of an audit over a graph and facts (no I/O); ``fix`` runs it on candidate versions."""
     return decide(
@@ -348,5 +356,5 @@ def redecide(
         datasets=_datasets(config.data_dir),
         owners=owners,
         inventory=config.inventory_db,
-        refused_indexes=read.refused,
+        refused_indexes=refused,
     )

@@ -171,6 +171,7 @@ async def _judge(run: _Run, name: NormalizedName, version: Version) -> list[dict
         owners=run.audited.owners,
         graph=graph,
         facts=facts,
+        refused=run.audited.read.refused,
     )
     shown = [finding_json(f) for f in result.findings if f.package is not None and f.package.name == name]
     return [f for f in shown if failing(f)]

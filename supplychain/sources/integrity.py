@@ -164,7 +164,8 @@ async def version_files(
     package: ResolvedPackage, context: SourceContext
 ) -> tuple[DistributionFile, ...] | Unknown:
     """This version's files as the serving index lists them, or why they are unknown."""
-    listed = await _files(context.http, page_url(index_of(package, context.config), package.ref.name), package.ref)
+    page = page_url(index_of(package, context.config), package.ref.name)
+    listed = await _files(context.http, page, package.ref)
     return listed if isinstance(listed, Unknown) else listed[1]
 
 
