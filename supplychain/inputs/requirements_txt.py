@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
+from packaging.version import InvalidVersion, Version
 
 from supplychain.endpoints import DEFAULTS
 from supplychain.errors import InputError, UsageError
@@ -107,6 +108,7 @@ def read_requirements(path: Path, *, kind: str = "requirements") -> RequirementS
     """Parse ``path`` and every file it includes; markers are kept (checked evaluable), not evaluated."""
     collected = _Collected()
     _parse_file(path, collected, stack=(), constraint=False, where=None)
+    _refuse_conflicting_pins(collected.requirements)
     index_urls: list[SafeUrl] = []
     if collected.index_url is not None or collected.extra_index_urls:
         index_urls.append(collected.index_url or SafeUrl(DEFAULTS["index"]))
@@ -122,6 +124,30 @@ def read_requirements(path: Path, *, kind: str = "requirements") -> RequirementS
             no_index=collected.no_index,
         )
     )
+
+
+def _refuse_conflicting_pins(requirements: list[DeclaredRequirement]) -> None:
+    """Two ``==`` pins of one name to different versions under the same marker: pip refuses the
+    file ("Cannot install ... conflicting"), and auditing either pin alone would hide the other."""
+    seen: dict[tuple[str, str], tuple[DeclaredRequirement, Version]] = {}
+    for declared in requirements:
+        if declared.origin is not None:
+            continue
+        try:
+            version = declared.pinned_version
+        except InvalidVersion:
+            continue  # reported by the checks of the set as a whole
+        if version is None:
+            continue
+        key = (declared.name, str(declared.requirement.marker or ""))
+        first = seen.setdefault(key, (declared, version))
+        if first[1] != version:
+            raise InputError(
+                f"{declared.name} is pinned twice to different versions: {first[0].requirement} "
+                f"({first[0].location}) and {declared.requirement} ({declared.location}); "
+                "pip refuses conflicting requirements: keep one",
+                location=declared.location,
+            )
 
 
 def _sniff(path: Path) -> bool:

@@ -19,8 +19,8 @@ def _cell(text: str | None) -> str:
 
 def _ordered(result: AuditResult) -> list[Finding]:
     def key(finding: Finding) -> tuple[int, int, str, str]:
-        name = finding.package.name if finding.package else None
-        score = result.scores[name].score if name is not None and name in result.scores else 0
+        ref = finding.package
+        score = result.scores[ref].score if ref is not None and ref in result.scores else 0
         return (
             0 if effective(finding) is Action.FAIL else 1,
             -score,
@@ -41,6 +41,8 @@ def render_markdown(result: AuditResult) -> str:
         f"{total['warn']} warnings · {total['unknown']} unknown facts · {total['suppressed']} suppressed",
         "",
     ]
+    if result.scope:
+        lines += [f"Scope: {result.scope['text']}", ""]
     findings = _ordered(result)
     failing = [f for f in findings if effective(f) is Action.FAIL]
     shown = failing or findings

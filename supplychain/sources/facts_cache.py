@@ -29,6 +29,7 @@ from supplychain.model import (
     IndexOffer,
     Known,
     Maintainer,
+    PackageRef,
     Provenance,
     Publisher,
     ResolvedPackage,
@@ -296,12 +297,12 @@ class FactsCache:
 
     def load(
         self, source_id: str, packages: Iterable[ResolvedPackage], now: datetime
-    ) -> dict[str, FactPatch]:
-        """Stored patches by package name; stale ones only when offline."""
-        keys = {self._key(source_id, p): p.ref.name for p in packages}
+    ) -> dict[PackageRef, FactPatch]:
+        """Stored patches by package version; stale ones only when offline."""
+        keys = {self._key(source_id, p): p.ref for p in packages}
         if not keys or not self.path.exists():
             return {}
-        found: dict[str, FactPatch] = {}
+        found: dict[PackageRef, FactPatch] = {}
         oldest = (now - FRESH_FOR).timestamp()
         try:
             with contextlib.closing(sqlite3.connect(self.path)) as db:
