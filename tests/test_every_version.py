@@ -7,18 +7,25 @@ advisories for requests (tests/fixtures/policy/advisories), served by the replay
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
 import pytest
+from packaging.utils import NormalizedName
 
+from supplychain.allowlist.coverage import coverage
+from supplychain.allowlist.reader import load_allowlist
 from supplychain.audit import audit_scope
 from supplychain.config import TargetFlags
 from supplychain.inputs import InputOptions
+from supplychain.inputs.pylock import PylockInput
 from supplychain.inputs.uv_lock import UvLockInput
 from supplychain.model import LockedSet, RequirementSet
+from supplychain.resolve.graph import ROOT, DependencyGraph, Edge
 from supplychain.resolve.locked import graph_from_locked
 from supplychain.target import Scope, Target
+from tests.policy.recorded import facts_for
 from tests.support.server import ReplayServer
 from tests.test_audit_cli import run
 from tests.test_audit_e2e import project  # noqa: F401  # the recorded-PyPI-and-OSV fixture
@@ -234,3 +241,49 @@ def test_a_resolved_input_states_its_one_target(tmp_path: Path) -> None:
     assert audit_scope(TargetFlags().config(tmp_path / "uv.lock", cwd=tmp_path), lock)["text"] == (
         "lock, every package for any Python, any platform, every extra, every group"
     )
+
+
+def test_an_approval_of_one_version_does_not_cover_the_other_version_of_the_name(tmp_path: Path) -> None:
+    """Coverage was keyed by name: approving requests 2.31.0 covered the forked 2.25.1 too."""
+    path = tmp_path / "allowlist.toml"
+    path.write_text(
+        'version = 1\n[[approve]]\nname = "requests"\nversions = ["2.31.0"]\nreviewer = "alice"\n'
+        'reason = "reviewed"\nexpires = 2027-06-01\n'
+    )
+    today = dt.date(2026, 11, 26)
+    packages = [facts_for("requests", "2.25.1")[0], facts_for("requests", "2.31.0")[0]]
+    covered = coverage(load_allowlist(path, today), packages, {}, today).covered
+    assert sorted(str(ref) for ref in covered) == ["requests==2.31.0"]
+
+
+def test_the_graph_counts_and_lists_every_version_of_a_name() -> None:
+    graph = DependencyGraph()
+    for version in ("2.31.0", "2.25.1", "2.31.0"):
+        graph.add_package(facts_for("requests", version)[0])
+    graph.add_edge(ROOT, NormalizedName("requests"), Edge())
+    assert len(graph) == 2
+    assert [str(p.ref.version) for p in graph.versions(NormalizedName("requests"))] == ["2.25.1", "2.31.0"]
+    assert str(graph.package(NormalizedName("requests")).ref.version) == "2.31.0"
+    assert graph.is_direct(NormalizedName("requests"))
+
+
+def test_an_open_pylock_scope_selects_every_extra_and_group(tmp_path: Path) -> None:
+    """pylock packages were selected for the running interpreter with no extras."""
+    path = tmp_path / "pylock.toml"
+    path.write_text(
+        'lock-version = "1.0"\ncreated-by = "test"\nextras = ["gpu"]\ndependency-groups = ["lint"]\n'
+        'default-groups = []\n'
+        '[[packages]]\nname = "six"\nversion = "1.17.0"\nmarker = "\'gpu\' in extras"\n'
+        '[[packages.wheels]]\nurl = "https://files.example/six-1.17.0-py2.py3-none-any.whl"\n'
+        'hashes = {sha256 = "' + "0" * 64 + '"}\n'
+        '[[packages]]\nname = "idna"\nversion = "3.10"\n'
+        'marker = "\'lint\' in dependency_groups and sys_platform == \'win32\'"\n'
+        '[[packages.wheels]]\nurl = "https://files.example/idna-3.10-py3-none-any.whl"\n'
+        'hashes = {sha256 = "' + "1" * 64 + '"}\n'
+    )
+    universal = Scope.of_flags(LINUX_312, None, None, (), ())
+    locked = PylockInput().read(path, InputOptions(target=LINUX_312, scope=universal))
+    assert sorted(str(p.ref) for p in locked.packages) == ["idna==3.10", "six==1.17.0"]
+    linux = Scope.of_flags(LINUX_312, "3.12", "x86_64-manylinux_2_28", (), ())
+    locked = PylockInput().read(path, InputOptions(target=LINUX_312, scope=linux))
+    assert sorted(str(p.ref) for p in locked.packages) == ["six==1.17.0"]  # every extra, but not Windows
