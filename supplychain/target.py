@@ -172,13 +172,15 @@ def _parse_platform(name: str) -> tuple[str, str, tuple[int, int] | None]:
 
 # What "any platform" and "any Python" mean when a scope leaves them open: every platform uv locks
 # for, on CPython and PyPy, and every Python 3 minor (at .0 and a late patch, for python_full_version).
+# Most likely first (recent Pythons, Linux x86_64): a marker usually holds in one of the first tried.
 _ANY_PLATFORMS = (
-    *sorted(_TRIPLES),
+    "x86_64-unknown-linux-gnu",
+    *sorted(set(_TRIPLES) - {"x86_64-unknown-linux-gnu"}),
     "ppc64le-manylinux_2_17",
     "s390x-manylinux_2_17",
     "armv7l-manylinux_2_17",
 )
-_ANY_PYTHONS = tuple(f"3.{minor}.{patch}" for minor in range(16) for patch in (0, 99))
+_ANY_PYTHONS = tuple(f"3.{minor}.{patch}" for minor in range(15, -1, -1) for patch in (0, 99))
 _IMPLEMENTATIONS = (("cpython", "CPython"), ("pypy", "PyPy"))
 
 
@@ -279,7 +281,7 @@ class Scope:
 
     def describe(self) -> str:
         """One line for reports: what was audited."""
-        python = self.target.python_minor if self.python_fixed else "any Python"
+        python = f"Python {self.target.python_minor}" if self.python_fixed else "any Python"
         platform = self.target.platform if self.platform_fixed else "any platform"
         extras = "every extra" if self.extras is None else _listed("extra", self.extras)
         groups = "every group" if self.groups is None else _listed("group", self.groups)

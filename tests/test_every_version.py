@@ -19,6 +19,7 @@ from supplychain.allowlist.reader import load_allowlist
 from supplychain.audit import audit_scope
 from supplychain.config import TargetFlags
 from supplychain.inputs import InputOptions
+from supplychain.inputs.detect import load_input
 from supplychain.inputs.pylock import PylockInput
 from supplychain.inputs.uv_lock import UvLockInput
 from supplychain.model import LockedSet, RequirementSet
@@ -235,7 +236,7 @@ def test_a_resolved_input_states_its_one_target(tmp_path: Path) -> None:
     config = flags.config(tmp_path / "pyproject.toml", cwd=tmp_path)
     requirements = RequirementSet(kind="pyproject", path="pyproject.toml", requirements=())
     scope = audit_scope(config, requirements)
-    assert scope["text"] == "resolved for one target: 3.11, windows, extras cuda, no groups"
+    assert scope["text"] == "resolved for one target: Python 3.11, windows, extras cuda, no groups"
     assert (scope["kind"], scope["extras"], scope["groups"]) == ("resolved", ["cuda"], [])
     lock = LockedSet(kind="uv-lock", path="uv.lock", packages=(), roots=())
     assert audit_scope(TargetFlags().config(tmp_path / "uv.lock", cwd=tmp_path), lock)["text"] == (
@@ -287,3 +288,28 @@ def test_an_open_pylock_scope_selects_every_extra_and_group(tmp_path: Path) -> N
     linux = Scope.of_flags(LINUX_312, "3.12", "x86_64-manylinux_2_28", (), ())
     locked = PylockInput().read(path, InputOptions(target=LINUX_312, scope=linux))
     assert sorted(str(p.ref) for p in locked.packages) == ["six==1.17.0"]  # every extra, but not Windows
+
+
+LOCKS = Path(__file__).parent / "fixtures" / "inputs" / "locks"
+
+
+@pytest.mark.parametrize(
+    ("lock", "one_target", "everything"),
+    [
+        ("transformer-lens/poetry.lock", 17, 38),  # every poetry group and extra
+        ("sam-starter-py/Pipfile.lock", 30, 32),  # develop's packages for Python 3.7 too
+        ("nnsight/uv.lock", 78, 234),  # 235 entries, the project itself is no dependency
+        ("pylock.nnsight.toml", 205, 234),
+    ],
+)
+def test_real_locks_audit_every_package_by_default(lock: str, one_target: int, everything: int) -> None:
+    """Before: one interpreter's slice (the counts of Python 3.11 on Linux, no extras)."""
+    target = Target.parse("3.11", "x86_64-manylinux_2_28")
+    universal = Scope.of_flags(target, None, None, (), ())
+    path = LOCKS / lock
+    narrow = load_input(path, input_format=None, options=InputOptions(target=target))
+    wide = load_input(path, input_format=None, options=InputOptions(target=target, scope=universal))
+    assert isinstance(narrow, LockedSet)
+    assert isinstance(wide, LockedSet)
+    assert len(graph_from_locked(narrow, target)) == one_target
+    assert len(graph_from_locked(wide, universal)) == everything

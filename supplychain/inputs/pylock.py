@@ -70,13 +70,18 @@ class PylockInput:
         lines = array_lines(text, "packages")
         lock = _validated(data, text, file, lines)
         envs = _environments(lock, options)
+        holds: dict[str, bool] = {}  # a lock repeats few distinct markers
         packages: list[LockedPackage] = []
         indexes: set[str] = set()
         for number, package in enumerate(lock.packages):
             where = at(file, lines[number] if number < len(lines) else top_level_line(text, "packages"))
             what = f"package {package.name!r}"
-            if package.marker is not None and not _applies(package.marker, envs, where, what):
-                continue
+            if package.marker is not None:
+                key = str(package.marker)
+                if key not in holds:
+                    holds[key] = _applies(package.marker, envs, where, what)
+                if not holds[key]:
+                    continue
             origin = _origin(package, where, what)
             if origin.kind is OriginKind.INDEX and origin.url is not None:
                 indexes.add(origin.url.reveal())
