@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
-from packaging.version import InvalidVersion, Version
+from packaging.version import Version
 
 from supplychain.endpoints import DEFAULTS
 from supplychain.errors import InputError, UsageError
@@ -108,12 +108,11 @@ def read_requirements(path: Path, *, kind: str = "requirements") -> RequirementS
     """Parse ``path`` and every file it includes; markers are kept (checked evaluable), not evaluated."""
     collected = _Collected()
     _parse_file(path, collected, stack=(), constraint=False, where=None)
-    _refuse_conflicting_pins(collected.requirements)
     index_urls: list[SafeUrl] = []
     if collected.index_url is not None or collected.extra_index_urls:
         index_urls.append(collected.index_url or SafeUrl(DEFAULTS["index"]))
         index_urls.extend(url for url in collected.extra_index_urls if url not in index_urls)
-    return checked(
+    read = checked(
         RequirementSet(
             kind=kind,
             path=str(path),
@@ -124,9 +123,11 @@ def read_requirements(path: Path, *, kind: str = "requirements") -> RequirementS
             no_index=collected.no_index,
         )
     )
+    _refuse_conflicting_pins(read.requirements)  # after the checks: every version here is valid
+    return read
 
 
-def _refuse_conflicting_pins(requirements: list[DeclaredRequirement]) -> None:
+def _refuse_conflicting_pins(requirements: tuple[DeclaredRequirement, ...]) -> None:
     """Two ``==`` pins of one name to different versions under the same marker: pip refuses the
     file ("Cannot install ... conflicting"), and auditing either pin alone would hide the other."""
     seen: dict[tuple[str, str], tuple[DeclaredRequirement, Version]] = {}
@@ -135,8 +136,8 @@ def _refuse_conflicting_pins(requirements: list[DeclaredRequirement]) -> None:
             continue
         try:
             version = declared.pinned_version
-        except InvalidVersion:
-            continue  # reported by the checks of the set as a whole
+        except ValueError:  # InvalidVersion, or past int()'s digit limit: the checks keep such pins out
+            continue
         if version is None:
             continue
         key = (declared.name, str(declared.requirement.marker or ""))
