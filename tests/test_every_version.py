@@ -229,6 +229,13 @@ def test_every_report_states_the_scope(project: Path, capsys: pytest.CaptureFixt
         code, out, err = run(["audit", "requirements.txt", "--no-deps", "--policy", "sl1", *output], capsys)
         assert code == 0, out + err
         assert "Scope: the file's pins as written (--no-deps)" in out
+    written = project / "reports"
+    formats = "json,sarif,cyclonedx,html"
+    run(["audit", "requirements.txt", "--no-deps", "--format", formats, "--output", "reports"], capsys)
+    texts = {path.name: path.read_text() for path in written.iterdir()}
+    assert len(texts) == 4
+    for name, text in texts.items():
+        assert "pins as written (--no-deps)" in text, name
 
 
 def test_a_resolved_input_states_its_one_target(tmp_path: Path) -> None:

@@ -163,6 +163,11 @@ def build_bom(result: AuditResult) -> Bom:
                 Property(name="supplychain:policy", value=result.policy.name),
                 Property(name="supplychain:python_version", value=result.python_version),
                 Property(name="supplychain:platform", value=result.platform),
+                *(
+                    [Property(name="supplychain:scope", value=str(result.scope["text"]))]
+                    if result.scope
+                    else []
+                ),
             ],
         ),
         components=components.values(),

@@ -104,7 +104,11 @@ def sarif_document(result: AuditResult) -> dict[str, JSON]:
                     for f in sorted(result.findings, key=finding_key)
                     if f.action is not Action.OFF
                 ],
-                "properties": {"verdict": result.verdict.value, "policy": result.policy.name},
+                "properties": {
+                    "verdict": result.verdict.value,
+                    "policy": result.policy.name,
+                    **({"scope": str(result.scope["text"])} if result.scope else {}),
+                },
             }
         ],
     }
