@@ -15,7 +15,7 @@ from packaging.utils import NormalizedName
 
 from supplychain.clock import FixedClock
 from supplychain.endpoints import Endpoints
-from supplychain.model import Origin, OriginKind, PackageRef, ResolvedPackage
+from supplychain.model import Origin, OriginKind, PackageFacts, PackageRef, ResolvedPackage
 from supplychain.net.http import Http, HttpSettings, build_http
 from supplychain.progress import RecordingProgress
 from supplychain.sources import SourceContext, SourceSettings
@@ -91,3 +91,8 @@ def package(
         ref=PackageRef.of(name, version),
         origin=Origin(kind=kind, url=SafeUrl(url) if url else None),
     )
+
+
+def by_name(facts: Mapping[PackageRef, PackageFacts]) -> dict[str, PackageFacts]:
+    """collect_facts' result by name, for tests whose graph holds one version of each name."""
+    return {ref.name: found for ref, found in facts.items()}
