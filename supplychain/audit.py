@@ -20,8 +20,9 @@ from supplychain.allowlist.reader import load_allowlist, load_exemptions
 from supplychain.clock import Clock
 from supplychain.config import AuditConfig
 from supplychain.endpoints import DEFAULTS as ENDPOINT_DEFAULTS
+from supplychain.errors import InputError
 from supplychain.internal import InternalScope
-from supplychain.model import Action, InputSet, LockedSet, Owners, PackageFacts
+from supplychain.model import Action, InputSet, Location, LockedSet, Owners, PackageFacts, PackageRef
 from supplychain.net.http import Http
 from supplychain.policy import RULES
 from supplychain.policy.base import Environment
@@ -33,7 +34,7 @@ from supplychain.progress import Progress
 from supplychain.resolve.graph import DependencyGraph
 from supplychain.result import SCHEMA_VERSION, AuditResult
 from supplychain.sources import SourceContext, SourceSettings
-from supplychain.target import Target
+from supplychain.target import Scope, Target
 from supplychain.urls import SafeUrl, redact, same_index
 
 if TYPE_CHECKING:
@@ -55,6 +56,7 @@ def resolve_settings(config: AuditConfig) -> ResolveSettings:
 
     return ResolveSettings(
         target=config.target,
+        scope=config.scope,
         index_urls=config.index_urls,
         endpoints=config.endpoints,
         exclude_newer=config.exclude_newer,
@@ -143,7 +145,7 @@ def decide(
     clock: Clock,
     policy: Policy,
     graph: DependencyGraph,
-    facts: Mapping[NormalizedName, PackageFacts],
+    facts: Mapping[PackageRef, PackageFacts],
     locked: bool,
     inputs: tuple[str, ...],
     allowlist: Allowlist | None = None,
@@ -153,6 +155,7 @@ def decide(
     owners: Mapping[NormalizedName, Owners] | None = None,
     inventory: str | None = None,
     refused_indexes: tuple[SafeUrl, ...] = (),
+    scope: Mapping[str, object] | None = None,
 ) -> AuditResult:
     """The policy stage over an already enriched graph: findings, scores, verdict (no I/O)."""
     now = clock.now()
@@ -169,7 +172,7 @@ def decide(
         internal=settings.internal,
         allowed_indexes=(*policy.allowed_indexes, *(str(url) for url in settings.allowed_indexes)),
         allowed_licenses=policy.allowed_licenses,
-        covered={name: held.located for name, held in cover.covered.items()},
+        covered={ref: held.located for ref, held in cover.covered.items()},
         approved_publishers=approved_publishers(allowlist),
         owners=owners or {},
         refused_indexes=tuple(str(url) for url in refused_indexes),
@@ -198,6 +201,7 @@ def decide(
         declared_at=declared,
         allowlist=allowlist.path if allowlist is not None else None,
         inventory=redact(inventory) if inventory is not None and _asked_inventory(facts) else None,
+        scope=dict(scope or {}),
     )
 
 
@@ -209,7 +213,7 @@ def audit_sources(policy: Policy) -> list[str]:
     return [source_id for source_id in SOURCES if source_id not in skip]
 
 
-def _asked_inventory(facts: Mapping[NormalizedName, PackageFacts]) -> bool:
+def _asked_inventory(facts: Mapping[PackageRef, PackageFacts]) -> bool:
     """Some package's usage was looked up (internal packages only): the report names the database."""
     return any(f.internal_usage.source == "inventory" for f in facts.values())
 
@@ -265,7 +269,9 @@ async def read_graph(
     from supplychain.resolve import build_graph
 
     progress.stage("input")
-    options = InputOptions(target=config.target, extras=config.extras, groups=config.groups)
+    options = InputOptions(
+        target=config.target, extras=config.extras, groups=config.groups, scope=config.scope
+    )
     inputs = load_input(config.input_path, input_format=config.input_format, options=options)
     refused = refusing(config, inputs, policy)
     if refused:
@@ -280,7 +286,7 @@ class Audited:
     """One audit with what it was decided from: ``fix`` decides again with candidate versions."""
 
     read: InputGraph
-    facts: Mapping[NormalizedName, PackageFacts]
+    facts: Mapping[PackageRef, PackageFacts]
     owners: Mapping[NormalizedName, Owners]
     lists: Lists
     result: AuditResult
@@ -307,13 +313,19 @@ async def audit_input(
     if lists is None:
         lists = load_lists(config, clock)
     read = await read_graph(config, http, progress, policy=lists.policy)
+    scope = audit_scope(config, read.inputs)
+    if len(read.graph) == 0:  # a pass over nothing is no answer: an empty lock is most likely the wrong file
+        raise InputError(
+            f"nothing to audit: no packages in scope ({scope['text']})",
+            location=Location(file=read.inputs.path),
+        )
     settings = source_settings(config, read.inputs)
     context = SourceContext(http=http, config=settings, clock=clock, progress=progress)
     facts = await collect_facts(read.graph, context, sources=audit_sources(lists.policy))
     top = _top_packages(config.data_dir)
     # The typosquat rule spares a package that shares owners with its look-alike: learn those owners
     # here for look-alikes outside the graph, since rules never fetch.
-    pairs = [(p, facts[p.ref.name]) for p in read.graph.packages() if p.ref.name in facts]
+    pairs = [(p, facts[p.ref]) for p in read.graph.packages() if p.ref in facts]
     targets = lookalike_targets(lists.policy.rules["typosquat"], pairs, top[0])
     owners = await collect_ownership(targets, context)
     progress.stage("policy")
@@ -338,7 +350,7 @@ def redecide(
     inputs: InputSet,
     owners: Mapping[NormalizedName, Owners],
     graph: DependencyGraph,
-    facts: Mapping[NormalizedName, PackageFacts],
+    facts: Mapping[PackageRef, PackageFacts],
     refused: tuple[SafeUrl, ...] = (),
 ) -> AuditResult:
     """The policy stage of an audit over a graph and facts (no I/O); ``fix`` runs it on candidate versions."""
@@ -357,4 +369,34 @@ def redecide(
         owners=owners,
         inventory=config.inventory_db,
         refused_indexes=refused,
+        scope=audit_scope(config, inputs),
     )
+
+
+def audit_scope(config: AuditConfig, inputs: InputSet) -> dict[str, object]:
+    """What the audit covers, for every report: a lock's scope, an installed environment, or the
+    one target a requirements or pyproject input was resolved for (with its extras and groups)."""
+    target = config.target
+    if isinstance(inputs, LockedSet) and inputs.kind == "installed":
+        return {
+            "kind": "installed",
+            "python_version": None,
+            "platform": None,
+            "extras": None,
+            "groups": None,
+            "text": f"installed environment {inputs.path}: every installed package",
+        }
+    if isinstance(inputs, LockedSet):
+        scope = config.scope or Scope(target, extras=config.extras, groups=config.groups)
+        return {"kind": "lock", **scope.document(), "text": f"lock, every package for {scope.describe()}"}
+    if config.no_deps:
+        return {
+            "kind": "pins",
+            "python_version": None,
+            "platform": None,
+            "extras": sorted(config.extras),
+            "groups": sorted(config.groups),
+            "text": "the file's pins as written (--no-deps): every pin, markers not evaluated",
+        }
+    exact = Scope(target, extras=config.extras, groups=config.groups)
+    return {"kind": "resolved", **exact.document(), "text": f"resolved for one target: {exact.describe()}"}

@@ -17,7 +17,7 @@ from supplychain.endpoints import Endpoints
 from supplychain.errors import InputError, UsageError
 from supplychain.internal import InternalScope
 from supplychain.model import Location
-from supplychain.target import Target
+from supplychain.target import Scope, Target
 from supplychain.tomlfile import load_toml
 from supplychain.urls import SafeUrl
 
@@ -141,6 +141,7 @@ class AuditConfig:
     input_path: Path | None
     input_format: str | None = None
     target: Target
+    scope: Scope | None = None  # a lock's scope; None: exactly ``target``, ``extras`` and ``groups``
     index_urls: tuple[SafeUrl, ...] = ()
     exclude_newer: datetime | None = None
     extras: tuple[str, ...] = ()
@@ -224,10 +225,12 @@ def merge(flags: Flags, *, cwd: Path | None = None) -> AuditConfig:
     primary = given.index_url or (endpoints.index.reveal() if given.extra_index_url else None)
     indexes = tuple(SafeUrl(url) for url in [primary, *given.extra_index_url] if url)
     offline = given.offline or os.environ.get("SUPPLYCHAIN_OFFLINE", "") == "1"
+    target = Target.parse(given.python_version, given.platform)
     return AuditConfig(
         input_path=flags.path,
         input_format=given.input_format,
-        target=Target.parse(given.python_version, given.platform),
+        target=target,
+        scope=Scope.of_flags(target, given.python_version, given.platform, given.extra, given.group),
         index_urls=indexes,
         exclude_newer=parse_exclude_newer(given.exclude_newer),
         extras=given.extra,

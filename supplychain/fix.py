@@ -135,14 +135,16 @@ async def _candidates(
 
 
 def _with_version(graph: DependencyGraph, name: NormalizedName, version: Version) -> DependencyGraph:
-    """The same graph with ``name`` at ``version`` (edges kept: the resolution checks them)."""
+    """The same graph with ``name`` at ``version`` only (edges kept: the resolution checks them).
+
+    Every version the input held of ``name`` gives way: ``fix`` moves a name to one version.
+    """
     copy = DependencyGraph()
-    copy.nx.update(graph.nx)  # attribute dicts are copied; the values in them are frozen
+    copy.nx.update(graph.nx)  # attribute dicts are copied; a new ``versions`` value leaves the original's
     package = graph.package(name)
     origin = Origin(kind=OriginKind.INDEX, url=package.origin.url, pinned=package.origin.pinned)
-    copy.nx.nodes[name]["package"] = replace(
-        package, ref=PackageRef(name=name, version=version), origin=origin, unresolved=None
-    )
+    moved = replace(package, ref=PackageRef(name=name, version=version), origin=origin, unresolved=None)
+    copy.nx.nodes[name]["versions"] = {version: moved}
     return copy
 
 
@@ -162,7 +164,10 @@ async def _judge(run: _Run, name: NormalizedName, version: Version) -> list[dict
         progress=run.progress,
     )
     learned = await collect_facts(alone, context)
-    facts: dict[NormalizedName, PackageFacts] = {**run.audited.facts, name: learned[name]}
+    facts: dict[PackageRef, PackageFacts] = {
+        ref: found for ref, found in run.audited.facts.items() if ref.name != name
+    }
+    facts.update(learned)
     result = redecide(
         run.config,
         run.clock,
@@ -239,7 +244,7 @@ def pins_for(
 ) -> RequirementSet:
     """Every index package of the environment pinned (proposals substituted): the set to resolve."""
     requirements = []
-    for package in graph.packages():
+    for package in map(graph.package, graph.names()):  # one pin per name: the highest version held
         if package.origin.kind is not OriginKind.INDEX or not package.ref.version_known:
             continue  # a direct reference is held as it is; the resolver does not fetch it
         version = proposals.get(package.ref.name, package.ref.version)

@@ -9,7 +9,7 @@ from datetime import datetime
 from packaging.utils import NormalizedName
 
 from supplychain.baseline import Delta
-from supplychain.model import Finding, PackageFacts, PackageScore, Verdict
+from supplychain.model import Finding, PackageFacts, PackageRef, PackageScore, Verdict
 from supplychain.resolve.graph import DependencyGraph
 
 SCHEMA_VERSION = "1.0"
@@ -45,9 +45,9 @@ class AuditResult:
     platform: str
     inputs: tuple[str, ...]  # input paths, as given
     graph: DependencyGraph
-    facts: Mapping[NormalizedName, PackageFacts]
+    facts: Mapping[PackageRef, PackageFacts]
     findings: tuple[Finding, ...]  # sorted: fail first, then rule, then package
-    scores: Mapping[NormalizedName, PackageScore]
+    scores: Mapping[PackageRef, PackageScore]
     policy: PolicySummary
     verdict: Verdict
     unknowns: tuple[UnknownFact, ...]
@@ -59,3 +59,6 @@ class AuditResult:
     allowlist: str | None = None  # the allowlist file the audit read, as given; None: it read none
     inventory: str | None = None  # the inventory database internal usage was read from (redacted); None: none
     delta: Delta | None = None  # with ``audit --baseline``: what changed against the baseline report
+    # What was audited (``audit.audit_scope``): kind, python_version, platform, extras, groups (None:
+    # every value) and the one line reports print; empty when the caller stated none.
+    scope: Mapping[str, object] = field(default_factory=dict)

@@ -202,3 +202,134 @@ def _parse_platform(name: str) -> tuple[str, str, tuple[int, int] | None]:
     raise UsageError(
         f"--platform {name!r} is not a platform supplychain knows; try one of: {known}"
     )
+
+
+# What "any platform" and "any Python" mean when a scope leaves them open: every platform uv locks
+# for, on CPython and PyPy, and every Python 3 minor (at .0 and a late patch, for python_full_version).
+# Most likely first (recent Pythons, Linux x86_64): a marker usually holds in one of the first tried.
+_ANY_PLATFORMS = (
+    "x86_64-unknown-linux-gnu",
+    *sorted(set(_TRIPLES) - {"x86_64-unknown-linux-gnu"}),
+    "ppc64le-manylinux_2_17",
+    "s390x-manylinux_2_17",
+    "armv7l-manylinux_2_17",
+)
+_ANY_PYTHONS = tuple(f"3.{minor}.{patch}" for minor in range(15, -1, -1) for patch in (0, 99))
+_IMPLEMENTATIONS = (("cpython", "CPython"), ("pypy", "PyPy"))
+
+
+@dataclass(frozen=True)  # no slots: cached_property needs __dict__
+class Scope:
+    """Which part of a lock an audit covers. An open dimension (None / not fixed) means every value.
+
+    A lock records every package its installer may install somewhere; auditing one interpreter's
+    slice would pass a CUDA extra or a Windows-only fork unseen. So by default a lock's scope is open
+    in every dimension; ``--python-version``, ``--platform``, ``--extra`` and ``--group`` close one
+    each. ``target`` supplies the closed dimensions' values (and the resolver's one target).
+    """
+
+    target: Target
+    python_fixed: bool = True
+    platform_fixed: bool = True
+    extras: tuple[str, ...] | None = ()  # None: every extra the lock has
+    groups: tuple[str, ...] | None = ()  # None: every dependency group the lock has
+
+    @classmethod
+    def of_flags(
+        cls,
+        target: Target,
+        python_version: str | None,
+        platform: str | None,
+        extras: tuple[str, ...],
+        groups: tuple[str, ...],
+    ) -> Scope:
+        """Open wherever the user gave no flag: what a lock audit covers by default."""
+        return cls(
+            target,
+            python_fixed=python_version is not None,
+            platform_fixed=platform is not None,
+            extras=extras or None,
+            groups=groups or None,
+        )
+
+    @property
+    def universal(self) -> bool:
+        """Open in every dimension: every package of the lock is in scope."""
+        return not (self.python_fixed or self.platform_fixed) and self.extras is None and self.groups is None
+
+    @cached_property
+    def environments(self) -> tuple[dict[str, str], ...]:
+        """The marker environments a marker is tried in: the target's, or one per open combination."""
+        base = self.target.marker_environment
+        pythons = [None] if self.python_fixed else list(_ANY_PYTHONS)
+        platforms = [None] if self.platform_fixed else list(_ANY_PLATFORMS)
+        implementations = [None] if self.python_fixed and self.platform_fixed else list(_IMPLEMENTATIONS)
+        envs: list[dict[str, str]] = []
+        for python in pythons:
+            for platform in platforms:
+                for implementation in implementations:
+                    env = dict(base)
+                    if platform is not None:
+                        os_name, machine, _ = _parse_platform(platform)
+                        sys_platform, system, os_kind = _OS_ALIASES[os_name]
+                        env.update(
+                            sys_platform=sys_platform,
+                            platform_system=system,
+                            os_name=os_kind,
+                            platform_machine=machine,
+                        )
+                    if python is not None:
+                        version = Version(python)
+                        env.update(
+                            python_full_version=python,
+                            implementation_version=python,
+                            python_version=f"{version.major}.{version.minor}",
+                        )
+                    if implementation is not None:
+                        env.update(
+                            implementation_name=implementation[0],
+                            platform_python_implementation=implementation[1],
+                        )
+                    envs.append(env)
+        return tuple(envs)
+
+    def evaluate(self, marker: Marker | str | None, extras: frozenset[str] = frozenset()) -> bool:
+        """Does ``marker`` hold somewhere in the scope, with any of ``extras`` requested?"""
+        if marker is None or marker == "":
+            return True
+        if self.python_fixed and self.platform_fixed:
+            return self.target.evaluate(marker, extras)
+        key = (str(marker), tuple(sorted(extras)))
+        if key not in self._memo:  # locks repeat few distinct markers
+            parsed = marker if isinstance(marker, Marker) else Marker(marker)
+            self._memo[key] = any(
+                parsed.evaluate({**env, "extra": extra})
+                for env in self.environments
+                for extra in key[1] or ("",)
+            )
+        return self._memo[key]
+
+    @cached_property
+    def _memo(self) -> dict[tuple[str, tuple[str, ...]], bool]:
+        return {}
+
+    def describe(self) -> str:
+        """One line for reports: what was audited."""
+        python = f"Python {self.target.python_minor}" if self.python_fixed else "any Python"
+        platform = self.target.platform if self.platform_fixed else "any platform"
+        extras = "every extra" if self.extras is None else _listed("extra", self.extras)
+        groups = "every group" if self.groups is None else _listed("group", self.groups)
+        return f"{python}, {platform}, {extras}, {groups}"
+
+    def document(self) -> dict[str, object]:
+        """The ``scope`` object of JSON reports: None for an open dimension."""
+        return {
+            "python_version": self.target.python_minor if self.python_fixed else None,
+            "platform": self.target.platform if self.platform_fixed else None,
+            "extras": None if self.extras is None else sorted(self.extras),
+            "groups": None if self.groups is None else sorted(self.groups),
+        }
+
+
+def _listed(kind: str, names: tuple[str, ...]) -> str:
+    return f"{kind}s {', '.join(sorted(names))}" if names else f"no {kind}s"

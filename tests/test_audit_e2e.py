@@ -211,6 +211,7 @@ def test_first_offline_run_groups_unknowns_by_reason_and_ends_with_the_next_step
         "  warn  first_release, latest_release, license and 4 more unknown for 4 packages [pypi]: " + miss,
         f"  warn  has_wheel and project_status unknown for 4 packages [simple]: {miss}",
         f"  warn  provenance unknown for 4 packages [integrity]: {miss}",
+        "Scope: the file's pins as written (--no-deps): every pin, markers not evaluated",
         "Allowlist: none",
         "Next step: run `supplychain db update`, then `supplychain audit` once online "
         "(it fills the cache --offline reads)",

@@ -64,8 +64,8 @@ class Coverage:
     """Every package's coverage and the state of this file's own entries (imported ones are not ours)."""
 
     packages: tuple[PackageCoverage, ...] = ()
-    covered: Mapping[NormalizedName, Held] = field(default_factory=dict)
-    waivers: Mapping[NormalizedName, tuple[Held, tuple[str, ...]]] = field(default_factory=dict)
+    covered: Mapping[PackageRef, Held] = field(default_factory=dict)
+    waivers: Mapping[PackageRef, tuple[Held, tuple[str, ...]]] = field(default_factory=dict)
     expired: tuple[Held, ...] = ()  # own entries past their expiry day
     unused: tuple[Held, ...] = ()  # own live entries naming nothing in the environment
     expiring: tuple[Held, ...] = ()  # own live entries expiring within WARN_BEFORE
@@ -150,7 +150,7 @@ def precedence(allowlist: Allowlist) -> tuple[Held, ...]:
 def coverage(
     allowlist: Allowlist | None,
     packages: Sequence[ResolvedPackage],
-    facts: Mapping[NormalizedName, PackageFacts],
+    facts: Mapping[PackageRef, PackageFacts],
     today: date,
 ) -> Coverage:
     """Cover every package; list this file's expired, unused and soon-expiring entries.
@@ -161,7 +161,7 @@ def coverage(
     if allowlist is None:
         return Coverage(packages=tuple(PackageCoverage(package=p, by=None) for p in packages))
     ordered = precedence(allowlist)
-    covers = tuple(_cover(p, ordered, facts.get(p.ref.name), today) for p in packages)
+    covers = tuple(_cover(p, ordered, facts.get(p.ref), today) for p in packages)
     own = [Held(entry=e, path=allowlist.path) for e in allowlist.entries]
     live = [h for h in own if not is_expired(h.entry.expires, today)]
     present: dict[str, set[Version]] = {}
@@ -169,8 +169,8 @@ def coverage(
         present.setdefault(package.ref.name, set()).add(package.ref.version)
     return Coverage(
         packages=covers,
-        covered={c.ref.name: c.by for c in covers if c.by is not None},
-        waivers={c.ref.name: c.waiver for c in covers if c.waiver is not None},
+        covered={c.ref: c.by for c in covers if c.by is not None},
+        waivers={c.ref: c.waiver for c in covers if c.waiver is not None},
         expired=tuple(h for h in own if is_expired(h.entry.expires, today)),
         unused=tuple(h for h in live if not _names_present(h.entry, present)),
         expiring=tuple(h for h in live if h.entry.expires - today <= WARN_BEFORE),

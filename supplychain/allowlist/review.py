@@ -7,7 +7,6 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from packaging.utils import NormalizedName
 from packaging.version import Version
 
 from supplychain.allowlist.coverage import Coverage, PackageCoverage, coverage, trust_sources, trusted_names
@@ -20,7 +19,7 @@ from supplychain.sources import SourceContext
 from supplychain.sources.enrich import collect_facts
 
 Fetch = Callable[[PackageRef], Awaitable[Signal[ReleaseFacts]]]
-Learn = Callable[[Sequence[ResolvedPackage]], Awaitable[Mapping[NormalizedName, PackageFacts]]]
+Learn = Callable[[Sequence[ResolvedPackage]], Awaitable[Mapping[PackageRef, PackageFacts]]]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -82,7 +81,7 @@ class CheckReport:
 def audit_facts(context: SourceContext, allowlist: Allowlist) -> Learn:
     """Learn trust facts through the audit's own sources, so a trust matches here exactly as in ``audit``."""
 
-    async def learn(packages: Sequence[ResolvedPackage]) -> Mapping[NormalizedName, PackageFacts]:
+    async def learn(packages: Sequence[ResolvedPackage]) -> Mapping[PackageRef, PackageFacts]:
         graph = DependencyGraph()
         for package in packages:
             graph.add_package(package)
@@ -106,7 +105,7 @@ async def verified_publishers(
     facts = await collect_facts(graph, context, sources=["integrity"])
     out: dict[PackageRef, tuple[str, ...]] = {}
     for package in packages:
-        known = facts.get(package.ref.name)
+        known = facts.get(package.ref)
         prov = None if known is None else known.provenance
         if isinstance(prov, Known) and prov.value.verified and prov.value.publishers:
             out[package.ref] = tuple(sorted({p.full_identity for p in prov.value.publishers}))
@@ -219,10 +218,24 @@ class Diff:
 
 
 async def diff(old: Sequence[ResolvedPackage], new: Sequence[ResolvedPackage], fetch: Fetch) -> Diff:
-    """Added, removed and changed versions between two inputs; each change with its delta evidence."""
-    before = {p.ref.name: p.ref for p in old}
-    after = {p.ref.name: p.ref for p in new}
-    bumped = [(before[n], after[n]) for n in sorted(set(before) & set(after)) if before[n] != after[n]]
+    """Added, removed and changed versions between two inputs; each change with its delta evidence.
+
+    A name may be at several versions (a lock's forks): a new version of a name that lost one is a
+    bump from the highest version it lost; other new versions are added, other lost ones removed.
+    """
+    before, after = _versions(old), _versions(new)
+    bumped: list[tuple[PackageRef, PackageRef]] = []
+    added: list[PackageRef] = []
+    removed: list[PackageRef] = []
+    for name in sorted(set(before) | set(after)):
+        gone = sorted(before.get(name, set()) - after.get(name, set()))
+        came = sorted(after.get(name, set()) - before.get(name, set()))
+        if gone and came:
+            bumped.extend((gone[-1], ref) for ref in came)
+            removed.extend(gone[:-1])
+        else:
+            added.extend(came)
+            removed.extend(gone)
 
     async def one(pair: tuple[PackageRef, PackageRef]) -> Review:
         approval = Approval(
@@ -231,8 +244,11 @@ async def diff(old: Sequence[ResolvedPackage], new: Sequence[ResolvedPackage], f
         return await _review(pair[1], Allowlist(approvals=(approval,)), fetch)
 
     reviews = await asyncio.gather(*(one(pair) for pair in bumped))
-    return Diff(
-        added=tuple(sorted(after[n] for n in set(after) - set(before))),
-        removed=tuple(sorted(before[n] for n in set(before) - set(after))),
-        bumped=tuple(reviews),
-    )
+    return Diff(added=tuple(sorted(added)), removed=tuple(sorted(removed)), bumped=tuple(reviews))
+
+
+def _versions(packages: Sequence[ResolvedPackage]) -> dict[str, set[PackageRef]]:
+    found: dict[str, set[PackageRef]] = {}
+    for package in packages:
+        found.setdefault(package.ref.name, set()).add(package.ref)
+    return found

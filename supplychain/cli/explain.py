@@ -107,7 +107,7 @@ async def explain_package(
     graph.add_package(ResolvedPackage(ref=ref, origin=Origin(kind=OriginKind.INDEX)))
     graph.add_edge(ROOT, ref.name, Edge(specifier=f"=={chosen}"))
     context = SourceContext(http=http, config=source_settings(config), clock=clock, progress=NullProgress())
-    return (await collect_facts(graph, context, sources=sources))[ref.name]
+    return (await collect_facts(graph, context, sources=sources))[ref]
 
 
 def age(moment: datetime, now: datetime) -> str:

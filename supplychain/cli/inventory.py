@@ -54,7 +54,7 @@ async def _record(config: AuditConfig, http: Http) -> tuple[str, tuple[RecordedP
     result = await run_audit(config, CLOCK, http, NullProgress())
     packages = []
     for package in result.graph.packages():
-        facts = result.facts.get(package.ref.name)
+        facts = result.facts.get(package.ref)
         advisories: tuple[tuple[str, tuple[str, ...]], ...] = ()
         if facts is not None:
             advisories = tuple((a.id, tuple(a.aliases)) for a in facts.known_advisories())

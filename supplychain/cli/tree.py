@@ -72,9 +72,10 @@ def render_tree(graph: DependencyGraph, *, title: str, depth: int | None = None)
 
     def add(parent: Tree, name: str, level: int) -> None:
         package = graph.package(normalize(name))
+        versions = ", ".join(str(p.ref.version) for p in graph.versions(normalize(name)))  # forks: every one
         edge = graph.edge(parent_name[id(parent)], name)
         kind = "direct" if level == 1 else "transitive"
-        label = f"{name} [green]{package.ref.version}[/green] [dim]{kind}, {package.origin.kind.value}"
+        label = f"{name} [green]{versions}[/green] [dim]{kind}, {package.origin.kind.value}"
         if edge.specifier or edge.marker:
             label += f", {edge.specifier}{'; ' + edge.marker if edge.marker else ''}"
         label += "[/dim]"

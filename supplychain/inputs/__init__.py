@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Protocol
 
 from supplychain.model import InputSet
-from supplychain.target import Target
+from supplychain.target import Scope, Target
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -21,6 +21,14 @@ class InputOptions:
     target: Target
     extras: tuple[str, ...] = ()
     groups: tuple[str, ...] = ()
+    # What a lock reader selects; None: exactly ``target``, ``extras`` and ``groups``. Requirement
+    # inputs ignore it: they are resolved for the one target.
+    scope: Scope | None = None
+
+    @property
+    def lock_scope(self) -> Scope:
+        """The scope a lock reader selects packages by."""
+        return self.scope or Scope(self.target, extras=self.extras, groups=self.groups)
 
 
 class InputReader(Protocol):

@@ -149,9 +149,11 @@ def and_marker(first: str | None, second: str | None) -> str | None:
 
 
 def roots_from_pyproject(
-    lock_path: Path, extras: tuple[str, ...], groups: tuple[str, ...]
+    lock_path: Path, extras: tuple[str, ...] | None, groups: tuple[str, ...] | None
 ) -> tuple[DeclaredRequirement, ...] | None:
     """The names a sibling pyproject.toml declares (PEP 621, PEP 735, Poetry, PDM); None without one.
+
+    ``extras`` / ``groups`` None: every one the pyproject declares (a lock's universal scope).
 
     Only names and extras matter: the lock already decided versions, so specifiers are not re-checked.
     """
@@ -177,7 +179,7 @@ def roots_from_pyproject(
             add(spec)
         optional = project.get("optional-dependencies", {})
         if isinstance(optional, dict):
-            for extra in extras:
+            for extra in sorted(optional) if extras is None else extras:
                 for spec in _strings(optional.get(extra)):
                     add(spec)
     dependency_groups = data.get("dependency-groups", {})
@@ -185,7 +187,7 @@ def roots_from_pyproject(
     pdm_dev = tool.get("pdm", {}).get("dev-dependencies", {}) if isinstance(tool.get("pdm"), dict) else {}
     for table in (dependency_groups, pdm_dev):
         if isinstance(table, dict):
-            for group in groups:
+            for group in sorted(table) if groups is None else groups:
                 for spec in _strings(table.get(group)):
                     add(spec)
     for name in _poetry_names(tool.get("poetry", {}), groups):
@@ -193,7 +195,7 @@ def roots_from_pyproject(
     return tuple(found)
 
 
-def _poetry_names(poetry: object, groups: tuple[str, ...]) -> list[str]:
+def _poetry_names(poetry: object, groups: tuple[str, ...] | None) -> list[str]:
     """Names under Poetry's dependency tables (main, non-optional or selected groups, legacy dev)."""
     if not isinstance(poetry, dict):
         return []
@@ -203,7 +205,8 @@ def _poetry_names(poetry: object, groups: tuple[str, ...]) -> list[str]:
         tables += [
             group.get("dependencies", {})
             for name, group in poetry_groups.items()
-            if isinstance(group, dict) and (name in groups or not group.get("optional", False))
+            if isinstance(group, dict)
+            and (groups is None or name in groups or not group.get("optional", False))
         ]
     return [
         name for table in tables if isinstance(table, dict) for name in table if normalize(name) != "python"

@@ -103,7 +103,8 @@ class PdmLockInput:
             )
             for p, edges in (merged[key] for key in sorted(merged))
         )
-        roots = roots_from_pyproject(path, options.extras, options.groups) or ()
+        scope = options.lock_scope
+        roots = roots_from_pyproject(path, scope.extras, scope.groups) or ()
         return checked(LockedSet(kind=self.id, path=file, packages=packages, roots=roots))
 
 

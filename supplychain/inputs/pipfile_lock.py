@@ -88,8 +88,10 @@ class PipfileLockInput:
             raise InputError(
                 "_meta.sources has an empty 'url'", location=at(file, line_of(text, '"sources"'))
             )
-        packages: dict[str, LockedPackage] = {}
-        for section in SECTIONS:
+        # Both sections, each version of a name once: ``develop`` may pin another version than
+        # ``default`` (pipenv installs that one with --dev), and both are installed somewhere.
+        packages: dict[PackageRef, LockedPackage] = {}
+        for section in _sections(options):
             table = data.get(section, {})
             start = text.find(f'"{section}"')
             if not isinstance(table, dict):
@@ -99,17 +101,25 @@ class PipfileLockInput:
             for name, entry in table.items():
                 where = at(file, line_of(text, json.dumps(name) + ":", max(start, 0)))
                 package = _package(name, entry, where, sources, path.parent)
-                packages.setdefault(package.ref.name, package)  # default wins over develop
+                packages.setdefault(package.ref, package)  # the same pin in both: default's entry
         indexes = sorted({url for url in sources.values() if isinstance(url, str)})
         return checked(
             LockedSet(
                 kind=self.id,
                 path=file,
-                packages=tuple(packages[name] for name in sorted(packages)),
+                packages=tuple(packages[ref] for ref in sorted(packages)),
                 roots=(),
                 index_urls=tuple(SafeUrl(url) for url in indexes),
             )
         )
+
+
+def _sections(options: InputOptions) -> tuple[str, ...]:
+    """Both sections, unless ``--group`` narrows the scope to groups other than develop (no --dev)."""
+    groups = options.scope.groups if options.scope is not None else None
+    if groups is not None and not {"develop", "dev"} & set(groups):
+        return ("default",)
+    return SECTIONS
 
 
 def _package(

@@ -91,7 +91,8 @@ class PoetryLockInput:
                     marker=marker(condition, where, what) if isinstance(condition, str) else None,
                 )
             )
-        roots = roots_from_pyproject(path, options.extras, options.groups) or ()
+        scope = options.lock_scope
+        roots = roots_from_pyproject(path, scope.extras, scope.groups) or ()
         return checked(
             LockedSet(
                 kind=self.id,

@@ -69,21 +69,19 @@ class PylockInput:
             )
         lines = array_lines(text, "packages")
         lock = _validated(data, text, file, lines)
-        env: dict[str, Any] = {
-            **options.target.marker_environment,
-            "extra": "",
-            "extras": frozenset(canonicalize_name(e) for e in options.extras),
-            "dependency_groups": frozenset(
-                canonicalize_name(g) for g in options.groups or lock.default_groups or ()
-            ),
-        }
+        envs = _environments(lock, options)
+        holds: dict[str, bool] = {}  # a lock repeats few distinct markers
         packages: list[LockedPackage] = []
         indexes: set[str] = set()
         for number, package in enumerate(lock.packages):
             where = at(file, lines[number] if number < len(lines) else top_level_line(text, "packages"))
             what = f"package {package.name!r}"
-            if package.marker is not None and not _applies(package.marker, env, where, what):
-                continue
+            if package.marker is not None:
+                key = str(package.marker)
+                if key not in holds:
+                    holds[key] = _applies(package.marker, envs, where, what)
+                if not holds[key]:
+                    continue
             origin = _origin(package, where, what)
             if origin.kind is OriginKind.INDEX and origin.url is not None:
                 indexes.add(origin.url.reveal())
@@ -127,12 +125,33 @@ def _validated(data: dict[str, Any], text: str, file: str, lines: list[int]) -> 
         raise InputError(f"not a valid pylock file: {problem}", location=at(file, line)) from None
 
 
-def _applies(condition: Marker, env: dict[str, Any], where: Location, what: str) -> bool:
-    """PEP 751 markers may test ``extras`` and ``dependency_groups``; packaging evaluates them as sets."""
+def _environments(lock: Pylock, options: InputOptions) -> list[dict[str, Any]]:
+    """The scope's marker environments with PEP 751's ``extras`` and ``dependency_groups`` sets.
+
+    An open scope selects every extra and group the lock declares; a narrowed one those given
+    (no group given: the lock's ``default-groups``).
+    """
+    scope = options.lock_scope
+    extras = lock.extras or () if scope.extras is None else scope.extras
+    if scope.groups is None:
+        groups = lock.dependency_groups or ()
+    else:
+        groups = scope.groups or lock.default_groups or ()
+    chosen = {
+        "extra": "",
+        "extras": frozenset(canonicalize_name(e) for e in extras),
+        "dependency_groups": frozenset(canonicalize_name(g) for g in groups),
+    }
+    return [{**env, **chosen} for env in scope.environments]
+
+
+def _applies(condition: Marker, envs: list[dict[str, Any]], where: Location, what: str) -> bool:
+    """Does it hold in any of ``envs``? PEP 751 markers may test ``extras`` and ``dependency_groups``,
+    which packaging evaluates as sets."""
     reason = marker_problem(condition, lock_file=True)
     if reason is not None:
         raise InputError(f"{what}: invalid marker {str(condition)!r}: {reason}", location=where)
-    return bool(condition.evaluate(env, context="lock_file"))
+    return any(condition.evaluate(env, context="lock_file") for env in envs)
 
 
 def _version(package: Package, lock_directory: Path) -> Version:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
+from packaging.version import Version
 
 from supplychain.endpoints import DEFAULTS
 from supplychain.errors import InputError, UsageError
@@ -111,7 +112,7 @@ def read_requirements(path: Path, *, kind: str = "requirements") -> RequirementS
     if collected.index_url is not None or collected.extra_index_urls:
         index_urls.append(collected.index_url or SafeUrl(DEFAULTS["index"]))
         index_urls.extend(url for url in collected.extra_index_urls if url not in index_urls)
-    return checked(
+    read = checked(
         RequirementSet(
             kind=kind,
             path=str(path),
@@ -122,6 +123,32 @@ def read_requirements(path: Path, *, kind: str = "requirements") -> RequirementS
             no_index=collected.no_index,
         )
     )
+    _refuse_conflicting_pins(read.requirements)  # after the checks: every version here is valid
+    return read
+
+
+def _refuse_conflicting_pins(requirements: tuple[DeclaredRequirement, ...]) -> None:
+    """Two ``==`` pins of one name to different versions under the same marker: pip refuses the
+    file ("Cannot install ... conflicting"), and auditing either pin alone would hide the other."""
+    seen: dict[tuple[str, str], tuple[DeclaredRequirement, Version]] = {}
+    for declared in requirements:
+        if declared.origin is not None:
+            continue
+        try:
+            version = declared.pinned_version
+        except ValueError:  # InvalidVersion, or past int()'s digit limit: the checks keep such pins out
+            continue
+        if version is None:
+            continue
+        key = (declared.name, str(declared.requirement.marker or ""))
+        first = seen.setdefault(key, (declared, version))
+        if first[1] != version:
+            raise InputError(
+                f"{declared.name} is pinned twice to different versions: {first[0].requirement} "
+                f"({first[0].location}) and {declared.requirement} ({declared.location}); "
+                "pip refuses conflicting requirements: keep one",
+                location=declared.location,
+            )
 
 
 def _sniff(path: Path) -> bool:

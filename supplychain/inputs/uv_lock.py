@@ -177,15 +177,23 @@ def _member_roots(
     options: InputOptions,
 ) -> list[DeclaredRequirement]:
     """A member's requirements for the selected extras and groups (``dev`` is on, as in ``uv sync``)."""
+    scope = options.lock_scope
     selected = [_edge(raw, where, what) for raw in need_list(entry, "dependencies", where, what)]
     optional = need_table(entry, "optional-dependencies", where, what)
-    for extra in sorted(set(options.extras) & set(optional)):
-        selected.extend(_edge(raw, where, what) for raw in optional[extra])
+    wanted = set(optional) if scope.extras is None else set(scope.extras) & set(optional)
+    own = normalize(need_str(entry, "name", where, "[[package]]"))
+    done: set[str] = set()
+    while pending := sorted(wanted - done):  # ``all = ["helm[models,images]"]`` names the member's own extras
+        for extra in pending:
+            done.add(extra)
+            edges = [_edge(raw, where, what) for raw in need_list(optional, extra, where, what)]
+            wanted.update(e for edge in edges if edge.name == own for e in edge.extras if e in optional)
+            selected.extend(edge for edge in edges if edge.name != own)
     groups = entry.get("dev-dependencies", {})
     if not isinstance(groups, dict):
         raise InputError(f"{what}: 'dev-dependencies' must be a table", location=where)
     for group, raws in sorted(groups.items()):
-        if group == "dev" or group in options.groups:
+        if group == "dev" or scope.groups is None or group in scope.groups:
             if not isinstance(raws, list):
                 raise InputError(f"{what}: dev-dependencies.{group} must be an array", location=where)
             selected.extend(_edge(raw, where, what) for raw in raws)

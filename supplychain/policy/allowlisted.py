@@ -20,7 +20,7 @@ class NotAllowlistedRule:
     def evaluate(
         self, package: ResolvedPackage, facts: PackageFacts, settings: RuleSettings, env: Environment
     ) -> list[Outcome]:
-        if package.ref.name in env.covered:
+        if package.ref in env.covered:
             return []
         return [
             Hit(

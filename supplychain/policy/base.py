@@ -10,7 +10,17 @@ from typing import Protocol
 from packaging.utils import NormalizedName
 
 from supplychain.internal import InternalScope
-from supplychain.model import JSON, Action, Known, Owners, PackageFacts, ResolvedPackage, Signal, Unknown
+from supplychain.model import (
+    JSON,
+    Action,
+    Known,
+    Owners,
+    PackageFacts,
+    PackageRef,
+    ResolvedPackage,
+    Signal,
+    Unknown,
+)
 from supplychain.resolve.graph import DependencyGraph
 
 # A threshold's value as TOML gives it: the schema names one of these types per parameter.
@@ -55,7 +65,7 @@ class Environment:
     """Everything about the environment a rule may read; rules never fetch."""
 
     graph: DependencyGraph
-    facts: Mapping[NormalizedName, PackageFacts]
+    facts: Mapping[PackageRef, PackageFacts]
     now: datetime
     locked: bool  # the input was a lock/pinned set: versions were not chosen by our resolver
     top_downloads: Mapping[NormalizedName, int] | None  # None: no top-packages dataset
@@ -64,7 +74,7 @@ class Environment:
     internal: InternalScope = field(default_factory=InternalScope)
     allowed_indexes: tuple[str, ...] = ()
     allowed_licenses: tuple[str, ...] = ()
-    covered: Mapping[NormalizedName, str] = field(default_factory=dict)  # allowlist entry per package
+    covered: Mapping[PackageRef, str] = field(default_factory=dict)  # allowlist entry per package version
     # The PEP 740 publishers an approval recorded per package, with where that approval is
     approved_publishers: Mapping[NormalizedName, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
     # Owners of projects outside the graph that packages resemble (typosquat targets), from enrich.

@@ -66,7 +66,7 @@ def evaluate(
     needed: dict[tuple[str, str], tuple[Missing, PackageRef, set[str]]] = {}
     used_exemptions: set[str] = set()
     for package in env.graph.packages():
-        facts = env.facts.get(package.ref.name) or PackageFacts.unknown(package.ref, "no source ran")
+        facts = env.facts.get(package.ref) or PackageFacts.unknown(package.ref, "no source ran")
         for rule_id, rule in RULES.items():
             settings = policy.rules[rule_id]
             if settings.action is Action.OFF or rule_id == "data-unknown":
@@ -172,7 +172,7 @@ def _suppress(
         name = exemption_label(exemptions, entry)
         used.add(name)
         return replace(finding, suppressed_by=name)
-    waiver = coverage.waivers.get(finding.package.name)
+    waiver = coverage.waivers.get(finding.package)
     if waiver and finding.action is Action.FAIL:
         held, rules = waiver
         named = held.entry.facts if isinstance(held.entry, Approval) else ()
@@ -303,7 +303,7 @@ def _stale_facts(policy: Policy, env: Environment) -> list[Finding]:
     """
     limit = dt.timedelta(days=policy.max_data_age_days)
     out: list[Finding] = []
-    for _name, facts in sorted(env.facts.items()):
+    for _ref, facts in sorted(env.facts.items()):
         stale = sorted(
             (field.name, signal.fetched_at)
             for field in dataclasses.fields(facts)

@@ -12,8 +12,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
-from packaging.utils import NormalizedName
-
 from supplychain.model import Action, Finding, PackageRef, PackageScore
 
 WEIGHTS: dict[str, int] = {
@@ -51,19 +49,19 @@ def _weight(finding: Finding) -> int:
     return base if finding.action is Action.FAIL and finding.suppressed_by is None else base // 2
 
 
-def score(refs: Iterable[PackageRef], findings: Iterable[Finding]) -> dict[NormalizedName, PackageScore]:
+def score(refs: Iterable[PackageRef], findings: Iterable[Finding]) -> dict[PackageRef, PackageScore]:
     """Each rule counts once per package (its largest contribution); the total caps at 100."""
-    shares: dict[NormalizedName, dict[str, int]] = defaultdict(dict)
+    shares: dict[PackageRef, dict[str, int]] = defaultdict(dict)
     for finding in findings:
         if finding.package is None or finding.action is Action.OFF:
             continue
-        rules = shares[finding.package.name]
+        rules = shares[finding.package]
         rules[finding.rule] = max(rules.get(finding.rule, 0), _weight(finding))
-    out: dict[NormalizedName, PackageScore] = {}
+    out: dict[PackageRef, PackageScore] = {}
     for ref in sorted(refs):
-        rules = shares.get(ref.name, {})
+        rules = shares.get(ref, {})
         contributions = tuple(sorted(rules.items(), key=lambda item: (-item[1], item[0])))
-        out[ref.name] = PackageScore(
+        out[ref] = PackageScore(
             ref=ref, score=min(100, sum(rules.values())), contributions=contributions
         )
     return out

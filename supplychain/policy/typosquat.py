@@ -342,8 +342,8 @@ def _downloads(facts: PackageFacts) -> int:
 
 def _target_ownership(target: NormalizedName, env: Environment) -> Owners | None:
     """The target's owners: its own facts when it is in the environment, else what enrich learned."""
-    if target in env.facts:
-        facts = env.facts[target]
+    facts = next((f for ref, f in sorted(env.facts.items()) if ref.name == target), None)
+    if facts is not None:
         return Owners(name=target, maintainers=facts.maintainers, organization=facts.organization)
     return env.owners.get(target)
 

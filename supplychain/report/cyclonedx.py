@@ -53,21 +53,21 @@ def purl(package: ResolvedPackage) -> PackageURL:
     return PackageURL(type="pypi", name=package.ref.name, version=str(package.ref.version))
 
 
-def _properties(result: AuditResult, name: NormalizedName) -> list[Property]:
-    package = result.graph.package(name)
+def _properties(result: AuditResult, package: ResolvedPackage) -> list[Property]:
+    name = package.ref.name
     props = [
         Property(name="supplychain:direct", value=str(result.graph.is_direct(name)).lower()),
         Property(name="supplychain:origin", value=package.origin.kind.value),
     ]
     if package.origin.url is not None:
         props.append(Property(name="supplychain:index", value=package.origin.url.public))
-    if (score := result.scores.get(name)) is not None:
+    if (score := result.scores.get(package.ref)) is not None:
         props.append(Property(name="supplychain:score", value=str(score.score)))
     rules = sorted(
-        {f"{f.rule}={effective(f).value}" for f in result.findings if f.package and f.package.name == name}
+        {f"{f.rule}={effective(f).value}" for f in result.findings if f.package == package.ref}
     )
     props.extend(Property(name="supplychain:finding", value=rule) for rule in rules)
-    facts = result.facts.get(name)
+    facts = result.facts.get(package.ref)
     if facts is not None:
         for fact in ("downloads_30d", "popularity_rank", "first_release", "upload_time", "organization"):
             signal = getattr(facts, fact)
@@ -93,7 +93,7 @@ def _component(result: AuditResult, package: ResolvedPackage) -> Component:
         if algorithm in _ALGORITHMS:
             hashes.append(HashType(alg=_ALGORITHMS[algorithm], content=value))
     licenses = []
-    facts = result.facts.get(name)
+    facts = result.facts.get(package.ref)
     if facts is not None and isinstance(facts.license, Known) and facts.license.value:
         licenses.append(LicenseFactory().make_from_string(facts.license.value.strip()[:200]))
     ref = purl(package)
@@ -105,7 +105,7 @@ def _component(result: AuditResult, package: ResolvedPackage) -> Component:
         purl=ref,
         hashes=hashes,
         licenses=licenses,
-        properties=_properties(result, name),
+        properties=_properties(result, package),
     )
 
 
@@ -148,7 +148,12 @@ def build_bom(result: AuditResult) -> Bom:
 
     Each advisory appears once, with every version it affects; withdrawn ones are left out.
     """
-    components = {p.ref.name: _component(result, p) for p in result.graph.packages()}
+    components = {p.ref: _component(result, p) for p in result.graph.packages()}
+    graph = result.graph
+
+    def every_version(names: list[NormalizedName]) -> list[Component]:
+        return [components[p.ref] for name in names for p in graph.versions(name)]
+
     root = Component(name="environment", type=ComponentType.APPLICATION, bom_ref="environment")
     bom = Bom(
         serial_number=_NIL,
@@ -160,22 +165,27 @@ def build_bom(result: AuditResult) -> Bom:
                 Property(name="supplychain:policy", value=result.policy.name),
                 Property(name="supplychain:python_version", value=result.python_version),
                 Property(name="supplychain:platform", value=result.platform),
+                *(
+                    [Property(name="supplychain:scope", value=str(result.scope["text"]))]
+                    if result.scope
+                    else []
+                ),
             ],
         ),
         components=components.values(),
     )
-    bom.register_dependency(root, [components[n] for n in sorted(result.graph.nx.successors("<root>"))])
-    for name, component in sorted(components.items()):
-        bom.register_dependency(component, [components[d] for d in result.graph.dependencies(name)])
+    bom.register_dependency(root, every_version(sorted(graph.nx.successors("<root>"))))
+    for ref, component in sorted(components.items()):
+        bom.register_dependency(component, every_version(graph.dependencies(ref.name)))
     affected: dict[str, tuple[Advisory, list[tuple[str, str]]]] = {}
-    for name, facts in sorted(result.facts.items()):
-        if name not in components:
+    for ref, facts in sorted(result.facts.items()):
+        if ref not in components:
             continue
         for advisory in facts.known_advisories():
             if advisory.withdrawn:
                 continue
             entry = affected.setdefault(advisory.id, (advisory, []))
-            entry[1].append((str(components[name].bom_ref.value), str(facts.ref.version)))
+            entry[1].append((str(components[ref].bom_ref.value), str(ref.version)))
     for _, (advisory, refs) in sorted(affected.items()):
         bom.vulnerabilities.add(_vulnerability(advisory, refs))
     return bom

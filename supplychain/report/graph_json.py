@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 import networkx as nx
 from packaging.utils import NormalizedName
 
-from supplychain.model import PackageFacts
+from supplychain.model import PackageFacts, PackageRef
 from supplychain.resolve.graph import ROOT, DependencyGraph
 from supplychain.target import Target
 
@@ -20,7 +20,7 @@ def graph_document(
     *,
     target: Target,
     inputs: Sequence[str],
-    facts: Mapping[NormalizedName, PackageFacts] | None = None,
+    facts: Mapping[PackageRef, PackageFacts] | None = None,
 ) -> dict[str, object]:
     """``schema_version``, ``target``, ``inputs`` and ``packages`` sorted by name."""
     depths = graph.depths()
@@ -40,10 +40,10 @@ def graph_document(
             "depth": depths.get(name),
             "unresolved": package.unresolved,
         }
-        if facts is not None and name in facts:
+        if facts is not None and package.ref in facts:
             from supplychain.report.facts_json import facts_json
 
-            entry.update(facts_json(facts[name]))
+            entry.update(facts_json(facts[package.ref]))
         packages.append(entry)
     return {
         "schema_version": SCHEMA_VERSION,
@@ -61,9 +61,9 @@ def _quote(text: str) -> str:
 def graph_dot(graph: DependencyGraph) -> str:
     """Graphviz DOT, every identifier quoted and escaped."""
     lines = ["digraph dependencies {", f"  {_quote(ROOT)} [shape=box];"]
-    for package in graph.packages():
-        label = f"{package.ref.name} {package.ref.version}"
-        lines.append(f"  {_quote(package.ref.name)} [label={_quote(label)}];")
+    for name in graph.names():  # one node per name, labelled with every version (forks)
+        label = f"{name} {_versions(graph, name)}"
+        lines.append(f"  {_quote(name)} [label={_quote(label)}];")
     for parent, child in sorted(graph.nx.edges):
         edge = graph.edge(parent, child)
         label = edge.specifier + (f"; {edge.marker}" if edge.marker else "")
@@ -72,14 +72,20 @@ def graph_dot(graph: DependencyGraph) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _versions(graph: DependencyGraph, name: NormalizedName) -> str:
+    """``1.26.4, 2.2.6``: every version of ``name`` the graph holds, lowest first."""
+    return ", ".join(str(p.ref.version) for p in graph.versions(name))
+
+
 def graph_graphml(graph: DependencyGraph) -> str:
     """GraphML with string attributes only (networkx refuses dataclass attributes)."""
     plain = nx.DiGraph()
     plain.add_node(ROOT, version="", origin="")
-    for package in graph.packages():
+    for name in graph.names():
+        package = graph.package(name)
         plain.add_node(
-            package.ref.name,
-            version=str(package.ref.version),
+            name,
+            version=_versions(graph, name),
             origin=package.origin.kind.value,
             unresolved=package.unresolved or "",
         )

@@ -11,7 +11,7 @@ from html import escape
 
 from packaging.utils import NormalizedName
 
-from supplychain.model import Action
+from supplychain.model import Action, PackageRef
 from supplychain.report.common import effective
 from supplychain.resolve.graph import ROOT
 from supplychain.result import AuditResult
@@ -33,18 +33,28 @@ class Node:
     risk: str
 
 
-def risk_levels(result: AuditResult) -> dict[NormalizedName, str]:
-    """``fail`` / ``warn`` / ``ok`` per package, from the findings' effective actions."""
-    levels: dict[NormalizedName, str] = {p.ref.name: "ok" for p in result.graph.packages()}
+def risk_levels(result: AuditResult) -> dict[PackageRef, str]:
+    """``fail`` / ``warn`` / ``ok`` per package version, from the findings' effective actions."""
+    levels: dict[PackageRef, str] = {p.ref: "ok" for p in result.graph.packages()}
     for finding in result.findings:
-        if finding.package is None or finding.package.name not in levels:
+        if finding.package is None or finding.package not in levels:
             continue
         action = effective(finding)
         if action is Action.FAIL:
-            levels[finding.package.name] = "fail"
-        elif action is Action.WARN and levels[finding.package.name] == "ok":
-            levels[finding.package.name] = "warn"
+            levels[finding.package] = "fail"
+        elif action is Action.WARN and levels[finding.package] == "ok":
+            levels[finding.package] = "warn"
     return levels
+
+
+def _name_levels(result: AuditResult) -> dict[NormalizedName, str]:
+    """One node per name in the drawing: the worst level of its versions."""
+    rank = {"ok": 0, "warn": 1, "fail": 2}
+    worst: dict[NormalizedName, str] = {}
+    for ref, level in risk_levels(result).items():
+        if rank[level] >= rank[worst.get(ref.name, "ok")]:
+            worst[ref.name] = level
+    return worst
 
 
 def layout(result: AuditResult) -> list[Node]:
@@ -57,9 +67,9 @@ def layout(result: AuditResult) -> list[Node]:
     depths = graph.depths()
     deepest = max(depths.values(), default=0)
     layers: dict[int, list[NormalizedName]] = {}
-    for package in graph.packages():
-        layers.setdefault(depths.get(package.ref.name, deepest + 1), []).append(package.ref.name)
-    levels = risk_levels(result)
+    for name in graph.names():
+        layers.setdefault(depths.get(name, deepest + 1), []).append(name)
+    levels = _name_levels(result)
     position: dict[str, float] = {ROOT: 0.0}
     nodes: list[Node] = []
     x = MARGIN
@@ -95,7 +105,7 @@ def graph_svg(result: AuditResult) -> str:
             parts.append(f'<line x1="{a.x}" y1="{a.y}" x2="{b.x}" y2="{b.y}"/>')
     parts.append('</g><g class="nodes" font-size="11" font-family="sans-serif">')
     for node in nodes:
-        version = result.graph.package(NormalizedName(node.name)).ref.version
+        version = ", ".join(str(p.ref.version) for p in result.graph.versions(NormalizedName(node.name)))
         label, title = escape(node.name), escape(f"{node.name} {version} ({node.risk})")
         parts.append(
             f'<g class="node {node.risk}" data-name="{label}"><title>{title}</title>'

@@ -7,7 +7,7 @@ import json
 import jinja2
 
 from supplychain.baseline import Delta, change_line, failing, finding_identity, finding_lines, summary_line
-from supplychain.model import FACT_NAMES, Known
+from supplychain.model import FACT_NAMES, Known, PackageRef
 from supplychain.report.common import counts, effective, finding_json, finding_key
 from supplychain.report.facts_json import iso, value_json
 from supplychain.report.graph_svg import COLOURS, graph_svg, risk_levels
@@ -25,7 +25,7 @@ _ENV = jinja2.Environment(
 def _rows(result: AuditResult) -> list[dict[str, object]]:
     depths = result.graph.depths()
     levels = risk_levels(result)
-    by_package: dict[str, list[dict[str, object]]] = {}
+    by_package: dict[PackageRef, list[dict[str, object]]] = {}
     new_keys = result.delta.new_keys() if result.delta is not None else frozenset()
     for finding in sorted(result.findings, key=finding_key):
         if finding.package is not None:
@@ -33,12 +33,12 @@ def _rows(result: AuditResult) -> list[dict[str, object]]:
             entry["effective"] = effective(finding).value
             entry["new"] = finding_identity(finding_json(finding)) in new_keys
             entry["evidence_text"] = json.dumps(entry["evidence"], sort_keys=True, indent=1)
-            by_package.setdefault(finding.package.name, []).append(entry)
+            by_package.setdefault(finding.package, []).append(entry)
     rows = []
     for package in result.graph.packages():
         name = package.ref.name
         facts = []
-        if (known := result.facts.get(name)) is not None:
+        if (known := result.facts.get(package.ref)) is not None:
             for fact in FACT_NAMES:
                 signal = getattr(known, fact)
                 if isinstance(signal, Known):
@@ -46,8 +46,8 @@ def _rows(result: AuditResult) -> list[dict[str, object]]:
                     facts.append((fact, value[:300], f"{signal.source}, {iso(signal.fetched_at)}"))
                 else:
                     facts.append((fact, "unknown: " + signal.reason, signal.source))
-        findings = by_package.get(name, [])
-        score = result.scores.get(name)
+        findings = by_package.get(package.ref, [])
+        score = result.scores.get(package.ref)
         rows.append(
             {
                 "name": name,
@@ -55,7 +55,7 @@ def _rows(result: AuditResult) -> list[dict[str, object]]:
                 "direct": result.graph.is_direct(name),
                 "depth": depths.get(name, 0),
                 "score": score.score if score else 0,
-                "risk": levels[name],
+                "risk": levels[package.ref],
                 "rules": sorted({str(f["rule"]) for f in findings}),
                 "findings": findings,
                 "facts": facts,

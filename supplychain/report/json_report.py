@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
+from collections.abc import Collection
 
-from supplychain.model import JSON
+from supplychain.model import JSON, PackageRef
 from supplychain.report.common import finding_json, finding_key, freshness_json, plain
 from supplychain.report.facts_json import iso
 from supplychain.report.graph_json import graph_document
@@ -18,6 +20,8 @@ SCHEMA_ID = "audit-1"
 def audit_document(result: AuditResult) -> dict[str, object]:
     """Graph (with facts per package) plus findings, verdict, scores, policy and what stayed unknown."""
     target = Target.parse(result.python_version, result.platform)
+    names = Counter(ref.name for ref in result.scores)
+    several = {name for name, count in names.items() if count > 1}
     document = graph_document(result.graph, target=target, inputs=result.inputs, facts=result.facts)
     findings = sorted(result.findings, key=finding_key)
     extra: dict[str, object] = {
@@ -27,12 +31,12 @@ def audit_document(result: AuditResult) -> dict[str, object]:
         "verdict": result.verdict.value,
         "findings": [finding_json(f) for f in findings],
         "scores": {
-            name: {
+            score_key(ref, several): {
                 "version": str(score.ref.version),
                 "score": score.score,
                 "contributions": [{"rule": rule, "points": points} for rule, points in score.contributions],
             }
-            for name, score in sorted(result.scores.items())
+            for ref, score in sorted(result.scores.items())
         },
         "policy": {
             "name": result.policy.name,
@@ -54,6 +58,7 @@ def audit_document(result: AuditResult) -> dict[str, object]:
         "declared_at": dict(sorted(result.declared_at.items())),
         "allowlist": result.allowlist,
         "inventory": result.inventory,
+        **({"scope": dict(result.scope)} if result.scope else {}),
     }
     if result.delta is not None:
         extra["delta"] = result.delta.json()
@@ -77,3 +82,8 @@ class JsonRenderer:
 
 
 __all__ = ["JSON", "SCHEMA_ID", "JsonRenderer", "audit_document", "dumps"]
+
+
+def score_key(ref: PackageRef, several: Collection[str]) -> str:
+    """The name, as ever; ``name==version`` for a name the audit holds at several versions."""
+    return str(ref) if ref.name in several else ref.name

@@ -21,8 +21,8 @@ def _cell(text: str | None) -> str:
 
 def _ordered(result: AuditResult) -> list[Finding]:
     def key(finding: Finding) -> tuple[int, int, str, str]:
-        name = finding.package.name if finding.package else None
-        score = result.scores[name].score if name is not None and name in result.scores else 0
+        ref = finding.package
+        score = result.scores[ref].score if ref is not None and ref in result.scores else 0
         return (
             0 if effective(finding) is Action.FAIL else 1,
             -score,
@@ -33,8 +33,8 @@ def _ordered(result: AuditResult) -> list[Finding]:
     return sorted((f for f in result.findings if effective(f) is not Action.OFF), key=key)
 
 
-def render_markdown(result: AuditResult) -> str:
-    """The Markdown report, short enough for a pull-request comment."""
+def _head(result: AuditResult) -> list[str]:
+    """The verdict, the counts, the scope and (with a baseline) what the change brings."""
     total = counts(result)
     verdict = result.verdict.value
     lines = [
@@ -44,8 +44,16 @@ def render_markdown(result: AuditResult) -> str:
         f"{total['warn']} warnings · {total['unknown']} unknown facts · {total['suppressed']} suppressed",
         "",
     ]
+    if result.scope:
+        lines += [f"Scope: {result.scope['text']}", ""]
     if result.delta is not None:
         lines += delta_lines(result.delta)
+    return lines
+
+
+def render_markdown(result: AuditResult) -> str:
+    """The Markdown report, short enough for a pull-request comment."""
+    lines = _head(result)
     findings = _ordered(result)
     failing = [f for f in findings if effective(f) is Action.FAIL]
     shown = failing or findings

@@ -153,6 +153,7 @@ def sarif_document(result: AuditResult) -> dict[str, JSON]:
                     "verdict": result.verdict.value,
                     "policy": result.policy.name,
                     **({"baseline": result.delta.baseline} if result.delta is not None else {}),
+                    **({"scope": str(result.scope["text"])} if result.scope else {}),
                 },
             }
         ],

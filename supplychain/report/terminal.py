@@ -48,8 +48,8 @@ def _ordered(result: AuditResult) -> list[Finding]:
     def key(finding: Finding) -> tuple[int, int, int, str, str]:
         rank = 0 if effective(finding) is Action.FAIL else 1
         score = (
-            result.scores[finding.package.name].score
-            if finding.package and finding.package.name in result.scores
+            result.scores[finding.package].score
+            if finding.package and finding.package in result.scores
             else 0
         )
         return (finding.package is not None, rank, -score, str(finding.package or ""), finding.rule)
@@ -96,6 +96,14 @@ def render_terminal(
                 f"  cached index facts older than the policy allows for {_packages(stale)}",
             )
         )
+    _print_notes(console, result)
+    _print_next_step(console, result)
+    print_delta(console, result.delta)
+    console.print(line)
+
+
+def _print_notes(console: Console, result: AuditResult) -> None:
+    """Allowlist entries to tidy, then what was audited (the scope) and from which lists."""
     for title, entries in (
         ("Expired allowlist/exemption entries", result.expired_entries),
         ("Unused allowlist/exemption entries", result.unused_entries),
@@ -104,12 +112,13 @@ def render_terminal(
             console.print(f"{title}:")
             for entry in entries:
                 console.print(Text(f"  {entry}"))
-    console.print(Text(f"Allowlist: {result.allowlist or 'none'}"))
-    if result.inventory is not None:
-        console.print(Text(f"Inventory: {result.inventory}"))
-    _print_next_step(console, result)
-    print_delta(console, result.delta)
-    console.print(line)
+    for label, value in (
+        ("Scope", result.scope.get("text")),
+        ("Allowlist", result.allowlist or "none"),
+        ("Inventory", result.inventory),
+    ):
+        if value is not None:
+            console.print(Text(f"{label}: {value}"))
 
 
 def print_delta(console: Console, delta: Delta | None, *, quiet: bool = False) -> None:
@@ -140,7 +149,7 @@ _TEXT_WIDTH = 60  # message and remediation together; below this the findings ar
 def _cells(result: AuditResult, finding: Finding) -> tuple[str, str, str, str, str, str]:
     """action, package, score, rule, message, remediation: one line each (whitespace collapsed)."""
     action = finding.action.value if finding.suppressed_by is None else f"{finding.action.value} (suppressed)"
-    score = result.scores.get(finding.package.name) if finding.package else None
+    score = result.scores.get(finding.package) if finding.package else None
     return (
         action,
         str(finding.package or "(environment)"),

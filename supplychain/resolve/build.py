@@ -36,7 +36,7 @@ from supplychain.resolve.graph import ROOT, DependencyGraph, Edge
 from supplychain.resolve.index import IndexClient, InternalNameWithheld, ProjectNotFound
 from supplychain.resolve.provider import Candidate, Provider, Req
 from supplychain.resolve.store import MetadataStore
-from supplychain.target import Target
+from supplychain.target import Scope, Target
 from supplychain.urls import SafeUrl, same_index
 
 MAX_ROUNDS = 20_000
@@ -47,6 +47,7 @@ class ResolveSettings:
     """What resolution reads of a run's settings: the target, where to look, and how far."""
 
     target: Target
+    scope: Scope | None = None  # what of a lock is audited; None: exactly ``target``
     index_urls: tuple[SafeUrl, ...] = ()  # the flags' indexes; none: the input's, else ``endpoints.index``
     endpoints: Endpoints  # ``index`` and ``pypi`` (the JSON API fallback for metadata)
     exclude_newer: datetime | None = None
@@ -62,7 +63,7 @@ async def build_graph(
     if isinstance(inputs, LockedSet):
         from supplychain.resolve.locked import graph_from_locked
 
-        return graph_from_locked(inputs, config.target)
+        return graph_from_locked(inputs, config.scope or Scope(config.target))
     if config.no_deps:
         return pins_graph(inputs)
     return await resolve(inputs, config, http, progress)
@@ -92,7 +93,7 @@ def _add_declared(graph: DependencyGraph, declared: DeclaredRequirement, version
     if declared.origin is not None:
         unresolved = f"not fetched: direct reference ({declared.origin.kind.value})"
     ref = PackageRef(name=declared.name, version=version if version is not None else UNKNOWN_VERSION)
-    if declared.name not in graph:
+    if not graph.has_version(declared.name, ref.version):  # pins per marker: each version is audited
         graph.add_package(
             ResolvedPackage(ref=ref, origin=origin, unresolved=unresolved, declared_at=declared.location)
         )

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import networkx as nx
 from packaging.utils import NormalizedName
+from packaging.version import Version
 
 from supplychain.model import ResolvedPackage
 
@@ -23,7 +24,13 @@ class Edge:
 
 
 class DependencyGraph:
-    """One root for the environment, one node per package name, one edge per requirement."""
+    """One root for the environment, one node per package name, one edge per requirement.
+
+    A node holds every version of its name the input installs somewhere: a universal lock's forks
+    (numpy 1.26 for Python 3.9, 2.2 for 3.10+), a Pipfile.lock's ``default`` and ``develop``, a pins
+    file's per-marker pins. Each version is audited and reported on its own; edges and paths are per
+    name, so ``why`` and ``depth`` answer for every version of the name alike.
+    """
 
     def __init__(self) -> None:
         self._graph: nx.DiGraph = nx.DiGraph()
@@ -31,12 +38,27 @@ class DependencyGraph:
 
     @property
     def nx(self) -> nx.DiGraph:
-        """The underlying networkx graph (nodes: names and ROOT; attrs ``package``, ``edge``)."""
+        """The underlying networkx graph (nodes: names and ROOT; attrs ``versions``, ``edge``)."""
         return self._graph
 
     def add_package(self, package: ResolvedPackage) -> None:
-        """Add the node ``package.ref.name``: one node per name, as an environment holds one version."""
-        self._graph.add_node(package.ref.name, package=package)
+        """Add ``package`` to the node of its name; a version already there is kept as first added."""
+        name = package.ref.name
+        if name not in self._graph:
+            self._graph.add_node(name, versions={})
+        versions: dict[Version, ResolvedPackage] = self._graph.nodes[name]["versions"]
+        versions.setdefault(package.ref.version, package)
+
+    def replace(self, package: ResolvedPackage) -> None:
+        """Put ``package`` in place of the version it names; KeyError when the graph lacks that version."""
+        versions: dict[Version, ResolvedPackage] = self._graph.nodes[package.ref.name]["versions"]
+        if package.ref.version not in versions:
+            raise KeyError(f"{package.ref} is not in the graph")
+        versions[package.ref.version] = package
+
+    def has_version(self, name: NormalizedName, version: Version) -> bool:
+        """Is ``name`` at ``version`` in the graph (the name may be there at other versions)?"""
+        return name in self and version in self._graph.nodes[name]["versions"]
 
     def add_edge(self, parent: NormalizedName | str, child: NormalizedName, edge: Edge) -> None:
         """``parent`` is a package name or ROOT; both ends must already be nodes."""
@@ -48,16 +70,26 @@ class DependencyGraph:
         return name != ROOT and name in self._graph
 
     def __len__(self) -> int:
-        return int(self._graph.number_of_nodes()) - 1
+        """Package versions, each audited: a name at two versions counts twice."""
+        return sum(len(self.versions(name)) for name in self.names())
+
+    def names(self) -> list[NormalizedName]:
+        """Every package name, sorted."""
+        return sorted(n for n in self._graph.nodes if n != ROOT)
 
     def packages(self) -> Iterator[ResolvedPackage]:
-        """Every package, sorted by name."""
-        for name in sorted(n for n in self._graph.nodes if n != ROOT):
-            yield self._graph.nodes[name]["package"]
+        """Every package version, sorted by name, then version."""
+        for name in self.names():
+            yield from self.versions(name)
+
+    def versions(self, name: NormalizedName) -> list[ResolvedPackage]:
+        """Every version of ``name`` in the graph, lowest first; KeyError when the graph has none."""
+        versions: dict[Version, ResolvedPackage] = self._graph.nodes[name]["versions"]
+        return [versions[version] for version in sorted(versions)]
 
     def package(self, name: NormalizedName) -> ResolvedPackage:
-        """The package of node ``name``; KeyError when the graph has none."""
-        return self._graph.nodes[name]["package"]  # type: ignore[no-any-return]  # networkx is untyped
+        """The highest version of ``name`` (``versions`` gives all); KeyError when the graph has none."""
+        return self.versions(name)[-1]
 
     def edge(self, parent: str, child: str) -> Edge:
         """The requirement ``parent`` → ``child`` (``parent`` may be ROOT); KeyError when there is none."""

@@ -1,4 +1,4 @@
-"""Turn a LockedSet into the dependency graph for one target, following only edges whose markers hold."""
+"""Turn a LockedSet into the dependency graph of a scope, following only edges whose markers hold there."""
 
 from __future__ import annotations
 
@@ -8,96 +8,114 @@ from collections.abc import Iterable
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import NormalizedName
 
-from supplychain.model import Location, LockedDependency, LockedPackage, LockedSet, ResolvedPackage
+from supplychain.model import (
+    Location,
+    LockedDependency,
+    LockedPackage,
+    LockedSet,
+    OriginKind,
+    PackageRef,
+    ResolvedPackage,
+)
 from supplychain.resolve.graph import ROOT, DependencyGraph, Edge
-from supplychain.target import Target
+from supplychain.target import Scope, Target
 
 
-def graph_from_locked(locked: LockedSet, target: Target) -> DependencyGraph:
+def graph_from_locked(locked: LockedSet, where: Scope | Target) -> DependencyGraph:
     """Walk from the roots (every package when there are none), with extras propagated along edges.
 
-    A lock never gets re-resolved: the version of each node is the lock's; when a name has several
-    versions (uv forks) the edge's ``==<version>`` picks one. Packages unreachable for the target
-    are left out.
+    A lock never gets re-resolved: the version of each node is the lock's. When a name has several
+    versions (uv forks) an edge reaches each one its specifier allows that the scope can install, so
+    every fork's version is audited. Packages unreachable in the scope are left out, except in a
+    universal scope, where every package of the lock is in (an unreached one without edges), but
+    for local ones (the project and its workspace members) that no requirement reaches.
     """
+    scope = where if isinstance(where, Scope) else Scope(where)  # a Target: exactly that one
     graph = DependencyGraph()
-    for step in walk(locked, target):
-        parent, package, dependency, declared_at = step
+    for parent, package, dependency, declared_at in walk(locked, scope):
         name = package.ref.name
-        if name not in graph:
-            graph.add_package(
-                ResolvedPackage(ref=package.ref, origin=package.origin, declared_at=declared_at)
-            )
+        if not graph.has_version(name, package.ref.version):
+            graph.add_package(_node(package, declared_at))
         if not graph.nx.has_edge(parent, name):
             graph.add_edge(
                 parent,
                 name,
                 Edge(specifier=dependency.specifier, extras=dependency.extras, marker=dependency.marker),
             )
+    if scope.universal:
+        for package in locked.packages:
+            local = package.origin.kind in {OriginKind.EDITABLE, OriginKind.PATH}  # the project itself
+            if not local and not graph.has_version(package.ref.name, package.ref.version):
+                graph.add_package(_node(package, None))
     return graph
+
+
+def _node(package: LockedPackage, declared_at: Location | None) -> ResolvedPackage:
+    return ResolvedPackage(ref=package.ref, origin=package.origin, declared_at=declared_at)
 
 
 Step = tuple[str, LockedPackage, LockedDependency, Location | None]
 
 
-def walk(locked: LockedSet, target: Target) -> Iterable[Step]:
-    """Every (parent, package, edge, declared_at) the target reaches, breadth first, deterministic."""
+def walk(locked: LockedSet, scope: Scope) -> Iterable[Step]:
+    """Every (parent, package, edge, declared_at) the scope reaches, breadth first, deterministic."""
     candidates: dict[NormalizedName, list[LockedPackage]] = {}
     for entry in locked.packages:
-        if target.evaluate(entry.marker):
+        if scope.evaluate(entry.marker):
             candidates.setdefault(entry.ref.name, []).append(entry)
-    chosen: dict[NormalizedName, LockedPackage] = {}
-    extras_of: dict[NormalizedName, frozenset[str]] = {}
-    queue: deque[tuple[str, LockedDependency, Location | None]] = deque()
-    if locked.roots:
-        for declared in locked.roots:
-            req = declared.requirement
-            if req.marker is not None and not target.evaluate(str(req.marker)):
-                continue
-            queue.append(
-                (
-                    ROOT,
-                    LockedDependency(
-                        name=declared.name,
-                        specifier=str(req.specifier),
-                        marker=str(req.marker) if req.marker else None,
-                        extras=tuple(sorted(req.extras)),
-                    ),
-                    declared.location,
-                )
-            )
-    else:
-        for name in sorted(candidates):
-            queue.append((ROOT, LockedDependency(name=name), None))
+    extras_of: dict[PackageRef, frozenset[str]] = {}
+    queue = deque(_roots(locked, scope, candidates))
+    every = not (scope.python_fixed and scope.platform_fixed)
     while queue:
         parent, dependency, declared_at = queue.popleft()
-        package: LockedPackage | None = chosen.get(dependency.name) or _pick(
-            candidates.get(dependency.name, []), dependency.specifier
-        )
-        if package is None:
-            continue  # not locked for this target (e.g. pruned by the locker); nothing to walk
-        name = package.ref.name
-        yield parent, package, dependency, declared_at
-        before = extras_of.get(name)
-        now = (before or frozenset()) | frozenset(dependency.extras)
-        if before is not None and now == before:
+        for package in _pick(candidates.get(dependency.name, []), dependency.specifier, every):
+            yield parent, package, dependency, declared_at
+            before = extras_of.get(package.ref)
+            now = (before or frozenset()) | frozenset(dependency.extras)
+            if before is not None and now == before:
+                continue
+            extras_of[package.ref] = now
+            for child in package.dependencies or ():
+                if scope.evaluate(child.marker, now):
+                    queue.append((package.ref.name, child, None))
+
+
+def _roots(
+    locked: LockedSet, scope: Scope, candidates: dict[NormalizedName, list[LockedPackage]]
+) -> Iterable[tuple[str, LockedDependency, Location | None]]:
+    """The edges from ROOT: the lock's roots in scope, else every candidate version."""
+    if not locked.roots:
+        for name in sorted(candidates):
+            for package in candidates[name]:
+                yield ROOT, LockedDependency(name=name, specifier=f"=={package.ref.version}"), None
+        return
+    for declared in locked.roots:
+        req = declared.requirement
+        if req.marker is not None and not scope.evaluate(str(req.marker)):
             continue
-        chosen[name] = package
-        extras_of[name] = now
-        for child in package.dependencies or ():
-            if target.evaluate(child.marker, now):
-                queue.append((name, child, None))
+        dependency = LockedDependency(
+            name=declared.name,
+            specifier=str(req.specifier),
+            marker=str(req.marker) if req.marker else None,
+            extras=tuple(sorted(req.extras)),
+        )
+        yield ROOT, dependency, declared.location
 
 
-def _pick(packages: list[LockedPackage], specifier: str) -> LockedPackage | None:
-    """The locked version the edge asks for; the highest when several fit (deterministic)."""
-    if not packages:
-        return None
-    if len(packages) == 1 or not specifier:
-        return max(packages, key=lambda p: p.ref.version)
-    try:
-        wanted = SpecifierSet(specifier)
-    except InvalidSpecifier:
-        return max(packages, key=lambda p: p.ref.version)
-    fitting = [p for p in packages if wanted.contains(p.ref.version, prereleases=True)]
-    return max(fitting or packages, key=lambda p: p.ref.version)
+def _pick(packages: list[LockedPackage], specifier: str, every: bool) -> list[LockedPackage]:
+    """The locked versions an edge reaches: those its specifier allows (all when it names none).
+
+    With one target the highest such version is the one installed (deterministic); across a scope of
+    many targets each allowed version may be installed somewhere, so ``every`` keeps them all.
+    """
+    if len(packages) <= 1:
+        return packages
+    fitting = packages
+    if specifier:
+        try:
+            wanted = SpecifierSet(specifier)
+        except InvalidSpecifier:
+            wanted = SpecifierSet()
+        fitting = [p for p in packages if wanted.contains(p.ref.version, prereleases=True)] or packages
+    ordered = sorted(fitting, key=lambda p: p.ref.version)
+    return ordered if every else ordered[-1:]

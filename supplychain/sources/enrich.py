@@ -11,8 +11,6 @@ import asyncio
 import dataclasses
 from collections.abc import Mapping, Sequence
 
-from packaging.utils import NormalizedName
-
 from supplychain.model import FACT_NAMES, PackageFacts, PackageRef, ResolvedPackage, Signal, Unknown
 from supplychain.resolve.graph import DependencyGraph
 from supplychain.sources import FactPatch, Source, SourceContext, pypi_json, simple_index
@@ -76,12 +74,12 @@ def load_source(source_id: str) -> Source:
 
 async def collect_facts(
     graph: DependencyGraph, context: SourceContext, *, sources: Sequence[str] | None = None
-) -> dict[NormalizedName, PackageFacts]:
+) -> dict[PackageRef, PackageFacts]:
     """Every fact for every package; a fact no source could learn stays Unknown with the reason."""
     chosen = list(SOURCES) if sources is None else list(dict.fromkeys(sources))
     loaded = [load_source(source_id) for source_id in chosen]  # fail before any network traffic
     packages = list(graph.packages())
-    facts = {p.ref.name: PackageFacts.unknown(p.ref) for p in packages}
+    facts = {p.ref: PackageFacts.unknown(p.ref) for p in packages}
     off_index = [p for p in packages if not indexed(p)]
     indexed_packages = [p for p in packages if indexed(p)]
     try:
@@ -114,20 +112,20 @@ async def collect_facts(
         forget_pages(context.http)
     for package in internal:
         # First, so the history the index's own page gave (the simple source) replaces the reason.
-        facts[package.ref.name] = merge(facts[package.ref.name], _not_asked(chosen), INTERNAL)
+        facts[package.ref] = merge(facts[package.ref], _not_asked(chosen), INTERNAL)
     for source_id, patches in zip(chosen, results, strict=True):
         for ref, patch in patches.items():
-            facts[ref.name] = merge(facts[ref.name], patch, source_id)
+            facts[ref] = merge(facts[ref], patch, source_id)
         for package in off_index:
             names = INDEX_FACTS.get(source_id, ())
             if names:
                 reason = f"not on an index ({package.origin.kind.value})"
                 missing = dict.fromkeys(names, Unknown(reason=reason, source=source_id))
-                facts[package.ref.name] = merge(facts[package.ref.name], missing, source_id)
+                facts[package.ref] = merge(facts[package.ref], missing, source_id)
     unknown_version = dict.fromkeys(VERSION_FACTS, Unknown(reason="version unknown", source="supplychain"))
     for package in packages:
         if not package.ref.version_known:
-            facts[package.ref.name] = merge(facts[package.ref.name], unknown_version, "supplychain")
+            facts[package.ref] = merge(facts[package.ref], unknown_version, "supplychain")
     return dict(sorted(facts.items()))
 
 
@@ -149,12 +147,12 @@ async def _collect(
     stored = cache.load(source_id, packages, now)
     if stored:
         context.progress.advance("enrich", len(stored))
-    missing = [p for p in packages if p.ref.name not in stored]
+    missing = [p for p in packages if p.ref not in stored]
     fetched = await source.collect(missing, context) if missing else {}
     if missing:
         context.progress.advance("enrich", len(missing))
     cache.store(source_id, [(p, fetched[p.ref]) for p in missing if p.ref in fetched], now)
-    patches = {p.ref: stored[p.ref.name] for p in packages if p.ref.name in stored}
+    patches = {p.ref: stored[p.ref] for p in packages if p.ref in stored}
     patches.update(fetched)
     return patches
 

@@ -29,6 +29,7 @@ from supplychain.model import (
     IndexOffer,
     Known,
     Maintainer,
+    PackageRef,
     Provenance,
     Publisher,
     ResolvedPackage,
@@ -304,7 +305,7 @@ class FactsCache:
     config: SourceSettings
     internal: frozenset[str] = frozenset()  # names the run found internal: their facts differ
     fingerprint: str = field(init=False)
-    _preloaded: dict[str, dict[str, FactPatch]] = field(init=False, default_factory=dict)
+    _preloaded: dict[str, dict[PackageRef, FactPatch]] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self.fingerprint = _fingerprint(self.config)
@@ -332,20 +333,20 @@ class FactsCache:
 
     def load(
         self, source_id: str, packages: Iterable[ResolvedPackage], now: datetime
-    ) -> dict[str, FactPatch]:
-        """Stored patches by package name; stale ones only when offline."""
+    ) -> dict[PackageRef, FactPatch]:
+        """Stored patches by package version; stale ones only when offline."""
         listed = list(packages)
         if source_id in self._preloaded:
-            names = {p.ref.name for p in listed}
-            return {name: patch for name, patch in self._preloaded.pop(source_id).items() if name in names}
+            refs = {p.ref for p in listed}
+            return {ref: patch for ref, patch in self._preloaded.pop(source_id).items() if ref in refs}
         return self._read({source_id: listed}, now)[source_id]
 
     def _read(
         self, wanted: Mapping[str, Iterable[ResolvedPackage]], now: datetime
-    ) -> dict[str, dict[str, FactPatch]]:
-        found: dict[str, dict[str, FactPatch]] = {source_id: {} for source_id in wanted}
+    ) -> dict[str, dict[PackageRef, FactPatch]]:
+        found: dict[str, dict[PackageRef, FactPatch]] = {source_id: {} for source_id in wanted}
         keys = {
-            self._key(source_id, p): (source_id, p.ref.name)
+            self._key(source_id, p): (source_id, p.ref)
             for source_id, packages in wanted.items()
             for p in packages
         }
@@ -369,8 +370,8 @@ class FactsCache:
                             continue
                         patch = decode(body) if isinstance(body, str) else None
                         if patch is not None:
-                            source_id, name = keys[key]
-                            found[source_id][name] = patch
+                            source_id, ref = keys[key]
+                            found[source_id][ref] = patch
         except sqlite3.Error:
             return {source_id: {} for source_id in wanted}
         return found

@@ -18,7 +18,6 @@ from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 import pytest
-from packaging.utils import NormalizedName
 
 from supplychain.allowlist.reader import load_allowlist
 from supplychain.allowlist.review import CheckReport, check
@@ -26,7 +25,7 @@ from supplychain.audit import decide, policy_settings
 from supplychain.clock import FixedClock
 from supplychain.config import AuditConfig
 from supplychain.endpoints import Endpoints
-from supplychain.model import Known, PackageFacts, Provenance, Publisher, ResolvedPackage, Unknown
+from supplychain.model import Known, PackageFacts, PackageRef, Provenance, Publisher, ResolvedPackage, Unknown
 from supplychain.policy.loader import load_policy
 from supplychain.result import AuditResult
 from supplychain.target import Target
@@ -259,14 +258,14 @@ def _write(directory: Path, name: str, blocks: list[str]) -> tuple[Path, list[in
     return path, lines
 
 
-def _environment(case: Case) -> tuple[list[ResolvedPackage], dict[NormalizedName, PackageFacts]]:
+def _environment(case: Case) -> tuple[list[ResolvedPackage], dict[PackageRef, PackageFacts]]:
     packages, facts = [], {}
     for name, version in case.packages:
         package, recorded = facts_for(name, version)
         if name in case.hashes:
             package = replace(package, origin=replace(package.origin, hashes=case.hashes[name]))
         packages.append(package)
-        facts[package.ref.name] = replace(recorded, **case.facts.get(name, {}))  # type: ignore[arg-type]
+        facts[package.ref] = replace(recorded, **case.facts.get(name, {}))  # type: ignore[arg-type]
     return packages, facts
 
 
@@ -274,7 +273,7 @@ def _audit(
     tmp_path: Path,
     allowlist: Path,
     packages: list[ResolvedPackage],
-    facts: Mapping[NormalizedName, PackageFacts],
+    facts: Mapping[PackageRef, PackageFacts],
     day: date,
 ) -> AuditResult:
     config = AuditConfig(
@@ -298,13 +297,13 @@ def _audit(
 
 
 def _check(
-    allowlist: Path, packages: list[ResolvedPackage], facts: Mapping[NormalizedName, PackageFacts], day: date
+    allowlist: Path, packages: list[ResolvedPackage], facts: Mapping[PackageRef, PackageFacts], day: date
 ) -> tuple[CheckReport, list[str]]:
     asked: list[str] = []
 
-    async def learn(wanted: Sequence[ResolvedPackage]) -> Mapping[NormalizedName, PackageFacts]:
+    async def learn(wanted: Sequence[ResolvedPackage]) -> Mapping[PackageRef, PackageFacts]:
         asked.extend(p.ref.name for p in wanted)
-        return {p.ref.name: facts[p.ref.name] for p in wanted}
+        return {p.ref: facts[p.ref] for p in wanted}
 
     return asyncio.run(check(packages, load_allowlist(allowlist, day), day, learn)), asked
 

@@ -67,10 +67,10 @@ def test_coverage_expiry_unused_and_waivers(tmp_path: Path) -> None:
         facts_for("attrs", "25.3.0"),
         facts_for("requests", "2.25.1"),
     ]
-    result = coverage(allowlist, [p for p, _ in pairs], {p.ref.name: f for p, f in pairs}, TODAY)
-    covered = {name: held.located for name, held in result.covered.items()}
+    result = coverage(allowlist, [p for p, _ in pairs], {p.ref: f for p, f in pairs}, TODAY)
+    covered = {ref.name: held.located for ref, held in result.covered.items()}
     assert covered == {"six": f"{path}:4 (approve six)", "attrs": f"{path}:21 (trust attrs)"}
-    held, waived = result.waivers["six"]
+    held, waived = next(w for ref, w in result.waivers.items() if ref.name == "six")
     assert (held.located, waived) == (f"{path}:4 (approve six)", ("indie-maintained",))
     assert [h.located for h in result.expired] == [f"{path}:28 (baseline requests)"]  # expired 2026-11-01
     assert [h.located for h in result.unused] == [f"{path}:14 (approve idna)"]  # 3.10 installed, 3.9 approved
@@ -80,8 +80,8 @@ def test_a_hash_mismatch_is_not_covered(tmp_path: Path) -> None:
     path = tmp_path / "allowlist.toml"
     path.write_text(ALLOWLIST.replace(SIX_HASHES[0], "sha256:" + "0" * 64))
     package, facts = facts_for("six", "1.17.0")
-    result = coverage(load_allowlist(path, TODAY), [package], {package.ref.name: facts}, TODAY)
-    assert "six" not in result.covered
+    result = coverage(load_allowlist(path, TODAY), [package], {package.ref: facts}, TODAY)
+    assert package.ref not in result.covered
 
 
 def test_malformed_allowlist_lists_every_problem(tmp_path: Path) -> None:
@@ -225,14 +225,14 @@ def test_trust_by_publisher_needs_matching_attestation(tmp_path: Path) -> None:
     )
     allowlist = load_allowlist(path, TODAY)
     package, facts = facts_for("sigstore", "3.6.0")
-    assert "sigstore" not in coverage(allowlist, [package], {package.ref.name: facts}, TODAY).covered
+    assert package.ref not in coverage(allowlist, [package], {package.ref: facts}, TODAY).covered
     publisher = Publisher(kind="GitHub", repository="sigstore/sigstore-python", workflow="release.yml")
     claimed = Provenance(attested=True, publishers=(publisher,), problems=("signature does not verify",))
     unverified = replace(facts, provenance=Known(value=claimed, source="integrity", fetched_at=FETCHED))
-    assert "sigstore" not in coverage(allowlist, [package], {package.ref.name: unverified}, TODAY).covered
+    assert package.ref not in coverage(allowlist, [package], {package.ref: unverified}, TODAY).covered
     verified = replace(claimed, verified=True, problems=())
     attested = replace(facts, provenance=Known(value=verified, source="integrity", fetched_at=FETCHED))
-    assert "sigstore" in coverage(allowlist, [package], {package.ref.name: attested}, TODAY).covered
+    assert package.ref in coverage(allowlist, [package], {package.ref: attested}, TODAY).covered
 
 
 # --- one reader: every rejection once, with file:line, whichever side reads the file -----------------

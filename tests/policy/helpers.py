@@ -34,7 +34,7 @@ def env_of(
     graph = graph_of([p for p, _ in pairs], specifiers=kwargs.pop("specifiers", None))  # type: ignore[arg-type]
     return Environment(
         graph=graph,
-        facts={p.ref.name: f for p, f in pairs},
+        facts={p.ref: f for p, f in pairs},
         now=now,
         locked=locked,
         top_downloads={NormalizedName(k): v for k, v in top.items()} if top is not None else None,

@@ -70,7 +70,7 @@ def test_waiver_downgrades_but_never_for_malicious(tmp_path: Path) -> None:
     )
     allowlist = load_allowlist(path, TODAY)
     env = env_of([(package, facts)])
-    cover = coverage(allowlist, [package], {package.ref.name: facts}, TODAY)
+    cover = coverage(allowlist, [package], {package.ref: facts}, TODAY)
     env = replace(env, covered={name: held.located for name, held in cover.covered.items()})
     result = evaluate(load_policy("sl5"), env, coverage=cover, exemptions=None, today=TODAY)
     indie = next(f for f in result.findings if f.rule == "indie-maintained")
@@ -181,7 +181,7 @@ def test_score_ranks_but_does_not_decide() -> None:
         today=TODAY,
     )
     scores = score([p.ref for p, _ in pairs], result.findings)
-    requests = scores[pairs[0][0].ref.name]
+    requests = scores[pairs[0][0].ref]
     assert requests.contributions[0][0] == "vulnerability"
     assert 0 < requests.score <= 100
     assert len(scores) == 1
@@ -248,7 +248,7 @@ def test_an_approval_waiving_data_unknown_downgrades_it(tmp_path: Path) -> None:
     pairs = _six_with_unknowns()
     allowlist = load_allowlist(path, TODAY)
     package, facts = pairs[0]
-    cover = coverage(allowlist, [package], {package.ref.name: facts}, TODAY)
+    cover = coverage(allowlist, [package], {package.ref: facts}, TODAY)
     covered = {n: h.located for n, h in cover.covered.items()}
     env = replace(env_of(pairs, top=top_downloads()), covered=covered)
     result = evaluate(load_policy("sl5"), env, coverage=cover, exemptions=None, today=TODAY)

@@ -621,7 +621,7 @@ def test_typosquat_remediation_names_who_pulled_in_a_transitive_look_alike() -> 
     env = env_of([(parent, parent_facts)], top=top)  # the user asked for certifi only
     env.graph.add_package(fake)  # type: ignore[arg-type]
     env.graph.add_edge(parent.ref.name, fake.ref.name, Edge())  # type: ignore[attr-defined]
-    env = replace(env, facts={**env.facts, fake.ref.name: facts})  # type: ignore[attr-defined]
+    env = replace(env, facts={**env.facts, fake.ref: facts})  # type: ignore[attr-defined]
     settings = RuleSettings(action=Action.FAIL, params={"min_ratio": 10_000})
     (hit,) = hits(RULES["typosquat"].evaluate(fake, facts, settings, env))  # type: ignore[arg-type]
     assert hit.remediation == (
@@ -735,7 +735,10 @@ def test_license_outside_the_allowed_set_or_unknown_still_fails(declared: str, m
 
 def test_not_allowlisted() -> None:
     assert hits(run("not-allowlisted", "six"))
-    assert run("not-allowlisted", "six", covered={"six": "allowlist.toml:3"}) == []
+    six = facts_for("six")[0].ref
+    assert run("not-allowlisted", "six", covered={six: "allowlist.toml:3"}) == []
+    older = PackageRef.of("six", "1.16.0")  # an entry for another version of the name covers nothing here
+    assert hits(run("not-allowlisted", "six", covered={older: "allowlist.toml:3"}))
 
 
 @pytest.mark.parametrize("rule_id", sorted(RULES))

@@ -48,7 +48,7 @@ def _with_credentials(graph: DependencyGraph, name: str) -> DependencyGraph:
         hashes=package.origin.hashes,
         artifact=package.origin.artifact,
     )
-    graph.nx.nodes[name]["package"] = replace(package, origin=origin)
+    graph.replace(replace(package, origin=origin))
     return graph
 
 
@@ -74,7 +74,7 @@ def real_audit(kind: str = "pipfile", policy: str = "sl3") -> AuditResult:
     with chdir(ROOT):  # paths in the report stay repository-relative, as in a CI checkout
         locked = reader(reader_id).read(Path(relative), InputOptions(target=TARGET, extras=extras))
     graph = _with_credentials(graph_from_locked(locked, TARGET), "idna")
-    facts = {p.ref.name: _facts(p) for p in graph.packages()}
+    facts = {p.ref: _facts(p) for p in graph.packages()}
     config = AuditConfig(
         input_path=Path(relative),
         target=TARGET,

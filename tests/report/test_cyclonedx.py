@@ -51,7 +51,7 @@ def test_components_purls_hashes_licences_and_dependencies() -> None:
     )
     properties = {p["name"]: p["value"] for p in requests["properties"]}
     assert properties["supplychain:direct"] == str(result.graph.is_direct(package.ref.name)).lower()
-    assert properties["supplychain:score"] == str(result.scores[package.ref.name].score)
+    assert properties["supplychain:score"] == str(result.scores[package.ref].score)
 
 
 def test_vulnerabilities_affect_the_component() -> None:

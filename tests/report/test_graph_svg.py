@@ -35,7 +35,7 @@ def test_real_graph_layout_is_legible_and_coloured_by_risk() -> None:
     svg = ET.fromstring(graph_svg(result))
     groups = svg.findall(".//{http://www.w3.org/2000/svg}g[@data-name]")
     assert len(groups) == len(nodes)
-    levels = risk_levels(result)
+    levels = {ref.name: level for ref, level in risk_levels(result).items()}
     requests = next(g for g in groups if g.get("data-name") == "requests")
     assert requests.get("class") == f"node {levels[NormalizedName('requests')]}"
     direct = [n for n in nodes if result.graph.is_direct(NormalizedName(n.name))]

@@ -117,7 +117,8 @@ def test_clicking_the_score_header_twice_sorts_by_score_descending(report: Path,
     dom = _dump(report, tmp_path, "click=score,score")
     assert dom.table.get("data-sorted") == "score:descending"
     order = [row["data-name"] for row in dom.rows]
-    expected = sorted(result.scores, key=lambda name: (-result.scores[name].score, name))
+    ranked = sorted(result.scores, key=lambda ref: (-result.scores[ref].score, ref.name))
+    expected = [ref.name for ref in ranked]
     assert order == expected
     assert order != sorted(order)  # the sort changed the page's initial (name) order
 

@@ -26,7 +26,7 @@ def test_markdown_is_short_with_verdict_failures_and_remediation() -> None:
     assert len(rows) == MAX_ROWS
     assert f"{len(failing) - MAX_ROWS} more; see the JSON or HTML report for all findings." in text
     # The worst package (highest score) is first, with its rule and the rule's remediation.
-    top = max(failing, key=lambda f: result.scores[f.package.name].score if f.package else 0)
+    top = max(failing, key=lambda f: result.scores[f.package].score if f.package else 0)
     assert rows[0].startswith(f"| ❌ | `{top.package}` |")
     cells = [c.strip() for c in rows[0].strip("|").split(" | ")]
     first = next(
@@ -81,7 +81,7 @@ def test_html_is_one_self_contained_file_with_every_package() -> None:
     assert page.scripts == 1
     assert [r["data-name"] for r in page.rows] == sorted(p.ref.name for p in result.graph.packages())
     scores = {r["data-name"]: int(str(r["data-score"])) for r in page.rows}
-    assert scores == {name: s.score for name, s in result.scores.items()}
+    assert scores == {ref.name: s.score for ref, s in result.scores.items()}
 
 
 def test_html_escapes_untrusted_text() -> None:

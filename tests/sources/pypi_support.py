@@ -15,7 +15,7 @@ from packaging.utils import NormalizedName
 
 from supplychain.clock import FixedClock
 from supplychain.endpoints import Endpoints
-from supplychain.model import Origin, OriginKind, PackageRef, ResolvedPackage
+from supplychain.model import Origin, OriginKind, PackageFacts, PackageRef, ResolvedPackage
 from supplychain.net.http import Http, HttpSettings, build_http
 from supplychain.progress import RecordingProgress
 from supplychain.sources import SourceContext, SourceSettings
@@ -122,3 +122,8 @@ def serve_pep740_page(
     server.routes[f"/simple/{project}/"] = Reply(
         200, json.dumps(page).encode(), {"Content-Type": "application/vnd.pypi.simple.v1+json"}
     )
+
+
+def by_name(facts: Mapping[PackageRef, PackageFacts]) -> dict[str, PackageFacts]:
+    """collect_facts' result by name, for tests whose graph holds one version of each name."""
+    return {ref.name: found for ref, found in facts.items()}

@@ -71,7 +71,7 @@ def audit_facts(
         settings,
         lambda http: collect_facts(graph, context_for(http, config, FixedClock(when)), sources=CACHED),
     )
-    return dict(facts)
+    return {ref.name: found for ref, found in facts.items()}  # one version of each name here
 
 
 def fetched(server: ReplayServer) -> list[str]:

@@ -21,7 +21,7 @@ from supplychain.sources import Source
 from supplychain.sources.enrich import SOURCES, collect_facts
 from supplychain.sources.scope import INTERNAL_REASONS, PUBLIC_SOURCES
 from supplychain.urls import SafeUrl
-from tests.sources.pypi_support import config_for, context_for, package, point_endpoints, run_with
+from tests.sources.pypi_support import by_name, config_for, context_for, package, point_endpoints, run_with
 from tests.support.indexes import PublicLog
 from tests.support.osv_api import OsvApi
 from tests.support.server import ReplayServer, Reply
@@ -90,7 +90,7 @@ def test_an_internal_package_gets_its_history_from_its_index_and_reasons_for_the
     async def job(http):  # type: ignore[no-untyped-def]
         return await collect_facts(graph, context_for(http, settings, clock))
 
-    facts = run_with(HttpSettings(timeout=5), job)["corp-tool"]
+    facts = by_name(run_with(HttpSettings(timeout=5), job))["corp-tool"]
     paths = [path for _method, path in public.server.requests]
     # The page, then the version's wheel (its start-up hooks): the internal index only, nothing public.
     assert paths[0] == "/internal/simple/corp-tool/"
@@ -132,7 +132,7 @@ def test_an_html_page_gives_no_upload_times_and_says_so(
     async def job(http):  # type: ignore[no-untyped-def]
         return await collect_facts(graph, context_for(http, settings, clock), sources=["simple"])
 
-    facts = run_with(HttpSettings(timeout=5), job)["corp-tool"]
+    facts = by_name(run_with(HttpSettings(timeout=5), job))["corp-tool"]
     reason = "Simple API: the index does not give every file's upload time (PEP 700)"
     for fact in ("first_release", "upload_time", "latest_release", "release_gap_days"):
         assert getattr(facts, fact) == Unknown(reason=reason, source="simple"), fact

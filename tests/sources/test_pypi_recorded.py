@@ -26,6 +26,7 @@ from supplychain.sources.enrich import collect_facts
 from supplychain.target import Target
 from tests.sources.pypi_support import (
     PYPI_FIXTURES,
+    by_name,
     config_for,
     context_for,
     package,
@@ -68,7 +69,7 @@ def recorded(
         HttpSettings(timeout=5),
         lambda http: collect_facts(graph, context_for(http, config, clock), sources=INDEX_SOURCES),
     )
-    return dict(facts)
+    return by_name(facts)
 
 
 def value(signal: object) -> object:
@@ -121,10 +122,10 @@ def test_yanked_version_with_its_reason(
     graph = DependencyGraph()
     graph.add_package(package("requests", "2.32.0"))
     config = config_for(tmp_path)
-    facts = run_with(
+    facts = by_name(run_with(
         HttpSettings(timeout=5),
         lambda http: collect_facts(graph, context_for(http, config, clock), sources=["pypi"]),
-    )["requests"]
+    ))["requests"]
     assert value(facts.yanked) == Yank(
         yanked=True, reason="Yanked due to conflicts with CVE-2024-35195 mitigation"
     )
@@ -218,10 +219,10 @@ def test_archived_project_status(
     point_endpoints(monkeypatch, server)
     graph = DependencyGraph()
     graph.add_package(package("pil", "1.1.6"))
-    facts = run_with(
+    facts = by_name(run_with(
         HttpSettings(timeout=5),
         lambda http: collect_facts(graph, context_for(http, config_for(tmp_path), clock), sources=["simple"]),
-    )["pil"]
+    ))["pil"]
     assert value(facts.project_status) == "archived"
     assert isinstance(facts.has_wheel, Unknown)  # archived with no files for 1.1.6
 
@@ -251,12 +252,12 @@ def test_non_index_packages_are_not_looked_up(
     graph.add_package(
         package("requests", "2.25.1", OriginKind.VCS, "git+https://example.invalid/psf/requests")
     )
-    facts = run_with(
+    facts = by_name(run_with(
         HttpSettings(timeout=5),
         lambda http: collect_facts(
             graph, context_for(http, config_for(tmp_path), clock), sources=INDEX_SOURCES
         ),
-    )["requests"]
+    ))["requests"]
     assert server.requests == []
     assert facts.maintainers == Unknown(reason="not on an index (vcs)", source="pypi")
     assert facts.provenance == Unknown(reason="not on an index (vcs)", source="integrity")

@@ -16,6 +16,7 @@ from supplychain.resolve.graph import DependencyGraph
 from supplychain.sources.enrich import collect_facts
 from tests.sources.pypi_support import (
     PYPI_FIXTURES,
+    by_name,
     config_for,
     context_for,
     package,
@@ -89,9 +90,10 @@ def collect(
     graph = DependencyGraph()
     graph.add_package(package("six", "1.17.0"))
     config = config_for(tmp_path)
-    return run_with(
+    facts = run_with(
         settings, lambda http: collect_facts(graph, context_for(http, config, clock), sources=[source])
-    )["six"]
+    )
+    return by_name(facts)["six"]
 
 
 def inject(server: ReplayServer, prefix: str, reply: Callable[[int], Reply | None]) -> list[int]:
@@ -270,10 +272,10 @@ def test_unreachable_pypistats_is_asked_once_then_the_dataset_answers(
 
     monkeypatch.setattr(door.Http, "_send", counting_send)
     config = config_for(tmp_path)
-    facts = run_with(
+    facts = by_name(run_with(
         HttpSettings(timeout=2),
         lambda http: collect_facts(graph, context_for(http, config, clock), sources=["popularity"]),
-    )
+    ))
     assert len(set(attempts)) == 1  # one package probed (with its retries), no more
     assert isinstance(facts["six"].downloads_30d, Known)
     assert facts["six"].downloads_30d.source.startswith(
@@ -328,10 +330,10 @@ def test_pypistats_still_throttling_after_retries_is_not_asked_for_every_package
     for name, version in [("six", "1.17.0"), ("idna", "3.10"), ("attrs", "25.3.0")]:
         graph.add_package(package(name, version))
     config = config_for(tmp_path)
-    facts = run_with(
+    facts = by_name(run_with(
         HttpSettings(timeout=5),
         lambda http: collect_facts(graph, context_for(http, config, clock), sources=["popularity"]),
-    )
+    ))
     assert len(calls) == 3  # one package's attempts (3 in the test profile), then no more
     for name in ("six", "idna", "attrs"):
         signal = facts[name].downloads_30d
@@ -354,10 +356,10 @@ def test_a_failed_service_is_quoted_once_not_nested_per_package(
     for number in range(50):
         graph.add_package(package(f"pkg{number:02d}", "1.0"))
     config = config_for(tmp_path)
-    facts = run_with(
+    facts = by_name(run_with(
         HttpSettings(timeout=2),
         lambda http: collect_facts(graph, context_for(http, config, clock), sources=["popularity"]),
-    )
+    ))
     reasons = []
     for name in sorted(facts):
         signal = facts[name].downloads_30d
