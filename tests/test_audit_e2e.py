@@ -85,8 +85,8 @@ def test_sl5_names_the_indie_maintained_package(project: Path, capsys: pytest.Ca
     code, out, err = run(
         ["audit", "requirements.txt", "--no-deps", "--policy", "ours.toml", "--format", "json"], capsys
     )
-    # Incomplete: the recorded pages are Simple API 1.1, which predates PEP 792's project status.
-    assert code == 3, out + err
+    # Failed, not incomplete: the pages are served at API 1.4 (PEP 740 provenance and PEP 792 status).
+    assert code == 1, out + err
     indie = [f for f in json.loads(out)["findings"] if f["rule"] == "indie-maintained"]
     # certifi: organisation certifi with one listed account, a warning (organisation teams are hidden)
     assert {(f["package"]["name"], f["action"]) for f in indie} == {

@@ -227,7 +227,10 @@ PROVENANCE = {
 
 
 def serve_provenance(server: FaultServer) -> None:
-    """PEP 740 pages linking a provenance per file on the index's host, and its answer."""
+    """PEP 740 pages linking a provenance per file on the index's host, and its answer.
+
+    The pages are served at API 1.4, where PEP 792's missing status marker means ``active``: a
+    healthy SL5 baseline needs ``project_status`` known too."""
     url = server.url
     serve_pep740_pages(server, lambda project, filename: f"{url}/integrity/{project}/{filename}/provenance")
     answer = _json(json.dumps(PROVENANCE).encode())
@@ -251,7 +254,6 @@ class Project:
 @pytest.fixture
 def project(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, elsewhere: RecordingServer) -> Iterator[Project]:
     with fault_server() as server:
-        server.handlers.append(_pep_792_pages)
         server.mount("/", PYPI_FIXTURES)
         serve_provenance(server)
         OsvApi(osv_records()).install(server)
@@ -269,18 +271,6 @@ def project(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, elsewhere: Recordin
         (tmp_path / "sl5.toml").write_text(f'extends = "sl5"\n{ages}')
         (tmp_path / "sl2.toml").write_text(f'extends = "sl2"\n{ages}')
         yield Project(server=server, root=tmp_path, elsewhere=elsewhere)
-
-
-def _pep_792_pages(_method: str, path: str, _body: bytes) -> Reply | None:
-    """The recorded Simple pages (API 1.1) as an index serving PEP 792 answers them: API 1.4, where no
-    status marker means ``active``. Otherwise the healthy SL5 baseline would lack ``project_status``
-    (an unknown status is a data-unknown since the quarantine check stopped skipping it)."""
-    parts = path.strip("/").split("/")
-    if len(parts) != 2 or parts[0] != "simple":  # simple/<name>
-        return None
-    page = json.loads((PYPI_FIXTURES / "simple" / parts[1] / "index.json").read_text())
-    page["meta"]["api-version"] = "1.4"
-    return Reply(200, json.dumps(page).encode(), {"Content-Type": "application/vnd.pypi.simple.v1+json"})
 
 
 @functools.cache

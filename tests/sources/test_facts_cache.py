@@ -108,7 +108,6 @@ def test_a_warm_run_reads_the_whole_environment_in_one_query(
     assert len(selects) == 1, statements  # was one connection and query per cached source
     assert isinstance(warm["six"].maintainers, Known)
     assert isinstance(warm["six"].has_wheel, Known)
-    assert isinstance(warm["six"].provenance, Known)
 
 
 def test_stale_entries_are_fetched_again_online_and_used_offline(

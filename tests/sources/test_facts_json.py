@@ -35,7 +35,7 @@ from supplychain.sources import SourceContext
 from supplychain.sources.enrich import collect_facts
 from supplychain.urls import SafeUrl
 from tests.policy.helpers import env_of
-from tests.sources.pypi_support import PYPI_FIXTURES, config_for, package, point_endpoints, run_with
+from tests.sources.pypi_support import PYPI_FIXTURES, by_name, config_for, package, point_endpoints, run_with
 from tests.support.server import ReplayServer, Reply
 
 WHEN = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -126,7 +126,7 @@ def _enrich(
         context = SourceContext(http=http, config=settings, clock=clock, progress=progress)
         return await collect_facts(graph, context, sources=["simple"])
 
-    return run_with(HttpSettings(timeout=5), job), progress
+    return by_name(run_with(HttpSettings(timeout=5), job)), progress
 
 
 def test_an_internal_index_is_the_only_index_asked_about_its_names(

@@ -23,6 +23,7 @@ from supplychain.sources.attestation import verify_provenance
 from supplychain.sources.enrich import collect_facts
 from tests.sources.pypi_support import (
     ABSENT,
+    by_name,
     config_for,
     context_for,
     package,
@@ -90,9 +91,11 @@ def collect(
     graph = DependencyGraph()
     graph.add_package(package("gcb-attestation-test", "0.0.0"))
     config = config_for(tmp_path)
-    return run_with(
-        HttpSettings(timeout=5),
-        lambda http: collect_facts(graph, context_for(http, config, clock), sources=["integrity"]),
+    return by_name(
+        run_with(
+            HttpSettings(timeout=5),
+            lambda http: collect_facts(graph, context_for(http, config, clock), sources=["integrity"]),
+        )
     )["gcb-attestation-test"]
 
 

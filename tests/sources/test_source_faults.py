@@ -304,11 +304,13 @@ def test_a_name_absent_from_a_complete_top_list_has_the_cutoff_as_upper_bound(
     graph = DependencyGraph()
     graph.add_package(package("six", "1.17.0"))
     graph.add_package(package("readychars", "0.0.1"))
-    facts = run_with(
-        HttpSettings(timeout=2),
-        lambda http: collect_facts(
-            graph, context_for(http, config_for(tmp_path), clock), sources=["popularity"]
-        ),
+    facts = by_name(
+        run_with(
+            HttpSettings(timeout=2),
+            lambda http: collect_facts(
+                graph, context_for(http, config_for(tmp_path), clock), sources=["popularity"]
+            ),
+        )
     )
     bound = facts["readychars"].downloads_30d_at_most
     assert isinstance(bound, Known)

@@ -17,6 +17,7 @@ from supplychain.sources.enrich import collect_facts
 from supplychain.sources.simple_index import release_history
 from tests.sources.pypi_support import (
     PYPI_FIXTURES,
+    by_name,
     config_for,
     context_for,
     package,
@@ -62,9 +63,13 @@ def test_a_pypi_json_file_without_a_yanked_key_leaves_the_yank_unknown(
     point_endpoints(monkeypatch, server)
     graph = DependencyGraph()
     graph.add_package(package("six", "1.17.0"))
-    facts = run_with(
-        HttpSettings(timeout=5),
-        lambda http: collect_facts(graph, context_for(http, config_for(tmp_path), clock), sources=["pypi"]),
+    facts = by_name(
+        run_with(
+            HttpSettings(timeout=5),
+            lambda http: collect_facts(
+                graph, context_for(http, config_for(tmp_path), clock), sources=["pypi"]
+            ),
+        )
     )["six"]
     assert isinstance(facts.yanked, Unknown)
     assert "PyPI does not say whether the files of 1.17.0 are yanked" in facts.yanked.reason
