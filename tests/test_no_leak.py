@@ -25,6 +25,7 @@ from supplychain.cli import main
 from tests.sources.pypi_support import PYPI_FIXTURES
 from tests.support.faults import FaultServer, RecordingServer, closed_port
 from tests.support.osv_api import OsvApi
+from tests.support.pep740 import serve_pep740_pages
 from tests.support.server import Reply
 from tests.test_audit_faults import (
     ENDPOINTS,
@@ -407,6 +408,8 @@ def test_sl5_never_asks_an_index_only_the_audited_file_names_nor_prints_its_expa
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     path = _file_naming_evil_indexes(setup, monkeypatch)
+    # API 1.4 pages (PEP 740/792 facts known), so the refused indexes decide the verdict, not unknowns
+    serve_pep740_pages(setup.server, lambda _project, _filename: None)
     out_dir = setup.root / "reports"
     args = ["audit", str(path), "--no-deps", "--policy", "sl5.toml", "--format", ALL_FORMATS]
     captured = execute([*args, "--output", str(out_dir)], capsys, caplog)
