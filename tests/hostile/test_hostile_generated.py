@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
-import subprocess
-import sys
 import tarfile
 import zipfile
 from pathlib import Path
@@ -24,21 +21,14 @@ from supplychain.inputs.pipfile_lock import MAX_JSON_BYTES
 from supplychain.inputs.requirements_txt import MAX_FILE_BYTES, MAX_INCLUDE_DEPTH
 from supplychain.sources.archives import ArchiveLimits
 from supplychain.tomlfile import MAX_TOML_BYTES
+from tests.support.cli import run_in_process
 
 PINS = Path(__file__).parent / "pins.requirements.txt"
 
 
 def run(args: list[str], cwd: Path) -> str:
-    """Run the CLI, assert exit 2 without a traceback, return stdout+stderr."""
-    done = subprocess.run(
-        [sys.executable, "-m", "supplychain", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=cwd,
-        env={**os.environ, "SUPPLYCHAIN_OFFLINE": "1"},
-        check=False,
-    )
+    """Run the CLI (in this process), assert exit 2 without a traceback, return stdout+stderr."""
+    done = run_in_process(args, cwd, {"SUPPLYCHAIN_OFFLINE": "1"})
     output = done.stdout + done.stderr
     assert done.returncode == 2, output[-3000:]
     assert "Traceback" not in output, output[-3000:]

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.support.cli import run_in_process, run_subprocess
 
 CORPUS = Path(__file__).parent / "corpus"
 PINS = Path(__file__).parent / "pins.requirements.txt"
@@ -83,16 +82,18 @@ def test_malformed_input_exits_2_with_location(
 ) -> None:
     path = CORPUS / name
     args = [part.replace("{f}", str(path)) for part in command]
-    done = subprocess.run(
-        [sys.executable, "-m", "supplychain", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=tmp_path,
-        env={**os.environ, "SUPPLYCHAIN_OFFLINE": "1"},  # a malformed file must fail before any fetch
-        check=False,
-    )
+    done = run_in_process(args, tmp_path, {"SUPPLYCHAIN_OFFLINE": "1"})  # fail before any fetch
     output = done.stdout + done.stderr
     assert done.returncode == 2, output
     assert "Traceback" not in output
     assert re.search(expected, output), output
+
+
+def test_the_console_script_in_a_fresh_process_exits_2_with_the_location(tmp_path: Path) -> None:
+    """The cases above run in-process; one goes through a real interpreter, the path a user takes."""
+    path = CORPUS / "bad-marker.requirements.txt"
+    done = run_subprocess(["tree", str(path)], tmp_path, {"SUPPLYCHAIN_OFFLINE": "1"})
+    output = done.stdout + done.stderr
+    assert done.returncode == 2, output
+    assert "Traceback" not in output
+    assert re.search(r"bad-marker\.requirements\.txt:2", output), output

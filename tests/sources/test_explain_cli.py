@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +11,7 @@ from typer.testing import CliRunner
 
 from supplychain.model import FACT_NAMES
 from tests.sources.pypi_support import PYPI_FIXTURES, point_endpoints
+from tests.support.cli import run_in_process
 from tests.support.server import ReplayServer
 
 INDEX_SOURCES = ["--source", "pypi", "--source", "simple", "--source", "integrity"]
@@ -34,16 +33,8 @@ def invoke(*args: str) -> tuple[int, str]:
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
-    """The real entry point in a subprocess, for exact exit codes and stderr."""
-    return subprocess.run(
-        [sys.executable, "-m", "supplychain", "explain", *args],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        env=dict(os.environ),
-        timeout=120,
-        check=False,
-    )
+    """The real entry point (in this process), for exact exit codes and stderr."""
+    return run_in_process(["explain", *args], REPO)
 
 
 def test_json_contract_for_a_yanked_version(pypi: ReplayServer) -> None:
