@@ -40,11 +40,16 @@ SUBDIRS = frozenset(
 
 
 def conda_name(raw: str, where: Location) -> NormalizedName:
-    """A conda package name (CEP 26), normalised as PyPI names are so the graph can hold it."""
+    """A conda package name (CEP 26), normalised as PyPI names are so the graph can hold it.
+
+    conda allows a leading ``_`` (``_libgcc_mutex``) that no PEP 503 name has: it is dropped
+    (``libgcc-mutex``), so every name in the graph keeps one shape (and never reads as an option).
+    """
     check_name(raw, where)
-    if not _NAME.match(raw.lower()):
+    name = canonicalize_name(raw).strip("-")
+    if not _NAME.match(raw.lower()) or not name:
         raise InputError(f"invalid conda package name {raw[:60]!r}", location=where)
-    return canonicalize_name(raw)
+    return NormalizedName(name)
 
 
 def is_virtual(name: str) -> bool:

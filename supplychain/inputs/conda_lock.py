@@ -27,7 +27,7 @@ from supplychain.inputs.conda import (
     split_file_name,
 )
 from supplychain.inputs.lockfile import digest, package_ref, sorted_hashes, valid_name
-from supplychain.inputs.validate import checked
+from supplychain.inputs.validate import check_url, checked
 from supplychain.inputs.yamlfile import at, is_null, load_yaml, mapping, scalar, sequence
 from supplychain.model import (
     Location,
@@ -162,7 +162,7 @@ def _package(
         origin = conda_origin(base_channel(url, where))
     else:
         ref = package_ref(name, version, where)
-        valid_name(name, where)
+        check_url(SafeUrl(url), where, what)
         origin = _pip_origin(url)
     return (
         manager,
