@@ -28,7 +28,7 @@ from supplychain.inputs.conda import (
 )
 from supplychain.inputs.lockfile import digest, package_ref, sorted_hashes, valid_name
 from supplychain.inputs.validate import check_url, checked
-from supplychain.inputs.yamlfile import at, is_null, load_yaml, mapping, scalar, sequence
+from supplychain.inputs.yamlfile import at, is_null, load_yaml, mapping, scalar, sequence, yaml_head
 from supplychain.model import (
     Location,
     LockedDependency,
@@ -63,13 +63,8 @@ class CondaLockInput:
     id = "conda-lock"
 
     def detect(self, path: Path) -> bool:
-        if not path.is_file() or path.suffix.lower() not in {".yml", ".yaml"}:
-            return False
-        try:
-            head = path.read_bytes()[:65536].decode("utf-8", errors="replace")
-        except OSError:
-            return False
-        return bool(_SNIFF.search(head)) and bool(_MANAGER.search(head))
+        head = yaml_head(path)
+        return head is not None and bool(_SNIFF.search(head)) and bool(_MANAGER.search(head))
 
     def read(self, path: Path, options: InputOptions) -> LockedSet:
         file = str(path)

@@ -28,7 +28,7 @@ from supplychain.inputs.conda import (
 )
 from supplychain.inputs.requirements_txt import read_requirement_lines
 from supplychain.inputs.validate import check_url
-from supplychain.inputs.yamlfile import at, is_null, load_yaml, mapping, scalar, sequence
+from supplychain.inputs.yamlfile import at, is_null, load_yaml, mapping, scalar, sequence, yaml_head
 from supplychain.model import UNKNOWN_VERSION, Location, LockedPackage, PackageRef, RequirementSet
 from supplychain.urls import SafeUrl
 
@@ -42,13 +42,8 @@ class EnvironmentYmlInput:
     id = "environment-yml"
 
     def detect(self, path: Path) -> bool:
-        if not path.is_file() or path.suffix.lower() not in {".yml", ".yaml"}:
-            return False
-        try:
-            head = path.read_bytes()[:65536].decode("utf-8", errors="replace")
-        except OSError:
-            return False
-        return bool(_SNIFF.search(head)) and not _NOT_ENVIRONMENT.search(head)
+        head = yaml_head(path)
+        return head is not None and bool(_SNIFF.search(head)) and not _NOT_ENVIRONMENT.search(head)
 
     def read(self, path: Path, options: InputOptions) -> RequirementSet:
         if options.extras or options.groups:  # silently ignoring them would audit less than asked

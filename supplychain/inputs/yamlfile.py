@@ -47,6 +47,17 @@ def load_yaml(path: Path) -> tuple[str, Node | None]:
     return text, root
 
 
+def yaml_head(path: Path) -> str | None:
+    """The start of a ``.yml``/``.yaml`` file, for cheap sniffing; None for anything else."""
+    if not path.is_file() or path.suffix.lower() not in {".yml", ".yaml"}:
+        return None
+    try:
+        with path.open("rb") as handle:
+            return handle.read(65536).decode("utf-8", errors="replace")
+    except OSError:
+        return None
+
+
 def _refuse_aliases(root: Node, file: str) -> None:
     """Each node reached once: a node reached twice is an alias (``*name``)."""
     seen: set[int] = set()

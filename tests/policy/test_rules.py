@@ -800,4 +800,6 @@ def test_untrusted_source_a_conda_channel_is_no_allowed_index_even_with_allow_di
         )
     )
     assert [hit.evidence for hit in out] == [{"origin": {"kind": "conda", "url": forge}}]
-    assert out[0].message == f"six is a conda package from the conda channel {forge}, not from an allowed index"
+    assert out[0].message == (
+        f"six is a conda package from the conda channel {forge}, not from an allowed index"
+    )

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from supplychain.clock import FixedClock
 from supplychain.inputs.conda import NOT_ON_PYPI
 from supplychain.model import FACT_NAMES, Origin, OriginKind, PackageRef, ResolvedPackage, Unknown
@@ -14,22 +12,15 @@ from supplychain.net.http import HttpSettings
 from supplychain.resolve.graph import DependencyGraph
 from supplychain.sources.enrich import collect_facts
 from supplychain.urls import SafeUrl
-from tests.sources.pypi_support import by_name, config_for, context_for, point_endpoints, run_with
+from tests.sources.pypi_support import by_name, config_for, context_for, run_with
+from tests.sources.test_internal_facts import public  # noqa: F401 - the fixture: a public server that logs
 from tests.support.indexes import PublicLog
-from tests.support.osv_api import OsvApi
-from tests.support.server import ReplayServer
-
-
-@pytest.fixture
-def public(server: ReplayServer, monkeypatch: pytest.MonkeyPatch) -> PublicLog:
-    point_endpoints(monkeypatch, server)
-    monkeypatch.setenv("SUPPLYCHAIN_OSV_URL", server.url + "/")
-    OsvApi([]).install(server)
-    return PublicLog(server)
 
 
 def test_a_conda_package_is_asked_of_no_source_and_every_fact_says_why(
-    public: PublicLog, tmp_path: Path, clock: FixedClock
+    public: PublicLog,  # noqa: F811 - the fixture imported above
+    tmp_path: Path,
+    clock: FixedClock,
 ) -> None:
     graph = DependencyGraph()
     origin = Origin(kind=OriginKind.CONDA, url=SafeUrl("https://conda.anaconda.org/conda-forge"))
