@@ -39,6 +39,30 @@ SUBDIRS = frozenset(
 )  # fmt: skip
 
 
+# conda's platforms → the PEP 508 marker of the machines they install on, so ``--platform`` narrows a
+# conda-lock file as it narrows any lock; a platform not here holds everywhere (nothing is dropped).
+_MACHINES = {
+    "linux-64": ("linux", "x86_64"),
+    "linux-aarch64": ("linux", "aarch64"),
+    "linux-ppc64le": ("linux", "ppc64le"),
+    "linux-s390x": ("linux", "s390x"),
+    "osx-64": ("darwin", "x86_64"),
+    "osx-arm64": ("darwin", "arm64"),
+    "win-64": ("win32", "AMD64"),
+    "win-arm64": ("win32", "ARM64"),
+}
+
+
+def platforms_marker(platforms: set[str]) -> str | None:
+    """The marker holding on any of conda's ``platforms``; None (everywhere) when one is not known."""
+    if not platforms or not platforms <= set(_MACHINES):
+        return None
+    return " or ".join(
+        f'(sys_platform == "{_MACHINES[p][0]}" and platform_machine == "{_MACHINES[p][1]}")'
+        for p in sorted(platforms)
+    )
+
+
 def conda_name(raw: str, where: Location) -> NormalizedName:
     """A conda package name (CEP 26), normalised as PyPI names are so the graph can hold it.
 

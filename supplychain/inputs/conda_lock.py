@@ -3,7 +3,8 @@
 Each ``package:`` entry is one package on one platform, installed by conda (``manager: conda``, from
 its channel) or by pip (``manager: pip``, audited as the PyPI package it is). Every platform and
 category is read: a package locked for any of them is installed somewhere. The same package on
-several platforms is one package here, with every platform's file hashes.
+several platforms is one package here, with every platform's file hashes and a marker naming those
+platforms (``--platform`` narrows by it; ``--group`` keeps ``main`` and the groups named).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from supplychain.inputs.conda import (
     conda_origin,
     conda_version,
     is_virtual,
+    platforms_marker,
     split_file_name,
 )
 from supplychain.inputs.lockfile import digest, package_ref, sorted_hashes, valid_name
@@ -54,6 +56,7 @@ class _Entry:
 
     package: LockedPackage
     hashes: set[str] = field(default_factory=set)
+    platforms: set[str] = field(default_factory=set)
     dependencies: dict[str, LockedDependency] = field(default_factory=dict)
 
 
@@ -96,6 +99,8 @@ class CondaLockInput:
             manager, package, hashes, dependencies = read
             entry = entries.setdefault((manager, package.ref), _Entry(package=package))
             entry.hashes.update(hashes)
+            platform = fields.get("platform")
+            entry.platforms.add("" if platform is None else scalar(platform, file, "platform"))
             for dependency in dependencies:
                 entry.dependencies.setdefault(dependency.name, dependency)
         packages = [
@@ -104,6 +109,7 @@ class CondaLockInput:
                 origin=_with_hashes(entry.package.origin, entry.hashes),
                 dependencies=tuple(entry.dependencies[name] for name in sorted(entry.dependencies)),
                 location=entry.package.location,
+                marker=platforms_marker(entry.platforms),
             )
             for _key, entry in sorted(entries.items(), key=lambda item: (item[0][1], item[0][0] != "pip"))
         ]

@@ -17,7 +17,8 @@ from supplychain.errors import InputError
 from supplychain.inputs import InputOptions, reader
 from supplychain.inputs.conda import conda_version, parse_match_spec
 from supplychain.inputs.detect import detect_kind, load_input
-from supplychain.model import UNKNOWN_VERSION, Location, LockedSet, OriginKind, RequirementSet
+from supplychain.model import UNKNOWN_VERSION, Location, LockedSet, OriginKind, RequirementSet, normalize
+from supplychain.resolve.locked import graph_from_locked
 from supplychain.target import Scope, Target
 
 CONDA = Path(__file__).parents[1] / "fixtures" / "inputs" / "conda"
@@ -355,3 +356,19 @@ def test_project_directory_with_only_an_environment_file_reads_it(tmp_path: Path
     (tmp_path / "environment.yml").write_bytes((CONDA / "environment" / "zlib__environment.yml").read_bytes())
     read = load_input(tmp_path, input_format=None, options=OPTIONS)
     assert read.kind == "environment-yml"
+
+
+def test_conda_lock_platform_narrows_to_that_platforms_builds() -> None:
+    """``--platform`` keeps the osx-64 build of bzip2; by default all three platforms' builds are audited."""
+    path = CONDA / "conda-lock" / "test-pypi-resolve-gh155.conda-lock.yml"
+    read = _lock(path)
+    every = graph_from_locked(read, _scope(None))
+    assert sorted(str(p.ref.version) for p in every.versions(normalize("bzip2"))) == [
+        "1.0.8+h0d85af4.4",  # osx-64
+        "1.0.8+h7f98852.4",  # linux-64
+        "1.0.8+h8ffe710.4",  # win-64
+    ]
+    mac = Scope(Target.parse("3.12", "x86_64-apple-darwin"), python_fixed=False, extras=None, groups=None)
+    narrowed = graph_from_locked(read, mac)
+    assert [str(p.ref.version) for p in narrowed.versions(normalize("bzip2"))] == ["1.0.8+h0d85af4.4"]
+    assert len(narrowed) < len(every)
