@@ -7,6 +7,7 @@ small file name one node a billion times.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import yaml
@@ -17,6 +18,7 @@ from supplychain.files import read_capped
 from supplychain.model import Location
 
 MAX_YAML_BYTES = 32 * 1024 * 1024
+_MAY_ALIAS = re.compile(r"(^|[\s\[{,])[&*]\S")
 _KINDS = {MappingNode: "a mapping", SequenceNode: "a list", ScalarNode: "a string"}
 
 
@@ -42,7 +44,7 @@ def load_yaml(path: Path) -> tuple[str, Node | None]:
         raise InputError(f"not valid YAML: {reason}", location=Location(file=file, line=line)) from None
     except RecursionError:
         raise InputError("not valid YAML: nested too deeply", location=Location(file=file)) from None
-    if root is not None:
+    if root is not None and _MAY_ALIAS.search(text):  # most files have no ``&``/``*`` a node could follow
         _refuse_aliases(root, file)
     return text, root
 
