@@ -372,3 +372,28 @@ def test_conda_lock_platform_narrows_to_that_platforms_builds() -> None:
     narrowed = graph_from_locked(read, mac)
     assert [str(p.ref.version) for p in narrowed.versions(normalize("bzip2"))] == ["1.0.8+h0d85af4.4"]
     assert len(narrowed) < len(every)
+
+
+# conda-lock's own assertions on these files (tests/test_conda_lock.py: test_parse_environment_file,
+# test_parse_environment_file_with_pip, test_parse_env_file_with_filters_no_args): name, manager, version.
+PEER_SPECS = {
+    "gdal__environment.yml": [("python", "conda", ">=3.8,<3.9"), ("gdal", "conda", ""), ("toolz", "pip", "")],
+    "test-pypi-resolve__environment.yml": [("requests-toolbelt", "pip", "==0.9.1")],
+    "test-env-filter-platform__environment.yml": [
+        ("python", "conda", "<3.11"),
+        ("clang_osx-arm64", "conda", ""),
+    ],
+}
+
+
+@pytest.mark.parametrize("name", sorted(PEER_SPECS))
+def test_environment_specs_read_as_conda_lock_reads_them(name: str) -> None:
+    path = CONDA / "environment" / name
+    read = _environment(path)
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    specs = [parse_match_spec(entry, WHERE) for entry in document["dependencies"] if isinstance(entry, str)]
+    found = {(spec.name, "conda", spec.version or "") for spec in specs}
+    found |= {(d.requirement.name, "pip", str(d.requirement.specifier)) for d in read.requirements}
+    assert set(PEER_SPECS[name]) <= found
+    listed = {p.ref.name for p in read.listed}
+    assert {normalize(spec.name) for spec in specs} == listed
