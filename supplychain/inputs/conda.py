@@ -221,9 +221,3 @@ def _version_and_build(rest: str) -> tuple[str | None, str | None]:
     if len(tokens) >= 2 and tokens[-2][-1] not in "=<>!~,|" and tokens[-1][0] not in "<>!~,|":
         return "".join(tokens[:-1]), tokens[-1].lstrip("=") or None
     return rest.replace(" ", ""), None
-
-
-def subdir_of(url: str) -> str | None:
-    """The platform subdirectory a package file URL sits in (``linux-64``), if it names one."""
-    segments = [segment for segment in urlsplit(url).path.split("/") if segment]
-    return segments[-2] if len(segments) >= 2 and segments[-2] in SUBDIRS else None
