@@ -1,7 +1,7 @@
 """Choose the reader for a path (by name, then by content) and read it: the one entry point to ``inputs``.
 
 With no path, the project in the working directory is read (a lock file first, since it is what gets
-installed), else the running interpreter's own environment.
+installed), else the running interpreter's own environment (a conda one with its ``conda-meta``).
 """
 
 from __future__ import annotations
@@ -145,4 +145,5 @@ def _default_input(cwd: Path, input_format: str | None) -> tuple[Path, str]:
         return running_prefix(), "installed"
     if input_format is not None:
         return _file_in(cwd, input_format), input_format
-    return _project_file(cwd) or (running_prefix(), "installed")
+    prefix = running_prefix()  # an activated conda environment is read with its conda-meta records
+    return _project_file(cwd) or (prefix, "conda-meta" if conda_prefix(prefix) is not None else "installed")

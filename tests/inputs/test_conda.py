@@ -7,6 +7,7 @@ located error (exit 2).
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -397,3 +398,15 @@ def test_environment_specs_read_as_conda_lock_reads_them(name: str) -> None:
     assert set(PEER_SPECS[name]) <= found
     listed = {p.ref.name for p in read.listed}
     assert {normalize(spec.name) for spec in specs} == listed
+
+
+def test_no_path_in_an_activated_conda_environment_reads_its_conda_meta(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The site-packages alone would pass conda's own python packages off as PyPI's."""
+    monkeypatch.setattr(sys, "prefix", str(ENV))
+    monkeypatch.chdir(tmp_path)
+    found = load_input(None, input_format=None, options=OPTIONS)
+    assert isinstance(found, LockedSet)
+    assert found.kind == "conda-meta"
+    assert {p.ref.name for p in found.packages if p.origin.kind is not OriginKind.CONDA} == {"imagesize"}
