@@ -377,7 +377,7 @@ def audit_scope(config: AuditConfig, inputs: InputSet) -> dict[str, object]:
     """What the audit covers, for every report: a lock's scope, an installed environment, or the
     one target a requirements or pyproject input was resolved for (with its extras and groups)."""
     target = config.target
-    if isinstance(inputs, LockedSet) and inputs.kind == "installed":
+    if isinstance(inputs, LockedSet) and inputs.kind in {"installed", "conda-meta"}:
         return {
             "kind": "installed",
             "python_version": None,

@@ -68,6 +68,7 @@ class OriginKind(enum.StrEnum):
     VCS = "vcs"
     PATH = "path"
     EDITABLE = "editable"
+    CONDA = "conda"  # a conda package from a conda channel: not a PyPI project, whatever its name
     UNKNOWN = "unknown"
 
 
@@ -160,6 +161,9 @@ class RequirementSet:
     no_index: bool = False
     # Names the input pins to one index (uv ``{ index = "..." }`` sources): only that index is asked.
     index_pins: tuple[tuple[NormalizedName, SafeUrl], ...] = ()
+    # Packages another installer provides (environment.yml's conda packages): listed as they are,
+    # never resolved, and never taken to satisfy a requirement on a PyPI project of the same name.
+    listed: tuple[LockedPackage, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

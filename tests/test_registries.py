@@ -18,8 +18,9 @@ from supplychain.sources.enrich import SOURCES, SourceUnavailableError, load_sou
 
 
 def test_every_input_id_round_trips_to_its_reader_class() -> None:
-    locks = ["uv-lock", "poetry-lock", "pdm-lock", "pipfile-lock", "pylock"]
-    assert list(INPUTS) == [*locks, "pyproject", "requirements", "installed"]  # detection order
+    locks = ["uv-lock", "poetry-lock", "pdm-lock", "pipfile-lock", "pylock", "conda-lock"]
+    texts = ["pyproject", "requirements", "environment-yml"]
+    assert list(INPUTS) == [*locks, *texts, "conda-meta", "installed"]  # detection order
     for input_id, load in INPUTS.items():
         cls = load()
         assert cls.id == input_id

@@ -34,6 +34,7 @@ LOCK_COMMANDS = {
     "pdm-lock": "pdm update {name}  # then check the lock has {name} {version}",
     "pipfile-lock": "pipenv upgrade {name}=={version}",
     "pylock": "uv lock --upgrade-package {name}=={version} && uv export --format pylock.toml -o {path}",
+    "conda-lock": "conda-lock lock --lockfile {path} --update {name}  # then check it has {name} {version}",
 }
 
 

@@ -75,6 +75,24 @@ def _pylock() -> type[InputReader]:
     return PylockInput
 
 
+def _conda_lock() -> type[InputReader]:
+    from supplychain.inputs.conda_lock import CondaLockInput
+
+    return CondaLockInput
+
+
+def _environment_yml() -> type[InputReader]:
+    from supplychain.inputs.environment_yml import EnvironmentYmlInput
+
+    return EnvironmentYmlInput
+
+
+def _conda_meta() -> type[InputReader]:
+    from supplychain.inputs.conda_meta import CondaMetaInput
+
+    return CondaMetaInput
+
+
 def _pyproject() -> type[InputReader]:
     from supplychain.inputs.pyproject import PyprojectInput
 
@@ -100,8 +118,11 @@ INPUTS: Mapping[str, Callable[[], type[InputReader]]] = {
     "pdm-lock": _pdm_lock,
     "pipfile-lock": _pipfile_lock,
     "pylock": _pylock,
+    "conda-lock": _conda_lock,
     "pyproject": _pyproject,
     "requirements": _requirements_txt,
+    "environment-yml": _environment_yml,
+    "conda-meta": _conda_meta,
     "installed": _installed,
 }
 

@@ -1,7 +1,7 @@
 """Choose the reader for a path (by name, then by content) and read it: the one entry point to ``inputs``.
 
 With no path, the project in the working directory is read (a lock file first, since it is what gets
-installed), else the running interpreter's own environment.
+installed), else the running interpreter's own environment (a conda one with its ``conda-meta``).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 
 from supplychain.errors import InputError, UsageError
 from supplychain.inputs import INPUTS, InputOptions, reader
-from supplychain.inputs.site_packages import is_environment, running_prefix
+from supplychain.inputs.site_packages import conda_prefix, is_environment, running_prefix
 from supplychain.model import InputSet, Location
 
 # Project files in the order a project directory is read: what is installed beats what is declared.
@@ -21,16 +21,22 @@ PROJECT_FILES: tuple[tuple[str, str], ...] = (
     ("poetry.lock", "poetry-lock"),
     ("pdm.lock", "pdm-lock"),
     ("Pipfile.lock", "pipfile-lock"),
+    ("conda-lock.yml", "conda-lock"),
     ("pyproject.toml", "pyproject"),
     ("requirements.txt", "requirements"),
+    ("environment.yml", "environment-yml"),
+    ("environment.yaml", "environment-yml"),
 )
 # File-name patterns → reader id; matched case-sensitively against the name only, first match wins.
 _NAME_PATTERNS: tuple[tuple[str, str], ...] = (
     *((name, input_id) for name, input_id in PROJECT_FILES if name != "requirements.txt"),
     ("pylock.*.toml", "pylock"),
+    ("conda-lock.yaml", "conda-lock"),
+    ("*.conda-lock.yml", "conda-lock"),
     ("*requirements*.txt", "requirements"),
     ("*.in", "requirements"),
 )
+_DIRECTORY_INPUTS = ("installed", "conda-meta")  # read a directory, never a file in it
 _NOT_INPUTS = frozenset({"MANIFEST.in", "setup.py", "setup.cfg"})  # look like inputs by name, never are
 _SNIFF_ORDER: tuple[str, ...] = (
     "pyproject",
@@ -54,11 +60,11 @@ def load_input(path: Path | None, *, input_format: str | None, options: InputOpt
         ) from None
     if not exists:
         raise InputError(f"{path} does not exist", location=Location(file=str(path)))
-    if path.is_dir() and input_format is None and not is_environment(path):
+    if path.is_dir() and input_format is None and not _environment(path):
         found = _project_file(path)
         if found is not None:
             path, input_format = found
-    elif path.is_dir() and input_format not in (None, "installed"):
+    elif path.is_dir() and input_format not in (None, *_DIRECTORY_INPUTS):
         path = _file_in(path, input_format)
     return reader(input_format or detect_kind(path)).read(path, options)
 
@@ -66,13 +72,15 @@ def load_input(path: Path | None, *, input_format: str | None, options: InputOpt
 def detect_kind(path: Path) -> str:
     """The INPUTS id for an existing ``path``; InputError when no reader recognises it."""
     if path.is_dir():
+        if conda_prefix(path) is not None:  # before "installed": its site-packages is only part of it
+            return "conda-meta"
         if is_environment(path):
             return "installed"
         found = _project_file(path)
         if found is None:
             raise InputError(
                 f"{path} is a directory with no lock file, pyproject.toml or requirements.txt, "
-                "and is not a virtual environment or site-packages",
+                "and is not a virtual environment, conda environment or site-packages",
                 location=Location(file=str(path)),
             )
         return found[1]
@@ -83,10 +91,15 @@ def detect_kind(path: Path) -> str:
             return input_id
     # Text formats first: their sniffers reject lock files (``[[package]]``, JSON), and asking them
     # first keeps the lock readers' imports off the common path.
-    for input_id in sorted(set(INPUTS) - {"installed"}, key=_SNIFF_ORDER.index):
+    for input_id in sorted(set(INPUTS) - set(_DIRECTORY_INPUTS), key=_SNIFF_ORDER.index):
         if reader(input_id).detect(path):
             return input_id
     raise _unknown(path)
+
+
+def _environment(path: Path) -> bool:
+    """An installed environment (conda, virtual, or a site-packages directory), not a project."""
+    return conda_prefix(path) is not None or is_environment(path)
 
 
 def _unknown(path: Path) -> InputError:
@@ -132,4 +145,5 @@ def _default_input(cwd: Path, input_format: str | None) -> tuple[Path, str]:
         return running_prefix(), "installed"
     if input_format is not None:
         return _file_in(cwd, input_format), input_format
-    return _project_file(cwd) or (running_prefix(), "installed")
+    prefix = running_prefix()  # an activated conda environment is read with its conda-meta records
+    return _project_file(cwd) or (prefix, "conda-meta" if conda_prefix(prefix) is not None else "installed")

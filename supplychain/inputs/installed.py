@@ -62,6 +62,16 @@ class InstalledEnvInput:
         return checked(LockedSet(kind=self.id, path=str(path), packages=ordered, roots=roots))
 
 
+def distribution_records(directory: Path) -> Iterator[Path]:
+    """Distribution records in a site-packages ``directory`` (``*.dist-info``, then ``*.egg-info``)."""
+    return _records(directory)
+
+
+def read_distribution(record: Path) -> LockedPackage:
+    """The installed package one distribution record describes, with its edges and PEP 610 origin."""
+    return _package(record)
+
+
 def _records(directory: Path) -> Iterator[Path]:
     """Distribution records in ``directory``: ``*.dist-info`` first, then legacy ``*.egg-info``."""
     yield from sorted(path for path in directory.glob("*.dist-info") if path.is_dir())

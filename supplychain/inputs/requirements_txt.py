@@ -10,6 +10,7 @@ import codecs
 import os
 import re
 import shlex
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -108,6 +109,24 @@ def read_requirements(path: Path, *, kind: str = "requirements") -> RequirementS
     """Parse ``path`` and every file it includes; markers are kept (checked evaluable), not evaluated."""
     collected = _Collected()
     _parse_file(path, collected, stack=(), constraint=False, where=None)
+    return _assembled(path, collected, kind)
+
+
+def read_requirement_lines(path: Path, lines: Sequence[tuple[str, int]], *, kind: str) -> RequirementSet:
+    """Requirement lines another file embeds (environment.yml's ``pip:`` list), read as pip reads the
+    requirements file conda writes for them beside ``path``; each located at its own line of ``path``."""
+    collected = _Collected()
+    resolved = path.resolve()
+    collected.parsed.add((resolved, False))
+    for raw, number in lines:
+        content = _COMMENT.sub("", raw).strip()
+        if content:
+            location = Location(file=str(path), line=number)
+            _parse_located(path, content, location, collected, stack=(resolved,), constraint=False)
+    return _assembled(path, collected, kind)
+
+
+def _assembled(path: Path, collected: _Collected, kind: str) -> RequirementSet:
     index_urls: list[SafeUrl] = []
     if collected.index_url is not None or collected.extra_index_urls:
         index_urls.append(collected.index_url or SafeUrl(DEFAULTS["index"]))
@@ -286,13 +305,26 @@ def _parse_file(
     text = _read_text(path, where)
     for line in logical_lines(text):
         location = Location(file=str(path), line=line.number)
-        expanded = _expand(line.text, location)
-        try:
-            _parse_line(path, expanded, location, collected, stack=(*stack, resolved), constraint=constraint)
-        except InputError as error:
-            if not expanded.values or error.location != location:
-                raise
-            raise InputError(expanded.hide(error.message), location=location, hint=error.hint) from None
+        _parse_located(path, line.text, location, collected, stack=(*stack, resolved), constraint=constraint)
+
+
+def _parse_located(
+    path: Path,
+    text: str,
+    location: Location,
+    collected: _Collected,
+    *,
+    stack: tuple[Path, ...],
+    constraint: bool,
+) -> None:
+    """One logical line with ``${VAR}`` expanded; an error shows the line as written, never a value."""
+    expanded = _expand(text, location)
+    try:
+        _parse_line(path, expanded, location, collected, stack=stack, constraint=constraint)
+    except InputError as error:
+        if not expanded.values or error.location != location:
+            raise
+        raise InputError(expanded.hide(error.message), location=location, hint=error.hint) from None
 
 
 def _parse_line(

@@ -45,13 +45,25 @@ def site_packages_of(path: Path) -> list[Path]:
     if _same(path, running_prefix()):
         return running_site_packages()
     if (path / "pyvenv.cfg").is_file():
-        found = _unique(sorted(found for layout in _VENV_LAYOUTS for found in path.glob(layout)))
+        found = prefix_site_packages(path)
         if not found:
             raise InputError(
                 "virtual environment has no site-packages directory", location=Location(file=str(path))
             )
         return found
     return [path]
+
+
+def prefix_site_packages(prefix: Path) -> list[Path]:
+    """Every site-packages directory under an environment's prefix (a venv's or a conda environment's)."""
+    return _unique(sorted(found for layout in _VENV_LAYOUTS for found in prefix.glob(layout)))
+
+
+def conda_prefix(directory: Path) -> Path | None:
+    """The conda environment ``directory`` is (it holds ``conda-meta/``) or whose ``conda-meta`` it is."""
+    if directory.name == "conda-meta" and directory.is_dir():
+        return directory.parent
+    return directory if (directory / "conda-meta").is_dir() else None
 
 
 def is_environment(directory: Path) -> bool:

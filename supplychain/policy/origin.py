@@ -16,7 +16,8 @@ class UntrustedSourceRule:
     help = (
         "Fails for a package served by an index not in the policy's `allowed_indexes` (plus the "
         "configured internal indexes), and for direct URL, VCS, local path or editable installs "
-        "unless `allow_direct` is true. An index that only the audited file names (its `--index-url`, "
+        "unless `allow_direct` is true; and for conda packages, whose conda channel is no PyPI index. "
+        "An index that only the audited file names (its `--index-url`, "
         "not the flags, configuration or policy) is never asked when `contact_file_indexes` is false, "
         "nor at any level when its URL takes `${VAR}` from the environment: it fails here instead."
     )
@@ -34,6 +35,17 @@ class UntrustedSourceRule:
                     message=f"{package.ref.name} is installed from a {kind.value} reference, not an index",
                     evidence={"origin": {"kind": kind.value, "url": str(package.origin.url or "")}},
                     remediation="publish it to an allowed index and depend on it by version",
+                )
+            ]
+        if kind is OriginKind.CONDA:  # a conda channel serves conda packages: no PyPI index's controls
+            channel = str(package.origin.url) if package.origin.url is not None else None
+            source = f"the conda channel {channel}" if channel else "a conda channel the input does not name"
+            return [
+                Hit(
+                    message=f"{package.ref.name} is a conda package from {source}, not from an allowed index",
+                    evidence={"origin": {"kind": kind.value, "url": channel or ""}},
+                    remediation="review the channel and approve the package in the allowlist, "
+                    "or install it from an allowed index with pip",
                 )
             ]
         url = served_by(package, facts)

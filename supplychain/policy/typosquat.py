@@ -21,7 +21,18 @@ from packaging.utils import NormalizedName
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from supplychain.model import JSON, Action, Known, Owners, PackageFacts, ResolvedPackage, Signal, Unknown
+from supplychain.inputs.conda import NOT_ON_PYPI
+from supplychain.model import (
+    JSON,
+    Action,
+    Known,
+    OriginKind,
+    Owners,
+    PackageFacts,
+    ResolvedPackage,
+    Signal,
+    Unknown,
+)
 from supplychain.policy.base import Environment, Hit, Missing, Outcome, RuleSettings, evidence
 from supplychain.policy.internal import is_internal
 
@@ -278,6 +289,8 @@ class TyposquatRule:
     ) -> list[Outcome]:
         if is_internal(package, facts, env):
             return []  # first: an internal package needs no dataset of public names to pass
+        if package.origin.kind is OriginKind.CONDA:  # PyPI's popular names say nothing of a conda name
+            return [Missing(fact="typosquat", reason=NOT_ON_PYPI, source="conda")]
         if env.top_downloads is None:
             return [
                 Missing(

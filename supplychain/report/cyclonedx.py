@@ -28,7 +28,7 @@ from cyclonedx.output.json import JsonV1Dot6
 from packageurl import PackageURL
 from packaging.utils import NormalizedName
 
-from supplychain.model import Advisory, Known, ResolvedPackage
+from supplychain.model import Advisory, Known, OriginKind, ResolvedPackage
 from supplychain.report.common import effective
 
 try:  # cyclonedx-python-lib >= 11.x; the older path still works there but warns
@@ -49,7 +49,15 @@ _NIL = uuid.UUID(int=0)
 
 
 def purl(package: ResolvedPackage) -> PackageURL:
-    """The package URL (purl spec, ``pkg:pypi/name@version``) by which SBOM tools match components."""
+    """The package URL (purl spec, ``pkg:pypi/name@version``) by which SBOM tools match components.
+
+    A conda package is ``pkg:conda/name@version?channel=URL``: conda's version without the build label
+    this tool adds, none when unknown; never ``pkg:pypi``, which would name the PyPI project instead.
+    """
+    if package.origin.kind is OriginKind.CONDA:
+        version = package.ref.version.public if package.ref.version_known else None
+        channel = {"channel": package.origin.url.public} if package.origin.url is not None else None
+        return PackageURL(type="conda", name=package.ref.name, version=version, qualifiers=channel)
     return PackageURL(type="pypi", name=package.ref.name, version=str(package.ref.version))
 
 

@@ -64,9 +64,24 @@ async def build_graph(
         from supplychain.resolve.locked import graph_from_locked
 
         return graph_from_locked(inputs, config.scope or Scope(config.target))
-    if config.no_deps:
-        return pins_graph(inputs)
-    return await resolve(inputs, config, http, progress)
+    graph = pins_graph(inputs) if config.no_deps else await resolve(inputs, config, http, progress)
+    add_listed(graph, inputs)
+    return graph
+
+
+def add_listed(graph: DependencyGraph, inputs: RequirementSet) -> None:
+    """The packages another installer provides (conda's), each a direct node as listed, never resolved.
+
+    None satisfies a requirement on a PyPI project of its name: the PyPI one is resolved and audited
+    beside it (a conda package's version carries its build, so the two never share a node version).
+    """
+    for package in inputs.listed:
+        ref = package.ref
+        if not graph.has_version(ref.name, ref.version):
+            graph.add_package(ResolvedPackage(ref=ref, origin=package.origin, declared_at=package.location))
+        if not graph.nx.has_edge(ROOT, ref.name):
+            specifier = f"=={ref.version.public}" if ref.version_known else ""
+            graph.add_edge(ROOT, ref.name, Edge(specifier=specifier))
 
 
 def pins_graph(inputs: RequirementSet) -> DependencyGraph:

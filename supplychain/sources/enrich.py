@@ -11,7 +11,16 @@ import asyncio
 import dataclasses
 from collections.abc import Mapping, Sequence
 
-from supplychain.model import FACT_NAMES, PackageFacts, PackageRef, ResolvedPackage, Signal, Unknown
+from supplychain.inputs.conda import NOT_ON_PYPI
+from supplychain.model import (
+    FACT_NAMES,
+    OriginKind,
+    PackageFacts,
+    PackageRef,
+    ResolvedPackage,
+    Signal,
+    Unknown,
+)
 from supplychain.resolve.graph import DependencyGraph
 from supplychain.sources import FactPatch, Source, SourceContext, pypi_json, simple_index
 from supplychain.sources.facts_cache import CACHED_SOURCES, FactsCache
@@ -78,8 +87,12 @@ async def collect_facts(
     """Every fact for every package; a fact no source could learn stays Unknown with the reason."""
     chosen = list(SOURCES) if sources is None else list(dict.fromkeys(sources))
     loaded = [load_source(source_id) for source_id in chosen]  # fail before any network traffic
-    packages = list(graph.packages())
-    facts = {p.ref: PackageFacts.unknown(p.ref) for p in packages}
+    everything = list(graph.packages())
+    facts = {p.ref: PackageFacts.unknown(p.ref) for p in everything}
+    # A conda package is no PyPI project, whatever its name: no source is asked about it (one would
+    # answer for the PyPI project of that name), and every fact says why it is not known.
+    conda = [p for p in everything if p.origin.kind is OriginKind.CONDA]
+    packages = [p for p in everything if p.origin.kind is not OriginKind.CONDA]
     off_index = [p for p in packages if not indexed(p)]
     indexed_packages = [p for p in packages if indexed(p)]
     try:
@@ -122,6 +135,9 @@ async def collect_facts(
                 reason = f"not on an index ({package.origin.kind.value})"
                 missing = dict.fromkeys(names, Unknown(reason=reason, source=source_id))
                 facts[package.ref] = merge(facts[package.ref], missing, source_id)
+    not_pypi = dict.fromkeys(FACT_NAMES, Unknown(reason=NOT_ON_PYPI, source="conda", settled=True))
+    for package in conda:
+        facts[package.ref] = merge(facts[package.ref], not_pypi, "conda")
     unknown_version = dict.fromkeys(VERSION_FACTS, Unknown(reason="version unknown", source="supplychain"))
     for package in packages:
         if not package.ref.version_known:

@@ -42,6 +42,7 @@ from supplychain.target import Target
 
 ROOT = Path(__file__).parents[2]
 LOCKS = ROOT / "tests" / "fixtures" / "inputs" / "locks"
+CONDA = ROOT / "tests" / "fixtures" / "inputs" / "conda"
 OSV = ROOT / "tests" / "fixtures" / "osv" / "records"
 OPTIONS = InputOptions(target=Target.parse(None, None))
 TODAY = dt.date(2026, 11, 26)
@@ -120,6 +121,13 @@ def _pipfile_direct_seed() -> dict[str, Any]:
     return data
 
 
+@functools.cache
+def _conda_lock_seed() -> dict[str, Any]:
+    """conda-lock's own lock: conda and pip packages on two platforms."""
+    text = (CONDA / "conda-lock" / "test-install-with-pip-deps.conda-lock.yml").read_text(encoding="utf-8")
+    return _trimmed(yaml.safe_load(text), "package", lambda entry: entry.get("manager") == "pip")
+
+
 # seed id: (reader id, file name, format, seed)
 LOCK_SEEDS: dict[str, tuple[str, str, str, Callable[[], dict[str, Any]]]] = {
     "uv-lock": ("uv-lock", "uv.lock", "toml", _uv_seed),
@@ -129,6 +137,7 @@ LOCK_SEEDS: dict[str, tuple[str, str, str, Callable[[], dict[str, Any]]]] = {
     "pdm-lock": ("pdm-lock", "pdm.lock", "toml", _pdm_seed),
     "pipfile-lock": ("pipfile-lock", "Pipfile.lock", "json", _pipfile_seed),
     "pipfile-direct": ("pipfile-lock", "Pipfile.lock", "json", _pipfile_direct_seed),
+    "conda-lock": ("conda-lock", "conda-lock.yml", "yaml", _conda_lock_seed),
 }
 
 ALLOWLIST_SEED = """\
@@ -418,7 +427,8 @@ def test_every_seed_reads_cleanly() -> None:
         with tempfile.TemporaryDirectory() as directory:
             path = Path(directory) / name
             tree = copy.deepcopy(seed())
-            path.write_text(tomli_w.dumps(tree) if fmt == "toml" else json.dumps(tree), encoding="utf-8")
+            dump = {"toml": tomli_w.dumps, "json": json.dumps, "yaml": yaml.safe_dump}[fmt]
+            path.write_text(dump(tree), encoding="utf-8")
             result = reader(input_id).read(path, OPTIONS)
             assert isinstance(result, LockedSet), seed_id
             assert result.packages, seed_id
@@ -434,6 +444,64 @@ def test_every_seed_reads_cleanly() -> None:
         assert len(load_exemptions(exempt, TODAY, frozenset(RULES)).entries) == 2
     for record in OSV_SEEDS:
         assert load_record(record.read_bytes(), str(record)).id
+
+
+@FUZZ
+@given(data=st.data())
+def test_fuzzed_conda_lock(data: st.DataObject) -> None:
+    _fuzz_lock("conda-lock", data)
+
+
+ENVIRONMENT_SEEDS = (
+    CONDA / "environment" / "test-pip-repositories__environment.yaml",  # channels, pip-repositories
+    CONDA / "environment" / "test-channel-inversion__environment.yaml",  # defaults::libgomp
+    CONDA / "environment" / "test-pip-full-url__environment.yml",  # pip: name @ URL
+)
+
+
+@FUZZ
+@given(data=st.data(), index=st.integers(min_value=0, max_value=len(ENVIRONMENT_SEEDS) - 1))
+def test_fuzzed_environment_yml(data: st.DataObject, index: int) -> None:
+    """conda-lock's own environment files: conda specs, channels and a ``pip:`` list, mutated."""
+    tree = yaml.safe_load(ENVIRONMENT_SEEDS[index].read_text(encoding="utf-8"))
+    _mutate(data, tree, toml=False)
+    body, _ = _serialise(data, tree, "yaml")
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "environment.yml"
+        path.write_bytes(body)
+        try:
+            result = reader("environment-yml").read(path, OPTIONS)
+        except Exception as error:
+            _fails_as_user_error(error, path)
+            return
+        assert isinstance(result, RequirementSet)
+        for package in result.listed:
+            assert _VALID_NAME.match(package.ref.name), package.ref
+            assert isinstance(package.ref.version, Version)
+
+
+CONDA_META_SEEDS = sorted((CONDA / "conda-meta" / "envpy313tosx_whl" / "conda-meta").glob("*.json"))[:6]
+
+
+@FUZZ
+@given(data=st.data(), index=st.integers(min_value=0, max_value=len(CONDA_META_SEEDS) - 1))
+def test_fuzzed_conda_meta_record(data: st.DataObject, index: int) -> None:
+    """A real ``conda-meta`` record of an installed conda environment, mutated, beside a valid one."""
+    tree = json.loads(CONDA_META_SEEDS[index].read_text(encoding="utf-8"))
+    _mutate(data, tree, toml=False)
+    body, _ = _serialise(data, tree, "json")
+    with tempfile.TemporaryDirectory() as directory:
+        meta = Path(directory) / "conda-meta"
+        meta.mkdir()
+        record = meta / CONDA_META_SEEDS[index].name
+        record.write_bytes(body)
+        shutil.copy(CONDA_META_SEEDS[index - 1], meta)
+        try:
+            result = reader("conda-meta").read(Path(directory), OPTIONS)
+        except Exception as error:
+            _fails_as_user_error(error, record)
+            return
+        _check_packages(result)
 
 
 @functools.cache

@@ -92,7 +92,7 @@ def test_an_empty_directory_is_refused(tmp_path: Path) -> None:
         detect_kind(tmp_path)
     assert caught.value.diagnostics() == (
         f"{tmp_path}: {tmp_path} is a directory with no lock file, pyproject.toml or requirements.txt, "
-        "and is not a virtual environment or site-packages"
+        "and is not a virtual environment, conda environment or site-packages"
     )
 
 

@@ -784,3 +784,22 @@ def test_malicious_an_unknown_pep_792_status_is_data_unknown_not_a_pass() -> Non
         )
     }
     assert missing(run("malicious", "six", facts_change=unknown)) == ["project_status"]
+
+
+def test_untrusted_source_a_conda_channel_is_no_allowed_index_even_with_allow_direct() -> None:
+    """A conda channel serves conda packages: no allowed PyPI index, listed or not, covers it."""
+    forge = "https://conda.anaconda.org/conda-forge"
+    conda = Origin(kind=OriginKind.CONDA, url=SafeUrl(forge))
+    out = hits(
+        run(
+            "untrusted-source",
+            "six",
+            params={"allow_direct": True},
+            package_change={"origin": conda},
+            allowed_indexes=(forge,),
+        )
+    )
+    assert [hit.evidence for hit in out] == [{"origin": {"kind": "conda", "url": forge}}]
+    assert out[0].message == (
+        f"six is a conda package from the conda channel {forge}, not from an allowed index"
+    )

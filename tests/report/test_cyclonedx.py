@@ -9,7 +9,10 @@ import pytest
 from cyclonedx.schema import SchemaVersion
 from cyclonedx.validation.json import JsonStrictValidator
 
+from supplychain.model import Origin, OriginKind, PackageRef, ResolvedPackage
 from supplychain.report import RENDERERS
+from supplychain.report.cyclonedx import purl
+from supplychain.urls import SafeUrl
 from tests.report.audited import real_audit
 
 
@@ -75,3 +78,12 @@ def test_serial_and_timestamp_come_from_the_result() -> None:
     )
     assert first["serialNumber"].startswith("urn:uuid:")
     assert later["serialNumber"] != first["serialNumber"]
+
+
+def test_a_conda_package_is_a_conda_purl_with_its_channel_never_a_pypi_one() -> None:
+    forge = "https://conda.anaconda.org/conda-forge"
+    origin = Origin(kind=OriginKind.CONDA, url=SafeUrl(forge))
+    numpy = ResolvedPackage(ref=PackageRef.of("numpy", "1.26.4+py311h64a7726.0"), origin=origin)
+    assert str(purl(numpy)) == "pkg:conda/numpy@1.26.4?channel=https://conda.anaconda.org/conda-forge"
+    unknown = ResolvedPackage(ref=PackageRef.of("zlib", "0+unknown"), origin=Origin(kind=OriginKind.CONDA))
+    assert str(purl(unknown)) == "pkg:conda/zlib"
