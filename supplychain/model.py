@@ -211,6 +211,7 @@ class ResolvedPackage:
     origin: Origin
     unresolved: str | None = None  # why its dependencies could not be learned, e.g. a dynamic sdist
     declared_at: Location | None = None  # where the user declared it (direct requirements)
+    vanished: str | None = None  # a pin no index lists any more (resolve/vanished.py): why, in words
 
 
 # --- Signals: a fact with its provenance, or why it is not known ------------------------------

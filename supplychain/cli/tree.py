@@ -81,6 +81,8 @@ def render_tree(graph: DependencyGraph, *, title: str, depth: int | None = None)
         label += "[/dim]"
         if package.unresolved:
             label += f" [yellow]({package.unresolved})[/yellow]"
+        if package.vanished:
+            label += " [red](not on the index any more)[/red]"
         children = graph.dependencies(normalize(name))
         if name in shown and children:
             parent.add(label + " [dim](see above)[/dim]")

@@ -21,6 +21,7 @@ from supplychain.policy.origin import (
     NoProvenanceRule,
     UnpinnedRule,
     UntrustedSourceRule,
+    VanishedRule,
     YankedRule,
 )
 from supplychain.policy.popularity import LowPopularityRule, LowUseInternalRule
@@ -70,6 +71,7 @@ _ALL: tuple[Rule, ...] = (
     StartupHookRule(),
     UnpinnedRule(),
     YankedRule(),
+    VanishedRule(),
     LicenseRule(),
     NotAllowlistedRule(),
     DataUnknownRule(),

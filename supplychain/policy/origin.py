@@ -244,6 +244,33 @@ class YankedRule:
         ]
 
 
+class VanishedRule:
+    id = "vanished"
+    rationale = (
+        "A pinned version the index no longer lists was removed: often a malware take-down, and "
+        "nobody can install or review that file again."
+    )
+    help = "Fails when a top-level `==` pin names a version (or a project) that no index lists."
+    params: Mapping[str, type] = {}
+
+    def evaluate(
+        self, package: ResolvedPackage, facts: PackageFacts, settings: RuleSettings, env: Environment
+    ) -> list[Outcome]:
+        if package.vanished is None:
+            return []
+        index = str(package.origin.url) if package.origin.url is not None else None
+        return [
+            Hit(
+                message=f"{package.vanished}; its dependencies are unknown",
+                evidence={"index": index, "version": str(package.ref.version)},
+                remediation=(
+                    "find out why it was removed (a take-down notice, an advisory), then pin a version "
+                    "the index serves"
+                ),
+            )
+        ]
+
+
 class NoProvenanceRule:
     id = "no-provenance"
     rationale = "Without a PEP 740 attestation nothing ties the file to the source and build that made it."

@@ -36,6 +36,7 @@ from supplychain.resolve.graph import ROOT, DependencyGraph, Edge
 from supplychain.resolve.index import IndexClient, InternalNameWithheld, ProjectNotFound
 from supplychain.resolve.provider import Candidate, Provider, Req
 from supplychain.resolve.store import MetadataStore
+from supplychain.resolve.vanished import Vanished, find_vanished
 from supplychain.target import Scope, Target
 from supplychain.urls import SafeUrl, same_index
 
@@ -151,7 +152,9 @@ async def resolve(
     )
     wanted = [d for d in inputs.requirements if config.target.evaluate(d.requirement.marker)]
     direct_refs = {d.name: d for d in wanted if d.origin is not None}
-    roots = [_root_req(d) for d in wanted if d.origin is None]
+    vanished = await find_vanished(client, wanted)
+    gone = {id(v.declared) for v in vanished}
+    roots = [_root_req(d) for d in wanted if d.origin is None and id(d) not in gone]
     constraints: dict[NormalizedName, SpecifierSet] = {}
     for constraint in inputs.constraints:
         if config.target.evaluate(constraint.requirement.marker):
@@ -188,7 +191,23 @@ async def resolve(
     finally:
         provider.stop()
         client.cancel()
-    return _graph(result.mapping, provider, wanted, direct_refs, frozenset(pins))
+    graph = _graph(result.mapping, provider, wanted, direct_refs, frozenset(pins))
+    for pin in vanished:
+        _add_vanished(graph, pin)
+    return graph
+
+
+def _add_vanished(graph: DependencyGraph, missing: Vanished) -> None:
+    """The pin as a node of its own: audited (the ``vanished`` rule), its dependencies unknown."""
+    declared = missing.declared
+    origin = Origin(kind=OriginKind.INDEX, url=missing.index)
+    ref = PackageRef(name=declared.name, version=missing.version)
+    if not graph.has_version(declared.name, ref.version):
+        graph.add_package(
+            ResolvedPackage(ref=ref, origin=origin, declared_at=declared.location, vanished=missing.reason)
+        )
+    if not graph.nx.has_edge(ROOT, declared.name):
+        graph.add_edge(ROOT, declared.name, _edge_of(declared))
 
 
 def _root_req(declared: DeclaredRequirement) -> Req:

@@ -51,7 +51,12 @@ def graph_from_locked(locked: LockedSet, where: Scope | Target) -> DependencyGra
 
 
 def _node(package: LockedPackage, declared_at: Location | None) -> ResolvedPackage:
-    return ResolvedPackage(ref=package.ref, origin=package.origin, declared_at=declared_at)
+    """A lock's package, located at the requirement that names it, else at its own entry in the lock.
+
+    Its own entry, not the top-level requirement it came through: otherwise 444 of 447 SARIF results
+    for a real uv.lock pointed at the one root project line."""
+    located = declared_at or package.location
+    return ResolvedPackage(ref=package.ref, origin=package.origin, declared_at=located)
 
 
 Step = tuple[str, LockedPackage, LockedDependency, Location | None]

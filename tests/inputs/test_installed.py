@@ -265,7 +265,7 @@ def test_a_venv_of_egg_info_installs_is_audited_not_empty(tmp_path: Path) -> Non
         text=True,
         timeout=120,
         cwd=tmp_path,
-        env={**os.environ, "SUPPLYCHAIN_OFFLINE": "1"},
+        env={**os.environ, "SUPPLYCHAIN_OFFLINE": "1", "COLUMNS": "400"},  # a long tmp path stays on one line
         check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr

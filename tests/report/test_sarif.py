@@ -12,7 +12,7 @@ from supplychain.model import Action
 from supplychain.policy import RULES
 from supplychain.report import RENDERERS
 from supplychain.report.common import effective
-from tests.report.audited import UV_LOCK, real_audit
+from tests.report.audited import PIPFILE_LOCK, UV_LOCK, real_audit
 
 SCHEMA = Path(__file__).parents[1] / "fixtures" / "report" / "sarif-schema-2.1.0.json"
 
@@ -72,34 +72,49 @@ def test_one_result_per_finding_with_level_from_action() -> None:
     assert all(rules[r["ruleIndex"]]["id"] == r["ruleId"] for r in results)  # type: ignore[union-attr]
 
 
-def test_transitive_package_points_at_the_top_level_requirement_line() -> None:
+def _entry_line(lock: Path, name: str, version: str) -> int:
+    """The 1-based line of the ``[[package]]`` header of the entry for ``name`` at ``version``."""
+    lines = lock.read_text().splitlines()
+    for number, line in enumerate(lines, start=1):
+        if line == f'name = "{name}"' and lines[number] == f'version = "{version}"':
+            assert lines[number - 2] == "[[package]]"
+            return number - 1
+    raise AssertionError(f"{name} {version} not in {lock}")
+
+
+def test_a_transitive_package_points_at_its_own_entry_in_the_lock() -> None:
+    """Not at the top-level requirement it came through: 444 of 447 results for a real uv.lock
+    pointed at the one root project line, so code scanning showed one line for every package."""
     result = real_audit("uv")
     graph = result.graph
-    transitive = next(
-        p.ref.name
-        for p in graph.packages()
-        if not graph.is_direct(p.ref.name)
-        and any(f.package and f.package.name == p.ref.name for f in result.findings)
-    )
-    top = graph.top_level_for(transitive)
-    expected_file, _, expected_line = next(
-        result.declared_at[t] for t in top if t in result.declared_at
-    ).rpartition(":")
-    hit = next(r for r in _run("uv")["results"] if r["properties"]["package"] == transitive)  # type: ignore[union-attr]
-    location = hit["locations"][0]["physicalLocation"]
-    assert location["artifactLocation"] == {"uri": expected_file, "uriBaseId": "%SRCROOT%"}
-    assert location["region"] == {"startLine": int(expected_line)}
-    assert expected_file == str(UV_LOCK.relative_to(Path(__file__).parents[2]))
-    assert top != [transitive]
+    located = {
+        r["properties"]["package"]: r["locations"][0]["physicalLocation"]  # type: ignore[index]
+        for r in _run("uv")["results"]  # type: ignore[union-attr]
+    }
+    transitive = [
+        p for p in graph.packages() if not graph.is_direct(p.ref.name) and p.ref.name in located
+    ]
+    assert len(transitive) > 20
+    expected_file = str(UV_LOCK.relative_to(Path(__file__).parents[2]))
+    for package in transitive:
+        location = located[package.ref.name]
+        assert location["artifactLocation"] == {"uri": expected_file, "uriBaseId": "%SRCROOT%"}
+        expected = _entry_line(UV_LOCK, package.ref.name, str(package.ref.version))
+        assert location["region"] == {"startLine": expected}, package.ref
+    assert len({located[p.ref.name]["region"]["startLine"] for p in transitive}) == len(transitive)
 
 
-def test_without_a_declared_line_a_finding_points_at_the_input_file() -> None:
-    """Pipfile.lock records no Pipfile lines: the alert is file-level on the lock itself."""
+def test_a_pipfile_lock_finding_points_at_the_package_key() -> None:
+    """Pipfile.lock records no Pipfile lines: each alert points at its package's key in the lock."""
     result = real_audit("pipfile")
-    assert result.declared_at == {}
-    for hit in _run("pipfile")["results"]:  # type: ignore[union-attr]
+    lines = PIPFILE_LOCK.read_text().splitlines()
+    results = _run("pipfile")["results"]
+    assert results
+    for hit in results:  # type: ignore[union-attr]
         location = hit["locations"][0]["physicalLocation"]
-        assert location == {"artifactLocation": {"uri": result.inputs[0], "uriBaseId": "%SRCROOT%"}}
+        assert location["artifactLocation"] == {"uri": result.inputs[0], "uriBaseId": "%SRCROOT%"}
+        line = lines[location["region"]["startLine"] - 1]
+        assert line.strip().startswith(f'"{hit["properties"]["package"]}": {{'), line
 
 
 def test_fingerprints_are_stable_and_distinguish_advisories() -> None:

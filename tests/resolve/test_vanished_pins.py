@@ -1,0 +1,75 @@
+"""Pins the index no longer lists are findings, every one in one run, not an abort on the first.
+
+Hand-made index pages (named as such). Before: the first missing pin stopped the audit with exit 2,
+one edit-and-rerun round per pin (five rounds on one real 2023 research requirements file).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from supplychain.model import Action, PackageFacts
+from supplychain.policy import RULES
+from supplychain.policy.loader import load_policy
+from supplychain.resolve.graph import ROOT
+from tests.policy.helpers import env_of
+from tests.resolve.support import HandIndex, config_for, requirement_set, resolve
+from tests.support.server import ReplayServer
+
+
+def _index(server: ReplayServer) -> None:
+    index = HandIndex(server)
+    index.wheel("six", "1.17.0")
+    index.wheel("app", "1.0", ["six"])
+    index.wheel("gone", "2.0")  # gone 1.0 was removed; 2.0 is still there
+
+
+def test_every_vanished_pin_is_in_the_graph_and_the_rest_resolves(server: ReplayServer) -> None:
+    _index(server)
+    inputs = requirement_set(["app==1.0", "gone==1.0", "taken-down==0.3", "six"])
+    graph = resolve(inputs, config_for(server.url))
+    found = {p.ref.name: p for p in graph.packages()}
+    assert {name: str(p.ref.version) for name, p in found.items()} == {
+        "app": "1.0",
+        "six": "1.17.0",
+        "gone": "1.0",
+        "taken-down": "0.3",
+    }
+    gone, taken = found["gone"], found["taken-down"]
+    assert gone.vanished is not None
+    assert "gone 1.0 is not on" in gone.vanished
+    assert "it lists 1 other versions" in gone.vanished
+    assert taken.vanished is not None
+    assert "taken-down is on no index" in taken.vanished
+    assert found["app"].vanished is None
+    assert found["six"].vanished is None
+    assert graph.is_direct("gone")
+    assert graph.is_direct("taken-down")
+    assert str(gone.declared_at) == "requirements.in:2"
+    assert ROOT not in graph.dependencies("gone")  # its dependencies are unknown, not invented
+
+
+def test_a_version_listed_with_no_file_for_the_target_is_not_called_vanished(server: ReplayServer) -> None:
+    """The resolver's page keeps only files that may fit the target; the check asks for them all."""
+    index = HandIndex(server)
+    index.add("winonly", "winonly-1.0-cp311-cp311-win_amd64.whl", b"not read")
+    with pytest.raises(Exception, match="winonly") as raised:
+        resolve(requirement_set(["winonly==1.0"]), config_for(server.url))
+    assert "vanished" not in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("level", "action"), [("sl1", Action.WARN), ("sl2", Action.FAIL), ("sl5", Action.FAIL)]
+)
+def test_the_vanished_rule_fails_from_sl2(server: ReplayServer, level: str, action: Action) -> None:
+    _index(server)
+    graph = resolve(requirement_set(["gone==1.0"]), config_for(server.url))
+    package = graph.package("gone")  # type: ignore[arg-type]
+    rule = RULES["vanished"]
+    settings = load_policy(level).rules["vanished"]
+    assert settings.action is action
+    facts = PackageFacts.unknown(package.ref)
+    hits = rule.evaluate(package, facts, settings, env_of([(package, facts)]))
+    assert len(hits) == 1
+    assert "gone 1.0 is not on" in hits[0].message  # type: ignore[union-attr]
+    assert hits[0].evidence == {"index": f"{server.url}/simple/", "version": "1.0"}  # type: ignore[union-attr]
