@@ -20,6 +20,7 @@ WEIGHTS: dict[str, int] = {
     "publisher-changed": 40,
     "vulnerability": 40,
     "typosquat": 50,
+    "vanished": 50,
     "dependency-confusion": 50,
     "untrusted-source": 30,
     "yanked": 20,

@@ -66,3 +66,10 @@ def test_sl3_data_unknown_comment_matches_its_fail_facts() -> None:
     assert "provenance" not in fail_facts
     assert "provenance gaps fail" not in comment
     assert "an unknown provenance only warns" in comment
+
+
+def test_every_rule_has_a_triage_weight() -> None:
+    """A rule without one crashed every audit it fired in (KeyError in scoring, exit 70)."""
+    from supplychain.policy.scoring import WEIGHTS
+
+    assert sorted(WEIGHTS) == sorted(RULES)
