@@ -108,7 +108,7 @@ def test_identity_leaves_out_the_version_but_keeps_the_advisory() -> None:
 
 
 def test_diff_prints_the_delta_and_fails_on_new_failures(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     old = _report([_package("idna", "2.10", maintainers=["kjd"])], [])
     url = "https://files.pythonhosted.org/packages/idna-2.10-py2.py3-none-any.whl"
@@ -121,7 +121,6 @@ def test_diff_prints_the_delta_and_fails_on_new_failures(
     )
     (tmp_path / "old.json").write_text(json.dumps(old))
     (tmp_path / "new.json").write_text(json.dumps(new))
-    monkeypatch.setenv("COLUMNS", "400")  # a long tmp path (a pytest-xdist worker's) stays on one line
     code, out, err = run(["diff", str(tmp_path / "old.json"), str(tmp_path / "new.json")], capsys)
     assert code == 0, err
     assert "1 added, 0 removed, 1 changed; 1 new findings (1 failing), 0 resolved" in out

@@ -125,7 +125,7 @@ def print_delta(console: Console, delta: Delta | None, *, quiet: bool = False) -
     """The short delta section: package changes, then new and resolved findings, each capped."""
     if delta is None:
         return
-    console.print(Text("Changes " + summary_line(delta)))
+    console.print(Text("Changes " + summary_line(delta)), soft_wrap=True)  # a long baseline path stays whole
     if quiet:
         return
     for mark, changes in (("+", delta.added), ("-", delta.removed), ("~", delta.changed)):
