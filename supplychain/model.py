@@ -84,7 +84,10 @@ class Origin:
 
     kind: OriginKind
     url: SafeUrl | None = None
-    hashes: tuple[str, ...] = ()  # "sha256:<hex>", sorted
+    hashes: tuple[str, ...] = ()  # "sha256:<hex>", sorted: only those the user's file records
+    # What the index lists for the file the resolver chose when the user's file records no hash: it
+    # identifies the file (allowlist approvals, SBOMs) but is no record; an index vouching for itself.
+    served_hashes: tuple[str, ...] = ()
     artifact: ArtifactKind | None = None
     commit: str | None = None  # VCS revision when known
     # The input pins this name to ``url``'s index (uv ``index =`` source, poetry ``source =``): an
@@ -92,12 +95,18 @@ class Origin:
     pinned: bool = False
 
     def __post_init__(self) -> None:
-        if tuple(sorted(set(self.hashes))) != self.hashes:
-            raise ValueError("Origin.hashes must be sorted and unique")
-        for digest in self.hashes:
+        for hashes in (self.hashes, self.served_hashes):
+            if tuple(sorted(set(hashes))) != hashes:
+                raise ValueError("Origin hashes must be sorted and unique")
+        for digest in (*self.hashes, *self.served_hashes):
             algorithm, _, value = digest.partition(":")
             if not algorithm or not value:
                 raise ValueError(f"hash {digest!r} is not of the form 'algorithm:hex'")
+
+    @property
+    def file_hashes(self) -> tuple[str, ...]:
+        """The hashes that identify the file: the recorded ones, else those the index lists for it."""
+        return self.hashes or self.served_hashes
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, order=True)
@@ -431,6 +440,9 @@ class PackageFacts:
     license: Signal[str | None]
     summary: Signal[str | None]
     index: Signal[str]  # the (redacted) index URL that served it
+    # "algorithm:hex" of every file of this version the serving index lists (the Simple API's hashes):
+    # what the hashes the user's file records are checked against
+    index_hashes: Signal[tuple[str, ...]]
     # Internal names only: every index the installer asks for the name that serves it, serving one first
     index_offers: Signal[tuple[IndexOffer, ...]]
     # Vulnerability advisories and malicious-package reports come from different datasets: one can
@@ -478,6 +490,7 @@ FACT_NAMES: tuple[str, ...] = (
     "license",
     "summary",
     "index",
+    "index_hashes",
     "index_offers",
     "advisories",
     "malicious_reports",

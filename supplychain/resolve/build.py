@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -88,7 +88,7 @@ def pins_graph(inputs: RequirementSet) -> DependencyGraph:
 
 def _add_declared(graph: DependencyGraph, declared: DeclaredRequirement, version: Version | None) -> None:
     """A pinned or direct requirement as a node; a direct reference stating no version is version-unknown."""
-    origin = declared.origin or Origin(kind=OriginKind.INDEX)
+    origin = declared.origin or Origin(kind=OriginKind.INDEX, hashes=declared.hashes)
     unresolved = None
     if declared.origin is not None:
         unresolved = f"not fetched: direct reference ({declared.origin.kind.value})"
@@ -173,7 +173,30 @@ async def resolve(
     finally:
         provider.stop()
         client.cancel()
-    return _graph(result.mapping, provider, wanted, direct_refs, frozenset(pins))
+    constrained = [c for c in inputs.constraints if config.target.evaluate(c.requirement.marker)]
+    recorded = recorded_hashes(wanted, constrained)
+    return _graph(result.mapping, provider, wanted, direct_refs, frozenset(pins), recorded)
+
+
+def recorded_hashes(
+    requirements: Sequence[DeclaredRequirement], constraints: Sequence[DeclaredRequirement]
+) -> dict[NormalizedName, tuple[str, ...]]:
+    """The ``--hash`` values the user's file gives per name, combined as pip combines them.
+
+    Every requirement line of a name adds its hashes; a constraint's hashes narrow them to the
+    common ones when both give some (pip's ``Hashes.__and__``), or stand alone when only it does.
+    """
+    mine: dict[NormalizedName, set[str]] = {}
+    for declared in requirements:
+        if declared.hashes:
+            mine.setdefault(declared.name, set()).update(declared.hashes)
+    limits: dict[NormalizedName, set[str]] = {}
+    for constraint in constraints:
+        if constraint.hashes:
+            limits.setdefault(constraint.name, set()).update(constraint.hashes)
+    for name, allowed in limits.items():
+        mine[name] = mine[name] & allowed if name in mine else allowed
+    return {name: tuple(sorted(hashes)) for name, hashes in mine.items()}
 
 
 def _root_req(declared: DeclaredRequirement) -> Req:
@@ -218,8 +241,10 @@ def _graph(
     wanted: Sequence[DeclaredRequirement],
     direct_refs: dict[NormalizedName, DeclaredRequirement],
     pinned: frozenset[NormalizedName] = frozenset(),
+    recorded: Mapping[NormalizedName, tuple[str, ...]] | None = None,
 ) -> DependencyGraph:
     graph = DependencyGraph()
+    recorded = recorded or {}
     for candidate in sorted(mapping.values(), key=lambda c: c.key):
         if candidate.name in graph:
             continue
@@ -227,7 +252,8 @@ def _graph(
         origin = Origin(
             kind=OriginKind.INDEX,
             url=candidate.page.index,
-            hashes=file.hashes,
+            hashes=recorded.get(candidate.name, ()),
+            served_hashes=file.hashes,
             artifact=ArtifactKind.SDIST if file.tags is None else ArtifactKind.WHEEL,
             pinned=candidate.name in pinned,
         )
