@@ -68,6 +68,7 @@ class OriginKind(enum.StrEnum):
     VCS = "vcs"
     PATH = "path"
     EDITABLE = "editable"
+    FIND_LINKS = "find-links"  # a ``--find-links`` page or directory: a source no index controls
     UNKNOWN = "unknown"
 
 
@@ -169,6 +170,8 @@ class RequirementSet:
     no_index: bool = False
     # Names the input pins to one index (uv ``{ index = "..." }`` sources): only that index is asked.
     index_pins: tuple[tuple[NormalizedName, SafeUrl], ...] = ()
+    # pip's ``--trusted-host`` (TLS not verified for that host, plain HTTP accepted) and where it is written
+    trusted_hosts: tuple[tuple[str, Location], ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

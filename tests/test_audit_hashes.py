@@ -93,9 +93,7 @@ def test_a_forged_hash_fails_under_no_deps_too(index: str, capsys: pytest.Captur
 
 
 def test_a_hash_slipped_in_beside_the_real_one_warns(index: str, capsys: pytest.CaptureFixture[str]) -> None:
-    _code, report = _audit(
-        capsys, f"six==1.17.0 --hash={WHEEL_SHA} --hash={FORGED}\n", "--index-url", index
-    )
+    _code, report = _audit(capsys, f"six==1.17.0 --hash={WHEEL_SHA} --hash={FORGED}\n", "--index-url", index)
     (finding,) = _findings(report, "hash-mismatch")
     assert finding["action"] == "warn"
     assert finding["evidence"]["unlisted_hashes"] == [FORGED]

@@ -15,8 +15,10 @@ class UntrustedSourceRule:
     rationale = "An artifact from outside the allowed indexes bypasses every control those indexes give."
     help = (
         "Fails for a package served by an index not in the policy's `allowed_indexes` (plus the "
-        "configured internal indexes), and for direct URL, VCS, local path or editable installs "
-        "unless `allow_direct` is true. An index that only the audited file names (its `--index-url`, "
+        "configured internal indexes) or by a `--find-links` location not among them, and for "
+        "direct URL, VCS, local path or editable installs unless `allow_direct` is true. A "
+        "`--trusted-host` in the audited file (TLS unverified for that host) is an environment "
+        "finding with this rule's action. An index that only the audited file names (its `--index-url`, "
         "not the flags, configuration or policy) is never asked when `contact_file_indexes` is false, "
         "nor at any level when its URL takes `${VAR}` from the environment: it fails here instead."
     )
@@ -36,6 +38,8 @@ class UntrustedSourceRule:
                     remediation="publish it to an allowed index and depend on it by version",
                 )
             ]
+        if kind is OriginKind.FIND_LINKS:
+            return _find_links(package, env)
         url = served_by(package, facts)
         if url is None:
             signal = facts.index
@@ -50,6 +54,21 @@ class UntrustedSourceRule:
                 remediation="serve it from an allowed index, or add the index to allowed_indexes",
             )
         ]
+
+
+def _find_links(package: ResolvedPackage, env: Environment) -> list[Outcome]:
+    """pip reads a find-links location like an index, but no index controls it: allowed only as one."""
+    link = str(package.origin.url or "")
+    if index_allowed(link, (*env.allowed_indexes, *env.internal.indexes)):
+        return []
+    return [
+        Hit(
+            message=f"{package.ref.name} comes from the find-links location {link}, "
+            "which the policy does not allow",
+            evidence={"origin": {"kind": package.origin.kind.value, "url": link}},
+            remediation="publish it to an allowed index, or add the location to allowed_indexes after review",
+        )
+    ]
 
 
 def refused_index_findings(refused: Iterable[str], settings: RuleSettings) -> list[Finding]:
@@ -67,6 +86,23 @@ def refused_index_findings(refused: Iterable[str], settings: RuleSettings) -> li
             "configuration or policy (allowed_indexes) after review",
         )
         for url in sorted(set(refused))
+    ]
+
+
+def trusted_host_findings(hosts: Iterable[tuple[str, str]], settings: RuleSettings) -> list[Finding]:
+    """One environment finding per ``--trusted-host``: pip then skips TLS verification for that host."""
+    return [
+        Finding(
+            rule=UntrustedSourceRule.id,
+            action=Action.WARN if settings.action is Action.OFF else settings.action,
+            package=None,
+            message=f"the audited input marks {host} as a trusted host ({where}): pip then accepts "
+            "plain HTTP and unverified TLS from it, so anyone on the network path can serve any file",
+            evidence={"trusted_host": host, "location": where},
+            remediation="remove --trusted-host and serve the index over HTTPS with a valid certificate "
+            "(give pip the CA with --cert if it is private)",
+        )
+        for host, where in sorted(set(hosts))
     ]
 
 

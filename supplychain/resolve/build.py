@@ -133,6 +133,8 @@ async def resolve(
         pins=pins,
         withheld=None if any(same_index(default, index) for index in config.internal.indexes) else withheld,
         keep=config.target.file_may_fit,
+        find_links=inputs.find_links,
+        no_index=inputs.no_index,
     )
     wanted = [d for d in inputs.requirements if config.target.evaluate(d.requirement.marker)]
     direct_refs = {d.name: d for d in wanted if d.origin is not None}
@@ -167,7 +169,7 @@ async def resolve(
             "give --index-url or the input's index (PyPI is not asked about internal names)"
         ) from None
     except ProjectNotFound as missing:
-        raise ResolutionError(_missing(missing.name, provider, roots, indexes)) from None
+        raise ResolutionError(_missing(missing.name, provider, roots, client)) from None
     except FetchError as error:  # the index failed, not the requirements: exit 3, not 2
         raise DataUnavailableError(f"could not read the index: {error.reason}") from None
     finally:
@@ -175,7 +177,7 @@ async def resolve(
         client.cancel()
     constrained = [c for c in inputs.constraints if config.target.evaluate(c.requirement.marker)]
     recorded = recorded_hashes(wanted, constrained)
-    return _graph(result.mapping, provider, wanted, direct_refs, frozenset(pins), recorded)
+    return _graph(result.mapping, provider, wanted, direct_refs, frozenset(pins), recorded=recorded)
 
 
 def recorded_hashes(
@@ -210,14 +212,18 @@ def _root_req(declared: DeclaredRequirement) -> Req:
     )
 
 
-def _missing(name: str, provider: Provider, roots: Sequence[Req], indexes: Sequence[SafeUrl]) -> str:
+def _missing(name: str, provider: Provider, roots: Sequence[Req], client: IndexClient) -> str:
     who = sorted(
         f"{parent[0]} {parent[1]}"
         for parent, reqs in provider.dependencies.items()
         if any(r.name == name for r in reqs)
     )
     who += [f"the input at {r.location}" for r in roots if r.name == name and r.location]
-    where = ", ".join(str(index) for index in indexes)
+    where = ", ".join(
+        [*(str(index) for index in client.indexes), *(f"find-links {link}" for link in client.find_links)]
+    )
+    if not client.indexes:
+        where = f"{where or 'no find-links location'} (--no-index: no index asked)"
     return f"no project named {name!r} on {where} (required by {', '.join(who) or 'the input'})"
 
 
@@ -241,6 +247,7 @@ def _graph(
     wanted: Sequence[DeclaredRequirement],
     direct_refs: dict[NormalizedName, DeclaredRequirement],
     pinned: frozenset[NormalizedName] = frozenset(),
+    *,
     recorded: Mapping[NormalizedName, tuple[str, ...]] | None = None,
 ) -> DependencyGraph:
     graph = DependencyGraph()
@@ -250,8 +257,8 @@ def _graph(
             continue
         file = candidate.file
         origin = Origin(
-            kind=OriginKind.INDEX,
-            url=candidate.page.index,
+            kind=OriginKind.INDEX if file.source is None else OriginKind.FIND_LINKS,
+            url=file.source or candidate.page.index,
             hashes=recorded.get(candidate.name, ()),
             served_hashes=file.hashes,
             artifact=ArtifactKind.SDIST if file.tags is None else ArtifactKind.WHEEL,

@@ -791,7 +791,8 @@ SIX_SDIST_SHA = "sha256:ff70335d468e7eb6ec65b95b99d3a2836546063f63acc5171de367e8
 
 
 def _hash_check(recorded: tuple[str, ...], listed: object) -> list[object]:
-    origin = Origin(kind=OriginKind.INDEX, url=SafeUrl("https://pypi.org/simple/"), hashes=tuple(sorted(recorded)))
+    pypi = SafeUrl("https://pypi.org/simple/")
+    origin = Origin(kind=OriginKind.INDEX, url=pypi, hashes=tuple(sorted(recorded)))
     return run(
         "hash-mismatch", "six", facts_change={"index_hashes": listed}, package_change={"origin": origin}
     )
