@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from supplychain.model import Action, Finding, Known, OriginKind, PackageFacts, ResolvedPackage
+from supplychain.model import JSON, Action, Finding, Known, OriginKind, PackageFacts, ResolvedPackage
 from supplychain.policy.base import Environment, Hit, Outcome, RuleSettings, evidence, missing
 from supplychain.policy.internal import index_allowed, is_internal, served_by
 from supplychain.resolve.graph import ROOT
@@ -90,19 +90,23 @@ def refused_index_findings(refused: Iterable[str], settings: RuleSettings) -> li
 
 
 def trusted_host_findings(hosts: Iterable[tuple[str, str]], settings: RuleSettings) -> list[Finding]:
-    """One environment finding per ``--trusted-host``: pip then skips TLS verification for that host."""
+    """One environment finding per ``--trusted-host`` host: pip then skips TLS verification for it."""
+    where: dict[str, set[str]] = {}
+    for host, location in hosts:
+        where.setdefault(host, set()).add(location)
     return [
         Finding(
             rule=UntrustedSourceRule.id,
             action=Action.WARN if settings.action is Action.OFF else settings.action,
             package=None,
-            message=f"the audited input marks {host} as a trusted host ({where}): pip then accepts "
-            "plain HTTP and unverified TLS from it, so anyone on the network path can serve any file",
-            evidence={"trusted_host": host, "location": where},
+            message=f"the audited input marks {host} as a trusted host ({', '.join(sorted(places))}): "
+            "pip then accepts plain HTTP and unverified TLS from it, so anyone on the network path "
+            "can serve any file",
+            evidence={"trusted_host": host, "locations": list[JSON](sorted(places))},
             remediation="remove --trusted-host and serve the index over HTTPS with a valid certificate "
             "(give pip the CA with --cert if it is private)",
         )
-        for host, where in sorted(set(hosts))
+        for host, places in sorted(where.items())
     ]
 
 

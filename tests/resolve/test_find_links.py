@@ -46,7 +46,8 @@ def test_no_index_resolves_from_a_find_links_directory_and_asks_no_index(
     assert _versions(graph) == {"demo": "1.0", "dep": "2.0"}  # dep learned from the local wheel's METADATA
     origin = graph.package(normalize("demo")).origin
     assert origin.kind is OriginKind.FIND_LINKS
-    assert origin.url is not None and origin.url.reveal() == (tmp_path / "wheels").resolve().as_uri()
+    assert origin.url is not None
+    assert origin.url.reveal() == (tmp_path / "wheels").resolve().as_uri()
     assert not [path for _method, path in server.requests if path.startswith("/simple/")]
 
 
