@@ -114,3 +114,22 @@ def test_a_hash_the_index_cannot_confirm_is_unknown(index: str, capsys: pytest.C
     assert _findings(report, "hash-mismatch") == []
     unknown = [f for f in _findings(report, "data-unknown") if "index_hashes" in json.dumps(f)]
     assert unknown, report["findings"]
+
+
+def test_a_lock_whose_hashes_the_index_does_not_list_fails(
+    index: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A lock's hashes are the record too: a Pipfile.lock naming the index it was locked from."""
+    lock = {
+        "_meta": {"sources": [{"name": "corp", "url": index, "verify_ssl": True}], "requires": {}, "pipfile-spec": 6},
+        "default": {
+            "six": {"hashes": [FORGED, "sha256:" + "cd" * 32], "index": "corp", "version": "==1.17.0"}
+        },
+        "develop": {},
+    }
+    Path("Pipfile.lock").write_text(json.dumps(lock))
+    code, out, err = run(["audit", "Pipfile.lock", "--policy", "sl2", "--format", "json"], capsys)
+    assert out, err
+    (finding,) = _findings(json.loads(out), "hash-mismatch")
+    assert (code, finding["action"]) == (1, "fail"), err
+    assert finding["evidence"]["index"] == index

@@ -32,6 +32,7 @@ from supplychain.model import (
 )
 from supplychain.net.http import Http
 from supplychain.progress import Progress
+from supplychain.resolve.find_links import is_local, local_path
 from supplychain.resolve.graph import ROOT, DependencyGraph, Edge
 from supplychain.resolve.index import IndexClient, InternalNameWithheld, ProjectNotFound
 from supplychain.resolve.provider import Candidate, Provider, Req
@@ -136,6 +137,9 @@ async def resolve(
         find_links=inputs.find_links,
         no_index=inputs.no_index,
     )
+    for link in inputs.find_links:
+        if is_local(link.reveal()) and not local_path(link.reveal()).exists():
+            progress.warn(f"find-links location {link} does not exist: ignored, as pip ignores it")
     wanted = [d for d in inputs.requirements if config.target.evaluate(d.requirement.marker)]
     direct_refs = {d.name: d for d in wanted if d.origin is not None}
     roots = [_root_req(d) for d in wanted if d.origin is None]

@@ -231,7 +231,11 @@ class IndexClient:
         return metadata
 
     async def _read_metadata(self, file: IndexFile) -> CoreMetadata:
-        if is_local(file.url):  # a find-links directory: the file itself, from disk
+        if is_local(file.url):  # a local find-links location: the file itself, from disk
+            if file.source is None or not is_local(file.source.reveal()):
+                # only a location on this machine names files on it: a remote page does not get them read
+                reason = f"dependencies unknown: a remote page links the local file {file.url}"
+                return CoreMetadata(requires=None, reason=reason)
             return local_metadata(file.url, file.filename, _ARCHIVE_BYTES)
         if file.tags is not None:
             sha256 = next((h.removeprefix("sha256:") for h in file.hashes if h.startswith("sha256:")), None)

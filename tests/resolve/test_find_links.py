@@ -88,3 +88,14 @@ def test_no_index_without_the_project_anywhere_names_no_index(server: ReplayServ
     HandIndex(server).wheel("demo", "1.0")
     with pytest.raises(ResolutionError, match="--no-index"):
         _resolve(server, tmp_path, "--no-index\ndemo\n")
+
+
+def test_a_remote_page_linking_a_local_file_does_not_get_it_read(server: ReplayServer, tmp_path: Path) -> None:
+    """Only a location on this machine may name files on it: a page over HTTP gets no local read."""
+    local = _wheel(tmp_path / "private", "demo", "2.0", ("private-dep",))
+    page = f'<html><body><a href="{local.as_uri()}">demo</a></body></html>'
+    server.routes["/links/"] = Reply(200, page.encode(), {"Content-Type": "text/html"})
+    graph = _resolve(server, tmp_path, f"--no-index\n--find-links {server.url}/links/\ndemo\n")
+    (demo,) = graph.packages()
+    assert demo.unresolved is not None
+    assert "a remote page links the local file" in demo.unresolved
