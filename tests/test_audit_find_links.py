@@ -9,9 +9,11 @@ import json
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 
 from tests.resolve.support import metadata_text, wheel_bytes
+from tests.test_audit_baseline import AUDIT_SCHEMA
 from tests.test_audit_cli import run
 
 
@@ -47,6 +49,7 @@ def test_a_package_from_a_find_links_directory_is_an_untrusted_source(
     document = _audit(capsys, "--no-index\n--find-links ./wheels\ndemo\n", policy)
     (demo,) = document["packages"]
     assert demo["origin"] == {"kind": "find-links", "url": wheels.resolve().as_uri(), "hashes": []}
+    jsonschema.Draft202012Validator(json.loads(AUDIT_SCHEMA.read_text())).validate(document)
     (finding,) = _untrusted(document)
     assert finding["action"] == action
     assert "find-links location" in finding["message"]

@@ -12,17 +12,10 @@ from typing import Any
 
 import pytest
 
-from supplychain.cli import audit as audit_cli
-from supplychain.clock import FixedClock
-from tests.policy.recorded import FETCHED
-from tests.sources.pypi_support import PYPI_FIXTURES, point_endpoints
-from tests.support.osv_api import OsvApi
-from tests.support.server import ReplayServer, Reply
+from tests.support.server import ReplayServer
 from tests.test_audit_cli import run
+from tests.test_audit_html_index import serve_html_index
 
-FIXTURES = Path(__file__).parent / "fixtures"
-PAGE = FIXTURES / "net" / "simple" / "six" / "index.html"
-SIX_WHEEL = FIXTURES / "net" / "six-1.17.0-py2.py3-none-any.whl"
 WHEEL_SHA = "sha256:4721f391ed90541fddacab5acf947aa0d3dc7d27b2e1e8eda2be8970586c3274"
 SDIST_SHA = "sha256:ff70335d468e7eb6ec65b95b99d3a2836546063f63acc5171de367e834932a81"
 FORGED = "sha256:" + "ab" * 32
@@ -31,25 +24,7 @@ FORGED = "sha256:" + "ab" * 32
 @pytest.fixture
 def index(server: ReplayServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
     """The index's URL; PyPI's JSON API, Integrity API and OSV answer from the same server."""
-
-    def html_only(method: str, path: str, body: bytes) -> Reply | None:
-        if path == "/internal/simple/six/":
-            html = PAGE.read_text().replace("https://files.pythonhosted.org/", f"{server.url}/files/")
-            return Reply(200, html.encode(), {"Content-Type": "text/html"})
-        if path.startswith("/internal/simple/"):
-            return Reply(404, b"<html>not found</html>", {"Content-Type": "text/html"})
-        if path.startswith("/files/") and path.endswith("/" + SIX_WHEEL.name):
-            return Reply(200, SIX_WHEEL.read_bytes(), {"Content-Type": "application/octet-stream"})
-        return None
-
-    server.handlers.append(html_only)
-    server.mount("/", PYPI_FIXTURES)
-    OsvApi([]).install(server)
-    point_endpoints(monkeypatch, server)
-    monkeypatch.setenv("SUPPLYCHAIN_OSV_URL", server.url + "/")
-    monkeypatch.setattr(audit_cli, "clock_factory", lambda: FixedClock(FETCHED))
-    monkeypatch.chdir(tmp_path)
-    return f"{server.url}/internal/simple/"
+    return serve_html_index(server, monkeypatch, tmp_path)
 
 
 def _audit(
@@ -121,7 +96,11 @@ def test_a_lock_whose_hashes_the_index_does_not_list_fails(
 ) -> None:
     """A lock's hashes are the record too: a Pipfile.lock naming the index it was locked from."""
     lock = {
-        "_meta": {"sources": [{"name": "corp", "url": index, "verify_ssl": True}], "requires": {}, "pipfile-spec": 6},
+        "_meta": {
+            "sources": [{"name": "corp", "url": index, "verify_ssl": True}],
+            "requires": {},
+            "pipfile-spec": 6,
+        },
         "default": {
             "six": {"hashes": [FORGED, "sha256:" + "cd" * 32], "index": "corp", "version": "==1.17.0"}
         },

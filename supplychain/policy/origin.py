@@ -71,18 +71,30 @@ def _find_links(package: ResolvedPackage, env: Environment) -> list[Outcome]:
     ]
 
 
+def _environment_finding(
+    settings: RuleSettings, message: str, evidence: dict[str, JSON], remediation: str
+) -> Finding:
+    """An ``untrusted-source`` finding about the input itself; it warns even where the rule is off."""
+    return Finding(
+        rule=UntrustedSourceRule.id,
+        action=Action.WARN if settings.action is Action.OFF else settings.action,
+        package=None,
+        message=message,
+        evidence=evidence,
+        remediation=remediation,
+    )
+
+
 def refused_index_findings(refused: Iterable[str], settings: RuleSettings) -> list[Finding]:
     """One environment finding per index the audited file named and the audit did not ask."""
     return [
-        Finding(
-            rule=UntrustedSourceRule.id,
-            action=Action.WARN if settings.action is Action.OFF else settings.action,
-            package=None,
-            message=f"the audited input names the index {url}, which no flag, configuration or policy "
+        _environment_finding(
+            settings,
+            f"the audited input names the index {url}, which no flag, configuration or policy "
             "allows; it was not asked (never with an environment value in its URL, never at all under "
             "contact_file_indexes = false), so what it would serve is unaudited",
-            evidence={"index": url, "contacted": False},
-            remediation="remove the index option from the file, or allow the index in your own "
+            {"index": url, "contacted": False},
+            "remove the index option from the file, or allow the index in your own "
             "configuration or policy (allowed_indexes) after review",
         )
         for url in sorted(set(refused))
@@ -95,15 +107,13 @@ def trusted_host_findings(hosts: Iterable[tuple[str, str]], settings: RuleSettin
     for host, location in hosts:
         where.setdefault(host, set()).add(location)
     return [
-        Finding(
-            rule=UntrustedSourceRule.id,
-            action=Action.WARN if settings.action is Action.OFF else settings.action,
-            package=None,
-            message=f"the audited input marks {host} as a trusted host ({', '.join(sorted(places))}): "
+        _environment_finding(
+            settings,
+            f"the audited input marks {host} as a trusted host ({', '.join(sorted(places))}): "
             "pip then accepts plain HTTP and unverified TLS from it, so anyone on the network path "
             "can serve any file",
-            evidence={"trusted_host": host, "locations": list[JSON](sorted(places))},
-            remediation="remove --trusted-host and serve the index over HTTPS with a valid certificate "
+            {"trusted_host": host, "locations": list[JSON](sorted(places))},
+            "remove --trusted-host and serve the index over HTTPS with a valid certificate "
             "(give pip the CA with --cert if it is private)",
         )
         for host, places in sorted(where.items())

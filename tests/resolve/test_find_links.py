@@ -90,7 +90,9 @@ def test_no_index_without_the_project_anywhere_names_no_index(server: ReplayServ
         _resolve(server, tmp_path, "--no-index\ndemo\n")
 
 
-def test_a_remote_page_linking_a_local_file_does_not_get_it_read(server: ReplayServer, tmp_path: Path) -> None:
+def test_a_remote_page_linking_a_local_file_does_not_get_it_read(
+    server: ReplayServer, tmp_path: Path
+) -> None:
     """Only a location on this machine may name files on it: a page over HTTP gets no local read."""
     local = _wheel(tmp_path / "private", "demo", "2.0", ("private-dep",))
     page = f'<html><body><a href="{local.as_uri()}">demo</a></body></html>'
