@@ -419,12 +419,7 @@ def _source_option(
         collected.find_links.append(expanded.url(link))
     elif option == "--no-index":
         collected.no_index = True
-    else:  # --trusted-host
-        if not value or "/" in value:
-            raise InputError(
-                f"--trusted-host {scrub(value or '')!r} is not a host name (host or host:port)",
-                location=location,
-            )
+    elif value:  # --trusted-host, kept as written: pip accepts any value and matches what it can
         collected.trusted_hosts.append((expanded.hide(value), location))
 
 

@@ -178,7 +178,7 @@ class IndexClient:
     async def _fetch_page(self, name: NormalizedName) -> ProjectPage:
         """Find-links files of the name, then the first index's page that has it (pip merges both)."""
         linked = await self._linked(name)
-        if self.withheld is not None and self.withheld(name):
+        if self.withheld is not None and (self.indexes or self.pins) and self.withheld(name):
             if linked:  # found where no index is asked: the public index hears nothing of it
                 return ProjectPage(name=name, index=linked[0].source or self.find_links[0], files=linked)
             raise InternalNameWithheld(name)

@@ -178,16 +178,6 @@ def test_index_options_are_recorded_as_safe_urls() -> None:
     assert "s3cret" not in repr(found)
 
 
-@pytest.mark.parametrize("value", ["https://host.example/simple", "''"])
-def test_a_trusted_host_that_is_not_a_host_is_refused_with_its_line(tmp_path: Path, value: str) -> None:
-    path = tmp_path / "requirements.txt"
-    path.write_text(f"six\n--trusted-host {value}\n")
-    with pytest.raises(InputError) as caught:
-        read_requirements(path)
-    assert caught.value.location == Location(file=str(path), line=2)
-    assert "is not a host name" in caught.value.message
-
-
 def test_extra_index_without_index_url_keeps_pypi_first(tmp_path: Path) -> None:
     path = tmp_path / "requirements.txt"
     path.write_text("--extra-index-url https://download.pytorch.org/whl/cpu\ntorch\n")
