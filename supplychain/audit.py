@@ -67,6 +67,8 @@ def resolve_settings(config: AuditConfig) -> ResolveSettings:
         target=config.target,
         scope=config.scope,
         index_urls=config.index_urls,
+        find_links=config.find_links,
+        no_index=config.no_index,
         endpoints=config.endpoints,
         exclude_newer=config.exclude_newer,
         no_deps=config.no_deps,

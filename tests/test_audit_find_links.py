@@ -79,3 +79,13 @@ def test_a_trusted_host_is_a_finding_failing_from_sl3(
         "trusted_host": "pkgs.example.com:8080",
         "locations": ["requirements.txt:2", "requirements.txt:3"],
     }
+
+
+def test_the_find_links_and_no_index_flags_act_as_the_file_options_do(
+    wheels: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """pip's own flags: the same locations, given on the command line rather than in the file."""
+    document = _audit(capsys, "demo\n", "sl3", "--no-index", "-f", "wheels")
+    (demo,) = document["packages"]
+    assert demo["origin"]["kind"] == "find-links"
+    assert demo["origin"]["url"] == wheels.resolve().as_uri()

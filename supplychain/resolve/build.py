@@ -50,6 +50,8 @@ class ResolveSettings:
     target: Target
     scope: Scope | None = None  # what of a lock is audited; None: exactly ``target``
     index_urls: tuple[SafeUrl, ...] = ()  # the flags' indexes; none: the input's, else ``endpoints.index``
+    find_links: tuple[SafeUrl, ...] = ()  # the flags' find-links locations, read before the input's
+    no_index: bool = False  # the flags' --no-index (the input's own counts too)
     endpoints: Endpoints  # ``index`` and ``pypi`` (the JSON API fallback for metadata)
     exclude_newer: datetime | None = None
     no_deps: bool = False
@@ -134,10 +136,10 @@ async def resolve(
         pins=pins,
         withheld=None if any(same_index(default, index) for index in config.internal.indexes) else withheld,
         keep=config.target.file_may_fit,
-        find_links=inputs.find_links,
-        no_index=inputs.no_index,
+        find_links=tuple(dict.fromkeys((*config.find_links, *inputs.find_links))),
+        no_index=config.no_index or inputs.no_index,
     )
-    for link in inputs.find_links:
+    for link in client.find_links:
         if is_local(link.reveal()) and not local_path(link.reveal()).exists():
             progress.warn(f"find-links location {link} does not exist: ignored, as pip ignores it")
     wanted = [d for d in inputs.requirements if config.target.evaluate(d.requirement.marker)]
