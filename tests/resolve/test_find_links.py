@@ -6,6 +6,7 @@ links; the index is a hand-made Simple API on the same server, so a request to i
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,9 @@ import pytest
 from supplychain.errors import ResolutionError
 from supplychain.inputs.requirements_txt import read_requirements
 from supplychain.model import OriginKind, normalize
+from supplychain.net.http import HttpSettings, build_http
+from supplychain.progress import RecordingProgress
+from supplychain.resolve import build_graph
 from supplychain.resolve.graph import DependencyGraph
 from tests.resolve.support import HandIndex, config_for, metadata_text, resolve, wheel_bytes
 from tests.support.server import RangedFile, ReplayServer, Reply
@@ -101,3 +105,26 @@ def test_a_remote_page_linking_a_local_file_does_not_get_it_read(
     (demo,) = graph.packages()
     assert demo.unresolved is not None
     assert "a remote page links the local file" in demo.unresolved
+
+
+def test_a_missing_find_links_directory_is_ignored_as_pip_does_and_said(
+    server: ReplayServer, tmp_path: Path
+) -> None:
+    HandIndex(server).wheel("demo", "1.0")
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("-f ./not-there\ndemo\n")
+    progress = RecordingProgress()
+
+    async def run() -> DependencyGraph:
+        http = build_http(HttpSettings(attempts=1, timeout=10.0))
+        try:
+            return await build_graph(read_requirements(requirements), config_for(server.url), http, progress)
+        finally:
+            await http.aclose()
+
+    (demo,) = asyncio.run(run()).packages()
+    assert demo.origin.kind is OriginKind.INDEX
+    assert progress.warnings == [
+        f"find-links location {(tmp_path / 'not-there').resolve().as_uri()} does not exist: "
+        "ignored, as pip ignores it"
+    ]
