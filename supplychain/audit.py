@@ -387,7 +387,7 @@ def redecide(
         owners=owners,
         inventory=config.inventory_db,
         refused_indexes=refused,
-        trusted_hosts=inputs.trusted_hosts if isinstance(inputs, RequirementSet) else (),
+        trusted_hosts=inputs.trusted_hosts,
         scope=audit_scope(config, inputs),
     )
 

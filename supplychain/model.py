@@ -206,6 +206,8 @@ class LockedSet:
         DeclaredRequirement, ...
     ]  # the direct requirements (empty: every package is direct)
     index_urls: tuple[SafeUrl, ...] = ()
+    # Hosts the lock's installer skips TLS verification for (Pipfile.lock ``verify_ssl = false``)
+    trusted_hosts: tuple[tuple[str, Location], ...] = ()
 
 
 InputSet: TypeAlias = RequirementSet | LockedSet

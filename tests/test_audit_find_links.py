@@ -89,3 +89,25 @@ def test_the_find_links_and_no_index_flags_act_as_the_file_options_do(
     (demo,) = document["packages"]
     assert demo["origin"]["kind"] == "find-links"
     assert demo["origin"]["url"] == wheels.resolve().as_uri()
+
+
+def test_a_pipfile_lock_source_without_tls_verification_is_a_trusted_host(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """pipenv installs from a ``verify_ssl = false`` source under pip's --trusted-host."""
+    monkeypatch.chdir(tmp_path)
+    source = {"name": "corp", "url": "https://user:tok@pkgs.example.com/simple", "verify_ssl": False}
+    lock = {
+        "_meta": {"pipfile-spec": 6, "requires": {}, "sources": [source]},
+        "default": {"six": {"hashes": [], "index": "corp", "version": "==1.17.0"}},
+        "develop": {},
+    }
+    Path("Pipfile.lock").write_text(json.dumps(lock, indent=4))
+    code, out, err = run(
+        ["audit", "Pipfile.lock", "--offline", "--policy", "sl3", "--format", "json"], capsys
+    )
+    assert out, f"exit {code}: {err}"
+    (finding,) = (f for f in _untrusted(json.loads(out)) if "trusted_host" in f["evidence"])
+    assert finding["action"] == "fail"
+    assert finding["evidence"] == {"trusted_host": "pkgs.example.com", "locations": ["Pipfile.lock:8"]}
+    assert "tok" not in out
