@@ -228,9 +228,15 @@ def _missing(name: str, provider: Provider, roots: Sequence[Req], client: IndexC
     where = ", ".join(
         [*(str(index) for index in client.indexes), *(f"find-links {link}" for link in client.find_links)]
     )
+    required = f"(required by {', '.join(who) or 'the input'})"
+    if not client.indexes and not client.find_links:
+        return (
+            f"no project named {name!r}: --no-index asks no index and no --find-links location "
+            f"is given {required}"
+        )
     if not client.indexes:
-        where = f"{where or 'no find-links location'} (--no-index: no index asked)"
-    return f"no project named {name!r} on {where} (required by {', '.join(who) or 'the input'})"
+        where = f"{where} (--no-index: no index asked)"
+    return f"no project named {name!r} on {where} {required}"
 
 
 def explain_conflict(causes: Iterable[object]) -> str:

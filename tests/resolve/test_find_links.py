@@ -90,7 +90,7 @@ def test_a_find_links_page_of_links_over_http(server: ReplayServer, tmp_path: Pa
 
 def test_no_index_without_the_project_anywhere_names_no_index(server: ReplayServer, tmp_path: Path) -> None:
     HandIndex(server).wheel("demo", "1.0")
-    with pytest.raises(ResolutionError, match="--no-index"):
+    with pytest.raises(ResolutionError, match="--no-index asks no index and no --find-links location"):
         _resolve(server, tmp_path, "--no-index\ndemo\n")
 
 
