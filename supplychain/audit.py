@@ -22,7 +22,16 @@ from supplychain.config import AuditConfig
 from supplychain.endpoints import DEFAULTS as ENDPOINT_DEFAULTS
 from supplychain.errors import InputError
 from supplychain.internal import InternalScope
-from supplychain.model import Action, InputSet, Location, LockedSet, Owners, PackageFacts, PackageRef
+from supplychain.model import (
+    Action,
+    InputSet,
+    Location,
+    LockedSet,
+    Owners,
+    PackageFacts,
+    PackageRef,
+    RequirementSet,
+)
 from supplychain.net.http import Http
 from supplychain.policy import RULES
 from supplychain.policy.base import Environment
@@ -58,6 +67,8 @@ def resolve_settings(config: AuditConfig) -> ResolveSettings:
         target=config.target,
         scope=config.scope,
         index_urls=config.index_urls,
+        find_links=config.find_links,
+        no_index=config.no_index,
         endpoints=config.endpoints,
         exclude_newer=config.exclude_newer,
         no_deps=config.no_deps,
@@ -155,6 +166,7 @@ def decide(
     owners: Mapping[NormalizedName, Owners] | None = None,
     inventory: str | None = None,
     refused_indexes: tuple[SafeUrl, ...] = (),
+    trusted_hosts: tuple[tuple[str, Location], ...] = (),
     scope: Mapping[str, object] | None = None,
 ) -> AuditResult:
     """The policy stage over an already enriched graph: findings, scores, verdict (no I/O)."""
@@ -176,6 +188,7 @@ def decide(
         approved_publishers=approved_publishers(allowlist),
         owners=owners or {},
         refused_indexes=tuple(str(url) for url in refused_indexes),
+        trusted_hosts=tuple((host, str(where)) for host, where in trusted_hosts),
     )
     evaluation = evaluate(
         policy, env, coverage=cover, exemptions=exemptions, today=now.date(), datasets=datasets
@@ -239,7 +252,10 @@ def file_only_indexes(config: AuditConfig, inputs: InputSet, policy: Policy) -> 
         *config.allowed_indexes,
         *policy.allowed_indexes,
     )
-    return tuple(url for url in inputs.index_urls if not any(same_index(url, t) for t in trusted))
+    named = inputs.index_urls
+    if isinstance(inputs, RequirementSet):  # a find-links page is asked like an index; a directory is not
+        named += tuple(url for url in inputs.find_links if not url.reveal().startswith("file:"))
+    return tuple(url for url in named if not any(same_index(url, t) for t in trusted))
 
 
 def refusing(config: AuditConfig, inputs: InputSet, policy: Policy | None) -> tuple[SafeUrl, ...]:
@@ -276,6 +292,8 @@ async def read_graph(
     refused = refusing(config, inputs, policy)
     if refused:
         inputs = replace(inputs, index_urls=tuple(url for url in inputs.index_urls if url not in refused))
+        if isinstance(inputs, RequirementSet):
+            inputs = replace(inputs, find_links=tuple(url for url in inputs.find_links if url not in refused))
     progress.stage("resolve")
     graph: DependencyGraph = await build_graph(inputs, resolve_settings(config), http, progress)
     return InputGraph(inputs=inputs, graph=graph, refused=refused)
@@ -369,6 +387,7 @@ def redecide(
         owners=owners,
         inventory=config.inventory_db,
         refused_indexes=refused,
+        trusted_hosts=inputs.trusted_hosts,
         scope=audit_scope(config, inputs),
     )
 

@@ -143,6 +143,8 @@ class AuditConfig:
     target: Target
     scope: Scope | None = None  # a lock's scope; None: exactly ``target``, ``extras`` and ``groups``
     index_urls: tuple[SafeUrl, ...] = ()
+    find_links: tuple[SafeUrl, ...] = ()  # pip's --find-links, before the input's own
+    no_index: bool = False  # pip's --no-index: only find-links locations are read
     exclude_newer: datetime | None = None
     extras: tuple[str, ...] = ()
     groups: tuple[str, ...] = ()
@@ -170,6 +172,8 @@ class TargetFlags:
     platform: str | None = None
     index_url: str | None = None
     extra_index_url: tuple[str, ...] = ()
+    find_links: tuple[str, ...] = ()
+    no_index: bool = False
     exclude_newer: str | None = None
     extra: tuple[str, ...] = ()
     group: tuple[str, ...] = ()
@@ -232,6 +236,8 @@ def merge(flags: Flags, *, cwd: Path | None = None) -> AuditConfig:
         target=target,
         scope=Scope.of_flags(target, given.python_version, given.platform, given.extra, given.group),
         index_urls=indexes,
+        find_links=tuple(SafeUrl(_link(url, here)) for url in given.find_links),
+        no_index=given.no_index,
         exclude_newer=parse_exclude_newer(given.exclude_newer),
         extras=given.extra,
         groups=given.group,
@@ -250,6 +256,13 @@ def merge(flags: Flags, *, cwd: Path | None = None) -> AuditConfig:
         allowed_indexes=tuple(SafeUrl(url) for url in file.allowed_indexes),
         inventory_db=file.inventory_db or dirs.inventory_url(data_dir),
     )
+
+
+def _link(value: str, cwd: Path) -> str:
+    """A find-links URL as given, or a local path as the ``file:`` URL of its absolute path."""
+    if "://" in value or value.startswith("file:"):
+        return value
+    return (cwd / value).resolve().as_uri()
 
 
 def _allowlist(file: FileSettings, cwd: Path | None) -> Path | None:

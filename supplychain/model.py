@@ -69,6 +69,7 @@ class OriginKind(enum.StrEnum):
     PATH = "path"
     EDITABLE = "editable"
     CONDA = "conda"  # a conda package from a conda channel: not a PyPI project, whatever its name
+    FIND_LINKS = "find-links"  # a ``--find-links`` page or directory: a source no index controls
     UNKNOWN = "unknown"
 
 
@@ -85,7 +86,10 @@ class Origin:
 
     kind: OriginKind
     url: SafeUrl | None = None
-    hashes: tuple[str, ...] = ()  # "sha256:<hex>", sorted
+    hashes: tuple[str, ...] = ()  # "sha256:<hex>", sorted: only those the user's file records
+    # What the index lists for the file the resolver chose when the user's file records no hash: it
+    # identifies the file (allowlist approvals, SBOMs) but is no record; an index vouching for itself.
+    served_hashes: tuple[str, ...] = ()
     artifact: ArtifactKind | None = None
     commit: str | None = None  # VCS revision when known
     # The input pins this name to ``url``'s index (uv ``index =`` source, poetry ``source =``): an
@@ -93,12 +97,18 @@ class Origin:
     pinned: bool = False
 
     def __post_init__(self) -> None:
-        if tuple(sorted(set(self.hashes))) != self.hashes:
-            raise ValueError("Origin.hashes must be sorted and unique")
-        for digest in self.hashes:
+        for hashes in (self.hashes, self.served_hashes):
+            if tuple(sorted(set(hashes))) != hashes:
+                raise ValueError("Origin hashes must be sorted and unique")
+        for digest in (*self.hashes, *self.served_hashes):
             algorithm, _, value = digest.partition(":")
             if not algorithm or not value:
                 raise ValueError(f"hash {digest!r} is not of the form 'algorithm:hex'")
+
+    @property
+    def file_hashes(self) -> tuple[str, ...]:
+        """The hashes that identify the file: the recorded ones, else those the index lists for it."""
+        return self.hashes or self.served_hashes
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, order=True)
@@ -164,6 +174,8 @@ class RequirementSet:
     # Packages another installer provides (environment.yml's conda packages): listed as they are,
     # never resolved, and never taken to satisfy a requirement on a PyPI project of the same name.
     listed: tuple[LockedPackage, ...] = ()
+    # pip's ``--trusted-host`` (TLS not verified for that host, plain HTTP accepted) and where it is written
+    trusted_hosts: tuple[tuple[str, Location], ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -198,6 +210,8 @@ class LockedSet:
         DeclaredRequirement, ...
     ]  # the direct requirements (empty: every package is direct)
     index_urls: tuple[SafeUrl, ...] = ()
+    # Hosts the lock's installer skips TLS verification for (Pipfile.lock ``verify_ssl = false``)
+    trusted_hosts: tuple[tuple[str, Location], ...] = ()
 
 
 InputSet: TypeAlias = RequirementSet | LockedSet
@@ -436,6 +450,9 @@ class PackageFacts:
     license: Signal[str | None]
     summary: Signal[str | None]
     index: Signal[str]  # the (redacted) index URL that served it
+    # "algorithm:hex" of every file of this version the serving index lists (the Simple API's hashes):
+    # what the hashes the user's file records are checked against
+    index_hashes: Signal[tuple[str, ...]]
     # Internal names only: every index the installer asks for the name that serves it, serving one first
     index_offers: Signal[tuple[IndexOffer, ...]]
     # Vulnerability advisories and malicious-package reports come from different datasets: one can
@@ -483,6 +500,7 @@ FACT_NAMES: tuple[str, ...] = (
     "license",
     "summary",
     "index",
+    "index_hashes",
     "index_offers",
     "advisories",
     "malicious_reports",

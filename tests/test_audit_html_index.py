@@ -30,7 +30,15 @@ FILES_HOST = "https://files.pythonhosted.org/"
 
 @pytest.fixture
 def html_index(server: ReplayServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
+    """The HTML-only index's URL, with a requirements file asking for six."""
+    url = serve_html_index(server, monkeypatch, tmp_path)
+    (tmp_path / "requirements.txt").write_text("six>=1.16\n")
+    return url
+
+
+def serve_html_index(server: ReplayServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
     """The HTML-only index's URL; PyPI's JSON API, Integrity API and OSV answer from the same server."""
+
     def html_only(method: str, path: str, body: bytes) -> Reply | None:
         if path == "/internal/simple/six/":
             html = PAGE.read_text().replace(FILES_HOST, f"{server.url}/files/")
@@ -48,7 +56,6 @@ def html_index(server: ReplayServer, monkeypatch: pytest.MonkeyPatch, tmp_path: 
     monkeypatch.setenv("SUPPLYCHAIN_OSV_URL", server.url + "/")
     monkeypatch.setattr(audit_cli, "clock_factory", lambda: FixedClock(FETCHED))
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "requirements.txt").write_text("six>=1.16\n")
     return f"{server.url}/internal/simple/"
 
 

@@ -78,7 +78,7 @@ def is_expired(expires: date, today: date) -> bool:
 
 def pins_cover(entry: Approval | Baseline, package: ResolvedPackage) -> bool:
     """An exact-version entry covers its name and versions, unless both sides know hashes and none match."""
-    theirs = package.origin.hashes
+    theirs = package.origin.file_hashes
     hashes_ok = not entry.hashes or not theirs or bool(set(entry.hashes) & set(theirs))
     return entry.name == package.ref.name and package.ref.version in entry.versions and hashes_ok
 

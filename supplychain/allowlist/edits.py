@@ -49,7 +49,7 @@ def baseline(packages: Sequence[ResolvedPackage], today: date) -> Callable[[Allo
             Baseline(
                 name=c.ref.name,
                 versions=(c.ref.version,),
-                hashes=c.package.origin.hashes,
+                hashes=c.package.origin.file_hashes,
                 recorded=today,
                 expires=one_year_after(today),
             )

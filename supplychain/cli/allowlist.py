@@ -218,7 +218,7 @@ def approve_command(
             return packages, await verified_publishers(_context(config, http), chosen)
 
         packages, publishers = run_with_http(config, job)
-        pinned = {p.ref: p.origin.hashes for p in packages if p.ref in refs}
+        pinned = {p.ref: p.origin.file_hashes for p in packages if p.ref in refs}
     if publisher:
         for given in publisher:
             if ":" not in given:

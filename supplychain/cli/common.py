@@ -44,6 +44,13 @@ IndexUrl = Annotated[str | None, typer.Option("--index-url", help="Primary packa
 ExtraIndexUrl = Annotated[
     list[str] | None, typer.Option("--extra-index-url", help="Additional index; repeatable.")
 ]
+FindLinks = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--find-links", "-f", help="A directory of distribution files or a page of links (pip's); repeatable."
+    ),
+]
+NoIndex = Annotated[bool, typer.Option("--no-index", help="Ask no index: only --find-links locations.")]
 ExcludeNewer = Annotated[
     str | None,
     typer.Option(
@@ -76,13 +83,16 @@ TARGET_OPTIONS: dict[str, tuple[object, object]] = {
     "platform": (Platform, None),
     "index_url": (IndexUrl, None),
     "extra_index_url": (ExtraIndexUrl, None),
+    "find_links": (FindLinks, None),
+    "no_index": (NoIndex, False),
     "exclude_newer": (ExcludeNewer, None),
     "extra": (Extra, None),
     "group": (Group, None),
     "no_deps": (NoDeps, False),
     "offline": (Offline, False),
 }
-_REPEATABLE = frozenset({"extra_index_url", "extra", "group"})  # typer gives a list, or None when not given
+# typer gives a list, or None when not given
+_REPEATABLE = frozenset({"extra_index_url", "find_links", "extra", "group"})
 
 
 def target_options(*names: str) -> Callable[[Callable[..., R]], Callable[..., R]]:

@@ -59,7 +59,7 @@ async def _record(config: AuditConfig, http: Http) -> tuple[str, tuple[RecordedP
         if facts is not None:
             advisories = tuple((a.id, tuple(a.aliases)) for a in facts.known_advisories())
         packages.append(
-            _recorded(package.ref.name, str(package.ref.version), package.origin.hashes, advisories)
+            _recorded(package.ref.name, str(package.ref.version), package.origin.file_hashes, advisories)
         )
     return str(result.verdict), tuple(packages)
 

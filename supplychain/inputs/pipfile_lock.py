@@ -103,6 +103,14 @@ class PipfileLockInput:
                 package = _package(name, entry, where, sources, path.parent)
                 packages.setdefault(package.ref, package)  # the same pin in both: default's entry
         indexes = sorted({url for url in sources.values() if isinstance(url, str)})
+        # pipenv installs from a source with ``verify_ssl = false`` under pip's --trusted-host
+        unverified = [
+            (_host(source["url"]), at(file, line_of(text, json.dumps(source["url"]))))
+            for source in listed
+            if isinstance(source, dict)
+            and isinstance(source.get("url"), str)
+            and source.get("verify_ssl") is False
+        ]
         return checked(
             LockedSet(
                 kind=self.id,
@@ -110,8 +118,14 @@ class PipfileLockInput:
                 packages=tuple(packages[ref] for ref in sorted(packages)),
                 roots=(),
                 index_urls=tuple(SafeUrl(url) for url in indexes),
+                trusted_hosts=tuple((host, where) for host, where in unverified if host),
             )
         )
+
+
+def _host(url: str) -> str:
+    """``host[:port]`` of a source URL, without its credentials (what pipenv passes to --trusted-host)."""
+    return urlsplit(url.strip()).netloc.rpartition("@")[2]
 
 
 def _sections(options: InputOptions) -> tuple[str, ...]:

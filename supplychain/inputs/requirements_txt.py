@@ -64,6 +64,7 @@ _VALUE_OPTIONS = {
     "--use-feature": "--use-feature",
 }  # fmt: skip
 _FLAG_OPTIONS = {"--no-index", "--pre", "--prefer-binary", "--require-hashes"}
+_SOURCE_OPTIONS = {"--index-url", "--extra-index-url", "--find-links", "--no-index", "--trusted-host"}
 _REQUIREMENT_OPTIONS = {"--hash", "--config-settings", "-C", "--global-option"}
 
 
@@ -83,6 +84,7 @@ class _Collected:
     extra_index_urls: list[SafeUrl] = field(default_factory=list)
     find_links: list[SafeUrl] = field(default_factory=list)
     no_index: bool = False
+    trusted_hosts: list[tuple[str, Location]] = field(default_factory=list)
     parsed: set[tuple[Path, bool]] = field(default_factory=set)  # (file, as constraints) already read
 
 
@@ -140,6 +142,7 @@ def _assembled(path: Path, collected: _Collected, kind: str) -> RequirementSet:
             index_urls=tuple(index_urls),
             find_links=tuple(dict.fromkeys(collected.find_links)),
             no_index=collected.no_index,
+            trusted_hosts=tuple(collected.trusted_hosts),
         )
     )
     _refuse_conflicting_pins(read.requirements)  # after the checks: every version here is valid
@@ -420,20 +423,36 @@ def _parse_option_line(
                 constraint=constraint or option == "--constraint",
                 where=location,
             )
-        elif option == "--index-url":
-            collected.index_url = _index_url(value, location, option, expanded)
-        elif option == "--extra-index-url":
-            collected.extra_index_urls.append(_index_url(value, location, option, expanded))
-        elif option == "--find-links":
-            assert value is not None
-            link = value if is_url(value) else (path.parent / value).resolve().as_uri()
-            collected.find_links.append(expanded.url(link))
-        elif option == "--no-index":
-            collected.no_index = True
+        elif option in _SOURCE_OPTIONS:
+            _source_option(option, value, expanded, location, collected, path=path)
         elif option in _REQUIREMENT_OPTIONS:
             raise InputError(
                 f"option {option} belongs after a requirement on the same line", location=location
             )
+
+
+def _source_option(
+    option: str,
+    value: str | None,
+    expanded: _Expanded,
+    location: Location,
+    collected: _Collected,
+    *,
+    path: Path,
+) -> None:
+    """Where packages come from: indexes, find-links locations, ``--no-index``, TLS-exempt hosts."""
+    if option == "--index-url":
+        collected.index_url = _index_url(value, location, option, expanded)
+    elif option == "--extra-index-url":
+        collected.extra_index_urls.append(_index_url(value, location, option, expanded))
+    elif option == "--find-links":
+        assert value is not None
+        link = value if is_url(value) else (path.parent / value).resolve().as_uri()
+        collected.find_links.append(expanded.url(link))
+    elif option == "--no-index":
+        collected.no_index = True
+    elif value:  # --trusted-host, kept as written: pip accepts any value and matches what it can
+        collected.trusted_hosts.append((expanded.hide(value), location))
 
 
 def _index_url(value: str | None, location: Location, option: str, expanded: _Expanded) -> SafeUrl:

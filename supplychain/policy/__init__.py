@@ -13,6 +13,7 @@ from supplychain.policy.advisories import MaliciousRule, VulnerabilityRule
 from supplychain.policy.age import AbandonedRule, FreshReleaseRule, YoungProjectRule
 from supplychain.policy.allowlisted import NotAllowlistedRule
 from supplychain.policy.base import Environment, Outcome, Rule, RuleSettings
+from supplychain.policy.hashes import HashMismatchRule
 from supplychain.policy.license import LicenseRule
 from supplychain.policy.maintainers import IndieMaintainedRule, PublishSurfaceRule
 from supplychain.policy.origin import (
@@ -70,6 +71,7 @@ _ALL: tuple[Rule, ...] = (
     BuildFromSourceRule(),
     StartupHookRule(),
     UnpinnedRule(),
+    HashMismatchRule(),
     YankedRule(),
     VanishedRule(),
     LicenseRule(),

@@ -81,6 +81,8 @@ class Environment:
     owners: Mapping[NormalizedName, Owners] = field(default_factory=dict)
     # Indexes only the audited input named, not asked under ``contact_file_indexes = false``.
     refused_indexes: tuple[str, ...] = ()
+    # pip ``--trusted-host`` options of the input: (host, where it is written)
+    trusted_hosts: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -19,7 +19,7 @@ from supplychain.allowlist.exemptions import exemption_for, exemption_label, nam
 from supplychain.model import JSON, Action, Advisory, Finding, Known, PackageFacts, PackageRef, Verdict
 from supplychain.policy import RULES, UNWAIVABLE
 from supplychain.policy.base import Environment, Hit, Missing
-from supplychain.policy.origin import refused_index_findings
+from supplychain.policy.origin import refused_index_findings, trusted_host_findings
 from supplychain.policy.schema import Policy
 from supplychain.result import UnknownFact
 from supplychain.sources.scope import INTERNAL
@@ -101,6 +101,7 @@ def evaluate(
         )
     findings.extend(_stale_datasets(policy, env.now, datasets or {}))
     findings.extend(refused_index_findings(env.refused_indexes, policy.rules["untrusted-source"]))
+    findings.extend(trusted_host_findings(env.trusted_hosts, policy.rules["untrusted-source"]))
     findings.sort(
         key=lambda f: (
             f.suppressed_by is not None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from supplychain.model import Action, Finding, Known, OriginKind, PackageFacts, ResolvedPackage
+from supplychain.model import JSON, Action, Finding, Known, OriginKind, PackageFacts, ResolvedPackage
 from supplychain.policy.base import Environment, Hit, Outcome, RuleSettings, evidence, missing
 from supplychain.policy.internal import index_allowed, is_internal, served_by
 from supplychain.resolve.graph import ROOT
@@ -15,8 +15,10 @@ class UntrustedSourceRule:
     rationale = "An artifact from outside the allowed indexes bypasses every control those indexes give."
     help = (
         "Fails for a package served by an index not in the policy's `allowed_indexes` (plus the "
-        "configured internal indexes), and for direct URL, VCS, local path or editable installs "
-        "unless `allow_direct` is true; and for conda packages, whose conda channel is no PyPI index. "
+        "configured internal indexes) or by a `--find-links` location not among them, and for "
+        "direct URL, VCS, local path or editable installs unless `allow_direct` is true; and for conda "
+        "packages, whose conda channel is no PyPI index. A `--trusted-host` in the audited file (TLS "
+        "unverified for that host) is an environment finding with this rule's action. "
         "An index that only the audited file names (its `--index-url`, "
         "not the flags, configuration or policy) is never asked when `contact_file_indexes` is false, "
         "nor at any level when its URL takes `${VAR}` from the environment: it fails here instead."
@@ -28,26 +30,11 @@ class UntrustedSourceRule:
     ) -> list[Outcome]:
         kind = package.origin.kind
         if kind in {OriginKind.URL, OriginKind.VCS, OriginKind.PATH, OriginKind.EDITABLE}:
-            if settings.flag("allow_direct"):
-                return []
-            return [
-                Hit(
-                    message=f"{package.ref.name} is installed from a {kind.value} reference, not an index",
-                    evidence={"origin": {"kind": kind.value, "url": str(package.origin.url or "")}},
-                    remediation="publish it to an allowed index and depend on it by version",
-                )
-            ]
+            return [] if settings.flag("allow_direct") else _direct(package)
         if kind is OriginKind.CONDA:  # a conda channel serves conda packages: no PyPI index's controls
-            channel = str(package.origin.url) if package.origin.url is not None else None
-            source = f"the conda channel {channel}" if channel else "a conda channel the input does not name"
-            return [
-                Hit(
-                    message=f"{package.ref.name} is a conda package from {source}, not from an allowed index",
-                    evidence={"origin": {"kind": kind.value, "url": channel or ""}},
-                    remediation="review the channel and approve the package in the allowlist, "
-                    "or install it from an allowed index with pip",
-                )
-            ]
+            return _conda(package)
+        if kind is OriginKind.FIND_LINKS:
+            return _find_links(package, env)
         url = served_by(package, facts)
         if url is None:
             signal = facts.index
@@ -64,21 +51,93 @@ class UntrustedSourceRule:
         ]
 
 
+def _direct(package: ResolvedPackage) -> list[Outcome]:
+    """A URL, VCS, path or editable install: no index's controls applied to it."""
+    kind = package.origin.kind
+    return [
+        Hit(
+            message=f"{package.ref.name} is installed from a {kind.value} reference, not an index",
+            evidence={"origin": {"kind": kind.value, "url": str(package.origin.url or "")}},
+            remediation="publish it to an allowed index and depend on it by version",
+        )
+    ]
+
+
+def _conda(package: ResolvedPackage) -> list[Outcome]:
+    """A conda channel is no PyPI index, listed or not: only the allowlist approves its packages."""
+    channel = str(package.origin.url) if package.origin.url is not None else None
+    source = f"the conda channel {channel}" if channel else "a conda channel the input does not name"
+    return [
+        Hit(
+            message=f"{package.ref.name} is a conda package from {source}, not from an allowed index",
+            evidence={"origin": {"kind": OriginKind.CONDA.value, "url": channel or ""}},
+            remediation="review the channel and approve the package in the allowlist, "
+            "or install it from an allowed index with pip",
+        )
+    ]
+
+
+def _find_links(package: ResolvedPackage, env: Environment) -> list[Outcome]:
+    """pip reads a find-links location like an index, but no index controls it: allowed only as one."""
+    link = str(package.origin.url or "")
+    if index_allowed(link, (*env.allowed_indexes, *env.internal.indexes)):
+        return []
+    return [
+        Hit(
+            message=f"{package.ref.name} comes from the find-links location {link}, "
+            "which the policy does not allow",
+            evidence={"origin": {"kind": package.origin.kind.value, "url": link}},
+            remediation="publish it to an allowed index, or add the location to allowed_indexes after review",
+        )
+    ]
+
+
+def _environment_finding(
+    settings: RuleSettings, message: str, evidence: dict[str, JSON], remediation: str
+) -> Finding:
+    """An ``untrusted-source`` finding about the input itself; it warns even where the rule is off."""
+    return Finding(
+        rule=UntrustedSourceRule.id,
+        action=Action.WARN if settings.action is Action.OFF else settings.action,
+        package=None,
+        message=message,
+        evidence=evidence,
+        remediation=remediation,
+    )
+
+
 def refused_index_findings(refused: Iterable[str], settings: RuleSettings) -> list[Finding]:
     """One environment finding per index the audited file named and the audit did not ask."""
     return [
-        Finding(
-            rule=UntrustedSourceRule.id,
-            action=Action.WARN if settings.action is Action.OFF else settings.action,
-            package=None,
-            message=f"the audited input names the index {url}, which no flag, configuration or policy "
+        _environment_finding(
+            settings,
+            f"the audited input names the index {url}, which no flag, configuration or policy "
             "allows; it was not asked (never with an environment value in its URL, never at all under "
             "contact_file_indexes = false), so what it would serve is unaudited",
-            evidence={"index": url, "contacted": False},
-            remediation="remove the index option from the file, or allow the index in your own "
+            {"index": url, "contacted": False},
+            "remove the index option from the file, or allow the index in your own "
             "configuration or policy (allowed_indexes) after review",
         )
         for url in sorted(set(refused))
+    ]
+
+
+def trusted_host_findings(hosts: Iterable[tuple[str, str]], settings: RuleSettings) -> list[Finding]:
+    """One environment finding per ``--trusted-host`` host: pip then skips TLS verification for it."""
+    where: dict[str, set[str]] = {}
+    for host, location in hosts:
+        where.setdefault(host, set()).add(location)
+    return [
+        _environment_finding(
+            settings,
+            f"the audited input marks {host} as a trusted host ({', '.join(sorted(places))}): "
+            "pip then accepts plain HTTP and unverified TLS from it, so anyone on the network path "
+            "can serve any file",
+            {"trusted_host": host, "locations": list[JSON](sorted(places))},
+            "remove --trusted-host and serve the index over HTTPS with a valid certificate "
+            "(give pip the CA with --cert if it is private)",
+        )
+        for host, places in sorted(where.items())
     ]
 
 

@@ -17,6 +17,7 @@ from supplychain.model import Action, Finding, PackageRef, PackageScore
 WEIGHTS: dict[str, int] = {
     "malicious": 100,
     "provenance-invalid": 60,
+    "hash-mismatch": 60,
     "publisher-changed": 40,
     "vulnerability": 40,
     "typosquat": 50,

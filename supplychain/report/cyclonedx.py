@@ -96,7 +96,7 @@ def _properties(result: AuditResult, package: ResolvedPackage) -> list[Property]
 def _component(result: AuditResult, package: ResolvedPackage) -> Component:
     name = package.ref.name
     hashes = []
-    for digest in package.origin.hashes:
+    for digest in package.origin.file_hashes:
         algorithm, _, value = digest.partition(":")
         if algorithm in _ALGORITHMS:
             hashes.append(HashType(alg=_ALGORITHMS[algorithm], content=value))

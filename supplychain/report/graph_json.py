@@ -34,7 +34,7 @@ def graph_document(
             "origin": {
                 "kind": package.origin.kind.value,
                 "url": package.origin.url.public if package.origin.url else None,
-                "hashes": list(package.origin.hashes),
+                "hashes": list(package.origin.file_hashes),
             },
             "requested_by": graph.requested_by(name),
             "depth": depths.get(name),

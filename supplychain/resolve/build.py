@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -32,6 +32,7 @@ from supplychain.model import (
 )
 from supplychain.net.http import Http
 from supplychain.progress import Progress
+from supplychain.resolve.find_links import is_local, local_path
 from supplychain.resolve.graph import ROOT, DependencyGraph, Edge
 from supplychain.resolve.index import IndexClient, InternalNameWithheld, ProjectNotFound
 from supplychain.resolve.provider import Candidate, Provider, Req
@@ -50,6 +51,8 @@ class ResolveSettings:
     target: Target
     scope: Scope | None = None  # what of a lock is audited; None: exactly ``target``
     index_urls: tuple[SafeUrl, ...] = ()  # the flags' indexes; none: the input's, else ``endpoints.index``
+    find_links: tuple[SafeUrl, ...] = ()  # the flags' find-links locations, read before the input's
+    no_index: bool = False  # the flags' --no-index (the input's own counts too)
     endpoints: Endpoints  # ``index`` and ``pypi`` (the JSON API fallback for metadata)
     exclude_newer: datetime | None = None
     no_deps: bool = False
@@ -104,7 +107,7 @@ def pins_graph(inputs: RequirementSet) -> DependencyGraph:
 
 def _add_declared(graph: DependencyGraph, declared: DeclaredRequirement, version: Version | None) -> None:
     """A pinned or direct requirement as a node; a direct reference stating no version is version-unknown."""
-    origin = declared.origin or Origin(kind=OriginKind.INDEX)
+    origin = declared.origin or Origin(kind=OriginKind.INDEX, hashes=declared.hashes)
     unresolved = None
     if declared.origin is not None:
         unresolved = f"not fetched: direct reference ({declared.origin.kind.value})"
@@ -149,7 +152,12 @@ async def resolve(
         pins=pins,
         withheld=None if any(same_index(default, index) for index in config.internal.indexes) else withheld,
         keep=config.target.file_may_fit,
+        find_links=tuple(dict.fromkeys((*config.find_links, *inputs.find_links))),
+        no_index=config.no_index or inputs.no_index,
     )
+    for link in client.find_links:
+        if is_local(link.reveal()) and not local_path(link.reveal()).exists():
+            progress.warn(f"find-links location {link} does not exist: ignored, as pip ignores it")
     wanted = [d for d in inputs.requirements if config.target.evaluate(d.requirement.marker)]
     direct_refs = {d.name: d for d in wanted if d.origin is not None}
     vanished = await find_vanished(client, wanted)
@@ -185,13 +193,15 @@ async def resolve(
             "give --index-url or the input's index (PyPI is not asked about internal names)"
         ) from None
     except ProjectNotFound as missing:
-        raise ResolutionError(_missing(missing.name, provider, roots, indexes)) from None
+        raise ResolutionError(_missing(missing.name, provider, roots, client)) from None
     except FetchError as error:  # the index failed, not the requirements: exit 3, not 2
         raise DataUnavailableError(f"could not read the index: {error.reason}") from None
     finally:
         provider.stop()
         client.cancel()
-    graph = _graph(result.mapping, provider, wanted, direct_refs, frozenset(pins))
+    constrained = [c for c in inputs.constraints if config.target.evaluate(c.requirement.marker)]
+    recorded = recorded_hashes(wanted, constrained)
+    graph = _graph(result.mapping, provider, wanted, direct_refs, frozenset(pins), recorded=recorded)
     for pin in vanished:
         _add_vanished(graph, pin)
     return graph
@@ -210,6 +220,27 @@ def _add_vanished(graph: DependencyGraph, missing: Vanished) -> None:
         graph.add_edge(ROOT, declared.name, _edge_of(declared))
 
 
+def recorded_hashes(
+    requirements: Sequence[DeclaredRequirement], constraints: Sequence[DeclaredRequirement]
+) -> dict[NormalizedName, tuple[str, ...]]:
+    """The ``--hash`` values the user's file gives per name, combined as pip combines them.
+
+    Every requirement line of a name adds its hashes; a constraint's hashes narrow them to the
+    common ones when both give some (pip's ``Hashes.__and__``), or stand alone when only it does.
+    """
+    mine: dict[NormalizedName, set[str]] = {}
+    for declared in requirements:
+        if declared.hashes:
+            mine.setdefault(declared.name, set()).update(declared.hashes)
+    limits: dict[NormalizedName, set[str]] = {}
+    for constraint in constraints:
+        if constraint.hashes:
+            limits.setdefault(constraint.name, set()).update(constraint.hashes)
+    for name, allowed in limits.items():
+        mine[name] = mine[name] & allowed if name in mine else allowed
+    return {name: tuple(sorted(hashes)) for name, hashes in mine.items()}
+
+
 def _root_req(declared: DeclaredRequirement) -> Req:
     requirement = declared.requirement
     return Req(
@@ -221,15 +252,25 @@ def _root_req(declared: DeclaredRequirement) -> Req:
     )
 
 
-def _missing(name: str, provider: Provider, roots: Sequence[Req], indexes: Sequence[SafeUrl]) -> str:
+def _missing(name: str, provider: Provider, roots: Sequence[Req], client: IndexClient) -> str:
     who = sorted(
         f"{parent[0]} {parent[1]}"
         for parent, reqs in provider.dependencies.items()
         if any(r.name == name for r in reqs)
     )
     who += [f"the input at {r.location}" for r in roots if r.name == name and r.location]
-    where = ", ".join(str(index) for index in indexes)
-    return f"no project named {name!r} on {where} (required by {', '.join(who) or 'the input'})"
+    where = ", ".join(
+        [*(str(index) for index in client.indexes), *(f"find-links {link}" for link in client.find_links)]
+    )
+    required = f"(required by {', '.join(who) or 'the input'})"
+    if not client.indexes and not client.find_links:
+        return (
+            f"no project named {name!r}: --no-index asks no index and no --find-links location "
+            f"is given {required}"
+        )
+    if not client.indexes:
+        where = f"{where} (--no-index: no index asked)"
+    return f"no project named {name!r} on {where} {required}"
 
 
 def explain_conflict(causes: Iterable[object]) -> str:
@@ -252,16 +293,20 @@ def _graph(
     wanted: Sequence[DeclaredRequirement],
     direct_refs: dict[NormalizedName, DeclaredRequirement],
     pinned: frozenset[NormalizedName] = frozenset(),
+    *,
+    recorded: Mapping[NormalizedName, tuple[str, ...]] | None = None,
 ) -> DependencyGraph:
     graph = DependencyGraph()
+    recorded = recorded or {}
     for candidate in sorted(mapping.values(), key=lambda c: c.key):
         if candidate.name in graph:
             continue
         file = candidate.file
         origin = Origin(
-            kind=OriginKind.INDEX,
-            url=candidate.page.index,
-            hashes=file.hashes,
+            kind=OriginKind.INDEX if file.source is None else OriginKind.FIND_LINKS,
+            url=file.source or candidate.page.index,
+            hashes=recorded.get(candidate.name, ()),
+            served_hashes=file.hashes,
             artifact=ArtifactKind.SDIST if file.tags is None else ArtifactKind.WHEEL,
             pinned=candidate.name in pinned,
         )

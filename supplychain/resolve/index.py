@@ -8,6 +8,7 @@ the release, which can disagree with the file that would be installed.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from supplychain.net.http import Http
 from supplychain.net.wheel_metadata import fetch_metadata_file, fetch_wheel_metadata
 from supplychain.resolve.archive import read_sdist_pkg_info
 from supplychain.resolve.core_metadata import CoreMetadata, parse_metadata, static_sdist_metadata
+from supplychain.resolve.find_links import is_local, local_metadata, read_location
 from supplychain.resolve.store import MetadataStore
 from supplychain.urls import SafeUrl
 
@@ -51,6 +53,7 @@ class IndexFile:
     upload_time: datetime | None
     has_metadata: bool  # PEP 658/714 metadata file offered
     size: int | None = None
+    source: SafeUrl | None = None  # the ``--find-links`` location that lists it; None: the page's index
 
     @classmethod
     def of(cls, file: simple.DistributionFile, project: NormalizedName) -> IndexFile | None:
@@ -137,19 +140,24 @@ class IndexClient:
         pins: Mapping[NormalizedName, SafeUrl] | None = None,
         withheld: Callable[[NormalizedName], bool] | None = None,
         keep: simple.Keep | None = None,
+        find_links: Sequence[SafeUrl] = (),
+        no_index: bool = False,
     ) -> None:
         self.http = http
-        self.indexes = tuple(indexes)
+        self.indexes = () if no_index else tuple(indexes)  # pip's --no-index: only find-links are read
+        self.find_links = tuple(find_links)
         self.store = store
         self.pins = dict(pins or {})  # a pinned name is asked of its index only, as uv does
         self.withheld = withheld  # names never to be asked of these indexes (internal ones)
         self.keep = keep  # files the target could use: others are skipped unparsed
         self._pages: dict[NormalizedName, asyncio.Task[ProjectPage]] = {}
         self._metadata: dict[str, asyncio.Task[CoreMetadata]] = {}
+        self._links: asyncio.Task[tuple[tuple[SafeUrl, simple.DistributionFile], ...]] | None = None
 
     def cancel(self) -> None:
         """Stop prefetches nobody will read (the resolution finished or failed)."""
-        for task in (*self._pages.values(), *self._metadata.values()):
+        links = () if self._links is None else (self._links,)
+        for task in (*self._pages.values(), *self._metadata.values(), *links):
             if not task.done():
                 task.cancel()
             elif not task.cancelled():
@@ -168,7 +176,11 @@ class IndexClient:
         return self._metadata[file.url]
 
     async def _fetch_page(self, name: NormalizedName) -> ProjectPage:
-        if self.withheld is not None and self.withheld(name):
+        """Find-links files of the name, then the first index's page that has it (pip merges both)."""
+        linked = await self._linked(name)
+        if self.withheld is not None and (self.indexes or self.pins) and self.withheld(name):
+            if linked:  # found where no index is asked: the public index hears nothing of it
+                return ProjectPage(name=name, index=linked[0].source or self.find_links[0], files=linked)
             raise InternalNameWithheld(name)
         pinned = self.pins.get(name)
         for index in (pinned,) if pinned is not None else self.indexes:
@@ -179,8 +191,29 @@ class IndexClient:
                 if error.status in {404, 410}:
                     continue  # first-index: a project absent here may live on the next index
                 raise
-            return ProjectPage(name=name, index=index, files=usable_files(page, name))
+            return ProjectPage(name=name, index=index, files=(*linked, *usable_files(page, name)))
+        if linked:
+            return ProjectPage(name=name, index=linked[0].source or self.find_links[0], files=linked)
         raise ProjectNotFound(name)
+
+    async def _linked(self, name: NormalizedName) -> tuple[IndexFile, ...]:
+        """The files of ``name`` every find-links location lists, each location read once per run."""
+        if not self.find_links:
+            return ()
+        if self._links is None:
+            self._links = asyncio.ensure_future(self._read_links())
+        found: list[IndexFile] = []
+        for location, listed in await asyncio.shield(self._links):
+            file = IndexFile.of(listed, name)
+            if file is not None:
+                found.append(dataclasses.replace(file, source=location))
+        return tuple(found)
+
+    async def _read_links(self) -> tuple[tuple[SafeUrl, simple.DistributionFile], ...]:
+        listed: list[tuple[SafeUrl, simple.DistributionFile]] = []
+        for location in self.find_links:
+            listed.extend((location, file) for file in await read_location(self.http, location, self.keep))
+        return tuple(listed)
 
     async def _fetch_metadata(self, file: IndexFile) -> CoreMetadata:
         """From the on-disk store when this exact file (by hash) was read before."""
@@ -198,6 +231,12 @@ class IndexClient:
         return metadata
 
     async def _read_metadata(self, file: IndexFile) -> CoreMetadata:
+        if is_local(file.url):  # a local find-links location: the file itself, from disk
+            if file.source is None or not is_local(file.source.reveal()):
+                # only a location on this machine names files on it: a remote page does not get them read
+                reason = f"dependencies unknown: a remote page links the local file {file.url}"
+                return CoreMetadata(requires=None, reason=reason)
+            return local_metadata(file.url, file.filename, _ARCHIVE_BYTES)
         if file.tags is not None:
             sha256 = next((h.removeprefix("sha256:") for h in file.hashes if h.startswith("sha256:")), None)
             metadata = await fetch_wheel_metadata(

@@ -42,7 +42,7 @@ from supplychain.model import (
 from supplychain.sources import FactPatch, SourceSettings
 from supplychain.sources.scope import index_of
 
-FORMAT = 3  # bump when a source's derivation changes: old entries stop matching
+FORMAT = 4  # bump when a source's derivation changes: old entries stop matching
 FRESH_FOR = timedelta(minutes=10)
 CACHED_SOURCES = frozenset({"pypi", "simple", "integrity", "startup-hooks"})
 _FILE = "facts-cache.sqlite"
@@ -154,6 +154,12 @@ def _hooks(value: Any) -> tuple[StartupHook, ...]:
     return tuple(hooks)
 
 
+def _strings(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        raise _Invalid
+    return tuple(_text(item) for item in value)
+
+
 def _encode_value(value: object) -> object:  # noqa: PLR0911 - one return per cached value type
     if isinstance(value, datetime):
         return value.isoformat()
@@ -182,6 +188,8 @@ def _encode_value(value: object) -> object:  # noqa: PLR0911 - one return per ca
         return [{"index": o.index, "versions": list(o.versions)} for o in value]
     if isinstance(value, tuple) and all(isinstance(h, StartupHook) for h in value):
         return [{"member": h.member, "runs_code": h.runs_code} for h in value]
+    if isinstance(value, tuple) and all(isinstance(item, str) for item in value):
+        return list(value)
     if value is None or isinstance(value, bool | int | str):
         return value
     raise TypeError(f"no cache encoding for {type(value).__name__}")
@@ -204,6 +212,7 @@ _DECODERS: dict[str, Callable[[Any], object]] = {
     "project_status": _text,
     "has_wheel": _boolean,
     "index": _text,
+    "index_hashes": _strings,
     "index_offers": _offers,
     "provenance": _provenance,
     "startup_hooks": _hooks,

@@ -21,7 +21,7 @@ from supplychain.sources.pypi_json import HISTORY_FACTS, unknown_patch
 from supplychain.sources.scope import askable, index_of, is_internal, other_indexes, page_url, served_by
 
 SOURCE = "simple"
-FACTS = ("project_status", "has_wheel", "index", "index_offers")
+FACTS = ("project_status", "has_wheel", "index", "index_hashes", "index_offers")
 _ABSENT = frozenset({404, 410})  # the index has no such project (pip and uv read 410 the same way)
 _STATUS_SINCE = (1, 4)  # PEP 792 status markers arrived with Simple API version 1.4
 _STATUSES = frozenset({"active", "archived", "quarantined", "deprecated"})
@@ -102,7 +102,9 @@ class SimpleIndexSource:
         url = page_url(index, package.ref.name)
         if not askable(index, package, context):
             reason = f"internal package with no recorded or configured index: {index.public} not asked"
-            patch.update(unknown_patch(("project_status", "has_wheel", *HISTORY_FACTS), reason, SOURCE))
+            patch.update(
+                unknown_patch(("project_status", "has_wheel", "index_hashes", *HISTORY_FACTS), reason, SOURCE)
+            )
             patch["index_offers"] = Unknown(reason=reason, source=SOURCE)
             return patch
         try:
@@ -111,7 +113,7 @@ class SimpleIndexSource:
         except FetchError as error:
             absent = isinstance(error, HttpStatusError) and error.status == 404
             reason = f"not found on {index.public}" if absent else error.reason
-            patch.update(unknown_patch(("project_status", "has_wheel"), reason, SOURCE))
+            patch.update(unknown_patch(("project_status", "has_wheel", "index_hashes"), reason, SOURCE))
             if internal:
                 patch.update(unknown_patch(HISTORY_FACTS, reason, SOURCE))
             patch["index_offers"] = await self._offers(package, context, internal, reason)
@@ -120,6 +122,7 @@ class SimpleIndexSource:
         patch["index"] = Known(value=index.public, source=SOURCE, fetched_at=now)
         patch["project_status"] = _guard(lambda: _status(page), now)
         patch["has_wheel"] = _guard(lambda: _has_wheel(page, package.ref), now)
+        patch["index_hashes"] = _guard(lambda: _index_hashes(page, package.ref), now)
         if internal:
             patch.update(release_history(page, package.ref, now))
         patch["index_offers"] = await self._offers(package, context, internal, page)
@@ -269,6 +272,17 @@ def _has_wheel(page: ProjectPage, ref: PackageRef) -> bool:
     if not files:
         raise ShapeError(f"no files for version {ref.version} on the index")
     return any(file.filename.endswith(".whl") for file in files)
+
+
+def _index_hashes(page: ProjectPage, ref: PackageRef) -> tuple[str, ...]:
+    """Every hash the page lists for this version's files, ``algorithm:hex``, sorted."""
+    files = page.files_of(ref.name, ref.version)
+    if not files:
+        raise ShapeError(f"no files for version {ref.version} on the index")
+    hashes = sorted({f"{name}:{digest}" for file in files for name, digest in file.hashes})
+    if not hashes:
+        raise ShapeError(f"the index lists no hash for the files of version {ref.version}")
+    return tuple(hashes)
 
 
 __all__ = [

@@ -8,7 +8,7 @@ import pytest
 
 from supplychain.errors import InputError
 from supplychain.inputs.requirements_txt import read_requirements
-from supplychain.model import OriginKind
+from supplychain.model import Location, OriginKind
 
 TEXT = Path(__file__).parents[1] / "fixtures" / "inputs" / "text"
 REAL = TEXT / "real"
@@ -172,6 +172,9 @@ def test_index_options_are_recorded_as_safe_urls() -> None:
         "https://example.org/links/",
     ]
     assert found.no_index is True
+    assert found.trusted_hosts == (
+        ("pypi.internal.example", Location(file=str(HAND / "indexes.requirements.txt"), line=8)),
+    )
     assert "s3cret" not in repr(found)
 
 

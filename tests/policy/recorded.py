@@ -78,6 +78,9 @@ def facts_for(name: str, version: str | None = None) -> tuple[ResolvedPackage, P
         has_wheel=_k(any(f["filename"].endswith(".whl") for f in files), "simple"),
         project_status=_k("active", "simple"),
         index=_k("https://pypi.org/simple/", "simple"),
+        index_hashes=_k(
+            tuple(sorted({f"sha256:{f['digests']['sha256']}" for f in files if "digests" in f})), "simple"
+        ),
         # A public name: the simple source asks no other index about it.
         index_offers=Unknown(
             reason="not an internal name: other indexes not asked", source="simple", settled=True

@@ -803,3 +803,39 @@ def test_untrusted_source_a_conda_channel_is_no_allowed_index_even_with_allow_di
     assert out[0].message == (
         f"six is a conda package from the conda channel {forge}, not from an allowed index"
     )
+
+
+SIX_WHEEL_SHA = "sha256:4721f391ed90541fddacab5acf947aa0d3dc7d27b2e1e8eda2be8970586c3274"
+SIX_SDIST_SHA = "sha256:ff70335d468e7eb6ec65b95b99d3a2836546063f63acc5171de367e834932a81"
+
+
+def _hash_check(recorded: tuple[str, ...], listed: object) -> list[object]:
+    pypi = SafeUrl("https://pypi.org/simple/")
+    origin = Origin(kind=OriginKind.INDEX, url=pypi, hashes=tuple(sorted(recorded)))
+    return run(
+        "hash-mismatch", "six", facts_change={"index_hashes": listed}, package_change={"origin": origin}
+    )
+
+
+def test_hash_mismatch_on_lock_hashes_none_of_which_the_index_lists() -> None:
+    listed = k((SIX_WHEEL_SHA, SIX_SDIST_SHA))
+    assert _hash_check((SIX_SDIST_SHA, SIX_WHEEL_SHA), listed) == []
+    (hit,) = hits(_hash_check(("sha256:" + "0" * 64, "sha256:" + "1" * 64), listed))
+    assert hit.action is None  # the policy's action: fail
+    assert hit.evidence["index_hashes"] == [SIX_WHEEL_SHA, SIX_SDIST_SHA]
+    (partly,) = hits(_hash_check((SIX_WHEEL_SHA, "sha256:" + "1" * 64), listed))
+    assert partly.action is Action.WARN
+
+
+def test_hash_mismatch_is_unknown_when_the_index_cannot_confirm() -> None:
+    unreachable = Unknown(reason="not in the cache (--offline)", source="simple")
+    assert missing(_hash_check((SIX_WHEEL_SHA,), unreachable)) == ["index_hashes"]
+    sha512 = ("sha512:" + "a" * 128,)  # the index lists sha256 only: nothing to compare with
+    assert missing(_hash_check(sha512, k((SIX_WHEEL_SHA,)))) == ["index_hashes"]
+    assert _hash_check((), unreachable) == []  # nothing recorded: nothing to confirm
+
+
+def test_an_index_served_hash_is_not_a_recorded_one() -> None:
+    served = Origin(kind=OriginKind.INDEX, served_hashes=(SIX_WHEEL_SHA,))
+    out = hits(run("unpinned", "six", params={"require_hashes": True}, package_change={"origin": served}))
+    assert "no recorded hash" in out[0].message

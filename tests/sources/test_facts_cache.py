@@ -295,3 +295,16 @@ def test_every_cached_fact_round_trips() -> None:
 def test_a_patch_with_a_failed_fetch_or_an_uncached_fact_is_not_encoded() -> None:
     assert encode({"license": Unknown(reason="HTTP 503", source="pypi")}) is None
     assert encode({"downloads_30d": known(5)}) is None
+
+
+def test_the_index_hashes_of_a_simple_patch_are_cached_and_read_back() -> None:
+    """Without a decoder for the new fact, no Simple API patch would ever be stored again."""
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    hashes = ("sha256:" + "a" * 64, "sha256:" + "b" * 64)
+    patch = {
+        "index_hashes": Known(value=hashes, source="simple", fetched_at=at),
+        "has_wheel": Known(value=True, source="simple", fetched_at=at),
+    }
+    text = encode(patch)
+    assert text is not None
+    assert decode(text) == patch
