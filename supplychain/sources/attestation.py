@@ -9,14 +9,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import sigstore.errors
-from pydantic import ValidationError
-from pypi_attestations import AttestationBundle, AttestationError, Distribution
-from pypi_attestations import Provenance as AttestedProvenance
-
-# sigstore warns on every offline load that the trust root is not refreshed: that is the point here.
-logging.getLogger("sigstore._internal.tuf").setLevel(logging.ERROR)
+if TYPE_CHECKING:  # imported when an attestation is verified: sigstore and its stack cost 0.3-4 s
+    from pypi_attestations import AttestationBundle, Distribution
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -39,6 +35,12 @@ def verify_provenance(data: object, filename: str, sha256: str | None) -> Verdic
     """
     if sha256 is None:
         return Verdict(verified=None, problem=f"{filename}: the index lists no sha256 to check against")
+    from pydantic import ValidationError
+    from pypi_attestations import Distribution
+    from pypi_attestations import Provenance as AttestedProvenance
+
+    # sigstore warns on every offline load that the trust root is not refreshed: that is the point here.
+    logging.getLogger("sigstore._internal.tuf").setLevel(logging.ERROR)
     try:
         provenance = AttestedProvenance.model_validate(data)
         dist = Distribution(name=filename, digest=sha256.lower())
@@ -57,6 +59,9 @@ def verify_provenance(data: object, filename: str, sha256: str | None) -> Verdic
 
 
 def _verify_bundle(bundle: AttestationBundle, dist: Distribution) -> Verdict:
+    import sigstore.errors
+    from pypi_attestations import AttestationError
+
     if not bundle.attestations:
         return Verdict(verified=False, problem=f"{dist.name}: an attestation bundle holds no attestation")
     for attestation in bundle.attestations:

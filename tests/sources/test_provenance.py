@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -46,10 +45,10 @@ PROVENANCE_PATH = f"/integrity/gcb-attestation-test/0.0.0/{FILENAME}/provenance"
 
 
 def test_real_attestation_verifies_with_its_digest_and_publisher_offline() -> None:
-    started = time.perf_counter()
+    # Offline: the tests' loopback guard refuses any other host, so a TUF refresh would have made the
+    # check fail to run (verified None), not pass.
     verdict = verify_provenance(REAL, FILENAME, SHA256)
     assert verdict.verified is True, verdict.problem
-    assert time.perf_counter() - started < 1.0  # offline trust root: no TUF refresh
 
 
 def test_tampered_digest_does_not_verify() -> None:
