@@ -277,7 +277,9 @@ async def read_graph(
     if refused:
         inputs = replace(inputs, index_urls=tuple(url for url in inputs.index_urls if url not in refused))
     progress.stage("resolve")
-    graph: DependencyGraph = await build_graph(inputs, resolve_settings(config), http, progress)
+    # Resolved over the indexes the sources ask too: the input's PyPI read as the configured endpoint.
+    asked = replace(inputs, index_urls=installer_indexes(config, inputs))
+    graph: DependencyGraph = await build_graph(asked, resolve_settings(config), http, progress)
     return InputGraph(inputs=inputs, graph=graph, refused=refused)
 
 
