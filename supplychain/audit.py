@@ -295,7 +295,9 @@ async def read_graph(
         if isinstance(inputs, RequirementSet):
             inputs = replace(inputs, find_links=tuple(url for url in inputs.find_links if url not in refused))
     progress.stage("resolve")
-    graph: DependencyGraph = await build_graph(inputs, resolve_settings(config), http, progress)
+    # Resolved over the indexes the sources ask too: the input's PyPI read as the configured endpoint.
+    asked = replace(inputs, index_urls=installer_indexes(config, inputs))
+    graph: DependencyGraph = await build_graph(asked, resolve_settings(config), http, progress)
     return InputGraph(inputs=inputs, graph=graph, refused=refused)
 
 

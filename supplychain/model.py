@@ -92,8 +92,9 @@ class Origin:
     served_hashes: tuple[str, ...] = ()
     artifact: ArtifactKind | None = None
     commit: str | None = None  # VCS revision when known
-    # The input pins this name to ``url``'s index (uv ``index =`` source, poetry ``source =``): an
-    # installer asks no other index for it, so another index's copy cannot be chosen instead.
+    # The input pins this name to ``url``'s index (uv ``index =`` source, poetry ``source =``, PDM
+    # ``include_packages``/``exclude_packages``): an installer asks no other index for it, so another
+    # index's copy cannot be chosen instead.
     pinned: bool = False
 
     def __post_init__(self) -> None:
@@ -169,7 +170,8 @@ class RequirementSet:
     index_urls: tuple[SafeUrl, ...] = ()  # first is the primary index; empty = default (PyPI)
     find_links: tuple[SafeUrl, ...] = ()
     no_index: bool = False
-    # Names the input pins to one index (uv ``{ index = "..." }`` sources): only that index is asked.
+    # Names the input pins to one index (uv ``{ index = "..." }`` sources, poetry ``source =``, PDM
+    # ``include_packages``): only that index is asked.
     index_pins: tuple[tuple[NormalizedName, SafeUrl], ...] = ()
     # Packages another installer provides (environment.yml's conda packages): listed as they are,
     # never resolved, and never taken to satisfy a requirement on a PyPI project of the same name.

@@ -135,6 +135,52 @@ def test_a_name_the_input_pins_to_the_internal_index_is_asked_of_no_other_index(
     assert public.mentions("corp-tool") == []
 
 
+def _pdm_lock(name: str, version: str, digest: str) -> str:
+    """A pdm.lock of one package as PDM 2.x writes it: file names and hashes, no index."""
+    dist = name.replace("-", "_")
+    return (
+        '[metadata]\ngroups = ["default"]\nstrategy = ["inherit_metadata"]\nlock_version = "4.5.0"\n'
+        'content_hash = "sha256:00"\n\n'
+        f'[[package]]\nname = "{name}"\nversion = "{version}"\nsummary = ""\ngroups = ["default"]\n'
+        f'files = [\n    {{file = "{dist}-{version}-py3-none-any.whl", hash = "sha256:{digest}"}},\n]\n'
+    )
+
+
+@pytest.mark.parametrize("input_file", ["pyproject.toml", "pdm.lock"])
+@pytest.mark.parametrize("bound", [True, False])
+def test_a_pdm_source_include_packages_pins_the_name_to_the_internal_index(
+    internal: HtmlIndex,
+    public: PublicLog,
+    capsys: pytest.CaptureFixture[str],
+    bound: bool,
+    input_file: str,
+) -> None:
+    """PDM asks PyPI and every ``[[tool.pdm.source]]``, except for a name a source's
+    ``include_packages`` binds to it: then the public copy can never be installed. pdm.lock records
+    no index, so PDM installs it through the same filter. Unbound, the same project is confusion."""
+    digest = internal.wheel("corp-tool", "1.0")
+    HandIndex(public.server).wheel("corp-tool", "99.0")
+    Path("supplychain.toml").write_text(f'internal-indexes = ["{internal.url}"]\n')
+    Path("pyproject.toml").write_text(
+        '[project]\nname = "app"\nversion = "0"\ndependencies = ["corp-tool"]\n'
+        f'[[tool.pdm.source]]\nname = "corp"\nurl = "{internal.url}"\n'
+        + ('include_packages = ["corp-*"]\n' if bound else "")
+    )
+    Path("pdm.lock").write_text(_pdm_lock("corp-tool", "1.0", digest))
+    code, out, err = run(["audit", input_file, "--policy", "sl3", "--format", "json"], capsys)
+    assert out, err
+    document = json.loads(out)
+    confusion = _findings(document, "corp-tool", "dependency-confusion")
+    if bound:
+        assert code == 3, out + err  # its advisories are unknown (internal), nothing else fails
+        (package,) = [p for p in document["packages"] if p["name"] == "corp-tool"]
+        assert package["version"] == "1.0"
+        assert confusion == []
+        assert public.mentions("corp-tool") == []
+    else:
+        assert [f["action"] for f in confusion] == ["fail"], out + err
+
+
 # --- done means: internal tools at SL5, from an HTML index, with a recorded inventory --------------
 
 SIX = (

@@ -1,7 +1,9 @@
-"""Read ``pdm.lock`` into a LockedSet: pins, file hashes and the requirement strings PDM records as edges."""
+"""Read ``pdm.lock`` into a LockedSet: pins, file hashes, the requirement strings PDM records as edges,
+and the indexes (and per-package index bindings) of the ``[[tool.pdm.source]]`` beside it."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,7 @@ from supplychain.inputs.lockfile import (
     roots_from_pyproject,
     sorted_hashes,
 )
+from supplychain.inputs.pdm_sources import PdmSources
 from supplychain.inputs.validate import checked
 from supplychain.locate import array_lines, line_of, top_level_line
 from supplychain.model import (
@@ -93,10 +96,11 @@ class PdmLockInput:
                 marker=marker(condition, where, what),
             )
             merged[key] = (package, edges)
+        sources = PdmSources.beside(path)
         packages = tuple(
             LockedPackage(
                 ref=p.ref,
-                origin=p.origin,
+                origin=_pinned(p.origin, p.ref.name, sources),
                 location=p.location,
                 marker=p.marker,
                 dependencies=tuple(sorted(edges, key=lambda e: (e.name, e.marker or ""))),
@@ -105,7 +109,10 @@ class PdmLockInput:
         )
         scope = options.lock_scope
         roots = roots_from_pyproject(path, scope.extras, scope.groups) or ()
-        return checked(LockedSet(kind=self.id, path=file, packages=packages, roots=roots))
+        index_urls = sources.index_urls() if sources else ()
+        return checked(
+            LockedSet(kind=self.id, path=file, packages=packages, roots=roots, index_urls=index_urls)
+        )
 
 
 def _supported(version: object) -> bool:
@@ -115,6 +122,12 @@ def _supported(version: object) -> bool:
         return Version(version).major == SUPPORTED_MAJOR
     except InvalidVersion:
         return False
+
+
+def _pinned(origin: Origin, name: str, sources: PdmSources | None) -> Origin:
+    """An index package PDM's source filters bind to one index: served by it, and pinned there."""
+    url = sources.pin(name) if sources is not None and origin.kind is OriginKind.INDEX else None
+    return origin if url is None else replace(origin, url=url, pinned=True)
 
 
 def _edge(spec: object, where: Location, what: str, extras: list[str]) -> LockedDependency:

@@ -16,6 +16,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 from supplychain.errors import InputError, UsageError
 from supplychain.inputs import InputOptions
 from supplychain.inputs.direct import named_reference, reference_version
+from supplychain.inputs.pdm_sources import PdmSources
 from supplychain.inputs.poetry_deps import PoetryReader
 from supplychain.inputs.requirements_txt import read_requirements
 from supplychain.inputs.uv_sources import UvSources
@@ -66,12 +67,17 @@ def read_pyproject(
     requirements += reader.groups(groups)
     index_urls = reader.index_urls
     pins: dict[NormalizedName, SafeUrl] = dict(reader.poetry.pins) if reader.poetry else {}
-    uv = _uv_table(data, locator)
-    if uv is not None:
-        sources = UvSources(path, locator, uv)
-        requirements = sources.apply(requirements)
+    pdm = _tool_table(data, locator, "pdm")
+    if pdm is not None and "source" in pdm:
+        sources = PdmSources(pdm, locator)
         index_urls = index_urls or sources.index_urls()
-        pins.update(sources.pins)
+        pins.update(sources.pins(item.name for item in requirements if item.origin is None))
+    uv = _tool_table(data, locator, "uv")
+    if uv is not None:
+        uv_sources = UvSources(path, locator, uv)
+        requirements = uv_sources.apply(requirements)
+        index_urls = index_urls or uv_sources.index_urls()
+        pins.update(uv_sources.pins)
     return checked(
         RequirementSet(
             kind="pyproject",
@@ -83,14 +89,15 @@ def read_pyproject(
     )
 
 
-def _uv_table(data: dict[str, Any], locator: Locator) -> dict[str, Any] | None:
+def _tool_table(data: dict[str, Any], locator: Locator, name: str) -> dict[str, Any] | None:
+    """``[tool.<name>]`` (uv, pdm), None when absent."""
     tool = _table(data, "tool", locator, None)
-    uv = tool.get("uv")
-    if uv is None:
+    table = tool.get(name)
+    if table is None:
         return None
-    if not isinstance(uv, dict):
-        raise InputError("'tool.uv' must be a table", location=locator.at(locator.key("uv", 1)))
-    return uv
+    if not isinstance(table, dict):
+        raise InputError(f"'tool.{name}' must be a table", location=locator.at(locator.key(name, 1)))
+    return table
 
 
 def _load(path: Path) -> tuple[str, dict[str, Any]]:
