@@ -27,7 +27,7 @@ _STATUS_SINCE = (1, 4)  # PEP 792 status markers arrived with Simple API version
 _STATUSES = frozenset({"active", "archived", "quarantined", "deprecated"})
 
 # One fetch per (client, URL) per run, shared with the integrity source which needs the file list.
-_PAGES: dict[int, tuple[Http, dict[str, asyncio.Task[ProjectPage]]]] = {}
+_PAGES: dict[int, tuple[Http, dict[tuple[str, Version | None], asyncio.Task[ProjectPage]]]] = {}
 
 
 async def fetch_page(http: Http, url: str, version: Version | None = None) -> ProjectPage:
@@ -35,12 +35,14 @@ async def fetch_page(http: Http, url: str, version: Version | None = None) -> Pr
 
     With ``version`` the page keeps only that version's files: pages of long-lived projects list
     thousands of files and a run holds every page until enrichment ends (350 MB for a
-    360-package lock). Every caller of one URL asks about the same version.
+    360-package lock). The memo is per URL *and* version: a lock holding two versions of one name
+    (networkx 3.4.2 and 3.6.1 in helm's) asked for the second got the first's files, "no files".
     """
     _owner, tasks = _PAGES.setdefault(id(http), (http, {}))
-    if url not in tasks:
-        tasks[url] = asyncio.ensure_future(simple.fetch_page(http, url, version=version))
-    return await asyncio.shield(tasks[url])
+    key = (url, version)
+    if key not in tasks:
+        tasks[key] = asyncio.ensure_future(simple.fetch_page(http, url, version=version))
+    return await asyncio.shield(tasks[key])
 
 
 def forget_pages(http: Http) -> None:
