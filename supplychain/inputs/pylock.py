@@ -104,10 +104,38 @@ class PylockInput:
         )
 
 
+# uv writes ``hashes = {}`` for a file its index listed without a hash (its PyTorch mirror tests do);
+# PEP 751 wants one and packaging.pylock refuses the whole lock. Such a file is validated with this
+# stand-in, which ``_hashes`` drops again: the package records no hash for it, as the file says.
+_NO_HASH = "no hash: hashes = {} in the file"  # not hex: never a real digest
+
+
+def _hashless_marked(data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` with every empty ``hashes`` table of a wheel, sdist or archive given the stand-in."""
+    packages = data.get("packages")
+    if not isinstance(packages, list):
+        return data
+
+    def mark(item: Any) -> Any:
+        if isinstance(item, dict) and item.get("hashes") == {}:
+            return {**item, "hashes": {"sha256": _NO_HASH}}
+        return item
+
+    def marked(package: Any) -> Any:
+        if not isinstance(package, dict):
+            return package
+        copied = {key: mark(value) for key, value in package.items()}
+        if isinstance(copied.get("wheels"), list):
+            copied["wheels"] = [mark(wheel) for wheel in copied["wheels"]]
+        return copied
+
+    return {**data, "packages": [marked(package) for package in packages]}
+
+
 def _validated(data: dict[str, Any], text: str, file: str, lines: list[int]) -> Pylock:
     """The document as ``packaging.pylock`` reads it; its complaint is located at the package or key."""
     try:
-        return Pylock.from_dict(data)
+        return Pylock.from_dict(_hashless_marked(data))
     except PylockUnsupportedVersionError as problem:
         raise InputError(str(problem), location=at(file, key_line(text, "lock-version"))) from None
     except PylockValidationError as problem:
@@ -186,7 +214,11 @@ def _filename(item: PackageArchive | PackageSdist | PackageWheel) -> str:
 
 
 def _hashes(hashes: Any, where: Location, what: str) -> list[str]:
-    return [digest(f"{algorithm}:{value}", where, what) for algorithm, value in hashes.items()]
+    return [
+        digest(f"{algorithm}:{value}", where, what)
+        for algorithm, value in hashes.items()
+        if (algorithm, value) != ("sha256", _NO_HASH)
+    ]
 
 
 def _dependencies(package: Package, where: Location, what: str) -> tuple[LockedDependency, ...] | None:

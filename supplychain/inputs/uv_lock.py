@@ -7,9 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from packaging.requirements import Requirement
+from packaging.version import Version
 
 from supplychain.errors import InputError
 from supplychain.inputs import InputOptions
+from supplychain.inputs.direct import directory_version, filename_version
 from supplychain.inputs.lockfile import (
     and_marker,
     at,
@@ -22,10 +24,12 @@ from supplychain.inputs.lockfile import (
     opt_str,
     package_ref,
     sorted_hashes,
+    valid_name,
 )
 from supplychain.inputs.validate import checked
 from supplychain.locate import array_lines, key_line, top_level_line
 from supplychain.model import (
+    UNKNOWN_VERSION,
     ArtifactKind,
     DeclaredRequirement,
     Location,
@@ -34,6 +38,7 @@ from supplychain.model import (
     LockedSet,
     Origin,
     OriginKind,
+    PackageRef,
     normalize,
 )
 from supplychain.urls import SafeUrl, same_index
@@ -85,13 +90,18 @@ class UvLockInput:
             if raw_version is None:
                 if local is None:
                     raise InputError(f"{what} has no 'version' string", location=where)
-                continue  # a dynamic-version workspace member: local code, its requirements are the roots
+                if is_member:
+                    continue  # a dynamic-version workspace member: local code, its requirements are the roots
             origin = _origin(entry, source, where, what)
             if origin.kind is OriginKind.INDEX and origin.url is not None:
                 indexes.add(origin.url.reveal())
             packages.append(
                 LockedPackage(
-                    ref=package_ref(name, raw_version, where),
+                    ref=package_ref(name, raw_version, where)
+                    if raw_version is not None
+                    else PackageRef(
+                        name=valid_name(name, where), version=_local_version(name, origin, path.parent)
+                    ),
                     origin=origin,
                     dependencies=tuple(dependencies),
                     location=where,
@@ -206,6 +216,19 @@ def _declared(dep: LockedDependency, where: Location) -> DeclaredRequirement:
     return DeclaredRequirement(
         requirement=Requirement(f"{dep.name}{extras}{dep.specifier}{condition}"), location=where
     )
+
+
+def _local_version(name: str, origin: Origin, lock_directory: Path) -> Version:
+    """A versionless local dependency (uv omits a dynamic version): its static metadata, else unknown.
+
+    It is not a workspace member but something the members install, so it is audited, never dropped.
+    """
+    if origin.url is None:
+        return UNKNOWN_VERSION
+    location = lock_directory / origin.url.reveal()
+    if location.is_dir():
+        return directory_version(location) or UNKNOWN_VERSION
+    return filename_version(location.name, name) or UNKNOWN_VERSION
 
 
 def _origin(entry: dict[str, Any], source: dict[str, Any], where: Location, what: str) -> Origin:
