@@ -6,7 +6,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from packaging.requirements import Requirement
+from packaging.requirements import InvalidRequirement, Requirement
 from packaging.version import Version
 
 from supplychain.errors import InputError
@@ -154,7 +154,7 @@ def _pinned(package: LockedPackage, pins: dict[str, set[str]]) -> LockedPackage:
 def _edge(raw: object, where: Location, what: str, extra: str | None = None) -> LockedDependency:
     if not isinstance(raw, dict):
         raise InputError(f"{what}: a dependency must be an inline table", location=where)
-    name = need_str(raw, "name", where, f"{what} dependency")
+    name = valid_name(need_str(raw, "name", where, f"{what} dependency"), where)
     version = opt_str(raw, "version", where, f"{what} dependency {name!r}")
     extras = raw.get("extra", [])
     if not isinstance(extras, list) or not all(isinstance(item, str) for item in extras):
@@ -213,9 +213,12 @@ def _member_roots(
 def _declared(dep: LockedDependency, where: Location) -> DeclaredRequirement:
     extras = f"[{','.join(dep.extras)}]" if dep.extras else ""
     condition = f"; {dep.marker}" if dep.marker else ""
-    return DeclaredRequirement(
-        requirement=Requirement(f"{dep.name}{extras}{dep.specifier}{condition}"), location=where
-    )
+    text = f"{dep.name}{extras}{dep.specifier}{condition}"
+    try:
+        requirement = Requirement(text)
+    except InvalidRequirement as problem:  # a garbled version or extra of a member's dependency
+        raise InputError(f"invalid dependency {text!r}: {problem}", location=where) from None
+    return DeclaredRequirement(requirement=requirement, location=where)
 
 
 def _local_version(name: str, origin: Origin, lock_directory: Path) -> Version:

@@ -120,6 +120,31 @@ def _pipfile_direct_seed() -> dict[str, Any]:
     return data
 
 
+PEERS = ROOT / "tests" / "fixtures" / "peers"
+
+
+@functools.cache
+def _pylock_hashless_seed() -> dict[str, Any]:
+    """uv's own export: PyTorch-mirror wheels with ``hashes = {}`` beside hashed index packages."""
+    path = PEERS / "uv" / "export" / "pylock_workspace_member_conflict_markers.1.pylock.toml"
+    return tomllib.loads(path.read_text(encoding="utf-8"))
+
+
+@functools.cache
+def _uv_dynamic_path_seed() -> dict[str, Any]:
+    """uv's own lock: a path dependency without a version (dynamic) beside a registry package."""
+    path = PEERS / "uv" / "lock" / "lock_dynamic_version_path_dependency.1.uv.lock"
+    return tomllib.loads(path.read_text(encoding="utf-8"))
+
+
+@functools.cache
+def _pipfile_indexed_seed() -> dict[str, Any]:
+    """osv-scalibr's Pipfile.lock: ``index`` keys, both sections, one name at two versions."""
+    path = PEERS / "osv-scalibr" / "pipfilelock" / "testdata" / "multiple-packages.json"
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return data
+
+
 # seed id: (reader id, file name, format, seed)
 LOCK_SEEDS: dict[str, tuple[str, str, str, Callable[[], dict[str, Any]]]] = {
     "uv-lock": ("uv-lock", "uv.lock", "toml", _uv_seed),
@@ -129,6 +154,9 @@ LOCK_SEEDS: dict[str, tuple[str, str, str, Callable[[], dict[str, Any]]]] = {
     "pdm-lock": ("pdm-lock", "pdm.lock", "toml", _pdm_seed),
     "pipfile-lock": ("pipfile-lock", "Pipfile.lock", "json", _pipfile_seed),
     "pipfile-direct": ("pipfile-lock", "Pipfile.lock", "json", _pipfile_direct_seed),
+    "pylock-hashless": ("pylock", "pylock.toml", "toml", _pylock_hashless_seed),
+    "uv-dynamic-path": ("uv-lock", "uv.lock", "toml", _uv_dynamic_path_seed),
+    "pipfile-indexed": ("pipfile-lock", "Pipfile.lock", "json", _pipfile_indexed_seed),
 }
 
 ALLOWLIST_SEED = """\
@@ -410,6 +438,13 @@ def test_fuzzed_pipfile_lock(data: st.DataObject) -> None:
 @given(data=st.data())
 def test_fuzzed_pipfile_lock_with_direct_entries(data: st.DataObject) -> None:
     _fuzz_lock("pipfile-direct", data)
+
+
+@FUZZ
+@given(data=st.data(), seed_id=st.sampled_from(["pylock-hashless", "uv-dynamic-path", "pipfile-indexed"]))
+def test_fuzzed_peer_locks(data: st.DataObject, seed_id: str) -> None:
+    """Seeds from the peers' own fixtures that once crashed or dropped packages (tests/fixtures/peers)."""
+    _fuzz_lock(seed_id, data)
 
 
 def test_every_seed_reads_cleanly() -> None:

@@ -125,3 +125,25 @@ def test_pylock_wheel_with_empty_hashes_as_uv_exports_it_is_read() -> None:
     assert all(digest.startswith("sha256:") and len(digest) == 71 for digest in hashes), hashes
     sympy = next(package for package in result.packages if package.ref.name == "sympy")
     assert sympy.origin.hashes  # real hashes are kept
+
+
+@pytest.mark.parametrize(
+    ("dependency", "message"),
+    [
+        ('{ name = "-" }', "invalid package name '-'"),
+        ('{ name = "iniconfig", extra = ["../x"] }', "invalid dependency"),
+    ],
+)
+def test_uv_lock_member_dependency_that_is_no_requirement_is_refused(
+    dependency: str, message: str, tmp_path: Path
+) -> None:
+    """Found by fuzzing uv's own lock: a member's dependency became ``Requirement("-")``, exit 70."""
+    seed = PEERS / "uv" / "lock" / "lock_dynamic_version_path_dependency.1.uv.lock"
+    lock = seed.read_text(encoding="utf-8")
+    path = tmp_path / "uv.lock"
+    path.write_text(lock.replace('    { name = "dynamic" },\n', f"    {dependency},\n", 1), encoding="utf-8")
+    with pytest.raises(InputError) as raised:
+        _read("uv-lock", path)
+    assert message in raised.value.diagnostics()
+    assert raised.value.location is not None
+    assert raised.value.location.line is not None
