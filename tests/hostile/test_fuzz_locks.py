@@ -447,6 +447,49 @@ def test_fuzzed_peer_locks(data: st.DataObject, seed_id: str) -> None:
     _fuzz_lock(seed_id, data)
 
 
+_FILE_NAMES = {
+    "uv-lock": ("uv.lock", "toml"),
+    "pylock": ("pylock.toml", "toml"),
+    "poetry-lock": ("poetry.lock", "toml"),
+    "pdm-lock": ("pdm.lock", "toml"),
+    "pipfile-lock": ("Pipfile.lock", "json"),
+}
+PEER_SEEDS = sorted(
+    entry["path"]
+    for entry in tomllib.loads((PEERS / "PROVENANCE.toml").read_text(encoding="utf-8"))["file"]
+    if entry["expect"] == "accept"
+    and entry["format"] in _FILE_NAMES
+    and (PEERS / entry["path"]).stat().st_size < 12_000  # small: each example parses it afresh
+)
+_PEER_FORMAT = {
+    entry["path"]: entry["format"]
+    for entry in tomllib.loads((PEERS / "PROVENANCE.toml").read_text(encoding="utf-8"))["file"]
+}
+
+
+@FUZZ
+@given(data=st.data(), seed=st.sampled_from(PEER_SEEDS))
+def test_fuzzed_peer_corpus(data: st.DataObject, seed: str) -> None:
+    """A small lock of the peers' corpus its own tool accepts, mutated: read or refused, never a crash."""
+    input_id = _PEER_FORMAT[seed]
+    name, fmt = _FILE_NAMES[input_id]
+    text = (PEERS / seed).read_text(encoding="utf-8")
+    tree = tomllib.loads(text) if fmt == "toml" else json.loads(text)
+    complete = _mutate(data, tree, toml=fmt == "toml")
+    body, whole = _serialise(data, tree, fmt)
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / name
+        path.write_bytes(body)
+        try:
+            result = reader(input_id).read(path, OPTIONS)
+        except Exception as error:
+            _fails_as_user_error(
+                error, path, need_line=whole and complete and fmt == "toml" and _toml_parses(body)
+            )
+            return
+        _check_packages(result)
+
+
 def test_every_seed_reads_cleanly() -> None:
     """The unmutated seeds are valid: a fuzz failure is the mutation's doing, not the seed's."""
     for seed_id, (input_id, name, fmt, seed) in LOCK_SEEDS.items():

@@ -84,6 +84,37 @@ def test_peer_fixture_reads_as_its_own_tool_reads_it(entry: dict[str, Any]) -> N
         assert result.packages or not entry.get("packages"), "no packages read"
     else:
         _check_requirements(entry, result)
+    _check_lines(entry, result)
+
+
+def _check_lines(entry: dict[str, Any], result: LockedSet | RequirementSet) -> None:
+    """Where the peer's test names a package's line, ours names the same place.
+
+    JSON and requirements lines must be equal. In a TOML lock osv-scalibr points at the ``name`` key
+    and we at the ``[[package]]`` header: ours must open the table that holds the peer's line.
+    """
+    ours: dict[tuple[str, Version | None], int | None] = {}
+    if isinstance(result, LockedSet):
+        for package in result.packages:
+            ours[package.ref.name, package.ref.version] = package.location.line if package.location else None
+    else:
+        for declared in result.requirements:
+            ours[canonicalize_name(declared.name), None] = declared.location.line
+    text = (PEERS / entry["path"]).read_text(encoding="utf-8").splitlines()
+    for located in entry.get("peer-lines", []):
+        spelling, _, number = located.rpartition("@")
+        name, version = _expected(spelling)
+        line = ours.get((name, version if isinstance(result, LockedSet) else None))
+        assert line is not None, f"{spelling}: no line"
+        if entry["format"] in {"pipfile-lock", "requirements"}:
+            assert line == int(number), f"{spelling}: line {line}, the peer says {number}"
+        else:
+            between = text[line : int(number) - 1]
+            assert line <= int(number), f"{spelling}: line {line} is after the peer's {number}"
+            assert text[line - 1].startswith("[["), f"{spelling}: line {line} opens no table"
+            assert not any(row.startswith("[[") for row in between), (
+                f"{spelling}: line {line} does not open the table of the peer's line {number}"
+            )
 
 
 def test_every_peer_fixture_is_listed_in_the_provenance() -> None:

@@ -147,3 +147,24 @@ def test_uv_lock_member_dependency_that_is_no_requirement_is_refused(
     assert message in raised.value.diagnostics()
     assert raised.value.location is not None
     assert raised.value.location.line is not None
+
+
+PIPENV_PYLOCK = PEERS / "pipenv" / "unit" / "valid_pylock_content.pylock.toml"
+
+
+def test_pylock_upload_time_written_as_a_string_is_read() -> None:
+    """pipenv's own fixture spells ``upload-time`` as a quoted RFC 3339 string; packaging wants a
+    datetime and refused the whole lock, though pipenv reads it."""
+    result = _read("pylock", PIPENV_PYLOCK)
+    assert ("requests", Version("2.28.1")) in {(p.ref.name, p.ref.version) for p in result.packages}
+
+
+def test_pylock_package_of_an_undeclared_group_is_in_the_open_scope() -> None:
+    """``marker = "'dev' in dependency_groups"`` with no top-level ``dependency-groups``: the open
+    scope evaluated with no groups at all and silently dropped pytest."""
+    result = _read("pylock", PIPENV_PYLOCK)
+    assert ("pytest", Version("7.0.0")) in {(p.ref.name, p.ref.version) for p in result.packages}
+    narrowed = InputOptions(target=TARGET, scope=Scope.of_flags(TARGET, None, None, (), ("docs",)))
+    other = reader("pylock").read(PIPENV_PYLOCK, narrowed)
+    assert isinstance(other, LockedSet)
+    assert "pytest" not in {p.ref.name for p in other.packages}  # --group docs still narrows
