@@ -69,8 +69,7 @@ class UvLockInput:
         lines = array_lines(text, "package")
         packages: list[LockedPackage] = []
         roots: list[DeclaredRequirement] = []
-        manifest = data.get("manifest", {})
-        members = {normalize(m) for m in manifest.get("members", [])} if isinstance(manifest, dict) else set()
+        members = _members(data, text, file)
         indexes: set[str] = set()
         for number, entry in enumerate(entries):
             where = at(file, lines[number] if number < len(lines) else top_level_line(text, "package"))
@@ -117,6 +116,16 @@ class UvLockInput:
                 index_urls=tuple(SafeUrl(url) for url in sorted(indexes)),
             )
         )
+
+
+def _members(data: dict[str, Any], text: str, file: str) -> set[str]:
+    """``[manifest] members``: the workspace's own packages; a value of another shape is refused."""
+    where = at(file, top_level_line(text, "manifest"))
+    manifest = need_table(data, "manifest", where, "uv.lock")
+    members = need_list(manifest, "members", where, "[manifest]")
+    if not all(isinstance(member, str) for member in members):  # an int crashed normalize(): exit 70
+        raise InputError("[manifest] members must be an array of names", location=where)
+    return {normalize(member) for member in members}
 
 
 def _index_pins(entries: list[Any]) -> dict[str, set[str]]:

@@ -168,3 +168,19 @@ def test_pylock_package_of_an_undeclared_group_is_in_the_open_scope() -> None:
     other = reader("pylock").read(PIPENV_PYLOCK, narrowed)
     assert isinstance(other, LockedSet)
     assert "pytest" not in {p.ref.name for p in other.packages}  # --group docs still narrows
+
+
+@pytest.mark.parametrize("members", ["0", "[0]", '"project"'])
+def test_uv_lock_manifest_members_of_another_shape_is_refused(members: str, tmp_path: Path) -> None:
+    """Found by fuzzing uv's own lock (lock_remove_member): ``members = [0]`` crashed normalize()."""
+    seed = PEERS / "uv" / "lock" / "lock_remove_member.1.uv.lock"
+    text = seed.read_text(encoding="utf-8")
+    assert "members = [" in text
+    path = tmp_path / "uv.lock"
+    start = text.index("members = [")
+    end = text.index("]", start) + 1
+    path.write_text(text[:start] + f"members = {members}" + text[end:], encoding="utf-8")
+    with pytest.raises(InputError) as raised:
+        _read("uv-lock", path)
+    assert raised.value.location is not None
+    assert raised.value.location.line is not None
