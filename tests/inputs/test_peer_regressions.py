@@ -184,3 +184,20 @@ def test_uv_lock_manifest_members_of_another_shape_is_refused(members: str, tmp_
         _read("uv-lock", path)
     assert raised.value.location is not None
     assert raised.value.location.line is not None
+
+
+def test_poetry_lock_metadata_files_of_another_type_is_refused_at_its_line(tmp_path: Path) -> None:
+    """Found by fuzzing osv-scalibr's poetry.lock: ``files = "x"`` inside ``[metadata]`` was refused
+    with no line, as only a ``[metadata.files]`` table header was looked for."""
+    text = (PEERS / "osv-scalibr" / "poetrylock" / "testdata" / "one-package-with-metadata.lock").read_text(
+        encoding="utf-8"
+    )
+    assert "[metadata]\n" in text
+    text = text.split("\n[metadata.files]")[0]  # the table is replaced by a string
+    path = tmp_path / "poetry.lock"
+    path.write_text(text.replace("[metadata]\n", '[metadata]\nfiles = "x"\n', 1), encoding="utf-8")
+    with pytest.raises(InputError) as raised:
+        _read("poetry-lock", path)
+    assert raised.value.location is not None
+    rows = path.read_text(encoding="utf-8").splitlines()
+    assert raised.value.location.line == rows.index('files = "x"') + 1
