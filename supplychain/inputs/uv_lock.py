@@ -27,7 +27,7 @@ from supplychain.inputs.lockfile import (
     valid_name,
 )
 from supplychain.inputs.validate import checked
-from supplychain.locate import array_lines, key_line, top_level_line
+from supplychain.locate import array_lines, top_level_line
 from supplychain.model import (
     UNKNOWN_VERSION,
     ArtifactKind,
@@ -63,7 +63,7 @@ class UvLockInput:
             raise InputError(
                 f"uv.lock version {version!r} is not supported (supported: "
                 f"{', '.join(map(str, SUPPORTED_VERSIONS))})",
-                location=at(file, key_line(text, "version")),
+                location=at(file, top_level_line(text, "version")),
             )
         entries = need_list(data, "package", at(file, top_level_line(text, "package")), "uv.lock")
         lines = array_lines(text, "package")

@@ -201,3 +201,14 @@ def test_poetry_lock_metadata_files_of_another_type_is_refused_at_its_line(tmp_p
     assert raised.value.location is not None
     rows = path.read_text(encoding="utf-8").splitlines()
     assert raised.value.location.line == rows.index('files = "x"') + 1
+
+
+def test_uv_lock_version_written_as_a_table_is_refused_at_its_header(tmp_path: Path) -> None:
+    """Found by fuzzing uv's own lock: ``[version]`` (a table) was refused with no line."""
+    text = (PEERS / "uv" / "lock" / "lock_bump_static_version.1.uv.lock").read_text(encoding="utf-8")
+    path = tmp_path / "uv.lock"
+    path.write_text(text.replace("version = 1\n", "", 1) + "\n[version]\n", encoding="utf-8")
+    with pytest.raises(InputError) as raised:
+        _read("uv-lock", path)
+    assert raised.value.location is not None
+    assert raised.value.location.line == path.read_text(encoding="utf-8").splitlines().index("[version]") + 1
