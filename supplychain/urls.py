@@ -58,12 +58,19 @@ class SafeUrl:
 
 
 def _split(raw: str) -> SplitResult:
-    return urlsplit(raw)
+    try:
+        return urlsplit(raw)
+    except ValueError:  # ``http://[LOCALHOST]/``: a bracketed host that is no IP address
+        # split it with the brackets escaped: the userinfo is still found, the host is no real one
+        return urlsplit(raw.replace("[", "%5B").replace("]", "%5D"))
 
 
 def redact(raw: str) -> str:
     """Mask the userinfo of ``raw`` (user and password alike: a token is often the user)."""
-    parts = urlsplit(raw)
+    try:
+        parts = urlsplit(raw)
+    except ValueError:  # a bracketed host that is no IP address: mask by pattern instead
+        return scrub(raw)
     if "@" not in parts.netloc:
         return raw
     host = parts.netloc.rsplit("@", 1)[1]
@@ -77,10 +84,11 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 def _place(raw: str | SafeUrl) -> tuple[str, str, int | None, tuple[str, ...]] | None:
     """Scheme, host, port and path segments as an HTTP client reaches them; None if unusable."""
-    parts = urlsplit(raw.reveal() if isinstance(raw, SafeUrl) else raw.strip())
     try:
+        # a bracketed host that is no IP address (``http://[LOCALHOST]/``) raises ValueError
+        parts = urlsplit(raw.reveal() if isinstance(raw, SafeUrl) else raw.strip())
         port = parts.port
-    except ValueError:  # not a number or out of range: names no server
+    except ValueError:  # not a number or out of range, or a bad bracketed host: names no server
         return None
     scheme = parts.scheme.lower()
     if not scheme:

@@ -158,7 +158,8 @@ def _package(
         kind = OriginKind.EDITABLE if entry.get("editable") is True else kind
         origin = Origin(kind=kind, url=SafeUrl(location), hashes=digests)
     else:
-        index = sources.get(entry.get("index", "pypi")) if len(sources) != 1 else next(iter(sources.values()))
+        named = opt_str(entry, "index", where, what) or "pypi"  # a list or table here raised TypeError
+        index = sources.get(named) if len(sources) != 1 else next(iter(sources.values()))
         origin = Origin(
             kind=OriginKind.INDEX, url=SafeUrl(index) if isinstance(index, str) else None, hashes=digests
         )

@@ -26,7 +26,7 @@ from supplychain.inputs.lockfile import (
     sorted_hashes,
 )
 from supplychain.inputs.validate import checked
-from supplychain.locate import array_lines, line_of, top_level_line
+from supplychain.locate import array_lines, key_path_line, line_of, top_level_line
 from supplychain.model import (
     Location,
     LockedDependency,
@@ -64,7 +64,8 @@ class PoetryLockInput:
                 f"(supported: {', '.join(SUPPORTED_VERSIONS)})",
                 location=at(file, line_of(text, "lock-version") or top_level_line(text, "metadata")),
             )
-        old_files = need_table(metadata, "files", at(file, line_of(text, "[metadata.files]")), "[metadata]")
+        files_at = at(file, key_path_line(text, ("metadata", "files")) or top_level_line(text, "metadata"))
+        old_files = need_table(metadata, "files", files_at, "[metadata]")
         lines = array_lines(text, "package")
         packages: list[LockedPackage] = []
         indexes: set[str] = set()

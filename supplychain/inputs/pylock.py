@@ -9,6 +9,7 @@ is checked here.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from packaging.pylock import (
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
+from supplychain.dates import timestamp_or_none
 from supplychain.errors import InputError
 from supplychain.inputs import InputOptions
 from supplychain.inputs.direct import directory_version, filename_version
@@ -104,10 +106,49 @@ class PylockInput:
         )
 
 
+# uv writes ``hashes = {}`` for a file its index listed without a hash (its PyTorch mirror tests do);
+# PEP 751 wants one and packaging.pylock refuses the whole lock. Such a file is validated with this
+# stand-in, which ``_hashes`` drops again: the package records no hash for it, as the file says.
+_NO_HASH = "no hash: hashes = {} in the file"  # not hex: never a real digest
+
+
+def _as_tools_write_it(data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` with what real writers put where PEP 751 is stricter, made acceptable to packaging.
+
+    An empty ``hashes`` table of a wheel, sdist or archive gets the stand-in; an ``upload-time``
+    written as an RFC 3339 string (pipenv's tests, hand-edited files) becomes the datetime it spells.
+    Both are file metadata an audit reads nothing else from: no reason to refuse the whole lock.
+    """
+    packages = data.get("packages")
+    if not isinstance(packages, list):
+        return data
+
+    def mark(item: Any) -> Any:
+        if not isinstance(item, dict):
+            return item
+        copied = dict(item)
+        if copied.get("hashes") == {}:
+            copied["hashes"] = {"sha256": _NO_HASH}
+        stamp = timestamp_or_none(copied.get("upload-time"))
+        if stamp is not None:
+            copied["upload-time"] = stamp
+        return copied
+
+    def marked(package: Any) -> Any:
+        if not isinstance(package, dict):
+            return package
+        copied = {key: mark(value) for key, value in package.items()}
+        if isinstance(copied.get("wheels"), list):
+            copied["wheels"] = [mark(wheel) for wheel in copied["wheels"]]
+        return copied
+
+    return {**data, "packages": [marked(package) for package in packages]}
+
+
 def _validated(data: dict[str, Any], text: str, file: str, lines: list[int]) -> Pylock:
     """The document as ``packaging.pylock`` reads it; its complaint is located at the package or key."""
     try:
-        return Pylock.from_dict(data)
+        return Pylock.from_dict(_as_tools_write_it(data))
     except PylockUnsupportedVersionError as problem:
         raise InputError(str(problem), location=at(file, key_line(text, "lock-version"))) from None
     except PylockValidationError as problem:
@@ -128,13 +169,13 @@ def _validated(data: dict[str, Any], text: str, file: str, lines: list[int]) -> 
 def _environments(lock: Pylock, options: InputOptions) -> list[dict[str, Any]]:
     """The scope's marker environments with PEP 751's ``extras`` and ``dependency_groups`` sets.
 
-    An open scope selects every extra and group the lock declares; a narrowed one those given
-    (no group given: the lock's ``default-groups``).
+    An open scope selects every extra and group the lock declares or its markers name; a narrowed
+    one those given (no group given: the lock's ``default-groups``).
     """
     scope = options.lock_scope
-    extras = lock.extras or () if scope.extras is None else scope.extras
+    extras = (*(lock.extras or ()), *_named(lock, "extras")) if scope.extras is None else scope.extras
     if scope.groups is None:
-        groups = lock.dependency_groups or ()
+        groups: Sequence[str] = (*(lock.dependency_groups or ()), *_named(lock, "dependency_groups"))
     else:
         groups = scope.groups or lock.default_groups or ()
     chosen = {
@@ -143,6 +184,21 @@ def _environments(lock: Pylock, options: InputOptions) -> list[dict[str, Any]]:
         "dependency_groups": frozenset(canonicalize_name(g) for g in groups),
     }
     return [{**env, **chosen} for env in scope.environments]
+
+
+def _named(lock: Pylock, key: str) -> set[str]:
+    """Extras or groups the package markers name (``'dev' in dependency_groups``).
+
+    ``extras`` and ``dependency-groups`` are optional in PEP 751: a lock that leaves them out still
+    guards packages by them, and an open scope must select those packages too.
+    """
+    pattern = re.compile(rf"""['"]([^'"]+)['"]\s+(?:not\s+)?in\s+{key}\b""")
+    return {
+        found.group(1)
+        for package in lock.packages
+        if package.marker is not None
+        for found in pattern.finditer(str(package.marker))
+    }
 
 
 def _applies(condition: Marker, envs: list[dict[str, Any]], where: Location, what: str) -> bool:
@@ -186,7 +242,11 @@ def _filename(item: PackageArchive | PackageSdist | PackageWheel) -> str:
 
 
 def _hashes(hashes: Any, where: Location, what: str) -> list[str]:
-    return [digest(f"{algorithm}:{value}", where, what) for algorithm, value in hashes.items()]
+    return [
+        digest(f"{algorithm}:{value}", where, what)
+        for algorithm, value in hashes.items()
+        if (algorithm, value) != ("sha256", _NO_HASH)
+    ]
 
 
 def _dependencies(package: Package, where: Location, what: str) -> tuple[LockedDependency, ...] | None:

@@ -6,10 +6,12 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from packaging.requirements import Requirement
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.version import Version
 
 from supplychain.errors import InputError
 from supplychain.inputs import InputOptions
+from supplychain.inputs.direct import directory_version, filename_version
 from supplychain.inputs.lockfile import (
     and_marker,
     at,
@@ -22,10 +24,12 @@ from supplychain.inputs.lockfile import (
     opt_str,
     package_ref,
     sorted_hashes,
+    valid_name,
 )
 from supplychain.inputs.validate import checked
-from supplychain.locate import array_lines, key_line, top_level_line
+from supplychain.locate import array_lines, top_level_line
 from supplychain.model import (
+    UNKNOWN_VERSION,
     ArtifactKind,
     DeclaredRequirement,
     Location,
@@ -34,6 +38,7 @@ from supplychain.model import (
     LockedSet,
     Origin,
     OriginKind,
+    PackageRef,
     normalize,
 )
 from supplychain.urls import SafeUrl, same_index
@@ -58,14 +63,13 @@ class UvLockInput:
             raise InputError(
                 f"uv.lock version {version!r} is not supported (supported: "
                 f"{', '.join(map(str, SUPPORTED_VERSIONS))})",
-                location=at(file, key_line(text, "version")),
+                location=at(file, top_level_line(text, "version")),
             )
         entries = need_list(data, "package", at(file, top_level_line(text, "package")), "uv.lock")
         lines = array_lines(text, "package")
         packages: list[LockedPackage] = []
         roots: list[DeclaredRequirement] = []
-        manifest = data.get("manifest", {})
-        members = {normalize(m) for m in manifest.get("members", [])} if isinstance(manifest, dict) else set()
+        members = _members(data, text, file)
         indexes: set[str] = set()
         for number, entry in enumerate(entries):
             where = at(file, lines[number] if number < len(lines) else top_level_line(text, "package"))
@@ -85,13 +89,18 @@ class UvLockInput:
             if raw_version is None:
                 if local is None:
                     raise InputError(f"{what} has no 'version' string", location=where)
-                continue  # a dynamic-version workspace member: local code, its requirements are the roots
+                if is_member:
+                    continue  # a dynamic-version workspace member: local code, its requirements are the roots
             origin = _origin(entry, source, where, what)
             if origin.kind is OriginKind.INDEX and origin.url is not None:
                 indexes.add(origin.url.reveal())
             packages.append(
                 LockedPackage(
-                    ref=package_ref(name, raw_version, where),
+                    ref=package_ref(name, raw_version, where)
+                    if raw_version is not None
+                    else PackageRef(
+                        name=valid_name(name, where), version=_local_version(name, origin, path.parent)
+                    ),
                     origin=origin,
                     dependencies=tuple(dependencies),
                     location=where,
@@ -107,6 +116,16 @@ class UvLockInput:
                 index_urls=tuple(SafeUrl(url) for url in sorted(indexes)),
             )
         )
+
+
+def _members(data: dict[str, Any], text: str, file: str) -> set[str]:
+    """``[manifest] members``: the workspace's own packages; a value of another shape is refused."""
+    where = at(file, top_level_line(text, "manifest"))
+    manifest = need_table(data, "manifest", where, "uv.lock")
+    members = need_list(manifest, "members", where, "[manifest]")
+    if not all(isinstance(member, str) for member in members):  # an int crashed normalize(): exit 70
+        raise InputError("[manifest] members must be an array of names", location=where)
+    return {normalize(member) for member in members}
 
 
 def _index_pins(entries: list[Any]) -> dict[str, set[str]]:
@@ -144,7 +163,7 @@ def _pinned(package: LockedPackage, pins: dict[str, set[str]]) -> LockedPackage:
 def _edge(raw: object, where: Location, what: str, extra: str | None = None) -> LockedDependency:
     if not isinstance(raw, dict):
         raise InputError(f"{what}: a dependency must be an inline table", location=where)
-    name = need_str(raw, "name", where, f"{what} dependency")
+    name = valid_name(need_str(raw, "name", where, f"{what} dependency"), where)
     version = opt_str(raw, "version", where, f"{what} dependency {name!r}")
     extras = raw.get("extra", [])
     if not isinstance(extras, list) or not all(isinstance(item, str) for item in extras):
@@ -203,9 +222,25 @@ def _member_roots(
 def _declared(dep: LockedDependency, where: Location) -> DeclaredRequirement:
     extras = f"[{','.join(dep.extras)}]" if dep.extras else ""
     condition = f"; {dep.marker}" if dep.marker else ""
-    return DeclaredRequirement(
-        requirement=Requirement(f"{dep.name}{extras}{dep.specifier}{condition}"), location=where
-    )
+    text = f"{dep.name}{extras}{dep.specifier}{condition}"
+    try:
+        requirement = Requirement(text)
+    except InvalidRequirement as problem:  # a garbled version or extra of a member's dependency
+        raise InputError(f"invalid dependency {text!r}: {problem}", location=where) from None
+    return DeclaredRequirement(requirement=requirement, location=where)
+
+
+def _local_version(name: str, origin: Origin, lock_directory: Path) -> Version:
+    """A versionless local dependency (uv omits a dynamic version): its static metadata, else unknown.
+
+    It is not a workspace member but something the members install, so it is audited, never dropped.
+    """
+    if origin.url is None:
+        return UNKNOWN_VERSION
+    location = lock_directory / origin.url.reveal()
+    if location.is_dir():
+        return directory_version(location) or UNKNOWN_VERSION
+    return filename_version(location.name, name) or UNKNOWN_VERSION
 
 
 def _origin(entry: dict[str, Any], source: dict[str, Any], where: Location, what: str) -> Origin:

@@ -128,6 +128,31 @@ def _conda_lock_seed() -> dict[str, Any]:
     return _trimmed(yaml.safe_load(text), "package", lambda entry: entry.get("manager") == "pip")
 
 
+PEERS = ROOT / "tests" / "fixtures" / "peers"
+
+
+@functools.cache
+def _pylock_hashless_seed() -> dict[str, Any]:
+    """uv's own export: PyTorch-mirror wheels with ``hashes = {}`` beside hashed index packages."""
+    path = PEERS / "uv" / "export" / "pylock_workspace_member_conflict_markers.1.pylock.toml"
+    return tomllib.loads(path.read_text(encoding="utf-8"))
+
+
+@functools.cache
+def _uv_dynamic_path_seed() -> dict[str, Any]:
+    """uv's own lock: a path dependency without a version (dynamic) beside a registry package."""
+    path = PEERS / "uv" / "lock" / "lock_dynamic_version_path_dependency.1.uv.lock"
+    return tomllib.loads(path.read_text(encoding="utf-8"))
+
+
+@functools.cache
+def _pipfile_indexed_seed() -> dict[str, Any]:
+    """osv-scalibr's Pipfile.lock: ``index`` keys, both sections, one name at two versions."""
+    path = PEERS / "osv-scalibr" / "pipfilelock" / "testdata" / "multiple-packages.json"
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return data
+
+
 # seed id: (reader id, file name, format, seed)
 LOCK_SEEDS: dict[str, tuple[str, str, str, Callable[[], dict[str, Any]]]] = {
     "uv-lock": ("uv-lock", "uv.lock", "toml", _uv_seed),
@@ -138,6 +163,9 @@ LOCK_SEEDS: dict[str, tuple[str, str, str, Callable[[], dict[str, Any]]]] = {
     "pipfile-lock": ("pipfile-lock", "Pipfile.lock", "json", _pipfile_seed),
     "pipfile-direct": ("pipfile-lock", "Pipfile.lock", "json", _pipfile_direct_seed),
     "conda-lock": ("conda-lock", "conda-lock.yml", "yaml", _conda_lock_seed),
+    "pylock-hashless": ("pylock", "pylock.toml", "toml", _pylock_hashless_seed),
+    "uv-dynamic-path": ("uv-lock", "uv.lock", "toml", _uv_dynamic_path_seed),
+    "pipfile-indexed": ("pipfile-lock", "Pipfile.lock", "json", _pipfile_indexed_seed),
 }
 
 ALLOWLIST_SEED = """\
@@ -419,6 +447,56 @@ def test_fuzzed_pipfile_lock(data: st.DataObject) -> None:
 @given(data=st.data())
 def test_fuzzed_pipfile_lock_with_direct_entries(data: st.DataObject) -> None:
     _fuzz_lock("pipfile-direct", data)
+
+
+@FUZZ
+@given(data=st.data(), seed_id=st.sampled_from(["pylock-hashless", "uv-dynamic-path", "pipfile-indexed"]))
+def test_fuzzed_peer_locks(data: st.DataObject, seed_id: str) -> None:
+    """Seeds from the peers' own fixtures that once crashed or dropped packages (tests/fixtures/peers)."""
+    _fuzz_lock(seed_id, data)
+
+
+_FILE_NAMES = {
+    "uv-lock": ("uv.lock", "toml"),
+    "pylock": ("pylock.toml", "toml"),
+    "poetry-lock": ("poetry.lock", "toml"),
+    "pdm-lock": ("pdm.lock", "toml"),
+    "pipfile-lock": ("Pipfile.lock", "json"),
+}
+PEER_SEEDS = sorted(
+    entry["path"]
+    for entry in tomllib.loads((PEERS / "PROVENANCE.toml").read_text(encoding="utf-8"))["file"]
+    if entry["expect"] == "accept"
+    and entry["format"] in _FILE_NAMES
+    and (PEERS / entry["path"]).stat().st_size < 12_000  # small: each example parses it afresh
+)
+_PEER_FORMAT = {
+    entry["path"]: entry["format"]
+    for entry in tomllib.loads((PEERS / "PROVENANCE.toml").read_text(encoding="utf-8"))["file"]
+}
+
+
+@FUZZ
+@given(data=st.data(), seed=st.sampled_from(PEER_SEEDS))
+def test_fuzzed_peer_corpus(data: st.DataObject, seed: str) -> None:
+    """A small lock of the peers' corpus its own tool accepts, mutated: read or refused, never a crash."""
+    input_id = _PEER_FORMAT[seed]
+    name, fmt = _FILE_NAMES[input_id]
+    text = (PEERS / seed).read_text(encoding="utf-8")
+    tree = tomllib.loads(text) if fmt == "toml" else json.loads(text)
+    complete = _mutate(data, tree, toml=fmt == "toml")
+    body, whole = _serialise(data, tree, fmt)
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / name
+        path.write_bytes(body)
+        try:
+            result = reader(input_id).read(path, OPTIONS)
+        except Exception as error:
+            _fails_as_user_error(
+                error, path, need_line=whole and complete and fmt == "toml" and _toml_parses(body)
+            )
+            return
+        _check_packages(result)
 
 
 def test_every_seed_reads_cleanly() -> None:
