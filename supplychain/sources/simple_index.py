@@ -39,7 +39,7 @@ async def fetch_page(http: Http, url: str, version: Version | None = None) -> Pr
     (networkx 3.4.2 and 3.6.1 in helm's) asked for the second got the first's files, "no files".
     """
     _owner, tasks = _PAGES.setdefault(id(http), (http, {}))
-    key = (url, version)
+    key = (url, None) if (url, None) in tasks else (url, version)  # the whole page answers any version
     if key not in tasks:
         tasks[key] = asyncio.ensure_future(simple.fetch_page(http, url, version=version))
     return await asyncio.shield(tasks[key])
