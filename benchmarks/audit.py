@@ -371,7 +371,10 @@ def main() -> int:
     online = [run(audit, env) for _ in range(args.runs)]
     print(f"warm audit (online):   {spread(online)}")
     requirements = work / "pins.txt"
-    requirements.write_text("".join(f"{name}=={version}\n" for name, version in pins))
+    # One pin per name (the last listed): a lock's forks hold some names at two versions, and two
+    # conflicting pins in one requirements file are an input error, for pip and for us alike.
+    one_each = dict(pins)
+    requirements.write_text("".join(f"{name}=={version}\n" for name, version in one_each.items()))
     if args.peers:
         latencies = [float(value) for value in args.latencies.split(",")]
         peers(lock, extra_flags, work, args, requirements, latencies)
