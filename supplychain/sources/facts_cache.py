@@ -42,7 +42,9 @@ from supplychain.model import (
 from supplychain.sources import FactPatch, SourceSettings
 from supplychain.sources.scope import index_of
 
-FORMAT = 4  # bump when a source's derivation changes: old entries stop matching
+# Bump when a source's derivation changes: old entries stop matching. 5: a second version of one name
+# had been given the first's page ("no files for version ..." stored as a settled unknown).
+FORMAT = 5
 FRESH_FOR = timedelta(minutes=10)
 CACHED_SOURCES = frozenset({"pypi", "simple", "integrity", "startup-hooks"})
 _FILE = "facts-cache.sqlite"
