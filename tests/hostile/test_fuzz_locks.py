@@ -391,7 +391,11 @@ def _check_packages(result: LockedSet | RequirementSet) -> None:
 
 def _fuzz_lock(seed_id: str, data: st.DataObject) -> None:
     input_id, name, fmt, seed = LOCK_SEEDS[seed_id]
-    tree = copy.deepcopy(seed())  # seeds are parsed once and cached
+    _read_mutated(data, input_id, name, fmt, copy.deepcopy(seed()))  # seeds are parsed once and cached
+
+
+def _read_mutated(data: st.DataObject, input_id: str, name: str, fmt: str, tree: dict[str, Any]) -> None:
+    """Mutate ``tree``, write it as ``name`` and read it: packages that check out, or a user error."""
     complete = _mutate(data, tree, toml=fmt == "toml")
     body, whole = _serialise(data, tree, fmt)
     with tempfile.TemporaryDirectory() as directory:
@@ -484,19 +488,7 @@ def test_fuzzed_peer_corpus(data: st.DataObject, seed: str) -> None:
     name, fmt = _FILE_NAMES[input_id]
     text = (PEERS / seed).read_text(encoding="utf-8")
     tree = tomllib.loads(text) if fmt == "toml" else json.loads(text)
-    complete = _mutate(data, tree, toml=fmt == "toml")
-    body, whole = _serialise(data, tree, fmt)
-    with tempfile.TemporaryDirectory() as directory:
-        path = Path(directory) / name
-        path.write_bytes(body)
-        try:
-            result = reader(input_id).read(path, OPTIONS)
-        except Exception as error:
-            _fails_as_user_error(
-                error, path, need_line=whole and complete and fmt == "toml" and _toml_parses(body)
-            )
-            return
-        _check_packages(result)
+    _read_mutated(data, input_id, name, fmt, tree)
 
 
 def test_every_seed_reads_cleanly() -> None:
