@@ -64,10 +64,12 @@ async def _check(client: IndexClient, declared: DeclaredRequirement, version: Ve
     except InternalNameWithheld:
         return None  # the resolver says why it was not asked
     except ProjectNotFound:
-        where = ", ".join(str(index) for index in client.indexes)
+        places = [*map(str, client.indexes), *(f"find-links {link}" for link in client.find_links)]
+        if not places:
+            return None  # --no-index and no find-links: nothing was asked; the resolver says so
         reason = (
-            f"{name} is on no index ({where}): the project was removed (take-downs of malware remove "
-            "whole projects) or never published"
+            f"{name} is on none of {', '.join(places)}: the project was removed (take-downs of malware "
+            "remove whole projects) or never published"
         )
         return Vanished(declared=declared, version=version, index=None, reason=reason)
     except FetchError:

@@ -7,10 +7,12 @@ one edit-and-rerun round per pin (five rounds on one real 2023 research requirem
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from supplychain.errors import ResolutionError
 from supplychain.model import Action, PackageFacts
 from supplychain.policy import RULES
 from supplychain.policy.loader import load_policy
@@ -45,7 +47,7 @@ def test_every_vanished_pin_is_in_the_graph_and_the_rest_resolves(server: Replay
     assert "gone 1.0 is not on" in gone.vanished
     assert "it lists 1 other versions" in gone.vanished
     assert taken.vanished is not None
-    assert "taken-down is on no index" in taken.vanished
+    assert f"taken-down is on none of {server.url}/simple/" in taken.vanished
     assert found["app"].vanished is None
     assert found["six"].vanished is None
     assert graph.is_direct("gone")
@@ -103,3 +105,11 @@ def test_an_audit_reports_every_vanished_pin_in_one_run(
     assert vanished == {("gone", "1.0", "fail"), ("taken-down", "0.3", "fail")}
     assert document["declared_at"]["gone"] == "requirements.txt:2"
     assert {p["name"] for p in document["packages"]} >= {"app", "six", "gone", "taken-down"}
+
+
+def test_no_index_and_no_find_links_is_not_called_a_removal(server: ReplayServer) -> None:
+    """Nothing was asked, so nothing can be said to be gone: the resolver's own error stands."""
+    _index(server)
+    inputs = replace(requirement_set(["gone==1.0"]), no_index=True)
+    with pytest.raises(ResolutionError, match="--no-index asks no index"):
+        resolve(inputs, config_for(server.url))
