@@ -160,9 +160,6 @@ async def resolve(
             progress.warn(f"find-links location {link} does not exist: ignored, as pip ignores it")
     wanted = [d for d in inputs.requirements if config.target.evaluate(d.requirement.marker)]
     direct_refs = {d.name: d for d in wanted if d.origin is not None}
-    vanished = await find_vanished(client, wanted)
-    gone = {id(v.declared) for v in vanished}
-    roots = [_root_req(d) for d in wanted if d.origin is None and id(d) not in gone]
     constraints: dict[NormalizedName, SpecifierSet] = {}
     for constraint in inputs.constraints:
         if config.target.evaluate(constraint.requirement.marker):
@@ -177,8 +174,7 @@ async def resolve(
         skip=frozenset(direct_refs),
         progress=progress,
     )
-    for req in roots:
-        provider.speculate(req.name)
+    roots, vanished = await _roots(client, provider, wanted)
     progress.stage("resolve")
     resolver: Resolver[Req, Candidate, str] = Resolver(provider, BaseReporter())
     try:
@@ -241,6 +237,21 @@ def recorded_hashes(
     return {name: tuple(sorted(hashes)) for name, hashes in mine.items()}
 
 
+async def _roots(
+    client: IndexClient, provider: Provider, wanted: Sequence[DeclaredRequirement]
+) -> tuple[list[Req], list[Vanished]]:
+    """The index requirements to resolve, less the pins no source lists any more (those apart).
+
+    The crawl starts first: the check reads the same pages, so the metadata prefetch overlaps it.
+    """
+    from_index = [d for d in wanted if d.origin is None]
+    for declared in from_index:
+        provider.speculate(declared.name)
+    vanished = await find_vanished(client, from_index)
+    gone = {id(v.declared) for v in vanished}
+    return [_root_req(d) for d in from_index if id(d) not in gone], vanished
+
+
 def _root_req(declared: DeclaredRequirement) -> Req:
     requirement = declared.requirement
     return Req(
@@ -259,9 +270,7 @@ def _missing(name: str, provider: Provider, roots: Sequence[Req], client: IndexC
         if any(r.name == name for r in reqs)
     )
     who += [f"the input at {r.location}" for r in roots if r.name == name and r.location]
-    where = ", ".join(
-        [*(str(index) for index in client.indexes), *(f"find-links {link}" for link in client.find_links)]
-    )
+    where = ", ".join(client.places())
     required = f"(required by {', '.join(who) or 'the input'})"
     if not client.indexes and not client.find_links:
         return (

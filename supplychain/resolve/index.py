@@ -122,6 +122,11 @@ class InternalNameWithheld(ProjectNotFound):
     """An internal name the resolver would have had to ask the default (public) index about."""
 
 
+def project_url(index: SafeUrl, name: NormalizedName) -> str:
+    """The project's page on ``index`` (PEP 503: the normalised name with a trailing slash)."""
+    return urljoin(index.reveal().rstrip("/") + "/", f"{name}/")
+
+
 def usable_files(page: simple.ProjectPage, project: NormalizedName) -> tuple[IndexFile, ...]:
     """The page's wheels and sdists of ``project``; other files cannot be used."""
     found = (IndexFile.of(file, project) for file in page.files)
@@ -184,9 +189,8 @@ class IndexClient:
             raise InternalNameWithheld(name)
         pinned = self.pins.get(name)
         for index in (pinned,) if pinned is not None else self.indexes:
-            url = urljoin(index.reveal().rstrip("/") + "/", f"{name}/")
             try:
-                page = await simple.fetch_page(self.http, url, keep=self.keep)
+                page = await simple.fetch_page(self.http, project_url(index, name), keep=self.keep)
             except HttpStatusError as error:
                 if error.status in {404, 410}:
                     continue  # first-index: a project absent here may live on the next index
@@ -195,6 +199,28 @@ class IndexClient:
         if linked:
             return ProjectPage(name=name, index=linked[0].source or self.find_links[0], files=linked)
         raise ProjectNotFound(name)
+
+    def places(self) -> list[str]:
+        """Where a project is looked for, as messages name them: the indexes, then find-links."""
+        return [*map(str, self.indexes), *(f"find-links {link}" for link in self.find_links)]
+
+    async def lists_version(self, name: NormalizedName, version: Version, index: SafeUrl | None) -> bool:
+        """Does ``index`` (the one that has the project, if any) or a find-links location list
+        ``version`` at all, for any target?
+
+        The resolver's pages keep only files that may fit the target; this reads the version's
+        files whole (the index's page again, every find-links location without the filter).
+        """
+        if index is not None and index not in self.find_links:
+            full = await simple.fetch_page(self.http, project_url(index, name), version=version)
+            if full.files_of(name, version):
+                return True
+        for location in self.find_links:
+            for listed in await read_location(self.http, location, None):
+                file = IndexFile.of(listed, name)
+                if file is not None and file.version == version:
+                    return True
+        return False
 
     async def _linked(self, name: NormalizedName) -> tuple[IndexFile, ...]:
         """The files of ``name`` every find-links location lists, each location read once per run."""

@@ -10,30 +10,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
-from urllib.parse import urljoin
 
 from packaging.version import Version
 
 from supplychain.errors import FetchError
 from supplychain.model import DeclaredRequirement
-from supplychain.net import simple
 from supplychain.resolve.index import IndexClient, InternalNameWithheld, ProjectNotFound
 from supplychain.urls import SafeUrl
-
-
-async def _listed_for_another_target(
-    client: IndexClient, index: SafeUrl, declared: DeclaredRequirement, version: Version
-) -> bool:
-    """The resolver's page keeps only files that may fit the target: ask for every file of the version.
-
-    Listed with no file for this target is the resolver's to report; an index fault says nothing.
-    """
-    url = urljoin(index.reveal().rstrip("/") + "/", f"{declared.name}/")
-    try:
-        full = await simple.fetch_page(client.http, url, version=version)
-    except FetchError:
-        return True
-    return bool(full.files_of(declared.name, version))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -58,29 +41,43 @@ async def find_vanished(client: IndexClient, wanted: Sequence[DeclaredRequiremen
 
 
 async def _check(client: IndexClient, declared: DeclaredRequirement, version: Version) -> Vanished | None:
-    name = declared.name
     try:
-        page = await client.page(name)
+        page = await client.page(declared.name)
     except InternalNameWithheld:
         return None  # the resolver says why it was not asked
     except ProjectNotFound:
-        places = [*map(str, client.indexes), *(f"find-links {link}" for link in client.find_links)]
-        if not places:
-            return None  # --no-index and no find-links: nothing was asked; the resolver says so
-        reason = (
-            f"{name} is on none of {', '.join(places)}: the project was removed (take-downs of malware "
-            "remove whole projects) or never published"
-        )
-        return Vanished(declared=declared, version=version, index=None, reason=reason)
+        return await _project_gone(client, declared, version)
     except FetchError:
         return None  # an index fault: the resolution reports it (exit 3)
-    if any(file.version == version for file in page.files) or await _listed_for_another_target(
-        client, page.index, declared, version
-    ):
+    if any(f.version == version for f in page.files) or await _listed(client, declared, version, page.index):
         return None
     others = len({file.version for file in page.files})
     reason = (
-        f"{name} {version} is not on {page.index} (it lists {others} other versions): removed "
+        f"{declared.name} {version} is not on {page.index} (it lists {others} other versions): removed "
         "(often a malware take-down) or never published"
     )
     return Vanished(declared=declared, version=version, index=page.index, reason=reason)
+
+
+async def _listed(
+    client: IndexClient, declared: DeclaredRequirement, version: Version, index: SafeUrl | None
+) -> bool:
+    """Listed with no file for this target is the resolver's to report; an index fault says nothing."""
+    try:
+        return await client.lists_version(declared.name, version, index)
+    except FetchError:
+        return True
+
+
+async def _project_gone(
+    client: IndexClient, declared: DeclaredRequirement, version: Version
+) -> Vanished | None:
+    """No source has the project; with --no-index and no find-links nothing was asked: no finding."""
+    places = client.places()
+    if not places or await _listed(client, declared, version, None):
+        return None
+    reason = (
+        f"{declared.name} is on none of {', '.join(places)}: the project was removed (take-downs of "
+        "malware remove whole projects) or never published"
+    )
+    return Vanished(declared=declared, version=version, index=None, reason=reason)

@@ -17,6 +17,7 @@ from supplychain.model import Action, PackageFacts
 from supplychain.policy import RULES
 from supplychain.policy.loader import load_policy
 from supplychain.resolve.graph import ROOT
+from supplychain.urls import SafeUrl
 from tests.policy.helpers import env_of
 from tests.resolve.support import HandIndex, config_for, requirement_set, resolve
 from tests.sources.pypi_support import point_endpoints
@@ -112,4 +113,18 @@ def test_no_index_and_no_find_links_is_not_called_a_removal(server: ReplayServer
     _index(server)
     inputs = replace(requirement_set(["gone==1.0"]), no_index=True)
     with pytest.raises(ResolutionError, match="--no-index asks no index"):
+        resolve(inputs, config_for(server.url))
+
+
+def test_a_find_links_version_for_another_platform_is_not_called_vanished(
+    server: ReplayServer, tmp_path: Path
+) -> None:
+    """A find-links directory is filtered for the target too: the check reads it whole."""
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    (wheels / "foo-1.0-cp311-cp311-win_amd64.whl").write_bytes(b"not read")
+    inputs = replace(
+        requirement_set(["foo==1.0"]), no_index=True, find_links=(SafeUrl(wheels.as_uri()),)
+    )
+    with pytest.raises(ResolutionError, match="foo"):
         resolve(inputs, config_for(server.url))

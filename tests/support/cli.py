@@ -11,24 +11,11 @@ import io
 import os
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
+from unittest import mock
 
 from supplychain.cli import main
-
-
-@contextlib.contextmanager
-def _environment(values: Mapping[str, str]) -> Iterator[None]:
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def run_in_process(
@@ -38,7 +25,7 @@ def run_in_process(
     (what a real process would print as a traceback with exit 1) fails the test instead."""
     out, err = io.StringIO(), io.StringIO()
     code = 0
-    with contextlib.chdir(cwd), _environment(env or {}):
+    with contextlib.chdir(cwd), mock.patch.dict(os.environ, env or {}):
         try:
             with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
                 main(args)
