@@ -1,5 +1,8 @@
 """OSV advisories source: the on-disk database when installed, else OSV's querybatch API.
 
+The API's answers are kept in the facts cache for its freshness window (``--offline`` at any age),
+so a warm run asks OSV nothing; the database's are not (it is local, and changes with ``db update``).
+
 It gives two facts, ``advisories`` (vulnerabilities) and ``malicious_reports`` (MAL- reports): the
 data directory holds one dataset per kind, and a kind whose dataset is missing is Unknown, never
 an empty list.
@@ -17,6 +20,7 @@ from supplychain.errors import AdvisoryDataError, FetchError
 from supplychain.model import Advisory, AdvisoryKind, Known, PackageRef, ResolvedPackage, Signal, Unknown
 from supplychain.sources import FactPatch, SourceContext
 from supplychain.sources.datastore import ADVISORIES, MALICIOUS, DataStore
+from supplychain.sources.facts_cache import FactsCache
 from supplychain.sources.osv_merge import group, merge
 from supplychain.sources.osv_ranges import evaluate, public
 from supplychain.sources.osv_records import OsvRecord, parse_record
@@ -84,9 +88,23 @@ class OsvSource:
                 return self._from_store(store, refs, context.clock.now())
         except (AdvisoryDataError, OSError, ValueError, KeyError) as error:
             return _all_unknown(refs, f"advisory database unreadable: {error}")
+        cache = FactsCache.for_config(context.config)
+        key = f"osv-api {context.config.endpoints.osv.reveal()}"  # another OSV's answers never match
+        one_each = {package.ref: package for package in public}
+        now = context.clock.now()
+        stored = cache.load(key, one_each.values(), now) if cache is not None else {}
+        patches = {ref: stored[ref] for ref in refs if _complete(stored.get(ref))}
+        missing = [ref for ref in refs if ref not in patches]
+        if not missing:
+            return patches
         if context.http.offline:
-            return _all_unknown(refs, NO_DATA)
-        return await self._online(refs, context)
+            patches.update(_all_unknown(missing, NO_DATA))
+            return patches
+        fetched = await self._online(missing, context)
+        if cache is not None:
+            cache.store(key, [(one_each[ref], patch) for ref, patch in fetched.items()], now)
+        patches.update(fetched)
+        return patches
 
     def _from_store(
         self, store: DataStore, refs: list[PackageRef], now: datetime
@@ -192,6 +210,10 @@ def _batch_ids(answer: Any, expected: int) -> list[list[str]]:
             raise _ShapeError("paginated result (more than one page of vulnerabilities) not followed")
         ids.append(sorted({v["id"] for v in vulns}))
     return ids
+
+
+def _complete(patch: FactPatch | None) -> bool:
+    return patch is not None and all(fact in patch for fact in ("advisories", "malicious_reports"))
 
 
 def _all_unknown(refs: Sequence[PackageRef], reason: str) -> dict[PackageRef, FactPatch]:
