@@ -313,7 +313,8 @@ def peers(
         ]
         print(f"[{label}] pip-audit, warm cache: {spread(warm_pa)}")
         print(
-            f"[{label}] ratio pip-audit warm / ours warm: audited again {median(warm_pa) / median(warm):.1f}x, "
+            f"[{label}] ratio pip-audit warm / ours warm: "
+            f"audited again {median(warm_pa) / median(warm):.1f}x, "
             f"result reused {median(warm_pa) / median(reused):.1f}x (target >= 10x)"
         )
         if uv is None:
