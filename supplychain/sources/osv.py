@@ -28,6 +28,9 @@ from supplychain.sources.scope import public_only
 
 SOURCE = "osv"
 BATCH = 1000  # OSV's documented querybatch limit
+# Requests to OSV at once: the batches together, then the records they name: two or three
+# sequential round trips in all for a few hundred packages (PyPI keeps the door's 16 per host).
+PARALLEL = 48
 NO_DATA = "no advisory data: run `supplychain db update`"
 NO_VULNERABILITIES = (
     "no vulnerability data: the offline data holds only malicious-package reports "
@@ -133,23 +136,16 @@ class OsvSource:
 
     async def _online(self, refs: list[PackageRef], context: SourceContext) -> dict[PackageRef, FactPatch]:
         base = context.config.endpoints.osv.reveal()
+        context.http.widen(base, PARALLEL)
         patches: dict[PackageRef, FactPatch] = {}
         ids_of: dict[PackageRef, list[str]] = {}
-        for start in range(0, len(refs), BATCH):
-            chunk = refs[start : start + BATCH]
-            body = {
-                "queries": [
-                    {"package": {"name": ref.name, "ecosystem": "PyPI"}, "version": str(public(ref.version))}
-                    for ref in chunk
-                ]
-            }
-            try:
-                answer = await context.http.post_json(f"{base}v1/querybatch", body)
-                found = _batch_ids(answer, len(chunk))
-            except (FetchError, _ShapeError) as error:
-                patches.update(_all_unknown(chunk, f"OSV querybatch failed: {_reason(error)}"))
-                continue
-            ids_of.update(zip(chunk, found, strict=True))
+        chunks = [refs[start : start + BATCH] for start in range(0, len(refs), BATCH)]
+        answers = await asyncio.gather(*(_batch(base, chunk, context) for chunk in chunks))
+        for chunk, found in zip(chunks, answers, strict=True):
+            if isinstance(found, str):
+                patches.update(_all_unknown(chunk, found))
+            else:
+                ids_of.update(zip(chunk, found, strict=True))
         wanted = sorted({vuln_id for ids in ids_of.values() for vuln_id in ids})
         fetched = await asyncio.gather(*(self._vuln(base, vuln_id, context) for vuln_id in wanted))
         records = dict(zip(wanted, fetched, strict=True))
@@ -185,6 +181,20 @@ class OsvSource:
 
 class _ShapeError(Exception):
     pass
+
+
+async def _batch(base: str, chunk: list[PackageRef], context: SourceContext) -> list[list[str]] | str:
+    """The vulnerability ids OSV lists for each ref of one querybatch, or why the batch failed."""
+    body = {
+        "queries": [
+            {"package": {"name": ref.name, "ecosystem": "PyPI"}, "version": str(public(ref.version))}
+            for ref in chunk
+        ]
+    }
+    try:
+        return _batch_ids(await context.http.post_json(f"{base}v1/querybatch", body), len(chunk))
+    except (FetchError, _ShapeError) as error:
+        return f"OSV querybatch failed: {_reason(error)}"
 
 
 def _reason(error: Exception) -> str:

@@ -39,7 +39,12 @@ def packages() -> list[ResolvedPackage]:
 
 
 def run(
-    tmp_path: Path, clock: FixedClock, *, offline: bool = False, cache_dir: Path | None = None
+    tmp_path: Path,
+    clock: FixedClock,
+    *,
+    offline: bool = False,
+    cache_dir: Path | None = None,
+    per_host: int = 16,
 ) -> dict[PackageRef, FactPatch]:
     config = SourceSettings(
         target=Target.parse(None, None),
@@ -50,7 +55,7 @@ def run(
     )
 
     async def job() -> dict[PackageRef, FactPatch]:
-        http = build_http(HttpSettings.for_config(config))
+        http = build_http(HttpSettings.for_config(config, per_host=per_host))
         try:
             context = SourceContext(http=http, config=config, clock=clock, progress=NullProgress())
             return await OsvSource().collect(packages(), context)
@@ -257,3 +262,34 @@ def test_another_osv_endpoints_answers_and_failures_are_never_reused(
         other.stop()
     assert other.requests  # asked, not answered from the first OSV's kept answers
     assert all(isinstance(patch["advisories"], Unknown) for patch in elsewhere.values())
+
+
+def test_records_are_fetched_together_not_sixteen_at_a_time(
+    tmp_path: Path, clock: FixedClock, server: ReplayServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After the batch, every record is asked at once (up to PARALLEL), not the door's per-host few."""
+    import threading
+    import time
+
+    from supplychain.sources.osv import PARALLEL
+
+    install_osv_api(server, monkeypatch)
+    lock = threading.Lock()
+    in_flight = [0, 0]  # now, most at once
+
+    def slow_record(method: str, path: str, body: bytes) -> None:
+        if path.startswith("/v1/vulns/"):
+            with lock:
+                in_flight[0] += 1
+                in_flight[1] = max(in_flight)
+            time.sleep(0.3)  # long enough for the others to arrive: the count is what is checked
+            with lock:
+                in_flight[0] -= 1
+
+    server.handlers.insert(0, slow_record)
+    patches = run(tmp_path, clock, per_host=4)
+    records = sum(1 for _method, path in server.requests if path.startswith("/v1/vulns/"))
+    assert records > 4
+    assert records <= PARALLEL
+    assert in_flight[1] == records
+    assert all(isinstance(patch["advisories"], Known) for patch in patches.values())
