@@ -114,7 +114,32 @@ class PyPIDocument:
 
 async def fetch_document(http: Http, url: str) -> PyPIDocument:
     """GET and parse ``url`` (a project's or a version's document); FetchError when it cannot be had."""
-    return parse_document(await http.get_json(url), url)
+    return parse_document(await http.get_json(url, object_hook=slim), url)
+
+
+# What ``_file`` reads of a file entry; the rest (md5, blake2b, comment, python_version ...) is
+# dropped as the JSON decoder builds each entry. A long-lived project's document lists tens of
+# thousands of files: whole, its objects were several times the 12 MB body at the memory peak.
+_FILE_KEYS = frozenset(
+    {"filename", "upload_time_iso_8601", "yanked", "yanked_reason", "url", "size", "digests"}
+    | {"core-metadata", "data-dist-info-metadata"}
+)
+
+
+def slim(entry: dict[str, Any]) -> dict[str, Any]:
+    """``json.loads`` object hook: a file entry keeps only what ``_file`` reads, its digests only sha256.
+
+    Any other object is returned as built. A file entry is told by its two keys no other object
+    of the document has together (the ``info`` table has neither); digests are slimmed inside a
+    file entry, never elsewhere.
+    """
+    if "filename" in entry and "upload_time_iso_8601" in entry:
+        kept = {key: value for key, value in entry.items() if key in _FILE_KEYS}
+        digests = kept.get("digests")
+        if isinstance(digests, dict) and "sha256" in digests:
+            kept["digests"] = {"sha256": digests["sha256"]}
+        return kept
+    return entry
 
 
 def parse_document(data: object, url: str) -> PyPIDocument:

@@ -152,20 +152,24 @@ async def collect_ownership(
     knows them once an online one has asked; what could not be learned is Unknown with the reason.
     """
     wanted = sorted(set(names))
-    documents = await asyncio.gather(*(_project(name, context) for name in wanted))
-    owners: dict[NormalizedName, Owners] = {}
-    for name, fetched in zip(wanted, documents, strict=True):
-        if isinstance(fetched, str):
-            missing = Unknown(reason=fetched, source=SOURCE)
-            owners[name] = Owners(name=name, maintainers=missing, organization=missing)
-            continue
-        document, now = fetched
-        owners[name] = Owners(
-            name=name,
-            maintainers=_signal(partial(_maintainers, document.ownership), now),
-            organization=_signal(partial(_organization, document.ownership), now),
-        )
-    return owners
+    found = await asyncio.gather(*(_owners(name, context) for name in wanted))
+    return dict(zip(wanted, found, strict=True))
+
+
+async def _owners(name: NormalizedName, context: SourceContext) -> Owners:
+    """One project's owners, its document dropped at once: popular projects' documents are the
+    largest (thousands of releases), and holding all of them until the last arrived was the
+    first online run's memory peak."""
+    fetched = await _project(name, context)
+    if isinstance(fetched, str):
+        missing = Unknown(reason=fetched, source=SOURCE)
+        return Owners(name=name, maintainers=missing, organization=missing)
+    document, now = fetched
+    return Owners(
+        name=name,
+        maintainers=_signal(partial(_maintainers, document.ownership), now),
+        organization=_signal(partial(_organization, document.ownership), now),
+    )
 
 
 def _signal(compute: Callable[[], T], now: datetime) -> Signal[T]:
