@@ -11,16 +11,22 @@ malicious-packages reports published before 2024 and checked on the later ones
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import itertools
+import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
+from typing import Any
 
 from packaging.utils import NormalizedName
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
+from supplychain.files import write_atomic
 from supplychain.inputs.conda import NOT_ON_PYPI
 from supplychain.model import (
     JSON,
@@ -35,6 +41,7 @@ from supplychain.model import (
 )
 from supplychain.policy.base import Environment, Hit, Missing, Outcome, RuleSettings, evidence
 from supplychain.policy.internal import is_internal
+from supplychain.sources.datastore import DataStore
 
 AFFIXES = (
     "py",
@@ -141,6 +148,27 @@ class TyposquatIndex:
                 # A popular name's core: a name that drops its affix imitates it (``yaml``, ``pyyaml``).
                 self._by_key.setdefault(("core", _collapsed(core)), []).append(target)
 
+    def document(self) -> dict[str, Any]:
+        """The precomputed keys (not the downloads), as JSON: ``stored_index`` keeps them in the data dir."""
+        position = {name: number for number, name in enumerate(self.targets)}
+        keys = [[kind, key, [position[t] for t in found]] for (kind, key), found in self._by_key.items()]
+        return {"targets": list(self.targets), "keys": keys}
+
+    @classmethod
+    def from_document(cls, downloads: Mapping[NormalizedName, int], document: Any) -> TyposquatIndex:
+        """The index ``document()`` described, over ``downloads``; KeyError, TypeError, ValueError or
+        IndexError when the document has another shape."""
+        index = cls.__new__(cls)
+        index.downloads = dict(downloads)
+        index.targets = [NormalizedName(str(name)) for name in document["targets"]]
+        index._collapsed_targets = [_collapsed(name) for name in index.targets]
+        index._by_key = {
+            (str(technique), str(key)): [index.targets[int(n)] for n in positions]
+            for technique, key, positions in document["keys"]
+        }
+        index._near = {}
+        return index
+
     @staticmethod
     def _keys(name: str) -> Iterator[tuple[str, str]]:
         yield "separators", _collapsed(name)
@@ -236,17 +264,66 @@ def _index(downloads: tuple[tuple[NormalizedName, int], ...]) -> TyposquatIndex:
 _LAST: list[tuple[Mapping[NormalizedName, int], TyposquatIndex]] = []
 
 
+# The top-packages mapping a data directory gave (``from_data_dir``): its index is kept there.
+_STORED: list[tuple[Mapping[NormalizedName, int], Path]] = []
+INDEX_FILE = "typosquat.index.json"
+
+
 def index_for(downloads: Mapping[NormalizedName, int]) -> TyposquatIndex:
     """A cached index, so one audit builds it once however many packages it checks.
 
     The same mapping object is recognised by identity first: keying on its sorted items cost
-    more than the check itself for every package.
+    more than the check itself for every package. A mapping read from a data directory
+    (``from_data_dir``) takes the index stored there.
     """
     if _LAST and _LAST[0][0] is downloads:
         return _LAST[0][1]
-    index = _index(tuple(sorted(downloads.items())))
+    if _STORED and _STORED[0][0] is downloads:
+        index = stored_index(_STORED[0][1], downloads)
+    else:
+        index = _index(tuple(sorted(downloads.items())))
     _LAST[:] = [(downloads, index)]
     return index
+
+
+def from_data_dir(downloads: Mapping[NormalizedName, int], data_dir: Path) -> None:
+    """``downloads`` is ``data_dir``'s top-packages dataset: ``index_for`` reads the index stored there."""
+    _STORED[:] = [(downloads, data_dir)]
+
+
+def _fingerprint(data_dir: Path) -> str:
+    """What a stored index was built from: this module's code and the top-packages file's bytes."""
+    top = DataStore(data_dir).top_packages_file()
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    digest.update(b"\0" if top is None else top.read_bytes())
+    return digest.hexdigest()
+
+
+def stored_index(data_dir: Path, downloads: Mapping[NormalizedName, int]) -> TyposquatIndex:
+    """The index over ``downloads`` (``data_dir``'s top packages), as stored there by ``db update``.
+
+    Building it takes longer than the rest of a warm audit's policy stage. An index built by other
+    code or from other data, or unreadable, is built again and stored (best effort: a read-only data
+    directory keeps working, building it each run).
+    """
+    path = data_dir / INDEX_FILE
+    fingerprint = _fingerprint(data_dir)
+    with contextlib.suppress(OSError, ValueError, KeyError, TypeError, IndexError):
+        stored = json.loads(path.read_bytes())
+        if stored["fingerprint"] == fingerprint:
+            return TyposquatIndex.from_document(downloads, stored["index"])
+    index = TyposquatIndex(downloads)
+    with contextlib.suppress(OSError):
+        body = json.dumps({"fingerprint": fingerprint, "index": index.document()}, sort_keys=True)
+        write_atomic(path, body, private=True, durable=False)
+    return index
+
+
+def prepare_index(data_dir: Path) -> None:
+    """Build and store the index over ``data_dir``'s top packages (``db update``), when there are any."""
+    top = DataStore(data_dir).top_packages()
+    if top is not None:
+        stored_index(data_dir, top.downloads)
 
 
 def lookalike_targets(

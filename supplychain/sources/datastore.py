@@ -189,6 +189,11 @@ class DataStore:
                 offset += len(line)
         return records
 
+    def top_packages_file(self) -> Path | None:
+        """The top-packages file the manifest names, or None before any import."""
+        entry = self.manifest().get(TOP_PACKAGES)
+        return self.root / str(entry["file"]) if entry else None
+
     def top_packages(self) -> TopPackages | None:
         """The imported top-packages dataset or None; parsed once per process while the file is unchanged."""
         entry = self.manifest().get(TOP_PACKAGES)
