@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import re
 from dataclasses import dataclass
 
 from packaging.version import InvalidVersion, Version
@@ -42,39 +41,11 @@ def _listed(value: str) -> Version | None:
     return None if parsed is None else public(parsed)
 
 
-# The first two release numbers of a version string without an epoch (``v2.31.0rc1`` → 2, 31).
-_LEAD = re.compile(r"\s*v?([0-9]+)(?:\.([0-9]+))?", re.IGNORECASE)
-_Lead = tuple[str, str] | None
-
-
-def _lead(match: re.Match[str] | None) -> _Lead:
-    if match is None:
-        return None
-    return match[1].lstrip("0") or "0", (match[2] or "0").lstrip("0") or "0"
-
-
 @functools.lru_cache(maxsize=8192)
-def _by_lead(values: tuple[str, ...]) -> dict[_Lead, tuple[str, ...]]:
-    """An entry's listed versions by their first two release numbers (None: an epoch or another form).
-
-    Equal versions have equal release numbers, so only the values under a version's own two (and
-    those under None) are parsed and compared: lists run to hundreds (torch's), in many records.
-    """
-    groups: dict[_Lead, list[str]] = {}
-    for value in values:
-        groups.setdefault(None if "!" in value else _lead(_LEAD.match(value)), []).append(value)
-    return {key: tuple(group) for key, group in groups.items()}
-
-
-def _is_listed(target: Version, values: tuple[str, ...]) -> bool:
-    """Is ``target`` (a public version) one of ``values``, compared as PEP 440 versions?"""
-    groups = _by_lead(values)
-    release = target.release
-    candidates = groups.get(None, ())
-    if target.epoch == 0:
-        key = (str(release[0]), str(release[1]) if len(release) > 1 else "0")
-        candidates += groups.get(key, ())
-    return any(_listed(value) == target for value in candidates)
+def _listed_set(values: tuple[str, ...]) -> frozenset[Version]:
+    """The public versions an entry lists, parsed once per list: one set look-up per package instead
+    of a comparison per listed version (torch's lists run to hundreds, in many records)."""
+    return frozenset(filter(None, map(_listed, values)))  # None: not a PEP 440 version
 
 
 def in_range(version: Version, events: list[tuple[str, Version | None]]) -> bool:
@@ -126,7 +97,7 @@ def evaluate(version: Version, entry: OsvAffected) -> Match:
     """
     target = public(version)
     problems: list[str] = []
-    if _is_listed(target, entry.versions):
+    if target in _listed_set(entry.versions):
         return Match(affected=True)
     ecosystem = [item for item in entry.ranges if item.type == "ECOSYSTEM"]
     ignored = sorted({item.type for item in entry.ranges if item.type != "ECOSYSTEM"})
