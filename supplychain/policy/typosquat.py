@@ -139,33 +139,41 @@ class TyposquatIndex:
         self.downloads = dict(downloads)
         self.targets = [name for name, _ in ranked[:max_targets]]
         self._collapsed_targets = [_collapsed(name) for name in self.targets]
-        self._by_key: dict[tuple[str, str], list[NormalizedName]] = {}
+        # "technique key" -> popular names: one string per key, so the stored index loads as it is.
+        self._by_key: dict[str, list[NormalizedName]] = {}
         self._near: dict[NormalizedName, list[SquatMatch]] = {}  # the enrich stage and the rule both ask
         for target in self.targets:
             for technique, key in self._keys(target):
-                self._by_key.setdefault((technique, key), []).append(target)
+                self._by_key.setdefault(f"{technique} {key}", []).append(target)
             for core in _cores(target) - {target}:
                 # A popular name's core: a name that drops its affix imitates it (``yaml``, ``pyyaml``).
-                self._by_key.setdefault(("core", _collapsed(core)), []).append(target)
+                self._by_key.setdefault(f"core {_collapsed(core)}", []).append(target)
+
+    def _under(self, technique: str, key: str) -> list[NormalizedName]:
+        return self._by_key.get(f"{technique} {key}", [])
 
     def document(self) -> dict[str, Any]:
         """The precomputed keys (not the downloads), as JSON: ``stored_index`` keeps them in the data dir."""
-        position = {name: number for number, name in enumerate(self.targets)}
-        keys = [[kind, key, [position[t] for t in found]] for (kind, key), found in self._by_key.items()]
-        return {"targets": list(self.targets), "keys": keys}
+        return {"targets": list(self.targets), "keys": self._by_key}
 
     @classmethod
     def from_document(cls, downloads: Mapping[NormalizedName, int], document: Any) -> TyposquatIndex:
-        """The index ``document()`` described, over ``downloads``; KeyError, TypeError, ValueError or
-        IndexError when the document has another shape."""
+        """The index ``document()`` described, over ``downloads``; KeyError, TypeError or ValueError
+        when the document has another shape."""
+        targets, keys = document["targets"], document["keys"]
+        if not (
+            isinstance(targets, list)
+            and all(isinstance(name, str) for name in targets)
+            and isinstance(keys, dict)
+            and all(isinstance(found, list) for found in keys.values())
+            and all(isinstance(name, str) for found in keys.values() for name in found)
+        ):
+            raise TypeError("not a stored typosquat index")
         index = cls.__new__(cls)
         index.downloads = dict(downloads)
-        index.targets = [NormalizedName(str(name)) for name in document["targets"]]
-        index._collapsed_targets = [_collapsed(name) for name in index.targets]
-        index._by_key = {
-            (str(technique), str(key)): [index.targets[int(n)] for n in positions]
-            for technique, key, positions in document["keys"]
-        }
+        index.targets = targets
+        index._collapsed_targets = [_collapsed(name) for name in targets]
+        index._by_key = keys
         index._near = {}
         return index
 
@@ -194,17 +202,17 @@ class TyposquatIndex:
         found: list[SquatMatch] = []
         for technique, key in self._keys(name):
             found.extend(
-                SquatMatch(target=t, technique=technique) for t in self._by_key.get((technique, key), ())
+                SquatMatch(target=t, technique=technique) for t in self._under(technique, key)
             )
         # An added affix: the name's core is a popular name (``requests-os``, ``httpxv2``) ...
         for core in _cores(name) - {name}:
             found.extend(
                 SquatMatch(target=t, technique="affix")
-                for t in self._by_key.get(("separators", _collapsed(core)), ())
+                for t in self._under("separators", _collapsed(core))
             )
         # ... or a dropped one: the name is a popular name's core.
         found.extend(
-            SquatMatch(target=t, technique="affix") for t in self._by_key.get(("core", _collapsed(name)), ())
+            SquatMatch(target=t, technique="affix") for t in self._under("core", _collapsed(name))
         )
         found.extend(self._edits(name))
         found.extend(

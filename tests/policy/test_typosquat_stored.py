@@ -78,7 +78,7 @@ def test_corrupt_stored_index_is_rebuilt(tmp_path: Path) -> None:
     data = _data_dir(tmp_path)
     prepare_index(data)
     stored = json.loads((data / INDEX_FILE).read_text())
-    stored["index"]["keys"][0][2] = [10**9]  # a position past the targets
+    stored["index"]["keys"][next(iter(stored["index"]["keys"]))] = [10**9]  # a number, not a name
     (data / INDEX_FILE).write_text(json.dumps(stored))
     downloads = _downloads(data)
     assert stored_index(data, downloads).document() == TyposquatIndex(downloads).document()
