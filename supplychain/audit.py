@@ -125,7 +125,7 @@ def _top_packages(data_dir: Path) -> tuple[Mapping[NormalizedName, int] | None, 
     top = DataStore(data_dir).top_packages()
     if top is None:
         return None, None, "top-packages"
-    from_data_dir(top.downloads, data_dir)
+    from_data_dir(top, data_dir)
     return top.downloads, top.as_of, top.source
 
 

@@ -330,7 +330,7 @@ def _parsed(data: Path) -> datastore.TopPackages:
 
 def _same(a: datastore.TopPackages | None, b: datastore.TopPackages) -> None:
     assert a is not None
-    assert (a.as_of, a.source) == (b.as_of, b.source)
+    assert (a.as_of, a.source, a.digest) == (b.as_of, b.source, b.digest)
     assert list(a.downloads.items()) == list(b.downloads.items())  # the dataset's order too
     assert list(a.ranks.items()) == list(b.ranks.items())
 
@@ -365,3 +365,14 @@ def test_corrupt_top_packages_table_falls_back_to_the_dataset(tmp_path: Path) ->
     (data / "top-packages.table.json").write_text(json.dumps(table))
     datastore._TOP_MEMO.clear()
     _same(DataStore(data).top_packages(), _parsed(data))
+
+
+def test_db_update_from_top_packages_derives_the_table_and_the_typosquat_index(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as done:
+        main(["db", "update", "--from", str(TOP_SUBSET)])
+    assert done.value.code == 0
+    data = Path(os.environ["SUPPLYCHAIN_DATA_DIR"])
+    assert (data / "top-packages.table.json").is_file()
+    assert (data / "typosquat.index.json").is_file()  # built here, not by the first audit

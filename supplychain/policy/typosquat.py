@@ -41,7 +41,7 @@ from supplychain.model import (
 )
 from supplychain.policy.base import Environment, Hit, Missing, Outcome, RuleSettings, evidence
 from supplychain.policy.internal import is_internal
-from supplychain.sources.datastore import DataStore
+from supplychain.sources.datastore import DataStore, TopPackages
 
 AFFIXES = (
     "py",
@@ -272,8 +272,8 @@ def _index(downloads: tuple[tuple[NormalizedName, int], ...]) -> TyposquatIndex:
 _LAST: list[tuple[Mapping[NormalizedName, int], TyposquatIndex]] = []
 
 
-# The top-packages mapping a data directory gave (``from_data_dir``): its index is kept there.
-_STORED: list[tuple[Mapping[NormalizedName, int], Path]] = []
+# The top-packages dataset a data directory gave (``from_data_dir``): its index is kept there.
+_STORED: list[tuple[TopPackages, Path]] = []
 INDEX_FILE = "typosquat.index.json"
 
 
@@ -286,36 +286,41 @@ def index_for(downloads: Mapping[NormalizedName, int]) -> TyposquatIndex:
     """
     if _LAST and _LAST[0][0] is downloads:
         return _LAST[0][1]
-    if _STORED and _STORED[0][0] is downloads:
-        index = stored_index(_STORED[0][1], downloads)
+    if _STORED and _STORED[0][0].downloads is downloads:
+        index = stored_index(_STORED[0][1], _STORED[0][0])
     else:
         index = _index(tuple(sorted(downloads.items())))
     _LAST[:] = [(downloads, index)]
     return index
 
 
-def from_data_dir(downloads: Mapping[NormalizedName, int], data_dir: Path) -> None:
-    """``downloads`` is ``data_dir``'s top-packages dataset: ``index_for`` reads the index stored there."""
-    _STORED[:] = [(downloads, data_dir)]
+def from_data_dir(top: TopPackages, data_dir: Path) -> None:
+    """``top`` was read from ``data_dir``: ``index_for(top.downloads)`` reads the index stored there."""
+    _STORED[:] = [(top, data_dir)]
 
 
-def _fingerprint(data_dir: Path) -> str:
-    """What a stored index was built from: this module's code and the top-packages file's bytes."""
-    top = DataStore(data_dir).top_packages_file()
-    digest = hashlib.sha256(Path(__file__).read_bytes())
-    digest.update(b"\0" if top is None else top.read_bytes())
-    return digest.hexdigest()
+@lru_cache(maxsize=1)
+def _code() -> bytes:
+    """This module's code: what the index's keys are derived by (an edit makes stored ones stale)."""
+    try:
+        return Path(__file__).read_bytes()
+    except OSError:
+        return b""
 
 
-def stored_index(data_dir: Path, downloads: Mapping[NormalizedName, int]) -> TyposquatIndex:
-    """The index over ``downloads`` (``data_dir``'s top packages), as stored there by ``db update``.
+def stored_index(data_dir: Path, top: TopPackages) -> TyposquatIndex:
+    """The index over ``top`` (``data_dir``'s top packages), as stored there by ``db update``.
 
     Building it takes longer than the rest of a warm audit's policy stage. An index built by other
-    code or from other data, or unreadable, is built again and stored (best effort: a read-only data
-    directory keeps working, building it each run).
+    code or from other data (its fingerprint: this module's code and the dataset's digest), or
+    unreadable, is built again and stored (best effort: a read-only data directory keeps working,
+    building it each run).
     """
+    if top.digest is None or not _code():
+        return TyposquatIndex(top.downloads)
     path = data_dir / INDEX_FILE
-    fingerprint = _fingerprint(data_dir)
+    fingerprint = hashlib.sha256(_code() + top.digest.encode()).hexdigest()
+    downloads = top.downloads
     with contextlib.suppress(OSError, ValueError, KeyError, TypeError, IndexError):
         stored = json.loads(path.read_bytes())
         if stored["fingerprint"] == fingerprint:
@@ -331,7 +336,7 @@ def prepare_index(data_dir: Path) -> None:
     """Build and store the index over ``data_dir``'s top packages (``db update``), when there are any."""
     top = DataStore(data_dir).top_packages()
     if top is not None:
-        stored_index(data_dir, top.downloads)
+        stored_index(data_dir, top)
 
 
 def lookalike_targets(

@@ -8,6 +8,7 @@ directory written before that (a JSON index) is still read, and its index rebuil
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import sqlite3
 from collections.abc import Iterable, Mapping
@@ -43,6 +44,9 @@ class TopPackages:
     source: str
     downloads: Mapping[NormalizedName, int]
     ranks: Mapping[NormalizedName, int]
+    # sha256 of the downloads as read (names and counts in order): what derived data is keyed on.
+    # None when not worked out (a dataset built in memory): nothing derived is then reused.
+    digest: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -189,11 +193,6 @@ class DataStore:
                 records.append(parse_record(json.loads(line), f"{path}@{offset}"))
                 offset += len(line)
         return records
-
-    def top_packages_file(self) -> Path | None:
-        """The top-packages file the manifest names, or None before any import."""
-        entry = self.manifest().get(TOP_PACKAGES)
-        return self.root / str(entry["file"]) if entry else None
 
     def top_packages(self) -> TopPackages | None:
         """The imported top-packages dataset or None; read once per process while its files are unchanged.
@@ -438,7 +437,17 @@ def _top_from_json(raw: object, origin: str) -> TopPackages:
         downloads.setdefault(canonicalize_name(row["project"]), count)
     order = sorted(downloads, key=lambda name: (-downloads[name], name))
     ranks = {name: rank for rank, name in enumerate(order, start=1)}
-    return TopPackages(as_of=as_of, source=str(raw.get("source") or origin), downloads=downloads, ranks=ranks)
+    return TopPackages(
+        as_of=as_of,
+        source=str(raw.get("source") or origin),
+        downloads=downloads,
+        ranks=ranks,
+        digest=_digest(downloads),
+    )
+
+
+def _digest(downloads: Mapping[NormalizedName, int]) -> str:
+    return hashlib.sha256(json.dumps(dict(downloads)).encode()).hexdigest()
 
 
 def _table_bytes(top: TopPackages) -> bytes:
@@ -449,6 +458,7 @@ def _table_bytes(top: TopPackages) -> bytes:
         "names": list(top.downloads),
         "downloads": list(top.downloads.values()),
         "ranked": list(top.ranks),
+        "digest": top.digest or _digest(top.downloads),
     }
     return json.dumps(table).encode()
 
@@ -459,7 +469,7 @@ def _top_from_table(path: Path) -> TopPackages | None:
         table = json.loads(path.read_bytes())
         names, counts, ranked = table["names"], table["downloads"], table["ranked"]
         as_of = timestamp_or_none(str(table["as_of"]))
-        source = table["source"]
+        source, digest = table["source"], table["digest"]
     except (OSError, ValueError, TypeError, KeyError):
         return None
     if not (
@@ -467,6 +477,7 @@ def _top_from_table(path: Path) -> TopPackages | None:
         and isinstance(counts, list)
         and isinstance(ranked, list)
         and isinstance(source, str)
+        and isinstance(digest, str)
         and as_of is not None
         and len(names) == len(counts) == len(ranked)
         and all(isinstance(name, str) for name in names)
@@ -477,4 +488,4 @@ def _top_from_table(path: Path) -> TopPackages | None:
     ranks = {name: rank for rank, name in enumerate(ranked, start=1)}
     if len(downloads) != len(names) or ranks.keys() != downloads.keys():
         return None
-    return TopPackages(as_of=as_of, source=source, downloads=downloads, ranks=ranks)
+    return TopPackages(as_of=as_of, source=source, downloads=downloads, ranks=ranks, digest=digest)
