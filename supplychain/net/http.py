@@ -238,6 +238,7 @@ class Http:
         import httpx
         import stamina
 
+        _ = self.client  # built (and stamina's hooks set) before the first retry context
         host = httpx.URL(raw).host
         semaphore = self._semaphores.setdefault(host, asyncio.Semaphore(self.settings.per_host))
         tried = 0
