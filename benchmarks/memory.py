@@ -176,6 +176,7 @@ def main() -> int:
         **checkout_env(),
         "SUPPLYCHAIN_CACHE_DIR": str(work / "cache"),
         "SUPPLYCHAIN_DATA_DIR": str(work / "data"),
+        "SUPPLYCHAIN_RESULT_CACHE": "off",  # every run audits: a reprinted result measures nothing
         "SUPPLYCHAIN_PYPI_URL": base + "/",
         "SUPPLYCHAIN_INDEX_URL": base + "/simple/",
         "SUPPLYCHAIN_INTEGRITY_URL": base + "/",

@@ -1,5 +1,5 @@
 """``python -m supplychain``."""
 
-from supplychain.cli import run
+from supplychain.console import run
 
 run()

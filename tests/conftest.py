@@ -87,6 +87,9 @@ def _isolated_dirs(
     ):
         monkeypatch.delenv(f"SUPPLYCHAIN_{name}_URL", raising=False)
     monkeypatch.delenv("SUPPLYCHAIN_OFFLINE", raising=False)
+    # A kept audit result would answer a test's second identical command (tests/test_result_cache.py
+    # turns it back on): tests change servers and files between runs on purpose.
+    monkeypatch.setenv("SUPPLYCHAIN_RESULT_CACHE", "off")
 
 
 @pytest.fixture(autouse=True)

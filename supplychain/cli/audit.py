@@ -82,9 +82,18 @@ def audit(
         str,
         typer.Option("--fail-on", help="all: the verdict counts every failing finding; new: only new ones."),
     ] = "all",
+    no_result_cache: Annotated[
+        bool,
+        typer.Option(
+            "--no-result-cache",
+            help="Audit again even when this same audit ran less than 5 minutes ago on unchanged "
+            "files (its printed result is otherwise reused; see the README's Caches).",
+        ),
+    ] = False,
     flags: TargetFlags,
 ) -> None:
     """Audit an environment against a policy. Exit 0 passed, 1 failed, 2 bad input, 3 data unavailable."""
+    del no_result_cache  # acted on before this command runs (supplychain.console)
     from supplychain.audit import load_lists, run_audit
     from supplychain.report.terminal import render_terminal
 

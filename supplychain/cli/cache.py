@@ -25,6 +25,7 @@ from supplychain.model import Location
 from supplychain.net.hosts import FILE as HOSTS_FILE
 from supplychain.net.hosts import REMEMBER_FOR
 from supplychain.net.http_store import MAX_CACHE_BYTES
+from supplychain.result_cache import RESULTS_DIR, REUSE_FOR
 from supplychain.sources.facts_cache import FRESH_FOR
 
 cache_app = typer.Typer(
@@ -74,6 +75,12 @@ PARTS = (
         holds=f"hosts found unreachable, not asked again for {int(REMEMBER_FOR.total_seconds() // 60)} "
         "minutes",
         unit="hosts",
+    ),
+    Part(
+        name=RESULTS_DIR,
+        holds=f"printed results of audits, reprinted for {int(REUSE_FOR // 60)} minutes while "
+        "the command and every file it read are unchanged",
+        unit="files",
     ),
     Part(
         name="parsed-toml",

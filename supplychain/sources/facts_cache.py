@@ -24,9 +24,13 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from packaging.version import InvalidVersion, Version
+
 from supplychain.dates import parse_timestamp
 from supplychain.files import private_file
 from supplychain.model import (
+    Advisory,
+    AdvisoryKind,
     IndexOffer,
     Known,
     Maintainer,
@@ -35,6 +39,7 @@ from supplychain.model import (
     Publisher,
     ResolvedPackage,
     Role,
+    Severity,
     Signal,
     StartupHook,
     Unknown,
@@ -169,6 +174,75 @@ def _strings(value: Any) -> tuple[str, ...]:
     return tuple(_text(item) for item in value)
 
 
+def _versions(value: Any) -> tuple[Version, ...]:
+    try:
+        return tuple(Version(item) for item in _strings(value))
+    except InvalidVersion:
+        raise _Invalid from None
+
+
+def _optional_time(value: Any) -> datetime | None:
+    return None if value is None else _time(value)
+
+
+def _score(value: Any) -> float | None:
+    if value is None:
+        return None
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        raise _Invalid
+    return float(value)
+
+
+def _advisory(raw: Any) -> Advisory:
+    if not isinstance(raw, dict):
+        raise _Invalid
+    severity = _optional_integer(raw.get("severity"))
+    try:
+        return Advisory(
+            id=_text(raw.get("id")),
+            aliases=_strings(raw.get("aliases")),
+            kind=AdvisoryKind(_text(raw.get("kind"))),
+            severity=None if severity is None else Severity(severity),
+            summary=_text(raw.get("summary")),
+            fixed_in=_versions(raw.get("fixed_in")),
+            source=_text(raw.get("source")),
+            last_affected=_versions(raw.get("last_affected")),
+            cvss_score=_score(raw.get("cvss_score")),
+            withdrawn=_boolean(raw.get("withdrawn")),
+            published=_optional_time(raw.get("published")),
+            url=_optional_text(raw.get("url")),
+            problems=_strings(raw.get("problems")),
+            no_affected_range=_boolean(raw.get("no_affected_range")),
+        )
+    except ValueError:
+        raise _Invalid from None
+
+
+def _advisories(value: Any) -> tuple[Advisory, ...]:
+    if not isinstance(value, list):
+        raise _Invalid
+    return tuple(_advisory(raw) for raw in value)
+
+
+def _encode_advisory(advisory: Advisory) -> dict[str, object]:
+    return {
+        "id": advisory.id,
+        "aliases": list(advisory.aliases),
+        "kind": advisory.kind.value,
+        "severity": None if advisory.severity is None else int(advisory.severity),
+        "summary": advisory.summary,
+        "fixed_in": [str(v) for v in advisory.fixed_in],
+        "source": advisory.source,
+        "last_affected": [str(v) for v in advisory.last_affected],
+        "cvss_score": advisory.cvss_score,
+        "withdrawn": advisory.withdrawn,
+        "published": None if advisory.published is None else advisory.published.isoformat(),
+        "url": advisory.url,
+        "problems": list(advisory.problems),
+        "no_affected_range": advisory.no_affected_range,
+    }
+
+
 def _encode_value(value: object) -> object:  # noqa: PLR0911 - one return per cached value type
     if isinstance(value, datetime):
         return value.isoformat()
@@ -195,6 +269,8 @@ def _encode_value(value: object) -> object:  # noqa: PLR0911 - one return per ca
         return [[m.user, m.role.value] for m in value]
     if isinstance(value, tuple) and all(isinstance(o, IndexOffer) for o in value):
         return [{"index": o.index, "versions": list(o.versions)} for o in value]
+    if isinstance(value, tuple) and all(isinstance(a, Advisory) for a in value):
+        return [_encode_advisory(a) for a in value]
     if isinstance(value, tuple) and all(isinstance(h, StartupHook) for h in value):
         return [{"member": h.member, "runs_code": h.runs_code} for h in value]
     if isinstance(value, tuple) and all(isinstance(item, str) for item in value):
@@ -225,6 +301,9 @@ _DECODERS: dict[str, Callable[[Any], object]] = {
     "index_offers": _offers,
     "provenance": _provenance,
     "startup_hooks": _hooks,
+    "advisories": _advisories,  # only OSV's API answers are cached (sources.osv); the store is local
+    "malicious_reports": _advisories,
+    "downloads_30d": _integer,  # only pypistats' answers (sources.popularity)
 }
 
 
@@ -350,17 +429,25 @@ class FactsCache:
         self._preloaded.update(self._read(wanted, now))
 
     def load(
-        self, source_id: str, packages: Iterable[ResolvedPackage], now: datetime
+        self,
+        source_id: str,
+        packages: Iterable[ResolvedPackage],
+        now: datetime,
+        *,
+        fresh_for: timedelta = FRESH_FOR,
     ) -> dict[PackageRef, FactPatch]:
-        """Stored patches by package version; stale ones only when offline."""
+        """Stored patches by package version; stale ones (older than ``fresh_for``) only when offline."""
         listed = list(packages)
         if source_id in self._preloaded:
             refs = {p.ref for p in listed}
             return {ref: patch for ref, patch in self._preloaded.pop(source_id).items() if ref in refs}
-        return self._read({source_id: listed}, now)[source_id]
+        return self._read({source_id: listed}, now, fresh_for)[source_id]
 
     def _read(
-        self, wanted: Mapping[str, Iterable[ResolvedPackage]], now: datetime
+        self,
+        wanted: Mapping[str, Iterable[ResolvedPackage]],
+        now: datetime,
+        fresh_for: timedelta = FRESH_FOR,
     ) -> dict[str, dict[PackageRef, FactPatch]]:
         found: dict[str, dict[PackageRef, FactPatch]] = {source_id: {} for source_id in wanted}
         keys = {
@@ -370,7 +457,7 @@ class FactsCache:
         }
         if not keys or not self.path.exists():
             return found
-        oldest = (now - FRESH_FOR).timestamp()
+        oldest = (now - fresh_for).timestamp()
         try:
             with contextlib.closing(sqlite3.connect(self.path)) as db:
                 wanted_keys = list(keys)

@@ -1,5 +1,8 @@
 """OSV advisories source: the on-disk database when installed, else OSV's querybatch API.
 
+The API's answers are kept in the facts cache for its freshness window (``--offline`` at any age),
+so a warm run asks OSV nothing; the database's are not (it is local, and changes with ``db update``).
+
 It gives two facts, ``advisories`` (vulnerabilities) and ``malicious_reports`` (MAL- reports): the
 data directory holds one dataset per kind, and a kind whose dataset is missing is Unknown, never
 an empty list.
@@ -17,6 +20,7 @@ from supplychain.errors import AdvisoryDataError, FetchError
 from supplychain.model import Advisory, AdvisoryKind, Known, PackageRef, ResolvedPackage, Signal, Unknown
 from supplychain.sources import FactPatch, SourceContext
 from supplychain.sources.datastore import ADVISORIES, MALICIOUS, DataStore
+from supplychain.sources.facts_cache import FactsCache
 from supplychain.sources.osv_merge import group, merge
 from supplychain.sources.osv_ranges import evaluate, public
 from supplychain.sources.osv_records import OsvRecord, parse_record
@@ -24,6 +28,9 @@ from supplychain.sources.scope import public_only
 
 SOURCE = "osv"
 BATCH = 1000  # OSV's documented querybatch limit
+# Requests to OSV at once: the batches together, then the records they name: two or three
+# sequential round trips in all for a few hundred packages (PyPI keeps the door's 16 per host).
+PARALLEL = 48
 NO_DATA = "no advisory data: run `supplychain db update`"
 NO_VULNERABILITIES = (
     "no vulnerability data: the offline data holds only malicious-package reports "
@@ -84,9 +91,23 @@ class OsvSource:
                 return self._from_store(store, refs, context.clock.now())
         except (AdvisoryDataError, OSError, ValueError, KeyError) as error:
             return _all_unknown(refs, f"advisory database unreadable: {error}")
+        cache = FactsCache.for_config(context.config)
+        key = f"osv-api {context.config.endpoints.osv.reveal()}"  # another OSV's answers never match
+        one_each = {package.ref: package for package in public}
+        now = context.clock.now()
+        stored = cache.load(key, one_each.values(), now) if cache is not None else {}
+        patches = {ref: stored[ref] for ref in refs if _complete(stored.get(ref))}
+        missing = [ref for ref in refs if ref not in patches]
+        if not missing:
+            return patches
         if context.http.offline:
-            return _all_unknown(refs, NO_DATA)
-        return await self._online(refs, context)
+            patches.update(_all_unknown(missing, NO_DATA))
+            return patches
+        fetched = await self._online(missing, context)
+        if cache is not None:
+            cache.store(key, [(one_each[ref], patch) for ref, patch in fetched.items()], now)
+        patches.update(fetched)
+        return patches
 
     def _from_store(
         self, store: DataStore, refs: list[PackageRef], now: datetime
@@ -115,23 +136,16 @@ class OsvSource:
 
     async def _online(self, refs: list[PackageRef], context: SourceContext) -> dict[PackageRef, FactPatch]:
         base = context.config.endpoints.osv.reveal()
+        context.http.widen(base, PARALLEL)
         patches: dict[PackageRef, FactPatch] = {}
         ids_of: dict[PackageRef, list[str]] = {}
-        for start in range(0, len(refs), BATCH):
-            chunk = refs[start : start + BATCH]
-            body = {
-                "queries": [
-                    {"package": {"name": ref.name, "ecosystem": "PyPI"}, "version": str(public(ref.version))}
-                    for ref in chunk
-                ]
-            }
-            try:
-                answer = await context.http.post_json(f"{base}v1/querybatch", body)
-                found = _batch_ids(answer, len(chunk))
-            except (FetchError, _ShapeError) as error:
-                patches.update(_all_unknown(chunk, f"OSV querybatch failed: {_reason(error)}"))
-                continue
-            ids_of.update(zip(chunk, found, strict=True))
+        chunks = [refs[start : start + BATCH] for start in range(0, len(refs), BATCH)]
+        answers = await asyncio.gather(*(_batch(base, chunk, context) for chunk in chunks))
+        for chunk, found in zip(chunks, answers, strict=True):
+            if isinstance(found, str):
+                patches.update(_all_unknown(chunk, found))
+            else:
+                ids_of.update(zip(chunk, found, strict=True))
         wanted = sorted({vuln_id for ids in ids_of.values() for vuln_id in ids})
         fetched = await asyncio.gather(*(self._vuln(base, vuln_id, context) for vuln_id in wanted))
         records = dict(zip(wanted, fetched, strict=True))
@@ -169,6 +183,20 @@ class _ShapeError(Exception):
     pass
 
 
+async def _batch(base: str, chunk: list[PackageRef], context: SourceContext) -> list[list[str]] | str:
+    """The vulnerability ids OSV lists for each ref of one querybatch, or why the batch failed."""
+    body = {
+        "queries": [
+            {"package": {"name": ref.name, "ecosystem": "PyPI"}, "version": str(public(ref.version))}
+            for ref in chunk
+        ]
+    }
+    try:
+        return _batch_ids(await context.http.post_json(f"{base}v1/querybatch", body), len(chunk))
+    except (FetchError, _ShapeError) as error:
+        return f"OSV querybatch failed: {_reason(error)}"
+
+
 def _reason(error: Exception) -> str:
     reason = getattr(error, "reason", None)
     return reason if isinstance(reason, str) else str(error)
@@ -192,6 +220,10 @@ def _batch_ids(answer: Any, expected: int) -> list[list[str]]:
             raise _ShapeError("paginated result (more than one page of vulnerabilities) not followed")
         ids.append(sorted({v["id"] for v in vulns}))
     return ids
+
+
+def _complete(patch: FactPatch | None) -> bool:
+    return patch is not None and all(fact in patch for fact in ("advisories", "malicious_reports"))
 
 
 def _all_unknown(refs: Sequence[PackageRef], reason: str) -> dict[PackageRef, FactPatch]:

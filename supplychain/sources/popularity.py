@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import quote
@@ -15,11 +15,16 @@ from supplychain.errors import FetchError, HttpStatusError, MalformedResponse
 from supplychain.model import Known, PackageRef, ResolvedPackage, Signal, Unknown
 from supplychain.net.shape import ShapeError, expect
 from supplychain.sources import FactPatch, SourceContext
+from supplychain.sources.facts_cache import FactsCache
 from supplychain.sources.scope import public_only
 
 SOURCE = "popularity"
 # Said of packages not asked after the service failed for another one; the failure follows in brackets.
 NOT_ASKED = "not asked, the service failed earlier in this run"
+NO_STATS = "pypistats has no download figures for this project (404)"
+# pypistats recomputes its figures once a day: an answer (a count, or "none") is reused that long,
+# so warm runs do not ask again for every package (at any age with --offline, like every cached fact).
+STATS_FRESH_FOR = timedelta(hours=24)
 
 
 class TopPackagesLike(Protocol):
@@ -71,17 +76,59 @@ class PopularitySource:
         packages = public_only(packages, context)  # an internal name is never sent to pypistats
         if not packages:
             return {}
+        cache = FactsCache.for_config(context.config)
+        key = f"pypistats {context.config.endpoints.pypistats.reveal()}"  # another service's never match
+        now = context.clock.now()
+        stored = cache.load(key, packages, now, fresh_for=STATS_FRESH_FOR) if cache is not None else {}
+        answers = {ref: patch["downloads_30d"] for ref, patch in stored.items() if "downloads_30d" in patch}
+        asked = [p for p in packages if p.ref not in answers]
         # Ask once first: when pypistats is unreachable (blocked egress), the other packages go
         # straight to the dataset instead of each paying connection retries.
         down: list[str] = []
-        first = await self._one(packages[0].ref, context, dataset, down)
-        rest = await asyncio.gather(*(self._one(p.ref, context, dataset, down) for p in packages[1:]))
-        return {package.ref: patch for package, patch in zip(packages, [first, *rest], strict=True)}
+        if asked:
+            first = await self._ask(asked[0].ref, context, down)
+            rest = await asyncio.gather(*(self._ask(p.ref, context, down) for p in asked[1:]))
+            fresh = dict(zip((p.ref for p in asked), [first, *rest], strict=True))
+            said: dict[PackageRef, Signal[object]] = {
+                ref: answer for ref, answer in fresh.items() if not isinstance(answer, str)
+            }
+            failures = {ref: answer for ref, answer in fresh.items() if isinstance(answer, str)}
+            answers.update(said)
+            if cache is not None:  # what pypistats said (a count, or that it has none), not its failures
+                cache.store(key, [(p, {"downloads_30d": said[p.ref]}) for p in asked if p.ref in said], now)
+        else:
+            failures = {}
+        return {p.ref: self._patch(p.ref, answers.get(p.ref), failures.get(p.ref), dataset) for p in packages}
 
-    async def _one(
-        self, ref: PackageRef, context: SourceContext, dataset: TopPackagesLike | None, down: list[str]
+    async def _ask(self, ref: PackageRef, context: SourceContext, down: list[str]) -> Signal[object] | str:
+        """pypistats' answer: a count, a settled Unknown when it has no data, or why asking failed."""
+        url = f"{context.config.endpoints.pypistats.reveal()}api/packages/{quote(ref.name)}/recent"
+        try:
+            document = await _recent(context, url, down)
+            data = expect(expect(document, dict, "pypistats answer").get("data"), dict, "data")
+            return Known(
+                value=expect(data.get("last_month"), int, "data.last_month"),
+                source="pypistats",
+                fetched_at=context.clock.now(),
+            )
+        except (FetchError, ShapeError) as error:
+            if isinstance(error, HttpStatusError) and error.status == 404:
+                # pypistats answered: it has no download data for this name (too new, or too small).
+                return Unknown(reason=NO_STATS, source=SOURCE, settled=True)
+            if _service_down(error) and not down:
+                # The service is unreachable or throttling us, not this package. Only the first
+                # failure is kept: every later "not asked" quotes it, never a previous "not asked"
+                # (which nested the reasons once per package: quadratic output on large locks).
+                down[:] = [str(error)]
+            return f"pypistats: {error}"
+
+    def _patch(
+        self,
+        ref: PackageRef,
+        answer: Signal[object] | None,
+        failure: str | None,
+        dataset: TopPackagesLike | None,
     ) -> FactPatch:
-        now = context.clock.now()
         label = _dataset_label(dataset)
         rank: Signal[object]
         if dataset is None:
@@ -89,22 +136,11 @@ class PopularitySource:
         else:
             rank = Known(value=dataset.ranks.get(ref.name), source=label, fetched_at=dataset.as_of)
         downloads: Signal[object]
-        url = f"{context.config.endpoints.pypistats.reveal()}api/packages/{quote(ref.name)}/recent"
-        try:
-            document = await _recent(context, url, down)
-            data = expect(expect(document, dict, "pypistats answer").get("data"), dict, "data")
-            downloads = Known(
-                value=expect(data.get("last_month"), int, "data.last_month"),
-                source="pypistats",
-                fetched_at=now,
-            )
-        except (FetchError, ShapeError) as error:
-            if _service_down(error) and not down:
-                # The service is unreachable or throttling us, not this package. Only the first
-                # failure is kept: every later "not asked" quotes it, never a previous "not asked"
-                # (which nested the reasons once per package: quadratic output on large locks).
-                down[:] = [str(error)]
-            reason = f"pypistats: {error}"
+        if isinstance(answer, Known):
+            downloads = answer
+        else:
+            # pypistats has no data for the name, or could not be asked: the dataset's count if it has one.
+            reason = answer.reason if isinstance(answer, Unknown) else (failure or "pypistats: not asked")
             if dataset is not None and ref.name in dataset.downloads:
                 downloads = Known(value=dataset.downloads[ref.name], source=label, fetched_at=dataset.as_of)
             elif dataset is not None:

@@ -294,7 +294,7 @@ def test_every_cached_fact_round_trips() -> None:
 
 def test_a_patch_with_a_failed_fetch_or_an_uncached_fact_is_not_encoded() -> None:
     assert encode({"license": Unknown(reason="HTTP 503", source="pypi")}) is None
-    assert encode({"downloads_30d": known(5)}) is None
+    assert encode({"popularity_rank": known(5)}) is None
 
 
 def test_the_index_hashes_of_a_simple_patch_are_cached_and_read_back() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from supplychain.net.http import HttpSettings, build_http
 from supplychain.progress import NullProgress
 from supplychain.sources import FactPatch, SourceContext, SourceSettings
 from supplychain.sources.datastore import DataStore
+from supplychain.sources.facts_cache import FRESH_FOR
 from supplychain.sources.osv import NO_DATA, NO_MALICIOUS, NO_VULNERABILITIES, OsvSource
 from supplychain.sources.osv_records import load_record
 from supplychain.target import Target
@@ -36,17 +38,24 @@ def packages() -> list[ResolvedPackage]:
     ]
 
 
-def run(tmp_path: Path, clock: FixedClock, *, offline: bool = False) -> dict[PackageRef, FactPatch]:
+def run(
+    tmp_path: Path,
+    clock: FixedClock,
+    *,
+    offline: bool = False,
+    cache_dir: Path | None = None,
+    per_host: int = 16,
+) -> dict[PackageRef, FactPatch]:
     config = SourceSettings(
         target=Target.parse(None, None),
         endpoints=Endpoints.load(),
-        cache_dir=None,
+        cache_dir=cache_dir,
         data_dir=tmp_path / "data",
         offline=offline,
     )
 
     async def job() -> dict[PackageRef, FactPatch]:
-        http = build_http(HttpSettings.for_config(config))
+        http = build_http(HttpSettings.for_config(config, per_host=per_host))
         try:
             context = SourceContext(http=http, config=config, clock=clock, progress=NullProgress())
             return await OsvSource().collect(packages(), context)
@@ -212,3 +221,75 @@ def test_vuln_fetch_failure_is_unknown_for_that_package_only(
     assert isinstance(result["midi-melady-extraction"], Unknown)
     assert isinstance(patches["midi-melady-extraction"]["malicious_reports"], Unknown)
     assert isinstance(result["pyyaml"], Known)
+
+
+def test_online_answers_are_kept_so_a_warm_run_asks_osv_nothing(
+    tmp_path: Path, clock: FixedClock, server: ReplayServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    install_osv_api(server, monkeypatch)
+    cache = tmp_path / "cache"
+    first = run(tmp_path, clock, cache_dir=cache)
+    asked = len(server.requests)
+    assert asked > 1  # the batch and the records
+    assert run(tmp_path, clock, cache_dir=cache) == first
+    assert len(server.requests) == asked
+    # Offline, the kept answers stand (their fetched_at says how old they are), not "no data".
+    assert run(tmp_path, FixedClock(clock.now() + timedelta(days=3)), cache_dir=cache, offline=True) == first
+    # Past the freshness window, OSV is asked again.
+    later = FixedClock(clock.now() + FRESH_FOR + timedelta(seconds=1))
+    run(tmp_path, later, cache_dir=cache)
+    assert any(method == "POST" for method, _ in server.requests[asked:])
+
+
+def test_another_osv_endpoints_answers_and_failures_are_never_reused(
+    tmp_path: Path, clock: FixedClock, server: ReplayServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("SUPPLYCHAIN_OSV_URL", server.url + "/")
+    server.handlers.append(lambda method, path, body: Reply(503, b"down"))
+    failed = run(tmp_path, clock, cache_dir=cache)
+    assert all(isinstance(patch["advisories"], Unknown) for patch in failed.values())
+    server.handlers.clear()
+    install_osv_api(server, monkeypatch)
+    answered = run(tmp_path, clock, cache_dir=cache)  # the failure was not kept: asked again
+    assert all(isinstance(patch["advisories"], Known) for patch in answered.values())
+    other = ReplayServer().start()
+    try:
+        monkeypatch.setenv("SUPPLYCHAIN_OSV_URL", other.url + "/")
+        other.handlers.append(lambda method, path, body: Reply(500, b"oops"))
+        elsewhere = run(tmp_path, clock, cache_dir=cache)
+    finally:
+        other.stop()
+    assert other.requests  # asked, not answered from the first OSV's kept answers
+    assert all(isinstance(patch["advisories"], Unknown) for patch in elsewhere.values())
+
+
+def test_records_are_fetched_together_not_sixteen_at_a_time(
+    tmp_path: Path, clock: FixedClock, server: ReplayServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After the batch, every record is asked at once (up to PARALLEL), not the door's per-host few."""
+    import threading
+    import time
+
+    from supplychain.sources.osv import PARALLEL
+
+    install_osv_api(server, monkeypatch)
+    lock = threading.Lock()
+    in_flight = [0, 0]  # now, most at once
+
+    def slow_record(method: str, path: str, body: bytes) -> None:
+        if path.startswith("/v1/vulns/"):
+            with lock:
+                in_flight[0] += 1
+                in_flight[1] = max(in_flight)
+            time.sleep(0.3)  # long enough for the others to arrive: the count is what is checked
+            with lock:
+                in_flight[0] -= 1
+
+    server.handlers.insert(0, slow_record)
+    patches = run(tmp_path, clock, per_host=4)
+    records = sum(1 for _method, path in server.requests if path.startswith("/v1/vulns/"))
+    assert records > 4
+    assert records <= PARALLEL
+    assert in_flight[1] == records
+    assert all(isinstance(patch["advisories"], Known) for patch in patches.values())

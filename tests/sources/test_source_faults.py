@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -272,10 +273,12 @@ def test_unreachable_pypistats_is_asked_once_then_the_dataset_answers(
 
     monkeypatch.setattr(door.Http, "_send", counting_send)
     config = config_for(tmp_path)
-    facts = by_name(run_with(
-        HttpSettings(timeout=2),
-        lambda http: collect_facts(graph, context_for(http, config, clock), sources=["popularity"]),
-    ))
+    facts = by_name(
+        run_with(
+            HttpSettings(timeout=2),
+            lambda http: collect_facts(graph, context_for(http, config, clock), sources=["popularity"]),
+        )
+    )
     assert len(set(attempts)) == 1  # one package probed (with its retries), no more
     assert isinstance(facts["six"].downloads_30d, Known)
     assert facts["six"].downloads_30d.source.startswith(
@@ -332,10 +335,12 @@ def test_pypistats_still_throttling_after_retries_is_not_asked_for_every_package
     for name, version in [("six", "1.17.0"), ("idna", "3.10"), ("attrs", "25.3.0")]:
         graph.add_package(package(name, version))
     config = config_for(tmp_path)
-    facts = by_name(run_with(
-        HttpSettings(timeout=5),
-        lambda http: collect_facts(graph, context_for(http, config, clock), sources=["popularity"]),
-    ))
+    facts = by_name(
+        run_with(
+            HttpSettings(timeout=5),
+            lambda http: collect_facts(graph, context_for(http, config, clock), sources=["popularity"]),
+        )
+    )
     assert len(calls) == 3  # one package's attempts (3 in the test profile), then no more
     for name in ("six", "idna", "attrs"):
         signal = facts[name].downloads_30d
@@ -358,10 +363,12 @@ def test_a_failed_service_is_quoted_once_not_nested_per_package(
     for number in range(50):
         graph.add_package(package(f"pkg{number:02d}", "1.0"))
     config = config_for(tmp_path)
-    facts = by_name(run_with(
-        HttpSettings(timeout=2),
-        lambda http: collect_facts(graph, context_for(http, config, clock), sources=["popularity"]),
-    ))
+    facts = by_name(
+        run_with(
+            HttpSettings(timeout=2),
+            lambda http: collect_facts(graph, context_for(http, config, clock), sources=["popularity"]),
+        )
+    )
     reasons = []
     for name in sorted(facts):
         signal = facts[name].downloads_30d
@@ -375,3 +382,52 @@ def test_a_failed_service_is_quoted_once_not_nested_per_package(
     (other,) = others
     assert other.count("not asked") == 1
     assert len(other) < 2 * len(probed[0])
+
+
+def test_pypistats_answers_and_its_404s_are_kept_so_a_warm_run_asks_nothing(
+    server: ReplayServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, clock: FixedClock
+) -> None:
+    """A count and a 'no figures' (404) are answers; a 500 is not, and is asked again next run."""
+    from supplychain.sources.popularity import NO_STATS, STATS_FRESH_FOR
+
+    def answer(method: str, path: str, body: bytes) -> Reply | None:
+        if path == "/pypistats/api/packages/six/recent":
+            return Reply(200, json.dumps(PYPISTATS_SIX).encode(), {"Content-Type": "application/json"})
+        if path == "/pypistats/api/packages/readychars/recent":
+            return Reply(404, b'{"message": "Not Found"}')
+        return Reply(500, b"oops") if path.startswith("/pypistats/") else None
+
+    server.handlers.append(answer)
+    point_endpoints(monkeypatch, server)
+    monkeypatch.setattr("supplychain.sources.popularity.load_top_packages", lambda _dir: None)
+    graph = DependencyGraph()
+    for name, version in [("six", "1.17.0"), ("readychars", "0.0.1"), ("idna", "3.10")]:
+        graph.add_package(package(name, version))
+    config = config_for(tmp_path, cache_dir=tmp_path / "cache")
+
+    def audit(at: FixedClock) -> dict[str, PackageFacts]:
+        return by_name(
+            run_with(
+                HttpSettings(timeout=5),
+                lambda http: collect_facts(graph, context_for(http, config, at), sources=["popularity"]),
+            )
+        )
+
+    def asked() -> list[str]:
+        return [path for _method, path in server.requests if path.startswith("/pypistats/")]
+
+    first = audit(clock)
+    assert first["six"].downloads_30d == Known(value=123456, source="pypistats", fetched_at=clock.now())
+    none = first["readychars"].downloads_30d
+    assert isinstance(none, Unknown)
+    assert NO_STATS in none.reason
+    assert isinstance(first["idna"].downloads_30d, Unknown)
+    before = len(asked())
+    second = audit(FixedClock(clock.now() + STATS_FRESH_FOR - timedelta(minutes=1)))
+    assert [path.split("/")[4] for path in asked()[before:]] == ["idna"] * (len(asked()) - before)
+    assert asked()[before:]  # the 500 was not kept: idna asked again, six and readychars not
+    assert second["six"].downloads_30d == first["six"].downloads_30d  # fetched_at: the first answer's
+    assert second["readychars"].downloads_30d == first["readychars"].downloads_30d
+    before = len(asked())
+    audit(FixedClock(clock.now() + STATS_FRESH_FOR + timedelta(minutes=1)))
+    assert {path.split("/")[4] for path in asked()[before:]} == {"six", "readychars", "idna"}
