@@ -168,7 +168,7 @@ class Http:
         per host, 90 records were six sequential round trips after the batch, at 48 they are two.
         Only before the first request to the host: a semaphore in use is not replaced.
         """
-        host = httpx.URL(url.reveal() if isinstance(url, SafeUrl) else url).host
+        host = _host(url.reveal() if isinstance(url, SafeUrl) else url)
         self._semaphores.setdefault(host, asyncio.Semaphore(max(limit, self.settings.per_host)))
 
     async def get(
@@ -249,7 +249,7 @@ class Http:
         import stamina
 
         _ = self.client  # built (and stamina's hooks set) before the first retry context
-        host = httpx.URL(raw).host
+        host = _host(raw)
         semaphore = self._semaphores.setdefault(host, asyncio.Semaphore(self.settings.per_host))
         tried = 0
         try:
@@ -326,6 +326,13 @@ class Http:
                 from_cache=bool(caching.get("from_cache", False)),
             )
         raise FetchError(f"{redact(raw)}: more than {_MAX_REDIRECTS} redirects")
+
+
+def _host(raw: str) -> str:
+    """The host as httpx reads it: the key of the per-host limits."""
+    import httpx
+
+    return httpx.URL(raw).host
 
 
 _CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+)")
