@@ -114,13 +114,19 @@ def policy_settings(config: AuditConfig) -> PolicySettings:
 
 
 def _top_packages(data_dir: Path) -> tuple[Mapping[NormalizedName, int] | None, datetime | None, str]:
-    """The popular-names dataset from the offline data store, if one is installed."""
+    """The popular-names dataset from the offline data store, if one is installed.
+
+    The same mapping each call (parsed once per process), marked as the data dir's, so the typosquat
+    rule finds its index by identity and reads it from the data dir rather than building it.
+    """
+    from supplychain.policy.typosquat import from_data_dir
     from supplychain.sources.datastore import DataStore
 
     top = DataStore(data_dir).top_packages()
     if top is None:
         return None, None, "top-packages"
-    return dict(top.downloads), top.as_of, top.source
+    from_data_dir(top, data_dir)
+    return top.downloads, top.as_of, top.source
 
 
 def _datasets(data_dir: Path) -> dict[str, datetime | None]:

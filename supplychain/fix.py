@@ -139,12 +139,11 @@ def _with_version(graph: DependencyGraph, name: NormalizedName, version: Version
 
     Every version the input held of ``name`` gives way: ``fix`` moves a name to one version.
     """
-    copy = DependencyGraph()
-    copy.nx.update(graph.nx)  # attribute dicts are copied; a new ``versions`` value leaves the original's
+    copy = graph.copy()
     package = graph.package(name)
     origin = Origin(kind=OriginKind.INDEX, url=package.origin.url, pinned=package.origin.pinned)
     moved = replace(package, ref=PackageRef(name=name, version=version), origin=origin, unresolved=None)
-    copy.nx.nodes[name]["versions"] = {version: moved}
+    copy.only(moved)
     return copy
 
 

@@ -317,3 +317,62 @@ def _as_json(data: bytes) -> bytes:
     import yaml
 
     return json.dumps(yaml.load(data, Loader=yaml.BaseLoader)).encode()
+
+
+TOP_SUBSET = Path(__file__).parent / "fixtures" / "typosquat" / "top-pypi-packages.subset.json"
+
+
+def _parsed(data: Path) -> datastore.TopPackages:
+    """The dataset as parsed from its own file, row by row (what the table must equal)."""
+    path = data / "top-packages.json"
+    return datastore._top_from_json(json.loads(path.read_bytes()), str(path))
+
+
+def _same(a: datastore.TopPackages | None, b: datastore.TopPackages) -> None:
+    assert a is not None
+    assert (a.as_of, a.source, a.digest) == (b.as_of, b.source, b.digest)
+    assert list(a.downloads.items()) == list(b.downloads.items())  # the dataset's order too
+    assert list(a.ranks.items()) == list(b.ranks.items())
+
+
+def test_top_packages_table_reads_as_the_dataset_parsed_row_by_row(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    DataStore(data).import_path(TOP_SUBSET)
+    assert DataStore(data).manifest()["top-packages"]["table"] == "top-packages.table.json"
+    datastore._TOP_MEMO.clear()
+    _same(DataStore(data).top_packages(), _parsed(data))
+
+
+def test_data_dir_from_before_the_top_packages_table_reads_the_dataset_and_adds_it(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    DataStore(data).import_path(TOP_SUBSET)
+    manifest = json.loads((data / "manifest.json").read_text())
+    del manifest["datasets"]["top-packages"]["table"]
+    (data / "manifest.json").write_text(json.dumps(manifest))
+    (data / "top-packages.table.json").unlink()
+    datastore._TOP_MEMO.clear()
+    _same(DataStore(data).top_packages(), _parsed(data))
+    assert DataStore(data).manifest()["top-packages"]["table"] == "top-packages.table.json"  # upgraded
+    datastore._TOP_MEMO.clear()
+    _same(DataStore(data).top_packages(), _parsed(data))
+
+
+def test_corrupt_top_packages_table_falls_back_to_the_dataset(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    DataStore(data).import_path(TOP_SUBSET)
+    table = json.loads((data / "top-packages.table.json").read_text())
+    table["downloads"][0] = "many"
+    (data / "top-packages.table.json").write_text(json.dumps(table))
+    datastore._TOP_MEMO.clear()
+    _same(DataStore(data).top_packages(), _parsed(data))
+
+
+def test_db_update_from_top_packages_derives_the_table_and_the_typosquat_index(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as done:
+        main(["db", "update", "--from", str(TOP_SUBSET)])
+    assert done.value.code == 0
+    data = Path(os.environ["SUPPLYCHAIN_DATA_DIR"])
+    assert (data / "top-packages.table.json").is_file()
+    assert (data / "typosquat.index.json").is_file()  # built here, not by the first audit

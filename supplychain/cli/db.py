@@ -16,6 +16,7 @@ from supplychain.cli.common import TargetFlags, run_with_http
 from supplychain.clock import SystemClock
 from supplychain.errors import AdvisoryDataError, DataUnavailableError, FetchError, UsageError
 from supplychain.net.http import Http
+from supplychain.policy.typosquat import prepare_index
 from supplychain.sources.datastore import DataStore
 
 db_app = typer.Typer(help="Offline data: OSV advisories, malicious-package reports, top packages.")
@@ -49,6 +50,7 @@ def update(
         for source in sources:
             written = store.import_path(source, now=SystemClock().now())
             typer.echo(f"imported {source}: {', '.join(written)}")
+        prepare_index(config.data_dir)  # what audits derive from the data, computed once here
         return
     if config.offline:
         raise UsageError("db update needs the network; use --from PATH on an air-gapped machine")
@@ -69,6 +71,7 @@ def update(
                 source = config.endpoints.osv_database.public
                 raise AdvisoryDataError(error.message.replace(temp.name, source)) from None
         store.write_top_packages(top.json(), origin=config.endpoints.top_packages.public)
+        prepare_index(config.data_dir)
         typer.echo(f"updated {', '.join([*written, 'top-packages'])} in {config.data_dir}")
 
     run_with_http(config, download)

@@ -96,6 +96,6 @@ def render_tree(graph: DependencyGraph, *, title: str, depth: int | None = None)
             add(branch, child, level + 1)
 
     parent_name: dict[int, str] = {id(root): ROOT}
-    for top in sorted(graph.nx.successors(ROOT)):
+    for top in sorted(graph.successors(ROOT)):
         add(root, top, 1)
     return root

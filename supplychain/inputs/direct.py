@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import configparser
 import re
-from email.parser import BytesParser
-from email.policy import compat32
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
@@ -262,6 +260,9 @@ def _pkg_info(directory: Path) -> tuple[str | None, Version | None]:
             raw = handle.read(MAX_PKG_INFO_BYTES)
     except OSError:
         return None, None
+    from email.parser import BytesParser  # email.policy costs 40 ms to import: only for a PKG-INFO
+    from email.policy import compat32
+
     headers = BytesParser(policy=compat32).parsebytes(raw, headersonly=True)
     name, version = headers.get("Name"), headers.get("Version")
     return (

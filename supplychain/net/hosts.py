@@ -16,12 +16,13 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import httpx
+from typing import TYPE_CHECKING
 
 from supplychain.errors import FetchError
 from supplychain.files import read_capped, write_atomic
-from supplychain.urls import redact
+
+if TYPE_CHECKING:
+    import httpx
 
 REMEMBER_FOR = dt.timedelta(minutes=5)
 FILE = "unreachable-hosts.json"
@@ -116,30 +117,6 @@ class HostMemory:
 
 def unreachable(error: httpx.TransportError) -> bool:
     """No connection could be opened (refused, DNS, connect timeout): the host, not the request."""
+    import httpx
+
     return isinstance(error, httpx.ConnectError | httpx.ConnectTimeout)
-
-
-class HostGate(httpx.AsyncBaseTransport):
-    """Underneath the cache: refuses requests to remembered hosts, forgets hosts that answer.
-
-    The door remembers a host once a request's retries all failed to connect (``Http``), so a
-    passing blip is still retried, and a dead host costs one request's retries per window.
-    """
-
-    def __init__(self, next_transport: httpx.AsyncBaseTransport, memory: HostMemory) -> None:
-        self._next = next_transport
-        self.memory = memory
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        """Pass the request on unless its host is remembered as unreachable."""
-        key = host_key(request.url)
-        reason = self.memory.reason(key)
-        if reason is not None:
-            raise HostUnreachable(f"{redact(str(request.url))}: {reason}")
-        response = await self._next.handle_async_request(request)
-        self.memory.forget(key)
-        return response
-
-    async def aclose(self) -> None:
-        """Close the transport underneath."""
-        await self._next.aclose()

@@ -17,10 +17,7 @@ import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
-
-import httpx
-import stamina
+from typing import TYPE_CHECKING, Any, Protocol
 
 from supplychain.dates import http_date
 from supplychain.errors import (
@@ -32,8 +29,14 @@ from supplychain.errors import (
 )
 from supplychain.files import private_file
 from supplychain.net.hosts import FILE as HOSTS_FILE
-from supplychain.net.hosts import HostGate, HostMemory, host_key, unreachable
+from supplychain.net.hosts import HostMemory, host_key, unreachable
 from supplychain.urls import SafeUrl, guard_library_logs, redact
+
+if TYPE_CHECKING:
+    import httpx
+
+# httpx, hishel and stamina (with what they pull in: anyio, rich, pygments) are imported when the
+# first request is sent, not with this module: an audit answered from caches sends none.
 
 USER_AGENT = "supplychain/0.1 (+https://pypi.org/project/supplychain/)"
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -129,22 +132,17 @@ class _RetryableStatus(Exception):
         self.retry_after = retry_after
 
 
-class _OfflineTransport(httpx.AsyncBaseTransport):
-    """Underneath the cache in ``--offline`` mode: any cache miss ends here, as an ``OfflineMiss``.
-
-    The error is ours, not httpx's, so no retry hook or error mapping has to recognise it.
-    """
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        raise OfflineMiss(f"{redact(str(request.url))}: not in the cache (--offline)")
-
-
 @dataclass(slots=True)
 class Http:
-    """One shared client: per-host concurrency, redirects within a host, size limit, retries."""
+    """One shared client: per-host concurrency, redirects within a host, size limit, retries.
 
-    client: httpx.AsyncClient
+    ``connect`` builds the httpx client on the first request (``client``), so a run that sends none
+    never imports httpx.
+    """
+
     settings: HttpSettings
+    connect: Callable[[], httpx.AsyncClient]
+    _client: httpx.AsyncClient | None = None
     _semaphores: dict[str, asyncio.Semaphore] = field(default_factory=dict)
     # Large bodies (PyPI JSON of long-lived projects runs to 12 MB) are read two at a time: 16 read
     # at once, each parsed to three times its size, put a cold audit of 1,000 packages over 250 MB.
@@ -153,6 +151,13 @@ class Http:
     _learned: dict[str, dt.datetime] = field(default_factory=dict)
     requests_sent: int = 0
     hosts: HostMemory = field(default_factory=HostMemory)  # unreachable hosts, shared with the gate
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        """The httpx client, built on first use."""
+        if self._client is None:
+            self._client = self.connect()
+        return self._client
 
     @property
     def offline(self) -> bool:
@@ -175,7 +180,7 @@ class Http:
         per host, 90 records were six sequential round trips after the batch, at 48 they are two.
         Only before the first request to the host: a semaphore in use is not replaced.
         """
-        host = httpx.URL(url.reveal() if isinstance(url, SafeUrl) else url).host
+        host = _host(url.reveal() if isinstance(url, SafeUrl) else url)
         self._semaphores.setdefault(host, asyncio.Semaphore(max(limit, self.settings.per_host)))
 
     async def get(
@@ -257,7 +262,8 @@ class Http:
 
     async def aclose(self) -> None:
         """Close the connection pool (the cache is written as responses arrive)."""
-        await self.client.aclose()
+        if self._client is not None:
+            await self._client.aclose()
 
     async def _with_retries(
         self,
@@ -267,7 +273,11 @@ class Http:
         body: bytes | None,
         max_bytes: int | None,
     ) -> FetchedResponse:
-        host = httpx.URL(raw).host
+        import httpx
+        import stamina
+
+        _ = self.client  # built (and stamina's hooks set) before the first retry context
+        host = _host(raw)
         semaphore = self._semaphores.setdefault(host, asyncio.Semaphore(self.settings.per_host))
         tried = 0
         try:
@@ -346,6 +356,13 @@ class Http:
         raise FetchError(f"{redact(raw)}: more than {_MAX_REDIRECTS} redirects")
 
 
+def _host(raw: str) -> str:
+    """The host as httpx reads it: the key of the per-host limits."""
+    import httpx
+
+    return httpx.URL(raw).host
+
+
 _CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+)")
 _ASKED = re.compile(r"bytes=(\d*)-(\d*)")
 
@@ -397,6 +414,8 @@ def _is_large(response: httpx.Response) -> bool:
 
 
 def _follow(current: str, response: httpx.Response) -> str:
+    import httpx
+
     location = response.headers.get("Location")
     if not location:
         raise FetchError(f"{redact(current)}: redirect without a Location")
@@ -416,6 +435,8 @@ async def _read_limited(response: httpx.Response, limit: int, url: str, timeout:
     inflated here with a cap per step: httpx's own decoder inflates a whole network chunk at once,
     and 64 KB of gzip can become 64 MB before any size check sees it.
     """
+    import httpx
+
     clock = asyncio.get_running_loop().time
     started = clock()
     declared = response.headers.get("Content-Length")
@@ -488,11 +509,15 @@ def _backoff(error: Exception) -> bool | float:
                 return False
             return error.retry_after
         return True
+    import httpx
+
     return isinstance(error, httpx.TimeoutException | httpx.NetworkError | httpx.RemoteProtocolError)
 
 
 def _transport_detail(error: httpx.TransportError) -> str:
     """What went wrong, in words, without the URL (the memory of unreachable hosts keeps it)."""
+    import httpx
+
     if _caused_by(error, socket.gaierror):
         return "DNS lookup failed"
     if isinstance(error, httpx.TimeoutException):
@@ -516,15 +541,30 @@ def _caused_by(error: BaseException, kind: type[BaseException]) -> bool:
 
 
 def build_http(settings: HttpSettings, transport: httpx.AsyncBaseTransport | None = None) -> Http:
-    """The one place clients are built; tests pass a MockTransport or point endpoints at loopback."""
+    """The one place clients are built; tests pass a MockTransport or point endpoints at loopback.
+
+    The httpx client itself is built on the first request (see ``Http.connect``).
+    """
+    memory = HostMemory(path=None if settings.cache_dir is None else settings.cache_dir / HOSTS_FILE)
+    return Http(settings=settings, connect=lambda: _client(settings, transport, memory), hosts=memory)
+
+
+def _client(
+    settings: HttpSettings, transport: httpx.AsyncBaseTransport | None, memory: HostMemory
+) -> httpx.AsyncClient:
+    """The httpx client behind ``Http``: offline or gated network transport, under the disk cache."""
+    import httpx
+    import stamina
+
+    from supplychain.net.transport import HostGate, OfflineTransport
+
     # stamina's default hook logs a bare "stamina.retry_scheduled" warning, which Python prints to
     # stderr when logging is not configured; ``_with_retries`` logs each retry at debug instead.
     stamina.instrumentation.set_on_retry_hooks([])
     guard_library_logs()
     base: httpx.AsyncBaseTransport
-    memory = HostMemory(path=None if settings.cache_dir is None else settings.cache_dir / HOSTS_FILE)
     if settings.offline:
-        base = _OfflineTransport()
+        base = OfflineTransport()
     else:
         network = transport or httpx.AsyncHTTPTransport(
             limits=httpx.Limits(max_connections=96, max_keepalive_connections=48), http2=False
@@ -532,14 +572,13 @@ def build_http(settings: HttpSettings, transport: httpx.AsyncBaseTransport | Non
         base = HostGate(network, memory)
     if settings.cache_dir is not None:
         base = _cached(base, settings.cache_dir, offline=settings.offline)
-    client = httpx.AsyncClient(
+    return httpx.AsyncClient(
         transport=base,
         timeout=httpx.Timeout(settings.timeout, connect=min(10.0, settings.timeout)),
         headers={"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"},  # what _decoder reads
         follow_redirects=False,
         trust_env=True,  # netrc credentials for private indexes
     )
-    return Http(client=client, settings=settings, hosts=memory)
 
 
 def _cached(base: httpx.AsyncBaseTransport, cache_dir: Path, *, offline: bool) -> httpx.AsyncBaseTransport:

@@ -9,6 +9,7 @@ outside the allowed set, or not recognisable as a licence, fails.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from collections.abc import Mapping
@@ -105,8 +106,11 @@ def _canonical(text: str) -> str | None:
         return None
 
 
+@functools.lru_cache(maxsize=4096)
 def _one(text: str) -> tuple[str, ...]:
     """The SPDX expressions one declared licence may be; empty when it is not recognisable.
+
+    Cached: the policy's allowed list is read again for every package, and licences repeat.
 
     After the table, the spelling's words joined by hyphens are tried as an SPDX id: "ISC License"
     is ``ISC``, "BSD 3 Clause" is ``BSD-3-Clause``.
@@ -142,13 +146,19 @@ def spdx_readings(declared: str) -> tuple[str, ...]:
     return tuple(sorted(combined))
 
 
+@functools.lru_cache(maxsize=64)
+def _accepted(allowed: tuple[str, ...]) -> frozenset[str]:
+    """The allowed licences as lower-case SPDX ids, worked out once per policy."""
+    return frozenset((spelled[0] if len(spelled := _one(item)) == 1 else item).lower() for item in allowed)
+
+
 def license_allowed(expression: str, allowed: tuple[str, ...]) -> bool:
     """A canonical SPDX expression is allowed when it can be satisfied with allowed licences only.
 
     ``OR`` needs one side, ``AND`` both (it binds tighter), ``X WITH exception`` needs ``X``: an
     exception only adds permissions. Licence ids compare case-insensitively, as SPDX says.
     """
-    accepted = {(spelled[0] if len(spelled := _one(item)) == 1 else item).lower() for item in allowed}
+    accepted = _accepted(allowed)
     tokens: list[str] = _TOKEN.findall(expression)
     position = 0
 

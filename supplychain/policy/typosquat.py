@@ -11,16 +11,22 @@ malicious-packages reports published before 2024 and checked on the later ones
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import itertools
+import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
+from typing import Any
 
 from packaging.utils import NormalizedName
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
+from supplychain.files import write_atomic
 from supplychain.inputs.conda import NOT_ON_PYPI
 from supplychain.model import (
     JSON,
@@ -35,6 +41,7 @@ from supplychain.model import (
 )
 from supplychain.policy.base import Environment, Hit, Missing, Outcome, RuleSettings, evidence
 from supplychain.policy.internal import is_internal
+from supplychain.sources.datastore import DataStore, TopPackages
 
 AFFIXES = (
     "py",
@@ -132,14 +139,43 @@ class TyposquatIndex:
         self.downloads = dict(downloads)
         self.targets = [name for name, _ in ranked[:max_targets]]
         self._collapsed_targets = [_collapsed(name) for name in self.targets]
-        self._by_key: dict[tuple[str, str], list[NormalizedName]] = {}
+        # "technique key" -> popular names: one string per key, so the stored index loads as it is.
+        self._by_key: dict[str, list[NormalizedName]] = {}
         self._near: dict[NormalizedName, list[SquatMatch]] = {}  # the enrich stage and the rule both ask
         for target in self.targets:
             for technique, key in self._keys(target):
-                self._by_key.setdefault((technique, key), []).append(target)
+                self._by_key.setdefault(f"{technique} {key}", []).append(target)
             for core in _cores(target) - {target}:
                 # A popular name's core: a name that drops its affix imitates it (``yaml``, ``pyyaml``).
-                self._by_key.setdefault(("core", _collapsed(core)), []).append(target)
+                self._by_key.setdefault(f"core {_collapsed(core)}", []).append(target)
+
+    def _under(self, technique: str, key: str) -> list[NormalizedName]:
+        return self._by_key.get(f"{technique} {key}", [])
+
+    def document(self) -> dict[str, Any]:
+        """The precomputed keys (not the downloads), as JSON: ``stored_index`` keeps them in the data dir."""
+        return {"targets": list(self.targets), "keys": self._by_key}
+
+    @classmethod
+    def from_document(cls, downloads: Mapping[NormalizedName, int], document: Any) -> TyposquatIndex:
+        """The index ``document()`` described, over ``downloads``; KeyError, TypeError or ValueError
+        when the document has another shape."""
+        targets, keys = document["targets"], document["keys"]
+        if not (
+            isinstance(targets, list)
+            and all(isinstance(name, str) for name in targets)
+            and isinstance(keys, dict)
+            and all(isinstance(found, list) for found in keys.values())
+            and all(isinstance(name, str) for found in keys.values() for name in found)
+        ):
+            raise TypeError("not a stored typosquat index")
+        index = cls.__new__(cls)
+        index.downloads = dict(downloads)
+        index.targets = targets
+        index._collapsed_targets = [_collapsed(name) for name in targets]
+        index._by_key = keys
+        index._near = {}
+        return index
 
     @staticmethod
     def _keys(name: str) -> Iterator[tuple[str, str]]:
@@ -166,17 +202,17 @@ class TyposquatIndex:
         found: list[SquatMatch] = []
         for technique, key in self._keys(name):
             found.extend(
-                SquatMatch(target=t, technique=technique) for t in self._by_key.get((technique, key), ())
+                SquatMatch(target=t, technique=technique) for t in self._under(technique, key)
             )
         # An added affix: the name's core is a popular name (``requests-os``, ``httpxv2``) ...
         for core in _cores(name) - {name}:
             found.extend(
                 SquatMatch(target=t, technique="affix")
-                for t in self._by_key.get(("separators", _collapsed(core)), ())
+                for t in self._under("separators", _collapsed(core))
             )
         # ... or a dropped one: the name is a popular name's core.
         found.extend(
-            SquatMatch(target=t, technique="affix") for t in self._by_key.get(("core", _collapsed(name)), ())
+            SquatMatch(target=t, technique="affix") for t in self._under("core", _collapsed(name))
         )
         found.extend(self._edits(name))
         found.extend(
@@ -236,17 +272,71 @@ def _index(downloads: tuple[tuple[NormalizedName, int], ...]) -> TyposquatIndex:
 _LAST: list[tuple[Mapping[NormalizedName, int], TyposquatIndex]] = []
 
 
+# The top-packages dataset a data directory gave (``from_data_dir``): its index is kept there.
+_STORED: list[tuple[TopPackages, Path]] = []
+INDEX_FILE = "typosquat.index.json"
+
+
 def index_for(downloads: Mapping[NormalizedName, int]) -> TyposquatIndex:
     """A cached index, so one audit builds it once however many packages it checks.
 
     The same mapping object is recognised by identity first: keying on its sorted items cost
-    more than the check itself for every package.
+    more than the check itself for every package. A mapping read from a data directory
+    (``from_data_dir``) takes the index stored there.
     """
     if _LAST and _LAST[0][0] is downloads:
         return _LAST[0][1]
-    index = _index(tuple(sorted(downloads.items())))
+    if _STORED and _STORED[0][0].downloads is downloads:
+        index = stored_index(_STORED[0][1], _STORED[0][0])
+    else:
+        index = _index(tuple(sorted(downloads.items())))
     _LAST[:] = [(downloads, index)]
     return index
+
+
+def from_data_dir(top: TopPackages, data_dir: Path) -> None:
+    """``top`` was read from ``data_dir``: ``index_for(top.downloads)`` reads the index stored there."""
+    _STORED[:] = [(top, data_dir)]
+
+
+@lru_cache(maxsize=1)
+def _code() -> bytes:
+    """This module's code: what the index's keys are derived by (an edit makes stored ones stale)."""
+    try:
+        return Path(__file__).read_bytes()
+    except OSError:
+        return b""
+
+
+def stored_index(data_dir: Path, top: TopPackages) -> TyposquatIndex:
+    """The index over ``top`` (``data_dir``'s top packages), as stored there by ``db update``.
+
+    Building it takes longer than the rest of a warm audit's policy stage. An index built by other
+    code or from other data (its fingerprint: this module's code and the dataset's digest), or
+    unreadable, is built again and stored (best effort: a read-only data directory keeps working,
+    building it each run).
+    """
+    if top.digest is None or not _code():
+        return TyposquatIndex(top.downloads)
+    path = data_dir / INDEX_FILE
+    fingerprint = hashlib.sha256(_code() + top.digest.encode()).hexdigest()
+    downloads = top.downloads
+    with contextlib.suppress(OSError, ValueError, KeyError, TypeError, IndexError):
+        stored = json.loads(path.read_bytes())
+        if stored["fingerprint"] == fingerprint:
+            return TyposquatIndex.from_document(downloads, stored["index"])
+    index = TyposquatIndex(downloads)
+    with contextlib.suppress(OSError):
+        body = json.dumps({"fingerprint": fingerprint, "index": index.document()}, sort_keys=True)
+        write_atomic(path, body, private=True, durable=False)
+    return index
+
+
+def prepare_index(data_dir: Path) -> None:
+    """Build and store the index over ``data_dir``'s top packages (``db update``), when there are any."""
+    top = DataStore(data_dir).top_packages()
+    if top is not None:
+        stored_index(data_dir, top)
 
 
 def lookalike_targets(

@@ -182,7 +182,8 @@ def build_bom(result: AuditResult) -> Bom:
         ),
         components=components.values(),
     )
-    bom.register_dependency(root, every_version(sorted(graph.nx.successors("<root>"))))
+    direct = sorted(NormalizedName(n) for n in graph.successors("<root>"))
+    bom.register_dependency(root, every_version(direct))
     for ref, component in sorted(components.items()):
         bom.register_dependency(component, every_version(graph.dependencies(ref.name)))
     affected: dict[str, tuple[Advisory, list[tuple[str, str]]]] = {}

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 from collections.abc import Mapping, Sequence
 
-import networkx as nx
 from packaging.utils import NormalizedName
 
 from supplychain.model import PackageFacts, PackageRef
@@ -64,7 +63,7 @@ def graph_dot(graph: DependencyGraph) -> str:
     for name in graph.names():  # one node per name, labelled with every version (forks)
         label = f"{name} {_versions(graph, name)}"
         lines.append(f"  {_quote(name)} [label={_quote(label)}];")
-    for parent, child in sorted(graph.nx.edges):
+    for parent, child in sorted(graph.edges()):
         edge = graph.edge(parent, child)
         label = edge.specifier + (f"; {edge.marker}" if edge.marker else "")
         lines.append(f"  {_quote(parent)} -> {_quote(child)} [label={_quote(label)}];")
@@ -79,6 +78,8 @@ def _versions(graph: DependencyGraph, name: NormalizedName) -> str:
 
 def graph_graphml(graph: DependencyGraph) -> str:
     """GraphML with string attributes only (networkx refuses dataclass attributes)."""
+    import networkx as nx  # only this format needs it: an audit does not pay for the import
+
     plain = nx.DiGraph()
     plain.add_node(ROOT, version="", origin="")
     for name in graph.names():
@@ -89,7 +90,7 @@ def graph_graphml(graph: DependencyGraph) -> str:
             origin=package.origin.kind.value,
             unresolved=package.unresolved or "",
         )
-    for parent, child in sorted(graph.nx.edges):
+    for parent, child in sorted(graph.edges()):
         edge = graph.edge(parent, child)
         plain.add_edge(
             parent,

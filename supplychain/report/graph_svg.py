@@ -76,7 +76,7 @@ def layout(result: AuditResult) -> list[Node]:
     for depth in sorted(layers):
 
         def barycentre(name: str) -> tuple[float, str]:
-            parents = [position[p] for p in graph.nx.predecessors(name) if p in position]
+            parents = [position[p] for p in graph.predecessors(name) if p in position]
             return (sum(parents) / len(parents) if parents else 1e9, name)
 
         names = sorted(layers[depth], key=barycentre)
@@ -99,7 +99,7 @@ def graph_svg(result: AuditResult) -> str:
         f'viewBox="0 0 {width} {height}" role="img" aria-label="dependency graph coloured by risk">',
         '<g class="edges" stroke="#8c959f" stroke-opacity="0.35" fill="none">',
     ]
-    for parent, child in sorted(result.graph.nx.edges):
+    for parent, child in sorted(result.graph.edges()):
         if parent in where and child in where:
             a, b = where[parent], where[child]
             parts.append(f'<line x1="{a.x}" y1="{a.y}" x2="{b.x}" y2="{b.y}"/>')

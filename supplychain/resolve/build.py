@@ -83,7 +83,7 @@ def add_listed(graph: DependencyGraph, inputs: RequirementSet) -> None:
         ref = package.ref
         if not graph.has_version(ref.name, ref.version):
             graph.add_package(ResolvedPackage(ref=ref, origin=package.origin, declared_at=package.location))
-        if not graph.nx.has_edge(ROOT, ref.name):
+        if not graph.has_edge(ROOT, ref.name):
             specifier = f"=={ref.version.public}" if ref.version_known else ""
             graph.add_edge(ROOT, ref.name, Edge(specifier=specifier))
 
@@ -212,7 +212,7 @@ def _add_vanished(graph: DependencyGraph, missing: Vanished) -> None:
         graph.add_package(
             ResolvedPackage(ref=ref, origin=origin, declared_at=declared.location, vanished=missing.reason)
         )
-    if not graph.nx.has_edge(ROOT, declared.name):
+    if not graph.has_edge(ROOT, declared.name):
         graph.add_edge(ROOT, declared.name, _edge_of(declared))
 
 
@@ -337,7 +337,7 @@ def _graph(
             if req.name == candidate.name or req.name not in graph:
                 continue
             edge = Edge(specifier=str(req.specifier), extras=tuple(sorted(req.extras)), marker=req.marker)
-            if graph.nx.has_edge(candidate.name, req.name):
+            if graph.has_edge(candidate.name, req.name):
                 old = graph.edge(candidate.name, req.name)
                 edge = Edge(
                     specifier=old.specifier or edge.specifier,

@@ -36,7 +36,7 @@ def graph_from_locked(locked: LockedSet, where: Scope | Target) -> DependencyGra
         name = package.ref.name
         if not graph.has_version(name, package.ref.version):
             graph.add_package(_node(package, declared_at))
-        if not graph.nx.has_edge(parent, name):
+        if not graph.has_edge(parent, name):
             graph.add_edge(
                 parent,
                 name,

@@ -8,6 +8,7 @@ directory written before that (a JSON index) is still read, and its index rebuil
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import sqlite3
 from collections.abc import Iterable, Mapping
@@ -31,6 +32,7 @@ TOP_PACKAGES = "top-packages"
 OSV_DATASETS = (ADVISORIES, MALICIOUS)
 INDEX_SUFFIX = ".index.sqlite"
 LEGACY_INDEX_SUFFIX = ".index.json"  # before the SQLite index: read, then rebuilt
+TABLE_SUFFIX = ".table.json"  # the top-packages dataset as parsed: names, counts and ranks in columns
 _LOOKUP_BATCH = 500  # names per query, well under SQLite's bound on parameters
 
 
@@ -42,6 +44,9 @@ class TopPackages:
     source: str
     downloads: Mapping[NormalizedName, int]
     ranks: Mapping[NormalizedName, int]
+    # sha256 of the downloads as read (names and counts in order): what derived data is keyed on.
+    # None when not worked out (a dataset built in memory): nothing derived is then reused.
+    digest: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -190,17 +195,38 @@ class DataStore:
         return records
 
     def top_packages(self) -> TopPackages | None:
-        """The imported top-packages dataset or None; parsed once per process while the file is unchanged."""
+        """The imported top-packages dataset or None; read once per process while its files are unchanged.
+
+        Read from the table ``write_top_packages`` derived (validating 15,000 rows and normalising
+        their names cost more than the rest of the dataset's use); a data dir from before the table
+        is read from the dataset itself, and the table written for the next run.
+        """
         entry = self.manifest().get(TOP_PACKAGES)
         if not entry:
             return None
         path = self.root / str(entry["file"])
-        stat = path.stat()
-        key = (str(path), stat.st_mtime_ns, stat.st_size)
+        table = self.root / str(entry["table"]) if entry.get("table") else None
+        stat = (table or path).stat()
+        key = (str(table or path), stat.st_mtime_ns, stat.st_size)
         if key not in _TOP_MEMO:
+            top = _top_from_table(table) if table is not None else None
+            if top is None:
+                top = _top_from_json(json.loads(path.read_bytes()), str(path))
+                self._add_table(dict(entry), top)
             _TOP_MEMO.clear()
-            _TOP_MEMO[key] = _top_from_json(json.loads(path.read_bytes()), str(path))
+            _TOP_MEMO[key] = top
         return _TOP_MEMO[key]
+
+    def _add_table(self, entry: dict[str, Any], top: TopPackages) -> None:
+        """Write the top-packages table of a data dir from before it, once; a read-only one goes without."""
+        file = f"{TOP_PACKAGES}{TABLE_SUFFIX}"
+        try:
+            _write_atomic(self.root / file, _table_bytes(top))
+            with exclusive(self.root / MANIFEST):
+                if self.manifest().get(TOP_PACKAGES) == entry:  # not replaced by a concurrent import
+                    self._commit(TOP_PACKAGES, {**entry, "table": file})
+        except (OSError, UsageError):
+            return
 
     # --- writing -------------------------------------------------------------------------------
     def import_path(self, path: Path, *, now: datetime | None = None) -> list[str]:
@@ -232,9 +258,17 @@ class DataStore:
         }
         file = f"{TOP_PACKAGES}.json"
         _write_atomic(self.root / file, json.dumps(body, sort_keys=True).encode())
+        table = f"{TOP_PACKAGES}{TABLE_SUFFIX}"
+        _write_atomic(self.root / table, _table_bytes(_top_from_json(body, file)))  # as an audit reads it
         self._commit(
             TOP_PACKAGES,
-            {"file": file, "as_of": top.as_of.isoformat(), "records": len(rows), "origin": origin},
+            {
+                "file": file,
+                "table": table,
+                "as_of": top.as_of.isoformat(),
+                "records": len(rows),
+                "origin": origin,
+            },
         )
 
     def write_records(
@@ -403,4 +437,55 @@ def _top_from_json(raw: object, origin: str) -> TopPackages:
         downloads.setdefault(canonicalize_name(row["project"]), count)
     order = sorted(downloads, key=lambda name: (-downloads[name], name))
     ranks = {name: rank for rank, name in enumerate(order, start=1)}
-    return TopPackages(as_of=as_of, source=str(raw.get("source") or origin), downloads=downloads, ranks=ranks)
+    return TopPackages(
+        as_of=as_of,
+        source=str(raw.get("source") or origin),
+        downloads=downloads,
+        ranks=ranks,
+        digest=_digest(downloads),
+    )
+
+
+def _digest(downloads: Mapping[NormalizedName, int]) -> str:
+    return hashlib.sha256(json.dumps(dict(downloads)).encode()).hexdigest()
+
+
+def _table_bytes(top: TopPackages) -> bytes:
+    """``top`` in columns (names in the dataset's order, counts, names by rank), read back whole."""
+    table = {
+        "as_of": top.as_of.isoformat(),
+        "source": top.source,
+        "names": list(top.downloads),
+        "downloads": list(top.downloads.values()),
+        "ranked": list(top.ranks),
+        "digest": top.digest or _digest(top.downloads),
+    }
+    return json.dumps(table).encode()
+
+
+def _top_from_table(path: Path) -> TopPackages | None:
+    """The dataset from its table, or None when the table is missing or not one (then read the dataset)."""
+    try:
+        table = json.loads(path.read_bytes())
+        names, counts, ranked = table["names"], table["downloads"], table["ranked"]
+        as_of = timestamp_or_none(str(table["as_of"]))
+        source, digest = table["source"], table["digest"]
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
+    if not (
+        isinstance(names, list)
+        and isinstance(counts, list)
+        and isinstance(ranked, list)
+        and isinstance(source, str)
+        and isinstance(digest, str)
+        and as_of is not None
+        and len(names) == len(counts) == len(ranked)
+        and all(isinstance(name, str) for name in names)
+        and all(type(count) is int for count in counts)
+    ):
+        return None
+    downloads = dict(zip(names, counts, strict=True))
+    ranks = {name: rank for rank, name in enumerate(ranked, start=1)}
+    if len(downloads) != len(names) or ranks.keys() != downloads.keys():
+        return None
+    return TopPackages(as_of=as_of, source=source, downloads=downloads, ranks=ranks, digest=digest)

@@ -123,26 +123,27 @@ async def collect_facts(
         results = await asyncio.gather(*(run(i, s) for i, s in zip(chosen, loaded, strict=True)))
     finally:
         forget_pages(context.http)
+    # Every patch in order (a later one wins), then one copy of each package's facts with all of them.
+    changes: dict[PackageRef, dict[str, object]] = {ref: {} for ref in facts}
     for package in internal:
         # First, so the history the index's own page gave (the simple source) replaces the reason.
-        facts[package.ref] = merge(facts[package.ref], _not_asked(chosen), INTERNAL)
+        changes[package.ref].update(checked(_not_asked(chosen), INTERNAL))
     for source_id, patches in zip(chosen, results, strict=True):
         for ref, patch in patches.items():
-            facts[ref] = merge(facts[ref], patch, source_id)
+            changes[ref].update(checked(patch, source_id))
         for package in off_index:
             names = INDEX_FACTS.get(source_id, ())
             if names:
                 reason = f"not on an index ({package.origin.kind.value})"
-                missing = dict.fromkeys(names, Unknown(reason=reason, source=source_id))
-                facts[package.ref] = merge(facts[package.ref], missing, source_id)
+                changes[package.ref].update(dict.fromkeys(names, Unknown(reason=reason, source=source_id)))
     not_pypi = dict.fromkeys(FACT_NAMES, Unknown(reason=NOT_ON_PYPI, source="conda", settled=True))
     for package in conda:
-        facts[package.ref] = merge(facts[package.ref], not_pypi, "conda")
+        changes[package.ref].update(not_pypi)
     unknown_version = dict.fromkeys(VERSION_FACTS, Unknown(reason="version unknown", source="supplychain"))
     for package in packages:
         if not package.ref.version_known:
-            facts[package.ref] = merge(facts[package.ref], unknown_version, "supplychain")
-    return dict(sorted(facts.items()))
+            changes[package.ref].update(unknown_version)
+    return {ref: merge(facts[ref], changes[ref], "enrich") for ref in sorted(facts)}
 
 
 async def _collect(
@@ -182,9 +183,16 @@ def _not_asked(chosen: Sequence[str]) -> dict[str, Signal[object]]:
     }
 
 
-def merge(facts: PackageFacts, patch: Mapping[str, object], source_id: str) -> PackageFacts:
-    """Apply one source's patch; a fact name outside the model is a programming error."""
+def checked(patch: Mapping[str, object], source_id: str) -> Mapping[str, object]:
+    """``patch``, once sure it names only facts of the model (another name is a programming error)."""
     unexpected = sorted(set(patch) - set(FACT_NAMES))
     if unexpected:
         raise ValueError(f"source {source_id!r} returned unknown facts: {', '.join(unexpected)}")
-    return dataclasses.replace(facts, **patch)  # type: ignore[arg-type]
+    return patch
+
+
+def merge(facts: PackageFacts, patch: Mapping[str, object], source_id: str) -> PackageFacts:
+    """Apply one source's patch; a fact name outside the model is a programming error."""
+    if not patch:
+        return facts
+    return dataclasses.replace(facts, **checked(patch, source_id))  # type: ignore[arg-type]

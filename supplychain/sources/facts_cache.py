@@ -14,6 +14,7 @@ Values are JSON decoded field by field against the model's types; anything else 
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import sqlite3
@@ -88,9 +89,15 @@ def _boolean(value: Any) -> bool:
 
 def _time(value: Any) -> datetime:
     try:
-        return parse_timestamp(_text(value))
+        return _timestamp(_text(value))
     except ValueError:  # NoTimeZone too: every stored time has its offset
         raise _Invalid from None
+
+
+@functools.lru_cache(maxsize=4096)
+def _timestamp(text: str) -> datetime:
+    """Parsed once per distinct time: an environment's facts share a few fetch times."""
+    return parse_timestamp(text)
 
 
 def _maintainers(value: Any) -> tuple[Maintainer, ...]:

@@ -41,6 +41,13 @@ def _listed(value: str) -> Version | None:
     return None if parsed is None else public(parsed)
 
 
+@functools.lru_cache(maxsize=8192)
+def _listed_set(values: tuple[str, ...]) -> frozenset[Version]:
+    """The public versions an entry lists, parsed once per list: one set look-up per package instead
+    of a comparison per listed version (torch's lists run to hundreds, in many records)."""
+    return frozenset(filter(None, map(_listed, values)))  # None: not a PEP 440 version
+
+
 def in_range(version: Version, events: list[tuple[str, Version | None]]) -> bool:
     """The OSV evaluation: sort events by version (``0`` lowest), walk them, limits cap the range.
 
@@ -90,7 +97,7 @@ def evaluate(version: Version, entry: OsvAffected) -> Match:
     """
     target = public(version)
     problems: list[str] = []
-    if any(_listed(value) == target for value in entry.versions):
+    if target in _listed_set(entry.versions):
         return Match(affected=True)
     ecosystem = [item for item in entry.ranges if item.type == "ECOSYSTEM"]
     ignored = sorted({item.type for item in entry.ranges if item.type != "ECOSYSTEM"})

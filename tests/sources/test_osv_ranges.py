@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from packaging.version import Version
+from packaging.version import InvalidVersion, Version
 
 from supplychain.sources.osv_ranges import evaluate, in_range
 from supplychain.sources.osv_records import OsvAffected, OsvRange
@@ -139,3 +139,30 @@ def test_property_matches_brute_force(raw: list[tuple[str, Version]], zero: bool
         events.append(("introduced", None))
     for version in UNIVERSE:
         assert in_range(version, events) == brute_force(version, events), (version, events)
+
+
+# Spellings that equal one another as PEP 440 versions but not as strings, and near-misses.
+LISTED = [
+    "1.0", "1", "1.0.0", "v1.0", " 1.0 ", "01.00", "1.0+local", "1!1.0", "1.0.post1", "1-1", "1.0a1",
+    "1a1", "V2.3", "2.3.0.0", "2.30", "20.3", "not a version", "", "1.0.dev0", "0!2.3", "2.3rc1",
+]
+
+
+@given(listed=st.lists(st.sampled_from(LISTED), min_size=1, max_size=8), probe=st.sampled_from(LISTED))
+@settings(max_examples=300, deadline=None)
+def test_listed_versions_match_as_a_plain_comparison_does(listed: list[str], probe: str) -> None:
+    """Listed versions compared as a set of parsed versions find what a plain comparison finds."""
+    try:
+        version = Version(probe)
+    except InvalidVersion:
+        return
+    target = Version(version.public)
+    expected = any(_plain(value) == target for value in listed)
+    assert evaluate(version, entry(versions=tuple(listed))).affected is expected
+
+
+def _plain(value: str) -> Version | None:
+    try:
+        return Version(Version(value).public)
+    except InvalidVersion:
+        return None

@@ -1,0 +1,31 @@
+"""A run that sends no request and asks no path query pays for neither httpx nor networkx (issue 16)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+HEAVY = ("httpx", "hishel", "anyio", "stamina", "networkx")
+PROBE = f"""
+import sys
+import supplychain.audit, supplychain.cli.audit, supplychain.policy, supplychain.sources.enrich
+from supplychain.net.http import HttpSettings, build_http
+from supplychain.resolve.graph import DependencyGraph
+build_http(HttpSettings(offline=True))
+graph = DependencyGraph()
+graph.depths(), graph.edges(), graph.names()
+print(",".join(name for name in {HEAVY!r} if name in sys.modules))
+"""
+
+
+def test_pipeline_modules_and_the_door_import_no_http_client_or_networkx() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=Path(__file__).parents[1],
+        check=True,
+    )
+    assert done.stdout.strip() == ""
