@@ -264,11 +264,12 @@ class Listing:
     status: ProjectStatus | None
     odd: tuple[DistributionFile, ...]  # files whose names give no plain version (no wheel or sdist)
     unread: Mapping[Version, tuple[tuple[int, object], ...]]  # JSON entries (position, entry) by version
+    keep: Keep | None = None  # applied to the unread entries' filenames as they are read
     read: dict[Version, tuple[DistributionFile, ...]] = field(default_factory=dict)
 
     @property
     def versions(self) -> frozenset[Version]:
-        """Every version a kept filename names (other projects' files listed here included)."""
+        """Every version a filename names (files of other projects or for other targets included)."""
         return frozenset(self.unread) | frozenset(self.read)
 
     def files_of(self, version: Version) -> tuple[DistributionFile, ...]:
@@ -277,7 +278,9 @@ class Listing:
         if known is None:
             try:
                 known = tuple(
-                    _json_file(raw, f"files[{n}]", self.url) for n, raw in self.unread.get(version, ())
+                    _json_file(raw, f"files[{n}]", self.url)
+                    for n, raw in self.unread.get(version, ())
+                    if self.keep is None or not _skipped(_filename(raw), self.keep)
                 )
             except ShapeError as error:
                 raise MalformedResponse(
@@ -319,13 +322,13 @@ def _json_listing(data: object, url: str, keep: Keep | None) -> Listing:
         unread: dict[Version, list[tuple[int, object]]] = {}
         odd: list[DistributionFile] = []
         for number, raw in enumerate(expect(page.get("files"), list, "files")):
-            filename = raw.get("filename") if isinstance(raw, dict) else None
+            filename = _filename(raw)
             if isinstance(filename, str):
-                if keep is not None and not keep(filename):
-                    continue
                 found = quick_version(filename)
-                if found is not None:
+                if found is not None:  # the target filter too waits until the version is read
                     unread.setdefault(found, []).append((number, raw))
+                    continue
+                if keep is not None and not keep(filename):
                     continue
             odd.append(_json_file(raw, f"files[{number}]", url))  # anything odd is checked now
         api_version, status = _json_head(page)
@@ -337,6 +340,7 @@ def _json_listing(data: object, url: str, keep: Keep | None) -> Listing:
         status=status,
         odd=tuple(odd),
         unread={version: tuple(entries) for version, entries in unread.items()},
+        keep=keep,
     )
 
 
@@ -449,6 +453,10 @@ def _absolute(page_url: str, url: str) -> str:
 
 def _sorted(hashes: Mapping[str, str]) -> Hashes:
     return tuple(sorted((name.lower(), digest.lower()) for name, digest in hashes.items()))
+
+
+def _filename(entry: object) -> object:
+    return entry.get("filename") if isinstance(entry, dict) else None
 
 
 def _skipped(filename: object, keep: Keep) -> bool:

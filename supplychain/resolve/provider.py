@@ -7,6 +7,7 @@ loop, so pages of newly learned dependencies are fetched in parallel while the r
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -78,6 +79,12 @@ def _plain(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+@functools.lru_cache(maxsize=8192)
+def _requirement(line: str) -> Requirement:
+    """One parse per Requires-Dist line: the crawl ahead and the resolver read the same ones."""
+    return Requirement(line)
 
 
 def key_of(name: str, extras: frozenset[str]) -> str:
@@ -152,7 +159,7 @@ class Provider(AbstractProvider[Req, Candidate, str]):
             return
         for line in metadata.requires or ():
             try:
-                requirement = Requirement(line)
+                requirement = _requirement(line)
             except InvalidRequirement:
                 continue
             if self.target.evaluate(requirement.marker):
@@ -300,7 +307,7 @@ class Provider(AbstractProvider[Req, Candidate, str]):
             self.unresolved[(candidate.name, candidate.version)] = metadata.reason or "unknown"
         for line in metadata.requires or ():
             try:
-                requirement = Requirement(line)
+                requirement = _requirement(line)
             except InvalidRequirement:
                 self.progress.warn(f"{parent}: unparseable Requires-Dist {line!r} ignored")
                 continue
