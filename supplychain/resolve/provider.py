@@ -236,7 +236,8 @@ class Provider(AbstractProvider[Req, Candidate, str]):
         for version in versions:
             file = self._best_file(page, version, version in pins)
             if file is not None:
-                yield Candidate(name=page.name, extras=extras, version=version, file=file, page=page)
+                # the file's spelling: the page groups "cffi-1.0.2-2.tar.gz" as a "2", equal to 2.0.0
+                yield Candidate(name=page.name, extras=extras, version=file.version, file=file, page=page)
 
     def _best_file(self, page: ProjectPage, version: Version, pinned: bool) -> IndexFile | None:
         """The version's most specific compatible wheel, else an sdist; yanked only when pinned.

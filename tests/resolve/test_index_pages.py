@@ -88,6 +88,15 @@ def test_only_the_versions_the_resolver_considers_have_their_entries_read(server
         resolve(requirement_set(["app<2"]), config_for(server.url))
 
 
+def test_a_version_is_spelt_as_its_chosen_file_spells_it(server: ReplayServer) -> None:
+    """cffi's page lists ``cffi-1.0.2-2.tar.gz`` (a "2" by its last dash, equal to 2.0.0): ours said
+    cffi 2 where uv says 2.0.0."""
+    index = HandIndex(server)
+    index.add("app", "app-1.0.2-2.tar.gz", b"not read")
+    index.wheel("app", "2.0.0")
+    assert versions(resolve(requirement_set(["app"]), config_for(server.url))) == {"app": "2.0.0"}
+
+
 def test_a_page_entry_that_is_not_an_object_fails_the_page_at_once(server: ReplayServer) -> None:
     index = HandIndex(server)
     index.wheel("app", "2.0")
