@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 from collections.abc import Mapping, Sequence
 
-import networkx as nx
 from packaging.utils import NormalizedName
 
 from supplychain.model import PackageFacts, PackageRef
@@ -79,6 +78,8 @@ def _versions(graph: DependencyGraph, name: NormalizedName) -> str:
 
 def graph_graphml(graph: DependencyGraph) -> str:
     """GraphML with string attributes only (networkx refuses dataclass attributes)."""
+    import networkx as nx  # not at the top: see supplychain.resolve.graph
+
     plain = nx.DiGraph()
     plain.add_node(ROOT, version="", origin="")
     for name in graph.names():

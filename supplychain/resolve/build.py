@@ -33,7 +33,7 @@ from supplychain.model import (
 from supplychain.net.http import Http
 from supplychain.progress import Progress
 from supplychain.resolve.find_links import is_local, local_path
-from supplychain.resolve.graph import ROOT, DependencyGraph, Edge
+from supplychain.resolve.graph import ROOT, DependencyGraph, Edge, preload
 from supplychain.resolve.index import IndexClient, InternalNameWithheld, ProjectNotFound
 from supplychain.resolve.provider import Candidate, Provider, Req
 from supplychain.resolve.store import MetadataStore
@@ -174,6 +174,7 @@ async def resolve(
         skip=frozenset(direct_refs),
         progress=progress,
     )
+    preload()  # the graph's library, imported while the crawl below waits on the network
     roots, vanished = await _roots(client, provider, wanted)
     progress.stage("resolve")
     resolver: Resolver[Req, Candidate, str] = Resolver(provider, BaseReporter())
