@@ -113,7 +113,7 @@ class ProjectPage:
     index: SafeUrl  # the index that served the page (first-index strategy)
     linked: tuple[IndexFile, ...] = ()  # the project's find-links files, read whole
     listing: simple.Listing | None = None  # the index's page; None: found on find-links only
-    versions: tuple[Version, ...] = ()  # every version a kept filename names, newest first
+    versions: tuple[Version, ...] = ()  # every version a listed filename names, newest first (see ``of``)
     _usable: dict[Version, tuple[IndexFile, ...]] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
