@@ -125,6 +125,26 @@ def test_an_identical_refetch_is_not_stored_again_but_its_headers_are_refreshed(
     assert (rows, chunks) == (1, 1)  # before: a new entry and body per run, older ones hidden
 
 
+def test_a_body_beyond_the_held_size_reaches_the_caller_and_the_cache_whole(
+    server: ReplayServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only bodies up to HELD_BYTES are held for the comparison: a whole sdist is not kept twice in
+    memory; it reaches the caller whole and is stored whole all the same."""
+    monkeypatch.setattr("supplychain.net.http_store.HELD_BYTES", 1024)
+    body = bytes(range(256)) * 2048  # 512 KiB, several chunks
+    headers = {"Content-Type": "application/octet-stream", "Cache-Control": "max-age=0"}  # refetched
+    server.routes["/files/a.tar.gz"] = Reply(200, body, headers)
+    settings = HttpSettings(cache_dir=tmp_path)
+    for _ in range(2):
+        assert fetch(settings, server.url + "/files/a.tar.gz")[0] == body
+    assert fetch(HttpSettings(cache_dir=tmp_path, offline=True), server.url + "/files/a.tar.gz")[0] == body
+    with sqlite3.connect(tmp_path / "http-cache.sqlite") as db:
+        (visible,) = db.execute(
+            "SELECT COUNT(*) FROM entries WHERE expires_at IS NULL OR expires_at > 0"
+        ).fetchone()
+    assert visible == 1
+
+
 def test_a_retry_after_date_in_utc_of_unknown_source_is_honoured(server: ReplayServer) -> None:
     """``-0000`` parsed naive, and subtracting it from an aware now raised TypeError mid-fetch."""
     past = "Thu, 01 Jan 2026 00:00:00 -0000"

@@ -35,6 +35,9 @@ CREDENTIAL_HEADERS = ("authorization", "proxy-authorization", "cookie")
 _RESPONSE_SECRETS = ("set-cookie", "set-cookie2")
 _SALT = b"supplychain http-cache credential v1"
 DIGEST_HEADER = "x-supplychain-body-sha256"  # stored with each answer, never sent by a server we trust
+# Bodies up to this size (as sent: pages are gzipped tenfold) are held until read whole, then compared
+# with the stored one; a larger one (a whole sdist) is stored as it streams, as hishel does.
+HELD_BYTES = 8 * 1024 * 1024
 
 
 def cache_config(request: httpx.Request, *, offline: bool) -> dict[str, object]:
@@ -144,24 +147,60 @@ class LatestOnlyStorage(AsyncSqliteStorage):
         tti: float | None,
     ) -> AsyncIterator[bytes]:
         chunks: list[bytes] = []
+        size = 0
         digest = hashlib.sha256()
-        async for chunk in stream:
+        upstream = aiter(stream)
+        async for chunk in upstream:
             chunks.append(chunk)
             digest.update(chunk)
+            size += len(chunk)
             yield chunk
+            if size > HELD_BYTES:  # a whole file (an sdist): stored as it streams, never compared
+                async for rest in self._store_streaming(
+                    request, response, key, seen=chunks, upstream=upstream, ttl=ttl, tti=tti
+                ):
+                    yield rest
+                return
         headers = Headers({**dict(response.headers.items()), DIGEST_HEADER: digest.hexdigest()})
         held = self._held.get(key, [])
         same = next((id_ for id_, stored in held if stored == digest.hexdigest()), None)
         if same is not None:  # the stored body is this one: only the headers (its date) are new
             await self.update_headers(same, headers)
             return
-        whole = replace(response, headers=headers, stream=_replay(chunks))
+        whole = replace(response, headers=headers, stream=_replay(chunks, None))
         entry = await super().create_entry(request, whole, key, ttl=ttl, tti=tti)
         body = entry.response.stream
         if body is not None and isinstance(body, AsyncIterable):
             async for _ in body:  # hishel writes the body as it is read
                 pass
         if held:
+            await self._retire(key, entry)
+
+    async def _store_streaming(
+        self,
+        request: Request,
+        response: Response,
+        key: str,
+        *,
+        seen: list[bytes],
+        upstream: AsyncIterator[bytes],
+        ttl: float | None,
+        tti: float | None,
+    ) -> AsyncIterator[bytes]:
+        """hishel's store, fed what was already passed on, then passing on the rest as it is stored."""
+        whole = replace(response, stream=_replay(seen, upstream))
+        entry = await super().create_entry(request, whole, key, ttl=ttl, tti=tti)
+        body = entry.response.stream
+        if body is None or not isinstance(body, AsyncIterable):
+            async for chunk in upstream:
+                yield chunk
+            return
+        passed = 0
+        async for chunk in body:  # hishel yields each chunk it is given, in order
+            passed += 1
+            if passed > len(seen):
+                yield chunk
+        if key in self._held:
             await self._retire(key, entry)
 
     async def _retire(self, key: str, entry: Entry) -> None:
@@ -175,6 +214,9 @@ class LatestOnlyStorage(AsyncSqliteStorage):
                 await self.remove_entry(older.id)
 
 
-async def _replay(chunks: list[bytes]) -> AsyncIterator[bytes]:
+async def _replay(chunks: list[bytes], rest: AsyncIterator[bytes] | None) -> AsyncIterator[bytes]:
     for chunk in chunks:
         yield chunk
+    if rest is not None:
+        async for chunk in rest:
+            yield chunk
