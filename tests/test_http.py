@@ -95,6 +95,56 @@ def test_refetching_keeps_one_stored_answer_per_request_and_offline_reads_the_ne
     assert visible == 1  # before: one more copy of the answer per run, without bound
 
 
+def test_an_identical_refetch_is_not_stored_again_but_its_headers_are_refreshed(
+    server: ReplayServer, tmp_path: Path
+) -> None:
+    """The reachable index sends no validators: a warm run refetches every page whole. A body equal
+    to the stored one only updates the stored headers (offline then reads the newest), nothing new
+    is written."""
+    runs = iter(range(1, 4))
+    server.handlers.append(
+        lambda m, p, b: Reply(200, b'{"same": 1}', {"Cache-Control": "max-age=0", "X-Run": str(next(runs))})
+    )
+    settings = HttpSettings(cache_dir=tmp_path)
+    for _ in range(3):
+        assert fetch(settings, server.url + "/simple/x/") == (b'{"same": 1}', False)
+
+    async def offline_headers() -> dict[str, str]:
+        http = build_http(HttpSettings(cache_dir=tmp_path, offline=True))
+        try:
+            response = await http.get(server.url + "/simple/x/", accept="application/json")
+            assert response.content == b'{"same": 1}'
+            return dict(response.headers)
+        finally:
+            await http.aclose()
+
+    assert asyncio.run(offline_headers()).get("x-run") == "3"
+    with sqlite3.connect(tmp_path / "http-cache.sqlite") as db:
+        (rows,) = db.execute("SELECT COUNT(*) FROM entries").fetchone()
+        (chunks,) = db.execute("SELECT COUNT(*) FROM streams").fetchone()
+    assert (rows, chunks) == (1, 1)  # before: a new entry and body per run, older ones hidden
+
+
+def test_a_body_beyond_the_held_size_reaches_the_caller_and_the_cache_whole(
+    server: ReplayServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only bodies up to HELD_BYTES are held for the comparison: a whole sdist is not kept twice in
+    memory; it reaches the caller whole and is stored whole all the same."""
+    monkeypatch.setattr("supplychain.net.http_store.HELD_BYTES", 1024)
+    body = bytes(range(256)) * 2048  # 512 KiB, several chunks
+    headers = {"Content-Type": "application/octet-stream", "Cache-Control": "max-age=0"}  # refetched
+    server.routes["/files/a.tar.gz"] = Reply(200, body, headers)
+    settings = HttpSettings(cache_dir=tmp_path)
+    for _ in range(2):
+        assert fetch(settings, server.url + "/files/a.tar.gz")[0] == body
+    assert fetch(HttpSettings(cache_dir=tmp_path, offline=True), server.url + "/files/a.tar.gz")[0] == body
+    with sqlite3.connect(tmp_path / "http-cache.sqlite") as db:
+        (visible,) = db.execute(
+            "SELECT COUNT(*) FROM entries WHERE expires_at IS NULL OR expires_at > 0"
+        ).fetchone()
+    assert visible == 1
+
+
 def test_a_retry_after_date_in_utc_of_unknown_source_is_honoured(server: ReplayServer) -> None:
     """``-0000`` parsed naive, and subtracting it from an aware now raised TypeError mid-fetch."""
     past = "Thu, 01 Jan 2026 00:00:00 -0000"

@@ -5,7 +5,9 @@ Ours never expire (``--offline`` reads answers of any age), so each online run o
 sends no freshness headers added another copy of every answer: 954 MB after two runs over 1,000
 packages. Once a new answer is completely stored, the older ones for its key are removed through
 hishel's own ``remove_entry`` (hidden at once, deleted when no reader can still hold them); the
-size cap is the backstop.
+size cap is the backstop. Each answer is stored with the SHA-256 of its body: a refetch whose body
+is byte-identical to the stored one (every page of a warm run against such an index) only refreshes
+the stored headers (its ``Date``), instead of writing the whole body again (~1 s of a warm resolve).
 
 No credential is stored (a CI cache of this directory travels): the stored request loses its URL's
 userinfo and its ``Authorization``, ``Proxy-Authorization`` and ``Cookie`` headers, the stored
@@ -32,6 +34,10 @@ MAX_CACHE_BYTES = 2 * 1024**3  # least recently used answers go first beyond thi
 CREDENTIAL_HEADERS = ("authorization", "proxy-authorization", "cookie")
 _RESPONSE_SECRETS = ("set-cookie", "set-cookie2")
 _SALT = b"supplychain http-cache credential v1"
+DIGEST_HEADER = "x-supplychain-body-sha256"  # stored with each answer, never sent by a server we trust
+# Bodies up to this size (as sent: pages are gzipped tenfold) are held until read whole, then compared
+# with the stored one; a larger one (a whole sdist) is stored as it streams, as hishel does.
+HELD_BYTES = 8 * 1024 * 1024
 
 
 def cache_config(request: httpx.Request, *, offline: bool) -> dict[str, object]:
@@ -91,17 +97,18 @@ def stored_request(request: Request) -> Request:
 
 
 class LatestOnlyStorage(AsyncSqliteStorage):
-    """AsyncSqliteStorage that retires older entries of a key when a newer one is complete."""
+    """AsyncSqliteStorage that keeps one answer per key and does not rewrite an identical body."""
 
     def __init__(self, database_path: Path) -> None:
         super().__init__(database_path=database_path, default_ttl=None, max_size=MAX_CACHE_BYTES)
-        self._held: set[str] = set()  # keys a lookup found entries for: only these can gain a duplicate
+        # keys a lookup found entries for (only these can gain a duplicate): their ids and body digests
+        self._held: dict[str, list[tuple[uuid.UUID, str | None]]] = {}
 
     async def get_entries(self, key: str) -> list[Entry]:
-        """hishel's look-up, noting keys that have entries: only these can gain an older duplicate."""
+        """hishel's look-up, noting the entries found and the digest each was stored with."""
         entries = await super().get_entries(key)
         if entries:
-            self._held.add(key)
+            self._held[key] = [(entry.id, entry.response.headers.get(DIGEST_HEADER)) for entry in entries]
         return entries
 
     async def create_entry(
@@ -113,26 +120,103 @@ class LatestOnlyStorage(AsyncSqliteStorage):
         ttl: float | None = None,
         tti: float | None = None,
     ) -> Entry:
-        """hishel's store, credential-free; for a key with entries, older ones go once this body is read."""
+        """Store the answer, credential-free, once its whole body has been read (and digested).
+
+        The body passes through to the caller unchanged as it arrives; an answer not read to the
+        end is not stored (as hishel drops a partial one).
+        """
         response = replace(response, headers=_without(response.headers, _RESPONSE_SECRETS))
-        entry = await super().create_entry(stored_request(request), response, key, ttl=ttl, tti=tti)
-        stream = entry.response.stream
-        if key not in self._held or stream is None or not isinstance(stream, AsyncIterable):
-            return entry  # a first answer for its key (every request of a cold run): nothing to retire
-        return replace(entry, response=replace(entry.response, stream=self._then_retire(stream, key, entry)))
+        stream = response.stream
+        if stream is None or not isinstance(stream, AsyncIterable):
+            return await super().create_entry(stored_request(request), response, key, ttl=ttl, tti=tti)
+        later = self._store_when_read(stream, stored_request(request), response, key, ttl=ttl, tti=tti)
+        return Entry(id=uuid.uuid4(), request=request, response=replace(response, stream=later))
 
     async def update_headers(self, id: uuid.UUID, headers: Headers) -> None:
         """hishel's revalidation update, without a ``Set-Cookie`` the 304 may carry."""
         await super().update_headers(id, _without(headers, _RESPONSE_SECRETS))
 
-    async def _then_retire(
-        self, stream: AsyncIterable[bytes], key: str, entry: Entry
+    async def _store_when_read(
+        self,
+        stream: AsyncIterable[bytes],
+        request: Request,
+        response: Response,
+        key: str,
+        *,
+        ttl: float | None,
+        tti: float | None,
     ) -> AsyncIterator[bytes]:
-        async for chunk in stream:
+        chunks: list[bytes] = []
+        size = 0
+        digest = hashlib.sha256()
+        upstream = aiter(stream)
+        async for chunk in upstream:
+            chunks.append(chunk)
+            digest.update(chunk)
+            size += len(chunk)
             yield chunk
-        stored = await self.get_entries(key)
+            if size > HELD_BYTES:  # a whole file (an sdist): stored as it streams, never compared
+                async for rest in self._store_streaming(
+                    request, response, key, seen=chunks, upstream=upstream, ttl=ttl, tti=tti
+                ):
+                    yield rest
+                return
+        headers = Headers({**dict(response.headers.items()), DIGEST_HEADER: digest.hexdigest()})
+        held = self._held.get(key, [])
+        same = next((id_ for id_, stored in held if stored == digest.hexdigest()), None)
+        if same is not None:  # the stored body is this one: only the headers (its date) are new
+            await self.update_headers(same, headers)
+            return
+        whole = replace(response, headers=headers, stream=_replay(chunks, None))
+        entry = await super().create_entry(request, whole, key, ttl=ttl, tti=tti)
+        body = entry.response.stream
+        if body is not None and isinstance(body, AsyncIterable):
+            async for _ in body:  # hishel writes the body as it is read
+                pass
+        if held:
+            await self._retire(key, entry)
+
+    async def _store_streaming(
+        self,
+        request: Request,
+        response: Response,
+        key: str,
+        *,
+        seen: list[bytes],
+        upstream: AsyncIterator[bytes],
+        ttl: float | None,
+        tti: float | None,
+    ) -> AsyncIterator[bytes]:
+        """hishel's store, fed what was already passed on, then passing on the rest as it is stored."""
+        whole = replace(response, stream=_replay(seen, upstream))
+        entry = await super().create_entry(request, whole, key, ttl=ttl, tti=tti)
+        body = entry.response.stream
+        if body is None or not isinstance(body, AsyncIterable):
+            async for chunk in upstream:
+                yield chunk
+            return
+        passed = 0
+        async for chunk in body:  # hishel yields each chunk it is given, in order
+            passed += 1
+            if passed > len(seen):
+                yield chunk
+        if key in self._held:
+            await self._retire(key, entry)
+
+    async def _retire(self, key: str, entry: Entry) -> None:
+        """Remove the key's other entries once ``entry`` is completely stored."""
+        stored = await super().get_entries(key)
         if not any(candidate.id == entry.id for candidate in stored):
             return  # the new answer was not stored (cache full or failing): keep what there is
+        self._held[key] = [(entry.id, entry.response.headers.get(DIGEST_HEADER))]
         for older in stored:
             if older.id != entry.id:
                 await self.remove_entry(older.id)
+
+
+async def _replay(chunks: list[bytes], rest: AsyncIterator[bytes] | None) -> AsyncIterator[bytes]:
+    for chunk in chunks:
+        yield chunk
+    if rest is not None:
+        async for chunk in rest:
+            yield chunk

@@ -14,7 +14,7 @@ import hashlib
 import json
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from html.parser import HTMLParser
 from posixpath import basename
@@ -122,19 +122,26 @@ def parse_response(
     response: FetchedResponse, url: str, *, version: Version | None = None, keep: Keep | None = None
 ) -> ProjectPage:
     """Dispatch on the Content-Type, as pip does; anything but Simple JSON or HTML is refused."""
+    is_json, body = _body(response, url)
+    if is_json:
+        return parse_json_page(body, url, version=version, keep=keep)
+    assert isinstance(body, str)
+    return parse_html_page(body, url, version=version, keep=keep)
+
+
+def _body(response: FetchedResponse, url: str) -> tuple[bool, object]:
+    """(True, decoded JSON) or (False, HTML text) by the Content-Type; anything else is refused."""
     media_type, charset = _content_type(response.headers)
     if media_type in _JSON_TYPES:
         try:
-            data = json.loads(response.content)
+            return True, json.loads(response.content)
         except (UnicodeDecodeError, json.JSONDecodeError) as error:
             raise MalformedResponse(f"{redact(url)}: response is not valid JSON ({error})") from None
-        return parse_json_page(data, url, version=version, keep=keep)
     if media_type in _HTML_TYPES:
         try:
-            text = response.content.decode(charset or "utf-8")
+            return False, response.content.decode(charset or "utf-8")
         except (LookupError, UnicodeDecodeError) as error:
             raise MalformedResponse(f"{redact(url)}: HTML page cannot be decoded ({error})") from None
-        return parse_html_page(text, url, version=version, keep=keep)
     shown = media_type or "none"
     raise MalformedResponse(f"{redact(url)}: not a Simple API project page (Content-Type {shown})")
 
@@ -163,15 +170,18 @@ def parse_json_page(
             if keep is not None and isinstance(raw, dict) and _skipped(raw.get("filename"), keep):
                 continue
             files.append(_json_file(raw, f"files[{number}]", url))
-        meta = page.get("meta")
-        api = None if meta is None else expect(meta, dict, "meta").get("api-version")
-        return ProjectPage(
-            api_version=_api_version(None if api is None else expect(api, str, "meta.api-version")),
-            status=_json_status(page.get("project-status")),
-            files=tuple(files),
-        )
+        api_version, status = _json_head(page)
+        return ProjectPage(api_version=api_version, status=status, files=tuple(files))
     except ShapeError as error:
         raise MalformedResponse(f"{redact(url)}: not a Simple API project page ({error})") from None
+
+
+def _json_head(page: Mapping[str, object]) -> tuple[tuple[int, int] | None, ProjectStatus | None]:
+    """The page's API version and status marker."""
+    meta = page.get("meta")
+    api = None if meta is None else expect(meta, dict, "meta").get("api-version")
+    version = _api_version(None if api is None else expect(api, str, "meta.api-version"))
+    return version, _json_status(page.get("project-status"))
 
 
 def _json_file(raw: object, where: str, page_url: str) -> DistributionFile:
@@ -236,6 +246,102 @@ def _api_version(text: str | None) -> tuple[int, int] | None:
     if int(major) != _SUPPORTED_MAJOR:
         raise ShapeError(f"API version {text} is not supported (only {_SUPPORTED_MAJOR}.x)")
     return int(major), int(minor)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Listing:
+    """A project page read one version at a time: what a resolver needs of a page.
+
+    A resolver looks at a handful of the hundreds of versions a page lists; checking every file
+    entry of the others (parsing times, hashes, URLs) was most of a warm resolution's CPU. The
+    page's shape, and any entry whose name gives no version (never a candidate), are checked at
+    once; a version's entries when it is first read, and a malformed one then fails the whole
+    read, as it fails ``parse_json_page``.
+    """
+
+    url: str
+    api_version: tuple[int, int] | None
+    status: ProjectStatus | None
+    odd: tuple[DistributionFile, ...]  # files whose names give no plain version (no wheel or sdist)
+    unread: Mapping[Version, tuple[tuple[int, object], ...]]  # JSON entries (position, entry) by version
+    keep: Keep | None = None  # applied to the unread entries' filenames as they are read
+    read: dict[Version, tuple[DistributionFile, ...]] = field(default_factory=dict)
+
+    @property
+    def versions(self) -> frozenset[Version]:
+        """Every version a filename names (files of other projects or for other targets included)."""
+        return frozenset(self.unread) | frozenset(self.read)
+
+    def files_of(self, version: Version) -> tuple[DistributionFile, ...]:
+        """The kept files whose names give ``version``, checked once; MalformedResponse for a bad entry."""
+        known = self.read.get(version)
+        if known is None:
+            try:
+                known = tuple(
+                    _json_file(raw, f"files[{n}]", self.url)
+                    for n, raw in self.unread.get(version, ())
+                    if self.keep is None or not _skipped(_filename(raw), self.keep)
+                )
+            except ShapeError as error:
+                raise MalformedResponse(
+                    f"{redact(self.url)}: not a Simple API project page ({error})"
+                ) from None
+            self.read[version] = known
+        return known
+
+
+async def fetch_listing(http: Http, url: str, *, keep: Keep | None = None) -> Listing:
+    """GET the project page at ``url`` and sort its files by version, reading none yet (see ``Listing``)."""
+    response = await http.get(url, accept=ACCEPT)
+    is_json, body = _body(response, url)
+    if not is_json:  # HTML is parsed whole anyway: its files are read at once
+        assert isinstance(body, str)
+        page = parse_html_page(body, url, keep=keep)
+        odd: list[DistributionFile] = []
+        read: dict[Version, list[DistributionFile]] = {}
+        for file in page.files:
+            found = quick_version(file.filename)
+            if found is None:
+                odd.append(file)
+            else:
+                read.setdefault(found, []).append(file)
+        return Listing(
+            url=url,
+            api_version=page.api_version,
+            status=page.status,
+            odd=tuple(odd),
+            unread={},
+            read={version: tuple(files) for version, files in read.items()},
+        )
+    return _json_listing(body, url, keep)
+
+
+def _json_listing(data: object, url: str, keep: Keep | None) -> Listing:
+    try:
+        page = expect(data, dict, "the page")
+        unread: dict[Version, list[tuple[int, object]]] = {}
+        odd: list[DistributionFile] = []
+        for number, raw in enumerate(expect(page.get("files"), list, "files")):
+            filename = _filename(raw)
+            if isinstance(filename, str):
+                found = quick_version(filename)
+                if found is not None:  # the target filter too waits until the version is read
+                    unread.setdefault(found, []).append((number, raw))
+                    continue
+                if keep is not None and not keep(filename):
+                    continue
+            odd.append(_json_file(raw, f"files[{number}]", url))  # anything odd is checked now
+        api_version, status = _json_head(page)
+    except ShapeError as error:
+        raise MalformedResponse(f"{redact(url)}: not a Simple API project page ({error})") from None
+    return Listing(
+        url=url,
+        api_version=api_version,
+        status=status,
+        odd=tuple(odd),
+        unread={version: tuple(entries) for version, entries in unread.items()},
+        keep=keep,
+    )
 
 
 def parse_html_page(
@@ -347,6 +453,10 @@ def _absolute(page_url: str, url: str) -> str:
 
 def _sorted(hashes: Mapping[str, str]) -> Hashes:
     return tuple(sorted((name.lower(), digest.lower()) for name, digest in hashes.items()))
+
+
+def _filename(entry: object) -> object:
+    return entry.get("filename") if isinstance(entry, dict) else None
 
 
 def _skipped(filename: object, keep: Keep) -> bool:

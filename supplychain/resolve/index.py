@@ -11,7 +11,7 @@ import asyncio
 import dataclasses
 import functools
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urljoin
 
@@ -103,11 +103,55 @@ def _admits(requires_python: str, python: Version) -> bool:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ProjectPage:
-    """A project's usable files, from the first index that has the project."""
+    """A project's usable files, from the first index that has the project, read per version.
+
+    The resolver asks for the files of the few versions it considers; the index page's entries of
+    the others are never checked or parsed (see ``simple.Listing``).
+    """
 
     name: NormalizedName
     index: SafeUrl  # the index that served the page (first-index strategy)
-    files: tuple[IndexFile, ...]
+    linked: tuple[IndexFile, ...] = ()  # the project's find-links files, read whole
+    listing: simple.Listing | None = None  # the index's page; None: found on find-links only
+    versions: tuple[Version, ...] = ()  # every version a listed filename names, newest first (see ``of``)
+    _usable: dict[Version, tuple[IndexFile, ...]] = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def of(
+        cls,
+        name: NormalizedName,
+        index: SafeUrl,
+        *,
+        linked: tuple[IndexFile, ...] = (),
+        listing: simple.Listing | None = None,
+    ) -> ProjectPage:
+        """The page with its versions sorted once (each distinct version string was parsed once)."""
+        versions = {file.version for file in linked} | (listing.versions if listing is not None else set())
+        return cls(
+            name=name,
+            index=index,
+            linked=linked,
+            listing=listing,
+            versions=tuple(sorted(versions, reverse=True)),
+        )
+
+    def files_of(self, version: Version) -> tuple[IndexFile, ...]:
+        """The usable files of ``version``: find-links ones first, then the index page's, in page order."""
+        known = self._usable.get(version)
+        if known is None:
+            listed = () if self.listing is None else self.listing.files_of(version)
+            found = (IndexFile.of(file, self.name) for file in listed)
+            known = (
+                *(file for file in self.linked if file.version == version),
+                *(file for file in found if file is not None),
+            )
+            self._usable[version] = known
+        return known
+
+    @property
+    def files(self) -> tuple[IndexFile, ...]:
+        """Every usable file, oldest version first: reads the whole page (not for the resolver's loop)."""
+        return tuple(file for version in reversed(self.versions) for file in self.files_of(version))
 
 
 class ProjectNotFound(Exception):
@@ -125,12 +169,6 @@ class InternalNameWithheld(ProjectNotFound):
 def project_url(index: SafeUrl, name: NormalizedName) -> str:
     """The project's page on ``index`` (PEP 503: the normalised name with a trailing slash)."""
     return urljoin(index.reveal().rstrip("/") + "/", f"{name}/")
-
-
-def usable_files(page: simple.ProjectPage, project: NormalizedName) -> tuple[IndexFile, ...]:
-    """The page's wheels and sdists of ``project``; other files cannot be used."""
-    found = (IndexFile.of(file, project) for file in page.files)
-    return tuple(file for file in found if file is not None)
 
 
 class IndexClient:
@@ -185,19 +223,19 @@ class IndexClient:
         linked = await self._linked(name)
         if self.withheld is not None and (self.indexes or self.pins) and self.withheld(name):
             if linked:  # found where no index is asked: the public index hears nothing of it
-                return ProjectPage(name=name, index=linked[0].source or self.find_links[0], files=linked)
+                return ProjectPage.of(name, linked[0].source or self.find_links[0], linked=linked)
             raise InternalNameWithheld(name)
         pinned = self.pins.get(name)
         for index in (pinned,) if pinned is not None else self.indexes:
             try:
-                page = await simple.fetch_page(self.http, project_url(index, name), keep=self.keep)
+                listing = await simple.fetch_listing(self.http, project_url(index, name), keep=self.keep)
             except HttpStatusError as error:
                 if error.status in {404, 410}:
                     continue  # first-index: a project absent here may live on the next index
                 raise
-            return ProjectPage(name=name, index=index, files=(*linked, *usable_files(page, name)))
+            return ProjectPage.of(name, index, linked=linked, listing=listing)
         if linked:
-            return ProjectPage(name=name, index=linked[0].source or self.find_links[0], files=linked)
+            return ProjectPage.of(name, linked[0].source or self.find_links[0], linked=linked)
         raise ProjectNotFound(name)
 
     def places(self) -> list[str]:
@@ -293,5 +331,4 @@ __all__ = [
     "InternalNameWithheld",
     "ProjectNotFound",
     "ProjectPage",
-    "usable_files",
 ]

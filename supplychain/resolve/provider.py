@@ -7,7 +7,8 @@ loop, so pages of newly learned dependencies are fetched in parallel while the r
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import functools
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -80,12 +81,20 @@ def _plain(text: str) -> bool:
     return True
 
 
+@functools.lru_cache(maxsize=8192)
+def _requirement(line: str) -> Requirement:
+    """One parse per Requires-Dist line: the crawl ahead and the resolver read the same ones."""
+    return Requirement(line)
+
+
 def key_of(name: str, extras: frozenset[str]) -> str:
     """The name plus sorted extras in brackets: ``a[x]`` resolves apart from ``a``, tied to it by version."""
     return f"{name}[{','.join(sorted(extras))}]" if extras else name
 
 
-_Chosen = tuple[ProjectPage, dict[Version, IndexFile]]  # a page and its best file per version
+_Chosen = tuple[
+    ProjectPage, dict[tuple[Version, bool], IndexFile | None]
+]  # a page, its best file per version
 
 
 class Provider(AbstractProvider[Req, Candidate, str]):
@@ -116,7 +125,7 @@ class Provider(AbstractProvider[Req, Candidate, str]):
         self.unresolved: dict[tuple[NormalizedName, Version], str] = {}
         self.warned_no_time: set[NormalizedName] = set()
         self.crawled: dict[NormalizedName, asyncio.Future[None]] = {}
-        self._best: dict[tuple[NormalizedName, frozenset[Version]], _Chosen] = {}
+        self._best: dict[NormalizedName, _Chosen] = {}
 
     # --- bridging to the event loop -------------------------------------------------------------
 
@@ -139,16 +148,18 @@ class Provider(AbstractProvider[Req, Candidate, str]):
     async def _crawl(self, name: NormalizedName) -> None:
         try:
             page = await self.client.page(name)
-            best = self._best_files(page, set())
-            finals = [v for v in best if not v.is_prerelease] or list(best)
-            if not finals:
+            finals = [v for v in page.versions if not v.is_prerelease]
+            newest = self._first(page, frozenset(), finals, set()) or self._first(
+                page, frozenset(), page.versions, set()
+            )
+            if newest is None:
                 return
-            metadata = await self.client.metadata(best[max(finals)])
+            metadata = await self.client.metadata(newest.file)
         except Exception:  # noqa: BLE001 - a guess that failed; the resolver will ask and report
             return
         for line in metadata.requires or ():
             try:
-                requirement = Requirement(line)
+                requirement = _requirement(line)
             except InvalidRequirement:
                 continue
             if self.target.evaluate(requirement.marker):
@@ -185,10 +196,11 @@ class Provider(AbstractProvider[Req, Candidate, str]):
         identifier: str,
         requirements: Mapping[str, Iterator[Req]],
         incompatibilities: Mapping[str, Iterator[Candidate]],
-    ) -> list[Candidate]:
+    ) -> Callable[[], Iterator[Candidate]]:
         """Candidates newest first within every specifier and constraint, minus known-bad versions.
 
         Pre-releases only when a specifier names one or nothing final fits (uv's ``if-necessary``).
+        Lazily: a version's files are read when resolvelib gets that far (it mostly takes the first).
         """
         reqs = list(requirements[identifier])
         name, extras = reqs[0].name, reqs[0].extras
@@ -198,52 +210,55 @@ class Provider(AbstractProvider[Req, Candidate, str]):
         specs = [r.specifier for r in reqs]
         if name in self.constraints:
             specs.append(self.constraints[name])
-        by_version = self._best_files(page, pins)
-        found = self._matching(page, extras, by_version, specs, bad, prereleases=None)
-        if not found:  # uv's "if-necessary": pre-releases only when nothing final fits
-            found = self._matching(page, extras, by_version, specs, bad, prereleases=True)
-        if found:
-            self.loop.call_soon_threadsafe(self.client.metadata, found[0].file)
-        return found
-
-    def _matching(
-        self,
-        page: ProjectPage,
-        extras: frozenset[str],
-        by_version: Mapping[Version, IndexFile],
-        specs: Sequence[SpecifierSet],
-        bad: set[Version],
-        *,
-        prereleases: bool | None,
-    ) -> list[Candidate]:
-        explicit = any(Version(s.version).is_prerelease for spec in specs for s in spec if _plain(s.version))
-        allow = bool(prereleases) or explicit
-        return [
-            Candidate(name=page.name, extras=extras, version=version, file=file, page=page)
-            for version, file in sorted(by_version.items(), reverse=True)
-            if version not in bad
-            and (allow or not version.is_prerelease)
-            and all(s.contains(version, prereleases=True) for s in specs)
+        fitting = [
+            version
+            for version in page.versions
+            if version not in bad and all(s.contains(version, prereleases=True) for s in specs)
         ]
+        explicit = any(Version(s.version).is_prerelease for spec in specs for s in spec if _plain(s.version))
+        chosen = fitting if explicit else [v for v in fitting if not v.is_prerelease]
+        first = self._first(page, extras, chosen, pins)
+        if first is None and not explicit:  # uv's "if-necessary": pre-releases only when nothing final fits
+            chosen = fitting
+            first = self._first(page, extras, chosen, pins)
+        if first is not None:
+            self.loop.call_soon_threadsafe(self.client.metadata, first.file)
+        return lambda: self._candidates(page, extras, chosen, pins)
 
-    def _best_files(self, page: ProjectPage, pins: set[Version]) -> dict[Version, IndexFile]:
-        """Per version the most specific compatible wheel, else an sdist; yanked only when pinned.
+    def _first(
+        self, page: ProjectPage, extras: frozenset[str], versions: Sequence[Version], pins: set[Version]
+    ) -> Candidate | None:
+        return next(self._candidates(page, extras, versions, pins), None)
 
-        Memoised per page and pins: resolvelib asks for the same identifier's matches many times.
+    def _candidates(
+        self, page: ProjectPage, extras: frozenset[str], versions: Sequence[Version], pins: set[Version]
+    ) -> Iterator[Candidate]:
+        for version in versions:
+            file = self._best_file(page, version, version in pins)
+            if file is not None:
+                # the file's spelling: the page groups "cffi-1.0.2-2.tar.gz" as a "2", equal to 2.0.0
+                yield Candidate(name=page.name, extras=extras, version=file.version, file=file, page=page)
+
+    def _best_file(self, page: ProjectPage, version: Version, pinned: bool) -> IndexFile | None:
+        """The version's most specific compatible wheel, else an sdist; yanked only when pinned.
+
+        Memoised per page: resolvelib asks for the same identifier's matches many times.
         """
-        key = (page.name, frozenset(pins))
-        known = self._best.get(key)
+        known = self._best.get(page.name)
         if known is None or known[0] is not page:
-            known = (page, self._choose_files(page, pins))
-            self._best[key] = known
-        return known[1]
+            known = (page, {})
+            self._best[page.name] = known
+        key = (version, pinned)
+        if key not in known[1]:
+            known[1][key] = self._choose_file(page, page.files_of(version), pinned)
+        return known[1][key]
 
-    def _choose_files(self, page: ProjectPage, pins: set[Version]) -> dict[Version, IndexFile]:
-        best: dict[Version, tuple[int, IndexFile]] = {}
+    def _choose_file(self, page: ProjectPage, files: Iterable[IndexFile], pinned: bool) -> IndexFile | None:
+        best: tuple[int, IndexFile] | None = None
         priority = self.target.tag_priority
         sdist_rank = len(priority) + 1
-        for file in page.files:
-            if file.yanked and file.version not in pins:
+        for file in files:
+            if file.yanked and not pinned:
                 continue
             if self.exclude_newer is not None:
                 if file.upload_time is None:
@@ -264,10 +279,9 @@ class Provider(AbstractProvider[Req, Candidate, str]):
                 if not ranks:
                     continue
                 rank = min(ranks)
-            current = best.get(file.version)
-            if current is None or rank < current[0]:
-                best[file.version] = (rank, file)
-        return {version: file for version, (_, file) in best.items()}
+            if best is None or rank < best[0]:
+                best = (rank, file)
+        return None if best is None else best[1]
 
     def is_satisfied_by(self, requirement: Req, candidate: Candidate) -> bool:
         """Within the specifier, pre-releases included: ``find_matches`` applied the pre-release rule."""
@@ -294,7 +308,7 @@ class Provider(AbstractProvider[Req, Candidate, str]):
             self.unresolved[(candidate.name, candidate.version)] = metadata.reason or "unknown"
         for line in metadata.requires or ():
             try:
-                requirement = Requirement(line)
+                requirement = _requirement(line)
             except InvalidRequirement:
                 self.progress.warn(f"{parent}: unparseable Requires-Dist {line!r} ignored")
                 continue

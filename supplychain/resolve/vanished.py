@@ -49,7 +49,7 @@ async def _check(client: IndexClient, declared: DeclaredRequirement, version: Ve
         return await _project_gone(client, declared, version)
     except FetchError:
         return None  # an index fault: the resolution reports it (exit 3)
-    if any(f.version == version for f in page.files) or await _listed(client, declared, version, page.index):
+    if page.files_of(version) or await _listed(client, declared, version, page.index):
         return None
     others = len({file.version for file in page.files})
     reason = (

@@ -76,6 +76,38 @@ def test_a_malformed_file_entry_stops_resolution_naming_the_index(
         resolve(requirement_set(["app"]), config_for(server.url))
 
 
+def test_only_the_versions_the_resolver_considers_have_their_entries_read(server: ReplayServer) -> None:
+    """A page's entries are checked per version as the resolver reaches it: a broken entry of an old
+    version nobody picks costs nothing (it was read, parsed and validated before), one it reaches
+    on backtracking still stops the run."""
+    index = HandIndex(server)
+    index.wheel("app", "1.0", **{"requires-python": 3})
+    index.wheel("app", "2.0")
+    assert versions(resolve(requirement_set(["app"]), config_for(server.url))) == {"app": "2.0"}
+    with pytest.raises(DataUnavailableError, match=r"files\[0\]\.requires-python is int"):
+        resolve(requirement_set(["app<2"]), config_for(server.url))
+
+
+def test_a_version_is_spelt_as_its_chosen_file_spells_it(server: ReplayServer) -> None:
+    """cffi's page lists ``cffi-1.0.2-2.tar.gz`` (a "2" by its last dash, equal to 2.0.0): ours said
+    cffi 2 where uv says 2.0.0."""
+    index = HandIndex(server)
+    index.add("app", "app-1.0.2-2.tar.gz", b"not read")
+    index.wheel("app", "2.0.0")
+    assert versions(resolve(requirement_set(["app"]), config_for(server.url))) == {"app": "2.0.0"}
+
+
+def test_a_page_entry_that_is_not_an_object_fails_the_page_at_once(server: ReplayServer) -> None:
+    index = HandIndex(server)
+    index.wheel("app", "2.0")
+    page = {"meta": {"api-version": "1.1"}, "name": "app", "files": [*index.files["app"], "app-1.0.tar.gz"]}
+    server.routes["/simple/app/"] = Reply(
+        200, json.dumps(page).encode(), {"Content-Type": "application/vnd.pypi.simple.v1+json"}
+    )
+    with pytest.raises(DataUnavailableError, match=r"files\[1\] is str, expected dict"):
+        resolve(requirement_set(["app"]), config_for(server.url))
+
+
 def test_an_upload_time_without_a_time_zone_is_read_as_utc_not_a_crash(server: ReplayServer) -> None:
     """Compared with ``--exclude-newer`` a naive time raised TypeError (an internal error); PEP 700
     defines ``upload-time`` as UTC, so a missing ``Z`` still means UTC and the cut-off applies."""
