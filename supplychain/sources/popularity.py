@@ -21,6 +21,7 @@ from supplychain.sources.scope import public_only
 SOURCE = "popularity"
 # Said of packages not asked after the service failed for another one; the failure follows in brackets.
 NOT_ASKED = "not asked, the service failed earlier in this run"
+OFFLINE = "pypistats: not asked (--offline), and no earlier answer is kept"
 NO_STATS = "pypistats has no download figures for this project (404)"
 # pypistats recomputes its figures once a day: an answer (a count, or "none") is reused that long,
 # so warm runs do not ask again for every package (at any age with --offline, like every cached fact).
@@ -85,7 +86,10 @@ class PopularitySource:
         # Ask once first: when pypistats is unreachable (blocked egress), the other packages go
         # straight to the dataset instead of each paying connection retries.
         down: list[str] = []
-        if asked:
+        if asked and context.http.offline:
+            # Its answers are kept in the facts cache, read above at any age: nothing else to ask.
+            failures = dict.fromkeys((p.ref for p in asked), OFFLINE)
+        elif asked:
             first = await self._ask(asked[0].ref, context, down)
             rest = await asyncio.gather(*(self._ask(p.ref, context, down) for p in asked[1:]))
             fresh = dict(zip((p.ref for p in asked), [first, *rest], strict=True))

@@ -11,8 +11,8 @@ import pytest
 from packaging.utils import NormalizedName
 
 from supplychain.clock import FixedClock
-from supplychain.model import Known, PackageFacts, Provenance, Publisher, Unknown
-from supplychain.net.http import HttpSettings
+from supplychain.model import Known, PackageFacts, PackageRef, Provenance, Publisher, Unknown
+from supplychain.net.http import Http, HttpSettings
 from supplychain.resolve.graph import DependencyGraph
 from supplychain.sources.enrich import collect_facts
 from tests.sources.pypi_support import (
@@ -431,3 +431,24 @@ def test_pypistats_answers_and_its_404s_are_kept_so_a_warm_run_asks_nothing(
     before = len(asked())
     audit(FixedClock(clock.now() + STATS_FRESH_FOR + timedelta(minutes=1)))
     assert {path.split("/")[4] for path in asked()[before:]} == {"six", "readychars", "idna"}
+    # Offline, years later: the kept answers stand, and nothing is asked (not even the HTTP cache).
+    offline = config_for(tmp_path, cache_dir=tmp_path / "cache", offline=True)
+    before, sent = len(asked()), []
+    later = FixedClock(clock.now() + timedelta(days=900))
+
+    async def job(http: Http) -> dict[PackageRef, PackageFacts]:
+        facts = await collect_facts(graph, context_for(http, offline, later), sources=["popularity"])
+        sent.append(http.requests_sent)
+        return facts
+
+    kept = by_name(run_with(HttpSettings(timeout=5, offline=True), job))
+    assert len(asked()) == before
+    assert sent == [0]
+    count = kept["six"].downloads_30d
+    assert isinstance(count, Known)
+    assert count.value == 123456
+    assert count.fetched_at == clock.now() + STATS_FRESH_FOR + timedelta(minutes=1)  # the last answer's
+    assert kept["readychars"].downloads_30d == first["readychars"].downloads_30d
+    missing = kept["idna"].downloads_30d
+    assert isinstance(missing, Unknown)
+    assert "not asked (--offline)" in missing.reason
