@@ -278,7 +278,7 @@ def test_large_json_bodies_are_read_one_at_a_time(
 
     answers = asyncio.run(go())
     assert len(answers) == 12
-    assert most[0] == door._LARGE_AT_ONCE == 1  # small ones were read alongside: see the count
+    assert most[0] == door._LARGE_AT_ONCE == 1
 
 
 def test_redirect_to_another_host_is_refused(server: ReplayServer) -> None:
