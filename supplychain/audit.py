@@ -14,9 +14,6 @@ from typing import TYPE_CHECKING
 
 from packaging.utils import NormalizedName
 
-from supplychain.allowlist.coverage import approved_publishers, coverage
-from supplychain.allowlist.entries import Allowlist, Exemptions
-from supplychain.allowlist.reader import load_allowlist, load_exemptions
 from supplychain.clock import Clock
 from supplychain.config import AuditConfig
 from supplychain.endpoints import DEFAULTS as ENDPOINT_DEFAULTS
@@ -33,12 +30,6 @@ from supplychain.model import (
     RequirementSet,
 )
 from supplychain.net.http import Http
-from supplychain.policy import RULES
-from supplychain.policy.base import Environment
-from supplychain.policy.engine import evaluate
-from supplychain.policy.loader import load_policy
-from supplychain.policy.schema import Policy
-from supplychain.policy.scoring import score
 from supplychain.progress import Progress
 from supplychain.resolve.graph import DependencyGraph
 from supplychain.result import SCHEMA_VERSION, AuditResult
@@ -47,6 +38,8 @@ from supplychain.target import Scope, Target
 from supplychain.urls import SafeUrl, redact, same_index
 
 if TYPE_CHECKING:
+    from supplychain.allowlist.entries import Allowlist, Exemptions
+    from supplychain.policy.schema import Policy
     from supplychain.resolve import ResolveSettings
 
 
@@ -146,6 +139,12 @@ class Lists:
 
 def load_lists(config: AuditConfig, clock: Clock) -> Lists:
     """Policy, allowlist and exemptions, read before any network traffic so mistakes fail fast (exit 2)."""
+    # The policy and allowlist code loads here, not with the module: ``tree`` and ``inventory``
+    # import this module for ``read_graph`` alone, and paid ~0.1 s for it on every resolution.
+    from supplychain.allowlist.reader import load_allowlist, load_exemptions
+    from supplychain.policy import RULES
+    from supplychain.policy.loader import load_policy
+
     today = clock.now().date()
     return Lists(
         policy=load_policy(config.policy),
@@ -176,6 +175,11 @@ def decide(
     scope: Mapping[str, object] | None = None,
 ) -> AuditResult:
     """The policy stage over an already enriched graph: findings, scores, verdict (no I/O)."""
+    from supplychain.allowlist.coverage import approved_publishers, coverage
+    from supplychain.policy.base import Environment
+    from supplychain.policy.engine import evaluate
+    from supplychain.policy.scoring import score
+
     now = clock.now()
     packages = list(graph.packages())
     cover = coverage(allowlist, packages, facts, now.date())

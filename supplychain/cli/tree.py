@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import json
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.tree import Tree
 
 from supplychain.cli import app
 from supplychain.cli.common import PathArg, TargetFlags, run_with_http, target_options
@@ -16,6 +14,9 @@ from supplychain.errors import UsageError
 from supplychain.model import normalize
 from supplychain.progress import NullProgress
 from supplychain.resolve.graph import ROOT, DependencyGraph
+
+if TYPE_CHECKING:
+    from rich.tree import Tree
 
 
 class TreeFormat(StrEnum):
@@ -46,7 +47,6 @@ def tree(
     config = flags.config(path)
     read = run_with_http(config, lambda http: read_graph(config, http, NullProgress()))
     inputs, graph = read.inputs, read.graph
-    console = Console(soft_wrap=True, highlight=False)
     if why is not None:
         paths = graph.why(normalize(why))
         if normalize(why) not in graph:
@@ -62,11 +62,15 @@ def tree(
     elif output_format is TreeFormat.GRAPHML:
         typer.echo(graph_graphml(graph), nl=False)
     else:
-        console.print(render_tree(graph, title=inputs.path, depth=depth))
+        from rich.console import Console  # the text tree only: JSON, DOT and GraphML need no rich
+
+        Console(soft_wrap=True, highlight=False).print(render_tree(graph, title=inputs.path, depth=depth))
 
 
 def render_tree(graph: DependencyGraph, *, title: str, depth: int | None = None) -> Tree:
     """Each package expanded once; later occurrences point back with ``(see above)``."""
+    from rich.tree import Tree
+
     root = Tree(f"[bold]{title}[/bold] ({len(graph)} packages)")
     shown: set[str] = set()
 
