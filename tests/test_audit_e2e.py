@@ -17,7 +17,6 @@ import pytest
 import yaml
 from rich.console import Console
 
-from supplychain import audit as audit_module
 from supplychain.cli import allowlist as allowlist_cli
 from supplychain.cli import audit as audit_cli
 from supplychain.cli.display import StderrProgress, progress_for
@@ -321,8 +320,12 @@ def test_the_policy_and_allowlist_are_read_once_per_audit(
 
         return wrapper
 
-    monkeypatch.setattr(audit_module, "load_policy", counted(audit_module.load_policy))
-    monkeypatch.setattr(audit_module, "load_allowlist", counted(audit_module.load_allowlist))
+    import supplychain.allowlist.reader as reader
+    import supplychain.policy.loader as loader
+
+    # Patched where they live: supplychain.audit imports them when it reads the lists.
+    monkeypatch.setattr(loader, "load_policy", counted(loader.load_policy))
+    monkeypatch.setattr(reader, "load_allowlist", counted(reader.load_allowlist))
     args = ["audit", "requirements.txt", "--no-deps", "--policy", "sl1", "--allowlist", "allowlist.toml"]
     code, out, err = run(args, capsys)
     assert code == 0, out + err
