@@ -270,15 +270,41 @@ def _hook(event: str, args: tuple[Any, ...]) -> None:
 
 
 class _Tee:
-    """A text stream that also keeps what was written (what a replay prints)."""
+    """A text stream that also keeps what was written (what a replay prints).
+
+    Its ``buffer`` keeps what is written there too: click writes bytes (and rewraps a stream it
+    finds misconfigured) through ``buffer``, which would otherwise print what the kept output lacks.
+    """
 
     def __init__(self, stream: Any, kept: list[str]) -> None:
         self.wrapped = stream
         self._kept = kept
+        inner = getattr(stream, "buffer", None)
+        self.buffer = None if inner is None else _BufferTee(inner, kept, getattr(stream, "encoding", None))
 
     def write(self, text: str) -> int:
+        written: int = self.wrapped.write(text)  # a failed write is not kept
         self._kept.append(text)
-        written: int = self.wrapped.write(text)
+        return written
+
+    def flush(self) -> None:
+        self.wrapped.flush()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.wrapped, name)
+
+
+class _BufferTee:
+    """The binary side of ``_Tee``: bytes go to the stream's buffer and, decoded, to the kept text."""
+
+    def __init__(self, buffer: Any, kept: list[str], encoding: str | None) -> None:
+        self.wrapped = buffer
+        self._kept = kept
+        self._encoding = encoding or "utf-8"
+
+    def write(self, data: bytes) -> int:
+        written: int = self.wrapped.write(data)
+        self._kept.append(bytes(data).decode(self._encoding, "replace"))
         return written
 
     def __getattr__(self, name: str) -> Any:

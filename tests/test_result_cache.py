@@ -177,3 +177,21 @@ def test_a_path_only_looked_for_is_recorded_and_os_stat_is_restored(
     assert recording.out == ["kept", "\n"]
     assert os.stat is real
     assert isinstance(sys.stdout, io.StringIO)
+
+
+def test_click_output_and_bytes_are_kept_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """typer's echo writes bytes through the stream's ``buffer``: the recording must see those too."""
+    import typer
+
+    monkeypatch.delenv("SUPPLYCHAIN_RESULT_CACHE")
+    out = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
+    monkeypatch.setattr(sys, "stdout", out)
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    recording = result_cache.record(["audit", "uv.lock"])
+    assert recording is not None
+    try:
+        typer.echo("text line")
+        typer.echo(b"bytes line")
+    finally:
+        result_cache.stop()
+    assert "".join(recording.out) == "text line\nbytes line\n"
