@@ -34,7 +34,7 @@ import stat
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -162,7 +162,6 @@ def replay(argv: list[str], *, now: Callable[[], float] = time.time) -> int | No
 class Recorder:
     """What one run read and printed, collected while it runs; ``finish`` keeps it if it is safe to."""
 
-    argv: list[str]
     key: str
     cache: Path
     started: float
@@ -320,7 +319,6 @@ def record(argv: list[str], *, now: Callable[[], float] = time.time) -> Recorder
     interpreter = {_inside(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
     interpreter |= {_inside(p) for p in sys.path if p.endswith("-packages")}
     recorder = Recorder(
-        argv=list(argv),
         key=key(argv),
         cache=cache,
         started=now(),
@@ -365,7 +363,3 @@ def stop() -> None:
         if isinstance(stream, _Tee):
             setattr(sys, name, stream.wrapped)
 
-
-def paths(recorder: Recorder) -> Iterable[str]:
-    """The files and directories a recorded run depended on (for tests and ``--debug``)."""
-    return sorted(recorder.seen)

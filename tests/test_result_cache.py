@@ -96,7 +96,6 @@ def test_runs_with_more_effects_than_output_are_not_eligible(monkeypatch: pytest
 
 def recorder(tmp_path: Path, writable: Path) -> Recorder:
     return Recorder(
-        argv=["audit"],
         key="k",
         cache=tmp_path / "cache",
         started=time.time(),
