@@ -1,14 +1,15 @@
 """``--help`` labels an option's value with a word (``--index-url INDEX_URL``), never a Python type.
 
-Recent typer prints each parameter's annotation in ``--help``: ``--quiet <bool>``, ``--format
-<list[str]>``, ``path <path>``. A flag takes no value, and a type tells the user nothing about what
-to pass. ``LabelledGroup``, the root command's class, relabels every command before typer renders it:
-flags get no label, value options their own ``metavar`` or, failing that, their long name in capitals
-(as argparse does), choices keep typer's ``<text|json>``; arguments are named by their own row.
+typer prints a parameter's type in ``--help``: ``--policy <text>``, ``path <path>``. A type tells the
+user nothing about what to pass. ``LabelledGroup``, the root command's class, relabels every command
+before typer renders it: flags get no label, value options their own ``metavar`` or, failing that,
+their long name in capitals (as argparse does), choices keep typer's ``<text|json>``; arguments are
+named by their own row. Written for the typer versions ``pyproject.toml`` allows (0.26 to 0.28).
 """
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from typer.core import TyperArgument, TyperGroup, TyperOption
@@ -17,21 +18,31 @@ from typer.core import TyperArgument, TyperGroup, TyperOption
 # overrides below take the context as ``Any`` and only pass it back to typer.
 Context = Any
 
+_UNLABELLED: dict[type, type] = {}
 
-class _UnlabelledArgument(TyperArgument):
-    """An argument row shows the argument's name and help, without a type."""
 
-    def display_type_rich(self, ctx: Context) -> str | None:
-        return None
+def _no_metavar(_self: object, param: object, ctx: Context) -> str:
+    return ""  # typer prints ``<name>`` for None; an empty label prints nothing
+
+
+def _unlabelled(kind: type) -> type:
+    """``kind`` (a click parameter type) whose value has no label in ``--help`` or the usage line."""
+    if kind not in _UNLABELLED:
+        _UNLABELLED[kind] = type(f"Unlabelled{kind.__name__}", (kind,), {"get_metavar": _no_metavar})
+    return _UNLABELLED[kind]
 
 
 def _label(parameter: object) -> None:
     if isinstance(parameter, TyperArgument):
-        parameter.__class__ = _UnlabelledArgument
+        kind = type(parameter.type)
+        if kind not in _UNLABELLED.values():
+            # A copy: typer shares one instance of a simple type (``str``) among parameters.
+            parameter.type = copy.copy(parameter.type)
+            parameter.type.__class__ = _unlabelled(kind)
     elif isinstance(parameter, TyperOption) and parameter.metavar is None:
         if parameter.is_flag or parameter.count:
             parameter.metavar = ""
-        elif not parameter.type_descriptor.is_choice:
+        elif getattr(parameter.type, "choices", None) is None:  # a choice keeps ``<text|json>``
             long_names = [name for name in parameter.opts if name.startswith("--")] or parameter.opts
             parameter.metavar = long_names[0].lstrip("-").replace("-", "_").upper()
 
