@@ -32,17 +32,33 @@ def _unlabelled(kind: type) -> type:
     return _UNLABELLED[kind]
 
 
+def _is_choice(option: TyperOption) -> bool:
+    descriptor = getattr(option, "type_descriptor", None)  # typer 0.29 (outside the pin, still read)
+    if descriptor is not None:
+        return bool(descriptor.is_choice)
+    return getattr(getattr(option, "type", None), "choices", None) is not None
+
+
+class _UnlabelledArgument(TyperArgument):
+    """typer 0.29 asks the argument itself for its type column."""
+
+    def display_type_rich(self, ctx: Context) -> str | None:
+        return None
+
+
 def _label(parameter: object) -> None:
     if isinstance(parameter, TyperArgument):
-        kind = type(parameter.type)
-        if kind not in _UNLABELLED.values():
+        parameter.__class__ = _UnlabelledArgument
+        value_type = getattr(parameter, "type", None)  # 0.26-0.28 print its metavar as the column
+        if value_type is not None and type(value_type) not in _UNLABELLED.values():
             # A copy: typer shares one instance of a simple type (``str``) among parameters.
-            parameter.type = copy.copy(parameter.type)
-            parameter.type.__class__ = _unlabelled(kind)
+            quiet = copy.copy(value_type)
+            quiet.__class__ = _unlabelled(type(value_type))
+            setattr(parameter, "type", quiet)  # noqa: B010 (the attribute is not typed in 0.29)
     elif isinstance(parameter, TyperOption) and parameter.metavar is None:
         if parameter.is_flag or parameter.count:
             parameter.metavar = ""
-        elif getattr(parameter.type, "choices", None) is None:  # a choice keeps ``<text|json>``
+        elif not _is_choice(parameter):  # a choice keeps ``<text|json>``
             long_names = [name for name in parameter.opts if name.startswith("--")] or parameter.opts
             parameter.metavar = long_names[0].lstrip("-").replace("-", "_").upper()
 
