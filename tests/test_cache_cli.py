@@ -149,3 +149,16 @@ def test_the_readme_says_what_is_cached_and_the_cap() -> None:
     assert f"capped at {cache_cli.human(cache_cli.MAX_CACHE_BYTES)}" in caches
     assert "`supplychain cache info`" in caches
     assert "`supplychain cache clean`" in caches
+
+
+def test_the_resolvers_stores_are_parts_too(filled: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The metadata store and the page index (written by resolutions) are shown and removed."""
+    for part in ("resolve-metadata", "page-index"):
+        (filled / part).mkdir()
+        (filled / part / "0123.json").write_text("{}")
+    document = json.loads(run(["cache", "info", "--format", "json"], capsys)[1])
+    parts = {part["name"]: part for part in document["parts"]}
+    assert parts["page-index"]["entries"] == parts["resolve-metadata"]["entries"] == 1
+    assert set(filled.iterdir()) == {path for item in cache_cli.measure(filled) for path in item.paths}
+    assert run(["cache", "clean"], capsys)[0] == 0
+    assert not filled.exists()

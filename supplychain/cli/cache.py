@@ -25,6 +25,7 @@ from supplychain.model import Location
 from supplychain.net.hosts import FILE as HOSTS_FILE
 from supplychain.net.hosts import REMEMBER_FOR
 from supplychain.net.http_store import MAX_CACHE_BYTES
+from supplychain.net.page_index import DIRECTORY as PAGE_INDEX
 from supplychain.result_cache import RESULTS_DIR, REUSE_FOR
 from supplychain.sources.facts_cache import FRESH_FOR
 
@@ -51,7 +52,8 @@ class Part:
     by_hishel: bool = False
 
 
-# The names the writers use: sources/http.py (HTTP cache), sources/facts_cache.py, tomlfile.py.
+# The names the writers use: net/http_store.py (HTTP cache), sources/facts_cache.py, tomlfile.py,
+# resolve/build.py (metadata store), net/page_index.py, result_cache.py.
 PARTS = (
     Part(
         name="http-cache.sqlite",
@@ -85,6 +87,16 @@ PARTS = (
     Part(
         name="parsed-toml",
         holds="parsed large lock files, by SHA-256 of their text",
+        unit="files",
+    ),
+    Part(
+        name="resolve-metadata",
+        holds="dependencies read from distribution files, by SHA-256 of the file",
+        unit="files",
+    ),
+    Part(
+        name=PAGE_INDEX,
+        holds="where each version's files sit in the index pages read, by SHA-256 of the page",
         unit="files",
     ),
 )

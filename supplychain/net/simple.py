@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from html.parser import HTMLParser
+from pathlib import Path
 from posixpath import basename
 from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
@@ -30,6 +31,7 @@ from packaging.utils import (
 from packaging.version import InvalidVersion, Version
 
 from supplychain.errors import MalformedResponse
+from supplychain.net import page_index
 from supplychain.net.http import FetchedResponse, Http
 from supplychain.net.shape import ShapeError, expect, optional, parse_time, string_map
 from supplychain.urls import redact
@@ -263,9 +265,12 @@ class Listing:
     api_version: tuple[int, int] | None
     status: ProjectStatus | None
     odd: tuple[DistributionFile, ...]  # files whose names give no plain version (no wheel or sdist)
-    unread: Mapping[Version, tuple[tuple[int, object], ...]]  # JSON entries (position, entry) by version
+    # JSON entries by version: (position, entry), or (position, (start, end)) of the entry in ``text``
+    # when the page was sorted through its stored index (``page_index``)
+    unread: Mapping[Version, tuple[tuple[int, object], ...]]
     keep: Keep | None = None  # applied to the unread entries' filenames as they are read
     read: dict[Version, tuple[DistributionFile, ...]] = field(default_factory=dict)
+    text: str = ""  # the page, for entries given by their span
 
     @property
     def versions(self) -> frozenset[Version]:
@@ -276,10 +281,11 @@ class Listing:
         """The kept files whose names give ``version``, checked once; MalformedResponse for a bad entry."""
         known = self.read.get(version)
         if known is None:
+            entries = self._entries(version)
             try:
                 known = tuple(
                     _json_file(raw, f"files[{n}]", self.url)
-                    for n, raw in self.unread.get(version, ())
+                    for n, raw in entries
                     if self.keep is None or not _skipped(_filename(raw), self.keep)
                 )
             except ShapeError as error:
@@ -289,10 +295,35 @@ class Listing:
             self.read[version] = known
         return known
 
+    def _entries(self, version: Version) -> list[tuple[int, object]]:
+        """The version's entries, decoded from the page where the stored index gave their spans."""
+        entries: list[tuple[int, object]] = []
+        for number, held in self.unread.get(version, ()):
+            entry = held
+            if isinstance(held, tuple):
+                start, end = held
+                try:
+                    entry = json.loads(self.text[start:end])
+                except (ValueError, RecursionError):
+                    entry = None
+                filename = _filename(entry)
+                if not (isinstance(filename, str) and quick_version(filename) == version):
+                    raise MalformedResponse(
+                        f"{redact(self.url)}: the cached index of this page does not match it "
+                        f"(files[{number}]); run `supplychain cache clean`"
+                    )
+            entries.append((number, entry))
+        return entries
+
 
 async def fetch_listing(http: Http, url: str, *, keep: Keep | None = None) -> Listing:
     """GET the project page at ``url`` and sort its files by version, reading none yet (see ``Listing``)."""
     response = await http.get(url, accept=ACCEPT)
+    cache_dir = http.settings.cache_dir
+    if cache_dir is not None and _content_type(response.headers)[0] in _JSON_TYPES:
+        indexed = _indexed_listing(response.content, url, keep, cache_dir)
+        if indexed is not None:
+            return indexed
     is_json, body = _body(response, url)
     if not is_json:  # HTML is parsed whole anyway: its files are read at once
         assert isinstance(body, str)
@@ -314,6 +345,78 @@ async def fetch_listing(http: Http, url: str, *, keep: Keep | None = None) -> Li
             read={version: tuple(files) for version, files in read.items()},
         )
     return _json_listing(body, url, keep)
+
+
+def _indexed_listing(content: bytes, url: str, keep: Keep | None, cache_dir: Path) -> Listing | None:
+    """A JSON page sorted by version through its stored index (``page_index``), storing it on a miss.
+
+    None when the page is not plain UTF-8 JSON text: the caller parses it whole and says what is wrong.
+    """
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    digest = page_index.digest_of(content)
+    stored = page_index.load(cache_dir, digest, len(text))
+    if stored is not None:
+        listing = _from_index(stored, text, url, keep)
+        if listing is not None:
+            return listing
+    walked = page_index.walk(text)
+    if walked is None:
+        return None
+    head, spans = walked
+    listing = _json_listing(head, url, keep)  # the checks of a page parsed whole; raises as it does
+    versions: dict[str, list[int]] = {}
+    grouped: set[int] = set()
+    for version, entries in listing.unread.items():
+        flat = versions.setdefault(str(version), [])
+        for number, _raw in entries:
+            start, end, _entry = spans[number]
+            flat += (start, end, number)
+            grouped.add(number)
+    odd = [
+        n
+        for number, (start, end, _e) in enumerate(spans)
+        if number not in grouped
+        for n in (start, end, number)
+    ]
+    status = None if listing.status is None else (listing.status.status, listing.status.reason)
+    index = page_index.PageIndex(api_version=listing.api_version, status=status, versions=versions, odd=odd)
+    page_index.save(cache_dir, digest, len(text), index)
+    return listing
+
+
+def _from_index(stored: page_index.PageIndex, text: str, url: str, keep: Keep | None) -> Listing | None:
+    """The listing of a page read before; None when the stored index does not fit this page."""
+    unread: dict[Version, tuple[tuple[int, object], ...]] = {}
+    for version_text, flat in stored.versions.items():
+        version = _parsed(version_text)
+        if version is None or version in unread:
+            return None
+        unread[version] = tuple((flat[i + 2], (flat[i], flat[i + 1])) for i in range(0, len(flat), 3))
+    odd: list[DistributionFile] = []
+    flat = stored.odd
+    try:
+        for i in range(0, len(flat), 3):
+            raw = json.loads(text[flat[i] : flat[i + 1]])
+            if keep is not None and _skipped(_filename(raw), keep):
+                continue
+            odd.append(_json_file(raw, f"files[{flat[i + 2]}]", url))
+    except (ValueError, RecursionError, ShapeError):
+        return None  # the page parsed when the index was stored: the index is what is wrong
+    status = (
+        None if stored.status is None else ProjectStatus(status=stored.status[0], reason=stored.status[1])
+    )
+    return Listing(
+        url=url,
+        api_version=stored.api_version,
+        status=status,
+        odd=tuple(odd),
+        unread=unread,
+        keep=keep,
+        text=text,
+    )
 
 
 def _json_listing(data: object, url: str, keep: Keep | None) -> Listing:
