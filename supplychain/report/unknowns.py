@@ -18,6 +18,7 @@ from supplychain.result import AuditResult
 from supplychain.sources.popularity import NOT_ASKED
 
 # scheme://host[:port] then the path, up to what follows a URL in a reason (": ", ")", ";", the end).
+_PARENS = re.compile(r"[()]")
 _URL = re.compile(r"(?P<origin>[A-Za-z][A-Za-z0-9+.-]*://[^/\s()]+?)(?:/[^\s()]*?)?(?=[:;,]?(?:\s|$)|\))")
 # Failures of the service, not of one package: restoring access is what fixes them.
 _UNREACHABLE = ("DNS lookup failed", "connection failed", "timed out", "HTTP 429", "HTTP 5")
@@ -41,12 +42,12 @@ def gist(reason: str) -> str:
     start = reason.find(f"{NOT_ASKED} (")
     if start >= 0:
         inner = start + len(NOT_ASKED) + 2
-        depth, end = 1, inner
-        while end < len(reason) and depth:
-            depth += {"(": 1, ")": -1}.get(reason[end], 0)
-            end += 1
-        if depth == 0:
-            reason = reason[:start] + reason[inner : end - 1] + reason[end:]
+        depth = 1
+        for paren in _PARENS.finditer(reason, inner):
+            depth += 1 if paren.group() == "(" else -1
+            if depth == 0:
+                reason = reason[:start] + reason[inner : paren.start()] + reason[paren.end() :]
+                break
     return _URL.sub(lambda match: match["origin"], reason)
 
 
