@@ -46,6 +46,29 @@ def test_second_get_is_served_from_disk_cache_and_offline_reads_it(
     assert (tmp_path / "http-cache.sqlite").stat().st_mode & 0o077 == 0
 
 
+def test_the_cache_is_read_and_written_without_a_worker_thread_per_statement(
+    server: ReplayServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """hishel's storage calls SQLite in place (``DirectConnection``), not through anysqlite's threads."""
+    import anyio.to_thread
+
+    handed_off: list[str] = []
+    real = anyio.to_thread.run_sync
+
+    async def counting(function: object, *args: object, **kwargs: object) -> object:
+        handed_off.append(repr(function))
+        return await real(function, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(anyio.to_thread, "run_sync", counting)
+    server.json("/pypi/x/json", {"ok": 1})
+    settings = HttpSettings(cache_dir=tmp_path)
+    assert fetch(settings, server.url + "/pypi/x/json") == (b'{"ok": 1}', False)
+    assert fetch(settings, server.url + "/pypi/x/json") == (b'{"ok": 1}', True)
+    assert [call for call in handed_off if "sqlite" in call] == []
+    # what hishel writes beside a database it opens itself, so a cache in a repository stays out of git
+    assert (tmp_path / ".gitignore").read_text() == "# Automatically created by Hishel\n*"
+
+
 def test_offline_without_a_cache_is_an_offline_miss_naming_the_url_without_credentials(
     server: ReplayServer,
 ) -> None:

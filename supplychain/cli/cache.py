@@ -24,6 +24,7 @@ from supplychain.errors import UsageError
 from supplychain.model import Location
 from supplychain.net.hosts import FILE as HOSTS_FILE
 from supplychain.net.hosts import REMEMBER_FOR
+from supplychain.net.http_store import HISHEL_GITIGNORE as _HISHEL_GITIGNORE
 from supplychain.net.http_store import MAX_CACHE_BYTES
 from supplychain.net.page_index import DIRECTORY as PAGE_INDEX
 from supplychain.result_cache import RESULTS_DIR, REUSE_FOR
@@ -36,8 +37,6 @@ app.add_typer(cache_app, name="cache")
 
 _SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
 _SINGULAR = {"responses": "response", "entries": "entry", "files": "file", "hosts": "host"}
-# hishel writes this beside its database (so a cache inside a repository is not committed)
-_HISHEL_GITIGNORE = ".gitignore", "# Automatically created by Hishel\n*"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
