@@ -99,20 +99,23 @@ class FetchedResponse:
 
     def json(self) -> Any:
         """The body as JSON; a body that is not JSON is a malformed response, not a crash."""
-        return _parsed(_decoded(self.content, self.url), self.url, None)
+        return _parsed(json_text(self.content, self.url), self.url)
 
 
-def _decoded(content: bytes, url: str) -> str:
-    """A JSON body's text, in the encoding RFC 8259 and ``json.loads`` detect (UTF-8, -16 or -32)."""
+def json_text(content: bytes, url: str) -> str:
+    """A JSON body's text, in the encoding RFC 8259 and ``json.loads`` detect (UTF-8, -16 or -32).
+
+    A body that is not text in any of them is a MalformedResponse naming ``url``.
+    """
     try:
         return content.decode(json.detect_encoding(content), "surrogatepass")
     except UnicodeDecodeError as error:
         raise MalformedResponse(f"{url}: response is not valid JSON ({error})") from None
 
 
-def _parsed(text: str, url: str, object_hook: Callable[[dict[str, Any]], Any] | None) -> Any:
+def _parsed(text: str, url: str) -> Any:
     try:
-        return json.loads(text, object_hook=object_hook)
+        return json.loads(text)
     except json.JSONDecodeError as error:
         raise MalformedResponse(f"{url}: response is not valid JSON ({error})") from None
 
@@ -234,25 +237,26 @@ class Http:
             raise MalformedResponse(f"{redact(raw)}: the file has {total} bytes, the index said {size}")
         return ByteRange(offset=offset, total=total, content=response.content, whole=response.status == 200)
 
-    async def get_json(
-        self,
-        url: SafeUrl | str,
-        *,
-        accept: str = "application/json",
-        object_hook: Callable[[dict[str, Any]], Any] | None = None,
-    ) -> Any:
+    async def get_json(self, url: SafeUrl | str, *, accept: str = "application/json") -> Any:
         """GET a JSON document through the door (cache, retries, offline).
 
         The body is decoded to text and dropped before the parse: a 12 MB PyPI document was held
         three times over (bytes, text, objects) at the first online run's memory peak.
-        ``object_hook`` lets a parser slim each object as it is built (``net.pypi_json``).
         """
+        shown, text = await self._json_text(url, accept)
+        return _parsed(text, shown)
+
+    async def get_json_text(self, url: SafeUrl | str, *, accept: str = "application/json") -> str:
+        """A JSON answer's text, its body dropped once decoded: for a parser that reads it piecewise
+        (``net.json_stream``), so the bytes, the text and the objects are never all held at once."""
+        return (await self._json_text(url, accept))[1]
+
+    async def _json_text(self, url: SafeUrl | str, accept: str) -> tuple[str, str]:
+        """(the redacted URL that answered, the body's text); the body itself is not kept."""
         response = await self.get(url, accept=accept)
         shown, content = response.url, response.content
         del response
-        text = _decoded(content, shown)
-        del content
-        return _parsed(text, shown, object_hook)
+        return shown, json_text(content, shown)
 
     async def post_json(self, url: SafeUrl | str, body: object) -> Any:
         """POST a JSON body (OSV querybatch); never cached, refused offline."""
