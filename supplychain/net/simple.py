@@ -89,7 +89,7 @@ class ProjectStatus:
     reason: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, weakref_slot=True)  # memoised weakly per run
 class ProjectPage:
     """What a project page says: its API version, status marker and files."""
 
