@@ -47,6 +47,7 @@ _MAX_RETRY_AFTER = 60.0  # seconds; a server asking for longer gets Unknown, not
 _log = logging.getLogger("supplychain.http")
 _LARGE_BYTES = 512 * 1024
 _LARGE_AT_ONCE = 1
+_ADMITTED = 2  # requests inside the retry machinery per host, in multiples of its concurrency
 _COMPRESSION = 10  # JSON gzips about tenfold: a compressed length is scaled before the comparison
 _MIN_RATE = 16 * 1024  # bytes/s a body must average once it has taken longer than the timeout
 
@@ -149,6 +150,10 @@ class Http:
     connect: Callable[[], httpx.AsyncClient]
     _client: httpx.AsyncClient | None = None
     _semaphores: dict[str, asyncio.Semaphore] = field(default_factory=dict)
+    # Requests let into the retry machinery per host, a few times the host's limit: the rest wait
+    # before it. Each request waiting inside stamina's retry context holds ~4 KB of its state, and
+    # a 1,000-package audit queues ~3,000 requests for one host at once (12 MB at the memory peak).
+    _admitted: dict[str, asyncio.Semaphore] = field(default_factory=dict)
     # Large bodies (PyPI JSON of long-lived projects runs to 12 MB) are read one at a time: 16 read
     # at once, each parsed to three times its size, put a cold audit of 1,000 packages over 250 MB;
     # two at a time peaked at 182 MB, one at 172 MB, no slower (the cold run is CPU-bound).
@@ -187,7 +192,14 @@ class Http:
         Only before the first request to the host: a semaphore in use is not replaced.
         """
         host = _host(url.reveal() if isinstance(url, SafeUrl) else url)
-        self._semaphores.setdefault(host, asyncio.Semaphore(max(limit, self.settings.per_host)))
+        self._limit(host, max(limit, self.settings.per_host))
+
+    def _limit(self, host: str, limit: int) -> asyncio.Semaphore:
+        """The host's semaphore (``limit`` requests sent at once), created with its admission gate."""
+        if host not in self._semaphores:
+            self._semaphores[host] = asyncio.Semaphore(limit)
+            self._admitted[host] = asyncio.Semaphore(_ADMITTED * limit)
+        return self._semaphores[host]
 
     async def get(
         self, url: SafeUrl | str, *, accept: str | None = None, max_bytes: int | None = None
@@ -280,12 +292,27 @@ class Http:
         body: bytes | None,
         max_bytes: int | None,
     ) -> FetchedResponse:
+        _ = self.client  # built (and stamina's hooks set) before the first retry context
+        host = _host(raw)
+        semaphore = self._limit(host, self.settings.per_host)
+        async with self._admitted[host]:
+            return await self._attempts(method, raw, headers, body, max_bytes, host=host, semaphore=semaphore)
+
+    async def _attempts(
+        self,
+        method: str,
+        raw: str,
+        headers: dict[str, str],
+        body: bytes | None,
+        max_bytes: int | None,
+        *,
+        host: str,
+        semaphore: asyncio.Semaphore,
+    ) -> FetchedResponse:
+        """Send with retries, each attempt holding one of the host's slots (not while it backs off)."""
         import httpx
         import stamina
 
-        _ = self.client  # built (and stamina's hooks set) before the first retry context
-        host = _host(raw)
-        semaphore = self._semaphores.setdefault(host, asyncio.Semaphore(self.settings.per_host))
         tried = 0
         try:
             async for attempt in stamina.retry_context(
