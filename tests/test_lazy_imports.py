@@ -29,3 +29,28 @@ def test_pipeline_modules_and_the_door_import_no_http_client_or_networkx() -> No
         check=True,
     )
     assert done.stdout.strip() == ""
+
+
+CLIENT_PROBE = """
+import sys
+from supplychain.net.http import HttpSettings, build_http
+http = build_http(HttpSettings(offline=True))
+http.client  # builds the httpx client: httpx, hishel, anyio and stamina are loaded now
+import httpx
+assert callable(httpx.main)
+print(",".join(name for name in ("rich", "pygments", "click") if name in sys.modules))
+"""
+
+
+def test_the_http_client_does_not_load_httpxs_command_line_tool() -> None:
+    """httpx's package imports its CLI (click, rich, pygments: 5 MB at the memory peak) unless the
+    door's package stubs it; nothing in an audit without a terminal display needs those."""
+    done = subprocess.run(
+        [sys.executable, "-c", CLIENT_PROBE],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=Path(__file__).parents[1],
+        check=True,
+    )
+    assert done.stdout.strip() == ""

@@ -47,6 +47,7 @@ _MAX_RETRY_AFTER = 60.0  # seconds; a server asking for longer gets Unknown, not
 _log = logging.getLogger("supplychain.http")
 _LARGE_BYTES = 512 * 1024
 _LARGE_AT_ONCE = 1
+_ADMITTED = 2  # requests inside the retry machinery per host, in multiples of its concurrency
 _COMPRESSION = 10  # JSON gzips about tenfold: a compressed length is scaled before the comparison
 _MIN_RATE = 16 * 1024  # bytes/s a body must average once it has taken longer than the timeout
 
@@ -99,20 +100,23 @@ class FetchedResponse:
 
     def json(self) -> Any:
         """The body as JSON; a body that is not JSON is a malformed response, not a crash."""
-        return _parsed(_decoded(self.content, self.url), self.url, None)
+        return _parsed(json_text(self.content, self.url), self.url)
 
 
-def _decoded(content: bytes, url: str) -> str:
-    """A JSON body's text, in the encoding RFC 8259 and ``json.loads`` detect (UTF-8, -16 or -32)."""
+def json_text(content: bytes, url: str) -> str:
+    """A JSON body's text, in the encoding RFC 8259 and ``json.loads`` detect (UTF-8, -16 or -32).
+
+    A body that is not text in any of them is a MalformedResponse naming ``url``.
+    """
     try:
         return content.decode(json.detect_encoding(content), "surrogatepass")
     except UnicodeDecodeError as error:
         raise MalformedResponse(f"{url}: response is not valid JSON ({error})") from None
 
 
-def _parsed(text: str, url: str, object_hook: Callable[[dict[str, Any]], Any] | None) -> Any:
+def _parsed(text: str, url: str) -> Any:
     try:
-        return json.loads(text, object_hook=object_hook)
+        return json.loads(text)
     except json.JSONDecodeError as error:
         raise MalformedResponse(f"{url}: response is not valid JSON ({error})") from None
 
@@ -146,6 +150,10 @@ class Http:
     connect: Callable[[], httpx.AsyncClient]
     _client: httpx.AsyncClient | None = None
     _semaphores: dict[str, asyncio.Semaphore] = field(default_factory=dict)
+    # Requests let into the retry machinery per host, a few times the host's limit: the rest wait
+    # before it. Each request waiting inside stamina's retry context holds ~4 KB of its state, and
+    # a 1,000-package audit queues ~3,000 requests for one host at once (12 MB at the memory peak).
+    _admitted: dict[str, asyncio.Semaphore] = field(default_factory=dict)
     # Large bodies (PyPI JSON of long-lived projects runs to 12 MB) are read one at a time: 16 read
     # at once, each parsed to three times its size, put a cold audit of 1,000 packages over 250 MB;
     # two at a time peaked at 182 MB, one at 172 MB, no slower (the cold run is CPU-bound).
@@ -184,7 +192,14 @@ class Http:
         Only before the first request to the host: a semaphore in use is not replaced.
         """
         host = _host(url.reveal() if isinstance(url, SafeUrl) else url)
-        self._semaphores.setdefault(host, asyncio.Semaphore(max(limit, self.settings.per_host)))
+        self._limit(host, max(limit, self.settings.per_host))
+
+    def _limit(self, host: str, limit: int) -> asyncio.Semaphore:
+        """The host's semaphore (``limit`` requests sent at once), created with its admission gate."""
+        if host not in self._semaphores:
+            self._semaphores[host] = asyncio.Semaphore(limit)
+            self._admitted[host] = asyncio.Semaphore(_ADMITTED * limit)
+        return self._semaphores[host]
 
     async def get(
         self, url: SafeUrl | str, *, accept: str | None = None, max_bytes: int | None = None
@@ -234,25 +249,26 @@ class Http:
             raise MalformedResponse(f"{redact(raw)}: the file has {total} bytes, the index said {size}")
         return ByteRange(offset=offset, total=total, content=response.content, whole=response.status == 200)
 
-    async def get_json(
-        self,
-        url: SafeUrl | str,
-        *,
-        accept: str = "application/json",
-        object_hook: Callable[[dict[str, Any]], Any] | None = None,
-    ) -> Any:
+    async def get_json(self, url: SafeUrl | str, *, accept: str = "application/json") -> Any:
         """GET a JSON document through the door (cache, retries, offline).
 
         The body is decoded to text and dropped before the parse: a 12 MB PyPI document was held
         three times over (bytes, text, objects) at the first online run's memory peak.
-        ``object_hook`` lets a parser slim each object as it is built (``net.pypi_json``).
         """
+        shown, text = await self._json_text(url, accept)
+        return _parsed(text, shown)
+
+    async def get_json_text(self, url: SafeUrl | str, *, accept: str = "application/json") -> str:
+        """A JSON answer's text, its body dropped once decoded: for a parser that reads it piecewise
+        (``net.json_stream``), so the bytes, the text and the objects are never all held at once."""
+        return (await self._json_text(url, accept))[1]
+
+    async def _json_text(self, url: SafeUrl | str, accept: str) -> tuple[str, str]:
+        """(the redacted URL that answered, the body's text); the body itself is not kept."""
         response = await self.get(url, accept=accept)
         shown, content = response.url, response.content
         del response
-        text = _decoded(content, shown)
-        del content
-        return _parsed(text, shown, object_hook)
+        return shown, json_text(content, shown)
 
     async def post_json(self, url: SafeUrl | str, body: object) -> Any:
         """POST a JSON body (OSV querybatch); never cached, refused offline."""
@@ -276,12 +292,27 @@ class Http:
         body: bytes | None,
         max_bytes: int | None,
     ) -> FetchedResponse:
+        _ = self.client  # built (and stamina's hooks set) before the first retry context
+        host = _host(raw)
+        semaphore = self._limit(host, self.settings.per_host)
+        async with self._admitted[host]:
+            return await self._attempts(method, raw, headers, body, max_bytes, host=host, semaphore=semaphore)
+
+    async def _attempts(
+        self,
+        method: str,
+        raw: str,
+        headers: dict[str, str],
+        body: bytes | None,
+        max_bytes: int | None,
+        *,
+        host: str,
+        semaphore: asyncio.Semaphore,
+    ) -> FetchedResponse:
+        """Send with retries, each attempt holding one of the host's slots (not while it backs off)."""
         import httpx
         import stamina
 
-        _ = self.client  # built (and stamina's hooks set) before the first retry context
-        host = _host(raw)
-        semaphore = self._semaphores.setdefault(host, asyncio.Semaphore(self.settings.per_host))
         tried = 0
         try:
             async for attempt in stamina.retry_context(

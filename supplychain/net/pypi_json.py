@@ -7,15 +7,18 @@ release history). Callers decide what an ``Invalid`` part means for their facts.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any, TypeVar
 
 from packaging.version import InvalidVersion, Version
 
 from supplychain.errors import MalformedResponse
 from supplychain.net.http import Http
+from supplychain.net.json_stream import Reader
 from supplychain.net.shape import Invalid, ShapeError, expect, optional, parse_time, string_map, strings
 from supplychain.urls import redact
 
@@ -114,7 +117,7 @@ class PyPIDocument:
 
 async def fetch_document(http: Http, url: str) -> PyPIDocument:
     """GET and parse ``url`` (a project's or a version's document); FetchError when it cannot be had."""
-    return parse_document(await http.get_json(url, object_hook=slim), url)
+    return parse_text(await http.get_json_text(url), url)
 
 
 # What ``_file`` reads of a file entry; the rest (md5, blake2b, comment, python_version ...) is
@@ -146,13 +149,66 @@ def parse_document(data: object, url: str) -> PyPIDocument:
     """Every part of a JSON API answer; only a document that is not an object is refused whole."""
     if not isinstance(data, dict):
         raise MalformedResponse(f"{redact(url)}: PyPI JSON is not an object")
+    return _document(data, _part(lambda: _releases(data.get("releases"))))
+
+
+def parse_text(text: str, url: str) -> PyPIDocument:
+    """``parse_document`` of the JSON text, read one release at a time (the same document).
+
+    Each release's file entries are decoded, checked and turned into ``ReleaseFile`` before the
+    next release is read, so the dicts of one release at most are alive at once, never the whole
+    document's (twice the text's size for a project with thousands of releases). Text that is not
+    JSON is a MalformedResponse, as ``json.loads`` would refuse it.
+    """
+    try:
+        reader = Reader(text, object_hook=slim)
+        if reader.peek() != "{":
+            data = reader.value()
+            reader.end()
+            return parse_document(data, url)  # not an object: refused there
+        parts: dict[str, object] = {}
+        releases: tuple[Release, ...] | Invalid | None = None  # None: no "releases" key (yet)
+        for key in reader.members():
+            if key != "releases":
+                parts[key] = reader.value()
+            elif reader.peek() == "{":
+                releases = _streamed_releases(reader)
+            else:  # not an object: Invalid, as parse_document says
+                releases = _part(partial(_releases, reader.value()))
+        reader.end()
+    except json.JSONDecodeError as error:
+        raise MalformedResponse(f"{redact(url)}: response is not valid JSON ({error})") from None
+    return _document(parts, _part(lambda: _releases(None)) if releases is None else releases)
+
+
+def _document(data: Mapping[str, Any], releases: tuple[Release, ...] | Invalid) -> PyPIDocument:
     return PyPIDocument(
         info=_part(lambda: _info(data.get("info"))),
         ownership=_part(lambda: _ownership(data)),
-        releases=_part(lambda: _releases(data.get("releases"))),
+        releases=releases,
         urls=_part(lambda: tuple(_file(raw, "urls[]") for raw in expect(data.get("urls"), list, "urls"))),
         vulnerabilities=_part(lambda: _vulnerabilities(data.get("vulnerabilities"))),
     )
+
+
+def _streamed_releases(reader: Reader) -> tuple[Release, ...] | Invalid:
+    """The ``releases`` object at the cursor, one release at a time; Invalid names the first bad one.
+
+    As ``json.loads`` builds it: a key given twice keeps its first place and its last value. The
+    whole object is read even past a bad release, so text that is not JSON is still refused whole.
+    """
+    found: dict[str, Release | ShapeError] = {}
+    for version in reader.members():
+        raw = reader.value()
+        try:
+            found[version] = _release(version, raw)
+        except ShapeError as error:
+            found[version] = error
+        del raw
+    for release in found.values():
+        if isinstance(release, ShapeError):
+            return Invalid(str(release))
+    return tuple(release for release in found.values() if isinstance(release, Release))
 
 
 def _part(parse: Callable[[], T]) -> T | Invalid:
@@ -186,11 +242,12 @@ def _roles(value: object) -> tuple[OwnerRole, ...]:
 
 
 def _releases(value: object) -> tuple[Release, ...]:
-    releases = []
-    for version, raw in expect(value, dict, "releases").items():
-        files = tuple(_file(entry, "file") for entry in expect(raw, list, f"releases[{version}]"))
-        releases.append(Release(version=str(version), files=files))
-    return tuple(releases)
+    return tuple(_release(str(version), raw) for version, raw in expect(value, dict, "releases").items())
+
+
+def _release(version: str, raw: object) -> Release:
+    files = tuple(_file(entry, "file") for entry in expect(raw, list, f"releases[{version}]"))
+    return Release(version=version, files=files)
 
 
 def _file(raw: object, where: str) -> ReleaseFile:

@@ -32,7 +32,8 @@ from packaging.version import InvalidVersion, Version
 
 from supplychain.errors import MalformedResponse
 from supplychain.net import page_index
-from supplychain.net.http import FetchedResponse, Http
+from supplychain.net.http import FetchedResponse, Http, json_text
+from supplychain.net.json_stream import Reader
 from supplychain.net.shape import ShapeError, expect, optional, parse_time, string_map
 from supplychain.urls import redact
 
@@ -88,7 +89,7 @@ class ProjectStatus:
     reason: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, weakref_slot=True)  # memoised weakly per run
 class ProjectPage:
     """What a project page says: its API version, status marker and files."""
 
@@ -117,28 +118,32 @@ async def fetch_page(
     need not hold (or validate) the others. ``keep`` does the same by filename (the resolver's
     target: torch's page lists 2,000 wheels, a few dozen of which can be installed).
     """
-    return parse_response(await http.get(url, accept=ACCEPT), url, version=version, keep=keep)
+    response = await http.get(url, accept=ACCEPT)
+    is_json, text = _text(response, url)
+    del response  # the body: a page is held as text or as bytes while it is parsed, never both
+    return _parse_text(is_json, text, url, version=version, keep=keep)
 
 
 def parse_response(
     response: FetchedResponse, url: str, *, version: Version | None = None, keep: Keep | None = None
 ) -> ProjectPage:
     """Dispatch on the Content-Type, as pip does; anything but Simple JSON or HTML is refused."""
-    is_json, body = _body(response, url)
+    return _parse_text(*_text(response, url), url, version=version, keep=keep)
+
+
+def _parse_text(
+    is_json: bool, text: str, url: str, *, version: Version | None, keep: Keep | None
+) -> ProjectPage:
     if is_json:
-        return parse_json_page(body, url, version=version, keep=keep)
-    assert isinstance(body, str)
-    return parse_html_page(body, url, version=version, keep=keep)
+        return parse_json_text(text, url, version=version, keep=keep)
+    return parse_html_page(text, url, version=version, keep=keep)
 
 
-def _body(response: FetchedResponse, url: str) -> tuple[bool, object]:
-    """(True, decoded JSON) or (False, HTML text) by the Content-Type; anything else is refused."""
+def _text(response: FetchedResponse, url: str) -> tuple[bool, str]:
+    """(True, JSON text) or (False, HTML text) by the Content-Type; anything else is refused."""
     media_type, charset = _content_type(response.headers)
     if media_type in _JSON_TYPES:
-        try:
-            return True, json.loads(response.content)
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
-            raise MalformedResponse(f"{redact(url)}: response is not valid JSON ({error})") from None
+        return True, json_text(response.content, redact(url))
     if media_type in _HTML_TYPES:
         try:
             return False, response.content.decode(charset or "utf-8")
@@ -176,6 +181,77 @@ def parse_json_page(
         return ProjectPage(api_version=api_version, status=status, files=tuple(files))
     except ShapeError as error:
         raise MalformedResponse(f"{redact(url)}: not a Simple API project page ({error})") from None
+
+
+def parse_json_text(
+    text: str, url: str, *, version: Version | None = None, keep: Keep | None = None
+) -> ProjectPage:
+    """``parse_json_page`` of the page's JSON text, its file entries read one at a time.
+
+    An entry that is not kept (another version's, or refused by ``keep``) is dropped as soon as
+    its filename is seen: a long-lived project's page (7 MB of JSON) is never held as objects
+    whole. The same page as ``parse_json_page(json.loads(text))`` or the same MalformedResponse
+    (the first bad kept entry's, after the whole text is checked to be JSON).
+    """
+    try:
+        reader = Reader(text)
+        if reader.peek() != "{":
+            data = reader.value()
+            reader.end()
+            return parse_json_page(data, url, version=version, keep=keep)  # not an object: refused there
+        head: dict[str, object] = {}
+        files: list[DistributionFile] | ShapeError | None = None  # None: no "files" key (yet)
+        for key in reader.members():
+            if key != "files":
+                head[key] = reader.value()
+            elif reader.peek() == "[":
+                files = _streamed_files(reader, url, version, keep)
+            else:
+                files = _not_a_list(reader.value())
+        reader.end()
+    except json.JSONDecodeError as error:
+        raise MalformedResponse(f"{redact(url)}: response is not valid JSON ({error})") from None
+    try:
+        if files is None:
+            expect(None, list, "files")
+        if isinstance(files, ShapeError):
+            raise files
+        assert files is not None
+        api_version, status = _json_head(head)
+    except ShapeError as error:
+        raise MalformedResponse(f"{redact(url)}: not a Simple API project page ({error})") from None
+    return ProjectPage(api_version=api_version, status=status, files=tuple(files))
+
+
+def _not_a_list(value: object) -> ShapeError:
+    """The error ``parse_json_page`` gives for a ``files`` member that is not an array."""
+    try:
+        expect(value, list, "files")
+    except ShapeError as error:
+        return error
+    raise AssertionError("called for a value that is not an array")  # pragma: no cover
+
+
+def _streamed_files(
+    reader: Reader, url: str, version: Version | None, keep: Keep | None
+) -> list[DistributionFile] | ShapeError:
+    """The kept entries of the ``files`` array at the cursor, or the first bad one's error (the rest
+    of the array is still read, so text that is not JSON is refused as such)."""
+    files: list[DistributionFile] = []
+    problem: ShapeError | None = None
+    for number in reader.elements():
+        raw = reader.value()
+        if problem is not None:
+            continue
+        if version is not None and isinstance(raw, dict) and _other_version(raw.get("filename"), version):
+            continue
+        if keep is not None and isinstance(raw, dict) and _skipped(raw.get("filename"), keep):
+            continue
+        try:
+            files.append(_json_file(raw, f"files[{number}]", url))
+        except ShapeError as error:
+            problem = error
+    return files if problem is None else problem
 
 
 def _json_head(page: Mapping[str, object]) -> tuple[tuple[int, int] | None, ProjectStatus | None]:
@@ -324,10 +400,10 @@ async def fetch_listing(http: Http, url: str, *, keep: Keep | None = None) -> Li
         indexed = _indexed_listing(response.content, url, keep, cache_dir)
         if indexed is not None:
             return indexed
-    is_json, body = _body(response, url)
+    is_json, text = _text(response, url)
+    del response
     if not is_json:  # HTML is parsed whole anyway: its files are read at once
-        assert isinstance(body, str)
-        page = parse_html_page(body, url, keep=keep)
+        page = parse_html_page(text, url, keep=keep)
         odd: list[DistributionFile] = []
         read: dict[Version, list[DistributionFile]] = {}
         for file in page.files:
@@ -344,7 +420,12 @@ async def fetch_listing(http: Http, url: str, *, keep: Keep | None = None) -> Li
             unread={},
             read={version: tuple(files) for version, files in read.items()},
         )
-    return _json_listing(body, url, keep)
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise MalformedResponse(f"{redact(url)}: response is not valid JSON ({error})") from None
+    del text
+    return _json_listing(data, url, keep)
 
 
 def _indexed_listing(content: bytes, url: str, keep: Keep | None, cache_dir: Path) -> Listing | None:

@@ -22,7 +22,7 @@ from supplychain.sources import FactPatch, SourceContext
 from supplychain.sources.datastore import ADVISORIES, MALICIOUS, DataStore
 from supplychain.sources.facts_cache import FactsCache
 from supplychain.sources.osv_merge import group, merge
-from supplychain.sources.osv_ranges import evaluate, public
+from supplychain.sources.osv_ranges import evaluate, forget_parsed, public
 from supplychain.sources.osv_records import OsvRecord, parse_record
 from supplychain.sources.scope import public_only
 
@@ -78,6 +78,15 @@ class OsvSource:
     id = SOURCE
 
     async def collect(
+        self, packages: Sequence[ResolvedPackage], context: SourceContext
+    ) -> dict[PackageRef, FactPatch]:
+        """Each package's advisories, from the imported database or else the OSV API."""
+        try:
+            return await self._collect(packages, context)
+        finally:
+            forget_parsed()
+
+    async def _collect(
         self, packages: Sequence[ResolvedPackage], context: SourceContext
     ) -> dict[PackageRef, FactPatch]:
         # An internal name is never sent to OSV (and no public record is about our package).

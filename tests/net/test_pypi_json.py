@@ -108,3 +108,77 @@ def test_slimming_keeps_a_malformed_file_entry_malformed() -> None:
     broken = parse_document(json.loads(json.dumps(document), object_hook=slim), URL)
     assert isinstance(broken.releases, Invalid)
     assert broken == parse_document(document, URL)
+
+
+# ---- parse_text: the document read one release at a time (net.json_stream) ----
+
+
+@pytest.mark.parametrize("project", sorted(p.name for p in PYPI.iterdir()))
+def test_reading_one_release_at_a_time_gives_the_whole_parse(project: str) -> None:
+    from supplychain.net.pypi_json import parse_text
+
+    raw = (PYPI / project / "json").read_text()
+    assert parse_text(raw, URL) == parse_document(json.loads(raw), URL)
+
+
+@pytest.mark.parametrize("project", sorted(p.name for p in PYPI.iterdir()))
+def test_a_recorded_document_cut_short_is_malformed_whole(project: str) -> None:
+    """A body cut anywhere (inside ``releases`` too) is refused, never parsed as far as it goes."""
+    from supplychain.net.pypi_json import parse_text
+
+    raw = (PYPI / project / "json").read_text().rstrip()
+    middle = min(raw.find('"releases"') + len(raw) // 10, len(raw) - 1)  # inside the release list
+    for cut in (len(raw) // 3, middle, len(raw) - 1):
+        with pytest.raises(MalformedResponse, match="six/json: response is not valid JSON"):
+            parse_text(raw[:cut], URL)
+
+
+def test_a_bad_release_makes_the_history_invalid_and_the_rest_still_counts() -> None:
+    from supplychain.net.pypi_json import parse_text
+
+    data = six()
+    data["releases"]["1.17.0"][0]["upload_time_iso_8601"] = "2024-12-04"  # type: ignore[index]
+    document = parse_text(json.dumps(data), URL)
+    assert document.releases == Invalid("upload_time_iso_8601 '2024-12-04' has no timezone")
+    assert document == parse_document(data, URL)
+    assert isinstance(document.ownership, Ownership)
+
+
+def test_a_bad_release_does_not_hide_that_the_text_after_it_is_not_json() -> None:
+    from supplychain.net.pypi_json import parse_text
+
+    data = six()
+    releases = data["releases"]
+    assert isinstance(releases, dict)
+    first, *_, last = releases
+    releases[first][0]["upload_time_iso_8601"] = 3
+    text = json.dumps(data)
+    assert isinstance(parse_text(text, URL).releases, Invalid)
+    with pytest.raises(MalformedResponse, match="not valid JSON"):
+        parse_text(text[: text.index(f'"{last}"')], URL)  # cut after the bad release
+
+
+@pytest.mark.parametrize(
+    "releases",
+    [
+        "[]",
+        '"none"',
+        "null",
+        '{"1.0": [], "1.0": [{"filename": 1}]}',  # a repeated version: its last value counts
+        '{"1.0": [{"filename": 1}], "1.0": []}',
+    ],
+)
+def test_releases_of_the_wrong_shape_read_as_the_whole_parse_reads_them(releases: str) -> None:
+    from supplychain.net.pypi_json import parse_text
+
+    text = '{"info": {"version": "1.0"}, "releases": ' + releases + ', "urls": []}'
+    assert parse_text(text, URL) == parse_document(json.loads(text), URL)
+
+
+def test_a_document_without_releases_or_not_an_object_reads_as_the_whole_parse() -> None:
+    from supplychain.net.pypi_json import parse_text
+
+    assert parse_text('{"info": null}', URL) == parse_document({"info": None}, URL)
+    assert isinstance(parse_text('{"info": null}', URL).releases, Invalid)
+    with pytest.raises(MalformedResponse, match="PyPI JSON is not an object"):
+        parse_text('["six"]', URL)

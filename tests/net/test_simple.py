@@ -229,3 +229,63 @@ def test_fetch_page_negotiates_like_pip_and_reads_an_html_only_index() -> None:
     assert ACCEPT == (
         "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01"
     )
+
+
+# ---- parse_json_text: the page's entries read one at a time (net.json_stream) ----
+
+
+@pytest.mark.parametrize("project", sorted(p.name for p in (FIXTURES / "pypi" / "simple").iterdir()))
+def test_reading_entries_one_at_a_time_gives_the_whole_parse(project: str) -> None:
+    from supplychain.net.simple import parse_json_text, quick_version
+
+    text = (FIXTURES / "pypi" / "simple" / project / "index.json").read_text()
+    data = json.loads(text)
+    url = f"https://pypi.org/simple/{project}/"
+    versions = sorted({v for f in data["files"] if (v := quick_version(f["filename"])) is not None})
+    for version in [None, *versions[:2], *versions[-2:]]:
+        for keep in (None, lambda name: name.endswith(".whl")):
+            whole = parse_json_page(data, url, version=version, keep=keep)
+            assert parse_json_text(text, url, version=version, keep=keep) == whole
+
+
+def test_a_recorded_page_cut_short_is_malformed_whole() -> None:
+    from supplychain.net.simple import parse_json_text
+
+    text = SIX_JSON.read_text().rstrip()
+    for cut in (len(text) // 3, len(text) // 2, len(text) - 1):
+        with pytest.raises(MalformedResponse, match="response is not valid JSON"):
+            parse_json_text(text[:cut], PAGE, version=Version("1.17.0"))
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ('{"files": {}}', "files is dict, expected list"),
+        ('{"meta": {}}', "files is NoneType, expected list"),
+        ('{"files": [{"filename": 3}]}', r"files\[0\].filename is int"),
+        ('{"files": [{"filename": "six-1.0.tar.gz"}], "meta": []}', r"files\[0\].url is NoneType"),
+        ('{"files": [], "meta": {"api-version": "2.0"}}', "API version 2.0 is not supported"),
+        ("[]", "the page is list, expected dict"),
+    ],
+)
+def test_a_page_of_the_wrong_shape_is_refused_as_the_whole_parse_refuses_it(text: str, problem: str) -> None:
+    from supplychain.net.simple import parse_json_text
+
+    with pytest.raises(MalformedResponse, match=problem):
+        parse_json_page(json.loads(text), PAGE)
+    with pytest.raises(MalformedResponse, match=problem):
+        parse_json_text(text, PAGE)
+
+
+def test_a_bad_entry_of_another_version_is_skipped_and_a_bad_kept_one_refuses_the_page() -> None:
+    from supplychain.net.simple import parse_json_text
+
+    data = json.loads(SIX_JSON.read_text())
+    old = next(f for f in data["files"] if f["filename"] == "six-1.16.0.tar.gz")
+    old["size"] = "big"
+    text = json.dumps(data)
+    page = parse_json_text(text, PAGE, version=Version("1.17.0"))
+    assert page == parse_json_page(data, PAGE, version=Version("1.17.0"))
+    assert len(page.files) == 2
+    with pytest.raises(MalformedResponse, match=r"files\[\d+\].size is str"):
+        parse_json_text(text, PAGE, version=Version("1.16.0"))

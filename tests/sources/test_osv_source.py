@@ -6,6 +6,7 @@ import asyncio
 import json
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from packaging.utils import canonicalize_name
@@ -296,3 +297,30 @@ def test_records_are_fetched_together_not_sixteen_at_a_time(
     assert 4 < records <= PARALLEL
     assert in_flight[1] > 4
     assert all(isinstance(patch["advisories"], Known) for patch in patches.values())
+
+
+def test_the_parsed_version_caches_are_dropped_once_the_advisories_are_matched(
+    tmp_path: Path, clock: FixedClock
+) -> None:
+    """They held the records' version lists and parsed sets (~12 MB for 1,000 packages) through
+    the rest of the run, past the first online run's memory peak."""
+    from supplychain.sources import osv_ranges
+
+    store = DataStore(tmp_path / "data")
+    store.import_path(OSV / "records")
+    matched: list[int] = []
+    evaluate = osv_ranges.evaluate
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        matched.append(osv_ranges._parse.cache_info().currsize)
+        return evaluate(*args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("supplychain.sources.osv.evaluate", counting)
+        result = run(tmp_path, clock, offline=True)
+    pyyaml = next(patch for ref, patch in result.items() if ref.name == "pyyaml")
+    assert "GHSA-8q59-q68h-6hv4" in {a.id for a in advisories(pyyaml).value}  # type: ignore[attr-defined]
+    assert max(matched) > 0  # the caches were used while matching
+    assert osv_ranges._parse.cache_info().currsize == 0
+    assert osv_ranges._listed.cache_info().currsize == 0
+    assert osv_ranges._listed_set.cache_info().currsize == 0

@@ -173,6 +173,36 @@ def test_wrong_shape_reasons_name_the_field(
     assert facts.release_count == Unknown(reason="PyPI JSON: releases is list, expected dict", source="pypi")
 
 
+@pytest.mark.parametrize(
+    ("source", "recorded", "content_type"),
+    [
+        ("pypi", "pypi/six/json", "application/json"),
+        ("simple", "simple/six/index.json", "application/vnd.pypi.simple.v1+json"),
+    ],
+)
+def test_a_recorded_answer_cut_inside_its_file_list_gives_unknown_not_the_files_before_the_cut(
+    source: str,
+    recorded: str,
+    content_type: str,
+    server: ReplayServer,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    clock: FixedClock,
+) -> None:
+    """The parsers read these answers one file entry at a time: a complete HTTP body whose JSON
+    stops after this version's files must not pass for a page or history that ends there."""
+    prefix, facts_owned = TARGETS[source]
+    text = (PYPI_FIXTURES / recorded).read_text()
+    cut = text.index("six-1.17.0", text.index("six-1.17.0") + 1) + 200  # inside the file list
+    calls = inject(server, prefix, lambda _n: Reply(200, text[:cut].encode(), {"Content-Type": content_type}))
+    facts = collect(server, monkeypatch, tmp_path, clock, source, HttpSettings(timeout=5))
+    assert calls
+    for name in facts_owned:
+        signal = getattr(facts, name)
+        assert isinstance(signal, Unknown), (name, signal)
+        assert "response is not valid JSON" in signal.reason, (name, signal.reason)
+
+
 def test_absent_ownership_is_unknown_not_zero(
     server: ReplayServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, clock: FixedClock
 ) -> None:
