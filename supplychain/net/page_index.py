@@ -20,18 +20,16 @@ import contextlib
 import hashlib
 import json
 import os
-import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from supplychain.files import write_atomic
+from supplychain.net.json_stream import Reader
 
 DIRECTORY = "page-index"  # under the cache directory
 KEEP_FOR = 30 * 24 * 3600  # seconds: entries of pages not seen again for this long are removed
 _FORMAT = 1
-_WHITESPACE = re.compile(r"[ \t\n\r]*")  # RFC 8259's whitespace, the only kind json accepts
-_DECODER = json.JSONDecoder()
 _FILES = object()  # stands for the ``files`` array in a walked page's head
 _pruned: set[Path] = set()  # cache directories already pruned by this process
 
@@ -132,80 +130,26 @@ def walk(text: str) -> tuple[dict[str, object], list[tuple[int, int, object]]] |
     """A JSON page's top-level members, with its ``files`` entries decoded one by one with their spans.
 
     The same values ``json.loads`` gives (a repeated key: the last one counts), read with the same
-    decoder. None when the text is not a plain JSON object (a BOM, trailing text, not JSON at all):
+    decoder (``json_stream.Reader``). None when the text is not a JSON object, or not JSON at all:
     the caller then parses it whole, and that parse says what is wrong.
     """
     try:
-        return _walk(text)
-    except (ValueError, IndexError, RecursionError):
-        return None
-
-
-def _skip(text: str, at: int) -> int:
-    found = _WHITESPACE.match(text, at)
-    return at if found is None else found.end()
-
-
-def _walk(text: str) -> tuple[dict[str, object], list[tuple[int, int, object]]] | None:
-    at = _skip(text, 0)
-    if text[at] != "{":
-        return None
-    head: dict[str, object] = {}
-    files: list[tuple[int, int, object]] = []
-    at = _skip(text, at + 1)
-    if text[at] == "}":
-        at += 1
-    else:
-        at = _members(text, at, head, files)
-    if _skip(text, at) != len(text):
+        reader = Reader(text)
+        if reader.peek() != "{":
+            return None
+        head: dict[str, object] = {}
+        files: list[tuple[int, int, object]] = []
+        for key in reader.members():
+            if key == "files" and reader.peek() == "[":
+                files = list(reader.spans())
+                head[key] = _FILES
+            else:
+                head[key] = reader.value()
+        reader.end()
+    except (ValueError, RecursionError):  # json.JSONDecodeError is a ValueError
         return None
     if head.get("files") is _FILES:
         head["files"] = [entry for _start, _end, entry in files]
     else:
-        files.clear()
+        files = []
     return head, files
-
-
-def _members(text: str, at: int, head: dict[str, object], files: list[tuple[int, int, object]]) -> int:
-    """Read an object's members from ``at`` into ``head`` (``files`` with spans); the index after it."""
-    while True:
-        if text[at] != '"':
-            raise ValueError("not a JSON object")
-        key, at = _DECODER.raw_decode(text, at)
-        at = _skip(text, at)
-        if text[at] != ":":
-            raise ValueError("not a JSON object")
-        at = _skip(text, at + 1)
-        if key == "files" and text[at] == "[":
-            elements, at = _array(text, at)
-            files[:] = elements  # a repeated key: the last one counts, as with json.loads
-            head[key] = _FILES
-        else:
-            head[key], at = _DECODER.raw_decode(text, at)
-        at = _skip(text, at)
-        if text[at] == ",":
-            at = _skip(text, at + 1)
-        elif text[at] == "}":
-            return at + 1
-        else:
-            raise ValueError("not a JSON object")
-
-
-def _array(text: str, at: int) -> tuple[list[tuple[int, int, object]], int]:
-    """The elements of the array at ``at`` with their spans, and the index after the array."""
-    elements: list[tuple[int, int, object]] = []
-    at = _skip(text, at + 1)
-    if text[at] == "]":
-        return elements, at + 1
-    decode = _DECODER.raw_decode
-    while True:
-        start = at
-        value, at = decode(text, at)
-        elements.append((start, at, value))
-        at = _skip(text, at)
-        if text[at] == ",":
-            at = _skip(text, at + 1)
-        elif text[at] == "]":
-            return elements, at + 1
-        else:
-            raise ValueError("not a JSON array")

@@ -77,6 +77,37 @@ def test_what_json_loads_refuses_the_walk_refuses(text: str) -> None:
         walked(text)
 
 
+def spanned(text: str) -> object:
+    """The document rebuilt with ``spans`` for arrays; each span's text decodes to its element."""
+    reader = Reader(text)
+
+    def one() -> object:
+        if reader.peek() == "{":
+            return {key: one() for key in reader.members()}
+        if reader.peek() == "[":
+            elements = []
+            for start, end, value in reader.spans():
+                assert json.loads(text[start:end]) == value
+                elements.append(value)
+            return elements
+        return reader.value()
+
+    found = one()
+    reader.end()
+    return found
+
+
+@pytest.mark.parametrize("text", VALID)
+def test_spans_build_what_json_loads_builds(text: str) -> None:
+    assert spanned(text) == json.loads(text)
+
+
+@pytest.mark.parametrize("text", INVALID)
+def test_spans_refuse_what_json_loads_refuses(text: str) -> None:
+    with pytest.raises(json.JSONDecodeError):
+        spanned(text)
+
+
 @pytest.mark.parametrize("path", RECORDED, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_recorded_pypi_answers_walk_to_the_same_document(path: Path) -> None:
     text = path.read_text()
