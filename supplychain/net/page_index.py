@@ -21,8 +21,10 @@ import hashlib
 import json
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from supplychain.files import write_atomic
 from supplychain.net.json_stream import Reader
@@ -30,9 +32,9 @@ from supplychain.net.json_stream import Reader
 DIRECTORY = "page-index"  # under the cache directory
 KEEP_FOR = 30 * 24 * 3600  # seconds: entries of pages not seen again for this long are removed
 _FORMAT = 1
-_FILES = object()  # stands for the ``files`` array in a walked page's head
 _pruned: set[Path] = set()  # cache directories already pruned by this process
 
+T = TypeVar("T")
 Spans = list[int]  # flat (start, end, position in ``files``) triples
 
 
@@ -126,30 +128,32 @@ def _prune(directory: Path) -> None:
                     os.unlink(entry.path)
 
 
-def walk(text: str) -> tuple[dict[str, object], list[tuple[int, int, object]]] | None:
-    """A JSON page's top-level members, with its ``files`` entries decoded one by one with their spans.
+def walk(
+    text: str, reduce: Callable[[object], T]
+) -> tuple[dict[str, object], list[tuple[int, int, T]]] | None:
+    """A JSON page's top-level members but ``files``, and each ``files`` entry's span with ``reduce`` of it.
 
-    The same values ``json.loads`` gives (a repeated key: the last one counts), read with the same
-    decoder (``json_stream.Reader``). None when the text is not a JSON object, or not JSON at all:
-    the caller then parses it whole, and that parse says what is wrong.
+    Each entry is decoded, reduced (to its filename, say) and dropped before the next: a long-lived
+    project's page is never held as objects whole. The same values ``json.loads`` gives (a repeated
+    key: the last one counts), read with the same decoder (``json_stream.Reader``). None when the
+    text is not a JSON object with a ``files`` array, or not JSON at all: the caller then parses it
+    whole, and that parse says what is wrong.
     """
     try:
         reader = Reader(text)
         if reader.peek() != "{":
             return None
         head: dict[str, object] = {}
-        files: list[tuple[int, int, object]] = []
+        files: list[tuple[int, int, T]] | None = None
         for key in reader.members():
             if key == "files" and reader.peek() == "[":
-                files = list(reader.spans())
-                head[key] = _FILES
+                files = [(start, end, reduce(entry)) for start, end, entry in reader.spans()]
+            elif key == "files":
+                reader.value()
+                files = None
             else:
                 head[key] = reader.value()
         reader.end()
     except (ValueError, RecursionError):  # json.JSONDecodeError is a ValueError
         return None
-    if head.get("files") is _FILES:
-        head["files"] = [entry for _start, _end, entry in files]
-    else:
-        files = []
-    return head, files
+    return None if files is None else (head, files)

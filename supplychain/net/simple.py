@@ -119,6 +119,11 @@ async def fetch_page(
     target: torch's page lists 2,000 wheels, a few dozen of which can be installed).
     """
     response = await http.get(url, accept=ACCEPT)
+    cache_dir = http.settings.cache_dir
+    if version is not None and cache_dir is not None and _content_type(response.headers)[0] in _JSON_TYPES:
+        listing = _indexed_listing(response.content, url, keep, cache_dir)  # one version: see page_index
+        if listing is not None:
+            return listing.page_of(version)
     is_json, text = _text(response, url)
     del response  # the body: a page is held as text or as bytes while it is parsed, never both
     return _parse_text(is_json, text, url, version=version, keep=keep)
@@ -347,6 +352,7 @@ class Listing:
     keep: Keep | None = None  # applied to the unread entries' filenames as they are read
     read: dict[Version, tuple[DistributionFile, ...]] = field(default_factory=dict)
     text: str = ""  # the page, for entries given by their span
+    odd_at: tuple[int, ...] = ()  # each odd file's position in the page's ``files``
 
     @property
     def versions(self) -> frozenset[Version]:
@@ -370,6 +376,20 @@ class Listing:
                 ) from None
             self.read[version] = known
         return known
+
+    def page_of(self, version: Version) -> ProjectPage:
+        """What ``parse_json_page(..., version=version)`` gives: the version's kept files and the odd
+        ones, in the page's order; MalformedResponse for a bad entry among them."""
+        files = dict(zip(self.odd_at, self.odd, strict=True))
+        try:
+            for number, entry in self._entries(version):
+                if self.keep is None or not _skipped(_filename(entry), self.keep):
+                    files[number] = _json_file(entry, f"files[{number}]", self.url)
+        except ShapeError as error:
+            raise MalformedResponse(f"{redact(self.url)}: not a Simple API project page ({error})") from None
+        return ProjectPage(
+            api_version=self.api_version, status=self.status, files=tuple(files[n] for n in sorted(files))
+        )
 
     def _entries(self, version: Version) -> list[tuple[int, object]]:
         """The version's entries, decoded from the page where the stored index gave their spans."""
@@ -443,28 +463,28 @@ def _indexed_listing(content: bytes, url: str, keep: Keep | None, cache_dir: Pat
         listing = _from_index(stored, text, url, keep)
         if listing is not None:
             return listing
-    walked = page_index.walk(text)
+    walked = page_index.walk(text, _filename)
     if walked is None:
         return None
-    head, spans = walked
-    listing = _json_listing(head, url, keep)  # the checks of a page parsed whole; raises as it does
-    versions: dict[str, list[int]] = {}
-    grouped: set[int] = set()
-    for version, entries in listing.unread.items():
-        flat = versions.setdefault(str(version), [])
-        for number, _raw in entries:
-            start, end, _entry = spans[number]
-            flat += (start, end, number)
-            grouped.add(number)
-    odd = [
-        n
-        for number, (start, end, _e) in enumerate(spans)
-        if number not in grouped
-        for n in (start, end, number)
-    ]
-    status = None if listing.status is None else (listing.status.status, listing.status.reason)
-    index = page_index.PageIndex(api_version=listing.api_version, status=status, versions=versions, odd=odd)
-    page_index.save(cache_dir, digest, len(text), index)
+    head, entries = walked
+    try:
+        api_version, status = _json_head(head)
+    except ShapeError as error:
+        raise MalformedResponse(f"{redact(url)}: not a Simple API project page ({error})") from None
+    by_version: dict[Version, list[int]] = {}
+    odd: list[int] = []
+    for number, (start, end, filename) in enumerate(entries):
+        found = quick_version(filename) if isinstance(filename, str) else None
+        (odd if found is None else by_version.setdefault(found, [])).extend((start, end, number))
+    index = page_index.PageIndex(
+        api_version=api_version,
+        status=None if status is None else (status.status, status.reason),
+        versions={str(version): spans for version, spans in by_version.items()},
+        odd=odd,
+    )
+    listing = _from_index(index, text, url, keep)
+    if listing is not None:  # else an odd entry is malformed: the whole parse says which
+        page_index.save(cache_dir, digest, len(text), index)
     return listing
 
 
@@ -477,6 +497,7 @@ def _from_index(stored: page_index.PageIndex, text: str, url: str, keep: Keep | 
             return None
         unread[version] = tuple((flat[i + 2], (flat[i], flat[i + 1])) for i in range(0, len(flat), 3))
     odd: list[DistributionFile] = []
+    odd_at: list[int] = []
     flat = stored.odd
     try:
         for i in range(0, len(flat), 3):
@@ -484,6 +505,7 @@ def _from_index(stored: page_index.PageIndex, text: str, url: str, keep: Keep | 
             if keep is not None and _skipped(_filename(raw), keep):
                 continue
             odd.append(_json_file(raw, f"files[{flat[i + 2]}]", url))
+            odd_at.append(flat[i + 2])
     except (ValueError, RecursionError, ShapeError):
         return None  # the page parsed when the index was stored: the index is what is wrong
     status = (
@@ -497,6 +519,7 @@ def _from_index(stored: page_index.PageIndex, text: str, url: str, keep: Keep | 
         unread=unread,
         keep=keep,
         text=text,
+        odd_at=tuple(odd_at),
     )
 
 
@@ -505,6 +528,7 @@ def _json_listing(data: object, url: str, keep: Keep | None) -> Listing:
         page = expect(data, dict, "the page")
         unread: dict[Version, list[tuple[int, object]]] = {}
         odd: list[DistributionFile] = []
+        odd_at: list[int] = []
         for number, raw in enumerate(expect(page.get("files"), list, "files")):
             filename = _filename(raw)
             if isinstance(filename, str):
@@ -515,6 +539,7 @@ def _json_listing(data: object, url: str, keep: Keep | None) -> Listing:
                 if keep is not None and not keep(filename):
                     continue
             odd.append(_json_file(raw, f"files[{number}]", url))  # anything odd is checked now
+            odd_at.append(number)
         api_version, status = _json_head(page)
     except ShapeError as error:
         raise MalformedResponse(f"{redact(url)}: not a Simple API project page ({error})") from None
@@ -525,6 +550,7 @@ def _json_listing(data: object, url: str, keep: Keep | None) -> Listing:
         odd=tuple(odd),
         unread={version: tuple(entries) for version, entries in unread.items()},
         keep=keep,
+        odd_at=tuple(odd_at),
     )
 
 

@@ -7,6 +7,7 @@ import asyncio
 import json
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from packaging.version import Version
 from supplychain.errors import MalformedResponse
 from supplychain.net import page_index
 from supplychain.net.http import FetchedResponse, HttpSettings
-from supplychain.net.simple import SIMPLE_JSON, Keep, Listing, fetch_listing
+from supplychain.net.simple import SIMPLE_JSON, Keep, Listing, fetch_listing, fetch_page
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 PAGES = FIXTURES / "resolve" / "pypi" / "simple"
@@ -59,18 +60,43 @@ def stored(cache_dir: Path) -> list[Path]:
 
 @pytest.mark.parametrize("name", ["botocore", "boto3", "wrapt", "six", "torch", "nvidia-nccl-cu13"])
 def test_a_page_read_through_its_stored_index_gives_what_a_whole_parse_gives(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    body = recorded(name)
+    walks = []
+    real_walk = page_index.walk
+
+    def counted(text: str, reduce: Callable[[object], object]) -> object:
+        walks.append(len(text))
+        return real_walk(text, reduce)
+
+    monkeypatch.setattr(page_index, "walk", counted)
+    whole = everything(listing(body, None))
+    first = listing(body, tmp_path)  # a miss: walked entry by entry, then stored
+    assert (len(walks), len(stored(tmp_path))) == (1, 1)
+    assert everything(first) == whole
+    again = listing(body, tmp_path)
+    assert len(walks) == 1, "the second read did not come from the stored index"
+    assert everything(again) == whole
+
+
+@pytest.mark.parametrize("name", ["botocore", "wrapt", "six", "torch"])
+def test_one_versions_page_through_the_index_is_the_page_a_whole_parse_gives(
     name: str, tmp_path: Path
 ) -> None:
     body = recorded(name)
-    whole = everything(listing(body, None))
-    first = listing(body, tmp_path)  # a miss: parsed entry by entry, then stored
+    versions = sorted(listing(body, None).versions)
+
+    def page(cache_dir: Path | None, version: Version, keep: Keep | None = None) -> object:
+        return asyncio.run(fetch_page(_Index(body, cache_dir), URL, version=version, keep=keep))  # type: ignore[arg-type]
+
+    def wheels(filename: str) -> bool:
+        return filename.endswith(".whl")
+
+    for version in {*versions[:3], *versions[-3:]}:
+        assert page(tmp_path, version) == page(None, version)
+        assert page(tmp_path, version, wheels) == page(None, version, wheels)
     assert len(stored(tmp_path)) == 1
-    assert everything(first) == whole
-    again = listing(body, tmp_path)
-    assert any(isinstance(held, tuple) for entries in again.unread.values() for _n, held in entries), (
-        "the second read did not come from the stored spans"
-    )
-    assert everything(again) == whole
 
 
 def test_the_target_filter_applies_to_entries_read_from_spans(tmp_path: Path) -> None:
@@ -179,23 +205,25 @@ def read_every_version(body: bytes, cache_dir: Path | None) -> None:
         ' \n{ "files" : [ ] , "name":"\\u00e9\\"x" }\r\n',
         '{"files": [[{"deep": [1, {"x": null}]}], true, 1.5e3, "s"], "versions": ["1"]}',
         "{}",
+        '{"files": [{"filename": "a"}], "files": 5}',
     ],
 )
 def test_the_walk_reads_what_json_loads_reads(text: str) -> None:
-    walked = page_index.walk(text)
+    loaded = json.loads(text)
+    walked = page_index.walk(text, lambda entry: entry)
+    if not isinstance(loaded.get("files"), list):
+        assert walked is None  # no files array: the whole parse says what is wrong
+        return
     assert walked is not None
     head, spans = walked
-    assert head == json.loads(text)
-    files = head.get("files")
-    if isinstance(files, list):
-        assert [json.loads(text[start:end]) for start, end, _entry in spans] == files
-    else:
-        assert spans == []
+    assert head == {key: value for key, value in loaded.items() if key != "files"}
+    assert [entry for _start, _end, entry in spans] == loaded["files"]
+    assert [json.loads(text[start:end]) for start, end, _entry in spans] == loaded["files"]
 
 
 @pytest.mark.parametrize("text", ["\ufeff{}", "[]", '{"a": 1} x', '{"a" 1}', '{"files": [1,]}', "", "{"])
 def test_the_walk_gives_way_to_a_whole_parse_on_anything_but_a_plain_object(text: str) -> None:
-    assert page_index.walk(text) is None
+    assert page_index.walk(text, lambda entry: entry) is None
 
 
 def test_indexes_of_pages_not_seen_for_a_month_are_removed(
