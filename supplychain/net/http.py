@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import hashlib
 import importlib.util
 import json
 import logging
@@ -262,6 +263,17 @@ class Http:
         """A JSON answer's text, its body dropped once decoded: for a parser that reads it piecewise
         (``net.json_stream``), so the bytes, the text and the objects are never all held at once."""
         return (await self._json_text(url, accept))[1]
+
+    async def get_json_body(self, url: SafeUrl | str, *, accept: str = "application/json") -> tuple[str, str]:
+        """A JSON answer's text and the SHA-256 of its bytes, its body dropped once decoded.
+
+        The digest keys what was derived from the answer before (``FactsCache.recall``): an
+        identical answer need not be parsed again.
+        """
+        response = await self.get(url, accept=accept)
+        shown, content = response.url, response.content
+        del response
+        return json_text(content, shown), hashlib.sha256(content).hexdigest()
 
     async def _json_text(self, url: SafeUrl | str, accept: str) -> tuple[str, str]:
         """(the redacted URL that answered, the body's text); the body itself is not kept."""

@@ -19,7 +19,7 @@ import hashlib
 import json
 import sqlite3
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -394,6 +394,17 @@ def entry_key(
     return hashlib.sha256(identity.encode()).hexdigest()
 
 
+DERIVED_PREFIX = "derived:"  # keys of facts derived from one answer's bytes (``derived_key``)
+DERIVED_KEEP_FOR = timedelta(days=30)
+
+
+def derived_key(kind: str, digest: str, *parts: str) -> str:
+    """The key of facts derived from an answer whose bytes have SHA-256 ``digest`` (and ``parts``,
+    such as the version asked about): the same bytes give the same facts, whatever the endpoint."""
+    identity = "\n".join([str(FORMAT), kind, digest, *parts])
+    return DERIVED_PREFIX + hashlib.sha256(identity.encode()).hexdigest()
+
+
 @dataclass(slots=True)
 class FactsCache:
     """One sqlite file beside the HTTP cache; every failure to read or write is a miss, not an error."""
@@ -480,6 +491,46 @@ class FactsCache:
         except sqlite3.Error:
             return {source_id: {} for source_id in wanted}
         return found
+
+    def recall(self, key: str, now: datetime) -> FactPatch | None:
+        """Facts stored under a ``derived_key``, each Known one stamped as learned ``now``; None: none.
+
+        Content-addressed, so of any age: the answer they were derived from was just fetched again
+        and is byte-identical. Every failure is a miss.
+        """
+        if not self.path.exists():
+            return None
+        try:
+            with contextlib.closing(sqlite3.connect(self.path)) as db:
+                row = db.execute("SELECT body FROM facts WHERE key = ?", (key,)).fetchone()
+        except sqlite3.Error:
+            return None
+        patch = decode(row[0]) if row is not None and isinstance(row[0], str) else None
+        if patch is None:
+            return None
+        return {
+            fact: replace(signal, fetched_at=now) if isinstance(signal, Known) else signal
+            for fact, signal in patch.items()
+        }
+
+    def remember(self, key: str, patch: FactPatch, now: datetime) -> None:
+        """Store facts under a ``derived_key``; those older than ``DERIVED_KEEP_FOR`` are removed."""
+        body = encode(patch)
+        if body is None:
+            return
+        oldest = (now - DERIVED_KEEP_FOR).timestamp()
+        try:
+            private_file(self.path)
+            with contextlib.closing(sqlite3.connect(self.path, timeout=5.0)) as db, db:
+                db.execute(
+                    "CREATE TABLE IF NOT EXISTS facts (key TEXT PRIMARY KEY, stored_at REAL, body TEXT)"
+                )
+                db.execute("INSERT OR REPLACE INTO facts VALUES (?, ?, ?)", (key, now.timestamp(), body))
+                db.execute(
+                    "DELETE FROM facts WHERE key LIKE ? AND stored_at < ?", (DERIVED_PREFIX + "%", oldest)
+                )
+        except (sqlite3.Error, OSError):
+            return
 
     def store(
         self, source_id: str, patches: Iterable[tuple[ResolvedPackage, FactPatch]], now: datetime

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from typing import TypeVar
@@ -31,10 +32,12 @@ from supplychain.net.pypi_json import (
     Release,
     ReleaseFile,
     fetch_document,
+    parse_text,
     same_version,
 )
 from supplychain.net.shape import Invalid, ShapeError
 from supplychain.sources import FactPatch, SourceContext
+from supplychain.sources.facts_cache import FactsCache, derived_key
 from supplychain.sources.scope import public_only
 
 SOURCE = "pypi"
@@ -85,7 +88,17 @@ class PyPIJsonSource:
         fetched = await _project(ref.name, context)
         if isinstance(fetched, str):
             return unknown_patch(FACTS, fetched, SOURCE)
-        document, now = fetched
+        # A document byte-identical to one read before gives the same facts (a warm run whose facts
+        # went stale fetched every document again, and parsing them was most of its CPU).
+        memo = FactsCache.for_config(context.config)
+        key = derived_key(SOURCE, fetched.digest, str(ref.version))
+        kept = memo.recall(key, fetched.now) if memo is not None else None
+        if kept is not None:
+            return kept
+        document, now = fetched.parse()
+        if isinstance(document, str):
+            return unknown_patch(FACTS, document, SOURCE)
+        del fetched  # its text: the document is what is needed now
 
         def releases() -> tuple[Release, ...]:
             """The releases with files (six facts derive from every file's upload time)."""
@@ -109,6 +122,8 @@ class PyPIJsonSource:
         }
         patch: dict[str, Signal[object]] = {fact: _signal(c, now) for fact, c in computers.items()}
         patch["yanked"] = await self._yanked(document, ref, context, now)
+        if memo is not None and _from_project_document(document, ref):
+            memo.remember(key, patch, now)
         return patch
 
     async def _yanked(
@@ -116,7 +131,7 @@ class PyPIJsonSource:
     ) -> Signal[object]:
         if isinstance(document.releases, Invalid):
             return _signal(lambda: valid(document.releases), now)
-        release = next((r for r in document.releases if r.version == str(ref.version)), None)
+        release = _listed_release(document, ref)
         if release is not None:
             return _signal(lambda: _yank_of(release.files, ref), now)
         # The project document may list the version under another spelling; ask for it directly.
@@ -131,16 +146,45 @@ class PyPIJsonSource:
         return _signal(lambda: _yank_of(valid(version_document.urls), ref), now)
 
 
-async def _project(name: NormalizedName, context: SourceContext) -> tuple[PyPIDocument, datetime] | str:
-    """The project's JSON document and when it was learned, or why it could not be had."""
+def _listed_release(document: PyPIDocument, ref: PackageRef) -> Release | None:
+    """The release spelled as ``ref``'s version in the project document, if listed."""
+    if isinstance(document.releases, Invalid):
+        return None
+    return next((r for r in document.releases if r.version == str(ref.version)), None)
+
+
+def _from_project_document(document: PyPIDocument, ref: PackageRef) -> bool:
+    """Did every fact come from the project document alone (no version document was asked)?"""
+    return isinstance(document.releases, Invalid) or _listed_release(document, ref) is not None
+
+
+@dataclass(frozen=True, slots=True)
+class _Fetched:
+    """A project document's text, the SHA-256 of its bytes and when it was learned."""
+
+    url: str
+    text: str
+    digest: str
+    now: datetime
+
+    def parse(self) -> tuple[PyPIDocument | str, datetime]:
+        """The parsed document (or why it is not one) and when it was learned."""
+        try:
+            return parse_text(self.text, self.url), self.now
+        except FetchError as error:
+            return error.reason, self.now
+
+
+async def _project(name: NormalizedName, context: SourceContext) -> _Fetched | str:
+    """The project's JSON document as fetched, or why it could not be had."""
     url = f"{context.config.endpoints.pypi.reveal()}pypi/{quote(name)}/json"
     try:
-        document = await fetch_document(context.http, url)
+        text, digest = await context.http.get_json_body(url)
     except HttpStatusError as error:
         return "not found on PyPI" if error.status == 404 else error.reason
     except FetchError as error:
         return error.reason
-    return document, context.http.learned_at(url, context.clock.now())
+    return _Fetched(url=url, text=text, digest=digest, now=context.http.learned_at(url, context.clock.now()))
 
 
 async def collect_ownership(
@@ -164,12 +208,22 @@ async def _owners(name: NormalizedName, context: SourceContext) -> Owners:
     if isinstance(fetched, str):
         missing = Unknown(reason=fetched, source=SOURCE)
         return Owners(name=name, maintainers=missing, organization=missing)
-    document, now = fetched
-    return Owners(
-        name=name,
-        maintainers=_signal(partial(_maintainers, document.ownership), now),
-        organization=_signal(partial(_organization, document.ownership), now),
-    )
+    memo = FactsCache.for_config(context.config)
+    key = derived_key(f"{SOURCE} owners", fetched.digest)
+    kept = memo.recall(key, fetched.now) if memo is not None else None
+    if kept is None:
+        document, now = fetched.parse()
+        del fetched
+        if isinstance(document, str):
+            missing = Unknown(reason=document, source=SOURCE)
+            return Owners(name=name, maintainers=missing, organization=missing)
+        kept = {
+            "maintainers": _signal(partial(_maintainers, document.ownership), now),
+            "organization": _signal(partial(_organization, document.ownership), now),
+        }
+        if memo is not None:
+            memo.remember(key, kept, now)
+    return Owners(name=name, maintainers=kept["maintainers"], organization=kept["organization"])  # type: ignore[arg-type]
 
 
 def _signal(compute: Callable[[], T], now: datetime) -> Signal[T]:

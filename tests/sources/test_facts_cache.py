@@ -308,3 +308,25 @@ def test_the_index_hashes_of_a_simple_patch_are_cached_and_read_back() -> None:
     text = encode(patch)
     assert text is not None
     assert decode(text) == patch
+
+
+def test_derived_facts_are_recalled_stamped_now_and_pruned_after_a_month_alone(tmp_path: Path) -> None:
+    from supplychain.sources.facts_cache import DERIVED_KEEP_FOR, derived_key
+
+    cache = FactsCache.for_config(config_for(tmp_path, cache_dir=tmp_path / "cache"))
+    assert cache is not None
+    then = datetime(2026, 1, 1, tzinfo=UTC)
+    patch = {"release_count": Known(value=3, source="pypi", fetched_at=then)}
+    key = derived_key("pypi", "ab" * 32, "1.0")
+    assert cache.recall(key, then) is None
+    cache.remember(key, patch, then)
+    later = then + timedelta(days=2)
+    assert cache.recall(key, later) == {"release_count": Known(value=3, source="pypi", fetched_at=later)}
+    assert cache.recall(derived_key("pypi", "ab" * 32, "2.0"), later) is None  # another version
+    assert cache.recall(derived_key("pypi", "cd" * 32, "1.0"), later) is None  # other bytes
+    cache.store("pypi", [(package("six", "1.17.0"), patch)], then)  # a package's facts: never pruned
+    month_on = then + DERIVED_KEEP_FOR + timedelta(days=1)
+    cache.remember(derived_key("pypi", "ef" * 32, "1.0"), patch, month_on)
+    assert cache.recall(key, month_on) is None
+    with sqlite3.connect(cache.path) as db:
+        assert db.execute("SELECT count(*) FROM facts WHERE key NOT LIKE 'derived:%'").fetchone() == (1,)
