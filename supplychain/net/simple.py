@@ -13,7 +13,7 @@ import functools
 import hashlib
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from html.parser import HTMLParser
@@ -348,7 +348,7 @@ class Listing:
     odd: tuple[DistributionFile, ...]  # files whose names give no plain version (no wheel or sdist)
     # JSON entries by version: (position, entry), or (position, (start, end)) of the entry in ``text``
     # when the page was sorted through its stored index (``page_index``)
-    unread: Mapping[Version, tuple[tuple[int, object], ...]]
+    unread: Mapping[Version, Iterable[tuple[int, object]]]
     keep: Keep | None = None  # applied to the unread entries' filenames as they are read
     read: dict[Version, tuple[DistributionFile, ...]] = field(default_factory=dict)
     text: str = ""  # the page, for entries given by their span
@@ -410,6 +410,19 @@ class Listing:
                     )
             entries.append((number, entry))
         return entries
+
+
+@dataclass(frozen=True, slots=True)
+class _Spanned:
+    """A version's entries as flat (start, end, position) triples of the page's text, unpacked only
+    when the version is read (most never are)."""
+
+    flat: list[int]
+
+    def __iter__(self) -> Iterator[tuple[int, object]]:
+        flat = self.flat
+        for i in range(0, len(flat), 3):
+            yield flat[i + 2], (flat[i], flat[i + 1])
 
 
 async def fetch_listing(http: Http, url: str, *, keep: Keep | None = None) -> Listing:
@@ -490,12 +503,12 @@ def _indexed_listing(content: bytes, url: str, keep: Keep | None, cache_dir: Pat
 
 def _from_index(stored: page_index.PageIndex, text: str, url: str, keep: Keep | None) -> Listing | None:
     """The listing of a page read before; None when the stored index does not fit this page."""
-    unread: dict[Version, tuple[tuple[int, object], ...]] = {}
+    unread: dict[Version, Iterable[tuple[int, object]]] = {}
     for version_text, flat in stored.versions.items():
         version = _parsed(version_text)
         if version is None or version in unread:
             return None
-        unread[version] = tuple((flat[i + 2], (flat[i], flat[i + 1])) for i in range(0, len(flat), 3))
+        unread[version] = _Spanned(flat)
     odd: list[DistributionFile] = []
     odd_at: list[int] = []
     flat = stored.odd

@@ -157,7 +157,19 @@ def test_an_unreadable_index_is_a_miss_and_is_stored_again(tmp_path: Path) -> No
     body = recorded("wrapt")
     listing(body, tmp_path)
     (path,) = stored(tmp_path)
-    for damage in (b"{not json", b'{"length": 1}', b"[]", json.dumps({"length": len(body)}).encode()):
+    good = json.loads(path.read_bytes())
+    first = next(iter(good["versions"]))
+    damaged = [
+        b"{not json",
+        b'{"length": 1}',
+        b"[]",
+        json.dumps({"length": len(body)}).encode(),
+        json.dumps({**good, "versions": {**good["versions"], first: [0.5, 2, 0]}}).encode(),  # not ints
+        json.dumps({**good, "versions": {**good["versions"], first: [0, 2]}}).encode(),  # half a triple
+        json.dumps({**good, "odd": [0, len(body) + 9, 0]}).encode(),  # past the end of the page
+        json.dumps({**good, "api": "1.1"}).encode(),
+    ]
+    for damage in damaged:
         path.write_bytes(damage)
         found = listing(body, tmp_path)
         assert everything(found) == everything(listing(body, None))
