@@ -513,10 +513,11 @@ class FactsCache:
             for fact, signal in patch.items()
         }
 
-    def remember(self, key: str, patch: FactPatch, now: datetime) -> None:
-        """Store facts under a ``derived_key``; those older than ``DERIVED_KEEP_FOR`` are removed."""
-        body = encode(patch)
-        if body is None:
+    def remember(self, derived: Iterable[tuple[str, FactPatch]], now: datetime) -> None:
+        """Store facts under their ``derived_key`` in one transaction (a source's whole run), and
+        remove those older than ``DERIVED_KEEP_FOR``."""
+        rows = [(key, now.timestamp(), body) for key, patch in derived if (body := encode(patch)) is not None]
+        if not rows:
             return
         oldest = (now - DERIVED_KEEP_FOR).timestamp()
         try:
@@ -525,7 +526,7 @@ class FactsCache:
                 db.execute(
                     "CREATE TABLE IF NOT EXISTS facts (key TEXT PRIMARY KEY, stored_at REAL, body TEXT)"
                 )
-                db.execute("INSERT OR REPLACE INTO facts VALUES (?, ?, ?)", (key, now.timestamp(), body))
+                db.executemany("INSERT OR REPLACE INTO facts VALUES (?, ?, ?)", rows)
                 db.execute(
                     "DELETE FROM facts WHERE key LIKE ? AND stored_at < ?", (DERIVED_PREFIX + "%", oldest)
                 )

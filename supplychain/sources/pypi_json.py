@@ -81,10 +81,17 @@ class PyPIJsonSource:
         self, packages: Sequence[ResolvedPackage], context: SourceContext
     ) -> dict[PackageRef, FactPatch]:
         packages = public_only(packages, context)  # an internal name is never sent to PyPI
-        results = await asyncio.gather(*(self._one(package.ref, context) for package in packages))
+        derived: list[tuple[str, FactPatch]] = []
+        results = await asyncio.gather(*(self._one(package.ref, context, derived) for package in packages))
+        memo = FactsCache.for_config(context.config)
+        if memo is not None and derived:
+            memo.remember(derived, context.clock.now())
         return {package.ref: patch for package, patch in zip(packages, results, strict=True)}
 
-    async def _one(self, ref: PackageRef, context: SourceContext) -> FactPatch:
+    async def _one(
+        self, ref: PackageRef, context: SourceContext, derived: list[tuple[str, FactPatch]]
+    ) -> FactPatch:
+        """The facts of one package; what its project document alone gave is added to ``derived``."""
         fetched = await _project(ref.name, context)
         if isinstance(fetched, str):
             return unknown_patch(FACTS, fetched, SOURCE)
@@ -123,7 +130,7 @@ class PyPIJsonSource:
         patch: dict[str, Signal[object]] = {fact: _signal(c, now) for fact, c in computers.items()}
         patch["yanked"] = await self._yanked(document, ref, context, now)
         if memo is not None and _from_project_document(document, ref):
-            memo.remember(key, patch, now)
+            derived.append((key, patch))
         return patch
 
     async def _yanked(
@@ -196,11 +203,17 @@ async def collect_ownership(
     knows them once an online one has asked; what could not be learned is Unknown with the reason.
     """
     wanted = sorted(set(names))
-    found = await asyncio.gather(*(_owners(name, context) for name in wanted))
+    derived: list[tuple[str, FactPatch]] = []
+    found = await asyncio.gather(*(_owners(name, context, derived) for name in wanted))
+    memo = FactsCache.for_config(context.config)
+    if memo is not None and derived:
+        memo.remember(derived, context.clock.now())
     return dict(zip(wanted, found, strict=True))
 
 
-async def _owners(name: NormalizedName, context: SourceContext) -> Owners:
+async def _owners(
+    name: NormalizedName, context: SourceContext, derived: list[tuple[str, FactPatch]]
+) -> Owners:
     """One project's owners, its document dropped at once: popular projects' documents are the
     largest (thousands of releases), and holding all of them until the last arrived was the
     first online run's memory peak."""
@@ -222,7 +235,7 @@ async def _owners(name: NormalizedName, context: SourceContext) -> Owners:
             "organization": _signal(partial(_organization, document.ownership), now),
         }
         if memo is not None:
-            memo.remember(key, kept, now)
+            derived.append((key, kept))
     return Owners(name=name, maintainers=kept["maintainers"], organization=kept["organization"])  # type: ignore[arg-type]
 
 

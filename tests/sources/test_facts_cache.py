@@ -319,14 +319,14 @@ def test_derived_facts_are_recalled_stamped_now_and_pruned_after_a_month_alone(t
     patch = {"release_count": Known(value=3, source="pypi", fetched_at=then)}
     key = derived_key("pypi", "ab" * 32, "1.0")
     assert cache.recall(key, then) is None
-    cache.remember(key, patch, then)
+    cache.remember([(key, patch)], then)
     later = then + timedelta(days=2)
     assert cache.recall(key, later) == {"release_count": Known(value=3, source="pypi", fetched_at=later)}
     assert cache.recall(derived_key("pypi", "ab" * 32, "2.0"), later) is None  # another version
     assert cache.recall(derived_key("pypi", "cd" * 32, "1.0"), later) is None  # other bytes
     cache.store("pypi", [(package("six", "1.17.0"), patch)], then)  # a package's facts: never pruned
     month_on = then + DERIVED_KEEP_FOR + timedelta(days=1)
-    cache.remember(derived_key("pypi", "ef" * 32, "1.0"), patch, month_on)
+    cache.remember([(derived_key("pypi", "ef" * 32, "1.0"), patch)], month_on)
     assert cache.recall(key, month_on) is None
     with sqlite3.connect(cache.path) as db:
         assert db.execute("SELECT count(*) FROM facts WHERE key NOT LIKE 'derived:%'").fetchone() == (1,)
