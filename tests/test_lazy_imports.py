@@ -19,16 +19,21 @@ print(",".join(name for name in {HEAVY!r} if name in sys.modules))
 """
 
 
-def test_pipeline_modules_and_the_door_import_no_http_client_or_networkx() -> None:
+def loaded_by(probe: str) -> str:
+    """What a fresh interpreter running ``probe`` prints (the heavy modules it found loaded)."""
     done = subprocess.run(
-        [sys.executable, "-c", PROBE],
+        [sys.executable, "-c", probe],
         capture_output=True,
         text=True,
         timeout=60,
         cwd=Path(__file__).parents[1],
         check=True,
     )
-    assert done.stdout.strip() == ""
+    return done.stdout.strip()
+
+
+def test_pipeline_modules_and_the_door_import_no_http_client_or_networkx() -> None:
+    assert loaded_by(PROBE) == ""
 
 
 CLIENT_PROBE = """
@@ -45,12 +50,4 @@ print(",".join(name for name in ("rich", "pygments", "click") if name in sys.mod
 def test_the_http_client_does_not_load_httpxs_command_line_tool() -> None:
     """httpx's package imports its CLI (click, rich, pygments: 5 MB at the memory peak) unless the
     door's package stubs it; nothing in an audit without a terminal display needs those."""
-    done = subprocess.run(
-        [sys.executable, "-c", CLIENT_PROBE],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=Path(__file__).parents[1],
-        check=True,
-    )
-    assert done.stdout.strip() == ""
+    assert loaded_by(CLIENT_PROBE) == ""

@@ -517,21 +517,7 @@ class FactsCache:
         """Store facts under their ``derived_key`` in one transaction (a source's whole run), and
         remove those older than ``DERIVED_KEEP_FOR``."""
         rows = [(key, now.timestamp(), body) for key, patch in derived if (body := encode(patch)) is not None]
-        if not rows:
-            return
-        oldest = (now - DERIVED_KEEP_FOR).timestamp()
-        try:
-            private_file(self.path)
-            with contextlib.closing(sqlite3.connect(self.path, timeout=5.0)) as db, db:
-                db.execute(
-                    "CREATE TABLE IF NOT EXISTS facts (key TEXT PRIMARY KEY, stored_at REAL, body TEXT)"
-                )
-                db.executemany("INSERT OR REPLACE INTO facts VALUES (?, ?, ?)", rows)
-                db.execute(
-                    "DELETE FROM facts WHERE key LIKE ? AND stored_at < ?", (DERIVED_PREFIX + "%", oldest)
-                )
-        except (sqlite3.Error, OSError):
-            return
+        self._write(rows, prune_before=(now - DERIVED_KEEP_FOR).timestamp())
 
     def store(
         self, source_id: str, patches: Iterable[tuple[ResolvedPackage, FactPatch]], now: datetime
@@ -543,6 +529,10 @@ class FactsCache:
             if body is not None:
                 key = self._key(source_id, package)
                 rows.append((key, now.timestamp(), body))
+        self._write(rows)
+
+    def _write(self, rows: list[tuple[str, float, str]], *, prune_before: float | None = None) -> None:
+        """Insert ``rows`` in one transaction; with ``prune_before``, derived entries stored before it go."""
         if not rows:
             return
         try:
@@ -552,5 +542,10 @@ class FactsCache:
                     "CREATE TABLE IF NOT EXISTS facts (key TEXT PRIMARY KEY, stored_at REAL, body TEXT)"
                 )
                 db.executemany("INSERT OR REPLACE INTO facts VALUES (?, ?, ?)", rows)
+                if prune_before is not None:
+                    db.execute(
+                        "DELETE FROM facts WHERE key LIKE ? AND stored_at < ?",
+                        (DERIVED_PREFIX + "%", prune_before),
+                    )
         except (sqlite3.Error, OSError):
             return

@@ -29,6 +29,14 @@ PINS = [("requests", "2.25.1"), ("six", "1.17.0"), ("urllib3", "2.5.0")]
 
 
 @pytest.fixture
+def served(server: ReplayServer, monkeypatch: pytest.MonkeyPatch) -> ReplayServer:
+    """The recorded PyPI answers on loopback, every endpoint pointed at them."""
+    server.mount("/", PYPI_FIXTURES)
+    point_endpoints(monkeypatch, server)
+    return server
+
+
+@pytest.fixture
 def parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The URL of every PyPI document the source parses."""
     seen: list[str] = []
@@ -66,20 +74,14 @@ def without_times(facts: dict[PackageRef, PackageFacts]) -> dict[str, object]:
 
 
 def test_an_identical_document_is_not_parsed_again_once_its_facts_are_stale(
-    server: ReplayServer,
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
-    clock: FixedClock,
-    parses: list[str],
+    served: ReplayServer, tmp_path: Path, clock: FixedClock, parses: list[str]
 ) -> None:
-    server.mount("/", PYPI_FIXTURES)
-    point_endpoints(monkeypatch, server)
     first = audit(tmp_path, clock)
     assert len(parses) == len(PINS)
     later = FixedClock(clock.now() + timedelta(days=1))  # the facts cache's 10 minutes are long gone
     again = audit(tmp_path, later)
     assert len(parses) == len(PINS), "a byte-identical document was parsed again"
-    assert sum(path.endswith("/json") for _method, path in server.requests) == 2 * len(PINS)
+    assert sum(path.endswith("/json") for _method, path in served.requests) == 2 * len(PINS)
     assert without_times(again) == without_times(first)
     release = again[PackageRef.of("six", "1.17.0")].release_count
     assert isinstance(release, Known)
@@ -87,25 +89,19 @@ def test_an_identical_document_is_not_parsed_again_once_its_facts_are_stale(
 
 
 def test_a_changed_document_is_parsed_and_its_facts_follow_it(
-    server: ReplayServer,
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
-    clock: FixedClock,
-    parses: list[str],
+    served: ReplayServer, tmp_path: Path, clock: FixedClock, parses: list[str]
 ) -> None:
-    server.mount("/", PYPI_FIXTURES)
-    point_endpoints(monkeypatch, server)
     first = audit(tmp_path, clock)
     document = json.loads((PYPI_FIXTURES / "pypi" / "six" / "json").read_bytes())
     dropped = next(
         version for version, files in document["releases"].items() if files and version != "1.17.0"
     )
     del document["releases"][dropped]
-    server.routes["/pypi/six/json"] = Reply(
+    served.routes["/pypi/six/json"] = Reply(
         200, json.dumps(document).encode(), {"Content-Type": "application/json"}
     )
     again = audit(tmp_path, FixedClock(clock.now() + timedelta(days=1)))
-    assert parses[len(PINS) :] == [f"{server.url}/pypi/six/json"]
+    assert parses[len(PINS) :] == [f"{served.url}/pypi/six/json"]
     six = PackageRef.of("six", "1.17.0")
     before, after = first[six].release_count, again[six].release_count
     assert isinstance(before, Known)
