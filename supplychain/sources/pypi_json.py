@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import functools
+import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
+from pathlib import Path
 from typing import TypeVar
 from urllib.parse import quote, urlsplit
 
@@ -97,8 +100,9 @@ class PyPIJsonSource:
             return unknown_patch(FACTS, fetched, SOURCE)
         # A document byte-identical to one read before gives the same facts (a warm run whose facts
         # went stale fetched every document again, and parsing them was most of its CPU).
-        memo = FactsCache.for_config(context.config)
-        key = derived_key(SOURCE, fetched.digest, str(ref.version))
+        code = _derivation()
+        memo = FactsCache.for_config(context.config) if code is not None else None
+        key = derived_key(SOURCE, fetched.digest, str(ref.version), code or "")
         kept = memo.recall(key, fetched.now) if memo is not None else None
         if kept is not None:
             return kept
@@ -151,6 +155,22 @@ class PyPIJsonSource:
         except FetchError as error:
             return Unknown(reason=error.reason, source=SOURCE)
         return _signal(lambda: _yank_of(valid(version_document.urls), ref), now)
+
+
+@functools.cache
+def _derivation() -> str | None:
+    """The code that turns a document into facts (this module and the document parser): part of
+    each derived key, so facts kept from a document are derived again once that code changes.
+    None without source files (a frozen build): then nothing is kept."""
+    from supplychain.net import pypi_json as parser
+
+    code = hashlib.sha256()
+    for module_file in (__file__, parser.__file__):
+        try:
+            code.update(Path(module_file).read_bytes())
+        except (OSError, TypeError):
+            return None
+    return code.hexdigest()
 
 
 def _listed_release(document: PyPIDocument, ref: PackageRef) -> Release | None:
@@ -221,8 +241,9 @@ async def _owners(
     if isinstance(fetched, str):
         missing = Unknown(reason=fetched, source=SOURCE)
         return Owners(name=name, maintainers=missing, organization=missing)
-    memo = FactsCache.for_config(context.config)
-    key = derived_key(f"{SOURCE} owners", fetched.digest)
+    code = _derivation()
+    memo = FactsCache.for_config(context.config) if code is not None else None
+    key = derived_key(f"{SOURCE} owners", fetched.digest, code or "")
     kept = memo.recall(key, fetched.now) if memo is not None else None
     if kept is None:
         document, now = fetched.parse()

@@ -107,3 +107,25 @@ def test_a_changed_document_is_parsed_and_its_facts_follow_it(
     assert isinstance(before, Known)
     assert isinstance(after, Known)
     assert after.value == before.value - 1  # type: ignore[operator]
+
+
+def test_facts_kept_by_older_code_are_derived_again(
+    served: ReplayServer,
+    tmp_path: Path,
+    clock: FixedClock,
+    parses: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The derivation code is part of the key: a fixed bug in it is not hidden by facts kept before."""
+    audit(tmp_path, clock)
+    monkeypatch.setattr(pypi_source, "_derivation", lambda: "the code after a fix")
+    audit(tmp_path, FixedClock(clock.now() + timedelta(days=1)))
+    assert len(parses) == 2 * len(PINS)
+
+
+def test_the_derivation_code_is_read_from_the_modules_that_derive() -> None:
+    pypi_source._derivation.cache_clear()  # type: ignore[attr-defined]
+    first = pypi_source._derivation()
+    assert first is not None
+    assert len(first) == 64
+    assert pypi_source._derivation() == first
