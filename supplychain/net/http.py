@@ -256,7 +256,7 @@ class Http:
         The body is decoded to text and dropped before the parse: a 12 MB PyPI document was held
         three times over (bytes, text, objects) at the first online run's memory peak.
         """
-        shown, text = await self._json_text(url, accept)
+        shown, text, _digest = await self._json_text(url, accept)
         return _parsed(text, shown)
 
     async def get_json_text(self, url: SafeUrl | str, *, accept: str = "application/json") -> str:
@@ -270,17 +270,18 @@ class Http:
         The digest keys what was derived from the answer before (``FactsCache.recall``): an
         identical answer need not be parsed again.
         """
-        response = await self.get(url, accept=accept)
-        shown, content = response.url, response.content
-        del response
-        return json_text(content, shown), hashlib.sha256(content).hexdigest()
+        _shown, text, digest = await self._json_text(url, accept, digest=True)
+        return text, digest
 
-    async def _json_text(self, url: SafeUrl | str, accept: str) -> tuple[str, str]:
-        """(the redacted URL that answered, the body's text); the body itself is not kept."""
+    async def _json_text(
+        self, url: SafeUrl | str, accept: str, *, digest: bool = False
+    ) -> tuple[str, str, str]:
+        """(the redacted URL that answered, the body's text, the SHA-256 of its bytes when asked, else
+        ""); the body itself is not kept."""
         response = await self.get(url, accept=accept)
         shown, content = response.url, response.content
         del response
-        return shown, json_text(content, shown)
+        return shown, json_text(content, shown), hashlib.sha256(content).hexdigest() if digest else ""
 
     async def post_json(self, url: SafeUrl | str, body: object) -> Any:
         """POST a JSON body (OSV querybatch); never cached, refused offline."""

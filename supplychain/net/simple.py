@@ -363,17 +363,7 @@ class Listing:
         """The kept files whose names give ``version``, checked once; MalformedResponse for a bad entry."""
         known = self.read.get(version)
         if known is None:
-            entries = self._entries(version)
-            try:
-                known = tuple(
-                    _json_file(raw, f"files[{n}]", self.url)
-                    for n, raw in entries
-                    if self.keep is None or not _skipped(_filename(raw), self.keep)
-                )
-            except ShapeError as error:
-                raise MalformedResponse(
-                    f"{redact(self.url)}: not a Simple API project page ({error})"
-                ) from None
+            known = tuple(file for _number, file in self._kept(version))
             self.read[version] = known
         return known
 
@@ -381,15 +371,21 @@ class Listing:
         """What ``parse_json_page(..., version=version)`` gives: the version's kept files and the odd
         ones, in the page's order; MalformedResponse for a bad entry among them."""
         files = dict(zip(self.odd_at, self.odd, strict=True))
-        try:
-            for number, entry in self._entries(version):
-                if self.keep is None or not _skipped(_filename(entry), self.keep):
-                    files[number] = _json_file(entry, f"files[{number}]", self.url)
-        except ShapeError as error:
-            raise MalformedResponse(f"{redact(self.url)}: not a Simple API project page ({error})") from None
+        files.update(self._kept(version))
         return ProjectPage(
             api_version=self.api_version, status=self.status, files=tuple(files[n] for n in sorted(files))
         )
+
+    def _kept(self, version: Version) -> list[tuple[int, DistributionFile]]:
+        """The version's entries that ``keep`` accepts, checked, with their positions in the page."""
+        try:
+            return [
+                (number, _json_file(entry, f"files[{number}]", self.url))
+                for number, entry in self._entries(version)
+                if self.keep is None or not _skipped(_filename(entry), self.keep)
+            ]
+        except ShapeError as error:
+            raise MalformedResponse(f"{redact(self.url)}: not a Simple API project page ({error})") from None
 
     def _entries(self, version: Version) -> list[tuple[int, object]]:
         """The version's entries, decoded from the page where the stored index gave their spans."""

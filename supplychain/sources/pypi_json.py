@@ -6,7 +6,7 @@ import asyncio
 import functools
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -84,26 +84,20 @@ class PyPIJsonSource:
         self, packages: Sequence[ResolvedPackage], context: SourceContext
     ) -> dict[PackageRef, FactPatch]:
         packages = public_only(packages, context)  # an internal name is never sent to PyPI
-        derived: list[tuple[str, FactPatch]] = []
+        derived = _Derived.for_context(context)
         results = await asyncio.gather(*(self._one(package.ref, context, derived) for package in packages))
-        memo = FactsCache.for_config(context.config)
-        if memo is not None and derived:
-            memo.remember(derived, context.clock.now())
+        derived.store(context.clock.now())
         return {package.ref: patch for package, patch in zip(packages, results, strict=True)}
 
-    async def _one(
-        self, ref: PackageRef, context: SourceContext, derived: list[tuple[str, FactPatch]]
-    ) -> FactPatch:
-        """The facts of one package; what its project document alone gave is added to ``derived``."""
+    async def _one(self, ref: PackageRef, context: SourceContext, derived: _Derived) -> FactPatch:
+        """The facts of one package; what its project document alone gave is kept in ``derived``."""
         fetched = await _project(ref.name, context)
         if isinstance(fetched, str):
             return unknown_patch(FACTS, fetched, SOURCE)
         # A document byte-identical to one read before gives the same facts (a warm run whose facts
         # went stale fetched every document again, and parsing them was most of its CPU).
-        code = _derivation()
-        memo = FactsCache.for_config(context.config) if code is not None else None
-        key = derived_key(SOURCE, fetched.digest, str(ref.version), code or "")
-        kept = memo.recall(key, fetched.now) if memo is not None else None
+        key = derived.key(SOURCE, fetched.digest, str(ref.version))
+        kept = derived.recall(key, fetched.now)
         if kept is not None:
             return kept
         document, now = fetched.parse()
@@ -133,8 +127,8 @@ class PyPIJsonSource:
         }
         patch: dict[str, Signal[object]] = {fact: _signal(c, now) for fact, c in computers.items()}
         patch["yanked"] = await self._yanked(document, ref, context, now)
-        if memo is not None and _from_project_document(document, ref):
-            derived.append((key, patch))
+        if _from_project_document(document, ref):
+            derived.keep(key, patch)
         return patch
 
     async def _yanked(
@@ -155,6 +149,41 @@ class PyPIJsonSource:
         except FetchError as error:
             return Unknown(reason=error.reason, source=SOURCE)
         return _signal(lambda: _yank_of(valid(version_document.urls), ref), now)
+
+
+@dataclass(slots=True)
+class _Derived:
+    """Facts kept by the digest of the document they came from, for one source run: looked up as
+    documents arrive, stored together at the end (one transaction)."""
+
+    memo: FactsCache | None  # None: caching is off, or the deriving code cannot be fingerprinted
+    code: str
+    pending: list[tuple[str, FactPatch]] = field(default_factory=list)
+
+    @classmethod
+    def for_context(cls, context: SourceContext) -> _Derived:
+        """The run's memo, keyed also by the code that derives the facts (``_derivation``)."""
+        code = _derivation()
+        memo = FactsCache.for_config(context.config) if code is not None else None
+        return cls(memo=memo, code=code or "")
+
+    def key(self, kind: str, digest: str, *parts: str) -> str:
+        """The key of facts of ``kind`` derived from the document with ``digest``."""
+        return derived_key(kind, digest, *parts, self.code)
+
+    def recall(self, key: str, now: datetime) -> FactPatch | None:
+        """The facts kept under ``key``, learned ``now``; None when there are none."""
+        return None if self.memo is None else self.memo.recall(key, now)
+
+    def keep(self, key: str, patch: FactPatch) -> None:
+        """Keep ``patch`` under ``key`` when the run's facts are stored."""
+        if self.memo is not None:
+            self.pending.append((key, patch))
+
+    def store(self, now: datetime) -> None:
+        """Store what was kept, in one transaction."""
+        if self.memo is not None and self.pending:
+            self.memo.remember(self.pending, now)
 
 
 @functools.cache
@@ -223,17 +252,13 @@ async def collect_ownership(
     knows them once an online one has asked; what could not be learned is Unknown with the reason.
     """
     wanted = sorted(set(names))
-    derived: list[tuple[str, FactPatch]] = []
+    derived = _Derived.for_context(context)
     found = await asyncio.gather(*(_owners(name, context, derived) for name in wanted))
-    memo = FactsCache.for_config(context.config)
-    if memo is not None and derived:
-        memo.remember(derived, context.clock.now())
+    derived.store(context.clock.now())
     return dict(zip(wanted, found, strict=True))
 
 
-async def _owners(
-    name: NormalizedName, context: SourceContext, derived: list[tuple[str, FactPatch]]
-) -> Owners:
+async def _owners(name: NormalizedName, context: SourceContext, derived: _Derived) -> Owners:
     """One project's owners, its document dropped at once: popular projects' documents are the
     largest (thousands of releases), and holding all of them until the last arrived was the
     first online run's memory peak."""
@@ -241,10 +266,8 @@ async def _owners(
     if isinstance(fetched, str):
         missing = Unknown(reason=fetched, source=SOURCE)
         return Owners(name=name, maintainers=missing, organization=missing)
-    code = _derivation()
-    memo = FactsCache.for_config(context.config) if code is not None else None
-    key = derived_key(f"{SOURCE} owners", fetched.digest, code or "")
-    kept = memo.recall(key, fetched.now) if memo is not None else None
+    key = derived.key(f"{SOURCE} owners", fetched.digest)
+    kept = derived.recall(key, fetched.now)
     if kept is None:
         document, now = fetched.parse()
         del fetched
@@ -255,8 +278,7 @@ async def _owners(
             "maintainers": _signal(partial(_maintainers, document.ownership), now),
             "organization": _signal(partial(_organization, document.ownership), now),
         }
-        if memo is not None:
-            derived.append((key, kept))
+        derived.keep(key, kept)
     return Owners(name=name, maintainers=kept["maintainers"], organization=kept["organization"])  # type: ignore[arg-type]
 
 
