@@ -117,19 +117,26 @@ class DataStore:
 
     def records_for(self, names: Iterable[str]) -> dict[NormalizedName, list[OsvRecord]]:
         """Only the records indexed under ``names``: an audit never parses the whole database."""
-        wanted = {canonicalize_name(name) for name in names}
-        found: dict[NormalizedName, list[OsvRecord]] = {name: [] for name in wanted}
+        return {
+            name: [parse_record(json.loads(line), where) for where, line in lines]
+            for name, lines in self.record_lines(names).items()
+        }
+
+    def record_lines(self, names: Iterable[str]) -> dict[NormalizedName, list[tuple[str, bytes]]]:
+        """The stored JSON line of each record indexed under ``names``, with where it was read
+        (``file@offset``): what a name's advisories are derived from, byte for byte."""
+        wanted = sorted({canonicalize_name(name) for name in names})
+        found: dict[NormalizedName, list[tuple[str, bytes]]] = {name: [] for name in wanted}
         for dataset, entry in sorted(self.manifest().items()):
             if dataset not in OSV_DATASETS:
                 continue
             data_path = self.root / str(entry["file"])
-            spans = self._spans_of(dataset, entry, sorted(wanted))
+            spans = self._spans_of(dataset, entry, list(wanted))
             with data_path.open("rb") as stream:
-                for name in sorted(wanted):
+                for name in wanted:
                     for offset, length in spans.get(name, ()):
                         stream.seek(offset)
-                        line = stream.read(length)
-                        found[name].append(parse_record(json.loads(line), f"{data_path}@{offset}"))
+                        found[name].append((f"{data_path}@{offset}", stream.read(length)))
         return found
 
     def find_records(self, advisory: str) -> list[OsvRecord]:

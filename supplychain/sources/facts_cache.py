@@ -405,6 +405,20 @@ def derived_key(kind: str, digest: str, *parts: str) -> str:
     return DERIVED_PREFIX + hashlib.sha256(identity.encode()).hexdigest()
 
 
+@functools.cache
+def code_digest(*module_files: str | None) -> str | None:
+    """SHA-256 of the source of the code that derives a kind of facts, for their ``derived_key``: a
+    fix to that code is never hidden by facts kept before it. None without source files (a frozen
+    build): then nothing is kept."""
+    code = hashlib.sha256()
+    for module_file in module_files:
+        try:
+            code.update(Path(str(module_file)).read_bytes())
+        except (OSError, TypeError):
+            return None
+    return code.hexdigest()
+
+
 @dataclass(slots=True)
 class FactsCache:
     """One sqlite file beside the HTTP cache; every failure to read or write is a miss, not an error."""
@@ -498,20 +512,31 @@ class FactsCache:
         Content-addressed, so of any age: the answer they were derived from was just fetched again
         and is byte-identical. Every failure is a miss.
         """
-        if not self.path.exists():
-            return None
+        return self.recall_many([key], now).get(key)
+
+    def recall_many(self, keys: Iterable[str], now: datetime) -> dict[str, FactPatch]:
+        """``recall`` for many keys in one query: the ones found, by key."""
+        wanted = list(dict.fromkeys(keys))
+        if not wanted or not self.path.exists():
+            return {}
+        found: dict[str, FactPatch] = {}
         try:
             with contextlib.closing(sqlite3.connect(self.path)) as db:
-                row = db.execute("SELECT body FROM facts WHERE key = ?", (key,)).fetchone()
+                batch = db.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+                for start in range(0, len(wanted), batch):
+                    chunk = wanted[start : start + batch]
+                    marks = ",".join("?" * len(chunk))
+                    query = f"SELECT key, body FROM facts WHERE key IN ({marks})"  # noqa: S608
+                    for key, body in db.execute(query, chunk):
+                        patch = decode(body) if isinstance(body, str) else None
+                        if patch is not None:
+                            found[key] = {
+                                fact: replace(signal, fetched_at=now) if isinstance(signal, Known) else signal
+                                for fact, signal in patch.items()
+                            }
         except sqlite3.Error:
-            return None
-        patch = decode(row[0]) if row is not None and isinstance(row[0], str) else None
-        if patch is None:
-            return None
-        return {
-            fact: replace(signal, fetched_at=now) if isinstance(signal, Known) else signal
-            for fact, signal in patch.items()
-        }
+            return {}
+        return found
 
     def remember(self, derived: Iterable[tuple[str, FactPatch]], now: datetime) -> None:
         """Store facts under their ``derived_key`` in one transaction (a source's whole run), and

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import functools
-import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
-from pathlib import Path
 from typing import TypeVar
 from urllib.parse import quote, urlsplit
 
@@ -40,7 +37,7 @@ from supplychain.net.pypi_json import (
 )
 from supplychain.net.shape import Invalid, ShapeError
 from supplychain.sources import FactPatch, SourceContext
-from supplychain.sources.facts_cache import FactsCache, derived_key
+from supplychain.sources.facts_cache import FactsCache, code_digest, derived_key
 from supplychain.sources.scope import public_only
 
 SOURCE = "pypi"
@@ -186,20 +183,12 @@ class _Derived:
             self.memo.remember(self.pending, now)
 
 
-@functools.cache
 def _derivation() -> str | None:
     """The code that turns a document into facts (this module and the document parser): part of
-    each derived key, so facts kept from a document are derived again once that code changes.
-    None without source files (a frozen build): then nothing is kept."""
+    each derived key, so facts kept from a document are derived again once that code changes."""
     from supplychain.net import pypi_json as parser
 
-    code = hashlib.sha256()
-    for module_file in (__file__, parser.__file__):
-        try:
-            code.update(Path(module_file).read_bytes())
-        except (OSError, TypeError):
-            return None
-    return code.hexdigest()
+    return code_digest(__file__, parser.__file__)
 
 
 def _listed_release(document: PyPIDocument, ref: PackageRef) -> Release | None:

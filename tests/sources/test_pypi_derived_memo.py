@@ -15,6 +15,7 @@ from supplychain.model import Known, PackageFacts, PackageRef
 from supplychain.net.http import HttpSettings
 from supplychain.resolve.graph import ROOT, DependencyGraph, Edge
 from supplychain.sources.enrich import collect_facts
+from supplychain.sources.facts_cache import code_digest
 from tests.sources.pypi_support import (
     PYPI_FIXTURES,
     config_for,
@@ -123,9 +124,14 @@ def test_facts_kept_by_older_code_are_derived_again(
     assert len(parses) == 2 * len(PINS)
 
 
-def test_the_derivation_code_is_read_from_the_modules_that_derive() -> None:
-    pypi_source._derivation.cache_clear()  # type: ignore[attr-defined]
+def test_the_derivation_code_is_read_from_the_modules_that_derive(tmp_path: Path) -> None:
     first = pypi_source._derivation()
     assert first is not None
     assert len(first) == 64
     assert pypi_source._derivation() == first
+    module = tmp_path / "derive.py"
+    module.write_text("A = 1\n")
+    before = code_digest.__wrapped__(str(module))
+    module.write_text("A = 2\n")
+    assert code_digest.__wrapped__(str(module)) not in {before, None}
+    assert code_digest.__wrapped__(str(module), str(tmp_path / "absent.py")) is None
