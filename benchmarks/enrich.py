@@ -65,6 +65,9 @@ def replay(server: ReplayServer) -> None:
                 "releases": {**project["releases"], version: project["releases"]["1.17.0"]},
             }
             return Reply(200, json.dumps(document).replace('"six', f'"{parts[1]}').encode(), cached)
+        if parts[0] == "pypi" and len(parts) == 4:  # a version document, as PyPI serves one per release
+            document = {"info": project["info"], "urls": project["releases"]["1.17.0"], "vulnerabilities": []}
+            return Reply(200, json.dumps(document).replace('"six', f'"{parts[1]}').encode(), cached)
         if parts[0] == "simple" and len(parts) == 2:
             version = server_versions.get(parts[1], "1.17.0")
             text = json.dumps(page).replace("six-1.17.0", f"{parts[1].replace('-', '_')}-{version}")
@@ -177,7 +180,7 @@ def main() -> int:
         paths = served(base)
         served_warm = len(paths) - served_cold
         if args.why:
-            print(Counter(p.split("/")[1] for p in paths[served_cold:]))
+            print(Counter(p.split("/")[1] for p in paths[served_cold:]), paths[served_cold:][:5])
     parent.send("done")
     process.join(timeout=10)
     ideal = served_cold / args.per_host * args.latency
