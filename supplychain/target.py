@@ -304,10 +304,30 @@ class Scope:
             parsed = marker if isinstance(marker, Marker) else Marker(marker)
             self._memo[key] = any(
                 parsed.evaluate({**env, "extra": extra})
-                for env in self.environments
+                for env in self._distinct(str(parsed))
                 for extra in key[1] or ("",)
             )
         return self._memo[key]
+
+    def _distinct(self, marker: str) -> list[dict[str, str]]:
+        """One environment per distinct value of the variables ``marker`` (as packaging writes it,
+        aliases spelled out) names: it reads no other. An open scope holds hundreds of
+        environments, and a marker false in all of them was tried in every one."""
+        used = tuple(name for name in self._variables if name in marker)
+        if used not in self._projections:
+            one_each: dict[tuple[str, ...], dict[str, str]] = {}
+            for env in self.environments:
+                one_each.setdefault(tuple(env.get(name, "") for name in used), env)
+            self._projections[used] = list(one_each.values())
+        return self._projections[used]
+
+    @cached_property
+    def _variables(self) -> tuple[str, ...]:
+        return tuple(sorted({name for env in self.environments for name in env}))
+
+    @cached_property
+    def _projections(self) -> dict[tuple[str, ...], list[dict[str, str]]]:
+        return {}
 
     @cached_property
     def _memo(self) -> dict[tuple[str, tuple[str, ...]], bool]:
