@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from dataclasses import dataclass, field
@@ -84,9 +85,15 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 def _place(raw: str | SafeUrl) -> tuple[str, str, int | None, tuple[str, ...]] | None:
     """Scheme, host, port and path segments as an HTTP client reaches them; None if unusable."""
+    return _place_of(raw.reveal() if isinstance(raw, SafeUrl) else raw.strip())
+
+
+@functools.lru_cache(maxsize=1024)
+def _place_of(text: str) -> tuple[str, str, int | None, tuple[str, ...]] | None:
+    """``_place`` of one spelling: an audit compares a few index URLs thousands of times."""
     try:
         # a bracketed host that is no IP address (``http://[LOCALHOST]/``) raises ValueError
-        parts = urlsplit(raw.reveal() if isinstance(raw, SafeUrl) else raw.strip())
+        parts = urlsplit(text)
         port = parts.port
     except ValueError:  # not a number or out of range, or a bad bracketed host: names no server
         return None

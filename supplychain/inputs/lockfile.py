@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -107,10 +108,16 @@ def marker(text: str | None, where: Location, what: str) -> str | None:
     if text is None or not text.strip():
         return None
     try:
-        return str(Marker(text))
+        return _normalized_marker(text)
     except InvalidMarker as problem:
         reason = str(problem).splitlines()[0]
         raise InputError(f"{what}: invalid marker {text!r}: {reason}", location=where) from None
+
+
+@functools.lru_cache(maxsize=4096)
+def _normalized_marker(text: str) -> str:
+    """packaging's spelling of a marker: a lock repeats a few dozen markers over thousands of edges."""
+    return str(Marker(text))
 
 
 def requirement(text: str, where: Location, what: str) -> Requirement:
