@@ -259,7 +259,7 @@ async def _resolves(
     run: _Run, proposals: Mapping[NormalizedName, Version]
 ) -> tuple[str, DependencyGraph | None]:
     """("", graph) when the environment with ``proposals`` resolves, else (the resolver's reason, None)."""
-    from supplychain.resolve.build import resolve
+    from supplychain.resolve.resolution import resolve
 
     read = run.audited.read
     requirements = pins_for(read.graph, proposals, read.inputs.path)

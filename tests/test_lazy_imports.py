@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -51,3 +52,31 @@ def test_the_http_client_does_not_load_httpxs_command_line_tool() -> None:
     """httpx's package imports its CLI (click, rich, pygments: 5 MB at the memory peak) unless the
     door's package stubs it; nothing in an audit without a terminal display needs those."""
     assert loaded_by(CLIENT_PROBE) == ""
+
+
+LOCK_PROBE = """
+import sys
+from supplychain.cli import main
+try:
+    main(["audit", "benchmarks/data/helm-upstream/uv.lock", "--offline", "--quiet", "--no-result-cache"])
+except SystemExit:
+    pass
+RESOLVING = ("resolvelib", "supplychain.resolve.resolution", "supplychain.resolve.find_links")
+print("loaded:" + ",".join(name for name in RESOLVING if name in sys.modules))
+"""
+
+
+def test_auditing_a_lock_loads_no_resolver(tmp_path: Path) -> None:
+    """A lock is read as locked: resolvelib, the index client and the find-links reader are for
+    resolving, which a pre-commit audit of a lock never does."""
+    env = {"SUPPLYCHAIN_CACHE_DIR": str(tmp_path / "cache"), "SUPPLYCHAIN_DATA_DIR": str(tmp_path / "data")}
+    done = subprocess.run(
+        [sys.executable, "-c", LOCK_PROBE],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).parents[1],
+        env={**os.environ, **env},
+        check=False,
+    )
+    assert done.stdout.strip().splitlines()[-1:] == ["loaded:"], done.stderr

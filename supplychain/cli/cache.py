@@ -52,7 +52,7 @@ class Part:
 
 
 # The names the writers use: net/http_store.py (HTTP cache), sources/facts_cache.py, tomlfile.py,
-# resolve/build.py (metadata store), net/page_index.py, result_cache.py.
+# resolve/resolution.py (metadata store), net/page_index.py, result_cache.py.
 PARTS = (
     Part(
         name="http-cache.sqlite",

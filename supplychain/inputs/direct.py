@@ -13,7 +13,6 @@ import configparser
 import re
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
-from urllib.request import url2pathname
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import (
@@ -127,6 +126,8 @@ def named_reference(
 
 def file_url_path(url: str) -> str:
     """The local path a ``file:`` URL names (relative when written ``file:./x``)."""
+    from urllib.request import url2pathname  # with http.client and email: 10 ms a lock never needs
+
     return url2pathname(unquote(urlsplit(url).path))
 
 

@@ -7,7 +7,7 @@ import sys
 
 PROBE = """
 import sys
-import supplychain.cli.tree, supplychain.resolve.build, supplychain.report.graph_json
+import supplychain.cli.tree, supplychain.resolve.resolution, supplychain.report.graph_json
 print("networkx" in sys.modules)
 from supplychain.resolve.graph import DependencyGraph
 print(DependencyGraph().depths(), "networkx" in sys.modules)
