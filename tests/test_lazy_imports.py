@@ -61,14 +61,14 @@ try:
     main(["audit", "benchmarks/data/helm-upstream/uv.lock", "--offline", "--quiet", "--no-result-cache"])
 except SystemExit:
     pass
-RESOLVING = ("resolvelib", "supplychain.resolve.resolution", "supplychain.resolve.find_links")
-print("loaded:" + ",".join(name for name in RESOLVING if name in sys.modules))
+UNNEEDED = ("resolvelib", "supplychain.resolve.resolution", "supplychain.resolve.find_links", "rich.progress")
+print("loaded:" + ",".join(name for name in UNNEEDED if name in sys.modules))
 """
 
 
-def test_auditing_a_lock_loads_no_resolver(tmp_path: Path) -> None:
+def test_auditing_a_lock_off_a_terminal_loads_no_resolver_and_no_live_display(tmp_path: Path) -> None:
     """A lock is read as locked: resolvelib, the index client and the find-links reader are for
-    resolving, which a pre-commit audit of a lock never does."""
+    resolving, which a pre-commit audit of a lock never does; the live display is for a terminal."""
     env = {"SUPPLYCHAIN_CACHE_DIR": str(tmp_path / "cache"), "SUPPLYCHAIN_DATA_DIR": str(tmp_path / "data")}
     done = subprocess.run(
         [sys.executable, "-c", LOCK_PROBE],
