@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from supplychain.errors import FetchError
 from supplychain.files import read_capped, write_atomic
@@ -33,10 +34,22 @@ class HostUnreachable(FetchError):
     """The host could not be reached a moment ago: not asked again until its memory expires."""
 
 
-def host_key(url: httpx.URL) -> str:
-    """``scheme://host:port``: a closed port says nothing about other ports of the same machine."""
-    port = url.port or {"http": 80, "https": 443}.get(url.scheme, 0)
-    return f"{url.scheme}://{url.host}:{port}"
+def host_key(url: httpx.URL | str) -> str:
+    """``scheme://host:port``: a closed port says nothing about other ports of the same machine.
+
+    A string is read without httpx (a source asking before any request is sent): scheme and host
+    lower-cased, as httpx gives them."""
+    if isinstance(url, str):
+        parts = urlsplit(url.strip())
+        try:
+            given = parts.port
+        except ValueError:
+            given = None
+        scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
+    else:
+        scheme, host, given = url.scheme, url.host, url.port
+    port = given or {"http": 80, "https": 443}.get(scheme, 0)
+    return f"{scheme}://{host}:{port}"
 
 
 def _now() -> dt.datetime:

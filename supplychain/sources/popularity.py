@@ -17,6 +17,7 @@ from supplychain.net.shape import ShapeError, expect
 from supplychain.sources import FactPatch, SourceContext
 from supplychain.sources.facts_cache import FactsCache
 from supplychain.sources.scope import public_only
+from supplychain.urls import redact
 
 SOURCE = "popularity"
 # Said of packages not asked after the service failed for another one; the failure follows in brackets.
@@ -86,9 +87,14 @@ class PopularitySource:
         # Ask once first: when pypistats is unreachable (blocked egress), the other packages go
         # straight to the dataset instead of each paying connection retries.
         down: list[str] = []
+        service = context.config.endpoints.pypistats.reveal()
         if asked and context.http.offline:
             # Its answers are kept in the facts cache, read above at any age: nothing else to ask.
             failures = dict.fromkeys((p.ref for p in asked), OFFLINE)
+        elif asked and (why := context.http.remembered_unreachable(service)) is not None:
+            # Unreachable minutes ago (blocked egress): its kept answers were read above; the rest is
+            # not asked, and a warm run builds no HTTP client for a request the door would refuse.
+            failures = dict.fromkeys((p.ref for p in asked), f"pypistats: {redact(service)}: {why}")
         elif asked:
             first = await self._ask(asked[0].ref, context, down)
             rest = await asyncio.gather(*(self._ask(p.ref, context, down) for p in asked[1:]))
