@@ -190,7 +190,7 @@ def main() -> int:
     print(
         f"cold: {served_cold} requests, concurrency {args.per_host}, latency {args.latency * 1000:.0f} ms, "
         f"wall {cold:.2f} s, ideal {ideal:.2f} s, ratio {cold / ideal:.2f}x (target <= 1.5x), "
-        f"client CPU {CPU[0]:.2f} s"
+        f"client CPU {CPU[0]:.2f} s (bare httpx's own ratio and CPU: benchmarks/floors.py)"
     )
     print(
         f"warm: {served_warm} requests reached the server, wall {warm:.3f} s (target < 0.5 s), "
