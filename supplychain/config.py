@@ -103,9 +103,7 @@ def _parse(path: Path, section: object, *, prefix: str) -> FileSettings:
         output=relative(section.get("output")),
         endpoints=dict(endpoints),
         internal=_internal(section, prefix, where),
-        allowed_indexes=tuple(
-            _strings(section.get("allowed-indexes", []), "allowed-indexes", where)
-        ),
+        allowed_indexes=tuple(_strings(section.get("allowed-indexes", []), "allowed-indexes", where)),
         inventory_db=_inventory(section.get("inventory-db"), base),
     )
 

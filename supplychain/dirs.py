@@ -10,9 +10,7 @@ import platformdirs
 
 def cache_dir() -> Path:
     """HTTP cache directory: ``SUPPLYCHAIN_CACHE_DIR`` or the platform cache dir."""
-    return Path(
-        os.environ.get("SUPPLYCHAIN_CACHE_DIR") or platformdirs.user_cache_dir("supplychain")
-    )
+    return Path(os.environ.get("SUPPLYCHAIN_CACHE_DIR") or platformdirs.user_cache_dir("supplychain"))
 
 
 def data_dir() -> Path:

@@ -24,9 +24,7 @@ class SupplychainError(Exception):
 
     exit_code = 2
 
-    def __init__(
-        self, message: str, *, location: Location | None = None, hint: str | None = None
-    ) -> None:
+    def __init__(self, message: str, *, location: Location | None = None, hint: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.location = location

@@ -208,9 +208,7 @@ class LockedSet:
     kind: str
     path: str
     packages: tuple[LockedPackage, ...]
-    roots: tuple[
-        DeclaredRequirement, ...
-    ]  # the direct requirements (empty: every package is direct)
+    roots: tuple[DeclaredRequirement, ...]  # the direct requirements (empty: every package is direct)
     index_urls: tuple[SafeUrl, ...] = ()
     # Hosts the lock's installer skips TLS verification for (Pipfile.lock ``verify_ssl = false``)
     trusted_hosts: tuple[tuple[str, Location], ...] = ()

@@ -362,4 +362,3 @@ def stop() -> None:
         stream = getattr(sys, name)
         if isinstance(stream, _Tee):
             setattr(sys, name, stream.wrapped)
-

@@ -54,9 +54,7 @@ class Target:
                 else Version(".".join(str(part) for part in sys.version_info[:3]))
             )
         except InvalidVersion:
-            raise UsageError(
-                f"--python-version {python_version!r} is not a Python version"
-            ) from None
+            raise UsageError(f"--python-version {python_version!r} is not a Python version") from None
         if len(version.release) == 2:
             version = Version(f"{version.release[0]}.{version.release[1]}.0")
         name = platform or _running_platform()
@@ -105,9 +103,9 @@ class Target:
         py = (self.python_version.major, self.python_version.minor)
         platforms = list(self._platform_tags())
         return (
-                *tags.cpython_tags(py, platforms=platforms),
-                *tags.compatible_tags(py, platforms=platforms),
-            )
+            *tags.cpython_tags(py, platforms=platforms),
+            *tags.compatible_tags(py, platforms=platforms),
+        )
 
     @cached_property
     def tag_priority(self) -> dict[Tag, int]:
@@ -157,15 +155,11 @@ class Target:
                 if (major, minor) <= glibc and arch in {"x86_64", "i686"} | (
                     {"aarch64", "ppc64le", "s390x"} if legacy == "manylinux2014" else set()
                 ):
-                    names.insert(
-                        names.index(f"manylinux_{major}_{minor}_{arch}") + 1, f"{legacy}_{arch}"
-                    )
+                    names.insert(names.index(f"manylinux_{major}_{minor}_{arch}") + 1, f"{legacy}_{arch}")
             return [*names, f"linux_{arch}"]
         if self.os == "macos":
             arch = "arm64" if self.machine == "arm64" else "x86_64"
-            return list(
-                tags.mac_platforms(version=(14, 0) if arch == "arm64" else (10, 16), arch=arch)
-            )
+            return list(tags.mac_platforms(version=(14, 0) if arch == "arm64" else (10, 16), arch=arch))
         return ["win_arm64"] if self.machine == "ARM64" else ["win_amd64"]
 
 
@@ -199,9 +193,7 @@ def _parse_platform(name: str) -> tuple[str, str, tuple[int, int] | None]:
             (_DEFAULT_GLIBC if lowered == "linux" else None),
         )
     known = ", ".join(sorted([*_TRIPLES, *_OS_ALIASES, "x86_64-manylinux_2_28"]))
-    raise UsageError(
-        f"--platform {name!r} is not a platform supplychain knows; try one of: {known}"
-    )
+    raise UsageError(f"--platform {name!r} is not a platform supplychain knows; try one of: {known}")
 
 
 # What "any platform" and "any Python" mean when a scope leaves them open: every platform uv locks

@@ -26,9 +26,7 @@ def load_toml(path: Path, error: type[InputError] = InputError) -> dict[str, Any
     try:
         data = read_capped(path, MAX_TOML_BYTES)
         if data is None:
-            raise error(
-                f"file is larger than {MAX_TOML_BYTES} bytes", location=Location(file=str(path))
-            )
+            raise error(f"file is larger than {MAX_TOML_BYTES} bytes", location=Location(file=str(path)))
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise error("not UTF-8 text (binary file?)", location=Location(file=str(path))) from None

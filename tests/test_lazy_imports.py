@@ -62,13 +62,21 @@ try:
     main(["audit", "benchmarks/data/helm-upstream/uv.lock", "--offline", "--quiet", "--no-result-cache"])
 except SystemExit:
     pass
-UNNEEDED = ("resolvelib", "supplychain.resolve.resolution", "supplychain.resolve.find_links", "rich.progress")
+UNNEEDED = (
+    "resolvelib",
+    "supplychain.resolve.resolution",
+    "supplychain.resolve.find_links",
+    "rich.progress",
+    "supplychain.inputs.conda",
+    "supplychain.sources.archives",
+)
 print("loaded:" + ",".join(name for name in UNNEEDED if name in sys.modules))
 """
 
 
 def test_auditing_a_lock_off_a_terminal_loads_no_resolver_and_no_live_display(tmp_path: Path) -> None:
     """A lock is read as locked: resolvelib, the index client and the find-links reader are for
-    resolving, which a pre-commit audit of a lock never does; the live display is for a terminal."""
+    resolving, which a pre-commit audit of a lock never does; the live display is for a terminal,
+    the conda reader for conda packages, the archive readers for ``db update``."""
     env = {"SUPPLYCHAIN_CACHE_DIR": str(tmp_path / "cache"), "SUPPLYCHAIN_DATA_DIR": str(tmp_path / "data")}
     assert loaded_by(LOCK_PROBE, env).splitlines()[-1:] == ["loaded:"]

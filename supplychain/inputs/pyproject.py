@@ -189,9 +189,7 @@ class _ProjectReader:
             requirement = Requirement(text)
         except InvalidRequirement as problem:
             reason = str(problem).splitlines()[0]
-            raise InputError(
-                f"invalid requirement {scrub(text)!r}: {reason}", location=location
-            ) from None
+            raise InputError(f"invalid requirement {scrub(text)!r}: {reason}", location=location) from None
         if requirement.url is None:
             return DeclaredRequirement(requirement=requirement, location=location)
         # ``name @ url``: the URL, VCS or path is where it comes from, not the index

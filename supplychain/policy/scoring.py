@@ -63,8 +63,5 @@ def score(refs: Iterable[PackageRef], findings: Iterable[Finding]) -> dict[Packa
     for ref in sorted(refs):
         rules = shares.get(ref, {})
         contributions = tuple(sorted(rules.items(), key=lambda item: (-item[1], item[0])))
-        out[ref] = PackageScore(
-            ref=ref, score=min(100, sum(rules.values())), contributions=contributions
-        )
+        out[ref] = PackageScore(ref=ref, score=min(100, sum(rules.values())), contributions=contributions)
     return out
-

@@ -27,7 +27,6 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from supplychain.files import write_atomic
-from supplychain.inputs.conda import NOT_ON_PYPI
 from supplychain.model import (
     JSON,
     Action,
@@ -201,19 +200,14 @@ class TyposquatIndex:
     def _find(self, name: NormalizedName) -> list[SquatMatch]:
         found: list[SquatMatch] = []
         for technique, key in self._keys(name):
-            found.extend(
-                SquatMatch(target=t, technique=technique) for t in self._under(technique, key)
-            )
+            found.extend(SquatMatch(target=t, technique=technique) for t in self._under(technique, key))
         # An added affix: the name's core is a popular name (``requests-os``, ``httpxv2``) ...
         for core in _cores(name) - {name}:
             found.extend(
-                SquatMatch(target=t, technique="affix")
-                for t in self._under("separators", _collapsed(core))
+                SquatMatch(target=t, technique="affix") for t in self._under("separators", _collapsed(core))
             )
         # ... or a dropped one: the name is a popular name's core.
-        found.extend(
-            SquatMatch(target=t, technique="affix") for t in self._under("core", _collapsed(name))
-        )
+        found.extend(SquatMatch(target=t, technique="affix") for t in self._under("core", _collapsed(name)))
         found.extend(self._edits(name))
         found.extend(
             SquatMatch(target=NormalizedName(p), technique="swapped-words")
@@ -380,6 +374,8 @@ class TyposquatRule:
         if is_internal(package, facts, env):
             return []  # first: an internal package needs no dataset of public names to pass
         if package.origin.kind is OriginKind.CONDA:  # PyPI's popular names say nothing of a conda name
+            from supplychain.inputs.conda import NOT_ON_PYPI  # the conda reader: when a conda package is seen
+
             return [Missing(fact="typosquat", reason=NOT_ON_PYPI, source="conda")]
         if env.top_downloads is None:
             return [

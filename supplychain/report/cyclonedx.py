@@ -71,9 +71,7 @@ def _properties(result: AuditResult, package: ResolvedPackage) -> list[Property]
         props.append(Property(name="supplychain:index", value=package.origin.url.public))
     if (score := result.scores.get(package.ref)) is not None:
         props.append(Property(name="supplychain:score", value=str(score.score)))
-    rules = sorted(
-        {f"{f.rule}={effective(f).value}" for f in result.findings if f.package == package.ref}
-    )
+    rules = sorted({f"{f.rule}={effective(f).value}" for f in result.findings if f.package == package.ref})
     props.extend(Property(name="supplychain:finding", value=rule) for rule in rules)
     facts = result.facts.get(package.ref)
     if facts is not None:

@@ -22,7 +22,6 @@ from packaging.utils import NormalizedName, canonicalize_name
 from supplychain.dates import timestamp_or_none
 from supplychain.errors import AdvisoryDataError, InputError, UsageError
 from supplychain.files import exclusive, write_atomic
-from supplychain.sources.archives import ArchiveLimits, iter_members
 from supplychain.sources.osv_records import OsvRecord, load_record, parse_record
 
 MANIFEST = "manifest.json"
@@ -67,6 +66,8 @@ def _write_atomic(path: Path, data: bytes) -> None:
 
 def records_from_archive(path: Path) -> list[OsvRecord]:
     """Every OSV record (``.json``/``.yaml``/``.yml``) in an archive or directory; malformed → error."""
+    from supplychain.sources.archives import iter_members  # the archive readers: for an import only
+
     records = []
     for member in iter_members(path):
         if member.name.endswith((".json", ".yaml", ".yml")):
@@ -239,6 +240,8 @@ class DataStore:
     def import_path(self, path: Path, *, now: datetime | None = None) -> list[str]:
         """Import a local OSV archive/directory or a top-packages JSON; returns the datasets written."""
         if path.is_file() and path.suffix == ".json":
+            from supplychain.sources.archives import ArchiveLimits
+
             limit = ArchiveLimits().max_member_bytes  # one file, bounded like one archive member
             try:
                 with path.open("rb") as stream:

@@ -11,7 +11,6 @@ import asyncio
 import dataclasses
 from collections.abc import Mapping, Sequence
 
-from supplychain.inputs.conda import NOT_ON_PYPI
 from supplychain.model import (
     FACT_NAMES,
     OriginKind,
@@ -136,9 +135,12 @@ async def collect_facts(
             if names:
                 reason = f"not on an index ({package.origin.kind.value})"
                 changes[package.ref].update(dict.fromkeys(names, Unknown(reason=reason, source=source_id)))
-    not_pypi = dict.fromkeys(FACT_NAMES, Unknown(reason=NOT_ON_PYPI, source="conda", settled=True))
-    for package in conda:
-        changes[package.ref].update(not_pypi)
+    if conda:
+        from supplychain.inputs.conda import NOT_ON_PYPI  # the conda reader: only for conda packages
+
+        not_pypi = dict.fromkeys(FACT_NAMES, Unknown(reason=NOT_ON_PYPI, source="conda", settled=True))
+        for package in conda:
+            changes[package.ref].update(not_pypi)
     unknown_version = dict.fromkeys(VERSION_FACTS, Unknown(reason="version unknown", source="supplychain"))
     for package in packages:
         if not package.ref.version_known:
