@@ -83,33 +83,6 @@ def test_a_malformed_provenance_object_is_refused_whole(answer: object, problem:
         parse_provenance(answer, "https://pypi.org/integrity/x")
 
 
-@pytest.mark.parametrize("project", sorted(p.name for p in PYPI.iterdir()))
-def test_slimming_file_entries_while_decoding_changes_no_parsed_part(project: str) -> None:
-    """``slim`` drops what the parser never reads; the typed document must come out identical."""
-    from supplychain.net.pypi_json import slim
-
-    raw = (PYPI / project / "json").read_text()
-    whole = parse_document(json.loads(raw), URL)
-    slimmed = json.loads(raw, object_hook=slim)
-    assert parse_document(slimmed, URL) == whole
-    files = [f for release in slimmed["releases"].values() for f in release]  # PIL's has none
-    assert all("md5_digest" not in f and set(f.get("digests", {})) <= {"sha256"} for f in files)
-
-
-def test_slimming_keeps_a_malformed_file_entry_malformed() -> None:
-    from supplychain.net.pypi_json import slim
-
-    document = six()
-    releases = document["releases"]
-    assert isinstance(releases, dict)
-    first = next(iter(releases.values()))
-    first[0]["digests"] = "not a table"
-    first[0]["size"] = "12"
-    broken = parse_document(json.loads(json.dumps(document), object_hook=slim), URL)
-    assert isinstance(broken.releases, Invalid)
-    assert broken == parse_document(document, URL)
-
-
 # ---- parse_text: the document read one release at a time (net.json_stream) ----
 
 
