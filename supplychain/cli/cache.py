@@ -12,6 +12,7 @@ import os
 import shutil
 import sqlite3
 from dataclasses import dataclass
+from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -23,7 +24,7 @@ from supplychain.cli import app
 from supplychain.errors import UsageError
 from supplychain.model import Location
 from supplychain.net.hosts import FILE as HOSTS_FILE
-from supplychain.net.hosts import REMEMBER_FOR
+from supplychain.net.hosts import REMEMBER_AT_MOST, REMEMBER_FOR
 from supplychain.net.http_store import HISHEL_GITIGNORE as _HISHEL_GITIGNORE
 from supplychain.net.http_store import MAX_CACHE_BYTES
 from supplychain.net.page_index import DIRECTORY as PAGE_INDEX
@@ -36,6 +37,7 @@ cache_app = typer.Typer(
 app.add_typer(cache_app, name="cache")
 
 _SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
+_MINUTE = timedelta(minutes=1)
 _SINGULAR = {"responses": "response", "entries": "entry", "files": "file", "hosts": "host"}
 
 
@@ -73,8 +75,8 @@ PARTS = (
     ),
     Part(
         name=HOSTS_FILE,
-        holds=f"hosts found unreachable, not asked again for {int(REMEMBER_FOR.total_seconds() // 60)} "
-        "minutes",
+        holds=f"hosts found unreachable, not asked again for {REMEMBER_FOR // _MINUTE} minutes, "
+        f"doubled for each failure in a row up to {REMEMBER_AT_MOST // _MINUTE}",
         unit="hosts",
     ),
     Part(

@@ -6,6 +6,10 @@ failure, connect timeout) marks its host: later requests to it, in this run and 
 ``REMEMBER_FOR`` (through a small JSON file in the cache directory), fail at once with
 ``HostUnreachable``, which sources turn into Unknown like any fetch failure. Cached answers are
 still served: the gate sits underneath the HTTP cache, where only requests for the network arrive.
+
+A host found unreachable again as soon as its window ended is remembered twice as long each time,
+up to ``REMEMBER_AT_MOST``: behind blocked egress (an isolated network) a hook ran into the same
+seconds of retries every five minutes, forever. One answer from the host forgets it.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ if TYPE_CHECKING:
     import httpx
 
 REMEMBER_FOR = dt.timedelta(minutes=5)
+REMEMBER_AT_MOST = dt.timedelta(hours=1)  # the longest window, after failures in a row
 FILE = "unreachable-hosts.json"
 _MAX_FILE_BYTES = 64 * 1024
 
@@ -56,23 +61,36 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+@dataclass(frozen=True, slots=True)
+class _Down:
+    since: dt.datetime  # the latest failure
+    error: str
+    streak: int = 1  # windows in a row that ended in a failure again
+
+    @property
+    def window(self) -> dt.timedelta:
+        doubled: dt.timedelta = REMEMBER_FOR * (1 << min(self.streak - 1, 8))  # 21 h: past the cap
+        return min(doubled, REMEMBER_AT_MOST)
+
+
 @dataclass(slots=True)
 class HostMemory:
     """Unreachable hosts with the time each was found so; persisted in ``path`` when one is given."""
 
     path: Path | None = None
     now: Callable[[], dt.datetime] = _now
-    _down: dict[str, tuple[dt.datetime, str]] = field(default_factory=dict)  # key -> (since, what failed)
+    _down: dict[str, _Down] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._down.update(self._read())
 
     def since(self, key: str) -> dt.datetime | None:
-        """When ``key`` was found unreachable, if that is less than ``REMEMBER_FOR`` ago."""
+        """When ``key`` was found unreachable, while its window (``REMEMBER_FOR``, longer after
+        failures in a row) lasts."""
         found = self._down.get(key)
-        if found is None or self.now() - found[0] >= REMEMBER_FOR:
+        if found is None or self.now() - found.since >= found.window:
             return None
-        return found[0]
+        return found.since
 
     def reason(self, key: str) -> str | None:
         """``host unreachable (remembered since HH:MM UTC: what failed)`` while ``key`` is remembered."""
@@ -80,13 +98,16 @@ class HostMemory:
         if since is None:
             return None
         stamp = since.astimezone(dt.UTC).strftime("%H:%M UTC")
-        return f"host unreachable (remembered since {stamp}: {self._down[key][1]})"
+        return f"host unreachable (remembered since {stamp}: {self._down[key].error})"
 
     def remember(self, key: str, detail: str) -> None:
-        """Mark ``key`` unreachable from now (kept at its first time if already marked)."""
+        """Mark ``key`` unreachable from now (kept at its first time if already marked); a host that
+        failed again within ``REMEMBER_AT_MOST`` of its last window's end is kept twice as long."""
         if self.since(key) is not None:
             return
-        self._down[key] = (self.now(), detail)
+        previous = self._down.get(key)
+        streak = min(previous.streak + 1, 64) if previous is not None and self._recent(previous) else 1
+        self._down[key] = _Down(since=self.now(), error=detail, streak=streak)
         self._write()
 
     def forget(self, key: str) -> None:
@@ -94,7 +115,11 @@ class HostMemory:
         if self._down.pop(key, None) is not None:
             self._write()
 
-    def _read(self) -> dict[str, tuple[dt.datetime, str]]:
+    def _recent(self, down: _Down) -> bool:
+        """Is ``down``'s window current, or ended less than ``REMEMBER_AT_MOST`` ago (its streak lives)?"""
+        return self.now() - (down.since + down.window) < REMEMBER_AT_MOST
+
+    def _read(self) -> dict[str, _Down]:
         """The stored memory; an unreadable or malformed file is an empty memory (it is only a hint)."""
         if self.path is None:
             return {}
@@ -103,7 +128,7 @@ class HostMemory:
             raw = json.loads(data) if data else {}
         except (OSError, ValueError, RecursionError):
             return {}
-        found: dict[str, tuple[dt.datetime, str]] = {}
+        found: dict[str, _Down] = {}
         for key, value in raw.items() if isinstance(raw, dict) else ():
             if not isinstance(value, dict) or not isinstance(value.get("error"), str):
                 continue
@@ -111,21 +136,24 @@ class HostMemory:
                 when = dt.datetime.fromisoformat(str(value.get("since")))
             except ValueError:
                 continue
+            streak = value.get("streak", 1)  # a file written before streaks: one failure
+            if not isinstance(streak, int) or isinstance(streak, bool) or not 1 <= streak <= 64:
+                continue
             if when.tzinfo is not None:
-                found[str(key)] = (when, value["error"])
+                found[str(key)] = _Down(since=when, error=value["error"], streak=streak)
         return found
 
     def _write(self) -> None:
         if self.path is None:
             return
-        live = {
-            key: {"since": since.isoformat(), "error": error}
-            for key, (since, error) in sorted(self._down.items())
-            if self.since(key)
+        kept = {
+            key: {"since": down.since.isoformat(), "error": down.error, "streak": down.streak}
+            for key, down in sorted(self._down.items())
+            if self._recent(down)
         }
         # A read-only cache directory: the memory lasts for this run only.
         with contextlib.suppress(OSError):
-            write_atomic(self.path, json.dumps(live, sort_keys=True), private=True, durable=False)
+            write_atomic(self.path, json.dumps(kept, sort_keys=True), private=True, durable=False)
 
 
 def unreachable(error: httpx.TransportError) -> bool:

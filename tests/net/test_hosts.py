@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from supplychain.errors import FetchError
-from supplychain.net.hosts import FILE, REMEMBER_FOR, HostMemory, HostUnreachable
+from supplychain.net.hosts import FILE, REMEMBER_AT_MOST, REMEMBER_FOR, HostMemory, HostUnreachable
 from supplychain.net.http import HttpSettings, build_http
 
 
@@ -109,3 +109,58 @@ def test_a_host_that_answers_is_forgotten(tmp_path: Path) -> None:
     memory.forget("http://127.0.0.1:9")
     assert HostMemory(path=tmp_path / FILE).since("http://127.0.0.1:9") is None
     assert issubclass(HostUnreachable, FetchError)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.time = dt.datetime(2026, 12, 3, 4, 0, tzinfo=dt.UTC)
+
+    def __call__(self) -> dt.datetime:
+        return self.time
+
+
+def remembered_for(path: Path, clock: Clock, key: str) -> dt.timedelta:
+    """How long a fresh run (reading ``path``) refuses ``key`` from now, to the minute."""
+    memory = HostMemory(path=path, now=clock)
+    start = clock.time
+    assert memory.since(key) is not None
+    minutes = 0
+    while memory.since(key) is not None:
+        minutes += 1
+        clock.time = start + dt.timedelta(minutes=minutes)
+    clock.time = start
+    return dt.timedelta(minutes=minutes)
+
+
+def test_a_host_failing_window_after_window_is_remembered_longer_each_time(tmp_path: Path) -> None:
+    """Blocked egress: each window that ends in the same failure doubles the next, up to an hour."""
+    clock, key = Clock(), "https://pypistats.org:443"
+    windows = []
+    for _ in range(6):
+        HostMemory(path=tmp_path / FILE, now=clock).remember(key, "DNS lookup failed")
+        window = remembered_for(tmp_path / FILE, clock, key)
+        windows.append(window)
+        clock.time += window  # the next run after the window asks, and fails again
+    assert windows == [REMEMBER_FOR * n for n in (1, 2, 4, 8)] + [REMEMBER_AT_MOST] * 2
+    HostMemory(path=tmp_path / FILE, now=clock).forget(key)  # it answered
+    HostMemory(path=tmp_path / FILE, now=clock).remember(key, "DNS lookup failed")
+    assert remembered_for(tmp_path / FILE, clock, key) == REMEMBER_FOR
+
+
+def test_a_failure_long_after_the_last_window_starts_a_new_streak(tmp_path: Path) -> None:
+    clock, key = Clock(), "https://pypistats.org:443"
+    HostMemory(path=tmp_path / FILE, now=clock).remember(key, "DNS lookup failed")
+    clock.time += REMEMBER_FOR
+    HostMemory(path=tmp_path / FILE, now=clock).remember(key, "DNS lookup failed")
+    assert remembered_for(tmp_path / FILE, clock, key) == 2 * REMEMBER_FOR
+    clock.time += 2 * REMEMBER_FOR + REMEMBER_AT_MOST  # an hour without asking: the streak is over
+    HostMemory(path=tmp_path / FILE, now=clock).remember(key, "DNS lookup failed")
+    assert remembered_for(tmp_path / FILE, clock, key) == REMEMBER_FOR
+
+
+def test_a_memory_file_without_streaks_is_read_as_single_failures(tmp_path: Path) -> None:
+    clock = Clock()
+    (tmp_path / FILE).write_text(
+        '{"http://x:80": {"since": "2026-12-03T04:00:00+00:00", "error": "refused"}}'
+    )
+    assert remembered_for(tmp_path / FILE, clock, "http://x:80") == REMEMBER_FOR
