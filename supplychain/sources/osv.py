@@ -97,13 +97,12 @@ class OsvSource:
         if not refs:
             return {}
         store = DataStore(context.config.data_dir)
+        cache = FactsCache.for_config(context.config)
         try:
             if store.has_advisories():
-                memo = FactsCache.for_config(context.config)
-                return _from_store(store, refs, context.clock.now(), memo)
+                return _from_store(store, refs, context.clock.now(), cache)
         except (AdvisoryDataError, OSError, ValueError, KeyError) as error:
             return _all_unknown(refs, f"advisory database unreadable: {error}")
-        cache = FactsCache.for_config(context.config)
         key = f"osv-api {context.config.endpoints.osv.reveal()}"  # another OSV's answers never match
         one_each = {package.ref: package for package in public}
         now = context.clock.now()
