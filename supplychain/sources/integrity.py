@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
@@ -13,12 +14,14 @@ from supplychain.errors import FetchError, HttpStatusError
 from supplychain.model import Known, PackageRef, Provenance, Publisher, ResolvedPackage, Signal, Unknown
 from supplychain.net import integrity
 from supplychain.net.http import Http
-from supplychain.net.simple import PEP_740_API, DistributionFile
 from supplychain.sources import FactPatch, SourceContext
 from supplychain.sources.attestation import Verdict, verify_provenance
 from supplychain.sources.scope import public_only
 from supplychain.sources.simple_index import fetch_page, index_of, page_url
 from supplychain.urls import same_origin
+
+if TYPE_CHECKING:
+    from supplychain.net.simple import DistributionFile
 
 SOURCE = "integrity"
 
@@ -120,6 +123,8 @@ async def _one_file(
     http: Http, page: str, api: tuple[int, int] | None, file: DistributionFile
 ) -> _FileAnswer | Unknown:
     """What the page says about one file's provenance, fetched and verified when it names one."""
+    from supplychain.net.simple import PEP_740_API
+
     if api is not None and api < PEP_740_API:
         shown = ".".join(map(str, api))
         reason = f"the index does not serve PEP 740 (Simple API {shown} predates 1.3)"

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import quote, urlsplit
 
 from packaging.utils import NormalizedName
@@ -25,20 +25,13 @@ from supplychain.model import (
     Unknown,
     Yank,
 )
-from supplychain.net.pypi_json import (
-    Info,
-    Ownership,
-    PyPIDocument,
-    Release,
-    ReleaseFile,
-    fetch_document,
-    parse_text,
-    same_version,
-)
 from supplychain.net.shape import Invalid, ShapeError
 from supplychain.sources import FactPatch, SourceContext
 from supplychain.sources.facts_cache import FactsCache, code_digest, derived_key
 from supplychain.sources.scope import public_only
+
+if TYPE_CHECKING:
+    from supplychain.net.pypi_json import Info, Ownership, PyPIDocument, Release, ReleaseFile
 
 SOURCE = "pypi"
 # The release history: for an internal package its own index's page gives these (simple_index).
@@ -138,6 +131,8 @@ class PyPIJsonSource:
             return _signal(lambda: _yank_of(release.files, ref), now)
         # The project document may list the version under another spelling; ask for it directly.
         url = f"{context.config.endpoints.pypi.reveal()}pypi/{quote(ref.name)}/{ref.version}/json"
+        from supplychain.net.pypi_json import fetch_document
+
         try:
             version_document = await fetch_document(context.http, url)
         except HttpStatusError as error:
@@ -185,10 +180,12 @@ class _Derived:
 
 def _derivation() -> str | None:
     """The code that turns a document into facts (this module and the document parser): part of
-    each derived key, so facts kept from a document are derived again once that code changes."""
-    from supplychain.net import pypi_json as parser
+    each derived key, so facts kept from a document are derived again once that code changes.
+    The parser's file is found, not imported: a warm run whose facts are all kept parses nothing."""
+    from importlib.util import find_spec
 
-    return code_digest(__file__, parser.__file__)
+    parser = find_spec("supplychain.net.pypi_json")
+    return code_digest(__file__, parser.origin if parser is not None else None)
 
 
 def _listed_release(document: PyPIDocument, ref: PackageRef) -> Release | None:
@@ -214,6 +211,8 @@ class _Fetched:
 
     def parse(self) -> tuple[PyPIDocument | str, datetime]:
         """The parsed document (or why it is not one) and when it was learned."""
+        from supplychain.net.pypi_json import parse_text  # the parser: a warm run parses nothing
+
         try:
             return parse_text(self.text, self.url), self.now
         except FetchError as error:
@@ -293,6 +292,8 @@ def _organization(ownership: Ownership | Invalid) -> str | None:
 
 
 def _release_of(releases: tuple[Release, ...], ref: PackageRef) -> Release:
+    from supplychain.net.pypi_json import same_version
+
     for release in releases:
         if same_version(release.version, ref.version):
             return release

@@ -8,19 +8,21 @@ import weakref
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from functools import partial
+from typing import TYPE_CHECKING
 
 from packaging.utils import NormalizedName
 from packaging.version import Version
 
 from supplychain.errors import FetchError, HttpStatusError
 from supplychain.model import IndexOffer, Known, PackageRef, ResolvedPackage, Signal, Unknown, Yank
-from supplychain.net import simple
 from supplychain.net.http import Http
 from supplychain.net.shape import ShapeError
-from supplychain.net.simple import DistributionFile, ProjectPage
 from supplychain.sources import FactPatch, SourceContext
 from supplychain.sources.pypi_json import HISTORY_FACTS, unknown_patch
 from supplychain.sources.scope import askable, index_of, is_internal, other_indexes, page_url, served_by
+
+if TYPE_CHECKING:
+    from supplychain.net.simple import DistributionFile, ProjectPage
 
 SOURCE = "simple"
 FACTS = ("project_status", "has_wheel", "index", "index_hashes", "index_offers")
@@ -56,6 +58,8 @@ async def fetch_page(http: Http, url: str, version: Version | None = None) -> Pr
             return page
         if isinstance(held, asyncio.Task):
             return await asyncio.shield(held)
+    from supplychain.net import simple  # the page parser: a warm run, answered by the facts cache, needs none
+
     task = asyncio.ensure_future(simple.fetch_page(http, url, version=version))
     memo[key] = task
     task.add_done_callback(partial(_hold_weakly, memo, key))

@@ -143,8 +143,27 @@ def test_property_matches_brute_force(raw: list[tuple[str, Version]], zero: bool
 
 # Spellings that equal one another as PEP 440 versions but not as strings, and near-misses.
 LISTED = [
-    "1.0", "1", "1.0.0", "v1.0", " 1.0 ", "01.00", "1.0+local", "1!1.0", "1.0.post1", "1-1", "1.0a1",
-    "1a1", "V2.3", "2.3.0.0", "2.30", "20.3", "not a version", "", "1.0.dev0", "0!2.3", "2.3rc1",
+    "1.0",
+    "1",
+    "1.0.0",
+    "v1.0",
+    " 1.0 ",
+    "01.00",
+    "1.0+local",
+    "1!1.0",
+    "1.0.post1",
+    "1-1",
+    "1.0a1",
+    "1a1",
+    "V2.3",
+    "2.3.0.0",
+    "2.30",
+    "20.3",
+    "not a version",
+    "",
+    "1.0.dev0",
+    "0!2.3",
+    "2.3rc1",
 ]
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+import supplychain.net.pypi_json as pypi_parser
 import supplychain.sources.pypi_json as pypi_source
 from supplychain.clock import FixedClock
 from supplychain.model import Known, PackageFacts, PackageRef
@@ -41,13 +42,13 @@ def served(server: ReplayServer, monkeypatch: pytest.MonkeyPatch) -> ReplayServe
 def parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The URL of every PyPI document the source parses."""
     seen: list[str] = []
-    real = pypi_source.parse_text
+    real = pypi_parser.parse_text
 
     def counted(text: str, url: str) -> object:
         seen.append(url)
         return real(text, url)
 
-    monkeypatch.setattr(pypi_source, "parse_text", counted)
+    monkeypatch.setattr(pypi_parser, "parse_text", counted)
     return seen
 
 

@@ -118,10 +118,12 @@ def test_yanked_version_with_its_reason(
     graph = DependencyGraph()
     graph.add_package(package("requests", "2.32.0"))
     config = config_for(tmp_path)
-    facts = by_name(run_with(
-        HttpSettings(timeout=5),
-        lambda http: collect_facts(graph, context_for(http, config, clock), sources=["pypi"]),
-    ))["requests"]
+    facts = by_name(
+        run_with(
+            HttpSettings(timeout=5),
+            lambda http: collect_facts(graph, context_for(http, config, clock), sources=["pypi"]),
+        )
+    )["requests"]
     assert value(facts.yanked) == Yank(
         yanked=True, reason="Yanked due to conflicts with CVE-2024-35195 mitigation"
     )
@@ -204,10 +206,14 @@ def test_archived_project_status(
     point_endpoints(monkeypatch, server)
     graph = DependencyGraph()
     graph.add_package(package("pil", "1.1.6"))
-    facts = by_name(run_with(
-        HttpSettings(timeout=5),
-        lambda http: collect_facts(graph, context_for(http, config_for(tmp_path), clock), sources=["simple"]),
-    ))["pil"]
+    facts = by_name(
+        run_with(
+            HttpSettings(timeout=5),
+            lambda http: collect_facts(
+                graph, context_for(http, config_for(tmp_path), clock), sources=["simple"]
+            ),
+        )
+    )["pil"]
     assert value(facts.project_status) == "archived"
     assert isinstance(facts.has_wheel, Unknown)  # archived with no files for 1.1.6
 
@@ -237,13 +243,14 @@ def test_non_index_packages_are_not_looked_up(
     graph.add_package(
         package("requests", "2.25.1", OriginKind.VCS, "git+https://example.invalid/psf/requests")
     )
-    facts = by_name(run_with(
-        HttpSettings(timeout=5),
-        lambda http: collect_facts(
-            graph, context_for(http, config_for(tmp_path), clock), sources=INDEX_SOURCES
-        ),
-    ))["requests"]
+    facts = by_name(
+        run_with(
+            HttpSettings(timeout=5),
+            lambda http: collect_facts(
+                graph, context_for(http, config_for(tmp_path), clock), sources=INDEX_SOURCES
+            ),
+        )
+    )["requests"]
     assert server.requests == []
     assert facts.maintainers == Unknown(reason="not on an index (vcs)", source="pypi")
     assert facts.provenance == Unknown(reason="not on an index (vcs)", source="integrity")
-
